@@ -1,0 +1,127 @@
+# shipd: single-host container orchestrator.
+#
+#   make            build shipd and shipctl into build/
+#   make check      install what is missing, start dockerd, run every test
+#   make demo       install what is missing, start dockerd, run the demo stack
+#   make bench      side-by-side benchmark against docker-compose
+#   make install    install binaries, units and docs under $(PREFIX)
+#
+# SAN=1 builds with ASan+UBSan into build-san/.  WERROR=1 makes warnings fatal.
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= /etc/systemd/system
+
+CC        ?= cc
+PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+       -Wstrict-prototypes -Wpointer-arith -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+ifeq ($(SAN),1)
+B        = build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+OPT      = -O1
+else
+B        = build
+SANFLAGS =
+OPT      = -O2
+endif
+
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Idaemon -Icli
+CFLAGS   += -std=c11 -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS)
+
+COMMON_SRC = $(wildcard common/*.c)
+DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC    = $(filter-out cli/shipctl.c,$(wildcard cli/*.c))
+TEST_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(B)/%.o)
+CLI_OBJ    = $(CLI_SRC:%.c=$(B)/%.o)
+TEST_BIN   = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_HELPER_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/helper_*.c))
+
+all: $(B)/shipd $(B)/shipctl
+
+$(B)/shipd: $(B)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/shipctl: $(B)/cli/shipctl.o $(CLI_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Each unit test links everything but the two mains, so a test may reach
+# any module of either side.
+$(B)/tests/%: $(B)/tests/unit/%.o $(TEST_HELPER_OBJ) $(DAEMON_OBJ) $(CLI_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+tests: $(TEST_BIN)
+
+# ---- set-up ---------------------------------------------------------------
+
+deps:
+	@scripts/deps.sh
+
+engine: deps
+	@scripts/engine.sh
+
+images: engine
+	@tests/images/build.sh
+
+# ---- tests ----------------------------------------------------------------
+
+# The one test command: README and .ci/run call it.
+check: deps engine
+	@$(MAKE) --no-print-directory WERROR=1 all tests
+	@$(MAKE) --no-print-directory WERROR=1 SAN=1 all tests
+	@$(MAKE) --no-print-directory images
+	@scripts/run-tests.sh
+
+test-unit: tests
+	@scripts/run-tests.sh unit
+
+test-integration: all
+	@scripts/run-tests.sh integration
+
+# ---- the main job ---------------------------------------------------------
+
+demo: deps engine
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory images
+	@scripts/demo.sh
+
+bench: deps engine
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory images
+	@bench/run.sh
+
+install: all
+	install -D -m 0755 $(B)/shipd $(DESTDIR)$(SBINDIR)/shipd
+	install -D -m 0755 $(B)/shipctl $(DESTDIR)$(BINDIR)/shipctl
+	install -D -m 0644 systemd/shipd.service $(DESTDIR)$(UNITDIR)/shipd.service
+	install -D -m 0644 systemd/shipd-backup.service $(DESTDIR)$(UNITDIR)/shipd-backup.service
+	install -D -m 0644 systemd/shipd-backup.timer $(DESTDIR)$(UNITDIR)/shipd-backup.timer
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tests deps engine images check test-unit test-integration \
+        demo bench install clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,157 @@
+/*
+ * Blocking control-protocol client.  See client.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "util.h"
+
+int
+client_connect(struct client *cl, const char *path, char **err)
+{
+	struct sockaddr_un sun;
+
+	memset(cl, 0, sizeof *cl);
+	cl->fd = -1;
+	cl->next_id = 1;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(err, "%s: socket path too long", path);
+		return -ENAMETOOLONG;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(cl->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		int e = errno;
+
+		xasprintf(err, "cannot reach shipd at %s: %s%s", path,
+		    strerror(e), e == ENOENT || e == ECONNREFUSED ?
+		    " (is shipd running? see -s or $SHIPD_SOCKET)" : "");
+		if (cl->fd >= 0)
+			close(cl->fd);
+		cl->fd = -1;
+		return -e;
+	}
+	proto_reader_init(&cl->rd, PROTO_MAX_LINE);
+	return 0;
+}
+
+void
+client_close(struct client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd);
+	cl->fd = -1;
+	proto_reader_free(&cl->rd);
+}
+
+static int
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct call {
+	json_int_t	 id;
+	client_event_cb	*cb;
+	void		*arg;
+	json_t		*final;
+	int		 rc;
+};
+
+static int
+on_line(const char *line, size_t len, void *arg)
+{
+	struct call	*c = arg;
+	json_t		*m, *ok;
+	json_error_t	 jerr;
+
+	if (line == NULL ||
+	    (m = json_loadb(line, len, 0, &jerr)) == NULL) {
+		c->rc = -EPROTO;
+		return 1;
+	}
+	if (!json_is_object(m) || json_integer_value(json_object_get(m,
+	    "id")) != c->id) {
+		/* Not ours (an error about an unparsable line has id null). */
+		if ((ok = json_object_get(m, "ok")) != NULL &&
+		    json_is_false(ok)) {
+			c->final = json_incref(json_object_get(m, "error"));
+			c->rc = 1;
+			json_decref(m);
+			return 1;
+		}
+		json_decref(m);
+		return 0;
+	}
+	if ((ok = json_object_get(m, "ok")) != NULL) {
+		if (json_is_true(ok)) {
+			c->final = json_incref(json_object_get(m, "result"));
+			c->rc = 0;
+		} else {
+			c->final = json_incref(json_object_get(m, "error"));
+			c->rc = 1;
+		}
+		json_decref(m);
+		return 1;
+	}
+	if (c->cb != NULL && c->cb(m, c->arg) != 0) {
+		json_decref(m);
+		c->rc = -ECANCELED;
+		return 1;
+	}
+	json_decref(m);
+	return 0;
+}
+
+int
+client_call(struct client *cl, const char *cmd, json_t *args,
+    client_event_cb *cb, void *arg, json_t **result)
+{
+	struct call	 c = { .cb = cb, .arg = arg, .rc = -EPIPE };
+	json_t		*req;
+	char		*line, buf[65536];
+	size_t		 len;
+	ssize_t		 n;
+	int		 rc;
+
+	*result = NULL;
+	c.id = cl->next_id++;
+	req = json_pack("{s:i, s:I, s:s, s:o}", "v", PROTO_VERSION, "id",
+	    c.id, "cmd", cmd, "args", args ? args : json_object());
+	line = proto_encode(req, &len);
+	json_decref(req);
+	rc = send_all(cl->fd, line, len);
+	free(line);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		n = recv(cl->fd, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		if (proto_reader_feed(&cl->rd, buf, (size_t)n, on_line, &c))
+			break;
+	}
+	*result = c.final;
+	return c.rc;
+}

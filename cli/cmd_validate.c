@@ -1,0 +1,117 @@
+/*
+ * shipctl validate: load a unit directory as deploy would, with the
+ * caller's environment, and print the start order or every error.  Needs
+ * no daemon.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "stackgraph.h"
+#include "util.h"
+
+extern char **environ;
+
+static void
+print_errors(struct cli *cli, const struct diag_list *errs)
+{
+	json_t	*arr;
+	size_t	 i;
+	char	*s;
+
+	if (cli->json) {
+		arr = json_array();
+		for (i = 0; i < errs->n; i++) {
+			s = diag_format(&errs->v[i]);
+			json_array_append_new(arr, json_string(s));
+			free(s);
+		}
+		json_t *o = json_pack("{s:b, s:o}", "ok", 0, "errors", arr);
+
+		cli_print_json(o);
+		json_decref(o);
+		return;
+	}
+	for (i = 0; i < errs->n; i++) {
+		s = diag_format(&errs->v[i]);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+	fprintf(stderr, "shipctl: %zu error%s\n", errs->n,
+	    errs->n == 1 ? "" : "s");
+}
+
+static const char *
+cond_name(enum dep_cond c)
+{
+	return c == DEP_HEALTHY ? "healthy" :
+	    c == DEP_COMPLETED ? "completed" : "started";
+}
+
+static void
+print_order(struct cli *cli, const struct stack *st, const struct graph *g)
+{
+	size_t		*order = xcalloc(st->nunits, sizeof *order);
+	json_t		*arr = json_array();
+	struct buf	 deps;
+	size_t		 i, j;
+
+	graph_topo_order(g, order);
+	if (!cli->json)
+		printf("stack %s: %zu service%s, start order:\n", st->name,
+		    st->nunits, st->nunits == 1 ? "" : "s");
+	buf_init(&deps);
+	for (i = 0; i < st->nunits; i++) {
+		const struct unit *u = st->units[order[i]];
+
+		buf_reset(&deps);
+		for (j = 0; j < u->ndeps; j++)
+			buf_printf(&deps, "%s%s %s", j ? ", " : "",
+			    u->deps[j].name, cond_name(u->deps[j].cond));
+		if (cli->json)
+			json_array_append_new(arr, json_pack("{s:s, s:i}",
+			    "service", u->name, "replicas", u->replicas));
+		else
+			printf("  %2zu. %-20s x%d%s%s%s\n", i + 1, u->name,
+			    u->replicas, deps.len ? "  after " : "",
+			    deps.len ? deps.data : "", "");
+	}
+	if (cli->json) {
+		json_t *o = json_pack("{s:b, s:s, s:o}", "ok", 1, "stack",
+		    st->name, "order", arr);
+
+		cli_print_json(o);
+		json_decref(o);
+	} else
+		json_decref(arr);
+	buf_free(&deps);
+	free(order);
+}
+
+int
+cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	struct diag_list	 errs;
+	struct stack		*st;
+	struct graph		*g;
+	const char		*dir = ".";
+
+	if (argc > 2)
+		return cli_usage_error("validate", "too many arguments");
+	if (argc == 2)
+		dir = argv[1];
+	diag_init(&errs);
+	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
+		if (errs.n == 0)
+			diag_add(&errs, dir, 0, 0, "cannot load units");
+		print_errors(cli, &errs);
+		diag_free(&errs);
+		return EXIT_USAGE;
+	}
+	print_order(cli, st, g);
+	graph_free(g);
+	stack_free(st);
+	diag_free(&errs);
+	return EXIT_OK;
+}

@@ -1,0 +1,155 @@
+/*
+ * shipctl: the operator's command line.  Global options, then one command
+ * from the table below; each command lives in its own cmd_*.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proto.h"
+#include "util.h"
+
+const struct cli_cmd cli_cmds[] = {
+	{ "help", "[COMMAND]", "show help for shipctl or one command",
+	    cmd_help, NULL },
+	{ "status", "[--stack NAME] [--all]",
+	    "show the containers of a stack: service, replica, state, health",
+	    cmd_status,
+	    "  --stack NAME  only this stack (default: every stack)\n" },
+	{ "validate", "[DIR]",
+	    "check a unit directory and print the start order (no daemon "
+	    "needed)", cmd_validate,
+	    "  DIR defaults to the current directory.  Every error is listed\n"
+	    "  as FILE:LINE:COL: message; the exit status is 2 when any.\n" },
+	{ "version", "", "print shipctl, shipd, engine and API versions",
+	    cmd_version, NULL },
+};
+const size_t cli_ncmds = nitems(cli_cmds);
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: shipctl [-s SOCKET] [--json] COMMAND [ARGS]\n\n"
+	    "Commands (a unique prefix is enough):\n");
+	for (i = 0; i < cli_ncmds; i++)
+		fprintf(f, "  %-10s %s\n", cli_cmds[i].name,
+		    cli_cmds[i].summary);
+	fprintf(f, "\nOptions:\n"
+	    "  -s, --socket SOCKET  shipd's control socket (default "
+	    "$SHIPD_SOCKET,\n"
+	    "                       else " SHIPD_DEFAULT_SOCKET ")\n"
+	    "  -j, --json           machine-readable output (JSON lines)\n"
+	    "  -h, --help           this help; `shipctl help COMMAND` for "
+	    "one command\n"
+	    "\nExit status: 0 ok, 1 failed, 2 usage or invalid input, "
+	    "3 shipd unreachable,\n"
+	    "4 permission denied, 5 engine unreachable.\n");
+}
+
+const struct cli_cmd *
+cli_cmd_find(const char *name, const char **why)
+{
+	const struct cli_cmd	*found = NULL;
+	size_t			 i, len = strlen(name);
+
+	*why = NULL;
+	for (i = 0; i < cli_ncmds; i++) {
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+		if (len > 0 && strncmp(cli_cmds[i].name, name, len) == 0) {
+			if (found != NULL) {
+				*why = "ambiguous";
+				return NULL;
+			}
+			found = &cli_cmds[i];
+		}
+	}
+	if (found == NULL)
+		*why = "unknown";
+	return found;
+}
+
+int
+cmd_help(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd	*cmd;
+	const char		*why;
+
+	(void)cli;
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((cmd = cli_cmd_find(argv[1], &why)) == NULL) {
+		cli_err("%s command '%s'", why, argv[1]);
+		return EXIT_USAGE;
+	}
+	printf("usage: shipctl %s %s\n\n%s.\n", cmd->name, cmd->usage,
+	    cmd->summary);
+	if (cmd->help != NULL)
+		printf("\n%s", cmd->help);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket",	required_argument, NULL, 's' },
+		{ "json",	no_argument,	   NULL, 'j' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cli_cmd	*cmd;
+	struct cli		 cli;
+	const char		*why;
+	int			 ch;
+
+	memset(&cli, 0, sizeof cli);
+	cli.socket = getenv("SHIPD_SOCKET");
+	if (cli.socket == NULL || *cli.socket == '\0')
+		cli.socket = SHIPD_DEFAULT_SOCKET;
+	/* "+": stop at the command, so its own options stay its own. */
+	while ((ch = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			cli.socket = optarg;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cli.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	if ((cmd = cli_cmd_find(argv[optind], &why)) == NULL) {
+		cli_err("%s command '%s' (see shipctl --help)", why,
+		    argv[optind]);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	/* Every command takes --help after its name. */
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		char *hargv[] = { "help", (char *)cmd->name, NULL };
+
+		return cmd_help(&cli, 2, hargv);
+	}
+	optind = 0;	/* glibc: re-initialise getopt for the command */
+	return cmd->exec(&cli, argc, argv);
+}

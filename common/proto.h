@@ -1,0 +1,69 @@
+/*
+ * The control protocol between shipctl and shipd: one JSON object per line
+ * over a unix stream socket.  Message names, error codes and the protocol
+ * version live here and nowhere else.  docs/protocol.md is the reference.
+ */
+#ifndef SHIPD_PROTO_H
+#define SHIPD_PROTO_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* Bump PROTO_VERSION when a change is incompatible: a peer speaking another
+ * major version is refused with PROTO_E_VERSION. */
+#define PROTO_VERSION		1
+#define PROTO_MAX_LINE		(1024 * 1024)	/* bytes, newline excluded */
+#define SHIPD_VERSION		"0.1.0"
+#define SHIPD_DEFAULT_SOCKET	"/run/shipd/shipd.sock"
+#define SHIPD_DEFAULT_STATE	"/var/lib/shipd"
+#define SHIPD_DEFAULT_ENGINE	"/var/run/docker.sock"
+
+/* Error codes: the "code" member of an error reply.  Stable; scripts match
+ * on them. */
+#define PROTO_E_BAD_REQUEST	"bad_request"	/* not JSON, not an object */
+#define PROTO_E_TOO_LARGE	"too_large"	/* line over PROTO_MAX_LINE */
+#define PROTO_E_VERSION		"version_mismatch"
+#define PROTO_E_UNKNOWN_CMD	"unknown_command"
+#define PROTO_E_BAD_ARGS	"bad_args"	/* missing or mistyped argument */
+#define PROTO_E_DENIED		"permission_denied"
+#define PROTO_E_ENGINE		"engine_error"	/* the engine failed a call */
+#define PROTO_E_UNAVAILABLE	"engine_unavailable"
+#define PROTO_E_NOT_FOUND	"not_found"
+#define PROTO_E_BUSY		"busy"		/* stack lock held */
+#define PROTO_E_INVALID_STACK	"invalid_stack"
+#define PROTO_E_PREFLIGHT	"preflight_failed"
+#define PROTO_E_FAILED		"failed"	/* the operation ran and failed */
+#define PROTO_E_SHUTDOWN	"shutting_down"
+#define PROTO_E_INTERNAL	"internal"
+
+/*
+ * Line framing shared by both ends.  Bytes go in; whole lines come out
+ * through the callback.  A line longer than max is discarded up to its
+ * newline and reported once through the callback with line == NULL, so a
+ * peer cannot make the reader grow without bound.
+ */
+typedef int proto_line_cb(const char *line, size_t len, void *arg);
+
+struct proto_reader {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;
+	int		 skipping;	/* inside an oversized line */
+};
+
+void	proto_reader_init(struct proto_reader *, size_t max);
+void	proto_reader_free(struct proto_reader *);
+/* Returns 0, or the first non-zero value a callback returned (which stops
+ * the feed). */
+int	proto_reader_feed(struct proto_reader *, const char *, size_t,
+	    proto_line_cb *, void *);
+
+/* Encoders: a compact JSON line with its trailing newline; caller frees. */
+char	*proto_encode(const json_t *, size_t *len);
+json_t	*proto_error(json_t *id, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+json_t	*proto_ok(json_t *id, json_t *result);		/* steals result */
+json_t	*proto_event(json_t *id, const char *event, json_t *fields); /* steals */
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Small shared utilities: a growable byte buffer, strict parsers for
+ * durations and sizes, atomic file rewrites, and checked allocation.
+ */
+#ifndef SHIPD_UTIL_H
+#define SHIPD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that aborts on failure: shipd cannot do anything useful
+ * after malloc fails, and checking every call hides the real logic. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+struct buf {
+	char	*data;		/* always NUL-terminated when non-NULL */
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 buf_init(struct buf *);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_append(struct buf *, const void *, size_t);
+void	 buf_puts(struct buf *, const char *);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_consume(struct buf *, size_t);	/* drop n bytes from the front */
+char	*buf_steal(struct buf *);		/* caller frees; buf is reset */
+
+/*
+ * "500ms", "1s", "2m", "1h", "1m30s", "0": whole numbers with a unit,
+ * concatenated.  No sign, no bare number except "0", no overflow.
+ * Returns 0 or -EINVAL.
+ */
+int	 parse_duration_ms(const char *, uint64_t *);
+/* "512M", "1G", "64k", "1024" (bytes), binary multiples.  0 or -EINVAL. */
+int	 parse_size(const char *, uint64_t *);
+/* Format for humans: "1.5s", "120ms", "2m03s". */
+void	 fmt_duration_ms(char *, size_t, uint64_t);
+
+/* write-temp, fsync, rename, fsync dir.  0 or -errno. */
+int	 file_write_atomic(const char *path, const void *, size_t, int mode);
+/* Read a whole (small) file.  0 or -errno; *out is NUL-terminated. */
+int	 file_read_all(const char *path, size_t max, char **out, size_t *len);
+/* mkdir -p; 0 or -errno. */
+int	 mkdir_p(const char *path, int mode);
+
+/* Monotonic milliseconds. */
+uint64_t now_ms(void);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * The command table and the small read-only commands.  Adding a command is
+ * adding a row here and a ctl_handle_<cmd>() function.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ctl.h"
+#include "docker.h"
+#include "proto.h"
+#include "shipd.h"
+#include "util.h"
+
+static const struct ctl_arg args_none[] = { { NULL, 0, false } };
+static const struct ctl_arg args_version[] = {
+	{ "client", JSON_STRING, false },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_status[] = {
+	{ "stack", JSON_STRING, false },
+	{ NULL, 0, false }
+};
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ "ping",	false,	ctl_handle_ping,	args_none },
+	{ "version",	false,	ctl_handle_version,	args_version },
+	{ "status",	false,	ctl_handle_status,	args_status },
+};
+const size_t ctl_ncmds = nitems(ctl_cmds);
+
+void
+ctl_handle_ping(struct shipd *sd, struct ctl_req *r)
+{
+	(void)sd;
+	ctl_req_ok(r, json_pack("{s:b}", "pong", 1));
+}
+
+void
+ctl_handle_version(struct shipd *sd, struct ctl_req *r)
+{
+	json_t *res, *eng;
+
+	eng = json_object();
+	json_object_set_new(eng, "reachable", json_boolean(sd->engine_ok));
+	json_object_set_new(eng, "socket", json_string(sd->cfg.engine_path));
+	if (sd->engine_version != NULL) {
+		json_object_set(eng, "version",
+		    json_object_get(sd->engine_version, "Version"));
+		json_object_set(eng, "api_version",
+		    json_object_get(sd->engine_version, "ApiVersion"));
+		json_object_set(eng, "min_api_version",
+		    json_object_get(sd->engine_version, "MinAPIVersion"));
+	}
+	if (docker_api_version(sd->docker) != NULL)
+		json_object_set_new(eng, "negotiated_api",
+		    json_string(docker_api_version(sd->docker)));
+	if (!sd->engine_ok && sd->engine_error != NULL)
+		json_object_set_new(eng, "error",
+		    json_string(sd->engine_error));
+	res = json_pack("{s:s, s:i, s:o}", "daemon", SHIPD_VERSION,
+	    "protocol", PROTO_VERSION, "engine", eng);
+	ctl_req_ok(r, res);
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+struct status_op {
+	struct ctl_req		*req;
+	struct docker_req	*dreq;
+};
+
+static void
+status_cancel(struct ctl_req *r, void *arg)
+{
+	struct status_op *op = arg;
+
+	(void)r;
+	docker_cancel(op->dreq);
+	free(op);
+}
+
+/* The list call's Status text carries health in parentheses. */
+static const char *
+health_of(const char *status)
+{
+	if (status == NULL)
+		return "";
+	if (strstr(status, "(healthy)"))
+		return "healthy";
+	if (strstr(status, "(unhealthy)"))
+		return "unhealthy";
+	if (strstr(status, "(health: starting)"))
+		return "starting";
+	return "";
+}
+
+static const char *
+label(json_t *c, const char *key)
+{
+	const char *v = json_string_value(json_object_get(
+	    json_object_get(c, "Labels"), key));
+
+	return v ? v : "";
+}
+
+static void
+status_listed(const struct docker_result *res, void *arg)
+{
+	struct status_op	*op = arg;
+	struct ctl_req		*r = op->req;
+	json_t			*rows, *c;
+	size_t			 i;
+
+	free(op);
+	if (res->err != 0) {
+		ctl_req_err(r, res->err == DOCKER_E_UNAVAILABLE ?
+		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
+		    "listing containers: %s", res->message);
+		return;
+	}
+	rows = json_array();
+	json_array_foreach(res->body, i, c) {
+		const char *name = json_string_value(
+		    json_array_get(json_object_get(c, "Names"), 0));
+		const char *st = json_string_value(json_object_get(c,
+		    "Status"));
+
+		json_array_append_new(rows, json_pack(
+		    "{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
+		    "id", json_string_value(json_object_get(c, "Id")), 12,
+		    "name", name && name[0] == '/' ? name + 1 : name ? name : "",
+		    "stack", label(c, "io.shipd.stack"),
+		    "service", label(c, "io.shipd.service"),
+		    "replica", label(c, "io.shipd.replica"),
+		    "revision", label(c, "io.shipd.revision"),
+		    "state", json_string_value(json_object_get(c, "State")) ?
+			json_string_value(json_object_get(c, "State")) : "",
+		    "health", health_of(st),
+		    "image", json_string_value(json_object_get(c, "Image")) ?
+			json_string_value(json_object_get(c, "Image")) : "",
+		    "created", json_object_get(c, "Created") ?
+			json_object_get(c, "Created") : json_null()));
+		json_object_set_new(json_array_get(rows, i), "status",
+		    json_string(st ? st : ""));
+	}
+	ctl_req_ok(r, json_pack("{s:o}", "containers", rows));
+}
+
+void
+ctl_handle_status(struct shipd *sd, struct ctl_req *r)
+{
+	struct status_op	*op;
+	const char		*stack = ctl_str(r, "stack");
+	char			*filter;
+
+	if (!sd->engine_ok) {
+		ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
+		    sd->cfg.engine_path, sd->engine_error ?
+		    sd->engine_error : "not connected yet");
+		return;
+	}
+	if (stack != NULL)
+		xasprintf(&filter, "io.shipd.stack=%s", stack);
+	else
+		filter = xstrdup("io.shipd.stack");
+	op = xcalloc(1, sizeof *op);
+	op->req = r;
+	ctl_req_on_cancel(r, status_cancel, op);
+	op->dreq = docker_containers_list(sd->docker, filter, 1,
+	    status_listed, op);
+	free(filter);
+}

@@ -1,0 +1,235 @@
+/*
+ * shipd: the daemon's entry point.  Parses options, opens the control
+ * socket, connects to the engine and runs the one event loop until SIGTERM,
+ * then closes everything in order and proves it with uv_loop_close().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "docker.h"
+#include "log.h"
+#include "notify.h"
+#include "proto.h"
+#include "shipd.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: shipd [-d] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
+"             [--group GROUP]\n"
+"\n"
+"Runs in the foreground (systemd Type=notify) and logs to stderr.\n"
+"\n"
+"  -s, --socket SOCKET   control socket (default " SHIPD_DEFAULT_SOCKET ")\n"
+"      --state-dir DIR   revisions, journal, backups (default "
+    SHIPD_DEFAULT_STATE ")\n"
+"      --engine SOCKET   Docker engine socket (default "
+    SHIPD_DEFAULT_ENGINE ")\n"
+"      --group GROUP     group owning the control socket; its members may\n"
+"                        run mutating commands (default: none)\n"
+"  -f, --foreground      accepted for compatibility; shipd never forks\n"
+"  -d, --debug           log debug messages\n"
+"  -V, --version         print the version and exit\n"
+"  -h, --help            print this help and exit\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct shipd_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "socket",	required_argument, NULL, 's' },
+		{ "state-dir",	required_argument, NULL, 'S' },
+		{ "engine",	required_argument, NULL, 'e' },
+		{ "group",	required_argument, NULL, 'g' },
+		{ "foreground",	no_argument,	   NULL, 'f' },
+		{ "debug",	no_argument,	   NULL, 'd' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct group	*gr;
+	int		 ch;
+
+	cfg->socket_path = SHIPD_DEFAULT_SOCKET;
+	cfg->state_dir = SHIPD_DEFAULT_STATE;
+	cfg->engine_path = SHIPD_DEFAULT_ENGINE;
+	cfg->gid = (gid_t)-1;
+	while ((ch = getopt_long(argc, argv, "s:fdVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			cfg->socket_path = optarg;
+			break;
+		case 'S':
+			cfg->state_dir = optarg;
+			break;
+		case 'e':
+			cfg->engine_path = optarg;
+			break;
+		case 'g':
+			if ((gr = getgrnam(optarg)) == NULL) {
+				fprintf(stderr, "shipd: --group: no group "
+				    "named '%s'\n", optarg);
+				return 2;
+			}
+			cfg->gid = gr->gr_gid;
+			break;
+		case 'f':
+			break;
+		case 'd':
+			cfg->debug = true;
+			break;
+		case 'V':
+			printf("shipd %s (protocol %d)\n", SHIPD_VERSION,
+			    PROTO_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "shipd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- shutdown: control server, then engine client, then our handles ---- */
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void
+close_own_handles(struct shipd *sd)
+{
+	uv_close((uv_handle_t *)&sd->sig_term, on_handle_closed);
+	uv_close((uv_handle_t *)&sd->sig_int, on_handle_closed);
+	uv_close((uv_handle_t *)&sd->engine_retry, on_handle_closed);
+}
+
+static void
+on_docker_closed(void *arg)
+{
+	struct shipd *sd = arg;
+
+	sd->docker = NULL;
+	close_own_handles(sd);
+}
+
+static void
+on_ctl_closed(void *arg)
+{
+	struct shipd *sd = arg;
+
+	sd->ctl = NULL;
+	if (sd->docker != NULL)
+		docker_close(sd->docker, on_docker_closed, sd);
+	else
+		close_own_handles(sd);
+}
+
+static void
+shipd_shutdown(struct shipd *sd)
+{
+	if (sd->stopping)
+		return;
+	sd->stopping = true;
+	log_info("shutting down");
+	notify_send("STOPPING=1");
+	uv_timer_stop(&sd->engine_retry);
+	uv_signal_stop(&sd->sig_term);
+	uv_signal_stop(&sd->sig_int);
+	if (sd->ctl != NULL)
+		ctl_close(sd->ctl, on_ctl_closed, sd);
+	else
+		on_ctl_closed(sd);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct shipd *sd = h->data;
+
+	log_info("received %s", strsignal(signum));
+	shipd_shutdown(sd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct shipd	 sd;
+	uv_loop_t	 loop;
+	int		 rc;
+
+	memset(&sd, 0, sizeof sd);
+	if ((rc = parse_args(argc, argv, &sd.cfg)) != 0)
+		return rc;
+	log_init("shipd", sd.cfg.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+	    getenv("JOURNAL_STREAM") != NULL);
+	signal(SIGPIPE, SIG_IGN);
+	umask(027);
+
+	if ((rc = mkdir_p(sd.cfg.state_dir, 0750)) < 0) {
+		log_err("state dir %s: %s", sd.cfg.state_dir, strerror(-rc));
+		return 1;
+	}
+	if ((rc = uv_loop_init(&loop)) < 0) {
+		log_err("uv_loop_init: %s", uv_strerror(rc));
+		return 1;
+	}
+	sd.loop = &loop;
+	uv_signal_init(&loop, &sd.sig_term);
+	uv_signal_init(&loop, &sd.sig_int);
+	uv_timer_init(&loop, &sd.engine_retry);
+	sd.sig_term.data = sd.sig_int.data = sd.engine_retry.data = &sd;
+	uv_signal_start(&sd.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&sd.sig_int, on_signal, SIGINT);
+
+	if ((rc = docker_new(&loop, sd.cfg.engine_path, &sd.docker)) < 0) {
+		log_err("engine client: %s", strerror(-rc));
+		sd.exit_code = 1;
+		shipd_shutdown(&sd);
+	} else if (ctl_open(&sd, sd.cfg.socket_path, sd.cfg.gid,
+	    &sd.ctl) < 0) {
+		sd.exit_code = 1;
+		shipd_shutdown(&sd);
+	} else {
+		log_info("shipd %s listening on %s, engine %s, state %s",
+		    SHIPD_VERSION, sd.cfg.socket_path, sd.cfg.engine_path,
+		    sd.cfg.state_dir);
+		engine_connect(&sd);
+		/* Ready means the control socket answers; the engine may
+		 * come later and status says so meanwhile. */
+		notify_send("READY=1\nSTATUS=waiting for the engine");
+	}
+
+	uv_run(&loop, UV_RUN_DEFAULT);
+	json_decref(sd.engine_version);
+	free(sd.engine_error);
+	rc = uv_loop_close(&loop);
+	if (rc != 0) {
+		/* A handle left open is a bug: say which. */
+		log_err("uv_loop_close: %s", uv_strerror(rc));
+		uv_print_all_handles(&loop, stderr);
+		return 1;
+	}
+	return sd.exit_code;
+}

@@ -1,0 +1,46 @@
+/*
+ * The daemon's one context object: the loop, the engine client, the control
+ * server and the configuration.  Every module reaches the rest through it.
+ */
+#ifndef SHIPD_SHIPD_H
+#define SHIPD_SHIPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <uv.h>
+
+struct ctl;
+struct docker;
+
+struct shipd_config {
+	const char	*socket_path;
+	const char	*state_dir;
+	const char	*engine_path;
+	gid_t		 gid;		/* socket group, or (gid_t)-1 */
+	bool		 debug;
+};
+
+struct shipd {
+	uv_loop_t		*loop;
+	struct shipd_config	 cfg;
+	struct docker		*docker;
+	struct ctl		*ctl;
+	uv_signal_t		 sig_term;
+	uv_signal_t		 sig_int;
+	uv_timer_t		 engine_retry;
+	uint64_t		 engine_backoff_ms;
+	bool			 engine_ok;	/* API negotiated and reachable */
+	char			*engine_error;	/* last reason it is not */
+	json_t			*engine_version;	/* GET /version */
+	bool			 stopping;
+	int			 exit_code;
+};
+
+/* Engine supervision (engine.c): negotiate the API, keep retrying with
+ * backoff while the engine is away. */
+void	engine_connect(struct shipd *);
+void	engine_lost(struct shipd *, const char *why);
+
+#endif
