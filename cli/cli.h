@@ -47,6 +47,13 @@ int	cli_usage_error(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 const struct cli_cmd *cli_cmd_find(const char *name, const char **why);
 
+struct diag_list;
+void	cli_print_diags(struct cli *, struct diag_list *, const char *dir);
+/* The stack a command is about: --stack, else $SHIPD_STACK, else the
+ * unit directory's (stack.yaml name or the directory's name).  NULL with
+ * an error printed when none can be found; caller frees. */
+char	*cli_stack_name(const char *opt, const char *dir);
+
 /* A simple aligned table: add rows of cells, then print. */
 struct table;
 struct table *table_new(size_t ncols, const char *const *headers);
@@ -58,5 +65,11 @@ int	cmd_version(struct cli *, int, char **);
 int	cmd_validate(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
+int	cmd_deploy(struct cli *, int, char **);
+int	cmd_scale(struct cli *, int, char **);
+int	cmd_history(struct cli *, int, char **);
+int	cmd_down(struct cli *, int, char **);
+int	cmd_logs(struct cli *, int, char **);
+int	cmd_events(struct cli *, int, char **);
 
 #endif

@@ -13,35 +13,6 @@
 
 extern char **environ;
 
-static void
-print_errors(struct cli *cli, const struct diag_list *errs)
-{
-	json_t	*arr;
-	size_t	 i;
-	char	*s;
-
-	if (cli->json) {
-		arr = json_array();
-		for (i = 0; i < errs->n; i++) {
-			s = diag_format(&errs->v[i]);
-			json_array_append_new(arr, json_string(s));
-			free(s);
-		}
-		json_t *o = json_pack("{s:b, s:o}", "ok", 0, "errors", arr);
-
-		cli_print_json(o);
-		json_decref(o);
-		return;
-	}
-	for (i = 0; i < errs->n; i++) {
-		s = diag_format(&errs->v[i]);
-		fprintf(stderr, "%s\n", s);
-		free(s);
-	}
-	fprintf(stderr, "shipctl: %zu error%s\n", errs->n,
-	    errs->n == 1 ? "" : "s");
-}
-
 static const char *
 cond_name(enum dep_cond c)
 {
@@ -103,9 +74,7 @@ cmd_validate(struct cli *cli, int argc, char **argv)
 		dir = argv[1];
 	diag_init(&errs);
 	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
-		if (errs.n == 0)
-			diag_add(&errs, dir, 0, 0, "cannot load units");
-		print_errors(cli, &errs);
+		cli_print_diags(cli, &errs, dir);
 		diag_free(&errs);
 		return EXIT_USAGE;
 	}

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "diag.h"
 #include "proto.h"
 #include "util.h"
 
@@ -180,4 +181,34 @@ table_free(struct table *t)
 	free(t->cells);
 	free(t->width);
 	free(t);
+}
+
+void
+cli_print_diags(struct cli *cli, struct diag_list *errs, const char *dir)
+{
+	json_t	*arr, *o;
+	size_t	 i;
+	char	*s;
+
+	if (errs->n == 0)
+		diag_add(errs, dir, 0, 0, "cannot load units");
+	if (cli->json) {
+		arr = json_array();
+		for (i = 0; i < errs->n; i++) {
+			s = diag_format(&errs->v[i]);
+			json_array_append_new(arr, json_string(s));
+			free(s);
+		}
+		o = json_pack("{s:b, s:o}", "ok", 0, "errors", arr);
+		cli_print_json(o);
+		json_decref(o);
+		return;
+	}
+	for (i = 0; i < errs->n; i++) {
+		s = diag_format(&errs->v[i]);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+	fprintf(stderr, "shipctl: %zu error%s in %s\n", errs->n,
+	    errs->n == 1 ? "" : "s", dir);
 }

@@ -13,9 +13,35 @@
 #include "util.h"
 
 const struct cli_cmd cli_cmds[] = {
+	{ "deploy", "[DIR]",
+	    "deploy the unit directory (default .) in dependency order",
+	    cmd_deploy,
+	    "  Loads and validates DIR with your environment, sends the\n"
+	    "  resolved stack to shipd and shows each step.  Services whose\n"
+	    "  spec and image are unchanged keep their containers.  Exits 0\n"
+	    "  when every service is up and healthy, 1 when a gate failed.\n" },
+	{ "down", "[--stack NAME] [--volumes] [DIR]",
+	    "stop and remove a stack's containers and networks", cmd_down,
+	    "  Dependents go first.  Named volumes stay unless --volumes.\n" },
+	{ "events", "[--stack NAME] [DIR]",
+	    "show the stack's engine events as they happen", cmd_events,
+	    NULL },
 	{ "help", "[COMMAND]", "show help for shipctl or one command",
 	    cmd_help, NULL },
-	{ "status", "[--stack NAME] [--all]",
+	{ "history", "[--stack NAME] [DIR]",
+	    "list a stack's revisions (* marks the current one)", cmd_history,
+	    NULL },
+	{ "logs", "[--stack NAME] [-f] [--tail N] [--since DUR|TIME] SERVICE",
+	    "show a service's output, every replica, through shipd", cmd_logs,
+	    "  -f, --follow   keep following until interrupted\n"
+	    "  -n, --tail N   only the last N lines of each replica\n"
+	    "  --since 10m    only lines newer than that (or a unix time)\n" },
+	{ "scale", "[--stack NAME] SERVICE=N...",
+	    "change replica counts, gating new replicas on health", cmd_scale,
+	    "  Scale-down stops the highest-numbered replicas with the unit's\n"
+	    "  stop_grace.  The count persists across deploys until the unit\n"
+	    "  file's own replicas value changes.\n" },
+	{ "status", "[--stack NAME]",
 	    "show the containers of a stack: service, replica, state, health",
 	    cmd_status,
 	    "  --stack NAME  only this stack (default: every stack)\n" },

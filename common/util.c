@@ -432,3 +432,15 @@ now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+void
+fmt_time_utc(char *dst, size_t len, long long secs)
+{
+	time_t		t = (time_t)secs;
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		snprintf(dst, len, "?");
+	else
+		strftime(dst, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

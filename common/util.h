@@ -54,6 +54,9 @@ int	 file_read_all(const char *path, size_t max, char **out, size_t *len);
 /* mkdir -p; 0 or -errno. */
 int	 mkdir_p(const char *path, int mode);
 
+/* "2026-11-23T00:12:04Z" */
+void	 fmt_time_utc(char *, size_t, long long unix_seconds);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 

@@ -7,7 +7,9 @@
 
 #include "commands.h"
 #include "ctl.h"
+#include "deploy.h"
 #include "docker.h"
+#include "down.h"
 #include "proto.h"
 #include "shipd.h"
 #include "util.h"
@@ -22,10 +24,43 @@ static const struct ctl_arg args_status[] = {
 	{ NULL, 0, false }
 };
 
+static const struct ctl_arg args_deploy[] = {
+	{ "stack", JSON_OBJECT, true },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_scale[] = {
+	{ "stack", JSON_STRING, true },
+	{ "replicas", JSON_OBJECT, true },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_stack[] = {
+	{ "stack", JSON_STRING, true },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_down[] = {
+	{ "stack", JSON_STRING, true },
+	{ "volumes", JSON_TRUE, false },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_logs[] = {
+	{ "stack", JSON_STRING, true },
+	{ "service", JSON_STRING, true },
+	{ "follow", JSON_TRUE, false },
+	{ "tail", JSON_INTEGER, false },
+	{ "since", JSON_INTEGER, false },
+	{ NULL, 0, false }
+};
+
 const struct ctl_cmd ctl_cmds[] = {
+	{ "deploy",	true,	ctl_handle_deploy,	args_deploy },
+	{ "down",	true,	ctl_handle_down,	args_down },
+	{ "events",	false,	ctl_handle_events,	args_stack },
+	{ "history",	false,	ctl_handle_history,	args_stack },
+	{ "logs",	false,	ctl_handle_logs,	args_logs },
 	{ "ping",	false,	ctl_handle_ping,	args_none },
-	{ "version",	false,	ctl_handle_version,	args_version },
+	{ "scale",	true,	ctl_handle_scale,	args_scale },
 	{ "status",	false,	ctl_handle_status,	args_status },
+	{ "version",	false,	ctl_handle_version,	args_version },
 };
 const size_t ctl_ncmds = nitems(ctl_cmds);
 

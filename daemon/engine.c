@@ -102,3 +102,37 @@ engine_lost(struct shipd *sd, const char *why)
 	if (!uv_is_active((uv_handle_t *)&sd->engine_retry))
 		schedule_retry(sd);
 }
+
+/* ---- tasks (see shipd.h) -------------------------------------------------- */
+
+void
+task_add(struct shipd *sd, struct task *t, void *obj, void (*fn)(void *))
+{
+	t->obj = obj;
+	t->free = fn;
+	t->next = sd->tasks;
+	sd->tasks = t;
+}
+
+void
+task_del(struct shipd *sd, struct task *t)
+{
+	struct task **tp;
+
+	for (tp = &sd->tasks; *tp != NULL; tp = &(*tp)->next)
+		if (*tp == t) {
+			*tp = t->next;
+			return;
+		}
+}
+
+void
+tasks_free_all(struct shipd *sd)
+{
+	struct task *t;
+
+	while ((t = sd->tasks) != NULL) {
+		sd->tasks = t->next;
+		t->free(t->obj);
+	}
+}

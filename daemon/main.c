@@ -17,9 +17,12 @@
 #include "docker.h"
 #include "log.h"
 #include "notify.h"
+#include "op.h"
 #include "proto.h"
 #include "shipd.h"
+#include "store.h"
 #include "util.h"
+#include "watch.h"
 
 static void
 usage(FILE *f)
@@ -126,12 +129,27 @@ close_own_handles(struct shipd *sd)
 }
 
 static void
+on_store_closed(void *arg)
+{
+	struct shipd *sd = arg;
+
+	sd->store = NULL;
+	close_own_handles(sd);
+}
+
+/* No engine callback can run from here on: free what still waits. */
+static void
 on_docker_closed(void *arg)
 {
 	struct shipd *sd = arg;
 
 	sd->docker = NULL;
-	close_own_handles(sd);
+	ops_free_all(sd);
+	tasks_free_all(sd);
+	if (sd->store != NULL)
+		store_close(sd->store, on_store_closed, sd);
+	else
+		close_own_handles(sd);
 }
 
 static void
@@ -140,10 +158,11 @@ on_ctl_closed(void *arg)
 	struct shipd *sd = arg;
 
 	sd->ctl = NULL;
+	watch_stop(sd);
 	if (sd->docker != NULL)
 		docker_close(sd->docker, on_docker_closed, sd);
 	else
-		close_own_handles(sd);
+		on_docker_closed(sd);
 }
 
 static void
@@ -203,7 +222,12 @@ main(int argc, char **argv)
 	uv_signal_start(&sd.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&sd.sig_int, on_signal, SIGINT);
 
-	if ((rc = docker_new(&loop, sd.cfg.engine_path, &sd.docker)) < 0) {
+	if ((rc = store_open(&loop, sd.cfg.state_dir, &sd.store)) < 0) {
+		log_err("state dir %s: %s", sd.cfg.state_dir, strerror(-rc));
+		sd.exit_code = 1;
+		shipd_shutdown(&sd);
+	} else if ((rc = docker_new(&loop, sd.cfg.engine_path,
+	    &sd.docker)) < 0) {
 		log_err("engine client: %s", strerror(-rc));
 		sd.exit_code = 1;
 		shipd_shutdown(&sd);
@@ -216,6 +240,7 @@ main(int argc, char **argv)
 		    SHIPD_VERSION, sd.cfg.socket_path, sd.cfg.engine_path,
 		    sd.cfg.state_dir);
 		engine_connect(&sd);
+		watch_start(&sd);
 		/* Ready means the control socket answers; the engine may
 		 * come later and status says so meanwhile. */
 		notify_send("READY=1\nSTATUS=waiting for the engine");

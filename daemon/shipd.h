@@ -13,6 +13,21 @@
 
 struct ctl;
 struct docker;
+struct docker_events;
+struct store;
+struct watch;
+struct op;
+
+/*
+ * Work that may still hold engine calls when shipd shuts down.  Engine
+ * callbacks stop once the engine client is closed; whatever is still
+ * registered then is freed through its free function.
+ */
+struct task {
+	void		*obj;
+	void		(*free)(void *);
+	struct task	*next;
+};
 
 struct shipd_config {
 	const char	*socket_path;
@@ -34,6 +49,14 @@ struct shipd {
 	bool			 engine_ok;	/* API negotiated and reachable */
 	char			*engine_error;	/* last reason it is not */
 	json_t			*engine_version;	/* GET /version */
+	struct docker_events	*events;
+	bool			 events_up;
+	bool			 events_seen_up;
+	struct watch		*watches;
+	int			 watch_dispatching;
+	struct store		*store;
+	struct op		*ops;		/* operations under way */
+	struct task		*tasks;
 	bool			 stopping;
 	int			 exit_code;
 };
@@ -42,5 +65,9 @@ struct shipd {
  * backoff while the engine is away. */
 void	engine_connect(struct shipd *);
 void	engine_lost(struct shipd *, const char *why);
+
+void	task_add(struct shipd *, struct task *, void *, void (*)(void *));
+void	task_del(struct shipd *, struct task *);
+void	tasks_free_all(struct shipd *);
 
 #endif

@@ -1,0 +1,122 @@
+/*
+ * shipctl deploy: load and validate a unit directory with the caller's
+ * environment and permissions, send the resolved stack to shipd, and show
+ * each step as it happens.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "stackgraph.h"
+#include "util.h"
+
+extern char **environ;
+
+static const char *
+s(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+static double
+secs(json_t *o, const char *key)
+{
+	return (double)json_integer_value(json_object_get(o, key)) / 1000.0;
+}
+
+static int
+on_event(json_t *ev, void *arg)
+{
+	struct cli	*cli = arg;
+	const char	*kind = s(ev, "event");
+	json_t		*row;
+	size_t		 i;
+
+	if (cli->json) {
+		cli_print_json(ev);
+		return 0;
+	}
+	if (strcmp(kind, "plan") == 0) {
+		printf("plan (revision %lld):\n", (long long)json_integer_value(
+		    json_object_get(ev, "revision")));
+		json_array_foreach(json_object_get(ev, "services"), i, row)
+			printf("  %-16s %-10s %s\n", s(row, "service"),
+			    s(row, "action"), s(row, "reason"));
+	} else if (strcmp(kind, "service") == 0) {
+		const char *st = s(ev, "status");
+
+		if (strcmp(st, "begin") == 0 &&
+		    strcmp(s(ev, "action"), "unchanged") == 0)
+			return 0;
+		printf("[%6.2fs] %-16s %s%s%s\n", secs(ev, "elapsed_ms"),
+		    s(ev, "service"), strcmp(st, "begin") == 0 ?
+		    s(ev, "action") : st, *s(ev, "message") ? ": " : "",
+		    s(ev, "message"));
+	} else if (strcmp(kind, "step") == 0) {
+		const char *st = s(ev, "step");
+
+		if (strcmp(st, "kept") == 0 || strcmp(st, "failed") == 0)
+			return 0;
+		printf("[%6.2fs] %-16s   replica %lld %s\n",
+		    secs(ev, "elapsed_ms"), s(ev, "service"),
+		    (long long)json_integer_value(json_object_get(ev,
+		    "replica")), st);
+	} else if (strcmp(kind, "summary") == 0) {
+		printf("summary:\n");
+		json_array_foreach(json_object_get(ev, "services"), i, row)
+			printf("  %-16s %-10s %s\n", s(row, "service"),
+			    s(row, "action"), s(row, "status"));
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int
+cmd_deploy(struct cli *cli, int argc, char **argv)
+{
+	struct diag_list	 errs;
+	struct stack		*st;
+	struct graph		*g;
+	const char		*dir = ".";
+	json_t			*res, *row;
+	size_t			 i, changed = 0;
+	int			 rc;
+
+	if (argc > 2)
+		return cli_usage_error("deploy", "too many arguments");
+	if (argc == 2)
+		dir = argv[1];
+	diag_init(&errs);
+	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
+		cli_print_diags(cli, &errs, dir);
+		diag_free(&errs);
+		return EXIT_USAGE;
+	}
+	diag_free(&errs);
+	graph_free(g);
+	rc = cli_call(cli, "deploy", json_pack("{s:o}", "stack",
+	    stack_to_json(st)), on_event, cli, &res);
+	if (rc != EXIT_OK) {
+		stack_free(st);
+		return rc;
+	}
+	if (cli->json)
+		cli_print_json(res);
+	else {
+		json_array_foreach(json_object_get(res, "services"), i, row)
+			if (strcmp(s(row, "action"), "unchanged") != 0)
+				changed++;
+		printf("deployed %s revision %lld in %.2fs (%zu of %zu "
+		    "services changed)\n", st->name,
+		    (long long)json_integer_value(json_object_get(res,
+		    "revision")), secs(res, "elapsed_ms"), changed,
+		    json_array_size(json_object_get(res, "services")));
+	}
+	json_decref(res);
+	stack_free(st);
+	return EXIT_OK;
+}

@@ -1,0 +1,556 @@
+/*
+ * The unit model: loading a stack directory, freeing, lookups, and the
+ * checks both the YAML loader (unityaml.c) and the JSON decoder
+ * (unitjson.c) share so the two accept exactly the same values.
+ */
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expand.h"
+#include "unit.h"
+#include "util.h"
+
+static const char *const restart_names[] = {
+	"no", "always", "unless-stopped", "on-failure",
+};
+
+const char *
+unit_dep_cond_name(enum dep_cond c)
+{
+	switch (c) {
+	case DEP_STARTED:
+		return "started";
+	case DEP_HEALTHY:
+		return "healthy";
+	case DEP_COMPLETED:
+		return "completed";
+	}
+	return NULL;
+}
+
+int
+unit_dep_cond_parse(const char *s, enum dep_cond *out)
+{
+	static const enum dep_cond all[] = {
+		DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(all); i++) {
+		if (strcmp(s, unit_dep_cond_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Enums numbered from 0 map onto a name table. */
+static const char *
+table_name(const char *const *t, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? t[v] : NULL;
+}
+
+static int
+table_parse(const char *const *t, size_t n, const char *s, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, t[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const health_names[] = {
+	[HEALTH_IMAGE] = "image", [HEALTH_DISABLED] = "disabled",
+	[HEALTH_CMD] = "cmd", [HEALTH_HTTP] = "http", [HEALTH_TCP] = "tcp",
+};
+static const char *const mount_names[] = {
+	[MOUNT_VOLUME] = "volume", [MOUNT_BIND] = "bind",
+};
+static const char *const order_names[] = {
+	[UPDATE_STOP_FIRST] = "stop-first", [UPDATE_START_FIRST] = "start-first",
+};
+static const char *const failure_names[] = {
+	[UPDATE_ROLLBACK] = "rollback", [UPDATE_PAUSE] = "pause",
+};
+
+const char *
+unit_health_kind_name(enum unit_health_kind k)
+{
+	return table_name(health_names, nitems(health_names), (int)k);
+}
+
+const char *
+unit_mount_kind_name(int k)
+{
+	return table_name(mount_names, nitems(mount_names), k);
+}
+
+const char *
+unit_update_order_name(enum unit_update_order o)
+{
+	return table_name(order_names, nitems(order_names), (int)o);
+}
+
+const char *
+unit_update_failure_name(enum unit_update_failure f)
+{
+	return table_name(failure_names, nitems(failure_names), (int)f);
+}
+
+int
+unit_health_kind_parse(const char *s, enum unit_health_kind *out)
+{
+	int v;
+
+	if (table_parse(health_names, nitems(health_names), s, &v) != 0)
+		return -EINVAL;
+	*out = (enum unit_health_kind)v;
+	return 0;
+}
+
+int
+unit_mount_kind_parse(const char *s, int *out)
+{
+	return table_parse(mount_names, nitems(mount_names), s, out);
+}
+
+int
+unit_update_order_parse(const char *s, enum unit_update_order *out)
+{
+	int v;
+
+	if (table_parse(order_names, nitems(order_names), s, &v) != 0)
+		return -EINVAL;
+	*out = (enum unit_update_order)v;
+	return 0;
+}
+
+int
+unit_update_failure_parse(const char *s, enum unit_update_failure *out)
+{
+	int v;
+
+	if (table_parse(failure_names, nitems(failure_names), s, &v) != 0)
+		return -EINVAL;
+	*out = (enum unit_update_failure)v;
+	return 0;
+}
+
+bool
+unit_restart_valid(const char *name, int max)
+{
+	int i;
+
+	if (name == NULL || max < 0)
+		return false;
+	if (table_parse(restart_names, nitems(restart_names), name, &i) != 0)
+		return false;
+	return max == 0 || strcmp(name, "on-failure") == 0;
+}
+
+int
+unit_restart_parse(const char *s, char **name, int *max)
+{
+	const char	*colon = strchr(s, ':');
+	char		*end;
+	long		 n = 0;
+	int		 i;
+
+	if (colon != NULL) {
+		if (strncmp(s, "on-failure:", 11) != 0 || !isdigit(
+		    (unsigned char)colon[1]))
+			return -EINVAL;
+		errno = 0;
+		n = strtol(colon + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || n > INT_MAX)
+			return -EINVAL;
+		*name = xstrdup("on-failure");
+		*max = (int)n;
+		return 0;
+	}
+	if (table_parse(restart_names, nitems(restart_names), s, &i) != 0)
+		return -EINVAL;
+	*name = xstrdup(s);
+	*max = 0;
+	return 0;
+}
+
+static bool
+name_valid(const char *s, const char *first, const char *rest)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UNIT_NAME_MAX || strchr(first, s[0]) == NULL)
+		return false;
+	return strspn(s, rest) == n;
+}
+
+#define LOWER	"abcdefghijklmnopqrstuvwxyz"
+#define UPPER	"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGIT	"0123456789"
+
+bool
+unit_name_valid(const char *s)
+{
+	return s != NULL && name_valid(s, LOWER DIGIT, LOWER DIGIT "_.-");
+}
+
+bool
+stack_name_valid(const char *s)
+{
+	return s != NULL && name_valid(s, LOWER DIGIT, LOWER DIGIT "_-");
+}
+
+bool
+unit_volume_name_valid(const char *s)
+{
+	return s != NULL && name_valid(s, LOWER UPPER DIGIT,
+	    LOWER UPPER DIGIT "_.-");
+}
+
+bool
+unit_env_key_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *p != '\0'; p++) {
+		if (*p == '=' || *p <= ' ' || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool
+unit_signal_valid(const char *s)
+{
+	size_t	n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 32)
+		return false;
+	if (strspn(s, DIGIT) == n)
+		return s[0] != '0' && n <= 2;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	return strchr(UPPER, s[0]) != NULL && s[0] != '\0' &&
+	    strspn(s, UPPER DIGIT "+-") == strlen(s);
+}
+
+bool
+unit_abs_path_valid(const char *s)
+{
+	return s != NULL && s[0] == '/' && strlen(s) < PATH_MAX;
+}
+
+bool
+unit_ip_valid(const char *s)
+{
+	unsigned char addr[16];
+
+	return s != NULL && (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1);
+}
+
+void
+unit_defaults(struct unit *u)
+{
+	u->replicas = 1;
+	u->health.kind = HEALTH_IMAGE;
+	u->health.start_interval_ms = UNIT_DEF_START_INTERVAL_MS;
+	u->update.order = UPDATE_STOP_FIRST;
+	u->update.parallelism = 1;
+	u->update.healthy_deadline_ms = UNIT_DEF_DEADLINE_MS;
+	u->update.on_failure = UPDATE_ROLLBACK;
+	u->restart = xstrdup("unless-stopped");
+	u->stop_grace_ms = UNIT_DEF_STOP_GRACE_MS;
+}
+
+static int
+kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_kv *)a)->key,
+	    ((const struct unit_kv *)b)->key);
+}
+
+static int
+port_cmp(const void *a, const void *b)
+{
+	const struct unit_port	*p = a, *q = b;
+	int			 c;
+
+	if (p->container_port != q->container_port)
+		return p->container_port < q->container_port ? -1 : 1;
+	if ((c = strcmp(p->proto, q->proto)) != 0)
+		return c;
+	if (p->host_port != q->host_port)
+		return p->host_port < q->host_port ? -1 : 1;
+	return strcmp(p->host_ip ? p->host_ip : "", q->host_ip ? q->host_ip : "");
+}
+
+static int
+mount_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_mount *)a)->target,
+	    ((const struct unit_mount *)b)->target);
+}
+
+static int
+dep_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_dep *)a)->name,
+	    ((const struct unit_dep *)b)->name);
+}
+
+void
+unit_sort(struct unit *u)
+{
+	if (u->nenv > 1)
+		qsort(u->env, u->nenv, sizeof *u->env, kv_cmp);
+	if (u->nlabels > 1)
+		qsort(u->labels, u->nlabels, sizeof *u->labels, kv_cmp);
+	if (u->nports > 1)
+		qsort(u->ports, u->nports, sizeof *u->ports, port_cmp);
+	if (u->nmounts > 1)
+		qsort(u->mounts, u->nmounts, sizeof *u->mounts, mount_cmp);
+	if (u->ndeps > 1)
+		qsort(u->deps, u->ndeps, sizeof *u->deps, dep_cmp);
+}
+
+static void
+strv_free(char **v)
+{
+	char **p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+static void
+kv_free(struct unit_kv *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+void
+unit_free(struct unit *u)
+{
+	size_t i;
+
+	if (u == NULL)
+		return;
+	free(u->name);
+	free(u->file);
+	free(u->image);
+	strv_free(u->command);
+	strv_free(u->entrypoint);
+	kv_free(u->env, u->nenv);
+	for (i = 0; i < u->nports; i++)
+		free(u->ports[i].host_ip);
+	free(u->ports);
+	for (i = 0; i < u->nmounts; i++) {
+		free(u->mounts[i].source);
+		free(u->mounts[i].target);
+	}
+	free(u->mounts);
+	for (i = 0; i < u->ndeps; i++)
+		free(u->deps[i].name);
+	free(u->deps);
+	strv_free(u->health.test);
+	free(u->health.http_path);
+	free(u->restart);
+	free(u->stop_signal);
+	kv_free(u->labels, u->nlabels);
+	free(u->user);
+	free(u->working_dir);
+	strv_free(u->backup.paths);
+	strv_free(u->backup.pre);
+	strv_free(u->backup.post);
+	free(u);
+}
+
+int
+unit_port_number(const char *s, int *out)
+{
+	size_t	n = strlen(s);
+	int	v;
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -EINVAL;
+	v = atoi(s);
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+char *
+unit_port_parse(const char *spec, struct unit_port *p)
+{
+	char	*s = xstrdup(spec), *proto, *f[3], *q, *err = NULL;
+	size_t	 n = 0;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->proto, sizeof p->proto, "tcp");
+	if ((proto = strrchr(s, '/')) != NULL) {
+		*proto++ = '\0';
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+			xasprintf(&err, "protocol must be tcp or udp, not '%s'",
+			    proto);
+			goto out;
+		}
+		snprintf(p->proto, sizeof p->proto, "%s", proto);
+	}
+	q = s;
+	if (*q == '[') {	/* [::1]:8080:80 */
+		f[n++] = q + 1;
+		if ((q = strchr(q, ']')) == NULL || q[1] != ':') {
+			err = xstrdup("expected [IPV6]:HOST:CONTAINER");
+			goto out;
+		}
+		*q = '\0';
+		q += 2;
+	}
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 3; f[n++] = q)
+		*q++ = '\0';
+	if (q != NULL) {
+		err = xstrdup("expected CONTAINER, HOST:CONTAINER or "
+		    "IP:HOST:CONTAINER");
+		goto out;
+	}
+	if (n == 3 && !unit_ip_valid(f[0])) {
+		xasprintf(&err, "invalid IP address '%s'", f[0]);
+		goto out;
+	}
+	if (n >= 2 && !(n == 3 && *f[n - 2] == '\0') &&
+	    unit_port_number(f[n - 2], &p->host_port) != 0) {
+		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
+		    f[n - 2]);
+		goto out;
+	}
+	if (unit_port_number(f[n - 1], &p->container_port) != 0) {
+		xasprintf(&err, "invalid container port '%s' (expected "
+		    "1-65535)", f[n - 1]);
+		goto out;
+	}
+	if (n == 3)
+		p->host_ip = xstrdup(f[0]);
+out:
+	free(s);
+	return err;
+}
+
+/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
+static char *
+path_clean(const char *in)
+{
+	char	*out = xmalloc(strlen(in) + 2), *o = out;
+	const char *p = in, *e;
+	size_t	 n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			;
+		else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > out && *--o != '/')
+				;
+		} else {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
+}
+
+static bool
+is_relative_bind(const char *s)
+{
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strncmp(s, "./", 2) == 0 || strncmp(s, "../", 3) == 0;
+}
+
+char *
+unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
+{
+	char	*s = xstrdup(spec), *f[4], *q = s, *err = NULL, *tmp;
+	size_t	 n = 0;
+
+	memset(m, 0, sizeof *m);
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 4; f[n++] = q)
+		*q++ = '\0';
+	if (n < 2 || n > 3 || *f[0] == '\0') {
+		err = xstrdup("expected SOURCE:TARGET or SOURCE:TARGET:ro");
+		goto out;
+	}
+	if (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0) {
+		xasprintf(&err, "mode must be ro or rw, not '%s'", f[2]);
+		goto out;
+	}
+	m->ro = n == 3 && strcmp(f[2], "ro") == 0;
+	if (f[1][0] != '/') {
+		xasprintf(&err, "target '%s' must be an absolute path", f[1]);
+		goto out;
+	}
+	if (f[0][0] == '/' || is_relative_bind(f[0])) {
+		m->kind = MOUNT_BIND;
+		if (f[0][0] == '/')
+			m->source = path_clean(f[0]);
+		else {
+			xasprintf(&tmp, "%s/%s", dir, f[0]);
+			m->source = path_clean(tmp);
+			free(tmp);
+		}
+	} else if (unit_volume_name_valid(f[0])) {
+		m->kind = MOUNT_VOLUME;
+		m->source = xstrdup(f[0]);
+	} else {
+		xasprintf(&err, "'%s' is neither a volume name nor a path "
+		    "(bind mounts start with /, ./ or ../)", f[0]);
+		goto out;
+	}
+	m->target = path_clean(f[1]);
+	if (strcmp(m->target, "/") == 0) {
+		err = xstrdup("cannot mount over /");
+		free(m->source);
+		free(m->target);
+		m->source = m->target = NULL;
+	}
+out:
+	free(s);
+	return err;
+}

@@ -1,0 +1,241 @@
+/*
+ * The unit-file model: a stack (a directory of <service>.yaml files plus an
+ * optional stack.yaml and .env) loaded, expanded and validated into plain
+ * structs, and its JSON form as shipctl sends it to shipd.  docs/units.md is
+ * the reference for the file format.
+ */
+#ifndef SHIPD_UNIT_H
+#define SHIPD_UNIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "diag.h"
+
+/* graph.h carries the same guarded definition; keep the two identical. */
+#ifndef SHIPD_DEP_COND_DEFINED
+#define SHIPD_DEP_COND_DEFINED
+enum dep_cond { DEP_STARTED = 1, DEP_HEALTHY = 2, DEP_COMPLETED = 4 };
+#endif
+
+#define UNIT_NAME_MAX		63	/* service, stack, volume, network names */
+#define UNIT_REPLICAS_MAX	1000
+#define UNIT_RETAIN_MAX		100
+#define UNIT_FILE_MAX		(1024 * 1024)	/* bytes per unit or env file */
+/* Durations are kept in ms but the engine wants ns in an int64. */
+#define UNIT_DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
+#define UNIT_MEMORY_MIN		(6ULL * 1024 * 1024)	/* the engine's floor */
+#define UNIT_NANO_CPUS_MIN	10000000LL		/* 0.01 CPU */
+#define UNIT_NANO_CPUS_MAX	4096000000000LL		/* 4096 CPUs */
+#define UNIT_LABEL_RESERVED	"io.shipd."
+
+struct unit_kv {
+	char	*key;
+	char	*value;
+};
+
+struct unit_port {
+	char	*host_ip;	/* NULL: every address */
+	int	 host_port;	/* 0: none given, the engine picks one */
+	int	 container_port;
+	char	 proto[4];	/* "tcp" or "udp" */
+};
+
+enum unit_mount_kind { MOUNT_VOLUME, MOUNT_BIND };
+
+struct unit_mount {
+	int	 kind;		/* enum unit_mount_kind */
+	char	*source;	/* volume name, or absolute host path */
+	char	*target;	/* absolute container path */
+	bool	 ro;
+};
+
+struct unit_dep {
+	char		*name;
+	enum dep_cond	 cond;
+	int		 line;	/* of the entry in the unit file; 0 if unknown */
+	int		 col;
+};
+
+enum unit_health_kind {
+	HEALTH_IMAGE = 0,	/* not specified: the image's HEALTHCHECK, if any */
+	HEALTH_DISABLED,	/* test: [NONE] */
+	HEALTH_CMD,		/* test: [CMD, ...] or [CMD-SHELL, "..."] */
+	HEALTH_HTTP,
+	HEALTH_TCP,
+};
+
+struct unit_health {
+	enum unit_health_kind kind;
+	char		**test;		/* HEALTH_CMD: argv incl. CMD/CMD-SHELL */
+	char		 *http_path;	/* HEALTH_HTTP: starts with '/' */
+	int		  port;		/* HEALTH_HTTP, HEALTH_TCP */
+	/* For HEALTH_IMAGE, 0 in interval/timeout/start_period/retries means
+	 * "the image's own value"; all zero for HEALTH_DISABLED. */
+	uint64_t	  interval_ms;
+	uint64_t	  timeout_ms;
+	uint64_t	  start_period_ms;
+	uint64_t	  start_interval_ms;
+	int		  retries;
+};
+
+enum unit_update_order { UPDATE_STOP_FIRST, UPDATE_START_FIRST };
+enum unit_update_failure { UPDATE_ROLLBACK, UPDATE_PAUSE };
+
+struct unit_update {
+	enum unit_update_order	 order;
+	int			 parallelism;
+	uint64_t		 healthy_deadline_ms;
+	uint64_t		 monitor_ms;
+	enum unit_update_failure on_failure;
+};
+
+struct unit_backup {
+	bool	  present;	/* false: no backup: key; the rest is zero */
+	char	**paths;	/* absolute container paths, at least one */
+	char	**pre;		/* argv run in the container before; or NULL */
+	char	**post;		/* argv run after; or NULL */
+	bool	  stop;		/* stop the service while copying */
+	int	  keep;
+};
+
+/*
+ * One service.  Arrays of strings are argv-style (NULL-terminated) and NULL
+ * when unset; an empty entrypoint ({ NULL }) clears the image's.  env and
+ * labels are sorted by key, ports and mounts are in a canonical order, deps
+ * are sorted by name: two units that mean the same thing compare equal.
+ */
+struct unit {
+	char			 *name;
+	char			 *file;		/* the unit file, as named at load */
+	char			 *image;
+	char			**command;
+	char			**entrypoint;
+	struct unit_kv		 *env;
+	size_t			  nenv;
+	struct unit_port	 *ports;
+	size_t			  nports;
+	struct unit_mount	 *mounts;
+	size_t			  nmounts;
+	struct unit_dep		 *deps;
+	size_t			  ndeps;
+	struct unit_health	  health;
+	int			  replicas;
+	bool			  init;
+	struct unit_update	  update;
+	char			 *restart;	/* no|always|unless-stopped|on-failure */
+	int			  restart_max;	/* on-failure retries; 0: no limit */
+	uint64_t		  stop_grace_ms;
+	char			 *stop_signal;	/* NULL: the image's */
+	uint64_t		  memory;	/* bytes; 0: no limit */
+	int64_t			  nano_cpus;	/* 0: no limit */
+	struct unit_kv		 *labels;
+	size_t			  nlabels;
+	char			 *user;
+	char			 *working_dir;
+	struct unit_backup	  backup;
+};
+
+struct stack {
+	char		 *name;
+	char		 *dir;		/* absolute; NULL if the sender gave none */
+	struct unit	**units;	/* sorted by name */
+	size_t		  nunits;
+	char		**networks;	/* extra networks, sorted; <stack>_default is implied */
+	size_t		  nnetworks;
+	char		**volumes;	/* named volumes, sorted; includes those units use */
+	size_t		  nvolumes;
+	int		  retain;
+};
+
+/*
+ * Load the stack in dir.  envp is a NULL-terminated "K=V" array (pass
+ * environ) that ${VAR} reads before .env.  Returns 0, -EINVAL with every
+ * problem in errs, or -errno when a file could not be read (errs names it).
+ */
+int		 stack_load_dir(const char *dir, char *const *envp,
+		    struct stack **out, struct diag_list *errs);
+void		 stack_free(struct stack *);
+void		 unit_free(struct unit *);
+const struct unit *stack_unit(const struct stack *, const char *name);
+
+/* The resolved stack with every default explicit; shipctl sends this. */
+json_t		*stack_to_json(const struct stack *);
+/* Strict inverse: any shape is safe to pass; -EINVAL with errs filled. */
+int		 stack_from_json(const json_t *, struct stack **out,
+		    struct diag_list *errs);
+/*
+ * What a container is made from: image, command, entrypoint, environment,
+ * ports, mounts, health, init, restart, stop_grace, stop_signal,
+ * resources, labels, user, working_dir.  Left out on purpose, since
+ * changing them must not recreate containers: name, file, replicas,
+ * depends_on, update, backup.
+ */
+json_t		*unit_spec_json(const struct unit *);
+/* Hex sha256 of the compact, key-sorted dump of unit_spec_json(). */
+void		 unit_spec_hash(const struct unit *, char out[65]);
+
+/* Names of enum values as they appear in files and JSON; NULL if invalid. */
+const char	*unit_dep_cond_name(enum dep_cond);
+const char	*unit_health_kind_name(enum unit_health_kind);
+const char	*unit_mount_kind_name(int);
+const char	*unit_update_order_name(enum unit_update_order);
+const char	*unit_update_failure_name(enum unit_update_failure);
+
+/*
+ * Shared by the YAML and JSON halves so both accept exactly the same
+ * values.  Parsers return 0 or -EINVAL; predicates return true if valid.
+ */
+int		 unit_dep_cond_parse(const char *, enum dep_cond *);
+int		 unit_health_kind_parse(const char *, enum unit_health_kind *);
+int		 unit_mount_kind_parse(const char *, int *);
+int		 unit_update_order_parse(const char *, enum unit_update_order *);
+int		 unit_update_failure_parse(const char *,
+		    enum unit_update_failure *);
+/* "no", "always", "unless-stopped", "on-failure[:N]"; *name is allocated. */
+int		 unit_restart_parse(const char *, char **name, int *max);
+bool		 unit_restart_valid(const char *name, int max);
+bool		 unit_name_valid(const char *);		/* services */
+bool		 stack_name_valid(const char *);
+bool		 unit_volume_name_valid(const char *);	/* volumes, networks */
+bool		 unit_env_key_valid(const char *);
+bool		 unit_signal_valid(const char *);
+bool		 unit_abs_path_valid(const char *);
+bool		 unit_ip_valid(const char *);
+int		 unit_port_number(const char *, int *);	/* "1".."65535" */
+/* Short syntax: "[IP:][HOST:]CONTAINER[/tcp|/udp]" and
+ * "SOURCE:TARGET[:ro|:rw]" with relative bind sources made absolute under
+ * dir.  Return NULL, or what is wrong (caller frees). */
+char		*unit_port_parse(const char *, struct unit_port *);
+char		*unit_mount_parse(const char *, const char *dir,
+		    struct unit_mount *);
+
+/* Loader internals (unit.c, unityaml.c, unitjson.c); not for other callers. */
+#define UNIT_DEF_INTERVAL_MS		5000	/* explicit checks only */
+#define UNIT_DEF_TIMEOUT_MS		3000
+#define UNIT_DEF_RETRIES		3
+#define UNIT_DEF_START_INTERVAL_MS	100
+#define UNIT_DEF_DEADLINE_MS		60000
+#define UNIT_DEF_STOP_GRACE_MS		10000
+#define UNIT_DEF_RETAIN			2
+#define UNIT_DEF_BACKUP_KEEP		7
+#define UNIT_PARALLELISM_MAX		UNIT_REPLICAS_MAX
+#define UNIT_RETRIES_MAX		1000
+#define UNIT_KEEP_MAX			1000
+
+struct expand_ctx;
+void		 unit_defaults(struct unit *);
+void		 unit_sort(struct unit *);
+struct stack	*stack_new(void);
+/* Sort the units and check what spans units: duplicate names, completed
+ * dependencies on replicated services, host port clashes, volumes in use
+ * but not declared (added if declare_volumes, else errors). */
+void		 stack_finish(struct stack *, bool declare_volumes,
+		    struct diag_list *);
+int		 unit_yaml_load(const char *path, const char *name,
+		    const char *dir, const struct expand_ctx *, struct unit **,
+		    struct diag_list *);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * down, logs and events: the operating commands beside deploy.
+ */
+#ifndef SHIPD_DOWN_H
+#define SHIPD_DOWN_H
+
+struct shipd;
+struct ctl_req;
+
+void	ctl_handle_down(struct shipd *, struct ctl_req *);	/* down.c */
+void	ctl_handle_logs(struct shipd *, struct ctl_req *);	/* logs.c */
+void	ctl_handle_events(struct shipd *, struct ctl_req *);	/* logs.c */
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * The planner: diff the desired stack against the containers that exist,
+ * found by their io.shipd.* labels.  Per service one action with its
+ * reason; per replica whether its container is kept, replaced, created or
+ * removed.  A container is kept exactly when its spec hash and image ID
+ * match, so a redeploy touches only what changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+#include "shipd.h"
+#include "spec.h"
+#include "store.h"
+#include "util.h"
+
+const char *
+plan_action_name(enum svc_action a)
+{
+	switch (a) {
+	case ACT_NONE:		return "none";
+	case ACT_UNCHANGED:	return "unchanged";
+	case ACT_CREATE:	return "create";
+	case ACT_RECREATE:	return "recreate";
+	case ACT_SCALE:		return "scale";
+	case ACT_REMOVE:	return "remove";
+	}
+	return "?";
+}
+
+static const char *
+label(json_t *c, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(c, "Labels"),
+	    key));
+}
+
+/* The container of replica n of this service, by name: kept containers
+ * of old revisions carry a suffix and never match. */
+static json_t *
+existing(const struct op *op, const struct unit *u, int n)
+{
+	json_t	*c;
+	size_t	 i;
+	char	*want;
+
+	want = spec_container_name(op->stack_name, u->name, n);
+	json_array_foreach(op->containers, i, c) {
+		const char *name = json_string_value(json_array_get(
+		    json_object_get(c, "Names"), 0));
+
+		if (name != NULL && name[0] == '/' &&
+		    strcmp(name + 1, want) == 0) {
+			free(want);
+			return c;
+		}
+	}
+	free(want);
+	return NULL;
+}
+
+static int
+highest_replica(const struct op *op, const char *service)
+{
+	json_t	*c;
+	size_t	 i;
+	int	 max = 0, n;
+
+	json_array_foreach(op->containers, i, c) {
+		const char *s = label(c, LABEL_SERVICE);
+		const char *r = label(c, LABEL_REPLICA);
+
+		if (s == NULL || r == NULL || strcmp(s, service) != 0)
+			continue;
+		if ((n = atoi(r)) > max)
+			max = n;
+	}
+	return max;
+}
+
+/* Which spec fields differ from the revision the old container came
+ * from, for the reason line; NULL if that revision is unknown. */
+static char *
+changed_fields(struct op *op, const struct unit *u, json_t *old)
+{
+	const json_t	*doc, *was;
+	json_t		*now, *v;
+	const char	*rev = label(old, LABEL_REVISION), *key;
+	struct buf	 b;
+
+	if (rev == NULL || op->sd->store == NULL)
+		return NULL;
+	doc = store_revision_get(op->sd->store, op->stack_name, atoi(rev));
+	was = json_object_get(json_object_get(doc, "specs"), u->name);
+	if (was == NULL)
+		return NULL;
+	now = unit_spec_json(u);
+	buf_init(&b);
+	json_object_foreach(now, key, v)
+		if (!json_equal(v, json_object_get(was, key)))
+			buf_printf(&b, "%s%s", b.len ? ", " : "", key);
+	json_object_foreach((json_t *)was, key, v)
+		if (json_object_get(now, key) == NULL)
+			buf_printf(&b, "%s%s", b.len ? ", " : "", key);
+	json_decref(now);
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static int
+wanted_replicas(const struct op *op, const struct unit *u,
+    const json_t *overrides)
+{
+	json_t *o = json_object_get(overrides, u->name);
+
+	if (op->scale != NULL && json_object_get(op->scale, u->name))
+		return (int)json_integer_value(json_object_get(op->scale,
+		    u->name));
+	/* A scale persists until the unit file's own count changes. */
+	if (o != NULL && json_integer_value(json_object_get(o,
+	    "unit_replicas")) == u->replicas)
+		return (int)json_integer_value(json_object_get(o, "replicas"));
+	return u->replicas;
+}
+
+static void
+plan_service(struct op *op, struct svc *s, const json_t *overrides)
+{
+	const struct unit	*u = s->unit;
+	json_t			*c;
+	size_t			 nexist = 0, nrecreate = 0, ncreate = 0;
+	int			 n, top;
+	char			*why = NULL;
+	bool			 image_changed = false;
+
+	unit_spec_hash(u, s->hash);
+	s->image_id = json_string_value(json_object_get(op->images, u->image));
+	s->want = wanted_replicas(op, u, overrides);
+	top = highest_replica(op, u->name);
+	if (top < s->want)
+		top = s->want;
+	s->reps = xcalloc((size_t)top + 1, sizeof *s->reps);
+	for (n = 1; n <= top; n++) {
+		struct replica *r = &s->reps[s->nreps];
+
+		c = existing(op, u, n);
+		if (c == NULL && n > s->want)
+			continue;
+		s->nreps++;
+		r->svc = s;
+		r->n = n;
+		if (c != NULL) {
+			nexist++;
+			r->old_id = xstrdup(json_string_value(json_object_get(
+			    c, "Id")));
+		}
+		if (n > s->want) {
+			r->remove = true;
+			continue;
+		}
+		if (c == NULL) {
+			ncreate++;
+			continue;
+		}
+		const char *hash = label(c, LABEL_HASH);
+		const char *img = json_string_value(json_object_get(c,
+		    "ImageID"));
+		bool same_spec = hash && strcmp(hash, s->hash) == 0;
+		bool same_image = img && s->image_id &&
+		    strcmp(img, s->image_id) == 0;
+
+		/* scale never recreates: it changes counts only */
+		if ((same_spec && same_image) || op->scale != NULL) {
+			r->reuse = true;
+			r->id = r->old_id;
+			r->old_id = NULL;
+			continue;
+		}
+		nrecreate++;
+		if (!same_image && same_spec)
+			image_changed = true;
+		if (!same_spec && why == NULL)
+			why = changed_fields(op, u, c);
+	}
+
+	if (nexist == 0 && s->want > 0) {
+		s->action = ACT_CREATE;
+		xasprintf(&s->reason, "new service, %d replica%s", s->want,
+		    s->want == 1 ? "" : "s");
+	} else if (nrecreate > 0) {
+		s->action = ACT_RECREATE;
+		if (image_changed)
+			xasprintf(&s->reason, "image %s now resolves to %.19s",
+			    u->image, s->image_id ? s->image_id : "?");
+		else if (why != NULL)
+			xasprintf(&s->reason, "changed: %s", why);
+		else
+			s->reason = xstrdup("spec changed");
+	} else if (ncreate > 0 || nexist > (size_t)s->want) {
+		s->action = ACT_SCALE;
+		xasprintf(&s->reason, "replicas %zu -> %d", nexist, s->want);
+	} else {
+		s->action = ACT_UNCHANGED;
+		s->reason = xstrdup("up to date");
+	}
+	free(why);
+}
+
+/* Dependents that need this service completed make it a one-shot gate. */
+static enum gate_goal
+goal_of(const struct op *op, size_t idx)
+{
+	size_t i, j;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct unit *u = op->stack->units[i];
+
+		for (j = 0; j < u->ndeps; j++)
+			if (u->deps[j].cond == DEP_COMPLETED &&
+			    strcmp(u->deps[j].name,
+			    op->stack->units[idx]->name) == 0)
+				return GATE_COMPLETED;
+	}
+	return GATE_HEALTHY;
+}
+
+int
+plan_compute(struct op *op, const json_t *overrides)
+{
+	json_t	*c;
+	size_t	 i;
+
+	op->svcs = xcalloc(op->stack->nunits, sizeof *op->svcs);
+	op->met = xcalloc(op->stack->nunits, sizeof *op->met);
+	op->begun = xcalloc(op->stack->nunits, 1);
+	for (i = 0; i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		s->op = op;
+		s->unit = op->stack->units[i];
+		s->idx = i;
+		s->goal = goal_of(op, i);
+		if (op->scale != NULL &&
+		    json_object_get(op->scale, s->unit->name) == NULL) {
+			/* Untouched by a scale: its dependents may go. */
+			s->action = ACT_NONE;
+			s->state = SVC_DONE;
+			op->met[i] = DEP_STARTED | DEP_HEALTHY | DEP_COMPLETED;
+			op->begun[i] = 1;
+			continue;
+		}
+		plan_service(op, s, overrides);
+	}
+	/* Containers of services no longer in the stack go at the end. */
+	op->removals = json_array();
+	if (op->scale != NULL)
+		return 0;
+	json_array_foreach(op->containers, i, c) {
+		const char *svc = label(c, LABEL_SERVICE);
+
+		if (svc == NULL || stack_unit(op->stack, svc) == NULL)
+			json_array_append(op->removals, c);
+	}
+	return 0;
+}
+
+json_t *
+plan_json(const struct op *op)
+{
+	json_t	*arr = json_array(), *c;
+	size_t	 i, order_n = op->stack->nunits;
+	size_t	*order = xcalloc(order_n ? order_n : 1, sizeof *order);
+
+	graph_topo_order(op->graph, order);
+	for (i = 0; i < order_n; i++) {
+		const struct svc *s = &op->svcs[order[i]];
+
+		if (s->action == ACT_NONE)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}",
+		    "service", s->unit->name, "action",
+		    plan_action_name(s->action), "reason",
+		    s->reason ? s->reason : "", "replicas", s->want));
+	}
+	json_array_foreach(op->removals, i, c) {
+		const char *svc = label(c, LABEL_SERVICE);
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}",
+		    "service", svc ? svc : "?", "action", "remove", "reason",
+		    "no longer in the stack", "replicas", 0));
+	}
+	free(order);
+	return arr;
+}

@@ -1,0 +1,32 @@
+/*
+ * Engine object specs made from units: the body of POST /containers/create
+ * for one replica, and the labels every shipd object carries.
+ */
+#ifndef SHIPD_SPEC_H
+#define SHIPD_SPEC_H
+
+#include <jansson.h>
+
+#include "unit.h"
+
+#define LABEL_STACK	"io.shipd.stack"
+#define LABEL_SERVICE	"io.shipd.service"
+#define LABEL_REPLICA	"io.shipd.replica"
+#define LABEL_REVISION	"io.shipd.revision"
+#define LABEL_HASH	"io.shipd.spec-hash"
+
+/* "<stack>_default": every service joins it, aliased by its name. */
+char	*spec_network_name(const char *stack, const char *net);
+char	*spec_volume_name(const char *stack, const char *vol);
+/* "<stack>-<service>-<n>" */
+char	*spec_container_name(const char *stack, const char *service, int n);
+
+json_t	*spec_container(const struct stack *, const struct unit *,
+	    int replica, int revision);
+json_t	*spec_network(const char *stack, const char *name);
+json_t	*spec_volume(const char *stack, const char *name);
+
+/* The exec argv of a CMD/CMD-SHELL health test, for startup probing. */
+json_t	*spec_health_argv(char *const *test);
+
+#endif

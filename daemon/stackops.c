@@ -1,0 +1,613 @@
+/*
+ * deploy, scale and history as control commands: validate what the client
+ * sent, take the stack's lock, gather the engine's view (containers,
+ * images), plan, prepare networks and volumes, hand over to the apply
+ * engine, and record the outcome as a revision.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "deploy.h"
+#include "docker.h"
+#include "log.h"
+#include "op.h"
+#include "proto.h"
+#include "shipd.h"
+#include "spec.h"
+#include "stackgraph.h"
+#include "store.h"
+#include "util.h"
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+void
+op_free(struct op *op)
+{
+	struct op	**pp;
+	size_t		  i, j;
+
+	for (pp = &op->sd->ops; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			break;
+		}
+	for (i = 0; op->svcs != NULL && i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		for (j = 0; j < s->nreps; j++) {
+			gate_cancel(s->reps[j].gate);
+			free(s->reps[j].id);
+			free(s->reps[j].old_id);
+		}
+		free(s->reps);
+		free(s->reason);
+		free(s->error);
+	}
+	free(op->svcs);
+	free(op->met);
+	free(op->begun);
+	json_decref(op->containers);
+	json_decref(op->images);
+	json_decref(op->removals);
+	json_decref(op->scale);
+	if (op->graph != NULL)
+		graph_free(op->graph);
+	if (op->stack != NULL)
+		stack_free(op->stack);
+	free(op->stack_name);
+	free(op->error);
+	free(op);
+}
+
+void
+ops_free_all(struct shipd *sd)
+{
+	while (sd->ops != NULL)
+		op_free(sd->ops);
+}
+
+/* The request goes with the control server at shutdown; the op stays
+ * until the engine client has closed. */
+static void
+on_req_cancel(struct ctl_req *r, void *arg)
+{
+	struct op *op = arg;
+
+	(void)r;
+	op->req = NULL;
+}
+
+static struct op *
+op_new(struct shipd *sd, struct ctl_req *r, const char *kind,
+    struct stack *st, struct graph *g)
+{
+	struct op *op = xcalloc(1, sizeof *op);
+
+	op->sd = sd;
+	op->req = r;
+	op->kind = kind;
+	op->stack = st;
+	op->graph = g;
+	op->stack_name = xstrdup(st->name);
+	op->uid = r->uid;
+	op->pid = r->pid;
+	op->t0 = now_ms();
+	op->started_at = time(NULL);
+	op->images = json_object();
+	ctl_req_on_cancel(r, on_req_cancel, op);
+	return op;
+}
+
+/* One operation per stack at a time: refuse with the owner named. */
+static bool
+op_lock(struct shipd *sd, struct op *op)
+{
+	struct op	*o;
+	char		 since[32];
+
+	for (o = sd->ops; o != NULL; o = o->next) {
+		if (strcmp(o->stack_name, op->stack_name) != 0)
+			continue;
+		fmt_time_utc(since, sizeof since, (long long)o->started_at);
+		ctl_req_err(op->req, PROTO_E_BUSY, "stack %s is busy: %s by "
+		    "uid %ld (pid %ld) since %s", op->stack_name, o->kind,
+		    (long)o->uid, (long)o->pid, since);
+		op->req = NULL;
+		op_free(op);
+		return false;
+	}
+	op->next = sd->ops;
+	sd->ops = op;
+	return true;
+}
+
+static void
+reply_fail(struct op *op, const char *code, const char *msg)
+{
+	if (op->req != NULL)
+		ctl_req_err(op->req, code, "%s", msg);
+	op->req = NULL;
+	op_free(op);
+}
+
+static void
+reply_diags(struct ctl_req *r, const char *what, struct diag_list *errs)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	for (i = 0; i < errs->n && i < 20; i++) {
+		char *s = diag_format(&errs->v[i]);
+
+		buf_printf(&b, "%s%s", i ? "\n" : "", s);
+		free(s);
+	}
+	if (errs->n > 20)
+		buf_printf(&b, "\n(and %zu more)", errs->n - 20);
+	ctl_req_err(r, PROTO_E_INVALID_STACK, "%s: %s", what,
+	    b.len ? b.data : "invalid");
+	buf_free(&b);
+	diag_free(errs);
+}
+
+/* ---- finishing: the revision record -------------------------------------- */
+
+static json_t *
+summary_json(const struct op *op)
+{
+	json_t	*arr = json_array();
+	size_t	 i;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct svc *s = &op->svcs[i];
+		static const char *const st[] = { "skipped", "active", "done",
+		    "failed", "skipped" };
+
+		if (s->action == ACT_NONE)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, "
+		    "s:I}", "service", s->unit->name, "action",
+		    plan_action_name(s->action), "status", st[s->state],
+		    "replicas", s->want, "took_ms",
+		    (json_int_t)(s->t_done > s->t_start ?
+		    s->t_done - s->t_start : 0)));
+	}
+	return arr;
+}
+
+static json_t *
+revision_doc(const struct op *op)
+{
+	json_t	*specs = json_object(), *reps = json_object(), *doc;
+	char	 t0[32], t1[32];
+	size_t	 i;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct unit *u = op->stack->units[i];
+
+		json_object_set_new(specs, u->name, unit_spec_json(u));
+		json_object_set_new(reps, u->name,
+		    json_integer(op->svcs[i].want));
+	}
+	fmt_time_utc(t0, sizeof t0, (long long)op->started_at);
+	fmt_time_utc(t1, sizeof t1, (long long)time(NULL));
+	doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:o, s:o, "
+	    "s:O, s:o, s:o}",
+	    "revision", op->revision, "stack_name", op->stack_name,
+	    "kind", op->kind, "started", t0, "finished", t1,
+	    "uid", (int)op->uid, "pid", (int)op->pid,
+	    "result", op->failed ? "failed" : "committed",
+	    "stack", stack_to_json(op->stack), "specs", specs,
+	    "images", op->images, "replicas", reps,
+	    "changes", plan_json(op));
+	if (op->error != NULL)
+		json_object_set_new(doc, "reason", json_string(op->error));
+	return doc;
+}
+
+static void
+reply_result(struct op *op)
+{
+	json_t *res;
+
+	if (op->req == NULL) {
+		op_free(op);
+		return;
+	}
+	if (op->failed) {
+		ctl_req_event(op->req, "summary", json_pack("{s:o}",
+		    "services", summary_json(op)));
+		ctl_req_err(op->req, PROTO_E_FAILED, "%s", op->error);
+	} else {
+		res = json_pack("{s:i, s:I, s:o}", "revision", op->revision,
+		    "elapsed_ms", (json_int_t)(now_ms() - op->t0),
+		    "services", summary_json(op));
+		ctl_req_ok(op->req, res);
+	}
+	op->req = NULL;
+	op_free(op);
+}
+
+static void
+on_recorded(int err, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0)
+		log_err("%s: recording revision %d: %s", op->stack_name,
+		    op->revision, strerror(-err));
+	reply_result(op);
+}
+
+static void
+on_revision_written(int err, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0 || op->failed) {
+		on_recorded(err, op);
+		return;
+	}
+	store_current_set(op->sd->store, op->stack_name, op->revision,
+	    on_recorded, op);
+}
+
+static void
+record_scale(struct op *op)
+{
+	const json_t	*old = store_scale_get(op->sd->store, op->stack_name);
+	json_t		*o = old ? json_deep_copy(old) : json_object();
+	const char	*svc;
+	json_t		*n;
+
+	json_object_foreach(op->scale, svc, n) {
+		const struct unit *u = stack_unit(op->stack, svc);
+
+		json_object_set_new(o, svc, json_pack("{s:O, s:i}",
+		    "replicas", n, "unit_replicas", u ? u->replicas : 0));
+	}
+	store_scale_set(op->sd->store, op->stack_name, o, on_recorded, op);
+	json_decref(o);
+}
+
+void
+deploy_finish(struct op *op)
+{
+	json_t	*doc;
+	size_t	 i;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		if (s->state == SVC_PENDING) {
+			s->state = SVC_SKIPPED;
+			if (op->req != NULL)
+				ctl_req_event(op->req, "service", json_pack(
+				    "{s:s, s:s, s:s}", "service",
+				    s->unit->name, "status", "skipped",
+				    "message", "a dependency failed"));
+		}
+	}
+	log_info("%s %s revision %d: %s", op->kind, op->stack_name,
+	    op->revision, op->failed ? op->error : "done");
+	if (strcmp(op->kind, "scale") == 0) {
+		if (op->failed)
+			reply_result(op);
+		else
+			record_scale(op);
+		return;
+	}
+	doc = revision_doc(op);
+	store_revision_put(op->sd->store, op->stack_name, op->revision, doc,
+	    on_revision_written, op);
+	json_decref(doc);
+}
+
+/* ---- preparing: containers, images, networks, volumes -------------------- */
+
+static void
+on_prepared(const struct docker_result *res, void *arg)
+{
+	struct op *op = arg;
+
+	/* 409: the network exists already, which is what we want. */
+	if (res->err != 0 && res->err != DOCKER_E_CONFLICT && !op->failed) {
+		op->failed = true;
+		op->error = xstrdup(res->message);
+	}
+	if (--op->inflight > 0)
+		return;
+	if (op->failed) {
+		char *why = op->error;
+
+		op->error = NULL;
+		reply_fail(op, PROTO_E_ENGINE, why);
+		free(why);
+		return;
+	}
+	deploy_apply(op);
+}
+
+static void
+prepare_objects(struct op *op)
+{
+	const struct stack	*st = op->stack;
+	json_t			*spec;
+	size_t			 i;
+
+	op->inflight = 1;	/* held until every call is sent */
+	spec = spec_network(st->name, "default");
+	op->inflight++;
+	docker_network_create(op->sd->docker, spec, on_prepared, op);
+	json_decref(spec);
+	for (i = 0; i < st->nnetworks; i++) {
+		spec = spec_network(st->name, st->networks[i]);
+		op->inflight++;
+		docker_network_create(op->sd->docker, spec, on_prepared, op);
+		json_decref(spec);
+	}
+	for (i = 0; i < st->nvolumes; i++) {
+		spec = spec_volume(st->name, st->volumes[i]);
+		op->inflight++;
+		docker_volume_create(op->sd->docker, spec, on_prepared, op);
+		json_decref(spec);
+	}
+	{
+		static const struct docker_result none = { 0, 200, "", NULL };
+
+		on_prepared(&none, op);
+	}
+}
+
+static void
+planned(struct op *op)
+{
+	if (plan_compute(op, op->sd->store ? store_scale_get(op->sd->store,
+	    op->stack_name) : NULL) < 0) {
+		reply_fail(op, PROTO_E_INTERNAL, "planning failed");
+		return;
+	}
+	if (op->req != NULL)
+		ctl_req_event(op->req, "plan", json_pack("{s:i, s:o}",
+		    "revision", op->revision, "services", plan_json(op)));
+	if (strcmp(op->kind, "scale") == 0) {
+		deploy_apply(op);
+		return;
+	}
+	prepare_objects(op);
+}
+
+struct image_lookup {
+	struct op	*op;
+	char		*ref;
+};
+
+static void
+on_image(const struct docker_result *res, void *arg)
+{
+	struct image_lookup	*il = arg;
+	struct op		*op = il->op;
+	const char		*id;
+
+	if (res->err == 0 && (id = json_string_value(json_object_get(
+	    res->body, "Id"))) != NULL)
+		json_object_set_new(op->images, il->ref, json_string(id));
+	else {
+		char *msg;
+
+		xasprintf(&msg, "%s%simage %s: %s", op->error ? op->error : "",
+		    op->error ? "; " : "", il->ref,
+		    res->err == DOCKER_E_NOT_FOUND ? "not present on the "
+		    "engine (pull it or build it first)" : res->message);
+		free(op->error);
+		op->error = msg;
+	}
+	free(il->ref);
+	free(il);
+	if (--op->inflight > 0)
+		return;
+	if (op->error != NULL) {
+		char *why = op->error;
+
+		op->error = NULL;
+		reply_fail(op, PROTO_E_PREFLIGHT, why);
+		free(why);
+		return;
+	}
+	planned(op);
+}
+
+static void
+resolve_images(struct op *op)
+{
+	size_t i, j;
+
+	op->inflight = 0;
+	for (i = 0; i < op->stack->nunits; i++) {
+		const char *ref = op->stack->units[i]->image;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(op->stack->units[j]->image, ref) == 0)
+				break;
+		if (j < i)
+			continue;
+		struct image_lookup *il = xcalloc(1, sizeof *il);
+
+		il->op = op;
+		il->ref = xstrdup(ref);
+		op->inflight++;
+		docker_image_inspect(op->sd->docker, ref, on_image, il);
+	}
+	if (op->inflight == 0)
+		planned(op);
+}
+
+static void
+on_listed(const struct docker_result *res, void *arg)
+{
+	struct op *op = arg;
+
+	if (res->err != 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "listing containers: %s",
+		    res->message);
+		reply_fail(op, res->err == DOCKER_E_UNAVAILABLE ?
+		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE, msg);
+		return;
+	}
+	op->containers = json_incref(res->body);
+	resolve_images(op);
+}
+
+static void
+op_begin(struct op *op)
+{
+	char *filter;
+
+	xasprintf(&filter, LABEL_STACK "=%s", op->stack_name);
+	docker_containers_list(op->sd->docker, filter, 1, on_listed, op);
+	free(filter);
+}
+
+static bool
+engine_ready(struct shipd *sd, struct ctl_req *r)
+{
+	if (sd->engine_ok)
+		return true;
+	ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
+	    sd->cfg.engine_path, sd->engine_error ? sd->engine_error :
+	    "not connected yet");
+	return false;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+void
+ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
+{
+	struct diag_list	 errs;
+	struct stack		*st;
+	struct graph		*g;
+	struct op		*op;
+
+	if (!engine_ready(sd, r))
+		return;
+	diag_init(&errs);
+	if (stack_from_json(json_object_get(r->args, "stack"), &st,
+	    &errs) != 0) {
+		reply_diags(r, "invalid stack", &errs);
+		return;
+	}
+	if (stack_graph_build(st, &g, &errs) != 0) {
+		stack_free(st);
+		reply_diags(r, "invalid dependencies", &errs);
+		return;
+	}
+	diag_free(&errs);
+	op = op_new(sd, r, "deploy", st, g);
+	if (!op_lock(sd, op))
+		return;
+	op->prev_revision = store_current(sd->store, st->name);
+	op->revision = store_revision_next(sd->store, st->name);
+	op_begin(op);
+}
+
+void
+ctl_handle_scale(struct shipd *sd, struct ctl_req *r)
+{
+	struct diag_list	 errs;
+	const json_t		*doc;
+	struct stack		*st;
+	struct graph		*g;
+	struct op		*op;
+	const char		*name = ctl_str(r, "stack"), *svc;
+	json_t			*want = json_object_get(r->args, "replicas"), *n;
+	int			 cur;
+
+	if (!engine_ready(sd, r))
+		return;
+	cur = store_current(sd->store, name);
+	doc = cur > 0 ? store_revision_get(sd->store, name, cur) : NULL;
+	if (doc == NULL) {
+		ctl_req_err(r, PROTO_E_NOT_FOUND, "stack %s has no deployed "
+		    "revision to scale", name);
+		return;
+	}
+	diag_init(&errs);
+	if (stack_from_json(json_object_get(doc, "stack"), &st, &errs) != 0) {
+		reply_diags(r, "current revision unreadable", &errs);
+		return;
+	}
+	if (json_object_size(want) == 0) {
+		stack_free(st);
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: name at least one "
+		    "service, as SERVICE=N");
+		return;
+	}
+	json_object_foreach(want, svc, n) {
+		if (stack_unit(st, svc) == NULL || !json_is_integer(n) ||
+		    json_integer_value(n) < 0 ||
+		    json_integer_value(n) > UNIT_REPLICAS_MAX) {
+			ctl_req_err(r, PROTO_E_BAD_ARGS, stack_unit(st, svc) ?
+			    "scale: %s: replicas must be 0 to %d" :
+			    "scale: stack has no service '%s' (max %d)", svc,
+			    UNIT_REPLICAS_MAX);
+			stack_free(st);
+			return;
+		}
+	}
+	if (stack_graph_build(st, &g, &errs) != 0) {
+		stack_free(st);
+		reply_diags(r, "current revision unreadable", &errs);
+		return;
+	}
+	op = op_new(sd, r, "scale", st, g);
+	op->scale = json_incref(want);
+	if (!op_lock(sd, op))
+		return;
+	op->revision = op->prev_revision = cur;
+	op_begin(op);
+}
+
+void
+ctl_handle_history(struct shipd *sd, struct ctl_req *r)
+{
+	const char	*name = ctl_str(r, "stack");
+	int		 revs[256], cur;
+	size_t		 n, i;
+	json_t		*arr = json_array();
+
+	n = store_revision_list(sd->store, name, revs, 256);
+	cur = store_current(sd->store, name);
+	for (i = 0; i < n; i++) {
+		const json_t *doc = store_revision_get(sd->store, name,
+		    revs[i]);
+		json_t *row, *changes = json_array(), *c;
+		size_t k;
+
+		if (doc == NULL)
+			continue;
+		json_array_foreach(json_object_get(doc, "changes"), k, c)
+			if (strcmp(json_string_value(json_object_get(c,
+			    "action")) ?: "", "unchanged") != 0)
+				json_array_append(changes, c);
+		row = json_pack("{s:i, s:O, s:O, s:O, s:O, s:b, s:o}",
+		    "revision", revs[i],
+		    "started", json_object_get(doc, "started") ?: json_null(),
+		    "uid", json_object_get(doc, "uid") ?: json_null(),
+		    "kind", json_object_get(doc, "kind") ?: json_null(),
+		    "result", json_object_get(doc, "result") ?: json_null(),
+		    "current", revs[i] == cur, "changes", changes);
+		if (json_object_get(doc, "reason") != NULL)
+			json_object_set(row, "reason",
+			    json_object_get(doc, "reason"));
+		json_array_append_new(arr, row);
+	}
+	ctl_req_ok(r, json_pack("{s:s, s:i, s:o}", "stack", name, "current",
+	    cur, "revisions", arr));
+}

@@ -1,0 +1,30 @@
+/*
+ * Engine events, fanned out.  shipd keeps one GET /events stream for every
+ * stack it manages and hands each event to whoever watches that container
+ * or stack.  After the stream reconnects every watcher is told to resync
+ * (re-inspect), since events may have been missed meanwhile.
+ */
+#ifndef SHIPD_WATCH_H
+#define SHIPD_WATCH_H
+
+#include <jansson.h>
+
+struct shipd;
+struct watch;
+
+#define WATCH_RESYNC	"resync"	/* action when ev is NULL */
+
+/* action: the engine's ("start", "die", "health_status: healthy", ...) */
+typedef void watch_cb(const char *id, const char *action, json_t *ev,
+    void *arg);
+
+void		 watch_start(struct shipd *);
+void		 watch_stop(struct shipd *);
+struct watch	*watch_container(struct shipd *, const char *id, watch_cb *,
+		    void *);
+struct watch	*watch_stack(struct shipd *, const char *stack, watch_cb *,
+		    void *);
+/* Safe from inside any watch callback, for any watch. */
+void		 watch_cancel(struct watch *);
+
+#endif
