@@ -110,7 +110,8 @@ expand_brace(const struct expand_ctx *x, const char *s, size_t len,
 	}
 	op = s[i];
 	if (op != '}' && op != '-' && op != '?') {
-		xasprintf(err, "invalid character '%c' in '${%s...}'", op, name);
+		xasprintf(err, "invalid character '%c' in '${%s...}'", op,
+		    name);
 		goto fail;
 	}
 	wstart = i + (op == '}' ? 0 : 1);

@@ -22,7 +22,7 @@ struct envfile {
 };
 
 struct expand_ctx {
-	char *const		*envp;		/* NULL-terminated "K=V"; may be NULL */
+	char *const		*envp;		/* "K=V" ..., NULL; or NULL */
 	const struct envfile	*dotenv;	/* may be NULL */
 };
 

@@ -1,21 +1,18 @@
 /*
- * The unit model: loading a stack directory, freeing, lookups, and the
- * checks both the YAML loader (unityaml.c) and the JSON decoder
- * (unitjson.c) share so the two accept exactly the same values.
+ * One service: its enums' names, defaults, canonical order and freeing,
+ * and the checks and short-syntax parsers that the YAML loader
+ * (unityaml.c) and the JSON decoder (unitjson.c) share, so the two accept
+ * exactly the same values.
  */
-#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "expand.h"
 #include "unit.h"
 #include "util.h"
 
@@ -83,7 +80,8 @@ static const char *const mount_names[] = {
 	[MOUNT_VOLUME] = "volume", [MOUNT_BIND] = "bind",
 };
 static const char *const order_names[] = {
-	[UPDATE_STOP_FIRST] = "stop-first", [UPDATE_START_FIRST] = "start-first",
+	[UPDATE_STOP_FIRST] = "stop-first",
+	[UPDATE_START_FIRST] = "start-first",
 };
 static const char *const failure_names[] = {
 	[UPDATE_ROLLBACK] = "rollback", [UPDATE_PAUSE] = "pause",
@@ -268,6 +266,19 @@ unit_ip_valid(const char *s)
 	    inet_pton(AF_INET6, s, addr) == 1);
 }
 
+bool
+unit_health_test_valid(char *const *v)
+{
+	size_t n;
+
+	if (v == NULL)
+		return false;
+	for (n = 0; v[n] != NULL; n++)
+		;
+	return (n >= 2 && strcmp(v[0], "CMD") == 0) ||
+	    (n == 2 && strcmp(v[0], "CMD-SHELL") == 0);
+}
+
 void
 unit_defaults(struct unit *u)
 {
@@ -301,7 +312,8 @@ port_cmp(const void *a, const void *b)
 		return c;
 	if (p->host_port != q->host_port)
 		return p->host_port < q->host_port ? -1 : 1;
-	return strcmp(p->host_ip ? p->host_ip : "", q->host_ip ? q->host_ip : "");
+	return strcmp(p->host_ip ? p->host_ip : "",
+	    q->host_ip ? q->host_ip : "");
 }
 
 static int
@@ -447,8 +459,7 @@ unit_port_parse(const char *spec, struct unit_port *p)
 		xasprintf(&err, "invalid IP address '%s'", f[0]);
 		goto out;
 	}
-	if (n >= 2 && !(n == 3 && *f[n - 2] == '\0') &&
-	    unit_port_number(f[n - 2], &p->host_port) != 0) {
+	if (n >= 2 && unit_port_number(f[n - 2], &p->host_port) != 0) {
 		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
 		    f[n - 2]);
 		goto out;
@@ -534,6 +545,14 @@ unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
 			xasprintf(&tmp, "%s/%s", dir, f[0]);
 			m->source = path_clean(tmp);
 			free(tmp);
+		}
+		if (strchr(m->source, ':') != NULL) {
+			/* the stack directory's own path has one */
+			xasprintf(&err, "bind source '%s' contains ':'",
+			    m->source);
+			free(m->source);
+			m->source = NULL;
+			goto out;
 		}
 	} else if (unit_volume_name_valid(f[0])) {
 		m->kind = MOUNT_VOLUME;

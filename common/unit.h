@@ -20,7 +20,8 @@
 enum dep_cond { DEP_STARTED = 1, DEP_HEALTHY = 2, DEP_COMPLETED = 4 };
 #endif
 
-#define UNIT_NAME_MAX		63	/* service, stack, volume, network names */
+/* Longest name of a service, stack, volume or network. */
+#define UNIT_NAME_MAX		63
 #define UNIT_REPLICAS_MAX	1000
 #define UNIT_RETAIN_MAX		100
 #define UNIT_FILE_MAX		(1024 * 1024)	/* bytes per unit or env file */
@@ -37,8 +38,8 @@ struct unit_kv {
 };
 
 struct unit_port {
-	char	*host_ip;	/* NULL: every address */
-	int	 host_port;	/* 0: none given, the engine picks one */
+	char	*host_ip;	/* NULL: every address; needs host_port */
+	int	 host_port;	/* 0: exposed to the stack only */
 	int	 container_port;
 	char	 proto[4];	/* "tcp" or "udp" */
 };
@@ -55,12 +56,12 @@ struct unit_mount {
 struct unit_dep {
 	char		*name;
 	enum dep_cond	 cond;
-	int		 line;	/* of the entry in the unit file; 0 if unknown */
+	int		 line;	/* of the entry in its file; 0: unknown */
 	int		 col;
 };
 
 enum unit_health_kind {
-	HEALTH_IMAGE = 0,	/* not specified: the image's HEALTHCHECK, if any */
+	HEALTH_IMAGE = 0,	/* unset: the image's HEALTHCHECK, if any */
 	HEALTH_DISABLED,	/* test: [NONE] */
 	HEALTH_CMD,		/* test: [CMD, ...] or [CMD-SHELL, "..."] */
 	HEALTH_HTTP,
@@ -69,7 +70,7 @@ enum unit_health_kind {
 
 struct unit_health {
 	enum unit_health_kind kind;
-	char		**test;		/* HEALTH_CMD: argv incl. CMD/CMD-SHELL */
+	char		**test;		/* HEALTH_CMD: CMD or CMD-SHELL, args */
 	char		 *http_path;	/* HEALTH_HTTP: starts with '/' */
 	int		  port;		/* HEALTH_HTTP, HEALTH_TCP */
 	/* For HEALTH_IMAGE, 0 in interval/timeout/start_period/retries means
@@ -109,7 +110,7 @@ struct unit_backup {
  */
 struct unit {
 	char			 *name;
-	char			 *file;		/* the unit file, as named at load */
+	char			 *file;		/* as loaded, or NULL */
 	char			 *image;
 	char			**command;
 	char			**entrypoint;
@@ -125,8 +126,8 @@ struct unit {
 	int			  replicas;
 	bool			  init;
 	struct unit_update	  update;
-	char			 *restart;	/* no|always|unless-stopped|on-failure */
-	int			  restart_max;	/* on-failure retries; 0: no limit */
+	char			 *restart;	/* the engine's name for it */
+	int			  restart_max;	/* on-failure retries; 0: any */
 	uint64_t		  stop_grace_ms;
 	char			 *stop_signal;	/* NULL: the image's */
 	uint64_t		  memory;	/* bytes; 0: no limit */
@@ -140,12 +141,14 @@ struct unit {
 
 struct stack {
 	char		 *name;
-	char		 *dir;		/* absolute; NULL if the sender gave none */
+	char		 *dir;		/* absolute, or NULL if not sent */
 	struct unit	**units;	/* sorted by name */
 	size_t		  nunits;
-	char		**networks;	/* extra networks, sorted; <stack>_default is implied */
+	/* Extra networks, sorted; every stack also has <stack>_default. */
+	char		**networks;
 	size_t		  nnetworks;
-	char		**volumes;	/* named volumes, sorted; includes those units use */
+	/* Named volumes, sorted: the declared ones and any a unit uses. */
+	char		**volumes;
 	size_t		  nvolumes;
 	int		  retain;
 };
@@ -159,6 +162,7 @@ int		 stack_load_dir(const char *dir, char *const *envp,
 		    struct stack **out, struct diag_list *errs);
 void		 stack_free(struct stack *);
 void		 unit_free(struct unit *);
+/* The service called name, or NULL. */
 const struct unit *stack_unit(const struct stack *, const char *name);
 
 /* The resolved stack with every default explicit; shipctl sends this. */
@@ -191,7 +195,8 @@ const char	*unit_update_failure_name(enum unit_update_failure);
 int		 unit_dep_cond_parse(const char *, enum dep_cond *);
 int		 unit_health_kind_parse(const char *, enum unit_health_kind *);
 int		 unit_mount_kind_parse(const char *, int *);
-int		 unit_update_order_parse(const char *, enum unit_update_order *);
+int		 unit_update_order_parse(const char *,
+		    enum unit_update_order *);
 int		 unit_update_failure_parse(const char *,
 		    enum unit_update_failure *);
 /* "no", "always", "unless-stopped", "on-failure[:N]"; *name is allocated. */
@@ -205,6 +210,8 @@ bool		 unit_signal_valid(const char *);
 bool		 unit_abs_path_valid(const char *);
 bool		 unit_ip_valid(const char *);
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
+/* [CMD, arg, ...] or [CMD-SHELL, "command"]. */
+bool		 unit_health_test_valid(char *const *);
 /* Short syntax: "[IP:][HOST:]CONTAINER[/tcp|/udp]" and
  * "SOURCE:TARGET[:ro|:rw]" with relative bind sources made absolute under
  * dir.  Return NULL, or what is wrong (caller frees). */
@@ -212,7 +219,7 @@ char		*unit_port_parse(const char *, struct unit_port *);
 char		*unit_mount_parse(const char *, const char *dir,
 		    struct unit_mount *);
 
-/* Loader internals (unit.c, unityaml.c, unitjson.c); not for other callers. */
+/* Loader internals, shared by common/unit*.c; not for other callers. */
 #define UNIT_DEF_INTERVAL_MS		5000	/* explicit checks only */
 #define UNIT_DEF_TIMEOUT_MS		3000
 #define UNIT_DEF_RETRIES		3
@@ -234,6 +241,7 @@ struct stack	*stack_new(void);
  * but not declared (added if declare_volumes, else errors). */
 void		 stack_finish(struct stack *, bool declare_volumes,
 		    struct diag_list *);
+/* One unit file: 0 with *out set, -EINVAL (reported) or -errno. */
 int		 unit_yaml_load(const char *path, const char *name,
 		    const char *dir, const struct expand_ctx *, struct unit **,
 		    struct diag_list *);

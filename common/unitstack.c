@@ -274,7 +274,9 @@ s_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 static void
 s_retain(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	ytree_int(c, path, n, 0, UNIT_RETAIN_MAX, &((struct stack *)obj)->retain);
+	struct stack *s = obj;
+
+	ytree_int(c, path, n, 0, UNIT_RETAIN_MAX, &s->retain);
 }
 
 static const struct ykey stack_keys[] = {
@@ -295,7 +297,7 @@ stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
 	if ((rc = ytree_load_file(&c, path, UNIT_FILE_MAX, &root)) != 0)
 		return rc;
 	if (root != NULL)
-		ytree_walk(&c, "stack.yaml", root, stack_keys,
+		ytree_walk(&c, NULL, root, stack_keys,
 		    nitems(stack_keys), s, NULL);
 	ytree_free(root);
 	return 0;

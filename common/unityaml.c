@@ -1,10 +1,9 @@
 /*
- * The unit-file schema: each key of <service>.yaml and stack.yaml decoded
- * from a ytree into struct unit / struct stack, with the checks that span
- * keys.  docs/units.md is the reference for what is accepted.
+ * The unit-file schema: each key of <service>.yaml decoded from a ytree
+ * into struct unit, with the checks that span keys.  docs/units.md is the
+ * reference for what is accepted.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,6 @@ struct uctx {
 	struct envfile		 envf;		/* env_file:, merged last */
 	const struct ynode	*replicas;	/* for checks across keys */
 	const struct ynode	*order;
-	const struct ynode	*root;
 };
 
 #define UCTX(obj)	((struct uctx *)(obj))
@@ -89,57 +87,60 @@ kv_key_ok(struct yctx *c, const char *path, const struct ynode *n,
 	return true;
 }
 
+/* One "KEY=VALUE" of a list. */
+static void
+kv_item(struct yctx *c, const char *path, const struct ynode *n, bool labels,
+    struct unit_kv **v, size_t *nv)
+{
+	char *s, *eq;
+
+	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
+		return;
+	if ((eq = strchr(s, '=')) == NULL)
+		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
+	else {
+		*eq = '\0';
+		if (kv_has(*v, *nv, s))
+			ytree_err(c, n, "%s: '%s' is set twice", path, s);
+		else if (kv_key_ok(c, path, n, s, labels))
+			kv_push(v, nv, xstrdup(s), xstrdup(eq + 1));
+	}
+	free(s);
+}
+
 /* KEY: value mapping, or a list of "KEY=VALUE". */
 static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
     bool labels, struct unit_kv **v, size_t *nv)
 {
-	const struct ynode	*k;
-	char			*kpath, *s, *eq;
+	const struct ynode	*k, *val;
+	char			*kpath, *s;
 	size_t			 i;
 
-	if (n->type == Y_MAP) {
-		for (i = 0; i + 1 < n->nkids; i += 2) {
-			if ((k = ytree_map_key(c, n, i)) == NULL ||
-			    !kv_key_ok(c, path, k, k->str, labels))
-				continue;
-			kpath = ytree_path(path, k->str);
-			if (ytree_null(n->kids[i + 1]))
-				ytree_err(c, n->kids[i + 1], "%s: no value; "
-				    "write %s: \"\" for an empty string",
-				    kpath, k->str);
-			else if ((s = ytree_text(c, kpath, n->kids[i + 1],
-			    "a string")) != NULL)
-				kv_push(v, nv, xstrdup(k->str), s);
+	if (n->type == Y_SEQ) {
+		for (i = 0; i < n->nkids; i++) {
+			xasprintf(&kpath, "%s[%zu]", path, i);
+			kv_item(c, kpath, n->kids[i], labels, v, nv);
 			free(kpath);
 		}
 		return;
 	}
-	if (n->type != Y_SEQ) {
+	if (n->type != Y_MAP) {
 		ytree_err(c, n, "%s: expected a mapping or a list of "
 		    "KEY=VALUE, got %s", path, ytree_kind(n));
 		return;
 	}
-	for (i = 0; i < n->nkids; i++) {
-		xasprintf(&kpath, "%s[%zu]", path, i);
-		if ((s = ytree_text(c, kpath, n->kids[i], "KEY=VALUE")) ==
-		    NULL)
-			;
-		else if ((eq = strchr(s, '=')) == NULL)
-			ytree_err(c, n->kids[i], "%s: expected KEY=VALUE, got "
-			    "'%s'", kpath, s);
-		else {
-			*eq = '\0';
-			if (!kv_key_ok(c, kpath, n->kids[i], s, labels))
-				;
-			else if (kv_has(*v, *nv, s))
-				ytree_err(c, n->kids[i], "%s: '%s' is set "
-				    "twice", kpath, s);
-			else {
-				kv_push(v, nv, xstrdup(s), xstrdup(eq + 1));
-			}
-		}
-		free(s);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if ((k = ytree_map_key(c, n, i)) == NULL ||
+		    !kv_key_ok(c, path, k, k->str, labels))
+			continue;
+		val = n->kids[i + 1];
+		kpath = ytree_path(path, k->str);
+		if (ytree_null(val))
+			ytree_err(c, val, "%s: no value; write %s: \"\" for "
+			    "an empty string", kpath, k->str);
+		else if ((s = ytree_text(c, kpath, val, "a string")) != NULL)
+			kv_push(v, nv, xstrdup(k->str), s);
 		free(kpath);
 	}
 }
@@ -164,15 +165,18 @@ k_labels(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 static void
 env_file_one(struct uctx *uc, const char *path, const struct ynode *n)
 {
-	char	*name, *full;
-	int	 rc;
+	const char	*slash = strrchr(uc->y.file, '/');
+	char		*name, *full;
+	int		 rc;
 
 	if ((name = ytree_string(&uc->y, path, n)) == NULL)
 		return;
-	if (name[0] == '/')
+	/* Beside the unit file, named as it was so messages match. */
+	if (name[0] == '/' || slash == NULL)
 		full = xstrdup(name);
 	else
-		xasprintf(&full, "%s/%s", uc->dir, name);
+		xasprintf(&full, "%.*s/%s", (int)(slash - uc->y.file),
+		    uc->y.file, name);
 	rc = expand_envfile_load(full, &uc->envf, uc->y.errs);
 	if (rc != 0 && rc != -EINVAL)
 		ytree_err(&uc->y, n, "%s: cannot read '%s': %s", path, name,
@@ -199,41 +203,77 @@ k_env_file(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 }
 
 static void
+port_item(struct yctx *c, const char *path, const struct ynode *n,
+    struct unit *u)
+{
+	struct unit_port	 p;
+	char			*s, *err;
+	size_t			 i;
+
+	if ((s = ytree_text(c, path, n, "a port")) == NULL)
+		return;
+	if ((err = unit_port_parse(s, &p)) != NULL) {
+		ytree_err(c, n, "%s: %s in '%s'", path, err, s);
+		free(err);
+		free(s);
+		return;
+	}
+	free(s);
+	for (i = 0; i < u->nports && p.host_port != 0; i++) {
+		if (p.host_port == u->ports[i].host_port &&
+		    strcmp(p.proto, u->ports[i].proto) == 0) {
+			ytree_err(c, n, "%s: host port %d/%s is published "
+			    "twice", path, p.host_port, p.proto);
+			free(p.host_ip);
+			return;
+		}
+	}
+	u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
+	u->ports[u->nports++] = p;
+}
+
+static void
+mount_item(struct yctx *c, const char *path, const struct ynode *n,
+    struct uctx *uc)
+{
+	struct unit		*u = uc->u;
+	struct unit_mount	 m;
+	char			*s, *err;
+	size_t			 i;
+
+	if ((s = ytree_text(c, path, n, "a volume")) == NULL)
+		return;
+	if ((err = unit_mount_parse(s, uc->dir, &m)) != NULL) {
+		ytree_err(c, n, "%s: %s in '%s'", path, err, s);
+		free(err);
+		free(s);
+		return;
+	}
+	free(s);
+	for (i = 0; i < u->nmounts; i++) {
+		if (strcmp(u->mounts[i].target, m.target) == 0) {
+			ytree_err(c, n, "%s: '%s' is mounted twice", path,
+			    m.target);
+			free(m.source);
+			free(m.target);
+			return;
+		}
+	}
+	u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
+	u->mounts[u->nmounts++] = m;
+}
+
+static void
 k_ports(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct unit		*u = UCTX(obj)->u;
-	struct unit_port	 p;
-	char			*ipath, *s, *err;
-	size_t			 i, j;
+	char	*ipath;
+	size_t	 i;
 
 	if (!ytree_is(c, path, n, Y_SEQ))
 		return;
 	for (i = 0; i < n->nkids; i++) {
 		xasprintf(&ipath, "%s[%zu]", path, i);
-		if ((s = ytree_text(c, ipath, n->kids[i], "a port")) == NULL)
-			goto next;
-		if ((err = unit_port_parse(s, &p)) != NULL) {
-			ytree_err(c, n->kids[i], "%s: %s in '%s'", ipath, err,
-			    s);
-			free(err);
-			goto next;
-		}
-		for (j = 0; j < u->nports; j++) {
-			if (p.host_port != 0 &&
-			    p.host_port == u->ports[j].host_port &&
-			    strcmp(p.proto, u->ports[j].proto) == 0)
-				break;
-		}
-		if (j < u->nports) {
-			ytree_err(c, n->kids[i], "%s: host port %d/%s is "
-			    "published twice", ipath, p.host_port, p.proto);
-			free(p.host_ip);
-			goto next;
-		}
-		u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
-		u->ports[u->nports++] = p;
-next:
-		free(s);
+		port_item(c, ipath, n->kids[i], UCTX(obj)->u);
 		free(ipath);
 	}
 }
@@ -241,38 +281,14 @@ next:
 static void
 k_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct unit		*u = UCTX(obj)->u;
-	struct unit_mount	 m;
-	char			*ipath, *s, *err;
-	size_t			 i, j;
+	char	*ipath;
+	size_t	 i;
 
 	if (!ytree_is(c, path, n, Y_SEQ))
 		return;
 	for (i = 0; i < n->nkids; i++) {
 		xasprintf(&ipath, "%s[%zu]", path, i);
-		if ((s = ytree_text(c, ipath, n->kids[i], "a volume")) == NULL)
-			goto next;
-		if ((err = unit_mount_parse(s, UCTX(obj)->dir, &m)) != NULL) {
-			ytree_err(c, n->kids[i], "%s: %s in '%s'", ipath, err,
-			    s);
-			free(err);
-			goto next;
-		}
-		for (j = 0; j < u->nmounts; j++) {
-			if (strcmp(u->mounts[j].target, m.target) == 0)
-				break;
-		}
-		if (j < u->nmounts) {
-			ytree_err(c, n->kids[i], "%s: '%s' is mounted twice",
-			    ipath, m.target);
-			free(m.source);
-			free(m.target);
-			goto next;
-		}
-		u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
-		u->mounts[u->nmounts++] = m;
-next:
-		free(s);
+		mount_item(c, ipath, n->kids[i], UCTX(obj));
 		free(ipath);
 	}
 }
@@ -291,7 +307,8 @@ dep_add(struct yctx *c, struct unit *u, const struct ynode *at,
 	}
 	for (i = 0; i < u->ndeps; i++) {
 		if (strcmp(u->deps[i].name, name) == 0) {
-			ytree_err(c, at, "%s: '%s' is listed twice", path, name);
+			ytree_err(c, at, "%s: '%s' is listed twice", path,
+			    name);
 			return;
 		}
 	}
@@ -318,7 +335,8 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 			xasprintf(&ipath, "%s[%zu]", path, i);
 			if ((s = ytree_text(c, ipath, n->kids[i],
 			    "a service name")) != NULL)
-				dep_add(c, u, n->kids[i], ipath, s, DEP_STARTED);
+				dep_add(c, u, n->kids[i], ipath, s,
+				    DEP_STARTED);
 			free(s);
 			free(ipath);
 		}
@@ -443,8 +461,7 @@ h_test(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		;
 	if (strcmp(v[0], "NONE") == 0 && argc == 1)
 		h->kind = HEALTH_DISABLED;
-	else if ((strcmp(v[0], "CMD") == 0 && argc >= 2) ||
-	    (strcmp(v[0], "CMD-SHELL") == 0 && argc == 2)) {
+	else if (unit_health_test_valid(v)) {
 		h->kind = HEALTH_CMD;
 		h->test = v;
 		return;
@@ -544,7 +561,9 @@ static void
 h_start_interval(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	ytree_duration(c, path, n, 1,
+	/* 0 turns shipd's startup probing off: the engine's checks alone
+	 * decide. */
+	ytree_duration(c, path, n, 0,
 	    &UCTX(obj)->u->health.start_interval_ms);
 }
 
@@ -703,14 +722,17 @@ r_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		return;
 	/* Digits and one dot only: strtod would also take "inf", "0x1p3". */
 	len = strlen(s);
-	if (len > 0 && len < 16 && strspn(s, "0123456789.") == len)
+	if (len > 0 && len < 16 && strspn(s, "0123456789.") == len) {
 		v = strtod(s, &end);
+		if (*end != '\0')
+			v = 0;
+	}
 	if (v * 1e9 < (double)UNIT_NANO_CPUS_MIN ||
 	    v * 1e9 > (double)UNIT_NANO_CPUS_MAX)
 		ytree_err(c, n, "%s: expected a number of CPUs from 0.01 to "
 		    "4096, got '%s'", path, s);
 	else
-		UCTX(obj)->u->nano_cpus = llround(v * 1e9);
+		UCTX(obj)->u->nano_cpus = (int64_t)(v * 1e9 + 0.5);
 	free(s);
 }
 

@@ -4,8 +4,6 @@
  * file:line:col.  See ytree.h.
  */
 #include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +214,8 @@ ytree_text(struct yctx *c, const char *path, const struct ynode *n,
 	char *out, *err;
 
 	if (n->type != Y_SCALAR || ytree_null(n)) {
-		ytree_err(c, n, "%s: expected %s, got %s", path, want, ytree_kind(n));
+		ytree_err(c, n, "%s: expected %s, got %s", path, want,
+		    ytree_kind(n));
 		return NULL;
 	}
 	if (c->x == NULL)
@@ -259,7 +258,8 @@ ytree_int(struct yctx *c, const char *path, const struct ynode *n, int min,
 		*out = (int)v;
 		rc = 0;
 	} else
-		ytree_err(c, n, "%s: expected an integer from %d to %d, got '%s'",
+		ytree_err(c, n, "%s: expected an integer from %d to %d, "
+		    "got '%s'",
 		    path, min, max, s);
 	free(s);
 	return rc;
@@ -279,7 +279,8 @@ ytree_bool(struct yctx *c, const char *path, const struct ynode *n, bool *out)
 	    strcmp(s, "FALSE") == 0)
 		*out = false;
 	else
-		ytree_err(c, n, "%s: expected true or false, got '%s'", path, s);
+		ytree_err(c, n, "%s: expected true or false, got '%s'", path,
+		    s);
 	free(s);
 }
 
@@ -327,7 +328,8 @@ ytree_strv(struct yctx *c, const char *path, const struct ynode *n, bool shell,
 		return v;
 	}
 	if (n->type != Y_SEQ) {
-		ytree_err(c, n, "%s: expected a list of strings%s, got %s", path,
+		ytree_err(c, n, "%s: expected a list of strings%s, got %s",
+		    path,
 		    shell ? " (or one string for sh -c)" : "", ytree_kind(n));
 		return NULL;
 	}
@@ -423,7 +425,8 @@ ytree_map_key(struct yctx *c, const struct ynode *map, size_t i)
 	size_t			 j;
 
 	if (k->type != Y_SCALAR) {
-		ytree_err(c, k, "a key must be a string, not %s", ytree_kind(k));
+		ytree_err(c, k, "a key must be a string, not %s",
+		    ytree_kind(k));
 		return NULL;
 	}
 	for (j = 0; j < i; j += 2) {
@@ -449,7 +452,7 @@ ytree_walk(struct yctx *c, const char *path, const struct ynode *map,
 
 	if (map->type != Y_MAP) {
 		ytree_err(c, map, "%s: expected a mapping, got %s",
-		    path ? path : "unit file", ytree_kind(map));
+		    path ? path : "top level", ytree_kind(map));
 		return;
 	}
 	for (i = 0; i + 1 < map->nkids; i += 2) {

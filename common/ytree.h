@@ -22,7 +22,7 @@ struct ynode {
 	int		  line;		/* 1-based */
 	int		  col;
 	char		 *str;		/* scalars: the text before expansion */
-	bool		  plain;	/* unquoted: "", "~" and "null" are null */
+	bool		  plain;	/* unquoted: "", ~, null are null */
 	struct ynode	**kids;		/* seq: items; map: key, value, ... */
 	size_t		  nkids;
 };

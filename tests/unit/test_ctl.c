@@ -1,0 +1,276 @@
+/*
+ * The control server against hostile input: every malformed request gets
+ * the right error reply, the connection and the server stay up, and the
+ * server shuts down leaving no handle open.  A client thread talks to the
+ * server running on the test thread's loop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "proto.h"
+#include "shipd.h"
+#include "util.h"
+
+#define MAX_REPLIES	64
+
+struct fixture {
+	uv_loop_t	 loop;
+	struct shipd	 sd;
+	uv_async_t	 stop;
+	char		 dir[64];
+	char		 path[96];
+	/* what the client thread sends and what it got back */
+	const char	*const *sends;
+	size_t		 nsends;
+	char		*replies[MAX_REPLIES];
+	size_t		 nreplies;
+	int		 client_error;
+};
+
+static void
+on_ctl_closed(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->sd.ctl = NULL;
+}
+
+static void
+on_stop(uv_async_t *a)
+{
+	struct fixture *f = a->data;
+
+	ctl_close(f->sd.ctl, on_ctl_closed, f);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+/* Read one reply line (blocking), or NULL at EOF. */
+static char *
+read_line(int fd, struct buf *in)
+{
+	char	 chunk[4096], *nl, *line;
+	ssize_t	 n;
+
+	while ((nl = in->data ? memchr(in->data, '\n', in->len) : NULL) ==
+	    NULL) {
+		if ((n = read(fd, chunk, sizeof chunk)) <= 0)
+			return NULL;
+		buf_append(in, chunk, (size_t)n);
+	}
+	line = xstrndup(in->data, (size_t)(nl - in->data));
+	buf_consume(in, (size_t)(nl - in->data) + 1);
+	return line;
+}
+
+static void *
+client(void *arg)
+{
+	struct fixture		*f = arg;
+	struct sockaddr_un	 sun;
+	struct buf		 in;
+	size_t			 i;
+	int			 fd;
+
+	buf_init(&in);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", f->path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		f->client_error = 1;
+		goto out;
+	}
+	/* One request at a time, each answered before the next: replies
+	 * then line up with requests. */
+	for (i = 0; i < f->nsends && f->nreplies < MAX_REPLIES; i++) {
+		const char *s = f->sends[i];
+		size_t len = strlen(s), off = 0;
+
+		while (off < len) {
+			ssize_t w = write(fd, s + off, len - off);
+
+			if (w <= 0) {
+				f->client_error = 2;
+				goto out;
+			}
+			off += (size_t)w;
+		}
+		if ((f->replies[f->nreplies] = read_line(fd, &in)) == NULL) {
+			f->client_error = 3;
+			goto out;
+		}
+		f->nreplies++;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&in);
+	uv_async_send(&f->stop);
+	return NULL;
+}
+
+static void
+run(struct fixture *f, const char *const *sends, size_t n)
+{
+	pthread_t t;
+
+	f->sends = sends;
+	f->nsends = n;
+	assert_int_equal(pthread_create(&t, NULL, client, f), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	pthread_join(t, NULL);
+	assert_int_equal(f->client_error, 0);
+	assert_null(f->sd.ctl);
+	/* every handle the server opened is closed */
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/shipd-ctl-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/ctl.sock", f->dir);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->sd.loop = &f->loop;
+	uv_async_init(&f->loop, &f->stop, on_stop);
+	f->stop.data = f;
+	assert_int_equal(ctl_open(&f->sd, f->path, (gid_t)-1, &f->sd.ctl), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	size_t		 i;
+
+	for (i = 0; i < f->nreplies; i++)
+		free(f->replies[i]);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The error code of reply i, or "ok". */
+static const char *
+code_of(struct fixture *f, size_t i, char *buf, size_t len)
+{
+	json_t		*m = json_loads(f->replies[i], 0, NULL);
+	const char	*c;
+
+	assert_non_null(m);
+	if (json_is_true(json_object_get(m, "ok")))
+		snprintf(buf, len, "ok");
+	else {
+		c = json_string_value(json_object_get(json_object_get(m,
+		    "error"), "code"));
+		snprintf(buf, len, "%s", c ? c : "(none)");
+	}
+	json_decref(m);
+	return buf;
+}
+
+static void
+test_malformed_requests(void **state)
+{
+	struct fixture	*f = *state;
+	char		*huge, *deep, code[64];
+	size_t		 i;
+
+	huge = xmalloc(PROTO_MAX_LINE + 100);
+	memset(huge, 'a', PROTO_MAX_LINE + 98);
+	huge[PROTO_MAX_LINE + 98] = '\n';
+	huge[PROTO_MAX_LINE + 99] = '\0';
+	deep = xmalloc(200002);
+	memset(deep, '[', 100000);
+	memset(deep + 100000, ']', 100000);
+	deep[200000] = '\n';
+	deep[200001] = '\0';
+
+	const char *const sends[] = {
+		"not json\n",
+		"[1,2,3]\n",
+		"{\"v\":2,\"id\":1,\"cmd\":\"ping\"}\n",
+		"{\"id\":1,\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":2,\"cmd\":\"launch-missiles\"}\n",
+		"{\"v\":1,\"id\":3,\"cmd\":\"ping\",\"args\":[]}\n",
+		"{\"v\":1,\"id\":4,\"cmd\":\"ping\",\"args\":{\"x\":1}}\n",
+		"{\"v\":1,\"id\":5,\"cmd\":\"history\",\"args\":{\"stack\":5}}\n",
+		"{\"v\":1,\"id\":6,\"cmd\":\"history\"}\n",
+		"{\"v\":1,\"id\":{},\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":7,\"cmd\":7}\n",
+		"{\"v\":1,\"v\":1,\"id\":8,\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":9,\"cmd\":\"p\xff\xfe\"}\n",
+		huge,
+		deep,
+		"{\"v\":1,\"id\":10,\"cmd\":\"ping\"}\r\n",
+	};
+	static const char *const want[] = {
+		PROTO_E_BAD_REQUEST, PROTO_E_BAD_REQUEST, PROTO_E_VERSION,
+		PROTO_E_VERSION, PROTO_E_UNKNOWN_CMD, PROTO_E_BAD_ARGS,
+		PROTO_E_BAD_ARGS, PROTO_E_BAD_ARGS, PROTO_E_BAD_ARGS,
+		PROTO_E_BAD_REQUEST, PROTO_E_BAD_REQUEST, PROTO_E_BAD_REQUEST,
+		PROTO_E_BAD_REQUEST, PROTO_E_TOO_LARGE, PROTO_E_BAD_REQUEST,
+		"ok",
+	};
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, nitems(want));
+	for (i = 0; i < nitems(want); i++) {
+		if (strcmp(code_of(f, i, code, sizeof code), want[i]) != 0)
+			fail_msg("request %zu: got %s, want %s (%s)", i, code,
+			    want[i], f->replies[i]);
+	}
+	/* replies carry the request's id where there is one */
+	assert_non_null(strstr(f->replies[4], "\"id\":2"));
+	assert_non_null(strstr(f->replies[15], "\"id\":10"));
+	free(huge);
+	free(deep);
+}
+
+static void
+test_many_requests_one_connection(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*sends[MAX_REPLIES];
+	char		 code[64];
+	size_t		 i;
+
+	for (i = 0; i < MAX_REPLIES; i++)
+		sends[i] = i % 2 ? "{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n" :
+		    "}{\n";
+	run(f, sends, MAX_REPLIES);
+	assert_int_equal(f->nreplies, MAX_REPLIES);
+	for (i = 0; i < MAX_REPLIES; i++)
+		assert_string_equal(code_of(f, i, code, sizeof code),
+		    i % 2 ? "ok" : PROTO_E_BAD_REQUEST);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_malformed_requests,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_many_requests_one_connection, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
+}

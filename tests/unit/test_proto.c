@@ -1,0 +1,170 @@
+/*
+ * Control protocol framing and message builders.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto.h"
+#include "util.h"
+
+struct seen {
+	char	*lines[16];
+	size_t	 n;
+	size_t	 oversized;
+};
+
+static int
+collect(const char *line, size_t len, void *arg)
+{
+	struct seen *s = arg;
+
+	if (line == NULL) {
+		s->oversized++;
+		return 0;
+	}
+	assert_true(s->n < 16);
+	assert_int_equal(strlen(line), len);	/* NUL-terminated, no \n */
+	s->lines[s->n++] = xstrndup(line, len);
+	return 0;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->lines[i]);
+}
+
+static void
+test_split_across_feeds(void **state)
+{
+	struct proto_reader	r;
+	struct seen		s = { 0 };
+	const char		*in = "{\"a\":1}\n{\"b\":2}\r\n\n{\"c\"";
+	size_t			i;
+
+	(void)state;
+	proto_reader_init(&r, 64);
+	/* one byte at a time: the worst case for a framer */
+	for (i = 0; i < strlen(in); i++)
+		assert_int_equal(proto_reader_feed(&r, in + i, 1, collect,
+		    &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.lines[0], "{\"a\":1}");
+	assert_string_equal(s.lines[1], "{\"b\":2}");
+	proto_reader_feed(&r, ":3}\n", 4, collect, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.lines[2], "{\"c\":3}");
+	assert_int_equal(s.oversized, 0);
+	seen_free(&s);
+	proto_reader_free(&r);
+}
+
+static void
+test_oversized_line_reported_once(void **state)
+{
+	struct proto_reader	 r;
+	struct seen		 s = { 0 };
+	char			*big = xmalloc(100000);
+	int			 i;
+
+	(void)state;
+	memset(big, 'x', 100000);
+	proto_reader_init(&r, 100);
+	for (i = 0; i < 10; i++)
+		proto_reader_feed(&r, big, 100000, collect, &s);
+	assert_int_equal(s.oversized, 1);
+	assert_int_equal(s.n, 0);
+	/* the rest of the long line is dropped; the next one is fine */
+	proto_reader_feed(&r, "xx\nok\n", 6, collect, &s);
+	assert_int_equal(s.oversized, 1);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "ok");
+	/* exactly max bytes is allowed */
+	memset(big, 'y', 100);
+	big[100] = '\n';
+	proto_reader_feed(&r, big, 101, collect, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(strlen(s.lines[1]), 100);
+	/* a megabyte of one line never grew the buffer past the limit */
+	assert_true(r.cap <= 1024);
+	free(big);
+	seen_free(&s);
+	proto_reader_free(&r);
+}
+
+static int
+stop_after_first(const char *line, size_t len, void *arg)
+{
+	(void)line;
+	(void)len;
+	++*(int *)arg;
+	return 7;
+}
+
+static void
+test_callback_stops_feed(void **state)
+{
+	struct proto_reader	r;
+	int			calls = 0;
+
+	(void)state;
+	proto_reader_init(&r, 64);
+	assert_int_equal(proto_reader_feed(&r, "a\nb\nc\n", 6,
+	    stop_after_first, &calls), 7);
+	assert_int_equal(calls, 1);
+	proto_reader_free(&r);
+}
+
+static void
+test_builders(void **state)
+{
+	json_t	*id = json_integer(7), *m;
+	char	*line;
+	size_t	 len;
+
+	(void)state;
+	m = proto_error(id, PROTO_E_BUSY, "stack %s is busy", "demo");
+	line = proto_encode(m, &len);
+	assert_string_equal(line, "{\"id\":7,\"ok\":false,\"error\":{\"code\":"
+	    "\"busy\",\"message\":\"stack demo is busy\"}}\n");
+	assert_int_equal(len, strlen(line));
+	free(line);
+	json_decref(m);
+
+	m = proto_ok(id, json_pack("{s:i}", "revision", 4));
+	line = proto_encode(m, NULL);
+	assert_string_equal(line, "{\"id\":7,\"ok\":true,\"result\":"
+	    "{\"revision\":4}}\n");
+	free(line);
+	json_decref(m);
+
+	/* non-ASCII is escaped so a line is always plain ASCII */
+	m = proto_event(NULL, "log", json_pack("{s:s}", "line", "caf\xc3\xa9"));
+	line = proto_encode(m, NULL);
+	assert_non_null(strstr(line, "caf\\u00E9"));
+	assert_non_null(strstr(line, "\"id\":null"));
+	free(line);
+	json_decref(m);
+	json_decref(id);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_across_feeds),
+		cmocka_unit_test(test_oversized_line_reported_once),
+		cmocka_unit_test(test_callback_stops_feed),
+		cmocka_unit_test(test_builders),
+	};
+
+	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
