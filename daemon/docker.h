@@ -1,0 +1,222 @@
+/*
+ * Asynchronous Docker Engine API client: HTTP/1.1 over the engine's unix
+ * socket through one libcurl multi handle driven by the caller's libuv loop.
+ * Requests run concurrently; every result arrives through a callback.
+ */
+#ifndef SHIPD_DOCKER_H
+#define SHIPD_DOCKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#define DOCKER_API_MAX	"1.45"	/* newest API version we speak */
+#define DOCKER_API_MIN	"1.41"	/* oldest engine API we accept */
+
+struct docker;
+struct docker_req;
+
+enum {
+	DOCKER_OK = 0,
+	DOCKER_E_UNAVAILABLE = -1,	/* connect failed, connection dropped */
+	DOCKER_E_NOT_FOUND = -2,
+	DOCKER_E_CONFLICT = -3,
+	DOCKER_E_BAD_REQUEST = -4,	/* 400 and other 4xx */
+	DOCKER_E_SERVER = -5,		/* 5xx, or an error inside a 200 stream */
+	DOCKER_E_PROTOCOL = -6,		/* bad JSON, truncated body */
+	DOCKER_E_TIMEOUT = -7,
+	DOCKER_E_CANCELED = -8,
+	DOCKER_E_VERSION = -9		/* engine API too old */
+};
+
+/* Short code name: "ok", "not_found", ... */
+const char	*docker_strerror(int err);
+
+struct docker_result {
+	int		 err;
+	long		 status;	/* HTTP status, 0 if none arrived */
+	const char	*message;	/* engine's "message" or transport error;
+					   "" when ok */
+	json_t		*body;		/* parsed JSON reply, borrowed for the
+					   callback's duration; NULL if none */
+};
+
+typedef void docker_cb(const struct docker_result *, void *arg);
+/* One line of a streamed reply, without the newline. */
+typedef void docker_line_cb(const char *line, size_t len, void *arg);
+/* Raw bytes of a streamed reply. */
+typedef void docker_data_cb(const char *data, size_t len, void *arg);
+
+/* 0 or -errno. */
+int	 docker_new(uv_loop_t *, const char *sock_path, struct docker **out);
+/*
+ * Cancels every request and event stream (their callbacks are not called),
+ * closes all uv handles, calls closed() once the last one is closed, then
+ * frees.  Request and event-stream pointers stay valid for docker_cancel()
+ * and docker_events_stop() until closed() returns.  Safe from any callback.
+ */
+void	 docker_close(struct docker *, void (*closed)(void *), void *arg);
+/* Timeout for docker_request() and the wrappers that use it; 0 = none.
+ * Streams have none.  The default is DOCKER_TIMEOUT_MS. */
+#define DOCKER_TIMEOUT_MS	120000
+void	 docker_set_timeout(struct docker *, uint64_t ms);
+
+/*
+ * GET /_ping and settle on min(engine's Api-Version, DOCKER_API_MAX).
+ * An engine older than DOCKER_API_MIN gives DOCKER_E_VERSION with a
+ * message naming both versions.  Until it succeeds, requests use
+ * DOCKER_API_MIN.
+ */
+void		 docker_negotiate(struct docker *, docker_cb *, void *arg);
+/* The negotiated version, e.g. "1.41", or NULL before. */
+const char	*docker_api_version(const struct docker *);
+
+/*
+ * path is like "/containers/json?all=1", without the version prefix (it
+ * is added).  body is NULL or borrowed (serialised at once).  The callback
+ * is always called later from the loop, never from inside this call.
+ * Returns NULL only once docker_close() has been called.
+ */
+struct docker_req *docker_request(struct docker *, const char *method,
+	    const char *path, json_t *body, docker_cb *, void *arg);
+/*
+ * A long reply delivered as it arrives: line() per line, data() per chunk
+ * of raw bytes (either may be NULL).  done() is called once at the end,
+ * with err set if the transfer failed, the status was not 2xx, or a line
+ * was a JSON object with an "error" (progress streams report failures so).
+ */
+struct docker_req *docker_stream(struct docker *, const char *method,
+	    const char *path, json_t *body, docker_line_cb *line,
+	    docker_data_cb *data, docker_cb *done, void *arg);
+/* The callback will not be called.  NULL is ignored.  Safe from inside
+ * any callback, including this or another request's. */
+void	 docker_cancel(struct docker_req *);
+
+/*
+ * The general form behind docker_request() and docker_stream(), for the
+ * wrappers and for callers that need one of the flags.
+ */
+#define DOCKER_F_OK304		0x01	/* 304 "already in that state" is ok */
+#define DOCKER_F_NOVERSION	0x02	/* no /v1.xx prefix on the path */
+#define DOCKER_F_STREAM		0x04	/* deliver via line/data, no timeout */
+#define DOCKER_F_NOSCAN		0x08	/* do not look for "error" lines */
+#define DOCKER_F_NOTIMEOUT	0x10	/* a reply that may take forever */
+struct docker_opts {
+	const char	*method;
+	const char	*path;
+	json_t		*body;
+	unsigned	 flags;
+	uint64_t	 timeout_ms;	/* 0: the client's default */
+	docker_line_cb	*line;
+	docker_data_cb	*data;
+	/* Once the response headers are in, with the final status. */
+	void		(*headers)(long status, void *arg);
+	docker_cb	*done;
+	void		*arg;
+	/* Called once when the request goes, after done() or instead of it
+	 * when canceled: for wrappers that allocate their own arg. */
+	void		(*free_arg)(void *arg);
+};
+struct docker_req *docker_submit(struct docker *, const struct docker_opts *);
+
+/* ---- wrappers: each calls back with docker_cb, body passed through ---- */
+
+struct docker_req *docker_ping(struct docker *, docker_cb *, void *);
+struct docker_req *docker_version(struct docker *, docker_cb *, void *);
+struct docker_req *docker_info(struct docker *, docker_cb *, void *);
+
+/* label: "io.shipd.stack=demo", "io.shipd.stack" or NULL. */
+struct docker_req *docker_containers_list(struct docker *, const char *label,
+	    int all, docker_cb *, void *);
+/* name may be NULL; spec is borrowed. */
+struct docker_req *docker_container_create(struct docker *, const char *name,
+	    json_t *spec, docker_cb *, void *);
+struct docker_req *docker_container_start(struct docker *, const char *id,
+	    docker_cb *, void *);
+/* timeout_s < 0: the container's own stop timeout. */
+struct docker_req *docker_container_stop(struct docker *, const char *id,
+	    int timeout_s, docker_cb *, void *);
+/* signal NULL: the engine's default (SIGKILL). */
+struct docker_req *docker_container_kill(struct docker *, const char *id,
+	    const char *signal, docker_cb *, void *);
+struct docker_req *docker_container_remove(struct docker *, const char *id,
+	    int force, int volumes, docker_cb *, void *);
+struct docker_req *docker_container_inspect(struct docker *, const char *id,
+	    docker_cb *, void *);
+struct docker_req *docker_container_rename(struct docker *, const char *id,
+	    const char *newname, docker_cb *, void *);
+/* Blocks (asynchronously) until the container stops; body has StatusCode. */
+struct docker_req *docker_container_wait(struct docker *, const char *id,
+	    docker_cb *, void *);
+
+struct docker_req *docker_image_inspect(struct docker *, const char *ref,
+	    docker_cb *, void *);
+/* ref "name:tag" or "name" (tag latest).  progress gets each JSON line;
+ * an "error" line makes done report DOCKER_E_SERVER with its message. */
+struct docker_req *docker_image_pull(struct docker *, const char *ref,
+	    docker_line_cb *progress, docker_cb *done, void *);
+
+struct docker_req *docker_network_create(struct docker *, json_t *spec,
+	    docker_cb *, void *);
+struct docker_req *docker_networks_list(struct docker *, const char *label,
+	    docker_cb *, void *);
+struct docker_req *docker_network_remove(struct docker *, const char *id,
+	    docker_cb *, void *);
+
+struct docker_req *docker_volume_create(struct docker *, json_t *spec,
+	    docker_cb *, void *);
+struct docker_req *docker_volumes_list(struct docker *, const char *label,
+	    docker_cb *, void *);
+struct docker_req *docker_volume_remove(struct docker *, const char *name,
+	    int force, docker_cb *, void *);
+
+struct docker_req *docker_exec_create(struct docker *, const char *id,
+	    json_t *spec, docker_cb *, void *);
+/* Runs a non-TTY exec attached.  output gets the demultiplexed stdout and
+ * stderr payload bytes, in arrival order; done is called at the end. */
+struct docker_req *docker_exec_start(struct docker *, const char *exec_id,
+	    docker_data_cb *output, docker_cb *done, void *);
+/* body has ExitCode and Running. */
+struct docker_req *docker_exec_inspect(struct docker *, const char *exec_id,
+	    docker_cb *, void *);
+
+/* ---- stdout/stderr frame stream (logs, attach, exec without a TTY) ---- */
+
+/* stream: 0 stdin, 1 stdout, 2 stderr.  A frame may come in pieces. */
+typedef void docker_demux_cb(int stream, const char *data, size_t len,
+	    void *arg);
+struct docker_demux {
+	docker_demux_cb	*cb;
+	void		*arg;
+	unsigned char	 hdr[8];
+	size_t		 hlen;		/* header bytes collected */
+	uint32_t	 left;		/* payload bytes left in this frame */
+	int		 stream;
+	int		 raw;		/* no framing after all: pass through */
+};
+void	 docker_demux_init(struct docker_demux *, docker_demux_cb *, void *);
+void	 docker_demux_feed(struct docker_demux *, const char *, size_t);
+void	 docker_demux_free(struct docker_demux *);
+
+/* ---- event stream ---- */
+
+struct docker_events;
+/* One decoded event object, borrowed for the callback's duration. */
+typedef void docker_event_cb(json_t *event, void *arg);
+/* 1 on (re)connect, 0 on loss; the owner re-inspects after a reconnect. */
+typedef void docker_events_state_cb(int connected, void *arg);
+
+/*
+ * GET /events filtered by label ("io.shipd.stack", "io.shipd.stack=demo"
+ * or NULL), reconnecting with backoff for as long as it runs and resuming
+ * after the last event seen.  0 or a DOCKER_E_ code.
+ */
+int	 docker_events_start(struct docker *, const char *label_filter,
+	    docker_event_cb *, docker_events_state_cb *, void *arg,
+	    struct docker_events **out);
+/* No callback follows.  Safe from inside its own callbacks. */
+void	 docker_events_stop(struct docker_events *);
+
+#endif
