@@ -71,7 +71,11 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(TEST_HELPER_OBJ) $(DAEMON_OBJ) $(CLI_OBJ) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
-tests: $(TEST_BIN)
+$(B)/tests/ctlflood: tests/tools/ctlflood.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+tests: $(TEST_BIN) $(B)/tests/ctlflood
 
 # ---- set-up ---------------------------------------------------------------
 
