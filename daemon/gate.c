@@ -42,6 +42,7 @@ struct gate {
 	uv_timer_t		 deadline;
 	uv_timer_t		 tick;		/* next startup probe */
 	int			 open;		/* timers not yet closed */
+	int			 rechecks;	/* exec inspects of one probe */
 	bool			 running;
 	bool			 probing;	/* a probe is in flight */
 	bool			 done;
@@ -52,6 +53,7 @@ struct gate {
 };
 
 static void	probe_next(struct gate *, uint64_t);
+static void	on_exec_inspect(const struct docker_result *, void *);
 static void	inspect_now(struct gate *);
 
 const char *
@@ -197,12 +199,29 @@ on_probe(int ok, const char *detail, void *arg)
 }
 
 static void
+on_exec_recheck(uv_timer_t *t)
+{
+	struct gate *g = t->data;
+
+	if (!g->done)
+		g->exec = docker_exec_inspect(g->sd->docker, g->exec_id,
+		    on_exec_inspect, g);
+}
+
+static void
 on_exec_inspect(const struct docker_result *res, void *arg)
 {
 	struct gate	*g = arg;
 	json_t		*code;
 
 	g->exec = NULL;
+	/* The output stream can end a moment before the engine records the
+	 * exit: ask again shortly rather than count it as a failure. */
+	if (res->err == 0 && json_is_true(json_object_get(res->body,
+	    "Running")) && g->rechecks++ < 100) {
+		uv_timer_start(&g->tick, on_exec_recheck, 5, 0);
+		return;
+	}
 	code = res->err ? NULL : json_object_get(res->body, "ExitCode");
 	if (g->output.len > 0)
 		set_last(g, g->output.data, g->output.len);
@@ -256,6 +275,7 @@ on_exec_created(const struct docker_result *res, void *arg)
 	}
 	free(g->exec_id);
 	g->exec_id = xstrdup(id);
+	g->rechecks = 0;
 	buf_reset(&g->output);
 	g->exec = docker_exec_start(g->sd->docker, g->exec_id,
 	    on_exec_output, on_exec_done, g);
