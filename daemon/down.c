@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "docker.h"
 #include "down.h"
+#include "lock.h"
 #include "log.h"
 #include "proto.h"
 #include "shipd.h"
@@ -32,6 +33,7 @@ struct down_svc {
 struct down {
 	struct shipd		*sd;
 	struct task		 task;
+	struct stack_lock	*lock;
 	struct ctl_req		*req;
 	char			*stack;
 	bool			 volumes;
@@ -55,6 +57,7 @@ down_free(void *arg)
 	size_t		 i;
 
 	task_del(d->sd, &d->task);
+	lock_release(d->sd, d->lock);
 	for (i = 0; i < d->nsvcs; i++)
 		free(d->svcs[i].name);
 	free(d->svcs);
@@ -354,8 +357,9 @@ ctl_handle_down(struct shipd *sd, struct ctl_req *r)
 {
 	struct diag_list	 errs;
 	struct down		*d;
+	struct stack_lock	*lock;
 	const json_t		*doc;
-	char			*filter;
+	char			*filter, why[256];
 	int			 cur;
 
 	if (!sd->engine_ok) {
@@ -364,7 +368,13 @@ ctl_handle_down(struct shipd *sd, struct ctl_req *r)
 		    sd->engine_error : "not connected yet");
 		return;
 	}
+	if (lock_acquire(sd, ctl_str(r, "stack"), "down", r->uid, r->pid,
+	    &lock, why, sizeof why) < 0) {
+		ctl_req_err(r, PROTO_E_BUSY, "%s", why);
+		return;
+	}
 	d = xcalloc(1, sizeof *d);
+	d->lock = lock;
 	d->sd = sd;
 	d->req = r;
 	d->stack = xstrdup(ctl_str(r, "stack"));

@@ -93,6 +93,7 @@ struct op {
 	bool			 failed;
 	bool			 finishing;
 	char			*error;
+	struct stack_lock	*lock;
 	struct op		*next;
 };
 

@@ -17,6 +17,7 @@ struct docker_events;
 struct store;
 struct watch;
 struct op;
+struct stack_lock;
 
 /*
  * Work that may still hold engine calls when shipd shuts down.  Engine
@@ -57,6 +58,7 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct task		*tasks;
+	struct stack_lock	*locks;
 	bool			 stopping;
 	int			 exit_code;
 };

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "deploy.h"
 #include "docker.h"
+#include "lock.h"
 #include "log.h"
 #include "op.h"
 #include "proto.h"
@@ -57,6 +58,7 @@ op_free(struct op *op)
 		graph_free(op->graph);
 	if (op->stack != NULL)
 		stack_free(op->stack);
+	lock_release(op->sd, op->lock);
 	free(op->stack_name);
 	free(op->error);
 	free(op);
@@ -105,16 +107,11 @@ op_new(struct shipd *sd, struct ctl_req *r, const char *kind,
 static bool
 op_lock(struct shipd *sd, struct op *op)
 {
-	struct op	*o;
-	char		 since[32];
+	char why[256];
 
-	for (o = sd->ops; o != NULL; o = o->next) {
-		if (strcmp(o->stack_name, op->stack_name) != 0)
-			continue;
-		fmt_time_utc(since, sizeof since, (long long)o->started_at);
-		ctl_req_err(op->req, PROTO_E_BUSY, "stack %s is busy: %s by "
-		    "uid %ld (pid %ld) since %s", op->stack_name, o->kind,
-		    (long)o->uid, (long)o->pid, since);
+	if (lock_acquire(sd, op->stack_name, op->kind, op->uid, op->pid,
+	    &op->lock, why, sizeof why) < 0) {
+		ctl_req_err(op->req, PROTO_E_BUSY, "%s", why);
 		op->req = NULL;
 		op_free(op);
 		return false;
