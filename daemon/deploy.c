@@ -19,7 +19,6 @@
 #include "spec.h"
 #include "util.h"
 
-static void	rep_next(struct replica *);
 static void	op_kick(struct op *);
 static void	op_maybe_finish(struct op *);
 
@@ -110,6 +109,8 @@ svc_fail(struct svc *s, const char *why)
 
 /* ---- replicas ------------------------------------------------------------ */
 
+static void	rep_advance(struct replica *);
+
 static void
 svc_settled(struct svc *s)
 {
@@ -119,19 +120,89 @@ svc_settled(struct svc *s)
 		return;
 	s->state = SVC_DONE;
 	s->t_done = now_ms();
-	op->met[s->idx] |= DEP_STARTED | DEP_HEALTHY;
-	if (s->goal == GATE_COMPLETED)
-		op->met[s->idx] |= DEP_COMPLETED;
 	emit_service(s, "done");
 	op_kick(op);
 }
 
+/* Every replica reached its goal: dependents may go, even while replaced
+ * containers are still being stopped behind them. */
 static void
-rep_done(struct replica *r)
+svc_gated(struct svc *s)
+{
+	struct op *op = s->op;
+
+	op->met[s->idx] |= DEP_STARTED | DEP_HEALTHY;
+	if (s->goal == GATE_COMPLETED)
+		op->met[s->idx] |= DEP_COMPLETED;
+	op_kick(op);
+}
+
+static size_t
+live_replicas(const struct svc *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nreps; i++)
+		if (!s->reps[i].remove)
+			n++;
+	return n;
+}
+
+static void
+rep_gated(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	if (r->gated || r->remove)
+		return;
+	r->gated = true;
+	if (++s->gated == live_replicas(s))
+		svc_gated(s);
+}
+
+static void
+rep_started(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	if (++s->started == live_replicas(s)) {
+		s->op->met[s->idx] |= DEP_STARTED;
+		op_kick(s->op);
+	}
+}
+
+/* Give a parallelism slot back and hand it to the next queued replica. */
+static void
+rep_release_slot(struct replica *r)
+{
+	struct svc	*s = r->svc;
+	size_t		 i;
+
+	if (!r->slot)
+		return;
+	r->slot = false;
+	s->active--;
+	for (i = 0; i < s->nreps; i++) {
+		struct replica *q = &s->reps[i];
+
+		if (q->queued && !s->op->failed) {
+			q->queued = false;
+			q->slot = true;
+			s->active++;
+			rep_advance(q);
+			return;
+		}
+	}
+}
+
+static void
+rep_finished(struct replica *r)
 {
 	struct svc *s = r->svc;
 
 	r->state = REP_DONE;
+	rep_gated(r);
+	rep_release_slot(r);
 	if (--s->pending == 0)
 		svc_settled(s);
 }
@@ -140,58 +211,31 @@ static void
 rep_failed(struct replica *r, const char *why)
 {
 	r->state = REP_FAILED;
+	rep_release_slot(r);
 	emit_step(r, "failed", why);
 	svc_fail(r->svc, why);
 }
 
-static void
-on_gate(int ok, const char *why, void *arg)
+static char *
+rep_name(const struct replica *r)
 {
-	struct replica	*r = arg;
-	struct op	*op = r->svc->op;
-
-	r->gate = NULL;
-	op->inflight--;
-	if (ok) {
-		emit_step(r, gate_goal_name(r->svc->goal), NULL);
-		rep_done(r);
-	} else
-		rep_failed(r, why);
-	op_maybe_finish(op);
+	return spec_container_name(r->svc->op->stack_name,
+	    r->svc->unit->name, r->n);
 }
 
-static void
-rep_gate(struct replica *r)
+static char *
+kept_name(const struct replica *r)
 {
-	struct svc	*s = r->svc;
-	char		*name;
+	char *base = rep_name(r), *s;
 
-	name = spec_container_name(s->op->stack_name, s->unit->name, r->n);
-	r->state = REP_GATING;
-	s->op->inflight++;
-	r->gate = gate_start(s->op->sd, s->unit, r->id, name, s->goal,
-	    s->unit->update.healthy_deadline_ms, on_gate, r);
-	free(name);
-}
-
-static void
-rep_started(struct replica *r)
-{
-	struct svc *s = r->svc;
-	size_t i, live = 0;
-
-	for (i = 0; i < s->nreps; i++)
-		if (!s->reps[i].remove)
-			live++;
-	if (++s->started == live) {
-		s->op->met[s->idx] |= DEP_STARTED;
-		op_kick(s->op);
-	}
+	xasprintf(&s, "%s-r%d", base, r->old_rev);
+	free(base);
+	return s;
 }
 
 /*
- * One engine call finished for replica r: account for it and move the
- * replica on, unless the operation has failed meanwhile.
+ * One engine call finished for replica r: account for it; false when the
+ * replica cannot go on (the call failed, or the operation has).
  */
 static bool
 rep_call_done(struct replica *r, const struct docker_result *res,
@@ -218,156 +262,259 @@ rep_call_done(struct replica *r, const struct docker_result *res,
 }
 
 static void
-on_started(const struct docker_result *res, void *arg)
+rep_next_step(struct replica *r)
 {
-	struct replica *r = arg;
-
-	if (!rep_call_done(r, res, "start", false))
-		return;
-	emit_step(r, "started", NULL);
-	rep_started(r);
-	/* The gate was armed before start so no event is missed. */
-}
-
-static void
-rep_start(struct replica *r)
-{
-	struct op *op = r->svc->op;
-
-	r->state = REP_STARTING;
-	rep_gate(r);
-	op->inflight++;
-	r->dreq = docker_container_start(op->sd->docker, r->id, on_started, r);
-}
-
-static void
-on_created(const struct docker_result *res, void *arg)
-{
-	struct replica	*r = arg;
-	const char	*id;
-
-	if (!rep_call_done(r, res, "create", false))
-		return;
-	id = json_string_value(json_object_get(res->body, "Id"));
-	if (id == NULL) {
-		rep_failed(r, "create: the engine returned no container ID");
-		op_maybe_finish(r->svc->op);
-		return;
-	}
-	r->id = xstrdup(id);
-	emit_step(r, "created", NULL);
-	rep_start(r);
-}
-
-static void
-rep_create(struct replica *r)
-{
-	struct svc	*s = r->svc;
-	struct op	*op = s->op;
-	json_t		*spec;
-	char		*name;
-
-	r->state = REP_CREATING;
-	name = spec_container_name(op->stack_name, s->unit->name, r->n);
-	spec = spec_container(op->stack, s->unit, r->n, op->revision);
-	op->inflight++;
-	r->dreq = docker_container_create(op->sd->docker, name, spec,
-	    on_created, r);
-	json_decref(spec);
-	free(name);
-}
-
-static void
-on_old_removed(const struct docker_result *res, void *arg)
-{
-	struct replica *r = arg;
-
-	if (!rep_call_done(r, res, "remove", true))
-		return;
-	free(r->old_id);
-	r->old_id = NULL;
-	emit_step(r, "removed", NULL);
-	if (r->remove)
-		rep_done(r);
-	else
-		rep_next(r);
+	r->step++;
+	rep_advance(r);
 	op_maybe_finish(r->svc->op);
 }
 
 static void
-on_old_stopped(const struct docker_result *res, void *arg)
+on_gate(int ok, const char *why, void *arg)
 {
 	struct replica	*r = arg;
 	struct op	*op = r->svc->op;
 
-	if (!rep_call_done(r, res, "stop", true))
+	r->gate = NULL;
+	op->inflight--;
+	if (!ok) {
+		rep_failed(r, why);
+		op_maybe_finish(op);
 		return;
-	emit_step(r, "stopped", NULL);
-	op->inflight++;
-	r->dreq = docker_container_remove(op->sd->docker, r->old_id, 1, 0,
-	    on_old_removed, r);
+	}
+	emit_step(r, gate_goal_name(r->svc->goal), NULL);
+	rep_gated(r);
+	rep_next_step(r);
 }
 
 static void
-rep_stop_old(struct replica *r)
+on_conflict_removed(const struct docker_result *res, void *arg)
 {
-	struct op *op = r->svc->op;
+	struct replica *r = arg;
 
-	r->state = REP_STOPPING;
+	if (!rep_call_done(r, res, "remove the previous kept container",
+	    true))
+		return;
+	rep_advance(r);		/* the same rename, once more */
+}
+
+static void
+on_step_done(const struct docker_result *res, void *arg)
+{
+	struct replica	*r = arg;
+	enum rep_step	 st = r->steps[r->step];
+	static const char *const what[] = { "stop", "rename", "remove",
+	    "rename back", "create", "start" };
+	static const char *const done[] = { "stopped", "kept", "removed",
+	    "restored", "created", "started" };
+	const char	*id;
+
+	/* A rename onto a name still held by an older kept container:
+	 * what we keep now supersedes it, so it goes, and we rename again. */
+	if (st == STEP_OLD_RENAME && res->err == DOCKER_E_CONFLICT &&
+	    !r->retried) {
+		char *name = kept_name(r);
+
+		r->retried = true;
+		r->dreq = docker_container_remove(r->svc->op->sd->docker,
+		    name, 1, 0, on_conflict_removed, r);
+		free(name);
+		return;		/* still in flight: inflight unchanged */
+	}
+	if (!rep_call_done(r, res, what[st], st == STEP_OLD_STOP ||
+	    st == STEP_OLD_REMOVE))
+		return;
+	switch (st) {
+	case STEP_CREATE:
+		id = json_string_value(json_object_get(res->body, "Id"));
+		if (id == NULL) {
+			rep_failed(r, "create: the engine returned no ID");
+			op_maybe_finish(r->svc->op);
+			return;
+		}
+		r->id = xstrdup(id);
+		break;
+	case STEP_RESTORE:
+		r->id = r->restore_id;
+		r->restore_id = NULL;
+		break;
+	case STEP_START:
+		rep_started(r);
+		break;
+	case STEP_OLD_REMOVE:
+		free(r->old_id);
+		r->old_id = NULL;
+		break;
+	default:
+		break;
+	}
+	emit_step(r, done[st], NULL);
+	rep_next_step(r);
+}
+
+static void
+step_gate(struct replica *r)
+{
+	struct svc	*s = r->svc;
+	char		*name = rep_name(r);
+
+	s->op->inflight++;
+	r->gate = gate_start(s->op->sd, s->unit, r->id, name, s->goal,
+	    s->unit->update.healthy_deadline_ms, on_gate, r);
+	free(name);
+}
+
+/* Take the replica's current step. */
+static void
+rep_advance(struct replica *r)
+{
+	struct svc	*s = r->svc;
+	struct op	*op = s->op;
+	struct docker	*d = op->sd->docker;
+	const char	*target;
+	json_t		*spec;
+	char		*name;
+
+	if (op->failed || r->state == REP_FAILED)
+		return;
+	r->state = REP_BUSY;
+	if (r->step >= r->nsteps) {
+		rep_finished(r);
+		return;
+	}
 	op->inflight++;
-	r->dreq = docker_container_stop(op->sd->docker, r->old_id,
-	    (int)((r->svc->unit->stop_grace_ms + 999) / 1000),
-	    on_old_stopped, r);
+	switch (r->steps[r->step]) {
+	case STEP_OLD_STOP:
+		r->dreq = docker_container_stop(d, r->old_id,
+		    (int)((s->unit->stop_grace_ms + 999) / 1000),
+		    on_step_done, r);
+		break;
+	case STEP_OLD_RENAME:
+		name = kept_name(r);
+		r->dreq = docker_container_rename(d, r->old_id, name,
+		    on_step_done, r);
+		free(name);
+		break;
+	case STEP_OLD_REMOVE:
+		r->dreq = docker_container_remove(d, r->old_id, 1, 0,
+		    on_step_done, r);
+		break;
+	case STEP_RESTORE:
+		name = rep_name(r);
+		r->dreq = docker_container_rename(d, r->restore_id, name,
+		    on_step_done, r);
+		free(name);
+		break;
+	case STEP_CREATE:
+		name = rep_name(r);
+		spec = spec_container(op->stack, s->unit, r->n, op->revision);
+		if (op->pin_images && s->image_id != NULL)
+			json_object_set_new(spec, "Image",
+			    json_string(s->image_id));
+		r->dreq = docker_container_create(d, name, spec, on_step_done,
+		    r);
+		json_decref(spec);
+		free(name);
+		break;
+	case STEP_START:
+		target = r->id;
+		r->dreq = docker_container_start(d, target, on_step_done, r);
+		break;
+	case STEP_GATE:
+		op->inflight--;
+		step_gate(r);
+		break;
+	case STEP_END:
+		op->inflight--;
+		rep_finished(r);
+		break;
+	}
+}
+
+static void
+push(struct replica *r, enum rep_step st)
+{
+	r->steps[r->nsteps++] = st;
+}
+
+/*
+ * Plan a replica's steps from what the planner found.  stop-first: the
+ * occupant stops before its successor starts.  start-first: the occupant
+ * is renamed aside and keeps serving until its successor is healthy.
+ */
+static void
+rep_plan_steps(struct replica *r, const char *state)
+{
+	const struct unit	*u = r->svc->unit;
+	bool			 start_first;
+
+	r->nsteps = r->step = 0;
+	if (r->reuse) {
+		/* a finished one-shot is not run again */
+		if (state == NULL || (strcmp(state, "running") != 0 &&
+		    !(strcmp(state, "exited") == 0 &&
+		    strcmp(u->restart, "no") == 0)))
+			push(r, STEP_START);
+		else
+			rep_started(r);
+		push(r, STEP_GATE);
+		return;
+	}
+	if (r->remove) {
+		push(r, STEP_OLD_STOP);
+		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
+		return;
+	}
+	start_first = u->update.order == UPDATE_START_FIRST &&
+	    r->old_id != NULL && r->old_running;
+	if (r->old_id != NULL && !start_first) {
+		push(r, STEP_OLD_STOP);
+		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
+	} else if (start_first)
+		push(r, STEP_OLD_RENAME);
+	push(r, r->restore_id != NULL ? STEP_RESTORE : STEP_CREATE);
+	push(r, STEP_START);
+	push(r, STEP_GATE);
+	if (start_first) {
+		push(r, STEP_OLD_STOP);
+		if (!r->old_keep)
+			push(r, STEP_OLD_REMOVE);
+	}
 }
 
 static const char *
 container_state(const struct op *op, const char *id)
 {
-	json_t	*c;
-	size_t	 i;
+	json_t		*c;
+	const char	*cid;
+	size_t		 i;
 
 	json_array_foreach(op->containers, i, c)
-		if (strcmp(json_string_value(json_object_get(c, "Id")) ?
-		    json_string_value(json_object_get(c, "Id")) : "", id) == 0)
+		if ((cid = json_string_value(json_object_get(c, "Id"))) !=
+		    NULL && strcmp(cid, id) == 0)
 			return json_string_value(json_object_get(c, "State"));
 	return NULL;
 }
 
-/* Move a replica to its next step: stop-first replacement for now. */
+/* Start a replica, or queue it when its service's parallelism is used
+ * up.  Only replacements count against parallelism. */
 static void
-rep_next(struct replica *r)
+rep_begin(struct replica *r)
 {
-	struct op	*op = r->svc->op;
-	const char	*st;
+	struct svc *s = r->svc;
 
-	if (op->failed)
-		return;
-	if (r->old_id != NULL) {
-		rep_stop_old(r);
-		return;
+	rep_plan_steps(r, r->reuse ? container_state(s->op, r->id) : NULL);
+	if (r->old_id != NULL && !r->remove) {
+		if (s->active >= (size_t)s->unit->update.parallelism) {
+			r->queued = true;
+			return;
+		}
+		r->slot = true;
+		s->active++;
 	}
-	if (r->remove) {
-		rep_done(r);
-		return;
-	}
-	if (!r->reuse) {
-		rep_create(r);
-		return;
-	}
-	/* A kept container: running ones are only gated; a finished
-	 * one-shot is not run again. */
-	st = container_state(op, r->id);
-	if (st != NULL && strcmp(st, "running") == 0) {
+	if (r->reuse && r->steps[0] == STEP_GATE)
 		emit_step(r, "kept", NULL);
-		rep_started(r);
-		rep_gate(r);
-	} else if (st != NULL && strcmp(st, "exited") == 0 &&
-	    strcmp(r->svc->unit->restart, "no") == 0) {
-		emit_step(r, "kept", NULL);
-		rep_started(r);
-		rep_gate(r);
-	} else
-		rep_start(r);
+	rep_advance(r);
 }
 
 /* ---- scheduling ---------------------------------------------------------- */
@@ -381,15 +528,14 @@ svc_begin(struct svc *s)
 	s->t_start = now_ms();
 	s->pending = s->nreps;
 	emit_service(s, "begin");
-	if (s->nreps == 0 || s->want == 0) {
-		s->op->met[s->idx] |= DEP_STARTED;
-		if (s->nreps == 0) {
-			svc_settled(s);
-			return;
-		}
+	if (live_replicas(s) == 0)
+		svc_gated(s);
+	if (s->nreps == 0) {
+		svc_settled(s);
+		return;
 	}
 	for (i = 0; i < s->nreps && !s->op->failed; i++)
-		rep_next(&s->reps[i]);
+		rep_begin(&s->reps[i]);
 }
 
 static void

@@ -46,9 +46,9 @@ struct docker_req {
 	docker_cb		*done;
 	void			*arg;
 	void			(*free_arg)(void *);
-	int			 negotiate;
 	int			 canceled;
 	int			 json;		/* Content-Type says JSON */
+	int			 in_head;	/* inside a header block */
 	long			 status;	/* final status, once known */
 	char			*api_version;	/* Api-Version header */
 	struct buf		 body;		/* whole reply or error reply */
@@ -78,18 +78,6 @@ struct docker {
 };
 
 static void	settle(struct docker *);
-
-const char *
-docker_strerror(int err)
-{
-	static const char *const names[] = { "ok", "unavailable",
-	    "not_found", "conflict", "bad_request", "server", "protocol",
-	    "timeout", "canceled", "version" };
-
-	if (err > 0 || -err >= (int)nitems(names))
-		return "unknown";
-	return names[-err];
-}
 
 /* ---- internal interface (docker_int.h) ---------------------------------- */
 
@@ -392,48 +380,6 @@ transport_message(struct docker_req *r, CURLcode cc, char *msg, size_t n)
 	return msg;
 }
 
-/* "1.41" -> 1041; -1 if it is not two dotted numbers. */
-static int
-version_num(const char *v)
-{
-	unsigned	 major, minor;
-	int		 end = 0;
-
-	if (v == NULL || sscanf(v, "%3u.%3u%n", &major, &minor, &end) != 2 ||
-	    v[end] != '\0')
-		return -1;
-	return (int)(major * 1000 + minor);
-}
-
-static void
-negotiated(struct docker_req *r, struct docker_result *res, char *msg,
-    size_t n)
-{
-	struct docker	*d = r->d;
-	int		 v = version_num(r->api_version);
-
-	if (res->err != 0)
-		return;
-	if (v < 0) {
-		res->err = DOCKER_E_VERSION;
-		snprintf(msg, n, "engine reported no usable API version "
-		    "(Api-Version \"%s\"); shipd needs %s or newer",
-		    r->api_version ? r->api_version : "", DOCKER_API_MIN);
-	} else if (v < version_num(DOCKER_API_MIN)) {
-		res->err = DOCKER_E_VERSION;
-		snprintf(msg, n, "engine API %s is older than %s, the "
-		    "oldest shipd supports", r->api_version, DOCKER_API_MIN);
-	} else {
-		if (v > version_num(DOCKER_API_MAX))
-			v = version_num(DOCKER_API_MAX);
-		snprintf(d->version, sizeof d->version, "%d.%d", v / 1000,
-		    v % 1000);
-		return;
-	}
-	d->version[0] = '\0';
-	res->message = msg;
-}
-
 static void	line_deliver(struct docker_req *, const char *, size_t);
 
 static void
@@ -473,8 +419,6 @@ req_finish(struct docker_req *r, CURLcode cc)
 			res.message = msg;
 		}
 	}
-	if (r->negotiate)
-		negotiated(r, &res, msg, sizeof msg);
 	r->done(&res, r->arg);
 	json_decref(res.body);
 }
@@ -513,10 +457,14 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 		return 0;
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* A new header block: an interim 1xx may come first. */
+		r->in_head = 1;
 		r->json = 0;
 		free(r->api_version);
 		r->api_version = NULL;
+	} else if (!r->in_head) {
+		/* trailers of a chunked body: nothing we use */
 	} else if (len <= 2 && (p[0] == '\r' || p[0] == '\n')) {
+		r->in_head = 0;
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 || status == 0) {
 			r->status = status;
@@ -803,28 +751,6 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	return r;
 }
 
-struct docker_req *
-docker_request(struct docker *d, const char *method, const char *path,
-    json_t *body, docker_cb *cb, void *arg)
-{
-	struct docker_opts o = { .method = method, .path = path, .body = body,
-	    .done = cb, .arg = arg };
-
-	return docker_submit(d, &o);
-}
-
-struct docker_req *
-docker_stream(struct docker *d, const char *method, const char *path,
-    json_t *body, docker_line_cb *line, docker_data_cb *data,
-    docker_cb *done, void *arg)
-{
-	struct docker_opts o = { .method = method, .path = path, .body = body,
-	    .flags = DOCKER_F_STREAM, .line = line, .data = data,
-	    .done = done, .arg = arg };
-
-	return docker_submit(d, &o);
-}
-
 void
 docker_cancel(struct docker_req *r)
 {
@@ -834,21 +760,22 @@ docker_cancel(struct docker_req *r)
 	kick(r->d);
 }
 
-void
-docker_negotiate(struct docker *d, docker_cb *cb, void *arg)
-{
-	struct docker_opts	o = { .method = "GET", .path = "/_ping",
-	    .flags = DOCKER_F_NOVERSION, .done = cb, .arg = arg };
-	struct docker_req	*r;
-
-	if ((r = docker_submit(d, &o)) != NULL)
-		r->negotiate = 1;
-}
-
 const char *
 docker_api_version(const struct docker *d)
 {
 	return d->version[0] ? d->version : NULL;
+}
+
+void
+docker_set_api_version(struct docker *d, const char *v)
+{
+	snprintf(d->version, sizeof d->version, "%s", v ? v : "");
+}
+
+const char *
+docker_req_api_version(const struct docker_req *r)
+{
+	return r->api_version;
 }
 
 void

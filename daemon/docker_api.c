@@ -12,6 +12,114 @@
 #include "docker_int.h"
 #include "util.h"
 
+const char *
+docker_strerror(int err)
+{
+	static const char *const names[] = { "ok", "unavailable",
+	    "not_found", "conflict", "bad_request", "server", "protocol",
+	    "timeout", "canceled", "version" };
+
+	if (err > 0 || -err >= (int)nitems(names))
+		return "unknown";
+	return names[-err];
+}
+
+struct docker_req *
+docker_request(struct docker *d, const char *method, const char *path,
+    json_t *body, docker_cb *cb, void *arg)
+{
+	struct docker_opts o = { .method = method, .path = path, .body = body,
+	    .done = cb, .arg = arg };
+
+	return docker_submit(d, &o);
+}
+
+struct docker_req *
+docker_stream(struct docker *d, const char *method, const char *path,
+    json_t *body, docker_line_cb *line, docker_data_cb *data,
+    docker_cb *done, void *arg)
+{
+	struct docker_opts o = { .method = method, .path = path, .body = body,
+	    .flags = DOCKER_F_STREAM, .line = line, .data = data,
+	    .done = done, .arg = arg };
+
+	return docker_submit(d, &o);
+}
+
+/* ---- version negotiation ---------------------------------------------- */
+
+struct nego {
+	struct docker		*d;
+	struct docker_req	*r;
+	docker_cb		*cb;
+	void			*arg;
+};
+
+/* "1.41" -> 1041; -1 if it is not two dotted numbers. */
+static int
+version_num(const char *v)
+{
+	unsigned	 major, minor;
+	int		 end = 0;
+
+	if (v == NULL || sscanf(v, "%3u.%3u%n", &major, &minor, &end) != 2 ||
+	    v[end] != '\0')
+		return -1;
+	return (int)(major * 1000 + minor);
+}
+
+static void
+on_ping(const struct docker_result *res, void *arg)
+{
+	struct nego		*n = arg;
+	struct docker_result	 out = *res;
+	const char		*have = docker_req_api_version(n->r);
+	int			 v = version_num(have);
+	char			 msg[256], ver[16];
+
+	if (res->err != 0) {
+		n->cb(res, n->arg);
+		return;
+	}
+	if (v < version_num(DOCKER_API_MIN)) {
+		out.err = DOCKER_E_VERSION;
+		if (v < 0)
+			snprintf(msg, sizeof msg, "engine reported no usable "
+			    "API version (Api-Version \"%s\"); shipd needs %s "
+			    "or newer", have ? have : "", DOCKER_API_MIN);
+		else
+			snprintf(msg, sizeof msg, "engine API %s is older "
+			    "than %s, the oldest shipd supports", have,
+			    DOCKER_API_MIN);
+		out.message = msg;
+		docker_set_api_version(n->d, NULL);
+	} else {
+		if (v > version_num(DOCKER_API_MAX))
+			v = version_num(DOCKER_API_MAX);
+		snprintf(ver, sizeof ver, "%d.%d", v / 1000, v % 1000);
+		docker_set_api_version(n->d, ver);
+	}
+	n->cb(&out, n->arg);
+}
+
+void
+docker_negotiate(struct docker *d, docker_cb *cb, void *arg)
+{
+	struct nego		*n = xcalloc(1, sizeof *n);
+	struct docker_opts	 o = { .method = "GET", .path = "/_ping",
+	    .flags = DOCKER_F_NOVERSION, .done = on_ping, .arg = n,
+	    .free_arg = free };
+
+	n->d = d;
+	n->cb = cb;
+	n->arg = arg;
+	/* Its callback comes from the loop, by when n->r is set. */
+	if ((n->r = docker_submit(d, &o)) == NULL)
+		free(n);
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
 char *
 docker_escape(const char *s, const char *keep)
 {
@@ -461,7 +569,12 @@ struct docker_req *
 docker_exec_inspect(struct docker *d, const char *exec_id, docker_cb *cb,
     void *arg)
 {
-	return on_object(d, "GET", "exec", exec_id, NULL, cb, arg);
+	struct docker_req	*r;
+	char			*e = docker_escape(exec_id, NULL);
+
+	r = call(d, "GET", 0, NULL, cb, arg, "/exec/%s/json", e);
+	free(e);
+	return r;
 }
 
 /* ---- stdout/stderr frames ------------------------------------------------ */

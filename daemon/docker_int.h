@@ -16,6 +16,9 @@ void		 docker_handle_opened(struct docker *);
 void		 docker_handle_closed(struct docker *);
 struct docker_events **docker_events_head(struct docker *);
 uint64_t	 docker_timeout(const struct docker *);
+/* Version negotiation: what the reply said, and what we settle on. */
+const char	*docker_req_api_version(const struct docker_req *);
+void		 docker_set_api_version(struct docker *, const char *);
 /* Percent-encode all but unreserved characters and those in keep. */
 char		*docker_escape(const char *, const char *keep);
 /* "filters=..." query value selecting a label, or NULL for none. */

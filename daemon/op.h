@@ -31,18 +31,47 @@ enum svc_action {
 
 enum svc_state { SVC_PENDING, SVC_ACTIVE, SVC_DONE, SVC_FAILED, SVC_SKIPPED };
 
-enum rep_state {
-	REP_IDLE, REP_STOPPING, REP_CREATING, REP_STARTING, REP_GATING,
-	REP_DONE, REP_FAILED,
+/* The steps a replica goes through, planned once (deploy.c). */
+enum rep_step {
+	STEP_OLD_STOP,		/* stop the occupant, gracefully */
+	STEP_OLD_RENAME,	/* rename it <name>-r<rev> */
+	STEP_OLD_REMOVE,
+	STEP_RESTORE,		/* rename a kept container back */
+	STEP_CREATE,
+	STEP_START,
+	STEP_GATE,		/* wait for its goal */
+	STEP_END,
 };
+#define REP_MAX_STEPS	8
 
+enum rep_state { REP_IDLE, REP_BUSY, REP_DONE, REP_FAILED };
+
+/*
+ * One replica's work.  The container named <stack>-<service>-<n> now
+ * (old_id) is either what we want (reuse), or is replaced: by a container
+ * kept from an earlier revision (restore_id, renamed back: a rollback
+ * without create), or by a new one.  A replaced container of the committed
+ * revision is kept, stopped and renamed <name>-r<rev>, for fast rollback;
+ * one of an uncommitted revision is removed.
+ */
 struct replica {
 	struct svc		*svc;
 	int			 n;
 	char			*id;		/* container being brought up */
-	char			*old_id;	/* container it replaces */
-	bool			 reuse;		/* existing container, kept */
-	bool			 remove;	/* scale-down: only remove */
+	char			*old_id;	/* occupant it replaces */
+	int			 old_rev;	/* its io.shipd.revision */
+	bool			 old_keep;	/* keep it (renamed) */
+	bool			 old_running;
+	char			*restore_id;	/* kept container to bring back */
+	bool			 reuse;		/* the occupant is what we want */
+	bool			 remove;	/* beyond the count: only remove */
+	bool			 queued;	/* waiting for a parallelism slot */
+	bool			 slot;		/* holds a parallelism slot */
+	bool			 gated;		/* reached its goal */
+	bool			 retried;	/* rename conflict handled once */
+	enum rep_step		 steps[REP_MAX_STEPS];
+	int			 nsteps;
+	int			 step;		/* index of the current step */
 	enum rep_state		 state;
 	struct docker_req	*dreq;
 	struct gate		*gate;
@@ -63,7 +92,9 @@ struct svc {
 	struct replica		*reps;
 	size_t			 nreps;
 	size_t			 pending;	/* replicas not yet settled */
+	size_t			 active;	/* replacements under way */
 	size_t			 started;	/* replicas whose start succeeded */
+	size_t			 gated;		/* replicas that reached the goal */
 	uint64_t		 t_start;
 	uint64_t		 t_done;
 	char			*error;
@@ -78,6 +109,8 @@ struct op {
 	struct graph		*graph;
 	int			 revision;
 	int			 prev_revision;
+	int			 keep_rev;	/* its containers are kept */
+	bool			 pin_images;	/* create from image IDs */
 	struct svc		*svcs;		/* one per unit, graph order */
 	unsigned		*met;		/* per node, for graph_can_start */
 	unsigned char		*begun;

@@ -127,13 +127,67 @@ wanted_replicas(const struct op *op, const struct unit *u,
 	return u->replicas;
 }
 
+/* A container of replica n kept from an earlier revision, renamed
+ * <name>-r<rev>, that matches the wanted spec and image: the newest one. */
+static json_t *
+kept(const struct op *op, const struct svc *s, int n)
+{
+	json_t	*c, *best = NULL;
+	size_t	 i, plen;
+	char	*prefix;
+	long	 rev, best_rev = 0;
+
+	prefix = spec_container_name(op->stack_name, s->unit->name, n);
+	plen = strlen(prefix);
+	json_array_foreach(op->containers, i, c) {
+		const char *name = json_string_value(json_array_get(
+		    json_object_get(c, "Names"), 0));
+		const char *hash = label(c, LABEL_HASH);
+		const char *img = json_string_value(json_object_get(c,
+		    "ImageID"));
+		char *end;
+
+		if (name == NULL || name[0] != '/' ||
+		    strncmp(name + 1, prefix, plen) != 0 ||
+		    strncmp(name + 1 + plen, "-r", 2) != 0)
+			continue;
+		rev = strtol(name + 1 + plen + 2, &end, 10);
+		if (*end != '\0' || rev <= 0 || hash == NULL ||
+		    strcmp(hash, s->hash) != 0 || img == NULL ||
+		    s->image_id == NULL || strcmp(img, s->image_id) != 0)
+			continue;
+		if (rev > best_rev) {
+			best = c;
+			best_rev = rev;
+		}
+	}
+	free(prefix);
+	return best;
+}
+
+static void
+note_occupant(struct op *op, struct replica *r, json_t *c)
+{
+	const char *rev = label(c, LABEL_REVISION);
+	const char *st = json_string_value(json_object_get(c, "State"));
+
+	r->old_id = xstrdup(json_string_value(json_object_get(c, "Id")));
+	r->old_rev = rev ? atoi(rev) : 0;
+	r->old_running = st != NULL && strcmp(st, "running") == 0;
+	/* Only the committed revision's containers are worth keeping: a
+	 * failed or interrupted one's are removed. */
+	r->old_keep = op->keep_rev > 0 && r->old_rev == op->keep_rev &&
+	    op->scale == NULL;
+}
+
 static void
 plan_service(struct op *op, struct svc *s, const json_t *overrides)
 {
 	const struct unit	*u = s->unit;
-	json_t			*c;
+	json_t			*c, *k;
 	size_t			 nexist = 0, nrecreate = 0, ncreate = 0;
-	int			 n, top;
+	size_t			 nrestore = 0;
+	int			 n, top, restore_rev = 0;
 	char			*why = NULL;
 	bool			 image_changed = false;
 
@@ -155,29 +209,38 @@ plan_service(struct op *op, struct svc *s, const json_t *overrides)
 		r->n = n;
 		if (c != NULL) {
 			nexist++;
-			r->old_id = xstrdup(json_string_value(json_object_get(
-			    c, "Id")));
+			note_occupant(op, r, c);
 		}
 		if (n > s->want) {
 			r->remove = true;
 			continue;
 		}
-		if (c == NULL) {
-			ncreate++;
-			continue;
-		}
-		const char *hash = label(c, LABEL_HASH);
-		const char *img = json_string_value(json_object_get(c,
-		    "ImageID"));
+		const char *hash = c ? label(c, LABEL_HASH) : NULL;
+		const char *img = c ? json_string_value(json_object_get(c,
+		    "ImageID")) : NULL;
 		bool same_spec = hash && strcmp(hash, s->hash) == 0;
 		bool same_image = img && s->image_id &&
 		    strcmp(img, s->image_id) == 0;
 
 		/* scale never recreates: it changes counts only */
-		if ((same_spec && same_image) || op->scale != NULL) {
+		if (c != NULL && ((same_spec && same_image) ||
+		    op->scale != NULL)) {
 			r->reuse = true;
 			r->id = r->old_id;
 			r->old_id = NULL;
+			continue;
+		}
+		if ((k = kept(op, s, n)) != NULL) {
+			const char *kr = label(k, LABEL_REVISION);
+
+			r->restore_id = xstrdup(json_string_value(
+			    json_object_get(k, "Id")));
+			nrestore++;
+			restore_rev = kr ? atoi(kr) : 0;
+			continue;
+		}
+		if (c == NULL) {
+			ncreate++;
 			continue;
 		}
 		nrecreate++;
@@ -187,7 +250,12 @@ plan_service(struct op *op, struct svc *s, const json_t *overrides)
 			why = changed_fields(op, u, c);
 	}
 
-	if (nexist == 0 && s->want > 0) {
+	if (nrestore > 0) {
+		s->action = ACT_RECREATE;
+		xasprintf(&s->reason, "restore %zu kept container%s of "
+		    "revision %d", nrestore, nrestore == 1 ? "" : "s",
+		    restore_rev);
+	} else if (nexist == 0 && s->want > 0) {
 		s->action = ACT_CREATE;
 		xasprintf(&s->reason, "new service, %d replica%s", s->want,
 		    s->want == 1 ? "" : "s");

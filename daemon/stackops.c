@@ -42,6 +42,7 @@ op_free(struct op *op)
 			gate_cancel(s->reps[j].gate);
 			free(s->reps[j].id);
 			free(s->reps[j].old_id);
+			free(s->reps[j].restore_id);
 		}
 		free(s->reps);
 		free(s->reason);
@@ -510,6 +511,7 @@ ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
 	if (!op_lock(sd, op))
 		return;
 	op->prev_revision = store_current(sd->store, st->name);
+	op->keep_rev = op->prev_revision;
 	op->revision = store_revision_next(sd->store, st->name);
 	op_begin(op);
 }
