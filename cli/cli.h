@@ -71,5 +71,7 @@ int	cmd_history(struct cli *, int, char **);
 int	cmd_down(struct cli *, int, char **);
 int	cmd_logs(struct cli *, int, char **);
 int	cmd_events(struct cli *, int, char **);
+int	cmd_plan(struct cli *, int, char **);
+int	cmd_rollback(struct cli *, int, char **);
 
 #endif

@@ -28,8 +28,12 @@ secs(json_t *o, const char *key)
 	return (double)json_integer_value(json_object_get(o, key)) / 1000.0;
 }
 
-static int
-on_event(json_t *ev, void *arg)
+int	cli_deploy_event(json_t *, void *);
+
+/* Progress of deploy, scale and rollback.  Services the plan leaves
+ * unchanged are not shown step by step. */
+int
+cli_deploy_event(json_t *ev, void *arg)
 {
 	struct cli	*cli = arg;
 	const char	*kind = s(ev, "event");
@@ -65,6 +69,18 @@ on_event(json_t *ev, void *arg)
 		    secs(ev, "elapsed_ms"), s(ev, "service"),
 		    (long long)json_integer_value(json_object_get(ev,
 		    "replica")), st);
+	} else if (strcmp(kind, "rollback") == 0) {
+		if (*s(ev, "reason"))
+			printf("revision %lld failed: %s\nrolling back to "
+			    "revision %lld\n", (long long)json_integer_value(
+			    json_object_get(ev, "from")), s(ev, "reason"),
+			    (long long)json_integer_value(json_object_get(ev,
+			    "to")));
+		else
+			printf("rolling back from revision %lld to %lld\n",
+			    (long long)json_integer_value(json_object_get(ev,
+			    "from")), (long long)json_integer_value(
+			    json_object_get(ev, "to")));
 	} else if (strcmp(kind, "summary") == 0) {
 		printf("summary:\n");
 		json_array_foreach(json_object_get(ev, "services"), i, row)
@@ -99,7 +115,7 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 	diag_free(&errs);
 	graph_free(g);
 	rc = cli_call(cli, "deploy", json_pack("{s:o}", "stack",
-	    stack_to_json(st)), on_event, cli, &res);
+	    stack_to_json(st)), cli_deploy_event, cli, &res);
 	if (rc != EXIT_OK) {
 		stack_free(st);
 		return rc;

@@ -36,6 +36,18 @@ const struct cli_cmd cli_cmds[] = {
 	    "  -f, --follow   keep following until interrupted\n"
 	    "  -n, --tail N   only the last N lines of each replica\n"
 	    "  --since 10m    only lines newer than that (or a unix time)\n" },
+	{ "plan", "[DIR]",
+	    "show what a deploy of DIR would change, and why", cmd_plan,
+	    "  Per service: create, recreate, scale, remove or unchanged,\n"
+	    "  with the reason.  Exit 0: no change; 1: changes; 2: error.\n" },
+	{ "rollback", "[--stack NAME] [--to N] [--with-data] [DIR]",
+	    "deploy an older revision again (default: the one before)",
+	    cmd_rollback,
+	    "  Containers kept from that revision are renamed back and\n"
+	    "  started (no create, no pull); others are recreated from the\n"
+	    "  revision's snapshot, pinned to its image IDs.  The result is\n"
+	    "  a new revision.  --with-data also restores the backup taken\n"
+	    "  before the deploy being rolled back.\n" },
 	{ "scale", "[--stack NAME] SERVICE=N...",
 	    "change replica counts, gating new replicas on health", cmd_scale,
 	    "  Scale-down stops the highest-numbered replicas with the unit's\n"

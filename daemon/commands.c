@@ -33,6 +33,12 @@ static const struct ctl_arg args_scale[] = {
 	{ "replicas", JSON_OBJECT, true },
 	{ NULL, 0, false }
 };
+static const struct ctl_arg args_rollback[] = {
+	{ "stack", JSON_STRING, true },
+	{ "to", JSON_INTEGER, false },
+	{ "with_data", JSON_TRUE, false },
+	{ NULL, 0, false }
+};
 static const struct ctl_arg args_stack[] = {
 	{ "stack", JSON_STRING, true },
 	{ NULL, 0, false }
@@ -58,6 +64,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "history",	false,	ctl_handle_history,	args_stack },
 	{ "logs",	false,	ctl_handle_logs,	args_logs },
 	{ "ping",	false,	ctl_handle_ping,	args_none },
+	{ "plan",	false,	ctl_handle_plan,	args_deploy },
+	{ "rollback",	true,	ctl_handle_rollback,	args_rollback },
 	{ "scale",	true,	ctl_handle_scale,	args_scale },
 	{ "status",	false,	ctl_handle_status,	args_status },
 	{ "version",	false,	ctl_handle_version,	args_version },

@@ -127,6 +127,10 @@ struct op {
 	bool			 finishing;
 	char			*error;
 	struct stack_lock	*lock;
+	struct op		*parent;	/* the failed deploy we roll back */
+	struct op		*child;		/* its rollback, freed with it */
+	int			 rollback_of;	/* manual rollback: the target */
+	bool			 rolled_back;	/* automatic rollback succeeded */
 	struct op		*next;
 };
 
@@ -143,5 +147,19 @@ json_t		*plan_json(const struct op *);
  */
 void		 op_free(struct op *);
 void		 ops_free_all(struct shipd *);
+struct op	*op_create(struct shipd *, struct ctl_req *, const char *kind,
+		    struct stack *, struct graph *);
+void		 op_begin(struct op *);
+void		 op_take_req(struct op *to, struct op *from);
+void		 reply_result(struct op *);
+void		 record_revision(struct op *);
+json_t		*revision_doc(const struct op *);
+
+/* rollback.c */
+bool		 rollback_wanted(const struct op *);
+void		 rollback_auto(struct op *);
+void		 rollback_auto_done(struct op *);
+void		 rollback_prune(struct shipd *, const char *stack, int current,
+		    int retain);
 
 #endif

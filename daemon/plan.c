@@ -330,7 +330,8 @@ plan_compute(struct op *op, const json_t *overrides)
 	json_array_foreach(op->containers, i, c) {
 		const char *svc = label(c, LABEL_SERVICE);
 
-		if (svc == NULL || stack_unit(op->stack, svc) == NULL)
+		/* Only what shipd made: a service label it no longer has. */
+		if (svc != NULL && stack_unit(op->stack, svc) == NULL)
 			json_array_append(op->removals, c);
 	}
 	return 0;

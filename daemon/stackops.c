@@ -30,6 +30,12 @@ op_free(struct op *op)
 	struct op	**pp;
 	size_t		  i, j;
 
+	if (op->child != NULL) {
+		op->child->parent = NULL;
+		op_free(op->child);
+	}
+	if (op->parent != NULL)
+		op->parent->child = NULL;
 	for (pp = &op->sd->ops; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == op) {
 			*pp = op->next;
@@ -83,8 +89,8 @@ on_req_cancel(struct ctl_req *r, void *arg)
 	op->req = NULL;
 }
 
-static struct op *
-op_new(struct shipd *sd, struct ctl_req *r, const char *kind,
+struct op *
+op_create(struct shipd *sd, struct ctl_req *r, const char *kind,
     struct stack *st, struct graph *g)
 {
 	struct op *op = xcalloc(1, sizeof *op);
@@ -95,13 +101,25 @@ op_new(struct shipd *sd, struct ctl_req *r, const char *kind,
 	op->stack = st;
 	op->graph = g;
 	op->stack_name = xstrdup(st->name);
-	op->uid = r->uid;
-	op->pid = r->pid;
 	op->t0 = now_ms();
 	op->started_at = time(NULL);
 	op->images = json_object();
-	ctl_req_on_cancel(r, on_req_cancel, op);
+	if (r != NULL) {
+		op->uid = r->uid;
+		op->pid = r->pid;
+		ctl_req_on_cancel(r, on_req_cancel, op);
+	}
 	return op;
+}
+
+/* Hand a request (and its cancel hook) from one operation to another. */
+void
+op_take_req(struct op *to, struct op *from)
+{
+	to->req = from->req;
+	from->req = NULL;
+	if (to->req != NULL)
+		ctl_req_on_cancel(to->req, on_req_cancel, to);
 }
 
 /* One operation per stack at a time: refuse with the owner named. */
@@ -177,7 +195,7 @@ summary_json(const struct op *op)
 	return arr;
 }
 
-static json_t *
+json_t *
 revision_doc(const struct op *op)
 {
 	json_t	*specs = json_object(), *reps = json_object(), *doc;
@@ -204,10 +222,16 @@ revision_doc(const struct op *op)
 	    "changes", plan_json(op));
 	if (op->error != NULL)
 		json_object_set_new(doc, "reason", json_string(op->error));
+	if (op->rollback_of > 0)
+		json_object_set_new(doc, "rollback_of",
+		    json_integer(op->rollback_of));
+	if (op->failed)
+		json_object_set_new(doc, "rolled_back",
+		    json_boolean(op->rolled_back));
 	return doc;
 }
 
-static void
+void
 reply_result(struct op *op)
 {
 	json_t *res;
@@ -242,6 +266,17 @@ on_recorded(int err, void *arg)
 }
 
 static void
+on_committed(int err, void *arg)
+{
+	struct op *op = arg;
+
+	if (err == 0)
+		rollback_prune(op->sd, op->stack_name, op->revision,
+		    op->stack->retain);
+	on_recorded(err, op);
+}
+
+static void
 on_revision_written(int err, void *arg)
 {
 	struct op *op = arg;
@@ -251,7 +286,7 @@ on_revision_written(int err, void *arg)
 		return;
 	}
 	store_current_set(op->sd->store, op->stack_name, op->revision,
-	    on_recorded, op);
+	    on_committed, op);
 }
 
 static void
@@ -275,8 +310,7 @@ record_scale(struct op *op)
 void
 deploy_finish(struct op *op)
 {
-	json_t	*doc;
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < op->stack->nunits; i++) {
 		struct svc *s = &op->svcs[i];
@@ -292,6 +326,14 @@ deploy_finish(struct op *op)
 	}
 	log_info("%s %s revision %d: %s", op->kind, op->stack_name,
 	    op->revision, op->failed ? op->error : "done");
+	if (strcmp(op->kind, "rollback-auto") == 0) {
+		rollback_auto_done(op);
+		return;
+	}
+	if (op->failed && rollback_wanted(op)) {
+		rollback_auto(op);
+		return;
+	}
 	if (strcmp(op->kind, "scale") == 0) {
 		if (op->failed)
 			reply_result(op);
@@ -299,7 +341,15 @@ deploy_finish(struct op *op)
 			record_scale(op);
 		return;
 	}
-	doc = revision_doc(op);
+	record_revision(op);
+}
+
+/* Write the operation's revision; commit it unless it failed; reply. */
+void
+record_revision(struct op *op)
+{
+	json_t *doc = revision_doc(op);
+
 	store_revision_put(op->sd->store, op->stack_name, op->revision, doc,
 	    on_revision_written, op);
 	json_decref(doc);
@@ -369,6 +419,13 @@ planned(struct op *op)
 		reply_fail(op, PROTO_E_INTERNAL, "planning failed");
 		return;
 	}
+	if (strcmp(op->kind, "plan") == 0) {
+		ctl_req_ok(op->req, json_pack("{s:i, s:o}", "current",
+		    op->prev_revision, "services", plan_json(op)));
+		op->req = NULL;
+		op_free(op);
+		return;
+	}
 	if (op->req != NULL)
 		ctl_req_event(op->req, "plan", json_pack("{s:i, s:o}",
 		    "revision", op->revision, "services", plan_json(op)));
@@ -425,6 +482,10 @@ resolve_images(struct op *op)
 	size_t i, j;
 
 	op->inflight = 0;
+	if (op->pin_images) {
+		planned(op);
+		return;
+	}
 	for (i = 0; i < op->stack->nunits; i++) {
 		const char *ref = op->stack->units[i]->image;
 
@@ -462,7 +523,7 @@ on_listed(const struct docker_result *res, void *arg)
 	resolve_images(op);
 }
 
-static void
+void
 op_begin(struct op *op)
 {
 	char *filter;
@@ -485,34 +546,58 @@ engine_ready(struct shipd *sd, struct ctl_req *r)
 
 /* ---- handlers ------------------------------------------------------------ */
 
-void
-ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
+/* The stack a client sent, validated as strictly as a unit file. */
+static struct op *
+op_from_request(struct shipd *sd, struct ctl_req *r, const char *kind)
 {
 	struct diag_list	 errs;
 	struct stack		*st;
 	struct graph		*g;
-	struct op		*op;
 
 	if (!engine_ready(sd, r))
-		return;
+		return NULL;
 	diag_init(&errs);
 	if (stack_from_json(json_object_get(r->args, "stack"), &st,
 	    &errs) != 0) {
 		reply_diags(r, "invalid stack", &errs);
-		return;
+		return NULL;
 	}
 	if (stack_graph_build(st, &g, &errs) != 0) {
 		stack_free(st);
 		reply_diags(r, "invalid dependencies", &errs);
-		return;
+		return NULL;
 	}
 	diag_free(&errs);
-	op = op_new(sd, r, "deploy", st, g);
+	return op_create(sd, r, kind, st, g);
+}
+
+void
+ctl_handle_plan(struct shipd *sd, struct ctl_req *r)
+{
+	struct op *op;
+
+	if ((op = op_from_request(sd, r, "plan")) == NULL)
+		return;
+	/* No lock: a plan changes nothing.  Listed, so shutdown frees it. */
+	op->next = sd->ops;
+	sd->ops = op;
+	op->prev_revision = op->keep_rev = store_current(sd->store,
+	    op->stack_name);
+	op_begin(op);
+}
+
+void
+ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
+{
+	struct op *op;
+
+	if ((op = op_from_request(sd, r, "deploy")) == NULL)
+		return;
 	if (!op_lock(sd, op))
 		return;
-	op->prev_revision = store_current(sd->store, st->name);
+	op->prev_revision = store_current(sd->store, op->stack_name);
 	op->keep_rev = op->prev_revision;
-	op->revision = store_revision_next(sd->store, st->name);
+	op->revision = store_revision_next(sd->store, op->stack_name);
 	op_begin(op);
 }
 
@@ -565,7 +650,7 @@ ctl_handle_scale(struct shipd *sd, struct ctl_req *r)
 		reply_diags(r, "current revision unreadable", &errs);
 		return;
 	}
-	op = op_new(sd, r, "scale", st, g);
+	op = op_create(sd, r, "scale", st, g);
 	op->scale = json_incref(want);
 	if (!op_lock(sd, op))
 		return;
