@@ -65,9 +65,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Each unit test links everything but the two mains, so a test may reach
-# any module of either side.
-$(B)/tests/%: $(B)/tests/unit/%.o $(TEST_HELPER_OBJ) $(DAEMON_OBJ) $(CLI_OBJ) $(COMMON_OBJ)
+# Each unit test links the daemon's modules (not its main) and common/,
+# so a test may reach any of them.
+$(B)/tests/%: $(B)/tests/unit/%.o $(TEST_HELPER_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 

@@ -91,6 +91,10 @@ op_fail(struct op *op, const char *why)
 				r->state = REP_FAILED;
 				op->inflight--;
 			}
+			if (r->drainer != NULL) {
+				rep_cancel_drain(r);
+				op->inflight--;
+			}
 		}
 	}
 }
@@ -303,10 +307,12 @@ on_step_done(const struct docker_result *res, void *arg)
 {
 	struct replica	*r = arg;
 	enum rep_step	 st = r->steps[r->step];
-	static const char *const what[] = { "stop", "rename", "remove",
-	    "rename back", "create", "start" };
-	static const char *const done[] = { "stopped", "kept", "removed",
-	    "restored", "created", "started" };
+	static const char *const what[] = { "leave network", "stop",
+	    "rename", "remove", "rename back", "join network",
+	    "leave network", "join network", "create", "start" };
+	static const char *const done[] = { "left", "stopped", "kept",
+	    "removed", "restored", "joined", "named", "in service",
+	    "created", "started" };
 	const char	*id;
 
 	/* A rename onto a name still held by an older kept container:
@@ -321,9 +327,26 @@ on_step_done(const struct docker_result *res, void *arg)
 		free(name);
 		return;		/* still in flight: inflight unchanged */
 	}
+	/* Leaving a network it is not on, or joining one it is on
+	 * already, is what we wanted. */
+	if ((st == STEP_OLD_LEAVE || st == STEP_JOIN ||
+	    st == STEP_NEW_LEAVE) && res->err != 0 &&
+	    res->err != DOCKER_E_UNAVAILABLE) {
+		struct docker_result ok = { 0, res->status, "", NULL };
+
+		on_step_done(&ok, arg);
+		return;
+	}
 	if (!rep_call_done(r, res, what[st], st == STEP_OLD_STOP ||
 	    st == STEP_OLD_REMOVE))
 		return;
+	/* One call per network of the stack. */
+	if ((st == STEP_OLD_LEAVE || st == STEP_JOIN || st == STEP_NEW_LEAVE ||
+	    st == STEP_NEW_JOIN) && ++r->net <= r->svc->op->stack->nnetworks) {
+		rep_advance(r);
+		return;
+	}
+	r->net = 0;
 	switch (st) {
 	case STEP_CREATE:
 		id = json_string_value(json_object_get(res->body, "Id"));
@@ -364,6 +387,89 @@ step_gate(struct replica *r)
 	free(name);
 }
 
+/*
+ * Leave or join the stack's network number r->net (0: <stack>_default).
+ * A replica about to stop leaves first, so the engine's DNS stops naming
+ * it while it still answers; a kept container brought back joins again
+ * under its service name.
+ */
+static struct docker_req *
+net_call(struct replica *r, const char *id, bool join)
+{
+	struct op		*op = r->svc->op;
+	struct docker_req	*dr;
+	json_t			*body;
+	char			*net, *path;
+
+	net = spec_network_name(op->stack_name, r->net == 0 ? "default" :
+	    op->stack->networks[r->net - 1]);
+	xasprintf(&path, "/networks/%s/%s", net, join ? "connect" :
+	    "disconnect");
+	if (join)
+		body = json_pack("{s:s, s:{s:[s]}}", "Container", id,
+		    "EndpointConfig", "Aliases", r->svc->unit->name);
+	else
+		body = json_pack("{s:s, s:b}", "Container", id, "Force", 0);
+	dr = docker_request(op->sd->docker, "POST", path, body, on_step_done,
+	    r);
+	json_decref(body);
+	free(path);
+	free(net);
+	return dr;
+}
+
+/*
+ * Draining: a replica that has left the stack's DNS while others keep
+ * serving is given a moment before its stop, so a client that looked it
+ * up just before it left still gets an answer.
+ */
+#define DRAIN_MS	300
+
+struct drain {
+	uv_timer_t	 timer;
+	struct replica	*r;
+};
+
+static void
+on_drain_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+rep_cancel_drain(struct replica *r)
+{
+	if (r->drainer == NULL)
+		return;
+	uv_timer_stop(&r->drainer->timer);
+	uv_close((uv_handle_t *)&r->drainer->timer, on_drain_closed);
+	r->drainer = NULL;
+}
+
+static void
+on_drained(uv_timer_t *t)
+{
+	struct drain	*dr = t->data;
+	struct replica	*r = dr->r;
+
+	rep_cancel_drain(r);
+	r->svc->op->inflight--;
+	r->drain = false;
+	rep_advance(r);		/* the stop, now */
+}
+
+static void
+drain_start(struct replica *r)
+{
+	struct drain *dr = xcalloc(1, sizeof *dr);
+
+	dr->r = r;
+	uv_timer_init(r->svc->op->sd->loop, &dr->timer);
+	dr->timer.data = dr;
+	r->drainer = dr;
+	uv_timer_start(&dr->timer, on_drained, DRAIN_MS, 0);
+}
+
 /* Take the replica's current step. */
 static void
 rep_advance(struct replica *r)
@@ -384,7 +490,23 @@ rep_advance(struct replica *r)
 	}
 	op->inflight++;
 	switch (r->steps[r->step]) {
+	case STEP_OLD_LEAVE:
+		r->dreq = net_call(r, r->old_id, false);
+		break;
+	case STEP_JOIN:
+		r->dreq = net_call(r, r->restore_id, true);
+		break;
+	case STEP_NEW_LEAVE:
+		r->dreq = net_call(r, r->id, false);
+		break;
+	case STEP_NEW_JOIN:
+		r->dreq = net_call(r, r->id, true);
+		break;
 	case STEP_OLD_STOP:
+		if (r->drain) {
+			drain_start(r);		/* counts as in flight */
+			break;
+		}
 		r->dreq = docker_container_stop(d, r->old_id,
 		    (int)((s->unit->stop_grace_ms + 999) / 1000),
 		    on_step_done, r);
@@ -407,7 +529,8 @@ rep_advance(struct replica *r)
 		break;
 	case STEP_CREATE:
 		name = rep_name(r);
-		spec = spec_container(op->stack, s->unit, r->n, op->revision);
+		spec = spec_container(op->stack, s->unit, r->n, op->revision,
+		    !r->unaliased);
 		if (op->pin_images && s->image_id != NULL)
 			json_object_set_new(spec, "Image",
 			    json_string(s->image_id));
@@ -461,6 +584,8 @@ rep_plan_steps(struct replica *r, const char *state)
 		return;
 	}
 	if (r->remove) {
+		r->drain = live_replicas(r->svc) > 0;
+		push(r, STEP_OLD_LEAVE);
 		push(r, STEP_OLD_STOP);
 		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
 		return;
@@ -468,14 +593,30 @@ rep_plan_steps(struct replica *r, const char *state)
 	start_first = u->update.order == UPDATE_START_FIRST &&
 	    r->old_id != NULL && r->old_running;
 	if (r->old_id != NULL && !start_first) {
+		push(r, STEP_OLD_LEAVE);
 		push(r, STEP_OLD_STOP);
 		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
 	} else if (start_first)
 		push(r, STEP_OLD_RENAME);
-	push(r, r->restore_id != NULL ? STEP_RESTORE : STEP_CREATE);
+	if (r->restore_id != NULL) {
+		push(r, STEP_JOIN);
+		push(r, STEP_RESTORE);
+	} else {
+		/* The engine's DNS names a container as soon as it starts,
+		 * healthy or not: a start-first successor stays unnamed
+		 * until its gate passes, while its predecessor serves. */
+		r->unaliased = start_first;
+		push(r, STEP_CREATE);
+	}
 	push(r, STEP_START);
 	push(r, STEP_GATE);
+	if (r->unaliased) {
+		push(r, STEP_NEW_LEAVE);
+		push(r, STEP_NEW_JOIN);
+	}
 	if (start_first) {
+		r->drain = true;
+		push(r, STEP_OLD_LEAVE);
 		push(r, STEP_OLD_STOP);
 		if (!r->old_keep)
 			push(r, STEP_OLD_REMOVE);

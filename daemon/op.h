@@ -19,6 +19,7 @@
 struct shipd;
 struct ctl_req;
 struct docker_req;
+struct drain;
 
 enum svc_action {
 	ACT_NONE,		/* not part of this operation (scale) */
@@ -33,16 +34,20 @@ enum svc_state { SVC_PENDING, SVC_ACTIVE, SVC_DONE, SVC_FAILED, SVC_SKIPPED };
 
 /* The steps a replica goes through, planned once (deploy.c). */
 enum rep_step {
+	STEP_OLD_LEAVE,		/* take the occupant out of the stack's DNS */
 	STEP_OLD_STOP,		/* stop the occupant, gracefully */
 	STEP_OLD_RENAME,	/* rename it <name>-r<rev> */
 	STEP_OLD_REMOVE,
 	STEP_RESTORE,		/* rename a kept container back */
+	STEP_JOIN,		/* put it back on the stack's networks */
+	STEP_NEW_LEAVE,		/* a healthy successor leaves, unnamed... */
+	STEP_NEW_JOIN,		/* ...and joins under the service name */
 	STEP_CREATE,
 	STEP_START,
 	STEP_GATE,		/* wait for its goal */
 	STEP_END,
 };
-#define REP_MAX_STEPS	8
+#define REP_MAX_STEPS	10
 
 enum rep_state { REP_IDLE, REP_BUSY, REP_DONE, REP_FAILED };
 
@@ -69,6 +74,10 @@ struct replica {
 	bool			 slot;		/* holds a parallelism slot */
 	bool			 gated;		/* reached its goal */
 	bool			 retried;	/* rename conflict handled once */
+	size_t			 net;		/* network index in LEAVE/JOIN */
+	bool			 drain;		/* others serve: drain first */
+	bool			 unaliased;	/* created without the name */
+	struct drain		*drainer;	/* the drain timer, while on */
 	enum rep_step		 steps[REP_MAX_STEPS];
 	int			 nsteps;
 	int			 step;		/* index of the current step */
@@ -154,6 +163,9 @@ void		 op_take_req(struct op *to, struct op *from);
 void		 reply_result(struct op *);
 void		 record_revision(struct op *);
 json_t		*revision_doc(const struct op *);
+
+/* deploy.c */
+void		 rep_cancel_drain(struct replica *);
 
 /* rollback.c */
 bool		 rollback_wanted(const struct op *);

@@ -161,7 +161,7 @@ mounts(const struct stack *st, const struct unit *u)
 
 json_t *
 spec_container(const struct stack *st, const struct unit *u, int replica,
-    int revision)
+    int revision, bool aliased)
 {
 	json_t	*c, *host, *hc, *env, *eps;
 	char	*net, *hostname;
@@ -219,13 +219,13 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 	/* Every replica answers to the service name on the stack's network,
 	 * so the engine's DNS spreads clients over whichever replicas run. */
 	eps = json_object();
-	json_object_set_new(eps, net, json_pack("{s:[s]}", "Aliases",
-	    u->name));
+	json_object_set_new(eps, net, aliased ? json_pack("{s:[s]}",
+	    "Aliases", u->name) : json_object());
 	for (i = 0; i < st->nnetworks; i++) {
 		char *n = spec_network_name(st->name, st->networks[i]);
 
-		json_object_set_new(eps, n, json_pack("{s:[s]}", "Aliases",
-		    u->name));
+		json_object_set_new(eps, n, aliased ? json_pack("{s:[s]}",
+		    "Aliases", u->name) : json_object());
 		free(n);
 	}
 	json_object_set_new(c, "NetworkingConfig", json_pack("{s:o}",

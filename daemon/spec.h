@@ -5,6 +5,7 @@
 #ifndef SHIPD_SPEC_H
 #define SHIPD_SPEC_H
 
+#include <stdbool.h>
 #include <jansson.h>
 
 #include "unit.h"
@@ -21,8 +22,10 @@ char	*spec_volume_name(const char *stack, const char *vol);
 /* "<stack>-<service>-<n>" */
 char	*spec_container_name(const char *stack, const char *service, int n);
 
+/* aliased: answer to the service name on the stack's networks at once;
+ * a start-first successor joins under the name only once healthy. */
 json_t	*spec_container(const struct stack *, const struct unit *,
-	    int replica, int revision);
+	    int replica, int revision, bool aliased);
 json_t	*spec_network(const char *stack, const char *name);
 json_t	*spec_volume(const char *stack, const char *name);
 

@@ -46,6 +46,7 @@ op_free(struct op *op)
 
 		for (j = 0; j < s->nreps; j++) {
 			gate_cancel(s->reps[j].gate);
+			rep_cancel_drain(&s->reps[j]);
 			free(s->reps[j].id);
 			free(s->reps[j].old_id);
 			free(s->reps[j].restore_id);

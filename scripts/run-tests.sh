@@ -1,53 +1,86 @@
 #!/bin/bash
-# Run the test suites: unit (cmocka binaries, plain, ASan+UBSan, and the
-# plain ones again under valgrind), then integration (scripts against the
-# real engine).  Ends with one line "N passed, N failed".
+# Run the test suites: unit (cmocka binaries, plain and ASan+UBSan, then the
+# plain ones again under valgrind) and integration (the real-engine cmocka
+# binary and tests/integration/*.sh).  Ends with one line "N passed, N
+# failed", counting binaries and scripts, and exits non-zero on any failure.
+#
+#   scripts/run-tests.sh [unit|integration|all]      (default all)
+#
+# ONLY=GLOB limits both phases to tests whose file name matches, e.g.
+# ONLY='images*' scripts/run-tests.sh integration.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 what=${1:-all}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
+VALGRIND_TIMEOUT=${VALGRIND_TIMEOUT:-600}
+IT_TIMEOUT=${IT_TIMEOUT:-300}
+ONLY=${ONLY:-*}
 passed=0
 failed=0
 failures=
 
-result() {	# name rc seconds
-	if [ "$2" = 0 ]; then
+case "$what" in
+unit|integration|all) ;;
+*)	echo "usage: run-tests.sh [unit|integration|all]" >&2; exit 2 ;;
+esac
+
+# now in tenths of a second
+tenths() {
+	echo $(($(date +%s%N) / 100000000))
+}
+
+# run NAME TIMEOUT COMMAND...: one counted test, its output shown as it
+# comes, then a PASS/FAIL line with its time.
+run() {
+	local name=$1 limit=$2 t0 rc dt
+	shift 2
+	t0=$(tenths)
+	timeout --kill-after=10 "$limit" "$@"
+	rc=$?
+	dt=$(($(tenths) - t0))
+	if [ "$rc" = 0 ]; then
 		passed=$((passed + 1))
-		printf 'PASS  %-40s %6ss\n' "$1" "$3"
+		printf 'PASS  %-44s %5d.%ds\n' "$name" $((dt / 10)) $((dt % 10))
 	else
 		failed=$((failed + 1))
-		failures="$failures $1"
-		printf 'FAIL  %-40s %6ss (exit %s)\n' "$1" "$3" "$2"
+		failures="$failures $name"
+		[ "$rc" = 124 ] && rc="timeout after ${limit}s"
+		printf 'FAIL  %-44s %5d.%ds  (exit %s)\n' "$name" \
+		    $((dt / 10)) $((dt % 10)) "$rc"
 	fi
 }
 
-run() {		# name timeout command...
-	local name=$1 limit=$2 t0 rc
-	shift 2
-	t0=$(date +%s%N)
-	timeout --kill-after=10 "$limit" "$@"
-	rc=$?
-	t0=$((($(date +%s%N) - t0) / 100000000))
-	result "$name" "$rc" "$((t0 / 10)).$((t0 % 10))"
+# Test binaries of one build directory; none is not an error.
+binaries() {
+	local t
+	for t in "$1"/tests/test_*; do
+		# shellcheck disable=SC2254
+		case "${t##*/}" in $ONLY) ;; *) continue ;; esac
+		[ -f "$t" ] && [ -x "$t" ] && echo "$t"
+	done
 }
 
 unit_tests() {
 	local t
 	echo "== unit tests"
-	for t in build/tests/test_* build-san/tests/test_*; do
-		[ -x "$t" ] || continue
-		case "$t" in *.d|*.o) continue ;; esac
-		run "$t" 300 "$t"
+	# test_engine_real skips itself here; it runs in the integration phase.
+	for t in $(binaries build) $(binaries build-san); do
+		echo "-- $t"
+		run "$t" "$UNIT_TIMEOUT" env -u SHIPD_TEST_ENGINE "$t"
 	done
-	if command -v valgrind >/dev/null; then
-		echo "== unit tests under valgrind"
-		for t in build/tests/test_*; do
-			[ -x "$t" ] || continue
-			run "valgrind $t" 600 valgrind -q --leak-check=full \
-			    --errors-for-leak-kinds=definite,indirect \
-			    --error-exitcode=1 "$t"
-		done
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "== valgrind is not installed: skipping the valgrind runs"
+		return
 	fi
+	echo "== unit tests under valgrind"
+	for t in $(binaries build); do
+		echo "-- valgrind $t"
+		run "valgrind $t" "$VALGRIND_TIMEOUT" env -u SHIPD_TEST_ENGINE \
+		    valgrind -q --leak-check=full \
+		    --errors-for-leak-kinds=definite,indirect \
+		    --error-exitcode=1 "$t"
+	done
 }
 
 integration_tests() {
@@ -55,13 +88,22 @@ integration_tests() {
 	echo "== integration tests (real engine)"
 	export SHIPD_TEST_ENGINE=1 SHIPD="$PWD/build/shipd" \
 	    SHIPCTL="$PWD/build/shipctl"
-	for t in build/tests/test_engine_real; do
-		[ -x "$t" ] && run "$t" 300 "$t"
-	done
+	# shellcheck disable=SC2053
+	if [ -f build/tests/test_engine_real ] &&
+	    [[ test_engine_real == $ONLY ]]; then
+		echo "-- build/tests/test_engine_real"
+		run build/tests/test_engine_real "$IT_TIMEOUT" \
+		    build/tests/test_engine_real
+	fi
 	for t in tests/integration/*.sh; do
-		[ -x "$t" ] || continue
+		[ "$t" = tests/integration/lib.sh ] && continue
+		# shellcheck disable=SC2254
+		case "${t##*/}" in $ONLY) ;; *) continue ;; esac
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+			continue
+		fi
 		echo "-- $t"
-		run "$t" 300 "$t"
+		run "$t" "$IT_TIMEOUT" "$t"
 	done
 }
 
@@ -69,9 +111,9 @@ case "$what" in
 unit)		unit_tests ;;
 integration)	integration_tests ;;
 all)		unit_tests; integration_tests ;;
-*)		echo "usage: run-tests.sh [unit|integration|all]" >&2; exit 2 ;;
 esac
 
+echo
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

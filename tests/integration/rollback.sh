@@ -51,7 +51,7 @@ docker run -d --name "$IT_STACK-client" --label "io.shipd.stack=$IT_STACK" \
 	# image): ask the engine DNS with nslookup, then call the address.
 	ip=$(nslookup api 2>/dev/null | awk "/^Address: / { print \$2 }" | tail -1)
 	if [ -n "$ip" ] && timeout 1 wget -q -O- "http://$ip:8080/version" >/dev/null 2>&1
-	then echo ok; else echo fail; fi
+	then echo ok; else echo "fail ip=$ip"; fi
 	usleep 20000
      done' >/dev/null
 wait_until 10 grep -q ok "$IT_DIR/web.log" || fail "host client never succeeded"
@@ -87,7 +87,7 @@ docker rm -f "$IT_STACK-client" >/dev/null
 apifails=$(grep -c fail "$IT_DIR/api.log" || true)
 echo "  stop-first (web, host port): unavailable for about $gap ms (healthy_deadline 3s + rollback)"
 echo "  start-first (api, by name): $apifails failed requests of $(wc -l < "$IT_DIR/api.log")"
-[ "$apifails" = 0 ] || fail "start-first: clients by service name saw $apifails failures"
+grep -n fail "$IT_DIR/api.log"; docker ps -a --format "{{.Names}} {{.ID}}" | grep "$IT_STACK"; [ "$apifails" = 0 ] || fail "start-first: clients by service name saw $apifails failures"
 ok "start-first: zero failed requests through the whole failed deploy and rollback"
 
 out=$(sctl history --stack "$IT_STACK")
@@ -99,7 +99,7 @@ write_units "$IMAGE2" ""
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy of a good v2"
 [ "$(curl -fsS "http://127.0.0.1:$port/version")" = 2 ] || fail "v2 does not answer"
 t0=$(now_ms)
-sctl rollback --stack "$IT_STACK" >/dev/null || fail "rollback"
+sctl rollback --stack "$IT_STACK" > "$IT_DIR/rb.out" || fail "rollback"; cat "$IT_DIR/rb.out"
 took=$(($(now_ms) - t0))
 [ "$(curl -fsS "http://127.0.0.1:$port/version")" = 1 ] || fail "rollback did not bring v1 back"
 [ "$(cid web)" = "$web1" ] || fail "rollback recreated web instead of restarting the kept one"
