@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "deploy.h"
 #include "docker.h"
+#include "journal.h"
 #include "log.h"
 #include "op.h"
 #include "proto.h"
@@ -470,13 +471,37 @@ drain_start(struct replica *r)
 	uv_timer_start(&dr->timer, on_drained, DRAIN_MS, 0);
 }
 
-/* Take the replica's current step. */
+static const char *const step_names[] = {
+	"leave", "stop", "keep", "remove", "restore", "join", "unname",
+	"name", "create", "start", "gate", "end",
+};
+
+static void
+on_journaled(int err, void *arg)
+{
+	struct replica	*r = arg;
+	struct op	*op = r->svc->op;
+
+	op->inflight--;
+	if (err < 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "journal: %s", strerror(-err));
+		rep_failed(r, msg);
+		op_maybe_finish(op);
+		return;
+	}
+	rep_advance(r);
+}
+
+/* Take the replica's current step, once the journal has it on disk. */
 static void
 rep_advance(struct replica *r)
 {
 	struct svc	*s = r->svc;
 	struct op	*op = s->op;
 	struct docker	*d = op->sd->docker;
+	enum rep_step	 st;
 	const char	*target;
 	json_t		*spec;
 	char		*name;
@@ -488,6 +513,15 @@ rep_advance(struct replica *r)
 		rep_finished(r);
 		return;
 	}
+	st = r->steps[r->step];
+	if (!r->journaled && st != STEP_GATE && st != STEP_END &&
+	    !r->drain) {
+		r->journaled = true;
+		op->inflight++;
+		journal_step(r, step_names[st], on_journaled, r);
+		return;
+	}
+	r->journaled = false;
 	op->inflight++;
 	switch (r->steps[r->step]) {
 	case STEP_OLD_LEAVE:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "journal.h"
 #include "log.h"
 #include "notify.h"
 #include "shipd.h"
@@ -57,6 +58,12 @@ on_version(const struct docker_result *res, void *arg)
 	notify_status("engine %s, API %s",
 	    json_string_value(json_object_get(res->body, "Version")),
 	    docker_api_version(sd->docker));
+	/* Finish or roll back what a previous shipd left under way, once
+	 * the engine can be asked what exists. */
+	if (!sd->recovery_started) {
+		sd->recovery_started = true;
+		journal_recover(sd);
+	}
 }
 
 static void

@@ -128,28 +128,30 @@ close_own_handles(struct shipd *sd)
 	uv_close((uv_handle_t *)&sd->engine_retry, on_handle_closed);
 }
 
+/* No engine or store callback can run from here on: free what waits. */
 static void
 on_store_closed(void *arg)
 {
 	struct shipd *sd = arg;
 
 	sd->store = NULL;
+	ops_free_all(sd);
+	tasks_free_all(sd);
 	close_own_handles(sd);
 }
 
-/* No engine callback can run from here on: free what still waits. */
+/* Queued store writes still finish (their callbacks may start engine
+ * calls, which a closed client refuses). */
 static void
 on_docker_closed(void *arg)
 {
 	struct shipd *sd = arg;
 
 	sd->docker = NULL;
-	ops_free_all(sd);
-	tasks_free_all(sd);
 	if (sd->store != NULL)
 		store_close(sd->store, on_store_closed, sd);
 	else
-		close_own_handles(sd);
+		on_store_closed(sd);
 }
 
 static void

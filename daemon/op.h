@@ -74,6 +74,7 @@ struct replica {
 	bool			 slot;		/* holds a parallelism slot */
 	bool			 gated;		/* reached its goal */
 	bool			 retried;	/* rename conflict handled once */
+	bool			 journaled;	/* the current step is recorded */
 	size_t			 net;		/* network index in LEAVE/JOIN */
 	bool			 drain;		/* others serve: drain first */
 	bool			 unaliased;	/* created without the name */
@@ -140,6 +141,7 @@ struct op {
 	struct op		*child;		/* its rollback, freed with it */
 	int			 rollback_of;	/* manual rollback: the target */
 	bool			 rolled_back;	/* automatic rollback succeeded */
+	void			*recover;	/* journal recovery context */
 	struct op		*next;
 };
 
@@ -159,6 +161,8 @@ void		 ops_free_all(struct shipd *);
 struct op	*op_create(struct shipd *, struct ctl_req *, const char *kind,
 		    struct stack *, struct graph *);
 void		 op_begin(struct op *);
+/* commit.c */
+void		 commit_begin(struct op *, void (*)(int, void *));
 void		 op_take_req(struct op *to, struct op *from);
 void		 reply_result(struct op *);
 void		 record_revision(struct op *);
@@ -168,6 +172,8 @@ json_t		*revision_doc(const struct op *);
 void		 rep_cancel_drain(struct replica *);
 
 /* rollback.c */
+struct op	*op_snapshot(struct shipd *, struct ctl_req *, const char *kind,
+		    const char *stack, int rev, char *why, size_t);
 bool		 rollback_wanted(const struct op *);
 void		 rollback_auto(struct op *);
 void		 rollback_auto_done(struct op *);

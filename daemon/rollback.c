@@ -44,8 +44,8 @@ rollback_wanted(const struct op *op)
 }
 
 /* An operation that applies revision rev's snapshot. */
-static struct op *
-snapshot_op(struct shipd *sd, struct ctl_req *r, const char *kind,
+struct op *
+op_snapshot(struct shipd *sd, struct ctl_req *r, const char *kind,
     const char *stack, int rev, char *why, size_t len)
 {
 	struct diag_list	 errs;
@@ -88,7 +88,7 @@ rollback_auto(struct op *failed)
 	struct op	*rb;
 	char		 why[256];
 
-	rb = snapshot_op(sd, NULL, "rollback-auto", failed->stack_name,
+	rb = op_snapshot(sd, NULL, "rollback-auto", failed->stack_name,
 	    failed->prev_revision, why, sizeof why);
 	if (rb == NULL) {
 		log_err("%s: cannot roll back: %s", failed->stack_name, why);
@@ -185,7 +185,7 @@ ctl_handle_rollback(struct shipd *sd, struct ctl_req *r)
 		    "revision before %d to roll back to", stack, cur);
 		return;
 	}
-	if ((op = snapshot_op(sd, r, "rollback", stack, to, why,
+	if ((op = op_snapshot(sd, r, "rollback", stack, to, why,
 	    sizeof why)) == NULL) {
 		ctl_req_err(r, PROTO_E_NOT_FOUND, "%s", why);
 		return;

@@ -59,6 +59,8 @@ struct shipd {
 	struct op		*ops;		/* operations under way */
 	struct task		*tasks;
 	struct stack_lock	*locks;
+	bool			 recovery_started;
+	bool			 recovered;	/* the journal was replayed */
 	bool			 stopping;
 	int			 exit_code;
 };

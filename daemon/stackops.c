@@ -171,191 +171,6 @@ reply_diags(struct ctl_req *r, const char *what, struct diag_list *errs)
 	diag_free(errs);
 }
 
-/* ---- finishing: the revision record -------------------------------------- */
-
-static json_t *
-summary_json(const struct op *op)
-{
-	json_t	*arr = json_array();
-	size_t	 i;
-
-	for (i = 0; i < op->stack->nunits; i++) {
-		const struct svc *s = &op->svcs[i];
-		static const char *const st[] = { "skipped", "active", "done",
-		    "failed", "skipped" };
-
-		if (s->action == ACT_NONE)
-			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, "
-		    "s:I}", "service", s->unit->name, "action",
-		    plan_action_name(s->action), "status", st[s->state],
-		    "replicas", s->want, "took_ms",
-		    (json_int_t)(s->t_done > s->t_start ?
-		    s->t_done - s->t_start : 0)));
-	}
-	return arr;
-}
-
-json_t *
-revision_doc(const struct op *op)
-{
-	json_t	*specs = json_object(), *reps = json_object(), *doc;
-	char	 t0[32], t1[32];
-	size_t	 i;
-
-	for (i = 0; i < op->stack->nunits; i++) {
-		const struct unit *u = op->stack->units[i];
-
-		json_object_set_new(specs, u->name, unit_spec_json(u));
-		json_object_set_new(reps, u->name,
-		    json_integer(op->svcs[i].want));
-	}
-	fmt_time_utc(t0, sizeof t0, (long long)op->started_at);
-	fmt_time_utc(t1, sizeof t1, (long long)time(NULL));
-	doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:o, s:o, "
-	    "s:O, s:o, s:o}",
-	    "revision", op->revision, "stack_name", op->stack_name,
-	    "kind", op->kind, "started", t0, "finished", t1,
-	    "uid", (int)op->uid, "pid", (int)op->pid,
-	    "result", op->failed ? "failed" : "committed",
-	    "stack", stack_to_json(op->stack), "specs", specs,
-	    "images", op->images, "replicas", reps,
-	    "changes", plan_json(op));
-	if (op->error != NULL)
-		json_object_set_new(doc, "reason", json_string(op->error));
-	if (op->rollback_of > 0)
-		json_object_set_new(doc, "rollback_of",
-		    json_integer(op->rollback_of));
-	if (op->failed)
-		json_object_set_new(doc, "rolled_back",
-		    json_boolean(op->rolled_back));
-	return doc;
-}
-
-void
-reply_result(struct op *op)
-{
-	json_t *res;
-
-	if (op->req == NULL) {
-		op_free(op);
-		return;
-	}
-	if (op->failed) {
-		ctl_req_event(op->req, "summary", json_pack("{s:o}",
-		    "services", summary_json(op)));
-		ctl_req_err(op->req, PROTO_E_FAILED, "%s", op->error);
-	} else {
-		res = json_pack("{s:i, s:I, s:o}", "revision", op->revision,
-		    "elapsed_ms", (json_int_t)(now_ms() - op->t0),
-		    "services", summary_json(op));
-		ctl_req_ok(op->req, res);
-	}
-	op->req = NULL;
-	op_free(op);
-}
-
-static void
-on_recorded(int err, void *arg)
-{
-	struct op *op = arg;
-
-	if (err < 0)
-		log_err("%s: recording revision %d: %s", op->stack_name,
-		    op->revision, strerror(-err));
-	reply_result(op);
-}
-
-static void
-on_committed(int err, void *arg)
-{
-	struct op *op = arg;
-
-	if (err == 0)
-		rollback_prune(op->sd, op->stack_name, op->revision,
-		    op->stack->retain);
-	on_recorded(err, op);
-}
-
-static void
-on_revision_written(int err, void *arg)
-{
-	struct op *op = arg;
-
-	if (err < 0 || op->failed) {
-		on_recorded(err, op);
-		return;
-	}
-	store_current_set(op->sd->store, op->stack_name, op->revision,
-	    on_committed, op);
-}
-
-static void
-record_scale(struct op *op)
-{
-	const json_t	*old = store_scale_get(op->sd->store, op->stack_name);
-	json_t		*o = old ? json_deep_copy(old) : json_object();
-	const char	*svc;
-	json_t		*n;
-
-	json_object_foreach(op->scale, svc, n) {
-		const struct unit *u = stack_unit(op->stack, svc);
-
-		json_object_set_new(o, svc, json_pack("{s:O, s:i}",
-		    "replicas", n, "unit_replicas", u ? u->replicas : 0));
-	}
-	store_scale_set(op->sd->store, op->stack_name, o, on_recorded, op);
-	json_decref(o);
-}
-
-void
-deploy_finish(struct op *op)
-{
-	size_t i;
-
-	for (i = 0; i < op->stack->nunits; i++) {
-		struct svc *s = &op->svcs[i];
-
-		if (s->state == SVC_PENDING) {
-			s->state = SVC_SKIPPED;
-			if (op->req != NULL)
-				ctl_req_event(op->req, "service", json_pack(
-				    "{s:s, s:s, s:s}", "service",
-				    s->unit->name, "status", "skipped",
-				    "message", "a dependency failed"));
-		}
-	}
-	log_info("%s %s revision %d: %s", op->kind, op->stack_name,
-	    op->revision, op->failed ? op->error : "done");
-	if (strcmp(op->kind, "rollback-auto") == 0) {
-		rollback_auto_done(op);
-		return;
-	}
-	if (op->failed && rollback_wanted(op)) {
-		rollback_auto(op);
-		return;
-	}
-	if (strcmp(op->kind, "scale") == 0) {
-		if (op->failed)
-			reply_result(op);
-		else
-			record_scale(op);
-		return;
-	}
-	record_revision(op);
-}
-
-/* Write the operation's revision; commit it unless it failed; reply. */
-void
-record_revision(struct op *op)
-{
-	json_t *doc = revision_doc(op);
-
-	store_revision_put(op->sd->store, op->stack_name, op->revision, doc,
-	    on_revision_written, op);
-	json_decref(doc);
-}
-
 /* ---- preparing: containers, images, networks, volumes -------------------- */
 
 static void
@@ -413,6 +228,24 @@ prepare_objects(struct op *op)
 }
 
 static void
+on_begun(int err, void *arg)
+{
+	struct op	*op = arg;
+	char		 msg[256];
+
+	if (err < 0) {
+		snprintf(msg, sizeof msg, "recording the start of revision %d: "
+		    "%s", op->revision, strerror(-err));
+		reply_fail(op, PROTO_E_INTERNAL, msg);
+		return;
+	}
+	if (strcmp(op->kind, "scale") == 0)
+		deploy_apply(op);
+	else
+		prepare_objects(op);
+}
+
+static void
 planned(struct op *op)
 {
 	if (plan_compute(op, op->sd->store ? store_scale_get(op->sd->store,
@@ -430,11 +263,12 @@ planned(struct op *op)
 	if (op->req != NULL)
 		ctl_req_event(op->req, "plan", json_pack("{s:i, s:o}",
 		    "revision", op->revision, "services", plan_json(op)));
-	if (strcmp(op->kind, "scale") == 0) {
-		deploy_apply(op);
-		return;
-	}
-	prepare_objects(op);
+	/* A rollback of a failed deploy and a recovery belong to the
+	 * operation they finish: no journal begin of their own. */
+	if (op->parent != NULL || op->recover != NULL)
+		on_begun(0, op);
+	else
+		commit_begin(op, on_begun);
 }
 
 struct image_lookup {

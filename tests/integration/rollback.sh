@@ -87,7 +87,7 @@ docker rm -f "$IT_STACK-client" >/dev/null
 apifails=$(grep -c fail "$IT_DIR/api.log" || true)
 echo "  stop-first (web, host port): unavailable for about $gap ms (healthy_deadline 3s + rollback)"
 echo "  start-first (api, by name): $apifails failed requests of $(wc -l < "$IT_DIR/api.log")"
-grep -n fail "$IT_DIR/api.log"; docker ps -a --format "{{.Names}} {{.ID}}" | grep "$IT_STACK"; [ "$apifails" = 0 ] || fail "start-first: clients by service name saw $apifails failures"
+[ "$apifails" = 0 ] || fail "start-first: clients by service name saw $apifails failures"
 ok "start-first: zero failed requests through the whole failed deploy and rollback"
 
 out=$(sctl history --stack "$IT_STACK")
