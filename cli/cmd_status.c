@@ -23,7 +23,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const hdr[] = { "STACK", "SERVICE", "REPLICA",
-	    "STATE", "HEALTH", "IMAGE", "STATUS" };
+	    "NAME", "STATE", "HEALTH", "IMAGE", "STATUS" };
 	json_t		*args = json_object(), *res, *c;
 	struct table	*t;
 	size_t		 i;
@@ -48,11 +48,44 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		json_decref(res);
 		return EXIT_OK;
 	}
+	if (json_array_size(json_object_get(res, "services")) > 0) {
+		static const char *const shdr[] = { "SERVICE", "READY",
+		    "RUNNING" };
+		json_t *lock = json_object_get(res, "lock"), *sv;
+		char ready[32], running[16];
+
+		printf("stack %s: revision %lld", s(res, "stack"),
+		    (long long)json_integer_value(json_object_get(res,
+		    "current")));
+		if (json_is_object(lock))
+			printf("; locked by %s (uid %lld, pid %lld) since %s",
+			    s(lock, "kind"), (long long)json_integer_value(
+			    json_object_get(lock, "uid")),
+			    (long long)json_integer_value(json_object_get(lock,
+			    "pid")), s(lock, "since"));
+		printf("\n\n");
+		t = table_new(3, shdr);
+		json_array_foreach(json_object_get(res, "services"), i, sv) {
+			snprintf(ready, sizeof ready, "%lld/%lld",
+			    (long long)json_integer_value(json_object_get(sv,
+			    "ready")), (long long)json_integer_value(
+			    json_object_get(sv, "desired")));
+			snprintf(running, sizeof running, "%lld",
+			    (long long)json_integer_value(json_object_get(sv,
+			    "running")));
+			const char *row[] = { s(sv, "service"), ready,
+			    running };
+			table_add(t, row);
+		}
+		table_print(t);
+		table_free(t);
+		printf("\n");
+	}
 	t = table_new(sizeof hdr / sizeof hdr[0], hdr);
 	json_array_foreach(json_object_get(res, "containers"), i, c) {
 		const char *row[] = { s(c, "stack"), s(c, "service"),
-		    s(c, "replica"), s(c, "state"), s(c, "health"),
-		    s(c, "image"), s(c, "status") };
+		    s(c, "replica"), s(c, "name"), s(c, "state"),
+		    s(c, "health"), s(c, "image"), s(c, "status") };
 
 		table_add(t, row);
 	}

@@ -9,6 +9,9 @@
 #include "ctl.h"
 #include "deploy.h"
 #include "docker.h"
+#include "lock.h"
+#include "spec.h"
+#include "store.h"
 #include "down.h"
 #include "proto.h"
 #include "shipd.h"
@@ -109,6 +112,7 @@ ctl_handle_version(struct shipd *sd, struct ctl_req *r)
 /* ---- status -------------------------------------------------------------- */
 
 struct status_op {
+	struct shipd		*sd;
 	struct ctl_req		*req;
 	struct docker_req	*dreq;
 };
@@ -121,6 +125,100 @@ status_cancel(struct ctl_req *r, void *arg)
 	(void)r;
 	docker_cancel(op->dreq);
 	free(op);
+}
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c;
+
+	c = strcmp(json_string_value(json_object_get(x, "stack")),
+	    json_string_value(json_object_get(y, "stack")));
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(x, "service")),
+		    json_string_value(json_object_get(y, "service")));
+	if (c == 0)
+		c = atoi(json_string_value(json_object_get(x, "replica"))) -
+		    atoi(json_string_value(json_object_get(y, "replica")));
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(x, "name")),
+		    json_string_value(json_object_get(y, "name")));
+	return c;
+}
+
+/* Sort an array of status rows by stack, service, replica, name. */
+static void
+json_array_sort(json_t *rows)
+{
+	size_t	 n = json_array_size(rows), i;
+	json_t	**v = xcalloc(n + 1, sizeof *v);
+
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(rows, i));
+	qsort(v, n, sizeof *v, cmp_rows);
+	json_array_clear(rows);
+	for (i = 0; i < n; i++)
+		json_array_append_new(rows, v[i]);
+	free(v);
+}
+
+/*
+ * Per service of a stack: replicas wanted (the current revision's count,
+ * or a later scale's), running and ready, from the container rows.
+ * Kept containers of older revisions are listed but not counted.
+ */
+static json_t *
+status_result(struct shipd *sd, const char *stack, json_t *rows)
+{
+	const json_t	*doc, *scale;
+	json_t		*res, *svcs, *want, *c, *n, *lock;
+	const char	*svc;
+	size_t		 i;
+	int		 cur;
+
+	res = json_pack("{s:o}", "containers", rows);
+	if (stack == NULL)
+		return res;
+	cur = store_current(sd->store, stack);
+	doc = cur > 0 ? store_revision_get(sd->store, stack, cur) : NULL;
+	scale = store_scale_get(sd->store, stack);
+	json_object_set_new(res, "stack", json_string(stack));
+	json_object_set_new(res, "current", json_integer(cur));
+	if ((lock = lock_json(lock_holder(sd, stack))) == NULL)
+		lock = json_null();
+	json_object_set_new(res, "lock", lock);
+	svcs = json_array();
+	want = json_object_get(doc, "replicas");
+	json_object_foreach(want, svc, n) {
+		json_t *o = json_object_get(json_object_get(scale, svc),
+		    "replicas");
+		int running = 0, ready = 0;
+
+		json_array_foreach(rows, i, c) {
+			const char *name = json_string_value(json_object_get(
+			    c, "name"));
+			const char *st = json_string_value(json_object_get(c,
+			    "state"));
+			const char *h = json_string_value(json_object_get(c,
+			    "health"));
+
+			if (strcmp(json_string_value(json_object_get(c,
+			    "service")), svc) != 0 ||
+			    spec_kept_revision(name) > 0)
+				continue;
+			if (strcmp(st, "running") == 0) {
+				running++;
+				if (*h == '\0' || strcmp(h, "healthy") == 0)
+					ready++;
+			}
+		}
+		json_array_append_new(svcs, json_pack("{s:s, s:I, s:i, s:i}",
+		    "service", svc, "desired", json_integer_value(o ? o : n),
+		    "running", running, "ready", ready));
+	}
+	json_object_set_new(res, "services", svcs);
+	return res;
 }
 
 /* The list call's Status text carries health in parentheses. */
@@ -155,8 +253,8 @@ status_listed(const struct docker_result *res, void *arg)
 	json_t			*rows, *c;
 	size_t			 i;
 
-	free(op);
 	if (res->err != 0) {
+		free(op);
 		ctl_req_err(r, res->err == DOCKER_E_UNAVAILABLE ?
 		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
 		    "listing containers: %s", res->message);
@@ -187,7 +285,9 @@ status_listed(const struct docker_result *res, void *arg)
 		json_object_set_new(json_array_get(rows, i), "status",
 		    json_string(st ? st : ""));
 	}
-	ctl_req_ok(r, json_pack("{s:o}", "containers", rows));
+	json_array_sort(rows);
+	ctl_req_ok(r, status_result(op->sd, ctl_str(r, "stack"), rows));
+	free(op);
 }
 
 void
@@ -208,6 +308,7 @@ ctl_handle_status(struct shipd *sd, struct ctl_req *r)
 	else
 		filter = xstrdup("io.shipd.stack");
 	op = xcalloc(1, sizeof *op);
+	op->sd = sd;
 	op->req = r;
 	ctl_req_on_cancel(r, status_cancel, op);
 	op->dreq = docker_containers_list(sd->docker, filter, 1,

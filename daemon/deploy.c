@@ -514,8 +514,7 @@ rep_advance(struct replica *r)
 		return;
 	}
 	st = r->steps[r->step];
-	if (!r->journaled && st != STEP_GATE && st != STEP_END &&
-	    !r->drain) {
+	if (!r->journaled && st != STEP_END && !r->drain) {
 		r->journaled = true;
 		op->inflight++;
 		journal_step(r, step_names[st], on_journaled, r);

@@ -10,7 +10,9 @@
  * {"event":"step","stack","revision","service","replica","step"},
  * {"event":"commit",...}, {"event":"end",...}.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,29 +26,67 @@
 #include "store.h"
 #include "util.h"
 
+/*
+ * Crash testing: SHIPD_TEST_KILL_AT=LABEL makes shipd SIGKILL itself the
+ * moment the record LABEL ("begin", "commit", "step:create", ...) is on
+ * disk, before the step it announces is taken: the worst moment, made
+ * repeatable.  Only the test suite sets it.
+ */
+struct ticket {
+	store_cb	*cb;
+	void		*arg;
+	char		 label[32];
+};
+
+static void
+on_durable(int err, void *arg)
+{
+	struct ticket	*t = arg;
+	const char	*at = getenv("SHIPD_TEST_KILL_AT");
+	store_cb	*cb = t->cb;
+	void		*cbarg = t->arg;
+
+	if (err == 0 && at != NULL && strcmp(at, t->label) == 0) {
+		log_warn("journal: SHIPD_TEST_KILL_AT=%s: killing myself", at);
+		kill(getpid(), SIGKILL);
+	}
+	free(t);
+	if (cb != NULL)
+		cb(err, cbarg);
+}
+
+static void
+append(struct shipd *sd, json_t *rec, const char *label, store_cb *cb,
+    void *arg)
+{
+	struct ticket *t = xcalloc(1, sizeof *t);
+
+	t->cb = cb;
+	t->arg = arg;
+	snprintf(t->label, sizeof t->label, "%s", label);
+	store_journal_append(sd->store, rec, on_durable, t);
+	json_decref(rec);
+}
+
 void
 journal_op(struct op *op, const char *event, store_cb *cb, void *arg)
 {
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "event", event,
+	append(op->sd, json_pack("{s:s, s:s, s:s, s:i, s:i}", "event", event,
 	    "stack", op->stack_name, "kind", op->kind, "revision",
-	    op->revision, "prev", op->prev_revision);
-
-	store_journal_append(op->sd->store, rec, cb, arg);
-	json_decref(rec);
+	    op->revision, "prev", op->prev_revision), event, cb, arg);
 }
 
 void
 journal_step(struct replica *r, const char *step, store_cb *cb, void *arg)
 {
 	struct op	*op = r->svc->op;
-	json_t		*rec;
+	char		 label[32];
 
-	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "event",
-	    "step", "stack", op->stack_name, "kind", op->kind, "revision",
-	    op->revision, "service", r->svc->unit->name, "replica", r->n,
-	    "step", step);
-	store_journal_append(op->sd->store, rec, cb, arg);
-	json_decref(rec);
+	snprintf(label, sizeof label, "step:%s", step);
+	append(op->sd, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:s}",
+	    "event", "step", "stack", op->stack_name, "kind", op->kind,
+	    "revision", op->revision, "service", r->svc->unit->name,
+	    "replica", r->n, "step", step), label, cb, arg);
 }
 
 /* ---- recovery ------------------------------------------------------------ */

@@ -240,20 +240,6 @@ on_pruned(const struct docker_result *res, void *arg)
 		prune_free(p);
 }
 
-/* "<stack>-<svc>-<n>-r<rev>": the rev, or 0 for any other name. */
-static int
-kept_rev(const char *name)
-{
-	const char	*r = strrchr(name, '-');
-	char		*end;
-	long		 v;
-
-	if (r == NULL || r[1] != 'r')
-		return 0;
-	v = strtol(r + 2, &end, 10);
-	return *end == '\0' && v > 0 ? (int)v : 0;
-}
-
 static void
 on_prune_list(const struct docker_result *res, void *arg)
 {
@@ -267,7 +253,7 @@ on_prune_list(const struct docker_result *res, void *arg)
 		const char *name = json_string_value(json_array_get(
 		    json_object_get(c, "Names"), 0));
 
-		if (name == NULL || (rev = kept_rev(name)) == 0)
+		if (name == NULL || (rev = spec_kept_revision(name)) == 0)
 			continue;
 		for (k = 0; k < p->nkeep && p->keep[k] != rev; k++)
 			;

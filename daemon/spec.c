@@ -269,3 +269,16 @@ spec_health_argv(char *const *test)
 		return json_pack("[s, s, s]", "/bin/sh", "-c", test[1]);
 	return NULL;
 }
+
+int
+spec_kept_revision(const char *name)
+{
+	const char	*r = strrchr(name, '-');
+	char		*end;
+	long		 v;
+
+	if (r == NULL || r[1] != 'r' || r[2] < '0' || r[2] > '9')
+		return 0;
+	v = strtol(r + 2, &end, 10);
+	return *end == '\0' && v > 0 && v < 1000000000 ? (int)v : 0;
+}

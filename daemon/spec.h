@@ -26,6 +26,9 @@ char	*spec_container_name(const char *stack, const char *service, int n);
  * a start-first successor joins under the name only once healthy. */
 json_t	*spec_container(const struct stack *, const struct unit *,
 	    int replica, int revision, bool aliased);
+/* "<stack>-<service>-<n>-r<rev>", a container kept for rollback: rev;
+ * any other name: 0. */
+int	 spec_kept_revision(const char *name);
 json_t	*spec_network(const char *stack, const char *name);
 json_t	*spec_volume(const char *stack, const char *name);
 
