@@ -228,12 +228,15 @@ rep_name(const struct replica *r)
 	    r->svc->unit->name, r->n);
 }
 
+/* A kept container is named for the revision it was serving (the current
+ * one), which is what a rollback asks for and pruning counts by. */
 static char *
 kept_name(const struct replica *r)
 {
-	char *base = rep_name(r), *s;
+	char	*base = rep_name(r), *s;
+	int	 rev = r->old_keep ? r->svc->op->keep_rev : r->old_rev;
 
-	xasprintf(&s, "%s-r%d", base, r->old_rev);
+	xasprintf(&s, "%s-r%d", base, rev);
 	free(base);
 	return s;
 }

@@ -178,12 +178,16 @@ struct recover_ctx {
 	struct unfinished	*u;
 };
 
-void
-journal_recovered(struct op *op)
+/* Called from inside the operation's own finishing chain: act (and free
+ * it) only from the store's callback, which never runs synchronously. */
+static void
+on_recover_end(int err, void *arg)
 {
+	struct op		*op = arg;
 	struct recover_ctx	*rx = op->recover;
 	char			 why[512];
 
+	(void)err;
 	if (op->failed)
 		snprintf(why, sizeof why, "interrupted (shipd stopped during "
 		    "%s); bringing back revision %d failed: %s", rx->u->kind,
@@ -198,6 +202,12 @@ journal_recovered(struct op *op)
 	note_failed(rx->rc, rx->u, why);
 	free(rx);
 	op_free(op);
+}
+
+void
+journal_recovered(struct op *op)
+{
+	journal_op(op, "end", on_recover_end, op);
 }
 
 static void

@@ -165,6 +165,19 @@ kept(const struct op *op, const struct svc *s, int n)
 	return best;
 }
 
+static bool
+committed(const struct op *op, int rev)
+{
+	const json_t	*doc;
+	const char	*res;
+
+	if (rev <= 0 || op->sd->store == NULL)
+		return false;
+	doc = store_revision_get(op->sd->store, op->stack_name, rev);
+	res = json_string_value(json_object_get(doc, "result"));
+	return res != NULL && strcmp(res, "committed") == 0;
+}
+
 static void
 note_occupant(struct op *op, struct replica *r, json_t *c)
 {
@@ -174,10 +187,11 @@ note_occupant(struct op *op, struct replica *r, json_t *c)
 	r->old_id = xstrdup(json_string_value(json_object_get(c, "Id")));
 	r->old_rev = rev ? atoi(rev) : 0;
 	r->old_running = st != NULL && strcmp(st, "running") == 0;
-	/* Only the committed revision's containers are worth keeping: a
-	 * failed or interrupted one's are removed. */
-	r->old_keep = op->keep_rev > 0 && r->old_rev == op->keep_rev &&
-	    op->scale == NULL;
+	/* Containers of committed revisions are worth keeping (one left
+	 * unchanged by later deploys still carries the revision that made
+	 * it); a failed or interrupted revision's are removed. */
+	r->old_keep = op->scale == NULL && op->keep_rev > 0 &&
+	    committed(op, r->old_rev);
 }
 
 static void
