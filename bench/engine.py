@@ -114,17 +114,23 @@ class Engine:
         st, _ = self.call("GET", "/images/%s/json" % ref, ok=(200, 404))
         return st == 200
 
-    def sweep(self, label):
+    def sweep(self, label, problems):
         """Remove every container, network and volume carrying label;
-        return how many objects went."""
+        return how many went. What the engine refuses to remove (a network
+        it still counts endpoints on, say) is added to problems and the
+        sweep goes on."""
         n = 0
-        for c in self.containers(label):
-            self.remove(c["Id"])
-            n += 1
-        for net in self.networks(label):
-            self.network_remove(net["Id"])
-            n += 1
-        for v in self.volumes(label):
-            self.volume_remove(v["Name"])
-            n += 1
+        for kind, items, rm in (
+                ("container", lambda: self.containers(label), self.remove),
+                ("network", lambda: self.networks(label),
+                 self.network_remove),
+                ("volume", lambda: self.volumes(label), self.volume_remove)):
+            for it in items():
+                key = it.get("Id") or it.get("Name")
+                try:
+                    rm(key)
+                    n += 1
+                except EngineError as e:
+                    problems.append("%s %s: %s" % (kind, it.get("Name") or
+                                    it.get("Names", ["?"])[0], e))
         return n

@@ -102,7 +102,9 @@ on_line(const char *line, size_t len, void *arg)
 		json_decref(m);
 		return 0;
 	}
-	if ((ok = json_object_get(m, "ok")) != NULL) {
+	/* An event line is never final, whatever its fields. */
+	if (json_object_get(m, "event") == NULL &&
+	    (ok = json_object_get(m, "ok")) != NULL) {
 		if (json_is_true(ok)) {
 			c->final = json_incref(json_object_get(m, "result"));
 			c->rc = 0;

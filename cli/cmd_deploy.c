@@ -4,6 +4,7 @@
  * each step as it happens.
  */
 #include <getopt.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,12 @@ cli_deploy_event(json_t *ev, void *arg)
 		    secs(ev, "elapsed_ms"), s(ev, "service"),
 		    (long long)json_integer_value(json_object_get(ev,
 		    "replica")), st);
+	} else if (strcmp(kind, "preflight") == 0) {
+		if (!json_is_true(json_object_get(ev, "passed")))
+			printf("pre-flight %s: FAILED: %s\n", s(ev, "check"),
+			    s(ev, "message"));
+	} else if (strcmp(kind, "waiting") == 0) {
+		printf("waiting: %s\n", s(ev, "message"));
 	} else if (strcmp(kind, "rollback") == 0) {
 		if (*s(ev, "reason"))
 			printf("revision %lld failed: %s\nrolling back to "
@@ -94,28 +101,49 @@ cli_deploy_event(json_t *ev, void *arg)
 int
 cmd_deploy(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "skip-check", required_argument, NULL, 'k' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct diag_list	 errs;
 	struct stack		*st;
 	struct graph		*g;
 	const char		*dir = ".";
-	json_t			*res, *row;
+	json_t			*res, *row, *args, *skip = json_array();
 	size_t			 i, changed = 0;
-	int			 rc;
+	int			 ch, rc, wait = 0;
 
-	if (argc > 2)
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'k')
+			json_array_append_new(skip, json_string(optarg));
+		else if (ch == 'w')
+			wait = 1;
+		else {
+			json_decref(skip);
+			return cli_usage_error("deploy", "unknown option");
+		}
+	}
+	if (argc - optind > 1) {
+		json_decref(skip);
 		return cli_usage_error("deploy", "too many arguments");
-	if (argc == 2)
-		dir = argv[1];
+	}
+	if (argc - optind == 1)
+		dir = argv[optind];
 	diag_init(&errs);
 	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
 		cli_print_diags(cli, &errs, dir);
 		diag_free(&errs);
+		json_decref(skip);
 		return EXIT_USAGE;
 	}
 	diag_free(&errs);
 	graph_free(g);
-	rc = cli_call(cli, "deploy", json_pack("{s:o}", "stack",
-	    stack_to_json(st)), cli_deploy_event, cli, &res);
+	args = json_pack("{s:o, s:o}", "stack", stack_to_json(st),
+	    "skip_checks", skip);
+	if (wait)
+		json_object_set_new(args, "wait", json_true());
+	rc = cli_call(cli, "deploy", args, cli_deploy_event, cli, &res);
 	if (rc != EXIT_OK) {
 		stack_free(st);
 		return rc;

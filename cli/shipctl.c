@@ -13,13 +13,21 @@
 #include "util.h"
 
 const struct cli_cmd cli_cmds[] = {
-	{ "deploy", "[DIR]",
+	{ "deploy", "[--wait] [--skip-check NAME]... [DIR]",
 	    "deploy the unit directory (default .) in dependency order",
 	    cmd_deploy,
 	    "  Loads and validates DIR with your environment, sends the\n"
-	    "  resolved stack to shipd and shows each step.  Services whose\n"
-	    "  spec and image are unchanged keep their containers.  Exits 0\n"
-	    "  when every service is up and healthy, 1 when a gate failed.\n" },
+	    "  resolved stack to shipd and shows each step: the plan,\n"
+	    "  pre-flight checks, then each service as it starts.  Services\n"
+	    "  whose spec and image are unchanged keep their containers.\n"
+	    "  A failed gate rolls back to the current revision by starting\n"
+	    "  the kept containers.  Exits 0 when every service is up and\n"
+	    "  healthy, 1 when the deploy failed (rolled back or not).\n"
+	    "\n"
+	    "  --wait             queue behind another operation on the stack\n"
+	    "                     instead of failing at once\n"
+	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
+	    "                     ports, disk, networks, volumes\n" },
 	{ "down", "[--stack NAME] [--volumes] [DIR]",
 	    "stop and remove a stack's containers and networks", cmd_down,
 	    "  Dependents go first.  Named volumes stay unless --volumes.\n" },

@@ -29,11 +29,14 @@ static const struct ctl_arg args_status[] = {
 
 static const struct ctl_arg args_deploy[] = {
 	{ "stack", JSON_OBJECT, true },
+	{ "skip_checks", JSON_ARRAY, false },
+	{ "wait", JSON_TRUE, false },
 	{ NULL, 0, false }
 };
 static const struct ctl_arg args_scale[] = {
 	{ "stack", JSON_STRING, true },
 	{ "replicas", JSON_OBJECT, true },
+	{ "wait", JSON_TRUE, false },
 	{ NULL, 0, false }
 };
 static const struct ctl_arg args_rollback[] = {

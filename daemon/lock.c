@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "shipd.h"
 #include "util.h"
+#include <uv.h>
 
 const struct stack_lock *
 lock_holder(const struct shipd *sd, const char *stack)
@@ -48,6 +49,79 @@ lock_acquire(struct shipd *sd, const char *stack, const char *kind,
 	return 0;
 }
 
+struct lock_waiter {
+	struct shipd		*sd;
+	char			*stack;
+	void			(*cb)(void *);
+	void			*arg;
+	uv_timer_t		 kick;	/* wakes it on the next loop turn */
+	struct lock_waiter	*next;
+};
+
+static void
+on_waiter_closed(uv_handle_t *h)
+{
+	struct lock_waiter *w = h->data;
+
+	free(w->stack);
+	free(w);
+}
+
+struct lock_waiter *
+lock_wait(struct shipd *sd, const char *stack, void (*cb)(void *), void *arg)
+{
+	struct lock_waiter *w = xcalloc(1, sizeof *w), **wp;
+
+	w->sd = sd;
+	w->stack = xstrdup(stack);
+	w->cb = cb;
+	w->arg = arg;
+	uv_timer_init(sd->loop, &w->kick);
+	w->kick.data = w;
+	for (wp = &sd->lock_waiters; *wp != NULL; wp = &(*wp)->next)
+		;
+	*wp = w;
+	return w;
+}
+
+void
+lock_wait_cancel(struct shipd *sd, struct lock_waiter *w)
+{
+	struct lock_waiter **wp;
+
+	if (w == NULL)
+		return;
+	for (wp = &sd->lock_waiters; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	uv_timer_stop(&w->kick);
+	uv_close((uv_handle_t *)&w->kick, on_waiter_closed);
+}
+
+static void
+on_kick(uv_timer_t *t)
+{
+	struct lock_waiter *w = t->data;
+
+	w->cb(w->arg);
+}
+
+/* Wake the first waiter for the stack; not from inside the release,
+ * which runs deep in the releasing operation's teardown. */
+static void
+wake(struct shipd *sd, const char *stack)
+{
+	struct lock_waiter *w;
+
+	for (w = sd->lock_waiters; w != NULL; w = w->next)
+		if (strcmp(w->stack, stack) == 0) {
+			uv_timer_start(&w->kick, on_kick, 0, 0);
+			return;
+		}
+}
+
 void
 lock_release(struct shipd *sd, struct stack_lock *l)
 {
@@ -55,6 +129,7 @@ lock_release(struct shipd *sd, struct stack_lock *l)
 
 	if (l == NULL)
 		return;
+	wake(sd, l->stack);
 	for (lp = &sd->locks; *lp != NULL; lp = &(*lp)->next)
 		if (*lp == l) {
 			*lp = l->next;

@@ -26,6 +26,16 @@ struct stack_lock {
 int	lock_acquire(struct shipd *, const char *stack, const char *kind,
 	    uid_t, pid_t, struct stack_lock **, char *why, size_t);
 void	lock_release(struct shipd *, struct stack_lock *);	/* NULL ok */
+
+/*
+ * Queue for a stack's lock (`--wait`): cb runs from the loop, in order of
+ * waiting, each time the lock is released, until the waiter acquires it
+ * (or gives up) and cancels its wait.
+ */
+struct lock_waiter;
+struct lock_waiter *lock_wait(struct shipd *, const char *stack,
+	    void (*cb)(void *), void *);
+void	lock_wait_cancel(struct shipd *, struct lock_waiter *);
 const struct stack_lock *lock_holder(const struct shipd *, const char *);
 /* {"kind","uid","pid","since"} or NULL. */
 json_t	*lock_json(const struct stack_lock *);

@@ -128,6 +128,8 @@ struct op {
 	json_t			*images;	/* image ref -> ID */
 	json_t			*removals;	/* containers of removed services */
 	json_t			*scale;		/* {svc: n} for a scale op */
+	json_t			*skip_checks;	/* names from --skip-check */
+	json_t			*preflight_errors;
 	uid_t			 uid;
 	pid_t			 pid;
 	uint64_t		 t0;
@@ -137,6 +139,8 @@ struct op {
 	bool			 finishing;
 	char			*error;
 	struct stack_lock	*lock;
+	struct lock_waiter	*waiter;	/* queued for the lock (--wait) */
+	void			(*start)(struct op *);	/* once locked */
 	struct op		*parent;	/* the failed deploy we roll back */
 	struct op		*child;		/* its rollback, freed with it */
 	int			 rollback_of;	/* manual rollback: the target */

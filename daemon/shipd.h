@@ -18,6 +18,7 @@ struct store;
 struct watch;
 struct op;
 struct stack_lock;
+struct lock_waiter;
 
 /*
  * Work that may still hold engine calls when shipd shuts down.  Engine
@@ -59,6 +60,7 @@ struct shipd {
 	struct op		*ops;		/* operations under way */
 	struct task		*tasks;
 	struct stack_lock	*locks;
+	struct lock_waiter	*lock_waiters;
 	bool			 recovery_started;
 	bool			 recovered;	/* the journal was replayed */
 	bool			 stopping;

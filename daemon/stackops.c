@@ -15,6 +15,7 @@
 #include "lock.h"
 #include "log.h"
 #include "op.h"
+#include "preflight.h"
 #include "proto.h"
 #include "shipd.h"
 #include "spec.h"
@@ -62,11 +63,14 @@ op_free(struct op *op)
 	json_decref(op->images);
 	json_decref(op->removals);
 	json_decref(op->scale);
+	json_decref(op->skip_checks);
+	json_decref(op->preflight_errors);
 	if (op->graph != NULL)
 		graph_free(op->graph);
 	if (op->stack != NULL)
 		stack_free(op->stack);
 	lock_release(op->sd, op->lock);
+	lock_wait_cancel(op->sd, op->waiter);
 	free(op->stack_name);
 	free(op->error);
 	free(op);
@@ -123,22 +127,50 @@ op_take_req(struct op *to, struct op *from)
 		ctl_req_on_cancel(to->req, on_req_cancel, to);
 }
 
-/* One operation per stack at a time: refuse with the owner named. */
+static void	on_lock_free(void *);
+
+/*
+ * One operation per stack at a time: refuse with the owner named, or with
+ * `wait`, queue until the lock is free.  True when the op may begin now.
+ */
 static bool
 op_lock(struct shipd *sd, struct op *op)
 {
 	char why[256];
 
-	if (lock_acquire(sd, op->stack_name, op->kind, op->uid, op->pid,
-	    &op->lock, why, sizeof why) < 0) {
-		ctl_req_err(op->req, PROTO_E_BUSY, "%s", why);
-		op->req = NULL;
-		op_free(op);
-		return false;
-	}
 	op->next = sd->ops;
 	sd->ops = op;
-	return true;
+	if (lock_acquire(sd, op->stack_name, op->kind, op->uid, op->pid,
+	    &op->lock, why, sizeof why) == 0)
+		return true;
+	if (op->req != NULL && ctl_bool(op->req, "wait", false)) {
+		if (op->waiter == NULL) {
+			ctl_req_event(op->req, "waiting", json_pack("{s:s}",
+			    "message", why));
+			op->waiter = lock_wait(sd, op->stack_name,
+			    on_lock_free, op);
+		}
+		return false;
+	}
+	if (op->req != NULL)
+		ctl_req_err(op->req, PROTO_E_BUSY, "%s", why);
+	op->req = NULL;
+	op_free(op);
+	return false;
+}
+
+static void
+on_lock_free(void *arg)
+{
+	struct op	*op = arg;
+	char		 why[256];
+
+	if (lock_acquire(op->sd, op->stack_name, op->kind, op->uid, op->pid,
+	    &op->lock, why, sizeof why) < 0)
+		return;		/* someone queued earlier got it */
+	lock_wait_cancel(op->sd, op->waiter);
+	op->waiter = NULL;
+	op->start(op);
 }
 
 static void
@@ -245,6 +277,20 @@ on_begun(int err, void *arg)
 		prepare_objects(op);
 }
 
+/* Every check ran; any failure stops the deploy with nothing changed. */
+static void
+on_checked(struct op *op)
+{
+	char *why;
+
+	if ((why = preflight_failures(op)) != NULL) {
+		reply_fail(op, PROTO_E_PREFLIGHT, why);
+		free(why);
+		return;
+	}
+	commit_begin(op, on_begun);
+}
+
 static void
 planned(struct op *op)
 {
@@ -264,46 +310,25 @@ planned(struct op *op)
 		ctl_req_event(op->req, "plan", json_pack("{s:i, s:o}",
 		    "revision", op->revision, "services", plan_json(op)));
 	/* A rollback of a failed deploy and a recovery belong to the
-	 * operation they finish: no journal begin of their own. */
+	 * operation they finish: no checks, no journal begin of their own;
+	 * they must go ahead. */
 	if (op->parent != NULL || op->recover != NULL)
 		on_begun(0, op);
-	else
+	else if (strcmp(op->kind, "scale") == 0)
 		commit_begin(op, on_begun);
+	else
+		preflight_checks(op, on_checked);
 }
 
-struct image_lookup {
-	struct op	*op;
-	char		*ref;
-};
-
 static void
-on_image(const struct docker_result *res, void *arg)
+on_images(struct op *op)
 {
-	struct image_lookup	*il = arg;
-	struct op		*op = il->op;
-	const char		*id;
+	char *why;
 
-	if (res->err == 0 && (id = json_string_value(json_object_get(
-	    res->body, "Id"))) != NULL)
-		json_object_set_new(op->images, il->ref, json_string(id));
-	else {
-		char *msg;
-
-		xasprintf(&msg, "%s%simage %s: %s", op->error ? op->error : "",
-		    op->error ? "; " : "", il->ref,
-		    res->err == DOCKER_E_NOT_FOUND ? "not present on the "
-		    "engine (pull it or build it first)" : res->message);
-		free(op->error);
-		op->error = msg;
-	}
-	free(il->ref);
-	free(il);
-	if (--op->inflight > 0)
-		return;
-	if (op->error != NULL) {
-		char *why = op->error;
-
-		op->error = NULL;
+	/* A plan cannot be made without the images; a deploy reports them
+	 * with the other checks. */
+	if (strcmp(op->kind, "plan") == 0 &&
+	    (why = preflight_failures(op)) != NULL) {
 		reply_fail(op, PROTO_E_PREFLIGHT, why);
 		free(why);
 		return;
@@ -314,30 +339,10 @@ on_image(const struct docker_result *res, void *arg)
 static void
 resolve_images(struct op *op)
 {
-	size_t i, j;
-
-	op->inflight = 0;
-	if (op->pin_images) {
+	if (op->pin_images)
 		planned(op);
-		return;
-	}
-	for (i = 0; i < op->stack->nunits; i++) {
-		const char *ref = op->stack->units[i]->image;
-
-		for (j = 0; j < i; j++)
-			if (strcmp(op->stack->units[j]->image, ref) == 0)
-				break;
-		if (j < i)
-			continue;
-		struct image_lookup *il = xcalloc(1, sizeof *il);
-
-		il->op = op;
-		il->ref = xstrdup(ref);
-		op->inflight++;
-		docker_image_inspect(op->sd->docker, ref, on_image, il);
-	}
-	if (op->inflight == 0)
-		planned(op);
+	else
+		preflight_images(op, on_images);
 }
 
 static void
@@ -421,19 +426,45 @@ ctl_handle_plan(struct shipd *sd, struct ctl_req *r)
 	op_begin(op);
 }
 
+/* With the lock held: the revision numbers, then the work. */
+static void
+deploy_start(struct op *op)
+{
+	op->prev_revision = store_current(op->sd->store, op->stack_name);
+	op->keep_rev = op->prev_revision;
+	op->revision = store_revision_next(op->sd->store, op->stack_name);
+	op_begin(op);
+}
+
+static void
+scale_start(struct op *op)
+{
+	op->revision = op->prev_revision = store_current(op->sd->store,
+	    op->stack_name);
+	op_begin(op);
+}
+
 void
 ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
 {
-	struct op *op;
+	struct op	*op;
 
+	json_t		*skip = json_object_get(r->args, "skip_checks"), *v;
+	size_t		 i;
+
+	json_array_foreach(skip, i, v)
+		if (!preflight_check_known(json_string_value(v))) {
+			ctl_req_err(r, PROTO_E_BAD_ARGS, "skip_checks: no check "
+			    "named '%.32s' (checks: %s)", json_string_value(v) ?
+			    json_string_value(v) : "?", PREFLIGHT_CHECKS);
+			return;
+		}
 	if ((op = op_from_request(sd, r, "deploy")) == NULL)
 		return;
-	if (!op_lock(sd, op))
-		return;
-	op->prev_revision = store_current(sd->store, op->stack_name);
-	op->keep_rev = op->prev_revision;
-	op->revision = store_revision_next(sd->store, op->stack_name);
-	op_begin(op);
+	op->skip_checks = json_incref(skip);
+	op->start = deploy_start;
+	if (op_lock(sd, op))
+		deploy_start(op);
 }
 
 void
@@ -487,10 +518,9 @@ ctl_handle_scale(struct shipd *sd, struct ctl_req *r)
 	}
 	op = op_create(sd, r, "scale", st, g);
 	op->scale = json_incref(want);
-	if (!op_lock(sd, op))
-		return;
-	op->revision = op->prev_revision = cur;
-	op_begin(op);
+	op->start = scale_start;
+	if (op_lock(sd, op))
+		scale_start(op);
 }
 
 void
