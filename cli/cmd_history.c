@@ -2,6 +2,7 @@
  * shipctl history: a stack's revisions, newest last.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		{ "stack", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const hdr[] = { "REV", "STARTED", "UID", "KIND",
+	static const char *const hdr[] = { "REV", "STARTED", "USER", "KIND",
 	    "RESULT", "CHANGES" };
 	const char	*stack_opt = NULL;
 	struct table	*t;
@@ -53,8 +54,16 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		    (long long)json_integer_value(json_object_get(row,
 		    "revision")), json_is_true(json_object_get(row,
 		    "current")) ? "*" : "");
-		snprintf(uid, sizeof uid, "%lld", (long long)
-		    json_integer_value(json_object_get(row, "uid")));
+		{
+			json_int_t u = json_integer_value(json_object_get(row,
+			    "uid"));
+			struct passwd *pw = getpwuid((uid_t)u);
+
+			if (pw != NULL)
+				snprintf(uid, sizeof uid, "%s", pw->pw_name);
+			else
+				snprintf(uid, sizeof uid, "%lld", (long long)u);
+		}
 		buf_reset(&ch);
 		json_array_foreach(json_object_get(row, "changes"), k, c)
 			buf_printf(&ch, "%s%s %s", k ? ", " : "",

@@ -13,12 +13,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
 #include "proto.h"
 #include "shipd.h"
+#include "store.h"
 #include "util.h"
 
 #define CTL_MAX_CLIENTS		256
@@ -141,9 +143,39 @@ req_free(struct ctl_req *r)
 	free(r);
 }
 
+/*
+ * The audit log: every mutating command with who asked (SO_PEERCRED), its
+ * arguments (a sent stack by its name) and how it ended.
+ */
+static void
+audit(struct ctl_req *r, json_t *msg)
+{
+	json_t		*args, *rec, *err;
+	char		 now[32];
+
+	if (!r->mutating || r->ctl->sd->store == NULL)
+		return;
+	args = json_deep_copy(r->args);
+	if (json_is_object(json_object_get(args, "stack")))
+		json_object_set(args, "stack", json_object_get(
+		    json_object_get(args, "stack"), "name"));
+	fmt_time_utc(now, sizeof now, (long long)time(NULL));
+	err = json_object_get(msg, "error");
+	rec = json_pack("{s:s, s:i, s:i, s:s, s:o, s:s}", "time", now,
+	    "uid", (int)r->uid, "pid", (int)r->pid, "cmd", r->cmd, "args",
+	    args, "result", err ? json_string_value(json_object_get(err,
+	    "code")) : "ok");
+	if (err != NULL)
+		json_object_set(rec, "message", json_object_get(err,
+		    "message"));
+	store_audit(r->ctl->sd->store, rec);
+	json_decref(rec);
+}
+
 static void
 req_finish(struct ctl_req *r, json_t *msg)
 {
+	audit(r, msg);
 	if (r->client != NULL)
 		client_send(r->client, msg);
 	json_decref(msg);
@@ -377,6 +409,7 @@ on_line(const char *line, size_t len, void *arg)
 	r->client = c;
 	r->id = id ? json_incref(id) : json_null();
 	r->cmd = cmd->name;
+	r->mutating = cmd->mutating;
 	r->args = args;
 	r->uid = c->uid;
 	r->pid = c->pid;

@@ -26,6 +26,7 @@ struct ctl_req {
 	struct ctl_client	*client;	/* NULL once the peer has gone */
 	json_t			*id;
 	const char		*cmd;
+	bool			 mutating;
 	json_t			*args;		/* always an object */
 	uid_t			 uid;
 	pid_t			 pid;

@@ -19,6 +19,7 @@
 #include "shipd.h"
 #include "spec.h"
 #include "util.h"
+#include "watch.h"
 
 static void	op_kick(struct op *);
 static void	op_maybe_finish(struct op *);
@@ -97,6 +98,10 @@ op_fail(struct op *op, const char *why)
 				op->inflight--;
 			}
 		}
+	}
+	if (op->verify != NULL) {
+		op_verify_cancel(op);
+		op->inflight--;
 	}
 }
 
@@ -774,12 +779,149 @@ run_removals(struct op *op)
 	json_array_clear(op->removals);
 }
 
+/* ---- verify: the new containers stay up for update.monitor --------------- */
+
+struct verify {
+	struct op	*op;
+	uv_timer_t	 timer;
+	struct watch	*watch;
+};
+
+static void
+on_verify_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+op_verify_cancel(struct op *op)
+{
+	struct verify *v = op->verify;
+
+	if (v == NULL)
+		return;
+	op->verify = NULL;
+	watch_cancel(v->watch);
+	uv_timer_stop(&v->timer);
+	uv_close((uv_handle_t *)&v->timer, on_verify_closed);
+}
+
+static void
+verify_end(struct op *op)
+{
+	op_verify_cancel(op);
+	op->inflight--;
+	op_maybe_finish(op);
+}
+
+static void
+on_monitored(uv_timer_t *t)
+{
+	struct verify *v = t->data;
+
+	verify_end(v->op);
+}
+
+/* Is this container one this operation brought up? */
+static struct replica *
+brought_up(struct op *op, const char *id)
+{
+	size_t i, j;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		if (s->action == ACT_UNCHANGED || s->action == ACT_NONE)
+			continue;
+		for (j = 0; j < s->nreps; j++)
+			if (s->reps[j].id != NULL && !s->reps[j].reuse &&
+			    strcmp(s->reps[j].id, id) == 0)
+				return &s->reps[j];
+	}
+	return NULL;
+}
+
+static void
+on_monitor_event(const char *id, const char *action, json_t *ev, void *arg)
+{
+	struct verify	*v = arg;
+	struct op	*op = v->op;
+	struct replica	*r;
+	const char	*code;
+	char		 msg[256], *name;
+
+	if (id == NULL || (r = brought_up(op, id)) == NULL)
+		return;
+	if (strcmp(action, "die") == 0) {
+		code = json_string_value(json_object_get(json_object_get(
+		    json_object_get(ev, "Actor"), "Attributes"), "exitCode"));
+		name = rep_name(r);
+		snprintf(msg, sizeof msg, "%s exited with code %s during the "
+		    "%s monitor period", name, code ? code : "?",
+		    r->svc->unit->name);
+		free(name);
+	} else if (strcmp(action, "health_status: unhealthy") == 0) {
+		name = rep_name(r);
+		snprintf(msg, sizeof msg, "%s became unhealthy during the "
+		    "monitor period", name);
+		free(name);
+	} else
+		return;
+	emit_step(r, "failed", msg);
+	svc_fail(r->svc, msg);		/* ends the verify, too */
+	op_maybe_finish(op);
+}
+
+/* The longest monitor of a service this operation changed; 0: none. */
+static uint64_t
+monitor_ms(const struct op *op)
+{
+	uint64_t	ms = 0;
+	size_t		i;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct svc *s = &op->svcs[i];
+
+		if (s->action != ACT_UNCHANGED && s->action != ACT_NONE &&
+		    s->unit->update.monitor_ms > ms)
+			ms = s->unit->update.monitor_ms;
+	}
+	return ms;
+}
+
+static bool
+op_verify(struct op *op)
+{
+	struct verify	*v;
+	uint64_t	 ms;
+
+	if (op->verified)
+		return false;
+	op->verified = true;
+	if ((ms = monitor_ms(op)) == 0)
+		return false;
+	if (op->req != NULL)
+		ctl_req_event(op->req, "verify", json_pack("{s:I}",
+		    "monitor_ms", (json_int_t)ms));
+	v = xcalloc(1, sizeof *v);
+	v->op = op;
+	uv_timer_init(op->sd->loop, &v->timer);
+	v->timer.data = v;
+	v->watch = watch_stack(op->sd, op->stack_name, on_monitor_event, v);
+	op->verify = v;
+	op->inflight++;
+	uv_timer_start(&v->timer, on_monitored, ms, 0);
+	return true;
+}
+
 static void
 op_maybe_finish(struct op *op)
 {
 	if (op->finishing || op->inflight > 0)
 		return;
 	if (!op->failed && !all_settled(op))
+		return;
+	if (!op->failed && op_verify(op))
 		return;
 	if (!op->failed && json_array_size(op->removals) > 0) {
 		run_removals(op);

@@ -20,6 +20,7 @@ struct shipd;
 struct ctl_req;
 struct docker_req;
 struct drain;
+struct verify;
 
 enum svc_action {
 	ACT_NONE,		/* not part of this operation (scale) */
@@ -138,6 +139,8 @@ struct op {
 	bool			 failed;
 	bool			 finishing;
 	char			*error;
+	struct verify		*verify;	/* the monitor period, while on */
+	bool			 verified;
 	struct stack_lock	*lock;
 	struct lock_waiter	*waiter;	/* queued for the lock (--wait) */
 	void			(*start)(struct op *);	/* once locked */
@@ -174,6 +177,7 @@ json_t		*revision_doc(const struct op *);
 
 /* deploy.c */
 void		 rep_cancel_drain(struct replica *);
+void		 op_verify_cancel(struct op *);
 
 /* rollback.c */
 struct op	*op_snapshot(struct shipd *, struct ctl_req *, const char *kind,

@@ -56,6 +56,7 @@ op_free(struct op *op)
 		free(s->reason);
 		free(s->error);
 	}
+	op_verify_cancel(op);
 	free(op->svcs);
 	free(op->met);
 	free(op->begun);

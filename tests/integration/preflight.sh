@@ -35,7 +35,9 @@ echo "$out" | grep -q "images: shipd-test/no-such-image:7" ||
 [ "$(count_containers)" = 0 ] || fail "a failed pre-flight created containers"
 [ -z "$(docker network ls -q --filter "label=io.shipd.stack=$IT_STACK")" ] ||
     fail "a failed pre-flight created a network"
-ok "a taken port and a missing image are both reported; nothing changed"
+grep -q '"uid":0,.*"cmd":"deploy",.*"result":"preflight_failed"' "$IT_STATE/audit.log" ||
+    fail "the audit log lacks the refused deploy: $(cat "$IT_STATE/audit.log")"
+ok "a taken port and a missing image are both reported; nothing changed; audited"
 kill "$ncpid"
 
 rm "$IT_UNITS/worker.yaml"
