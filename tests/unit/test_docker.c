@@ -750,6 +750,11 @@ pull_handler(struct fake_conn *c, const struct fake_request *rq, void *arg)
 	    "{\"status\":\"Status: Image is up to date\"}\n";
 
 	(void)arg;
+	if (strstr(rq->target, "tag=denied") != NULL) {
+		fake_reply(c, 404, NULL, "{\"message\":\"pull access denied "
+		    "for private/app\"}");
+		return;
+	}
 	fake_head(c, 200, "Content-Type: application/json\r\n"
 	    "Transfer-Encoding: chunked\r\n");
 	if (strstr(rq->target, "tag=bad") != NULL) {
@@ -774,7 +779,7 @@ on_pull_line(const char *line, size_t len, void *arg)
 static void
 test_pull(void **state)
 {
-	struct lines_t	 bad, good, quiet;
+	struct lines_t	 bad, good, quiet, denied;
 	struct fx	 f;
 
 	(void)state;
@@ -782,8 +787,11 @@ test_pull(void **state)
 	memset(&bad, 0, sizeof bad);
 	memset(&good, 0, sizeof good);
 	memset(&quiet, 0, sizeof quiet);
-	bad.done.f = good.done.f = quiet.done.f = &f;
-	f.pending = 3;
+	memset(&denied, 0, sizeof denied);
+	bad.done.f = good.done.f = quiet.done.f = denied.done.f = &f;
+	f.pending = 4;
+	docker_image_pull(f.d, "private/app:denied", on_pull_line,
+	    on_stream_done, &denied);
 	docker_image_pull(f.d, "busybox:bad", on_pull_line, on_stream_done,
 	    &bad);
 	docker_image_pull(f.d, "shipd-test/svc:1", on_pull_line,
@@ -806,6 +814,11 @@ test_pull(void **state)
 	assert_int_equal(good.nlines, 3);
 	/* No progress callback, yet the error is still found. */
 	assert_int_equal(quiet.done.err, DOCKER_E_SERVER);
+	/* An error status on a stream: its body is the message, not lines. */
+	assert_int_equal(denied.done.err, DOCKER_E_NOT_FOUND);
+	assert_string_equal(denied.done.msg,
+	    "pull access denied for private/app");
+	assert_int_equal(denied.nlines, 0);
 	fake_engine_stop(f.fe);
 }
 
