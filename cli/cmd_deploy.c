@@ -31,6 +31,15 @@ secs(json_t *o, const char *key)
 
 int	cli_deploy_event(json_t *, void *);
 
+/* Services the current plan leaves unchanged: not shown step by step. */
+static json_t	*quiet;
+
+static bool
+is_quiet(json_t *ev)
+{
+	return json_object_get(quiet, s(ev, "service")) != NULL;
+}
+
 /* Progress of deploy, scale and rollback.  Services the plan leaves
  * unchanged are not shown step by step. */
 int
@@ -48,15 +57,22 @@ cli_deploy_event(json_t *ev, void *arg)
 	if (strcmp(kind, "plan") == 0) {
 		printf("plan (revision %lld):\n", (long long)json_integer_value(
 		    json_object_get(ev, "revision")));
-		json_array_foreach(json_object_get(ev, "services"), i, row)
+		json_decref(quiet);
+		quiet = json_object();
+		json_array_foreach(json_object_get(ev, "services"), i, row) {
 			printf("  %-16s %-10s %s\n", s(row, "service"),
 			    s(row, "action"), s(row, "reason"));
+			if (strcmp(s(row, "action"), "unchanged") == 0)
+				json_object_set_new(quiet, s(row, "service"),
+				    json_true());
+		}
+	} else if ((strcmp(kind, "service") == 0 ||
+	    strcmp(kind, "step") == 0) && is_quiet(ev) &&
+	    strcmp(s(ev, "status"), "failed") != 0) {
+		return 0;
 	} else if (strcmp(kind, "service") == 0) {
 		const char *st = s(ev, "status");
 
-		if (strcmp(st, "begin") == 0 &&
-		    strcmp(s(ev, "action"), "unchanged") == 0)
-			return 0;
 		printf("[%6.2fs] %-16s %s%s%s\n", secs(ev, "elapsed_ms"),
 		    s(ev, "service"), strcmp(st, "begin") == 0 ?
 		    s(ev, "action") : st, *s(ev, "message") ? ": " : "",
@@ -145,6 +161,8 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 		json_object_set_new(args, "wait", json_true());
 	rc = cli_call(cli, "deploy", args, cli_deploy_event, cli, &res);
 	if (rc != EXIT_OK) {
+		json_decref(quiet);
+		quiet = NULL;
 		stack_free(st);
 		return rc;
 	}
@@ -161,6 +179,8 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 		    json_array_size(json_object_get(res, "services")));
 	}
 	json_decref(res);
+	json_decref(quiet);
+	quiet = NULL;
 	stack_free(st);
 	return EXIT_OK;
 }

@@ -42,6 +42,9 @@ struct docker_req {
 	unsigned		 flags;
 	docker_line_cb		*line;
 	docker_data_cb		*data;
+	docker_read_cb		*read;
+	uint64_t		 read_size;
+	const char		*content_type;	/* static, with read */
 	void			(*headers)(long, void *);
 	docker_cb		*done;
 	void			*arg;
@@ -49,6 +52,9 @@ struct docker_req {
 	int			 canceled;
 	int			 json;		/* Content-Type says JSON */
 	int			 in_head;	/* inside a header block */
+	int			 pause_want;	/* refuse the next chunk */
+	int			 paused;	/* curl holds the transfer */
+	int			 resume;	/* unpause once out of curl */
 	long			 status;	/* final status, once known */
 	char			*api_version;	/* Api-Version header */
 	struct buf		 body;		/* whole reply or error reply */
@@ -78,6 +84,7 @@ struct docker {
 };
 
 static void	settle(struct docker *);
+static void	req_resume(struct docker_req *);
 
 /* ---- internal interface (docker_int.h) ---------------------------------- */
 
@@ -551,6 +558,11 @@ on_write(char *p, size_t size, size_t nmemb, void *arg)
 		buf_append(&r->body, p, len);
 		return len;
 	}
+	if (r->pause_want) {
+		/* curl keeps this chunk and delivers it again on resume. */
+		r->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	if (r->data != NULL) {
 		r->data(p, len, r->arg);
 		if (r->canceled)
@@ -559,6 +571,22 @@ on_write(char *p, size_t size, size_t nmemb, void *arg)
 	if (r->line != NULL && stream_lines(r, p, len) < 0)
 		return 0;
 	return len;
+}
+
+static size_t
+on_read(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct docker_req	*r = arg;
+	size_t			 n;
+
+	if (r->canceled)
+		return CURL_READFUNC_ABORT;
+	if (r->pause_want || (n = r->read(p, size * nmemb, r->arg)) ==
+	    DOCKER_READ_PAUSE) {
+		r->paused = 1;
+		return CURL_READFUNC_PAUSE;
+	}
+	return r->canceled ? CURL_READFUNC_ABORT : n;
 }
 
 /* ---- request life ---------------------------------------------------------- */
@@ -651,6 +679,8 @@ settle(struct docker *d)
 		if (r->canceled && r->state != REQ_OFF) {
 			req_remove(d, r);
 			req_free(d, r);
+		} else if (r->resume) {
+			req_resume(r);
 		} else if (r->state == REQ_NEW) {
 			if (r->err == 0)
 				req_start(d, r);
@@ -664,6 +694,20 @@ settle(struct docker *d)
 	}
 	if (d->closing)
 		teardown(d);
+}
+
+/* Out of curl's callbacks: curl may deliver the held chunk from in here. */
+static void
+req_resume(struct docker_req *r)
+{
+	r->resume = 0;
+	r->paused = 0;
+	if (r->state != REQ_ADDED || r->easy == NULL)
+		return;
+	r->d->in_curl++;
+	curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	r->d->in_curl--;
+	kick(r->d);
 }
 
 static void
@@ -690,7 +734,19 @@ req_setup(struct docker *d, struct docker_req *r, const char *method,
 	/* Without this, curl waits up to a second for "100 Continue"
 	 * before sending a larger body. */
 	r->hdrs = curl_slist_append(NULL, "Expect:");
-	if (r->payload != NULL) {
+	if (r->read != NULL) {
+		char *ct;
+
+		xasprintf(&ct, "Content-Type: %s", r->content_type ?
+		    r->content_type : "application/octet-stream");
+		r->hdrs = curl_slist_append(r->hdrs, ct);
+		free(ct);
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, r);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)r->read_size);
+	} else if (r->payload != NULL) {
 		r->hdrs = curl_slist_append(r->hdrs,
 		    "Content-Type: application/json");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->payload);
@@ -720,6 +776,9 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	r->flags = o->flags;
 	r->line = o->line;
 	r->data = o->data;
+	r->read = o->read;
+	r->read_size = o->read_size;
+	r->content_type = o->content_type;
 	r->headers = o->headers;
 	r->done = o->done;
 	r->arg = o->arg;
@@ -758,6 +817,25 @@ docker_cancel(struct docker_req *r)
 		return;
 	r->canceled = 1;
 	kick(r->d);
+}
+
+void
+docker_stream_pause(struct docker_req *r, int pause)
+{
+	if (r == NULL || r->canceled)
+		return;
+	if (pause) {
+		r->pause_want = 1;
+		return;
+	}
+	r->pause_want = 0;
+	if (!r->paused)
+		return;
+	if (r->d->in_curl) {
+		r->resume = 1;
+		kick(r->d);
+	} else
+		req_resume(r);
 }
 
 const char *

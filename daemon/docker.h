@@ -48,6 +48,11 @@ typedef void docker_cb(const struct docker_result *, void *arg);
 typedef void docker_line_cb(const char *line, size_t len, void *arg);
 /* Raw bytes of a streamed reply. */
 typedef void docker_data_cb(const char *data, size_t len, void *arg);
+/* A request body supplied piece by piece: copy at most n bytes into buf
+ * and return how many, 0 at the end, or DOCKER_READ_PAUSE when none are
+ * ready yet (then docker_stream_pause(req, 0) once some are). */
+#define DOCKER_READ_PAUSE	((size_t)-1)
+typedef size_t docker_read_cb(char *buf, size_t n, void *arg);
 
 /* 0 or -errno. */
 int	 docker_new(uv_loop_t *, const char *sock_path, struct docker **out);
@@ -93,6 +98,13 @@ struct docker_req *docker_stream(struct docker *, const char *method,
 /* The callback will not be called.  NULL is ignored.  Safe from inside
  * any callback, including this or another request's. */
 void	 docker_cancel(struct docker_req *);
+/*
+ * Backpressure for a stream's data() or a body's read(): pause 1 makes the
+ * transfer refuse the next chunk (it is delivered again on resume); pause 0
+ * resumes it.  Safe from inside any callback.  A paused transfer keeps its
+ * connection and, having no timeout, may stay paused for as long as needed.
+ */
+void	 docker_stream_pause(struct docker_req *, int pause);
 
 /*
  * The general form behind docker_request() and docker_stream(), for the
@@ -115,6 +127,11 @@ struct docker_opts {
 	void		(*headers)(long status, void *arg);
 	docker_cb	*done;
 	void		*arg;
+	/* A body of read_size bytes from read() instead of JSON, sent with
+	 * content_type: an archive upload. */
+	docker_read_cb	*read;
+	uint64_t	 read_size;
+	const char	*content_type;
 	/* Called once when the request goes, after done() or instead of it
 	 * when canceled: for wrappers that allocate their own arg. */
 	void		(*free_arg)(void *arg);
@@ -181,6 +198,18 @@ struct docker_req *docker_exec_start(struct docker *, const char *exec_id,
 /* body has ExitCode and Running. */
 struct docker_req *docker_exec_inspect(struct docker *, const char *exec_id,
 	    docker_cb *, void *);
+
+/* ---- archives: a container's files as a tar stream ---- */
+
+/* GET /containers/{id}/archive?path=: a tar of path (its entries start
+ * with path's last component), streamed through data(); no timeout. */
+struct docker_req *docker_archive_get(struct docker *, const char *id,
+	    const char *path, docker_data_cb *data, docker_cb *done, void *);
+/* PUT /containers/{id}/archive?path=dir: extract a tar of size bytes,
+ * read through read(), into dir, which must exist; no timeout. */
+struct docker_req *docker_archive_put(struct docker *, const char *id,
+	    const char *dir, uint64_t size, docker_read_cb *read,
+	    docker_cb *done, void *);
 
 /* ---- stdout/stderr frame stream (logs, attach, exec without a TTY) ---- */
 

@@ -639,3 +639,56 @@ docker_demux_feed(struct docker_demux *m, const char *p, size_t len)
 		m->left -= (uint32_t)take;
 	}
 }
+
+/* ---- archives ------------------------------------------------------------ */
+
+struct docker_req *
+docker_archive_get(struct docker *d, const char *id, const char *path,
+    docker_data_cb *data, docker_cb *done, void *arg)
+{
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(id, NULL);
+	char			*p = docker_escape(path, NULL), *url;
+
+	xasprintf(&url, "/containers/%s/archive?path=%s", e, p);
+	memset(&o, 0, sizeof o);
+	o.method = "GET";
+	o.path = url;
+	/* A tar is not lines: nothing to scan for "error". */
+	o.flags = DOCKER_F_STREAM | DOCKER_F_NOSCAN;
+	o.data = data;
+	o.done = done;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(url);
+	free(p);
+	free(e);
+	return r;
+}
+
+struct docker_req *
+docker_archive_put(struct docker *d, const char *id, const char *dir,
+    uint64_t size, docker_read_cb *read, docker_cb *done, void *arg)
+{
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(id, NULL);
+	char			*p = docker_escape(dir, NULL), *url;
+
+	xasprintf(&url, "/containers/%s/archive?path=%s", e, p);
+	memset(&o, 0, sizeof o);
+	o.method = "PUT";
+	o.path = url;
+	o.flags = DOCKER_F_NOTIMEOUT;
+	o.read = read;
+	o.read_size = size;
+	o.content_type = "application/x-tar";
+	o.done = done;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(url);
+	free(p);
+	free(e);
+	return r;
+}

@@ -36,7 +36,7 @@ ok "validate names file:line:col for a cycle, an unknown key, a bad duration"
 
 # Containers created outside shipd but with the stack's labels show up.
 for n in 1 2; do
-	docker create --name "$IT_STACK-web-$n" --label "io.shipd.stack=$IT_STACK" \
+	docker create --network none --name "$IT_STACK-web-$n" --label "io.shipd.stack=$IT_STACK" \
 	    --label io.shipd.service=web --label "io.shipd.replica=$n" \
 	    "$IMAGE1" >/dev/null
 done

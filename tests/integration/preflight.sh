@@ -20,9 +20,9 @@ EOF
 start_shipd
 # a process outside the stack holds the port
 mkdir -p "$IT_DIR/www"
-busybox httpd -f -p "$port" -h "$IT_DIR/www" &
+# (bounded by timeout, so it cannot outlive a failed test for long)
+timeout 60 busybox httpd -f -p "$port" -h "$IT_DIR/www" &
 ncpid=$!
-trap 'kill $ncpid 2>/dev/null; it_cleanup' EXIT
 wait_until 5 sh -c "curl -s -o /dev/null http://127.0.0.1:$port/; [ \$? != 7 ]" ||
     fail "the port holder did not start"
 rc=0

@@ -111,10 +111,13 @@ call_reset(struct call *c)
 static void
 call_wait(struct rig *g, struct call *c, const char *what)
 {
+	uint64_t t0 = now_ms();
+
 	if (wait_flag(g, &c->done, CALL_MS) < 0)
 		fail_msg("%s: no answer within %d ms", what, CALL_MS);
-	print_message("  %s: %s %ld %s\n", what, docker_strerror(c->err),
-	    c->status, c->msg);
+	print_message("  %s: %s %ld (%llu ms) %s\n", what,
+	    docker_strerror(c->err), c->status,
+	    (unsigned long long)(now_ms() - t0), c->msg);
 }
 
 static void
