@@ -63,18 +63,19 @@ static const struct ctl_arg args_logs[] = {
 	{ NULL, 0, false }
 };
 
+/*	  name		mutating engine	handler			args */
 const struct ctl_cmd ctl_cmds[] = {
-	{ "deploy",	true,	ctl_handle_deploy,	args_deploy },
-	{ "down",	true,	ctl_handle_down,	args_down },
-	{ "events",	false,	ctl_handle_events,	args_stack },
-	{ "history",	false,	ctl_handle_history,	args_stack },
-	{ "logs",	false,	ctl_handle_logs,	args_logs },
-	{ "ping",	false,	ctl_handle_ping,	args_none },
-	{ "plan",	false,	ctl_handle_plan,	args_deploy },
-	{ "rollback",	true,	ctl_handle_rollback,	args_rollback },
-	{ "scale",	true,	ctl_handle_scale,	args_scale },
-	{ "status",	false,	ctl_handle_status,	args_status },
-	{ "version",	false,	ctl_handle_version,	args_version },
+	{ "deploy",	true,	true,	ctl_handle_deploy,	args_deploy },
+	{ "down",	true,	true,	ctl_handle_down,	args_down },
+	{ "events",	false,	false,	ctl_handle_events,	args_stack },
+	{ "history",	false,	false,	ctl_handle_history,	args_stack },
+	{ "logs",	false,	true,	ctl_handle_logs,	args_logs },
+	{ "ping",	false,	false,	ctl_handle_ping,	args_none },
+	{ "plan",	false,	true,	ctl_handle_plan,	args_deploy },
+	{ "rollback",	true,	true,	ctl_handle_rollback,	args_rollback },
+	{ "scale",	true,	true,	ctl_handle_scale,	args_scale },
+	{ "status",	false,	true,	ctl_handle_status,	args_status },
+	{ "version",	false,	false,	ctl_handle_version,	args_version },
 };
 const size_t ctl_ncmds = nitems(ctl_cmds);
 
@@ -300,12 +301,6 @@ ctl_handle_status(struct shipd *sd, struct ctl_req *r)
 	const char		*stack = ctl_str(r, "stack");
 	char			*filter;
 
-	if (!sd->engine_ok) {
-		ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
-		    sd->cfg.engine_path, sd->engine_error ?
-		    sd->engine_error : "not connected yet");
-		return;
-	}
 	if (stack != NULL)
 		xasprintf(&filter, "io.shipd.stack=%s", stack);
 	else

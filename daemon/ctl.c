@@ -397,6 +397,14 @@ on_line(const char *line, size_t len, void *arg)
 		json_decref(args);
 		goto out;
 	}
+	if (cmd->engine && !ctl->sd->engine_ok) {
+		snprintf(ebuf, sizeof ebuf, "engine %s: %s",
+		    ctl->sd->cfg.engine_path, ctl->sd->engine_error ?
+		    ctl->sd->engine_error : "not connected yet");
+		send_error(c, id, PROTO_E_UNAVAILABLE, ebuf);
+		json_decref(args);
+		goto out;
+	}
 	if (c->nreqs >= CTL_MAX_OPEN_REQS) {
 		send_error(c, id, PROTO_E_BUSY, "too many open requests on "
 		    "this connection");

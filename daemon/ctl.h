@@ -71,6 +71,7 @@ struct ctl_arg {
 struct ctl_cmd {
 	const char		*name;
 	bool			 mutating;	/* needs a trusted peer; audited */
+	bool			 engine;	/* refused while the engine is away */
 	ctl_handler		*handler;
 	const struct ctl_arg	*args;		/* terminated by a NULL key */
 };

@@ -362,12 +362,6 @@ ctl_handle_down(struct shipd *sd, struct ctl_req *r)
 	char			*filter, why[256];
 	int			 cur;
 
-	if (!sd->engine_ok) {
-		ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
-		    sd->cfg.engine_path, sd->engine_error ?
-		    sd->engine_error : "not connected yet");
-		return;
-	}
 	if (lock_acquire(sd, ctl_str(r, "stack"), "down", r->uid, r->pid,
 	    &lock, why, sizeof why) < 0) {
 		ctl_req_err(r, PROTO_E_BUSY, "%s", why);

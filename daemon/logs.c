@@ -253,12 +253,6 @@ ctl_handle_logs(struct shipd *sd, struct ctl_req *r)
 	struct logs	*l;
 	char		*filter;
 
-	if (!sd->engine_ok) {
-		ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
-		    sd->cfg.engine_path, sd->engine_error ?
-		    sd->engine_error : "not connected yet");
-		return;
-	}
 	l = xcalloc(1, sizeof *l);
 	l->sd = sd;
 	l->req = r;

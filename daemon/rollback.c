@@ -170,12 +170,6 @@ ctl_handle_rollback(struct shipd *sd, struct ctl_req *r)
 	char		 why[256];
 	int		 cur, to;
 
-	if (!sd->engine_ok) {
-		ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
-		    sd->cfg.engine_path, sd->engine_error ?
-		    sd->engine_error : "not connected yet");
-		return;
-	}
 	cur = store_current(sd->store, stack);
 	to = (int)ctl_int(r, "to", 0);
 	if (to == 0)

@@ -374,16 +374,6 @@ op_begin(struct op *op)
 	free(filter);
 }
 
-static bool
-engine_ready(struct shipd *sd, struct ctl_req *r)
-{
-	if (sd->engine_ok)
-		return true;
-	ctl_req_err(r, PROTO_E_UNAVAILABLE, "engine %s: %s",
-	    sd->cfg.engine_path, sd->engine_error ? sd->engine_error :
-	    "not connected yet");
-	return false;
-}
 
 /* ---- handlers ------------------------------------------------------------ */
 
@@ -395,8 +385,6 @@ op_from_request(struct shipd *sd, struct ctl_req *r, const char *kind)
 	struct stack		*st;
 	struct graph		*g;
 
-	if (!engine_ready(sd, r))
-		return NULL;
 	diag_init(&errs);
 	if (stack_from_json(json_object_get(r->args, "stack"), &st,
 	    &errs) != 0) {
@@ -480,8 +468,6 @@ ctl_handle_scale(struct shipd *sd, struct ctl_req *r)
 	json_t			*want = json_object_get(r->args, "replicas"), *n;
 	int			 cur;
 
-	if (!engine_ready(sd, r))
-		return;
 	cur = store_current(sd->store, name);
 	doc = cur > 0 ? store_revision_get(sd->store, name, cur) : NULL;
 	if (doc == NULL) {
