@@ -43,6 +43,7 @@ on_version(const struct docker_result *res, void *arg)
 {
 	struct shipd *sd = arg;
 
+	sd->engine_connecting = false;
 	if (res->err != 0) {
 		engine_lost(sd, res->message);
 		return;
@@ -72,17 +73,22 @@ on_negotiated(const struct docker_result *res, void *arg)
 	struct shipd *sd = arg;
 
 	if (res->err != 0) {
+		sd->engine_connecting = false;
 		engine_lost(sd, res->message);
 		return;
 	}
 	docker_version(sd->docker, on_version, sd);
 }
 
+/* One attempt at a time: the retry timer and the event stream's
+ * reconnection may both ask. */
 void
 engine_connect(struct shipd *sd)
 {
-	if (sd->stopping)
+	if (sd->stopping || sd->engine_connecting)
 		return;
+	sd->engine_connecting = true;
+	uv_timer_stop(&sd->engine_retry);
 	docker_negotiate(sd->docker, on_negotiated, sd);
 }
 

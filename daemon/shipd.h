@@ -49,6 +49,7 @@ struct shipd {
 	uv_timer_t		 engine_retry;
 	uint64_t		 engine_backoff_ms;
 	bool			 engine_ok;	/* API negotiated and reachable */
+	bool			 engine_connecting;
 	char			*engine_error;	/* last reason it is not */
 	json_t			*engine_version;	/* GET /version */
 	struct docker_events	*events;
