@@ -60,6 +60,13 @@ struct rig {
 	int			 closed;
 };
 
+/*
+ * The loop the callbacks stop: a callback run from the timer phase of
+ * uv_run(UV_RUN_ONCE) would otherwise leave it blocking for I/O until the
+ * next timer, though what we wait for has happened.
+ */
+static uv_loop_t *cur_loop;
+
 static const char *
 engine_sock(void)
 {
@@ -93,6 +100,7 @@ on_call(const struct docker_result *res, void *arg)
 {
 	struct call *c = arg;
 
+	uv_stop(cur_loop);
 	c->done = 1;
 	c->err = res->err;
 	c->status = res->status;
@@ -129,6 +137,7 @@ on_event(json_t *ev, void *arg)
 	const char	*id = json_string_value(json_object_get(
 	    json_object_get(ev, "Actor"), "ID"));
 
+	uv_stop(cur_loop);
 	if (g->nevents == MAX_EVENTS || action == NULL)
 		return;
 	snprintf(g->events[g->nevents].action,
@@ -144,6 +153,7 @@ on_state(int up, void *arg)
 	struct rig	*g = arg;
 	size_t		 n = strlen(g->states);
 
+	uv_stop(cur_loop);
 	if (n + 1 < sizeof g->states)
 		g->states[n] = up ? '1' : '0';
 }
@@ -215,6 +225,7 @@ rig_setup(void **state)
 		return -1;
 	uv_timer_init(&g->loop, &g->deadline);
 	g->deadline.data = g;
+	cur_loop = &g->loop;
 	*state = g;
 	return 0;
 }
@@ -641,6 +652,7 @@ on_restart_exit(uv_process_t *p, int64_t status, int sig)
 	struct restart *r = p->data;
 
 	(void)sig;
+	uv_stop(cur_loop);
 	r->exited = 1;
 	r->status = status;
 	uv_close((uv_handle_t *)p, NULL);
