@@ -38,7 +38,7 @@ mode_of() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" |
 
 check() {	# label want-mode want-current ids-before
 	local label=$1 mode=$2 rev=$3 before=$4 n name id state
-	wait_until 60 settled || { status_json; grep -l in_progress "$IT_STATE"/stacks/"$IT_STACK"/revisions/*.json; fail "$label: never settled"; }
+	wait_until 60 settled || fail "$label: never settled: $(status_json)"
 	[ "$(current)" = "$rev" ] || fail "$label: current is $(current), want $rev"
 	[ "$(canonical db | wc -l)" = 1 ] || fail "$label: db replicas: $(canonical db)"
 	[ "$(canonical api | wc -l)" = 2 ] || fail "$label: api replicas: $(canonical api)"
