@@ -4,6 +4,7 @@
 #   make check      install what is missing, start dockerd, run every test
 #   make demo       install what is missing, start dockerd, run the demo stack
 #   make bench      side-by-side benchmark against docker-compose
+#   make bench-rollback  rollback and update availability beside compose
 #   make install    install binaries, units and docs under $(PREFIX)
 #
 # SAN=1 builds with ASan+UBSan into build-san/.  WERROR=1 makes warnings fatal.
@@ -115,6 +116,11 @@ bench: deps engine
 	@$(MAKE) --no-print-directory images
 	@bench/run.sh
 
+bench-rollback: deps engine
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory images
+	@bench/rollback.sh
+
 install: all
 	install -D -m 0755 $(B)/shipd $(DESTDIR)$(SBINDIR)/shipd
 	install -D -m 0755 $(B)/shipctl $(DESTDIR)$(BINDIR)/shipctl
@@ -126,6 +132,6 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        demo bench install clean
+        demo bench bench-rollback install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
