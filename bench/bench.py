@@ -29,6 +29,7 @@ SHIPD = os.environ.get("SHIPD", "build/shipd")
 SHIPCTL = os.environ.get("SHIPCTL", "build/shipctl")
 COMPOSE = os.environ.get("COMPOSE", "docker-compose")
 DOCKER_SOCK = os.environ.get("DOCKER_SOCK", "/var/run/docker.sock")
+DOCKER_PIDFILE = os.environ.get("DOCKER_PIDFILE", "/var/run/docker.pid")
 OUT = os.environ.get("BENCH_OUT", "build/bench")
 STATUS_RUNS = 50
 POLL = 0.05             # seconds between engine polls
@@ -95,7 +96,7 @@ class Runner:
     """Runs one tool's commands, logging their output to one file."""
 
     def __init__(self, logpath):
-        self.logf = open(logpath, "a")
+        self.logf = open(logpath, "w")
 
     def run(self, argv, what, check=True):
         self.logf.write("\n$ %s\n" % " ".join(argv))
@@ -583,25 +584,43 @@ def _on_term(signo, frame):
     raise KeyboardInterrupt
 
 
+def engine_pid():
+    """dockerd's pid from its pid file, to tell a restart from a failure."""
+    try:
+        with open(DOCKER_PIDFILE) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     # SIGTERM unwinds like ^C, so the teardown below always runs.
     signal.signal(signal.SIGTERM, _on_term)
     b = Bench()
     t0 = now()
+    pid = engine_pid()
+    err = None
     try:
         b.setup()
         b.run()
     except (BenchError, EngineError, OSError) as e:
-        log("bench: %s" % e)
-        if any(m != "compose" for m in MODES):
-            log("bench: BENCH_MODES=compose leaves shipd out")
-        return 1
+        err = e
     except KeyboardInterrupt:
-        log("bench: interrupted")
-        return 130
+        err = "interrupted"
     finally:
         b.teardown()
+    if err is not None:
+        log("bench: %s" % err)
+        # Checked after the teardown: a dockerd that is still stopping
+        # keeps its pid file.
+        if pid != engine_pid():
+            log("bench: dockerd restarted during the bench (pid %s, now %s):"
+                " something else is using the engine; run again when the "
+                "machine is quiet" % (pid, engine_pid()))
+        elif str(err).startswith(("shipd ", "noprobe ")):
+            log("bench: BENCH_MODES=compose leaves shipd out")
+        return 130 if err == "interrupted" else 1
     text = b.report()
     text += "total bench time %.0f s\n" % (now() - t0)
     sys.stdout.write("\n" + text)

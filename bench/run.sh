@@ -16,7 +16,8 @@ case ",${BENCH_MODES:-compose}," in
 *,compose,*)
 	if ! command -v docker-compose >/dev/null 2>&1; then
 		if [ "$(id -u)" != 0 ]; then
-			echo "bench: docker-compose is missing (apt-get install docker-compose)" >&2
+			echo "bench: docker-compose is missing" \
+			    "(apt-get install docker-compose)" >&2
 			exit 1
 		fi
 		echo "bench: installing docker-compose"
@@ -26,9 +27,10 @@ case ",${BENCH_MODES:-compose}," in
 	fi
 	;;
 esac
-if ! curl -fsS --max-time 2 --unix-socket "${DOCKER_SOCK:-/var/run/docker.sock}" \
-    http://engine/_ping >/dev/null 2>&1; then
-	echo "bench: no engine answers on ${DOCKER_SOCK:-/var/run/docker.sock} (make engine)" >&2
+sock=${DOCKER_SOCK:-/var/run/docker.sock}
+if ! curl -fsS --max-time 2 --unix-socket "$sock" http://engine/_ping \
+    >/dev/null 2>&1; then
+	echo "bench: no engine answers on $sock (make engine)" >&2
 	exit 1
 fi
 # Keep bench/ free of __pycache__.
