@@ -73,5 +73,8 @@ int	cmd_logs(struct cli *, int, char **);
 int	cmd_events(struct cli *, int, char **);
 int	cmd_plan(struct cli *, int, char **);
 int	cmd_rollback(struct cli *, int, char **);
+int	cmd_backup(struct cli *, int, char **);
+int	cmd_backups(struct cli *, int, char **);
+int	cmd_restore(struct cli *, int, char **);
 
 #endif

@@ -90,6 +90,13 @@ cli_deploy_event(json_t *ev, void *arg)
 		if (!json_is_true(json_object_get(ev, "passed")))
 			printf("pre-flight %s: FAILED: %s\n", s(ev, "check"),
 			    s(ev, "message"));
+	} else if (strcmp(kind, "phase") == 0) {
+		printf("[%6.2fs] %s%s%s\n", secs(ev, "elapsed_ms"),
+		    s(ev, "phase"), *s(ev, "backup") ? " of backup " : "",
+		    s(ev, "backup"));
+	} else if (strcmp(kind, "backup") == 0) {
+		printf("[%6.2fs] backup %s taken\n", secs(ev, "elapsed_ms"),
+		    s(ev, "backup"));
 	} else if (strcmp(kind, "waiting") == 0) {
 		printf("waiting: %s\n", s(ev, "message"));
 	} else if (strcmp(kind, "rollback") == 0) {
@@ -120,6 +127,7 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "skip-check", required_argument, NULL, 'k' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "no-backup", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct diag_list	 errs;
@@ -128,13 +136,15 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 	const char		*dir = ".";
 	json_t			*res, *row, *args, *skip = json_array();
 	size_t			 i, changed = 0;
-	int			 ch, rc, wait = 0;
+	int			 ch, rc, wait = 0, nobackup = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'k')
 			json_array_append_new(skip, json_string(optarg));
 		else if (ch == 'w')
 			wait = 1;
+		else if (ch == 'B')
+			nobackup = 1;
 		else {
 			json_decref(skip);
 			return cli_usage_error("deploy", "unknown option");
@@ -159,6 +169,8 @@ cmd_deploy(struct cli *cli, int argc, char **argv)
 	    "skip_checks", skip);
 	if (wait)
 		json_object_set_new(args, "wait", json_true());
+	if (nobackup)
+		json_object_set_new(args, "no_backup", json_true());
 	rc = cli_call(cli, "deploy", args, cli_deploy_event, cli, &res);
 	if (rc != EXIT_OK) {
 		json_decref(quiet);

@@ -13,7 +13,19 @@
 #include "util.h"
 
 const struct cli_cmd cli_cmds[] = {
-	{ "deploy", "[--wait] [--skip-check NAME]... [DIR]",
+	{ "backup", "[--stack NAME] [--quiet] [SERVICE...] | --verify ID",
+	    "back up the services that declare backup: (every stack's if "
+	    "none is named)", cmd_backup,
+	    "  Streams each backup: path of replica 1 to the state dir with\n"
+	    "  its sha256; services with stop: true (and their dependents)\n"
+	    "  are stopped for the copy and started again, gated on health.\n"
+	    "  --quiet prints nothing on success; a failure always prints and\n"
+	    "  exits non-zero, so cron can run it.  --verify ID re-reads a\n"
+	    "  stored backup and checks every sha256.\n" },
+	{ "backups", "[--stack NAME]",
+	    "list stored backups: id, time, services, size, revision",
+	    cmd_backups, NULL },
+	{ "deploy", "[--wait] [--no-backup] [--skip-check NAME]... [DIR]",
 	    "deploy the unit directory (default .) in dependency order",
 	    cmd_deploy,
 	    "  Loads and validates DIR with your environment, sends the\n"
@@ -26,6 +38,8 @@ const struct cli_cmd cli_cmds[] = {
 	    "\n"
 	    "  --wait             queue behind another operation on the stack\n"
 	    "                     instead of failing at once\n"
+	    "  --no-backup        do not back up the services about to change\n"
+	    "                     (those with backup:) before applying\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
 	    "                     ports, disk, networks, volumes\n" },
 	{ "down", "[--stack NAME] [--volumes] [DIR]",
@@ -48,6 +62,14 @@ const struct cli_cmd cli_cmds[] = {
 	    "show what a deploy of DIR would change, and why", cmd_plan,
 	    "  Per service: create, recreate, scale, remove or unchanged,\n"
 	    "  with the reason.  Exit 0: no change; 1: changes; 2: error.\n" },
+	{ "restore", "[--stack NAME] [--quiet] ID [SERVICE...]",
+	    "put a backup's data back, after a safety backup of what it "
+	    "replaces", cmd_restore,
+	    "  Verifies the backup, stops the services (and their dependents)\n"
+	    "  in reverse dependency order, backs up what is there now, puts\n"
+	    "  the archives back and starts everything again in order, gated\n"
+	    "  on health.  The reply names the safety backup, which restore\n"
+	    "  takes back if this was the wrong one.\n" },
 	{ "rollback", "[--stack NAME] [--to N] [--with-data] [DIR]",
 	    "deploy an older revision again (default: the one before)",
 	    cmd_rollback,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "commands.h"
 #include "ctl.h"
 #include "deploy.h"
@@ -30,6 +31,7 @@ static const struct ctl_arg args_status[] = {
 static const struct ctl_arg args_deploy[] = {
 	{ "stack", JSON_OBJECT, true },
 	{ "skip_checks", JSON_ARRAY, false },
+	{ "no_backup", JSON_TRUE, false },
 	{ "wait", JSON_TRUE, false },
 	{ NULL, 0, false }
 };
@@ -63,8 +65,27 @@ static const struct ctl_arg args_logs[] = {
 	{ NULL, 0, false }
 };
 
+static const struct ctl_arg args_backup[] = {
+	{ "stack", JSON_STRING, false },
+	{ "services", JSON_ARRAY, false },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_restore[] = {
+	{ "stack", JSON_STRING, false },
+	{ "id", JSON_STRING, true },
+	{ "services", JSON_ARRAY, false },
+	{ NULL, 0, false }
+};
+static const struct ctl_arg args_verify[] = {
+	{ "stack", JSON_STRING, false },
+	{ "id", JSON_STRING, true },
+	{ NULL, 0, false }
+};
+
 /*	  name		mutating engine	handler			args */
 const struct ctl_cmd ctl_cmds[] = {
+	{ "backup",	true,	true,	ctl_handle_backup,	args_backup },
+	{ "backups",	false,	false,	ctl_handle_backups,	args_status },
 	{ "deploy",	true,	true,	ctl_handle_deploy,	args_deploy },
 	{ "down",	true,	true,	ctl_handle_down,	args_down },
 	{ "events",	false,	false,	ctl_handle_events,	args_stack },
@@ -72,9 +93,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "logs",	false,	true,	ctl_handle_logs,	args_logs },
 	{ "ping",	false,	false,	ctl_handle_ping,	args_none },
 	{ "plan",	false,	true,	ctl_handle_plan,	args_deploy },
+	{ "restore",	true,	true,	ctl_handle_restore,	args_restore },
 	{ "rollback",	true,	true,	ctl_handle_rollback,	args_rollback },
 	{ "scale",	true,	true,	ctl_handle_scale,	args_scale },
 	{ "status",	false,	true,	ctl_handle_status,	args_status },
+	{ "verify",	true,	false,	ctl_handle_verify,	args_verify },
 	{ "version",	false,	false,	ctl_handle_version,	args_version },
 };
 const size_t ctl_ncmds = nitems(ctl_cmds);
@@ -215,7 +238,10 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 				running++;
 				if (*h == '\0' || strcmp(h, "healthy") == 0)
 					ready++;
-			}
+			} else if (strcmp(st, "exited") == 0 && strncmp(
+			    json_string_value(json_object_get(c, "status")),
+			    "Exited (0)", 10) == 0)
+				ready++;	/* a one-shot that completed */
 		}
 		json_array_append_new(svcs, json_pack("{s:s, s:I, s:i, s:i}",
 		    "service", svc, "desired", json_integer_value(o ? o : n),

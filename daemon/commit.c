@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backup.h"
 #include "ctl.h"
 #include "deploy.h"
 #include "journal.h"
@@ -75,6 +76,8 @@ revision_doc(const struct op *op)
 	    "changes", plan_json(op), "rollback_of", op->rollback_of);
 	json_object_set_new(doc, "reason", op->error ?
 	    json_string(op->error) : json_null());
+	json_object_set_new(doc, "backup", op->backup_id ?
+	    json_string(op->backup_id) : json_null());
 	return doc;
 }
 
@@ -184,6 +187,21 @@ record_revision(struct op *op)
 	journal_op(op, "end", on_ended, op);
 }
 
+/* rollback --with-data: the containers are back; so is their data now. */
+static void
+on_restored(int err, const char *msg, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0) {
+		op->failed = true;
+		xasprintf(&op->error, "the containers of revision %d are back, "
+		    "but restoring backup %s failed: %s", op->rollback_of,
+		    op->restore_id, msg ? msg : strerror(-err));
+	}
+	record_revision(op);
+}
+
 void
 deploy_finish(struct op *op)
 {
@@ -213,6 +231,14 @@ deploy_finish(struct op *op)
 	}
 	if (op->failed && rollback_wanted(op)) {
 		rollback_auto(op);
+		return;
+	}
+	if (!op->failed && op->restore_id != NULL) {
+		if (op->req != NULL)
+			ctl_req_event(op->req, "phase", json_pack("{s:s, s:s}",
+			    "phase", "restore", "backup", op->restore_id));
+		restore_for_rollback(op->sd, op->stack_name, op->restore_id,
+		    on_restored, op);
 		return;
 	}
 	record_revision(op);

@@ -20,6 +20,7 @@
 #define BODY_MAX		(64u << 20)	/* a reply kept in memory */
 #define STREAM_LINE_MAX		(4u << 20)	/* one line of a stream */
 #define CONNECT_TIMEOUT_MS	10000L
+#define BULK_BUFFER		(512L * 1024)	/* per transfer, DOCKER_F_BULK */
 
 struct sock {
 	uv_poll_t		 poll;
@@ -729,6 +730,10 @@ req_setup(struct docker *d, struct docker_req *r, const char *method,
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	if (r->flags & DOCKER_F_BULK) {
+		curl_easy_setopt(e, CURLOPT_BUFFERSIZE, BULK_BUFFER);
+		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, BULK_BUFFER);
+	}
 	if (timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	/* Without this, curl waits up to a second for "100 Continue"

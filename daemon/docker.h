@@ -115,6 +115,7 @@ void	 docker_stream_pause(struct docker_req *, int pause);
 #define DOCKER_F_STREAM		0x04	/* deliver via line/data, no timeout */
 #define DOCKER_F_NOSCAN		0x08	/* do not look for "error" lines */
 #define DOCKER_F_NOTIMEOUT	0x10	/* a reply that may take forever */
+#define DOCKER_F_BULK		0x20	/* gigabytes: bigger transfer buffers */
 struct docker_opts {
 	const char	*method;
 	const char	*path;

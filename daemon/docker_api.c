@@ -656,7 +656,7 @@ docker_archive_get(struct docker *d, const char *id, const char *path,
 	o.method = "GET";
 	o.path = url;
 	/* A tar is not lines: nothing to scan for "error". */
-	o.flags = DOCKER_F_STREAM | DOCKER_F_NOSCAN;
+	o.flags = DOCKER_F_STREAM | DOCKER_F_NOSCAN | DOCKER_F_BULK;
 	o.data = data;
 	o.done = done;
 	o.arg = arg;
@@ -680,7 +680,7 @@ docker_archive_put(struct docker *d, const char *id, const char *dir,
 	memset(&o, 0, sizeof o);
 	o.method = "PUT";
 	o.path = url;
-	o.flags = DOCKER_F_NOTIMEOUT;
+	o.flags = DOCKER_F_NOTIMEOUT | DOCKER_F_BULK;
 	o.read = read;
 	o.read_size = size;
 	o.content_type = "application/x-tar";

@@ -93,8 +93,12 @@ finish(struct gate *g, int ok, const char *why)
 		return;
 	g->done = true;
 	watch_cancel(g->watch);
-	docker_cancel(g->inspect);
-	docker_cancel(g->exec);
+	/* Once the engine client has closed (shutdown), its requests are
+	 * gone already. */
+	if (g->sd->docker != NULL) {
+		docker_cancel(g->inspect);
+		docker_cancel(g->exec);
+	}
 	probe_cancel(g->probe);
 	g->watch = NULL;
 	g->inspect = g->exec = NULL;

@@ -54,7 +54,8 @@ logs_free(void *arg)
 	for (i = 0; i < l->nstreams; i++) {
 		struct logs_stream *s = &l->streams[i];
 
-		docker_cancel(s->dreq);
+		if (l->sd->docker != NULL)	/* else closed, and them with it */
+			docker_cancel(s->dreq);
 		docker_demux_free(&s->dm);
 		for (k = 0; k < 3; k++)
 			buf_free(&s->part[k]);

@@ -149,6 +149,9 @@ struct op {
 	int			 rollback_of;	/* manual rollback: the target */
 	bool			 rolled_back;	/* automatic rollback succeeded */
 	void			*recover;	/* journal recovery context */
+	bool			 no_backup;	/* deploy --no-backup */
+	char			*backup_id;	/* taken before this deploy */
+	char			*restore_id;	/* rollback --with-data: restore */
 	struct op		*next;
 };
 

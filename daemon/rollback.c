@@ -193,6 +193,22 @@ ctl_handle_rollback(struct shipd *sd, struct ctl_req *r)
 	}
 	op->next = sd->ops;
 	sd->ops = op;
+	if (ctl_bool(r, "with_data", false)) {
+		/* The data goes back to before the deploy being undone:
+		 * the backup that deploy took first. */
+		const char *id = json_string_value(json_object_get(
+		    store_revision_get(sd->store, stack, cur), "backup"));
+
+		if (id == NULL) {
+			ctl_req_err(r, PROTO_E_NOT_FOUND, "revision %d took no "
+			    "backup before it was deployed: nothing to restore "
+			    "(roll back without --with-data)", cur);
+			op->req = NULL;
+			op_free(op);
+			return;
+		}
+		op->restore_id = xstrdup(id);
+	}
 	op->rollback_of = to;
 	op->prev_revision = op->keep_rev = cur;
 	op->revision = store_revision_next(sd->store, stack);

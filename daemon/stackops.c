@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "deploy.h"
+#include "backup.h"
 #include "docker.h"
 #include "lock.h"
 #include "log.h"
@@ -73,6 +74,8 @@ op_free(struct op *op)
 	lock_release(op->sd, op->lock);
 	lock_wait_cancel(op->sd, op->waiter);
 	free(op->stack_name);
+	free(op->backup_id);
+	free(op->restore_id);
 	free(op->error);
 	free(op);
 }
@@ -278,6 +281,64 @@ on_begun(int err, void *arg)
 		prepare_objects(op);
 }
 
+static void
+on_backed_up(int err, const char *id, const char *msg, void *arg)
+{
+	struct op *op = arg;
+	char buf[512];
+
+	if (err < 0) {
+		snprintf(buf, sizeof buf, "backup before the deploy failed: %s "
+		    "(nothing was changed; --no-backup skips it)",
+		    msg ? msg : strerror(-err));
+		reply_fail(op, PROTO_E_FAILED, buf);
+		return;
+	}
+	if (id != NULL) {
+		op->backup_id = xstrdup(id);
+		if (op->req != NULL)
+			ctl_req_event(op->req, "backup", json_pack("{s:s}",
+			    "backup", id));
+	}
+	commit_begin(op, on_begun);
+}
+
+/*
+ * The backup phase: services that declare backup: and are about to
+ * change are backed up first, tagged with the new revision, so that
+ * `rollback --with-data` of it can restore what they held before.
+ */
+static void
+backup_phase(struct op *op)
+{
+	const char	**names;
+	size_t		  i, n = 0;
+
+	if (strcmp(op->kind, "deploy") != 0 || op->no_backup) {
+		commit_begin(op, on_begun);
+		return;
+	}
+	names = xcalloc(op->stack->nunits + 1, sizeof *names);
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct svc *s = &op->svcs[i];
+
+		if (s->unit->backup.present && (s->action == ACT_RECREATE ||
+		    s->action == ACT_SCALE))
+			names[n++] = s->unit->name;
+	}
+	if (n == 0) {
+		free(names);
+		commit_begin(op, on_begun);
+		return;
+	}
+	if (op->req != NULL)
+		ctl_req_event(op->req, "phase", json_pack("{s:s, s:I}",
+		    "phase", "backup", "services", (json_int_t)n));
+	backup_for_deploy(op->sd, op->stack, names, n, op->revision,
+	    on_backed_up, op);
+	free(names);
+}
+
 /* Every check ran; any failure stops the deploy with nothing changed. */
 static void
 on_checked(struct op *op)
@@ -289,7 +350,7 @@ on_checked(struct op *op)
 		free(why);
 		return;
 	}
-	commit_begin(op, on_begun);
+	backup_phase(op);
 }
 
 static void
@@ -451,6 +512,7 @@ ctl_handle_deploy(struct shipd *sd, struct ctl_req *r)
 	if ((op = op_from_request(sd, r, "deploy")) == NULL)
 		return;
 	op->skip_checks = json_incref(skip);
+	op->no_backup = ctl_bool(r, "no_backup", false);
 	op->start = deploy_start;
 	if (op_lock(sd, op))
 		deploy_start(op);
@@ -539,7 +601,7 @@ ctl_handle_history(struct shipd *sd, struct ctl_req *r)
 		    "kind", json_object_get(doc, "kind") ?: json_null(),
 		    "result", json_object_get(doc, "result") ?: json_null(),
 		    "current", revs[i] == cur, "changes", changes);
-		if (json_object_get(doc, "reason") != NULL)
+		if (json_is_string(json_object_get(doc, "reason")))
 			json_object_set(row, "reason",
 			    json_object_get(doc, "reason"));
 		json_array_append_new(arr, row);

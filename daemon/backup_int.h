@@ -1,0 +1,194 @@
+/*
+ * Shared by the backup modules and nobody else: the on-disk layout and its
+ * thread-pool operations (backupfs.c), streaming to and from disk
+ * (backupio.c), hooks (hook.c), stopping and restarting services around a
+ * copy (quiesce.c), and the backup job (backupjob.c) that backup.c runs
+ * for `shipctl backup` and for deploys, and restore.c for its safety copy.
+ */
+#ifndef SHIPD_BACKUP_INT_H
+#define SHIPD_BACKUP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "graph.h"
+#include "unit.h"
+
+struct shipd;
+
+/*
+ * <state>/backups/<stack>/<id>/ holds one tar per (service, path) and
+ * manifest.json; a backup being written is <id>.partial and is renamed
+ * only once every file and the manifest are on disk.  verified.json
+ * records the last `backup --verify`.
+ */
+#define BACKUP_FORMAT		1
+#define BACKUP_MANIFEST		"manifest.json"
+#define BACKUP_VERIFIED		"verified.json"
+#define BACKUP_PARTIAL		".partial"
+#define BACKUP_ID_MAX		64
+
+bool	 backup_id_valid(const char *);
+/* "<state>/backups/<stack>/<id>[.partial]/<file>"; file may be NULL. */
+char	*backup_path(const char *state, const char *stack, const char *id,
+	    bool partial, const char *file);
+
+/* ---- thread-pool operations: every callback runs on the loop ---- */
+
+struct bfs_op;
+/* err: 0 or -errno; msg names what failed; out is the operation's result
+ * (borrowed for the callback's duration) or NULL. */
+typedef void bfs_cb(int err, const char *msg, json_t *out, void *arg);
+
+/* mkdir -p the stack's backup dir, clear stale partial backups (the
+ * caller holds the stack lock, so none is being written), make <id>.partial. */
+struct bfs_op	*bfs_prepare(uv_loop_t *, const char *state, const char *stack,
+		    const char *id, bfs_cb *, void *);
+/* Write the manifest (stolen) into <id>.partial, fsync it and the dir,
+ * rename to <id>, fsync the stack's dir. */
+struct bfs_op	*bfs_commit(uv_loop_t *, const char *state, const char *stack,
+		    const char *id, json_t *manifest, bfs_cb *, void *);
+/* rm -rf <id>.partial. */
+struct bfs_op	*bfs_discard(uv_loop_t *, const char *state,
+		    const char *stack, const char *id, bfs_cb *, void *);
+/* out: [{stack, id, started, finished, revision, reason, services, size,
+ * verified}], stack NULL for every stack; sorted by stack, then id. */
+struct bfs_op	*bfs_list(uv_loop_t *, const char *state, const char *stack,
+		    bfs_cb *, void *);
+/* out: {"stack": name, "manifest": {...}}; stack NULL searches them all.
+ * -ENOENT when no stack has it, -EEXIST when two do. */
+struct bfs_op	*bfs_find(uv_loop_t *, const char *state, const char *stack,
+		    const char *id, bfs_cb *, void *);
+/* Re-read and re-hash; out: {ok, files, bytes, problems: [...]}.
+ * services (stolen) limits it to those; NULL means all, and then the
+ * outcome is recorded in verified.json. */
+struct bfs_op	*bfs_verify(uv_loop_t *, const char *state, const char *stack,
+		    const char *id, json_t *services, bfs_cb *, void *);
+/* Remove good backups that no service needs any more: a backup stays
+ * while it is among the keep newest of any service it holds.  keep
+ * (stolen) maps service -> count; others get dflt.  out: removed ids. */
+struct bfs_op	*bfs_prune(uv_loop_t *, const char *state, const char *stack,
+		    json_t *keep, int dflt, bfs_cb *, void *);
+/* The callback will not be called; the work itself finishes. NULL ok. */
+void		 bfs_cancel(struct bfs_op *);
+
+/* ---- streaming a file to disk, hashed as it is written ---- */
+
+enum { SINK_DRAINED, SINK_DONE, SINK_FAILED };
+struct bfs_sink;
+typedef void bfs_sink_cb(int what, void *arg);
+
+/* rate: bytes/s to write at most (a test hook); 0 for no limit. */
+struct bfs_sink	*bfs_sink_new(uv_loop_t *, const char *path, uint64_t rate,
+		    bfs_sink_cb *, void *);
+/* Queue a copy of the bytes; false once over the high-water mark: pause
+ * the source until SINK_DRAINED. */
+bool		 bfs_sink_write(struct bfs_sink *, const char *, size_t);
+/* No more bytes: flush, fsync, close, then SINK_DONE or SINK_FAILED. */
+void		 bfs_sink_finish(struct bfs_sink *);
+int		 bfs_sink_err(const struct bfs_sink *);	/* -errno */
+uint64_t	 bfs_sink_size(const struct bfs_sink *);
+const char	*bfs_sink_sha256(const struct bfs_sink *);	/* hex */
+/* No callback follows; memory goes once the thread pool lets go. */
+void		 bfs_sink_free(struct bfs_sink *);
+
+/* ---- reading a file back for an upload ---- */
+
+struct bfs_source;
+/* ready() once bytes (or the end, or an error) are there after a read
+ * returned DOCKER_READ_PAUSE. */
+struct bfs_source *bfs_source_new(uv_loop_t *, const char *path,
+		    void (*ready)(void *), void *);
+/* Up to n bytes, 0 at the end, DOCKER_READ_PAUSE when none are ready. */
+size_t		 bfs_source_read(struct bfs_source *, char *, size_t);
+int		 bfs_source_err(const struct bfs_source *);
+void		 bfs_source_free(struct bfs_source *);
+
+/* ---- quiesce.c: stop services, then start them again in order ---- */
+
+struct quiesce;
+/* msg: NULL on success, else what failed (one line per problem). */
+typedef void quiesce_cb(const char *msg, void *arg);
+typedef void quiesce_event_cb(const char *service, const char *status,
+		    void *arg);
+
+/*
+ * The services marked in mark[] (graph nodes of st) and every service
+ * that depends on them.  containers is the engine's list for the stack
+ * (borrowed): only what runs in it is stopped, and only that is started
+ * again.  st and g must outlive the quiesce.
+ */
+struct quiesce	*quiesce_new(struct shipd *, const struct stack *,
+		    const struct graph *, const unsigned char *mark,
+		    json_t *containers, quiesce_event_cb *, void *);
+/* Dependents first, each replica with its unit's stop_grace; ends at the
+ * first failure.  cb may run before this returns. */
+void		 quiesce_stop(struct quiesce *, quiesce_cb *, void *);
+/* Dependencies first, each replica gated on health within its unit's
+ * healthy_deadline; carries on past failures.  cb may run before this
+ * returns. */
+void		 quiesce_start(struct quiesce *, quiesce_cb *, void *);
+bool		 quiesce_stopped_any(const struct quiesce *);
+bool		 quiesce_has(const struct quiesce *, const char *service);
+void		 quiesce_free(struct quiesce *);
+
+/* ---- hook.c: a command in a container through the exec API ---- */
+
+struct hook;
+/* code: the exit status, or -1 when it did not run (why says why); out:
+ * the tail of its stdout and stderr, trailing newlines cut. */
+typedef void hook_cb(int code, const char *why, const char *out, size_t len,
+		    void *arg);
+struct hook	*hook_run(struct shipd *, const char *container,
+		    char *const *argv, hook_cb *, void *);
+/* No callback follows.  NULL is ignored. */
+void		 hook_cancel(struct hook *);
+
+/* ---- the backup job (backupjob.c) ---- */
+
+struct bjob;
+/* id: the backup written (NULL if none); msg: NULL, or what failed (with
+ * id set: after the copy, e.g. a service that did not come back). */
+typedef void bjob_cb(const char *id, const char *msg, uint64_t bytes,
+		    void *arg);
+typedef void bjob_event_cb(const char *event, json_t *fields, void *arg);
+
+#define BJOB_NO_HOOKS	0x01	/* skip pre and post */
+#define BJOB_NO_STOP	0x02	/* copy as found (the caller stopped them) */
+#define BJOB_NO_PRUNE	0x04
+#define BJOB_ABSENT_OK	0x08	/* a path the container lacks is skipped */
+#define BJOB_OWNED	0x10	/* the caller frees it, also at shutdown */
+#define BJOB_MISSING_OK	0x20	/* a service without replica 1 is skipped */
+
+/*
+ * Back up what want names, [{"service": s, "paths": [...]}] (stolen),
+ * from replica 1 of each service of st (copied) into a new backup tagged
+ * with revision and reason.  Takes no lock: the caller holds it.
+ */
+struct bjob	*bjob_start(struct shipd *, const struct stack *, json_t *want,
+		    int revision, const char *reason, unsigned flags,
+		    bjob_event_cb *, bjob_cb *, void *);
+/* Called when the job goes, whether or not cb was. */
+void		 bjob_free_arg(struct bjob *, void (*)(void *));
+/* The callback will not be called. */
+void		 bjob_cancel(struct bjob *);
+
+/* backup.c: [{service, paths}] for the units that declare backup:,
+ * limited to services (names) when not NULL; NULL with why set when that
+ * leaves nothing or names a service without backup:. */
+json_t		*backup_want(const struct stack *, const json_t *services,
+		    char *why, size_t);
+/* The stack as its current revision has it, or NULL with why set. */
+struct stack	*backup_current_stack(struct shipd *, const char *name,
+		    int *rev, char *why, size_t);
+
+/* backup.c and restore.c: helpers both sides use. */
+json_t		*backup_containers_find(json_t *list, const char *stack,
+		    const char *service);	/* replica 1, or NULL */
+char		*backup_parent_dir(const char *path);
+bool		 backup_rate_hook(uint64_t *);	/* SHIPD_TEST_BACKUP_BPS */
+
+#endif
