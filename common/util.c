@@ -159,6 +159,17 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
+buf_vline(struct buf *b, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	buf_printf(b, "%s%s", b->len ? "\n" : "", s);
+	free(s);
+}
+
+void
 buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {
@@ -294,11 +305,43 @@ fmt_duration_ms(char *dst, size_t len, uint64_t ms)
 		    (unsigned long long)(ms / 60000 % 60));
 }
 
+int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+fsync_dir(const char *dir)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 static int
 fsync_dir_of(const char *path)
 {
 	char	*dir = xstrdup(path), *slash;
-	int	 fd, rc = 0;
+	int	 rc;
 
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
@@ -307,11 +350,7 @@ fsync_dir_of(const char *path)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
+	rc = fsync_dir(dir);
 	free(dir);
 	return rc;
 }
@@ -319,9 +358,8 @@ fsync_dir_of(const char *path)
 int
 file_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	const char	*p = data;
-	char		*tmp;
-	int		 fd, rc = 0;
+	char	*tmp;
+	int	 fd, rc = 0;
 
 	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -329,18 +367,8 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
 		rc = -errno;
 		goto out;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if ((rc = write_all(fd, data, len)) < 0)
+		goto out;
 	if (fsync(fd) < 0) {
 		rc = -errno;
 		goto out;

@@ -6,6 +6,7 @@
 #define SHIPD_UTIL_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -34,6 +35,9 @@ void	 buf_puts(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 buf_consume(struct buf *, size_t);	/* drop n bytes from the front */
+/* Append a formatted line, newline-separated from what is there. */
+void	 buf_vline(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 char	*buf_steal(struct buf *);		/* caller frees; buf is reset */
 
 /*
@@ -47,6 +51,9 @@ int	 parse_size(const char *, uint64_t *);
 /* Format for humans: "1.5s", "120ms", "2m03s". */
 void	 fmt_duration_ms(char *, size_t, uint64_t);
 
+/* Blocking file helpers (startup or the thread pool, never the loop). */
+int	 write_all(int fd, const void *, size_t);	/* 0 or -errno */
+int	 fsync_dir(const char *dir);			/* 0 or -errno */
 /* write-temp, fsync, rename, fsync dir.  0 or -errno. */
 int	 file_write_atomic(const char *path, const void *, size_t, int mode);
 /* Read a whole (small) file.  0 or -errno; *out is NUL-terminated. */

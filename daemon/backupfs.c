@@ -74,19 +74,6 @@ backup_path(const char *state, const char *stack, const char *id,
 /* ---- small blocking helpers: only ever called on the thread pool --------- */
 
 static int
-fsync_path(const char *path)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -274,11 +261,11 @@ do_commit(struct bfs_op *op)
 	}
 	if ((rc = write_synced(mpath, text, strlen(text))) < 0)
 		op_fail(op, rc, mpath);
-	else if ((rc = fsync_path(partial)) < 0)
+	else if ((rc = fsync_dir(partial)) < 0)
 		op_fail(op, rc, partial);
 	else if (rename(partial, final) < 0)
 		op_fail(op, -errno, final);
-	else if ((rc = fsync_path(dir)) < 0)
+	else if ((rc = fsync_dir(dir)) < 0)
 		op_fail(op, rc, dir);
 	free(text);
 out:
@@ -565,7 +552,7 @@ do_prune(struct bfs_op *op)
 		free(to);
 	}
 	if (json_array_size(op->out) > 0)
-		(void)fsync_path(dir);
+		(void)fsync_dir(dir);
 	json_decref(seen);
 	names_free(ids, n);
 	free(dir);

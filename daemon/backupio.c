@@ -74,23 +74,6 @@ blocks_free(struct sblock *b)
 	}
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* On the pool: the only place that touches fd and md while busy. */
 static void
 sink_work(uv_work_t *w)

@@ -174,16 +174,11 @@ job_error(struct bjob *j, const char *fmt, ...)
 static void
 job_error(struct bjob *j, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
+	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	buf_vline(&j->errors, fmt, ap);
 	va_end(ap);
-	buf_printf(&j->errors, "%s%s", j->errors.len ? "\n" : "",
-	    s ? s : "out of memory");
-	free(s);
 	j->failed = true;
 }
 

@@ -103,16 +103,11 @@ rj_error(struct rjob *rj, const char *fmt, ...)
 static void
 rj_error(struct rjob *rj, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
+	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	buf_vline(&rj->errors, fmt, ap);
 	va_end(ap);
-	buf_printf(&rj->errors, "%s%s", rj->errors.len ? "\n" : "",
-	    s ? s : "out of memory");
-	free(s);
 	rj->failed = true;
 }
 

@@ -187,19 +187,6 @@ rev_set(struct stk *k, int n, json_t *doc)
 /* ---- the worker side: plain system calls only ---------------------------- */
 
 static int
-fsync_dir(const char *path)
-{
-	int	fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int
 fsync_parent(const char *path)
 {
 	const char	*slash = strrchr(path, '/');
@@ -235,23 +222,6 @@ stack_dirs(const char *dir)
 	rc = mkdir_durable(revs);
 	free(revs);
 	return rc;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
