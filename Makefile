@@ -44,7 +44,10 @@ LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
-DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# daemon/ is one folder per layer (docs/architecture.md); every .c of a
+# layer folder is a module.
+DAEMON_DIRS = core engine state backup ops ctl
+DAEMON_SRC = $(foreach d,$(DAEMON_DIRS),$(wildcard daemon/$(d)/*.c))
 CLI_SRC    = $(filter-out cli/shipctl.c,$(wildcard cli/*.c))
 TEST_SRC   = $(wildcard tests/unit/test_*.c)
 

@@ -13,16 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "docker.h"
+#include "ctl/ctl.h"
+#include "engine/docker.h"
 #include "log.h"
-#include "notify.h"
-#include "op.h"
+#include "core/notify.h"
+#include "ops/op.h"
 #include "proto.h"
-#include "shipd.h"
-#include "store.h"
+#include "core/shipd.h"
+#include "state/store.h"
 #include "util.h"
-#include "watch.h"
+#include "engine/watch.h"
 
 static void
 usage(FILE *f)

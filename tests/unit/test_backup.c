@@ -19,8 +19,8 @@
 
 #include <openssl/evp.h>
 
-#include "backup_int.h"
-#include "docker.h"
+#include "backup/backup_int.h"
+#include "engine/docker.h"
 #include "helper_fakeengine.h"
 #include "util.h"
 

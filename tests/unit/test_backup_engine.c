@@ -17,15 +17,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "backup.h"
-#include "backup_int.h"
-#include "docker.h"
-#include "shipd.h"
-#include "spec.h"
-#include "store.h"
+#include "backup/backup.h"
+#include "backup/backup_int.h"
+#include "engine/docker.h"
+#include "core/shipd.h"
+#include "engine/spec.h"
+#include "state/store.h"
 #include "unit.h"
 #include "util.h"
-#include "watch.h"
+#include "engine/watch.h"
 
 #define WAIT_MS		60000
 

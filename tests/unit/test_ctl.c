@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ctl.h"
+#include "ctl/ctl.h"
 #include "proto.h"
-#include "shipd.h"
+#include "core/shipd.h"
 #include "util.h"
 
 #define MAX_REPLIES	64

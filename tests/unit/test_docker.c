@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "docker.h"
+#include "engine/docker.h"
 #include "helper_fakeengine.h"
 #include "util.h"
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "docker.h"
+#include "engine/docker.h"
 #include "util.h"
 
 #define IMAGE		"shipd-test/svc:1"

@@ -19,7 +19,7 @@
 
 #include <uv.h>
 
-#include "store.h"
+#include "state/store.h"
 #include "util.h"
 
 #define DONE_ID		9999

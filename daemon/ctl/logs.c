@@ -1,0 +1,342 @@
+/*
+ * logs and events: streams from the engine relayed to a client as event
+ * lines until they end or the client goes.  Logs are demultiplexed from
+ * the engine's stdout/stderr framing and cut into lines per replica.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "engine/docker.h"
+#include "ops/down.h"
+#include "log.h"
+#include "proto.h"
+#include "core/shipd.h"
+#include "engine/spec.h"
+#include "util.h"
+#include "engine/watch.h"
+
+#define LOG_LINE_MAX	(64 * 1024)	/* longer lines are cut */
+
+struct logs;
+
+struct logs_stream {
+	struct logs		*l;
+	int			 replica;
+	char			*id;
+	struct docker_req	*dreq;
+	struct docker_demux	 dm;
+	struct buf		 part[3];	/* unfinished line per stream */
+};
+
+struct logs {
+	struct shipd		*sd;
+	struct ctl_req		*req;
+	struct task		 task;
+	char			*stack;
+	char			*service;
+	bool			 follow;
+	json_int_t		 tail;
+	json_int_t		 since;
+	struct logs_stream	*streams;
+	size_t			 nstreams;
+	size_t			 open;
+};
+
+static void
+logs_free(void *arg)
+{
+	struct logs	*l = arg;
+	size_t		 i, k;
+
+	task_del(l->sd, &l->task);
+	for (i = 0; i < l->nstreams; i++) {
+		struct logs_stream *s = &l->streams[i];
+
+		if (l->sd->docker != NULL)	/* else closed, and them with it */
+			docker_cancel(s->dreq);
+		docker_demux_free(&s->dm);
+		for (k = 0; k < 3; k++)
+			buf_free(&s->part[k]);
+		free(s->id);
+	}
+	free(l->streams);
+	free(l->stack);
+	free(l->service);
+	free(l);
+}
+
+static void
+send_line(struct logs_stream *s, int stream, const char *p, size_t n)
+{
+	json_t *f;
+
+	if (s->l->req == NULL)
+		return;
+	f = json_pack("{s:s, s:i, s:s, s:s%}", "service", s->l->service,
+	    "replica", s->replica, "stream", stream == 2 ? "stderr" :
+	    "stdout", "line", p, n);
+	if (f == NULL)		/* not UTF-8: send it escaped as Latin-1 */
+		f = json_pack("{s:s, s:i, s:s, s:s}", "service",
+		    s->l->service, "replica", s->replica, "stream",
+		    stream == 2 ? "stderr" : "stdout", "line",
+		    "(line is not valid UTF-8)");
+	ctl_req_event(s->l->req, "log", f);
+}
+
+static void
+on_frame(int stream, const char *data, size_t len, void *arg)
+{
+	struct logs_stream	*s = arg;
+	struct buf		*part = &s->part[stream == 2 ? 2 : 1];
+	const char		*nl;
+
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		if (nl == NULL) {
+			buf_append(part, data, len);
+			if (part->len >= LOG_LINE_MAX) {
+				send_line(s, stream, part->data, part->len);
+				buf_reset(part);
+			}
+			return;
+		}
+		buf_append(part, data, (size_t)(nl - data));
+		send_line(s, stream, part->data, part->len);
+		buf_reset(part);
+		len -= (size_t)(nl - data) + 1;
+		data = nl + 1;
+	}
+}
+
+static void
+on_data(const char *data, size_t len, void *arg)
+{
+	struct logs_stream *s = arg;
+
+	docker_demux_feed(&s->dm, data, len);
+}
+
+static void
+logs_finish(struct logs *l, const char *err)
+{
+	if (l->req != NULL) {
+		if (err != NULL)
+			ctl_req_err(l->req, PROTO_E_ENGINE, "%s", err);
+		else
+			ctl_req_ok(l->req, json_pack("{s:s, s:I}", "service",
+			    l->service, "replicas", (json_int_t)l->nstreams));
+	}
+	l->req = NULL;
+	logs_free(l);
+}
+
+static void
+on_stream_done(const struct docker_result *res, void *arg)
+{
+	struct logs_stream	*s = arg;
+	struct logs		*l = s->l;
+	size_t			 k;
+
+	s->dreq = NULL;
+	for (k = 1; k < 3; k++)
+		if (s->part[k].len > 0)
+			send_line(s, (int)k, s->part[k].data, s->part[k].len);
+	if (res->err != 0 && res->err != DOCKER_E_NOT_FOUND)
+		log_warn("logs %s-%s-%d: %s", l->stack, l->service,
+		    s->replica, res->message);
+	if (--l->open == 0)
+		logs_finish(l, NULL);
+}
+
+static int
+by_replica(const void *a, const void *b)
+{
+	return ((const struct logs_stream *)a)->replica -
+	    ((const struct logs_stream *)b)->replica;
+}
+
+static void
+on_listed(const struct docker_result *res, void *arg)
+{
+	struct logs	*l = arg;
+	json_t		*c;
+	size_t		 i;
+	char		*path, *prefix, tail[24];
+
+	if (res->err != 0) {
+		logs_finish(l, res->message);
+		return;
+	}
+	l->streams = xcalloc(json_array_size(res->body) + 1,
+	    sizeof *l->streams);
+	xasprintf(&prefix, "/%s-%s-", l->stack, l->service);
+	json_array_foreach(res->body, i, c) {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *svc = json_string_value(json_object_get(labels,
+		    LABEL_SERVICE));
+		const char *rep = json_string_value(json_object_get(labels,
+		    LABEL_REPLICA));
+		const char *name = json_string_value(json_array_get(
+		    json_object_get(c, "Names"), 0));
+		struct logs_stream *s;
+
+		/* Kept containers of old revisions carry a suffix. */
+		if (svc == NULL || strcmp(svc, l->service) != 0 ||
+		    rep == NULL || name == NULL ||
+		    strncmp(name, prefix, strlen(prefix)) != 0 ||
+		    strcmp(name + strlen(prefix), rep) != 0)
+			continue;
+		s = &l->streams[l->nstreams++];
+		s->l = l;
+		s->replica = atoi(rep);
+		s->id = xstrdup(json_string_value(json_object_get(c, "Id")));
+	}
+	free(prefix);
+	if (l->nstreams == 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "stack %s has no containers of "
+		    "service %s", l->stack, l->service);
+		if (l->req != NULL)
+			ctl_req_err(l->req, PROTO_E_NOT_FOUND, "%s", msg);
+		l->req = NULL;
+		logs_free(l);
+		return;
+	}
+	qsort(l->streams, l->nstreams, sizeof *l->streams, by_replica);
+	if (l->tail < 0)
+		snprintf(tail, sizeof tail, "all");
+	else
+		snprintf(tail, sizeof tail, "%lld", (long long)l->tail);
+	for (i = 0; i < l->nstreams; i++) {
+		struct logs_stream *s = &l->streams[i];
+
+		docker_demux_init(&s->dm, on_frame, s);
+		xasprintf(&path, "/containers/%s/logs?stdout=1&stderr=1"
+		    "&follow=%d&tail=%s&since=%lld", s->id, l->follow, tail,
+		    (long long)l->since);
+		l->open++;
+		s->dreq = docker_stream(l->sd->docker, "GET", path, NULL, NULL,
+		    on_data, on_stream_done, s);
+		free(path);
+	}
+}
+
+/* The client went away: a follow never ends by itself. */
+static void
+logs_gone(struct ctl_req *r, void *arg)
+{
+	struct logs *l = arg;
+
+	(void)r;
+	logs_finish(l, NULL);
+}
+
+static void
+logs_cancel(struct ctl_req *r, void *arg)
+{
+	struct logs	*l = arg;
+	size_t		 i;
+
+	(void)r;
+	l->req = NULL;
+	for (i = 0; i < l->nstreams; i++) {
+		docker_cancel(l->streams[i].dreq);
+		l->streams[i].dreq = NULL;
+	}
+}
+
+void
+ctl_handle_logs(struct shipd *sd, struct ctl_req *r)
+{
+	struct logs	*l;
+	char		*filter;
+
+	l = xcalloc(1, sizeof *l);
+	l->sd = sd;
+	l->req = r;
+	l->stack = xstrdup(ctl_str(r, "stack"));
+	l->service = xstrdup(ctl_str(r, "service"));
+	l->follow = ctl_bool(r, "follow", false);
+	l->tail = ctl_int(r, "tail", -1);
+	l->since = ctl_int(r, "since", 0);
+	task_add(sd, &l->task, l, logs_free);
+	ctl_req_on_gone(r, logs_gone, l);
+	ctl_req_on_cancel(r, logs_cancel, l);
+	xasprintf(&filter, LABEL_STACK "=%s", l->stack);
+	docker_containers_list(sd->docker, filter, 1, on_listed, l);
+	free(filter);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+struct events_sub {
+	struct ctl_req	*req;
+	struct watch	*watch;
+};
+
+static void
+on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
+{
+	struct events_sub	*es = arg;
+	json_t			*attrs;
+
+	if (ev == NULL) {
+		ctl_req_event(es->req, "resync", json_object());
+		return;
+	}
+	attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+	ctl_req_event(es->req, "engine", json_pack(
+	    "{s:s, s:s%, s:O, s:O, s:O, s:O, s:O}",
+	    "action", action, "container", id ? id : "", id ? 12 : 0,
+	    "name", json_object_get(attrs, "name") ?
+		json_object_get(attrs, "name") : json_null(),
+	    "service", json_object_get(attrs, LABEL_SERVICE) ?
+		json_object_get(attrs, LABEL_SERVICE) : json_null(),
+	    "replica", json_object_get(attrs, LABEL_REPLICA) ?
+		json_object_get(attrs, LABEL_REPLICA) : json_null(),
+	    "exit_code", json_object_get(attrs, "exitCode") ?
+		json_object_get(attrs, "exitCode") : json_null(),
+	    "time", json_object_get(ev, "time") ?
+		json_object_get(ev, "time") : json_null()));
+}
+
+static void
+events_end(struct ctl_req *r, void *arg, bool reply)
+{
+	struct events_sub *es = arg;
+
+	watch_cancel(es->watch);
+	free(es);
+	if (reply)
+		ctl_req_ok(r, NULL);
+}
+
+static void
+events_gone(struct ctl_req *r, void *arg)
+{
+	events_end(r, arg, true);
+}
+
+static void
+events_cancel(struct ctl_req *r, void *arg)
+{
+	events_end(r, arg, false);
+}
+
+void
+ctl_handle_events(struct shipd *sd, struct ctl_req *r)
+{
+	struct events_sub *es = xcalloc(1, sizeof *es);
+
+	es->req = r;
+	es->watch = watch_stack(sd, ctl_str(r, "stack"), on_engine_event, es);
+	ctl_req_on_gone(r, events_gone, es);
+	ctl_req_on_cancel(r, events_cancel, es);
+	/* Tell the client it is subscribed, so a test (or a script) can
+	 * act knowing nothing will be missed from here on. */
+	ctl_req_event(r, "subscribed", json_pack("{s:s}", "stack",
+	    ctl_str(r, "stack")));
+}

@@ -1,0 +1,712 @@
+/*
+ * Control server.  Accepts shipctl connections on a unix socket, frames
+ * JSON lines, validates each request once against the command table and
+ * dispatches it.  A peer can send anything at any rate: it gets an error
+ * reply or is dropped, and other clients are never affected.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "log.h"
+#include "proto.h"
+#include "core/shipd.h"
+#include "state/store.h"
+#include "util.h"
+
+#define CTL_MAX_CLIENTS		256
+#define CTL_MAX_OPEN_REQS	64	/* per client */
+#define CTL_MAX_QUEUED		(16u * 1024 * 1024)	/* unread reply bytes */
+#define CTL_READ_CHUNK		(64 * 1024)
+
+struct ctl_client {
+	struct ctl		*ctl;
+	uv_pipe_t		 pipe;
+	struct proto_reader	 rd;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	bool			 trusted;	/* may run mutating commands */
+	bool			 closing;
+	size_t			 nreqs;
+	struct ctl_client	*next, *prev;
+};
+
+struct ctl {
+	struct shipd		*sd;
+	uv_pipe_t		 listener;
+	char			*path;
+	gid_t			 gid;
+	bool			 closing;
+	unsigned		 open_handles;
+	size_t			 nclients;
+	struct ctl_client	*clients;
+	struct ctl_req		*reqs;
+	void			(*done)(void *);
+	void			*done_arg;
+	char			 rbuf[CTL_READ_CHUNK];
+};
+
+struct ctl_write {
+	uv_write_t	 req;
+	char		*data;
+};
+
+static void	client_close(struct ctl_client *);
+static void	ctl_maybe_done(struct ctl *);
+
+static void
+on_listener_closed(uv_handle_t *h)
+{
+	struct ctl *ctl = h->data;
+
+	ctl->open_handles--;
+	ctl_maybe_done(ctl);
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static void
+on_written(uv_write_t *w, int status)
+{
+	struct ctl_write *cw = w->data;
+
+	(void)status;	/* a failed write shows up as a read error too */
+	free(cw->data);
+	free(cw);
+}
+
+static void
+client_send(struct ctl_client *c, json_t *msg)
+{
+	struct ctl_write	*cw;
+	uv_buf_t		 b;
+	size_t			 len;
+
+	if (c->closing)
+		return;
+	if (c->pipe.write_queue_size > CTL_MAX_QUEUED) {
+		/* A peer that does not read its replies (say a stalled
+		 * `logs -f`) is dropped rather than buffered without end. */
+		log_warn("control: client pid %ld is not reading; dropping it",
+		    (long)c->pid);
+		client_close(c);
+		return;
+	}
+	cw = xmalloc(sizeof *cw);
+	cw->data = proto_encode(msg, &len);
+	cw->req.data = cw;
+	b = uv_buf_init(cw->data, (unsigned)len);
+	if (uv_write(&cw->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
+		free(cw->data);
+		free(cw);
+		client_close(c);
+	}
+}
+
+static void
+send_error(struct ctl_client *c, json_t *id, const char *code,
+    const char *msg)
+{
+	json_t *m = proto_error(id, code, "%s", msg);
+
+	client_send(c, m);
+	json_decref(m);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void
+req_free(struct ctl_req *r)
+{
+	struct ctl *ctl = r->ctl;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		ctl->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	if (r->client != NULL)
+		r->client->nreqs--;
+	json_decref(r->id);
+	json_decref(r->args);
+	free(r);
+}
+
+/*
+ * The audit log: every mutating command with who asked (SO_PEERCRED), its
+ * arguments (a sent stack by its name) and how it ended.
+ */
+static void
+audit(struct ctl_req *r, json_t *msg)
+{
+	json_t		*args, *rec, *err;
+	char		 now[32];
+
+	if (!r->mutating || r->ctl->sd->store == NULL)
+		return;
+	args = json_deep_copy(r->args);
+	if (json_is_object(json_object_get(args, "stack")))
+		json_object_set(args, "stack", json_object_get(
+		    json_object_get(args, "stack"), "name"));
+	fmt_time_utc(now, sizeof now, (long long)time(NULL));
+	err = json_object_get(msg, "error");
+	rec = json_pack("{s:s, s:i, s:i, s:s, s:o, s:s}", "time", now,
+	    "uid", (int)r->uid, "pid", (int)r->pid, "cmd", r->cmd, "args",
+	    args, "result", err ? json_string_value(json_object_get(err,
+	    "code")) : "ok");
+	if (err != NULL)
+		json_object_set(rec, "message", json_object_get(err,
+		    "message"));
+	store_audit(r->ctl->sd->store, rec);
+	json_decref(rec);
+}
+
+static void
+req_finish(struct ctl_req *r, json_t *msg)
+{
+	audit(r, msg);
+	if (r->client != NULL)
+		client_send(r->client, msg);
+	json_decref(msg);
+	req_free(r);
+}
+
+void
+ctl_req_ok(struct ctl_req *r, json_t *result)
+{
+	req_finish(r, proto_ok(r->id, result));
+}
+
+void
+ctl_req_err(struct ctl_req *r, const char *code, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	req_finish(r, proto_error(r->id, code, "%s", msg));
+}
+
+bool
+ctl_req_event(struct ctl_req *r, const char *event, json_t *fields)
+{
+	json_t *m = proto_event(r->id, event, fields);
+
+	if (r->client != NULL)
+		client_send(r->client, m);
+	json_decref(m);
+	return r->client != NULL;
+}
+
+void
+ctl_req_on_cancel(struct ctl_req *r, void (*fn)(struct ctl_req *, void *),
+    void *arg)
+{
+	r->cancel = fn;
+	r->cancel_arg = arg;
+}
+
+void
+ctl_req_on_gone(struct ctl_req *r, void (*fn)(struct ctl_req *, void *),
+    void *arg)
+{
+	r->gone = fn;
+	r->gone_arg = arg;
+}
+
+const char *
+ctl_str(const struct ctl_req *r, const char *key)
+{
+	return json_string_value(json_object_get(r->args, key));
+}
+
+json_int_t
+ctl_int(const struct ctl_req *r, const char *key, json_int_t dflt)
+{
+	json_t *v = json_object_get(r->args, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+bool
+ctl_bool(const struct ctl_req *r, const char *key, bool dflt)
+{
+	json_t *v = json_object_get(r->args, key);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static const struct ctl_cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ctl_ncmds; i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+static const char *
+type_name(json_type t)
+{
+	switch (t) {
+	case JSON_OBJECT:	return "an object";
+	case JSON_ARRAY:	return "an array";
+	case JSON_STRING:	return "a string";
+	case JSON_INTEGER:	return "an integer";
+	case JSON_REAL:		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:	return "a boolean";
+	default:		return "null";
+	}
+}
+
+/* Returns NULL when args fit the row, else a message in buf. */
+static const char *
+args_check(const struct ctl_cmd *cmd, json_t *args, char *buf, size_t len)
+{
+	const struct ctl_arg	*a;
+	const char		*key;
+	json_t			*v;
+
+	json_object_foreach(args, key, v) {
+		for (a = cmd->args; a != NULL && a->key != NULL; a++)
+			if (strcmp(a->key, key) == 0)
+				break;
+		if (a == NULL || a->key == NULL) {
+			snprintf(buf, len, "%s: unknown argument '%.64s'",
+			    cmd->name, key);
+			return buf;
+		}
+		if (json_typeof(v) != a->type &&
+		    !(a->type == JSON_TRUE && json_is_boolean(v))) {
+			snprintf(buf, len, "%s: argument '%s' must be %s, "
+			    "not %s", cmd->name, key, type_name(a->type),
+			    type_name(json_typeof(v)));
+			return buf;
+		}
+	}
+	for (a = cmd->args; a != NULL && a->key != NULL; a++)
+		if (a->required && json_object_get(args, a->key) == NULL) {
+			snprintf(buf, len, "%s: missing argument '%s'",
+			    cmd->name, a->key);
+			return buf;
+		}
+	return NULL;
+}
+
+static bool
+id_acceptable(json_t *id)
+{
+	return id == NULL || json_is_integer(id) || json_is_string(id) ||
+	    json_is_null(id);
+}
+
+static int
+on_line(const char *line, size_t len, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct ctl		*ctl = c->ctl;
+	const struct ctl_cmd	*cmd;
+	struct ctl_req		*r;
+	json_error_t		 jerr;
+	json_t			*msg, *id, *v, *args;
+	const char		*name, *why;
+	char			 ebuf[256];
+
+	if (line == NULL) {
+		snprintf(ebuf, sizeof ebuf, "request line longer than %d "
+		    "bytes", PROTO_MAX_LINE);
+		send_error(c, NULL, PROTO_E_TOO_LARGE, ebuf);
+		return 0;
+	}
+	msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (msg == NULL) {
+		snprintf(ebuf, sizeof ebuf, "malformed JSON at column %d: %s",
+		    jerr.column, jerr.text);
+		send_error(c, NULL, PROTO_E_BAD_REQUEST, ebuf);
+		return 0;
+	}
+	if (!json_is_object(msg)) {
+		send_error(c, NULL, PROTO_E_BAD_REQUEST,
+		    "a request must be a JSON object");
+		goto out;
+	}
+	id = json_object_get(msg, "id");
+	if (!id_acceptable(id)) {
+		send_error(c, NULL, PROTO_E_BAD_REQUEST,
+		    "'id' must be an integer or a string");
+		goto out;
+	}
+	v = json_object_get(msg, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
+		snprintf(ebuf, sizeof ebuf, "shipd speaks protocol version %d; "
+		    "the request has %s", PROTO_VERSION,
+		    json_is_integer(v) ? "another version" : "no 'v'");
+		send_error(c, id, PROTO_E_VERSION, ebuf);
+		goto out;
+	}
+	name = json_string_value(json_object_get(msg, "cmd"));
+	if (name == NULL) {
+		send_error(c, id, PROTO_E_BAD_REQUEST,
+		    "'cmd' must be a string");
+		goto out;
+	}
+	if ((cmd = cmd_find(name)) == NULL) {
+		snprintf(ebuf, sizeof ebuf, "unknown command '%.64s'", name);
+		send_error(c, id, PROTO_E_UNKNOWN_CMD, ebuf);
+		goto out;
+	}
+	args = json_object_get(msg, "args");
+	if (args != NULL && !json_is_object(args)) {
+		send_error(c, id, PROTO_E_BAD_ARGS, "'args' must be an object");
+		goto out;
+	}
+	args = args ? json_incref(args) : json_object();
+	if ((why = args_check(cmd, args, ebuf, sizeof ebuf)) != NULL) {
+		send_error(c, id, PROTO_E_BAD_ARGS, why);
+		json_decref(args);
+		goto out;
+	}
+	if (cmd->mutating && !c->trusted) {
+		snprintf(ebuf, sizeof ebuf, "%s needs root, shipd's own user "
+		    "or the socket's group (you are uid %ld)", cmd->name,
+		    (long)c->uid);
+		send_error(c, id, PROTO_E_DENIED, ebuf);
+		json_decref(args);
+		goto out;
+	}
+	if (ctl->closing) {
+		send_error(c, id, PROTO_E_SHUTDOWN, "shipd is shutting down");
+		json_decref(args);
+		goto out;
+	}
+	if (cmd->engine && !ctl->sd->engine_ok) {
+		snprintf(ebuf, sizeof ebuf, "engine %s: %s",
+		    ctl->sd->cfg.engine_path, ctl->sd->engine_error ?
+		    ctl->sd->engine_error : "not connected yet");
+		send_error(c, id, PROTO_E_UNAVAILABLE, ebuf);
+		json_decref(args);
+		goto out;
+	}
+	if (c->nreqs >= CTL_MAX_OPEN_REQS) {
+		send_error(c, id, PROTO_E_BUSY, "too many open requests on "
+		    "this connection");
+		json_decref(args);
+		goto out;
+	}
+
+	r = xcalloc(1, sizeof *r);
+	r->ctl = ctl;
+	r->client = c;
+	r->id = id ? json_incref(id) : json_null();
+	r->cmd = cmd->name;
+	r->mutating = cmd->mutating;
+	r->args = args;
+	r->uid = c->uid;
+	r->pid = c->pid;
+	r->next = ctl->reqs;
+	if (ctl->reqs != NULL)
+		ctl->reqs->prev = r;
+	ctl->reqs = r;
+	c->nreqs++;
+	if (cmd->mutating)
+		log_info("control: %s from uid %ld pid %ld", cmd->name,
+		    (long)c->uid, (long)c->pid);
+	cmd->handler(ctl->sd, r);
+out:
+	json_decref(msg);
+	/* A handler may have dropped the client (write failure). */
+	return c->closing ? -1 : 0;
+}
+
+/* ---- clients ------------------------------------------------------------- */
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct ctl_client *c = h->data;
+
+	(void)hint;
+	*b = uv_buf_init(c->ctl->rbuf, sizeof c->ctl->rbuf);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct ctl_client *c = s->data;
+
+	if (n < 0) {
+		client_close(c);
+		return;
+	}
+	if (n > 0)
+		proto_reader_feed(&c->rd, b->base, (size_t)n, on_line, c);
+}
+
+static void
+ctl_maybe_done(struct ctl *ctl)
+{
+	void	(*done)(void *) = ctl->done;
+	void	*arg = ctl->done_arg;
+
+	if (!ctl->closing || ctl->open_handles > 0)
+		return;
+	free(ctl->path);
+	free(ctl);
+	if (done != NULL)
+		done(arg);
+}
+
+static void
+on_client_closed(uv_handle_t *h)
+{
+	struct ctl_client	*c = h->data;
+	struct ctl		*ctl = c->ctl;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	ctl->nclients--;
+	ctl->open_handles--;
+	proto_reader_free(&c->rd);
+	free(c);
+	ctl_maybe_done(ctl);
+}
+
+static void
+client_close(struct ctl_client *c)
+{
+	struct ctl_req *r, *next;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	/* Open requests outlive their client (a deploy goes on when the
+	 * terminal that started it closes); they only stop sending. */
+	for (r = c->ctl->reqs; r != NULL; r = next) {
+		next = r->next;
+		if (r->client != c)
+			continue;
+		r->client = NULL;
+		c->nreqs--;
+		if (r->gone != NULL)
+			r->gone(r, r->gone_arg);
+	}
+	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+/* Members of the socket's group may mutate; so may root and shipd's user.
+ * Supplementary groups come from /proc, which SO_PEERCRED does not carry. */
+static bool
+peer_trusted(const struct ctl *ctl, uid_t uid, gid_t gid, pid_t pid)
+{
+	char	 path[64], *text = NULL, *p;
+	bool	 ok = false;
+
+	if (uid == 0 || uid == geteuid())
+		return true;
+	if (ctl->gid == (gid_t)-1)
+		return false;
+	if (gid == ctl->gid)
+		return true;
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if (file_read_all(path, 64 * 1024, &text, NULL) < 0)
+		return false;
+	if ((p = strstr(text, "\nGroups:")) != NULL) {
+		p += strlen("\nGroups:");
+		while (*p != '\n' && *p != '\0') {
+			char *end;
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if ((gid_t)g == ctl->gid) {
+				ok = true;
+				break;
+			}
+			p = end;
+		}
+	}
+	free(text);
+	return ok;
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct ctl		*ctl = server->data;
+	struct ctl_client	*c;
+	struct ucred		 cred;
+	socklen_t		 clen = sizeof cred;
+	uv_os_fd_t		 fd;
+
+	if (status < 0) {
+		log_warn("control: accept: %s", uv_strerror(status));
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->ctl = ctl;
+	uv_pipe_init(server->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	ctl->open_handles++;
+	c->next = ctl->clients;
+	if (ctl->clients != NULL)
+		ctl->clients->prev = c;
+	ctl->clients = c;
+	ctl->nclients++;
+	proto_reader_init(&c->rd, PROTO_MAX_LINE);
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+		client_close(c);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		log_warn("control: cannot read peer credentials; closing");
+		client_close(c);
+		return;
+	}
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	c->trusted = peer_trusted(ctl, cred.uid, cred.gid, cred.pid);
+	if (ctl->nclients > CTL_MAX_CLIENTS) {
+		send_error(c, NULL, PROTO_E_BUSY, "too many clients");
+		client_close(c);
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		client_close(c);
+}
+
+/* ---- listening ----------------------------------------------------------- */
+
+/* A socket file that nobody answers on is stale (a killed shipd left it);
+ * one that answers belongs to a running shipd, which we must not steal. */
+static int
+remove_stale(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return -ENAMETOOLONG;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (rc == 0)
+		return -EADDRINUSE;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int
+ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
+{
+	struct ctl	*ctl;
+	char		*dir, *slash;
+	int		 rc;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir_p(dir, 0755);
+	}
+	free(dir);
+	if ((rc = remove_stale(path)) < 0) {
+		if (rc == -EADDRINUSE)
+			log_err("control: %s: another shipd answers there",
+			    path);
+		else
+			log_err("control: %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->sd = sd;
+	ctl->gid = gid;
+	ctl->path = xstrdup(path);
+	uv_pipe_init(sd->loop, &ctl->listener, 0);
+	ctl->listener.data = ctl;
+	ctl->open_handles = 1;
+	if ((rc = uv_pipe_bind(&ctl->listener, path)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&ctl->listener, 128,
+	    on_connection)) < 0) {
+		log_err("control: %s: %s", path, uv_strerror(rc));
+		goto fail;
+	}
+	/* bind() honours the umask; the mode is part of the security model,
+	 * so set it explicitly. */
+	if (chmod(path, 0660) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
+		rc = -errno;
+		log_err("control: %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	*out = ctl;
+	return 0;
+fail:
+	/* Freed in the close callback; the caller runs the loop once more
+	 * before uv_loop_close(). */
+	ctl->closing = true;
+	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+	return rc;
+}
+
+void
+ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
+{
+	struct ctl_client	*c, *cnext;
+	struct ctl_req		*r;
+
+	ctl->closing = true;
+	ctl->done = done;
+	ctl->done_arg = arg;
+	unlink(ctl->path);
+	while ((r = ctl->reqs) != NULL) {
+		if (r->client != NULL) {
+			json_t *m = proto_error(r->id, PROTO_E_SHUTDOWN,
+			    "shipd is shutting down");
+
+			client_send(r->client, m);
+			json_decref(m);
+		}
+		if (r->cancel != NULL)
+			r->cancel(r, r->cancel_arg);
+		req_free(r);
+	}
+	for (c = ctl->clients; c != NULL; c = cnext) {
+		cnext = c->next;
+		client_close(c);
+	}
+	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+}

@@ -1,0 +1,284 @@
+/*
+ * Container, network and volume specs for the engine, made from units.
+ * Everything shipd creates carries the io.shipd.* labels: they are the
+ * source of truth for what exists.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/spec.h"
+#include "util.h"
+
+char *
+spec_network_name(const char *stack, const char *net)
+{
+	char *s;
+
+	xasprintf(&s, "%s_%s", stack, net);
+	return s;
+}
+
+char *
+spec_volume_name(const char *stack, const char *vol)
+{
+	return spec_network_name(stack, vol);
+}
+
+char *
+spec_container_name(const char *stack, const char *service, int n)
+{
+	char *s;
+
+	xasprintf(&s, "%s-%s-%d", stack, service, n);
+	return s;
+}
+
+static json_t *
+argv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static json_int_t
+ns(uint64_t ms)
+{
+	return (json_int_t)(ms * 1000000);
+}
+
+static json_t *
+healthcheck(const struct unit_health *h)
+{
+	json_t *hc;
+
+	switch (h->kind) {
+	case HEALTH_DISABLED:
+		return json_pack("{s:[s]}", "Test", "NONE");
+	case HEALTH_CMD:
+		hc = json_pack("{s:o}", "Test", argv_json(h->test));
+		break;
+	case HEALTH_IMAGE:
+		/* Only the timings the unit overrides; the test is the
+		 * image's. */
+		hc = json_object();
+		break;
+	default:
+		/* http/tcp are probed by shipd itself. */
+		return NULL;
+	}
+	if (h->interval_ms)
+		json_object_set_new(hc, "Interval", json_integer(
+		    ns(h->interval_ms)));
+	if (h->timeout_ms)
+		json_object_set_new(hc, "Timeout", json_integer(
+		    ns(h->timeout_ms)));
+	if (h->start_period_ms)
+		json_object_set_new(hc, "StartPeriod", json_integer(
+		    ns(h->start_period_ms)));
+	if (h->retries)
+		json_object_set_new(hc, "Retries", json_integer(h->retries));
+	if (json_object_size(hc) == 0) {
+		json_decref(hc);
+		return NULL;
+	}
+	return hc;
+}
+
+static json_t *
+labels(const struct stack *st, const struct unit *u, int replica,
+    int revision)
+{
+	json_t	*l = json_object();
+	char	 hash[65], buf[32];
+	size_t	 i;
+
+	for (i = 0; i < u->nlabels; i++)
+		json_object_set_new(l, u->labels[i].key,
+		    json_string(u->labels[i].value));
+	unit_spec_hash(u, hash);
+	json_object_set_new(l, LABEL_STACK, json_string(st->name));
+	json_object_set_new(l, LABEL_SERVICE, json_string(u->name));
+	snprintf(buf, sizeof buf, "%d", replica);
+	json_object_set_new(l, LABEL_REPLICA, json_string(buf));
+	snprintf(buf, sizeof buf, "%d", revision);
+	json_object_set_new(l, LABEL_REVISION, json_string(buf));
+	json_object_set_new(l, LABEL_HASH, json_string(hash));
+	return l;
+}
+
+static void
+add_ports(const struct unit *u, json_t *cfg, json_t *host)
+{
+	json_t	*exposed = json_object(), *bind = json_object();
+	char	 key[32], hp[16];
+	size_t	 i;
+
+	for (i = 0; i < u->nports; i++) {
+		const struct unit_port *p = &u->ports[i];
+		json_t *list;
+
+		snprintf(key, sizeof key, "%d/%s", p->container_port,
+		    p->proto);
+		json_object_set_new(exposed, key, json_object());
+		if (p->host_port == 0)
+			continue;
+		if ((list = json_object_get(bind, key)) == NULL) {
+			list = json_array();
+			json_object_set_new(bind, key, list);
+		}
+		snprintf(hp, sizeof hp, "%d", p->host_port);
+		json_array_append_new(list, json_pack("{s:s, s:s}",
+		    "HostIp", p->host_ip ? p->host_ip : "",
+		    "HostPort", hp));
+	}
+	json_object_set_new(cfg, "ExposedPorts", exposed);
+	json_object_set_new(host, "PortBindings", bind);
+}
+
+static json_t *
+mounts(const struct stack *st, const struct unit *u)
+{
+	json_t	*m = json_array();
+	size_t	 i;
+
+	for (i = 0; i < u->nmounts; i++) {
+		const struct unit_mount *mt = &u->mounts[i];
+		char *src = mt->kind == MOUNT_VOLUME ?
+		    spec_volume_name(st->name, mt->source) :
+		    xstrdup(mt->source);
+
+		json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}",
+		    "Type", mt->kind == MOUNT_VOLUME ? "volume" : "bind",
+		    "Source", src, "Target", mt->target, "ReadOnly", mt->ro));
+		free(src);
+	}
+	return m;
+}
+
+json_t *
+spec_container(const struct stack *st, const struct unit *u, int replica,
+    int revision, bool aliased)
+{
+	json_t	*c, *host, *hc, *env, *eps;
+	char	*net, *hostname;
+	size_t	 i;
+
+	c = json_pack("{s:s, s:o}", "Image", u->image, "Labels",
+	    labels(st, u, replica, revision));
+	host = json_object();
+	if (u->command != NULL)
+		json_object_set_new(c, "Cmd", argv_json(u->command));
+	if (u->entrypoint != NULL)
+		json_object_set_new(c, "Entrypoint", argv_json(u->entrypoint));
+	env = json_array();
+	for (i = 0; i < u->nenv; i++) {
+		char *kv;
+
+		xasprintf(&kv, "%s=%s", u->env[i].key, u->env[i].value);
+		json_array_append_new(env, json_string(kv));
+		free(kv);
+	}
+	json_object_set_new(c, "Env", env);
+	if ((hc = healthcheck(&u->health)) != NULL)
+		json_object_set_new(c, "Healthcheck", hc);
+	if (u->user != NULL)
+		json_object_set_new(c, "User", json_string(u->user));
+	if (u->working_dir != NULL)
+		json_object_set_new(c, "WorkingDir",
+		    json_string(u->working_dir));
+	if (u->stop_signal != NULL)
+		json_object_set_new(c, "StopSignal",
+		    json_string(u->stop_signal));
+	json_object_set_new(c, "StopTimeout", json_integer(
+	    (json_int_t)((u->stop_grace_ms + 999) / 1000)));
+	xasprintf(&hostname, "%s-%d", u->name, replica);
+	json_object_set_new(c, "Hostname", json_string(hostname));
+	free(hostname);
+	add_ports(u, c, host);
+
+	json_object_set_new(host, "Mounts", mounts(st, u));
+	json_object_set_new(host, "RestartPolicy", json_pack("{s:s, s:i}",
+	    "Name", strcmp(u->restart, "no") == 0 ? "" : u->restart,
+	    "MaximumRetryCount", u->restart_max));
+	if (u->init)
+		json_object_set_new(host, "Init", json_true());
+	if (u->memory)
+		json_object_set_new(host, "Memory",
+		    json_integer((json_int_t)u->memory));
+	if (u->nano_cpus)
+		json_object_set_new(host, "NanoCpus",
+		    json_integer(u->nano_cpus));
+	net = spec_network_name(st->name, "default");
+	json_object_set_new(host, "NetworkMode", json_string(net));
+	json_object_set_new(c, "HostConfig", host);
+
+	/* Every replica answers to the service name on the stack's network,
+	 * so the engine's DNS spreads clients over whichever replicas run. */
+	eps = json_object();
+	json_object_set_new(eps, net, aliased ? json_pack("{s:[s]}",
+	    "Aliases", u->name) : json_object());
+	for (i = 0; i < st->nnetworks; i++) {
+		char *n = spec_network_name(st->name, st->networks[i]);
+
+		json_object_set_new(eps, n, aliased ? json_pack("{s:[s]}",
+		    "Aliases", u->name) : json_object());
+		free(n);
+	}
+	json_object_set_new(c, "NetworkingConfig", json_pack("{s:o}",
+	    "EndpointsConfig", eps));
+	free(net);
+	return c;
+}
+
+json_t *
+spec_network(const char *stack, const char *name)
+{
+	char	*full = spec_network_name(stack, name);
+	json_t	*n;
+
+	n = json_pack("{s:s, s:s, s:b, s:{s:s}}", "Name", full, "Driver",
+	    "bridge", "CheckDuplicate", 1, "Labels", LABEL_STACK, stack);
+	free(full);
+	return n;
+}
+
+json_t *
+spec_volume(const char *stack, const char *name)
+{
+	char	*full = spec_volume_name(stack, name);
+	json_t	*v;
+
+	v = json_pack("{s:s, s:{s:s}}", "Name", full, "Labels", LABEL_STACK,
+	    stack);
+	free(full);
+	return v;
+}
+
+json_t *
+spec_health_argv(char *const *test)
+{
+	if (test == NULL || test[0] == NULL)
+		return NULL;
+	if (strcmp(test[0], "CMD") == 0)
+		return argv_json(test + 1);
+	if (strcmp(test[0], "CMD-SHELL") == 0 && test[1] != NULL)
+		return json_pack("[s, s, s]", "/bin/sh", "-c", test[1]);
+	return NULL;
+}
+
+int
+spec_kept_revision(const char *name)
+{
+	const char	*r = strrchr(name, '-');
+	char		*end;
+	long		 v;
+
+	if (r == NULL || r[1] != 'r' || r[2] < '0' || r[2] > '9')
+		return 0;
+	v = strtol(r + 2, &end, 10);
+	return *end == '\0' && v > 0 && v < 1000000000 ? (int)v : 0;
+}

@@ -1,0 +1,377 @@
+/*
+ * Pre-flight: everything that can be checked before anything is touched,
+ * all of it checked and all failures reported together.  Images are
+ * resolved first (and pulled now, if the engine can, before any container
+ * is stopped); after the plan come host ports, free disk, and the names of
+ * networks and volumes.  `deploy --skip-check NAME` skips one check (it is
+ * recorded in the revision).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "engine/docker.h"
+#include "log.h"
+#include "ops/op.h"
+#include "ops/preflight.h"
+#include "core/shipd.h"
+#include "engine/spec.h"
+#include "util.h"
+
+#define DISK_MIN_FREE	(256ULL * 1024 * 1024)	/* bytes, each filesystem */
+
+struct pf {
+	struct op	*op;
+	preflight_cb	*done;
+	int		 inflight;
+};
+
+bool
+preflight_check_known(const char *name)
+{
+	static const char *const names[] = { "images", "pull", "ports",
+	    "disk", "networks", "volumes" };
+	size_t i;
+
+	for (i = 0; name != NULL && i < nitems(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+skipped(const struct op *op, const char *check)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(op->skip_checks, i, v)
+		if (strcmp(json_string_value(v), check) == 0)
+			return true;
+	return false;
+}
+
+static void
+report(struct op *op, const char *check, bool ok, const char *msg)
+{
+	if (op->req != NULL)
+		ctl_req_event(op->req, "preflight", json_pack("{s:s, s:b, s:s}",
+		    "check", check, "passed", ok, "message", msg));
+	if (ok || skipped(op, check))
+		return;
+	if (op->preflight_errors == NULL)
+		op->preflight_errors = json_array();
+	json_array_append_new(op->preflight_errors, json_sprintf("%s: %s",
+	    check, msg));
+}
+
+static void
+pf_release(struct pf *pf)
+{
+	preflight_cb	*done = pf->done;
+	struct op	*op = pf->op;
+
+	if (--pf->inflight > 0)
+		return;
+	free(pf);
+	done(op);
+}
+
+/* ---- images --------------------------------------------------------------- */
+
+struct image {
+	struct pf	*pf;
+	char		*ref;
+	bool		 pulled;
+};
+
+static void	image_inspect(struct image *);
+
+static void
+on_pulled(const struct docker_result *res, void *arg)
+{
+	struct image	*im = arg;
+	char		 msg[512];
+
+	if (res->err != 0) {
+		snprintf(msg, sizeof msg, "%s is not on the engine and pulling "
+		    "it failed: %s", im->ref, res->message);
+		report(im->pf->op, "images", false, msg);
+		pf_release(im->pf);
+		free(im->ref);
+		free(im);
+		return;
+	}
+	im->pulled = true;
+	image_inspect(im);
+}
+
+static void
+on_inspected(const struct docker_result *res, void *arg)
+{
+	struct image	*im = arg;
+	struct op	*op = im->pf->op;
+	const char	*id;
+	char		 msg[512];
+
+	id = res->err == 0 ? json_string_value(json_object_get(res->body,
+	    "Id")) : NULL;
+	if (id != NULL) {
+		json_object_set_new(op->images, im->ref, json_string(id));
+		if (im->pulled) {
+			snprintf(msg, sizeof msg, "pulled %s", im->ref);
+			report(op, "images", true, msg);
+		}
+	} else if (res->err == DOCKER_E_NOT_FOUND && !im->pulled &&
+	    strcmp(op->kind, "plan") != 0 && !skipped(op, "pull")) {
+		/* Pull now, before anything is stopped. */
+		docker_image_pull(op->sd->docker, im->ref, NULL, on_pulled, im);
+		return;
+	} else {
+		snprintf(msg, sizeof msg, "%s: %s", im->ref,
+		    res->err == DOCKER_E_NOT_FOUND ? "not present on the "
+		    "engine (build or load it first)" : res->message);
+		report(op, "images", false, msg);
+	}
+	pf_release(im->pf);
+	free(im->ref);
+	free(im);
+}
+
+static void
+image_inspect(struct image *im)
+{
+	docker_image_inspect(im->pf->op->sd->docker, im->ref, on_inspected,
+	    im);
+}
+
+void
+preflight_images(struct op *op, preflight_cb *done)
+{
+	struct pf	*pf = xcalloc(1, sizeof *pf);
+	size_t		 i, j;
+
+	pf->op = op;
+	pf->done = done;
+	pf->inflight = 1;
+	for (i = 0; i < op->stack->nunits; i++) {
+		const char *ref = op->stack->units[i]->image;
+		struct image *im;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(op->stack->units[j]->image, ref) == 0)
+				break;
+		if (j < i)
+			continue;
+		im = xcalloc(1, sizeof *im);
+		im->pf = pf;
+		im->ref = xstrdup(ref);
+		pf->inflight++;
+		image_inspect(im);
+	}
+	pf_release(pf);
+}
+
+/* ---- after the plan ------------------------------------------------------- */
+
+/* Host ports published by this stack's containers now: a port held by a
+ * container this deploy replaces is not "in use" for it. */
+static bool
+held_by_stack(const struct op *op, int port, const char *proto)
+{
+	json_t	*c, *p;
+	size_t	 i, k;
+
+	json_array_foreach(op->containers, i, c)
+		json_array_foreach(json_object_get(c, "Ports"), k, p)
+			if (json_integer_value(json_object_get(p,
+			    "PublicPort")) == port && strcmp(proto,
+			    json_string_value(json_object_get(p, "Type")) ?
+			    json_string_value(json_object_get(p, "Type")) :
+			    "") == 0)
+				return true;
+	return false;
+}
+
+/* A bind() says whether anything on the host holds the port. */
+static int
+port_free(const char *ip, int port, bool udp)
+{
+	struct sockaddr_in	sin;
+	int			fd, rc = 0, one = 1;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (ip == NULL || inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static void
+check_ports(struct op *op)
+{
+	char	msg[256];
+	size_t	i, k;
+	int	bad = 0, rc;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct svc *s = &op->svcs[i];
+
+		if (s->action == ACT_NONE || s->action == ACT_UNCHANGED)
+			continue;
+		for (k = 0; k < s->unit->nports; k++) {
+			const struct unit_port *p = &s->unit->ports[k];
+
+			if (p->host_port == 0 ||
+			    held_by_stack(op, p->host_port, p->proto))
+				continue;
+			rc = port_free(p->host_ip, p->host_port,
+			    strcmp(p->proto, "udp") == 0);
+			if (rc == 0)
+				continue;
+			snprintf(msg, sizeof msg, "%s publishes %d/%s, which %s",
+			    s->unit->name, p->host_port, p->proto,
+			    rc == -EADDRINUSE ? "another process on this host "
+			    "holds (see ss -ltnp)" : strerror(-rc));
+			report(op, "ports", false, msg);
+			bad = 1;
+		}
+	}
+	if (!bad)
+		report(op, "ports", true, "published host ports are free");
+}
+
+static void
+check_fs(struct op *op, const char *what, const char *path)
+{
+	struct statvfs	vfs;
+	char		msg[256];
+	uint64_t	avail;
+
+	if (path == NULL || statvfs(path, &vfs) < 0)
+		return;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	snprintf(msg, sizeof msg, "%s %s has %llu MiB free%s", what, path,
+	    (unsigned long long)(avail >> 20), avail < DISK_MIN_FREE ?
+	    ", below the 256 MiB floor" : "");
+	report(op, "disk", avail >= DISK_MIN_FREE, msg);
+}
+
+static void
+on_info(const struct docker_result *res, void *arg)
+{
+	struct pf	*pf = arg;
+	struct op	*op = pf->op;
+
+	check_fs(op, "state dir", op->sd->cfg.state_dir);
+	if (res->err == 0)
+		check_fs(op, "engine data root", json_string_value(
+		    json_object_get(res->body, "DockerRootDir")));
+	pf_release(pf);
+}
+
+/* A network or volume of ours may exist; one of the same name that is
+ * not ours cannot be used. */
+static void
+on_objects(const struct docker_result *res, void *arg, const char *kind)
+{
+	struct pf	*pf = arg;
+	struct op	*op = pf->op;
+	json_t		*list, *o;
+	char		 msg[256];
+	size_t		 i;
+	int		 bad = 0;
+
+	list = strcmp(kind, "volumes") == 0 ?
+	    json_object_get(res->body, "Volumes") : res->body;
+	json_array_foreach(res->err == 0 ? list : NULL, i, o) {
+		const char *name = json_string_value(json_object_get(o,
+		    "Name"));
+		const char *owner = json_string_value(json_object_get(
+		    json_object_get(o, "Labels"), LABEL_STACK));
+		size_t plen = strlen(op->stack_name);
+
+		if (name == NULL || strncmp(name, op->stack_name, plen) != 0 ||
+		    name[plen] != '_' || (owner != NULL &&
+		    strcmp(owner, op->stack_name) == 0))
+			continue;
+		snprintf(msg, sizeof msg, "%s exists and does not belong to "
+		    "stack %s", name, op->stack_name);
+		report(op, kind, false, msg);
+		bad = 1;
+	}
+	if (!bad) {
+		snprintf(msg, sizeof msg, "%s can be created", kind);
+		report(op, kind, true, msg);
+	}
+	pf_release(pf);
+}
+
+static void
+on_networks(const struct docker_result *res, void *arg)
+{
+	on_objects(res, arg, "networks");
+}
+
+static void
+on_volumes(const struct docker_result *res, void *arg)
+{
+	on_objects(res, arg, "volumes");
+}
+
+void
+preflight_checks(struct op *op, preflight_cb *done)
+{
+	struct pf *pf = xcalloc(1, sizeof *pf);
+
+	pf->op = op;
+	pf->done = done;
+	pf->inflight = 1;
+	if (!skipped(op, "ports"))
+		check_ports(op);
+	if (!skipped(op, "disk")) {
+		pf->inflight++;
+		docker_info(op->sd->docker, on_info, pf);
+	}
+	if (!skipped(op, "networks")) {
+		pf->inflight++;
+		docker_networks_list(op->sd->docker, NULL, on_networks, pf);
+	}
+	if (!skipped(op, "volumes")) {
+		pf->inflight++;
+		docker_volumes_list(op->sd->docker, NULL, on_volumes, pf);
+	}
+	pf_release(pf);
+}
+
+/* "images: ...; ports: ..." or NULL when every check passed. */
+char *
+preflight_failures(const struct op *op)
+{
+	struct buf	 b;
+	json_t		*v;
+	size_t		 i;
+
+	if (json_array_size(op->preflight_errors) == 0)
+		return NULL;
+	buf_init(&b);
+	json_array_foreach(op->preflight_errors, i, v)
+		buf_printf(&b, "%s%s", i ? "; " : "", json_string_value(v));
+	return buf_steal(&b);
+}
