@@ -36,6 +36,53 @@
 #define PROTO_E_SHUTDOWN	"shutting_down"
 #define PROTO_E_INTERNAL	"internal"
 
+/* Command names: the "cmd" member of a request. */
+#define PROTO_CMD_BACKUP	"backup"
+#define PROTO_CMD_BACKUPS	"backups"
+#define PROTO_CMD_DEPLOY	"deploy"
+#define PROTO_CMD_DOWN		"down"
+#define PROTO_CMD_EVENTS	"events"
+#define PROTO_CMD_HISTORY	"history"
+#define PROTO_CMD_LOGS		"logs"
+#define PROTO_CMD_PING		"ping"
+#define PROTO_CMD_PLAN		"plan"
+#define PROTO_CMD_RESTORE	"restore"
+#define PROTO_CMD_ROLLBACK	"rollback"
+#define PROTO_CMD_SCALE		"scale"
+#define PROTO_CMD_STATUS	"status"
+#define PROTO_CMD_VERIFY	"verify"
+#define PROTO_CMD_VERSION	"version"
+
+/* Event names: the "event" member of a streamed line. */
+#define PROTO_EV_ARCHIVE	"archive"
+#define PROTO_EV_BACKUP		"backup"
+#define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
+#define PROTO_EV_HOOK		"hook"
+#define PROTO_EV_LOG		"log"
+#define PROTO_EV_PHASE		"phase"
+#define PROTO_EV_PLAN		"plan"
+#define PROTO_EV_PREFLIGHT	"preflight"
+#define PROTO_EV_PRUNED		"pruned"
+#define PROTO_EV_RESTORED	"restored"
+#define PROTO_EV_RESYNC		"resync"
+#define PROTO_EV_ROLLBACK	"rollback"
+#define PROTO_EV_SAFETY		"safety"
+#define PROTO_EV_SERVICE	"service"
+#define PROTO_EV_STEP		"step"
+#define PROTO_EV_SUBSCRIBED	"subscribed"
+#define PROTO_EV_SUMMARY	"summary"
+#define PROTO_EV_VERIFIED	"verified"
+#define PROTO_EV_VERIFY		"verify"
+#define PROTO_EV_WAITING	"waiting"
+
+/* Labels on every engine object shipd creates: the source of truth for
+ * what exists (shipctl reads them in status output too). */
+#define LABEL_STACK		"io.shipd.stack"
+#define LABEL_SERVICE		"io.shipd.service"
+#define LABEL_REPLICA		"io.shipd.replica"
+#define LABEL_REVISION		"io.shipd.revision"
+#define LABEL_HASH		"io.shipd.spec-hash"
+
 /*
  * Line framing shared by both ends.  Bytes go in; whole lines come out
  * through the callback.  A line longer than max is discarded up to its

@@ -13,7 +13,7 @@
 
 #include "backup/backup.h"
 #include "backup/backup_int.h"
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "engine/docker.h"
 #include "state/lock.h"
 #include "log.h"

@@ -1,14 +1,25 @@
 /*
- * Control command handlers, one per row of the command table.
+ * The entries of the command table, one per ctl/cmd_<name>.c.
  */
 #ifndef SHIPD_COMMANDS_H
 #define SHIPD_COMMANDS_H
 
-struct shipd;
-struct ctl_req;
+#include "ctl/ctl.h"
 
-void	ctl_handle_ping(struct shipd *, struct ctl_req *);
-void	ctl_handle_version(struct shipd *, struct ctl_req *);
-void	ctl_handle_status(struct shipd *, struct ctl_req *);
+extern const struct ctl_cmd ctl_cmd_backup;
+extern const struct ctl_cmd ctl_cmd_backups;
+extern const struct ctl_cmd ctl_cmd_deploy;
+extern const struct ctl_cmd ctl_cmd_down;
+extern const struct ctl_cmd ctl_cmd_events;
+extern const struct ctl_cmd ctl_cmd_history;
+extern const struct ctl_cmd ctl_cmd_logs;
+extern const struct ctl_cmd ctl_cmd_ping;
+extern const struct ctl_cmd ctl_cmd_plan;
+extern const struct ctl_cmd ctl_cmd_restore;
+extern const struct ctl_cmd ctl_cmd_rollback;
+extern const struct ctl_cmd ctl_cmd_scale;
+extern const struct ctl_cmd ctl_cmd_status;
+extern const struct ctl_cmd ctl_cmd_verify;
+extern const struct ctl_cmd ctl_cmd_version;
 
 #endif

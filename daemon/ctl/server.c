@@ -125,35 +125,17 @@ send_error(struct ctl_client *c, json_t *id, const char *code,
 
 /* ---- requests ------------------------------------------------------------ */
 
-static void
-req_free(struct ctl_req *r)
-{
-	struct ctl *ctl = r->ctl;
-
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		ctl->reqs = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	if (r->client != NULL)
-		r->client->nreqs--;
-	json_decref(r->id);
-	json_decref(r->args);
-	free(r);
-}
-
 /*
  * The audit log: every mutating command with who asked (SO_PEERCRED), its
  * arguments (a sent stack by its name) and how it ended.
  */
 static void
-audit(struct ctl_req *r, json_t *msg)
+audit(struct ctl *ctl, struct ctl_req *r, json_t *msg)
 {
 	json_t		*args, *rec, *err;
 	char		 now[32];
 
-	if (!r->mutating || r->ctl->sd->store == NULL)
+	if (!r->mutating || ctl->sd->store == NULL)
 		return;
 	args = json_deep_copy(r->args);
 	if (json_is_object(json_object_get(args, "stack")))
@@ -168,85 +150,41 @@ audit(struct ctl_req *r, json_t *msg)
 	if (err != NULL)
 		json_object_set(rec, "message", json_object_get(err,
 		    "message"));
-	store_audit(r->ctl->sd->store, rec);
+	store_audit(ctl->sd->store, rec);
 	json_decref(rec);
 }
 
 static void
-req_finish(struct ctl_req *r, json_t *msg)
+req_unlink(struct ctl *ctl, struct ctl_req *r)
 {
-	audit(r, msg);
-	if (r->client != NULL)
-		client_send(r->client, msg);
-	json_decref(msg);
-	req_free(r);
+	struct ctl_client *c = r->peer;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		ctl->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	if (c != NULL)
+		c->nreqs--;
+	r->peer = NULL;
 }
 
-void
-ctl_req_ok(struct ctl_req *r, json_t *result)
+/* The request channel's sender (core/req.h). */
+static bool
+req_send(struct ctl_req *r, json_t *msg, bool final)
 {
-	req_finish(r, proto_ok(r->id, result));
-}
+	struct ctl		*ctl = r->owner;
+	struct ctl_client	*c = r->peer;
 
-void
-ctl_req_err(struct ctl_req *r, const char *code, const char *fmt, ...)
-{
-	char	msg[1024];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	req_finish(r, proto_error(r->id, code, "%s", msg));
-}
-
-bool
-ctl_req_event(struct ctl_req *r, const char *event, json_t *fields)
-{
-	json_t *m = proto_event(r->id, event, fields);
-
-	if (r->client != NULL)
-		client_send(r->client, m);
-	json_decref(m);
-	return r->client != NULL;
-}
-
-void
-ctl_req_on_cancel(struct ctl_req *r, void (*fn)(struct ctl_req *, void *),
-    void *arg)
-{
-	r->cancel = fn;
-	r->cancel_arg = arg;
-}
-
-void
-ctl_req_on_gone(struct ctl_req *r, void (*fn)(struct ctl_req *, void *),
-    void *arg)
-{
-	r->gone = fn;
-	r->gone_arg = arg;
-}
-
-const char *
-ctl_str(const struct ctl_req *r, const char *key)
-{
-	return json_string_value(json_object_get(r->args, key));
-}
-
-json_int_t
-ctl_int(const struct ctl_req *r, const char *key, json_int_t dflt)
-{
-	json_t *v = json_object_get(r->args, key);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-bool
-ctl_bool(const struct ctl_req *r, const char *key, bool dflt)
-{
-	json_t *v = json_object_get(r->args, key);
-
-	return json_is_boolean(v) ? json_is_true(v) : dflt;
+	if (c != NULL)
+		client_send(c, msg);
+	if (final) {
+		audit(ctl, r, msg);
+		req_unlink(ctl, r);
+		ctl_req_free(r);
+	}
+	return c != NULL;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -257,8 +195,8 @@ cmd_find(const char *name)
 	size_t i;
 
 	for (i = 0; i < ctl_ncmds; i++)
-		if (strcmp(ctl_cmds[i].name, name) == 0)
-			return &ctl_cmds[i];
+		if (strcmp(ctl_cmds[i]->name, name) == 0)
+			return ctl_cmds[i];
 	return NULL;
 }
 
@@ -412,13 +350,9 @@ on_line(const char *line, size_t len, void *arg)
 		goto out;
 	}
 
-	r = xcalloc(1, sizeof *r);
-	r->ctl = ctl;
-	r->client = c;
-	r->id = id ? json_incref(id) : json_null();
-	r->cmd = cmd->name;
+	r = ctl_req_new(id, cmd->name, args, req_send, ctl);
+	r->peer = c;
 	r->mutating = cmd->mutating;
-	r->args = args;
 	r->uid = c->uid;
 	r->pid = c->pid;
 	r->next = ctl->reqs;
@@ -506,12 +440,11 @@ client_close(struct ctl_client *c)
 	 * terminal that started it closes); they only stop sending. */
 	for (r = c->ctl->reqs; r != NULL; r = next) {
 		next = r->next;
-		if (r->client != c)
+		if (r->peer != c)
 			continue;
-		r->client = NULL;
+		r->peer = NULL;
 		c->nreqs--;
-		if (r->gone != NULL)
-			r->gone(r, r->gone_arg);
+		ctl_req_peer_gone(r);
 	}
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
@@ -693,16 +626,15 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 	ctl->done_arg = arg;
 	unlink(ctl->path);
 	while ((r = ctl->reqs) != NULL) {
-		if (r->client != NULL) {
+		if (r->peer != NULL) {
 			json_t *m = proto_error(r->id, PROTO_E_SHUTDOWN,
 			    "shipd is shutting down");
 
-			client_send(r->client, m);
+			client_send(r->peer, m);
 			json_decref(m);
 		}
-		if (r->cancel != NULL)
-			r->cancel(r, r->cancel_arg);
-		req_free(r);
+		req_unlink(ctl, r);
+		ctl_req_cancel(r);
 	}
 	for (c = ctl->clients; c != NULL; c = cnext) {
 		cnext = c->next;

@@ -8,13 +8,9 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+#include "proto.h"
 #include "unit.h"
 
-#define LABEL_STACK	"io.shipd.stack"
-#define LABEL_SERVICE	"io.shipd.service"
-#define LABEL_REPLICA	"io.shipd.replica"
-#define LABEL_REVISION	"io.shipd.revision"
-#define LABEL_HASH	"io.shipd.spec-hash"
 
 /* "<stack>_default": every service joins it, aliased by its name. */
 char	*spec_network_name(const char *stack, const char *net);

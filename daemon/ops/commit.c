@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "backup/backup.h"
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "ops/deploy.h"
 #include "state/journal.h"
 #include "state/lock.h"

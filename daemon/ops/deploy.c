@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "ops/deploy.h"
 #include "engine/docker.h"
 #include "state/journal.h"

@@ -14,7 +14,6 @@ void	deploy_finish(struct op *);	/* stackops.c: record and reply */
 
 void	ctl_handle_deploy(struct shipd *, struct ctl_req *);
 void	ctl_handle_scale(struct shipd *, struct ctl_req *);
-void	ctl_handle_history(struct shipd *, struct ctl_req *);
 void	ctl_handle_plan(struct shipd *, struct ctl_req *);
 void	ctl_handle_rollback(struct shipd *, struct ctl_req *);	/* rollback.c */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "engine/docker.h"
 #include "ops/down.h"
 #include "state/lock.h"

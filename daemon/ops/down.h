@@ -8,7 +8,5 @@ struct shipd;
 struct ctl_req;
 
 void	ctl_handle_down(struct shipd *, struct ctl_req *);	/* down.c */
-void	ctl_handle_logs(struct shipd *, struct ctl_req *);	/* logs.c */
-void	ctl_handle_events(struct shipd *, struct ctl_req *);	/* logs.c */
 
 #endif

@@ -16,7 +16,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "engine/docker.h"
 #include "log.h"
 #include "ops/op.h"

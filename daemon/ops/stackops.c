@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl/ctl.h"
+#include "core/req.h"
 #include "ops/deploy.h"
 #include "backup/backup.h"
 #include "engine/docker.h"
@@ -570,42 +570,4 @@ ctl_handle_scale(struct shipd *sd, struct ctl_req *r)
 	op->start = scale_start;
 	if (op_lock(sd, op))
 		scale_start(op);
-}
-
-void
-ctl_handle_history(struct shipd *sd, struct ctl_req *r)
-{
-	const char	*name = ctl_str(r, "stack");
-	int		 revs[256], cur;
-	size_t		 n, i;
-	json_t		*arr = json_array();
-
-	n = store_revision_list(sd->store, name, revs, 256);
-	cur = store_current(sd->store, name);
-	for (i = 0; i < n; i++) {
-		const json_t *doc = store_revision_get(sd->store, name,
-		    revs[i]);
-		json_t *row, *changes = json_array(), *c;
-		size_t k;
-
-		if (doc == NULL)
-			continue;
-		json_array_foreach(json_object_get(doc, "changes"), k, c)
-			if (strcmp(json_string_value(json_object_get(c,
-			    "action")) ?: "", "unchanged") != 0)
-				json_array_append(changes, c);
-		row = json_pack("{s:i, s:O, s:O, s:O, s:O, s:b, s:o}",
-		    "revision", revs[i],
-		    "started", json_object_get(doc, "started") ?: json_null(),
-		    "uid", json_object_get(doc, "uid") ?: json_null(),
-		    "kind", json_object_get(doc, "kind") ?: json_null(),
-		    "result", json_object_get(doc, "result") ?: json_null(),
-		    "current", revs[i] == cur, "changes", changes);
-		if (json_is_string(json_object_get(doc, "reason")))
-			json_object_set(row, "reason",
-			    json_object_get(doc, "reason"));
-		json_array_append_new(arr, row);
-	}
-	ctl_req_ok(r, json_pack("{s:s, s:i, s:o}", "stack", name, "current",
-	    cur, "revisions", arr));
 }

@@ -1,0 +1,227 @@
+/*
+ * status: every container of a stack (or of every stack) as the engine
+ * lists it, with per-service ready/desired counts, the current revision
+ * and the lock holder.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/shipd.h"
+#include "ctl/ctl.h"
+#include "engine/docker.h"
+#include "engine/spec.h"
+#include "proto.h"
+#include "state/lock.h"
+#include "state/store.h"
+#include "util.h"
+
+struct status_op {
+	struct shipd		*sd;
+	struct ctl_req		*req;
+	struct docker_req	*dreq;
+};
+
+static void
+status_cancel(struct ctl_req *r, void *arg)
+{
+	struct status_op *op = arg;
+
+	(void)r;
+	docker_cancel(op->dreq);
+	free(op);
+}
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c;
+
+	c = strcmp(json_string_value(json_object_get(x, "stack")),
+	    json_string_value(json_object_get(y, "stack")));
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(x, "service")),
+		    json_string_value(json_object_get(y, "service")));
+	if (c == 0)
+		c = atoi(json_string_value(json_object_get(x, "replica"))) -
+		    atoi(json_string_value(json_object_get(y, "replica")));
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(x, "name")),
+		    json_string_value(json_object_get(y, "name")));
+	return c;
+}
+
+/* Sort an array of status rows by stack, service, replica, name. */
+static void
+json_array_sort(json_t *rows)
+{
+	size_t	 n = json_array_size(rows), i;
+	json_t	**v = xcalloc(n + 1, sizeof *v);
+
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(rows, i));
+	qsort(v, n, sizeof *v, cmp_rows);
+	json_array_clear(rows);
+	for (i = 0; i < n; i++)
+		json_array_append_new(rows, v[i]);
+	free(v);
+}
+
+/*
+ * Per service of a stack: replicas wanted (the current revision's count,
+ * or a later scale's), running and ready, from the container rows.
+ * Kept containers of older revisions are listed but not counted.
+ */
+static json_t *
+status_result(struct shipd *sd, const char *stack, json_t *rows)
+{
+	const json_t	*doc, *scale;
+	json_t		*res, *svcs, *want, *c, *n, *lock;
+	const char	*svc;
+	size_t		 i;
+	int		 cur;
+
+	res = json_pack("{s:o}", "containers", rows);
+	if (stack == NULL)
+		return res;
+	cur = store_current(sd->store, stack);
+	doc = cur > 0 ? store_revision_get(sd->store, stack, cur) : NULL;
+	scale = store_scale_get(sd->store, stack);
+	json_object_set_new(res, "stack", json_string(stack));
+	json_object_set_new(res, "current", json_integer(cur));
+	if ((lock = lock_json(lock_holder(sd, stack))) == NULL)
+		lock = json_null();
+	json_object_set_new(res, "lock", lock);
+	svcs = json_array();
+	want = json_object_get(doc, "replicas");
+	json_object_foreach(want, svc, n) {
+		json_t *o = json_object_get(json_object_get(scale, svc),
+		    "replicas");
+		int running = 0, ready = 0;
+
+		json_array_foreach(rows, i, c) {
+			const char *name = json_string_value(json_object_get(
+			    c, "name"));
+			const char *st = json_string_value(json_object_get(c,
+			    "state"));
+			const char *h = json_string_value(json_object_get(c,
+			    "health"));
+
+			if (strcmp(json_string_value(json_object_get(c,
+			    "service")), svc) != 0 ||
+			    spec_kept_revision(name) > 0)
+				continue;
+			if (strcmp(st, "running") == 0) {
+				running++;
+				if (*h == '\0' || strcmp(h, "healthy") == 0)
+					ready++;
+			} else if (strcmp(st, "exited") == 0 && strncmp(
+			    json_string_value(json_object_get(c, "status")),
+			    "Exited (0)", 10) == 0)
+				ready++;	/* a one-shot that completed */
+		}
+		json_array_append_new(svcs, json_pack("{s:s, s:I, s:i, s:i}",
+		    "service", svc, "desired", json_integer_value(o ? o : n),
+		    "running", running, "ready", ready));
+	}
+	json_object_set_new(res, "services", svcs);
+	return res;
+}
+
+/* The list call's Status text carries health in parentheses. */
+static const char *
+health_of(const char *status)
+{
+	if (status == NULL)
+		return "";
+	if (strstr(status, "(healthy)"))
+		return "healthy";
+	if (strstr(status, "(unhealthy)"))
+		return "unhealthy";
+	if (strstr(status, "(health: starting)"))
+		return "starting";
+	return "";
+}
+
+static const char *
+label(json_t *c, const char *key)
+{
+	const char *v = json_string_value(json_object_get(
+	    json_object_get(c, "Labels"), key));
+
+	return v ? v : "";
+}
+
+static void
+status_listed(const struct docker_result *res, void *arg)
+{
+	struct status_op	*op = arg;
+	struct ctl_req		*r = op->req;
+	json_t			*rows, *c;
+	size_t			 i;
+
+	if (res->err != 0) {
+		free(op);
+		ctl_req_err(r, res->err == DOCKER_E_UNAVAILABLE ?
+		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
+		    "listing containers: %s", res->message);
+		return;
+	}
+	rows = json_array();
+	json_array_foreach(res->body, i, c) {
+		const char *name = json_string_value(
+		    json_array_get(json_object_get(c, "Names"), 0));
+		const char *st = json_string_value(json_object_get(c,
+		    "Status"));
+
+		json_array_append_new(rows, json_pack(
+		    "{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
+		    "id", json_string_value(json_object_get(c, "Id")), 12,
+		    "name", name && name[0] == '/' ? name + 1 : name ? name : "",
+		    "stack", label(c, LABEL_STACK),
+		    "service", label(c, LABEL_SERVICE),
+		    "replica", label(c, LABEL_REPLICA),
+		    "revision", label(c, LABEL_REVISION),
+		    "state", json_string_value(json_object_get(c, "State")) ?
+			json_string_value(json_object_get(c, "State")) : "",
+		    "health", health_of(st),
+		    "image", json_string_value(json_object_get(c, "Image")) ?
+			json_string_value(json_object_get(c, "Image")) : "",
+		    "created", json_object_get(c, "Created") ?
+			json_object_get(c, "Created") : json_null()));
+		json_object_set_new(json_array_get(rows, i), "status",
+		    json_string(st ? st : ""));
+	}
+	json_array_sort(rows);
+	ctl_req_ok(r, status_result(op->sd, ctl_str(r, "stack"), rows));
+	free(op);
+}
+
+static void
+cmd_status(struct shipd *sd, struct ctl_req *r)
+{
+	struct status_op	*op;
+	const char		*stack = ctl_str(r, "stack");
+	char			*filter;
+
+	if (stack != NULL)
+		xasprintf(&filter, LABEL_STACK "=%s", stack);
+	else
+		filter = xstrdup(LABEL_STACK);
+	op = xcalloc(1, sizeof *op);
+	op->sd = sd;
+	op->req = r;
+	ctl_req_on_cancel(r, status_cancel, op);
+	op->dreq = docker_containers_list(sd->docker, filter, 1,
+	    status_listed, op);
+	free(filter);
+}
+
+static const struct ctl_arg args[] = {
+	{ "stack", JSON_STRING, false },
+	{ NULL, 0, false }
+};
+
+const struct ctl_cmd ctl_cmd_status = {
+	PROTO_CMD_STATUS, false, true, cmd_status, args
+};
