@@ -17,6 +17,7 @@
 #include "engine/docker.h"
 #include "log.h"
 #include "core/notify.h"
+#include "state/journal.h"
 #include "ops/op.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -44,6 +45,17 @@ usage(FILE *f)
 "  -d, --debug           log debug messages\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n");
+}
+
+/* Finish or roll back what a previous shipd left under way, once the
+ * engine can be asked what exists. */
+static void
+on_engine_ready(struct shipd *sd)
+{
+	if (sd->recovery_started)
+		return;
+	sd->recovery_started = true;
+	journal_recover(sd);
 }
 
 static int
@@ -217,6 +229,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sd.loop = &loop;
+	sd.engine_ready = on_engine_ready;
 	uv_signal_init(&loop, &sd.sig_term);
 	uv_signal_init(&loop, &sd.sig_int);
 	uv_timer_init(&loop, &sd.engine_retry);

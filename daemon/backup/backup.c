@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
+#include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
 
@@ -162,23 +163,10 @@ struct stack *
 backup_current_stack(struct shipd *sd, const char *name, int *rev, char *why,
     size_t len)
 {
-	struct diag_list	 errs;
-	const json_t		*doc;
-	struct stack		*st = NULL;
+	struct stack *st;
 
-	*rev = store_current(sd->store, name);
-	doc = *rev > 0 ? store_revision_get(sd->store, name, *rev) : NULL;
-	if (doc == NULL) {
-		snprintf(why, len, "stack %s has no deployed revision", name);
+	if (revision_load(sd->store, name, 0, &st, NULL, rev, why, len) < 0)
 		return NULL;
-	}
-	diag_init(&errs);
-	if (stack_from_json(json_object_get(doc, "stack"), &st, &errs) != 0) {
-		snprintf(why, len, "stack %s: revision %d is unreadable", name,
-		    *rev);
-		st = NULL;
-	}
-	diag_free(&errs);
 	return st;
 }
 

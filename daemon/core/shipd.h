@@ -50,6 +50,9 @@ struct shipd {
 	uint64_t		 engine_backoff_ms;
 	bool			 engine_ok;	/* API negotiated and reachable */
 	bool			 engine_connecting;
+	/* Each time the engine is reached and its API negotiated (main.c
+	 * starts recovery from it). */
+	void			(*engine_ready)(struct shipd *);
 	char			*engine_error;	/* last reason it is not */
 	json_t			*engine_version;	/* GET /version */
 	struct docker_events	*events;
@@ -68,11 +71,12 @@ struct shipd {
 	int			 exit_code;
 };
 
-/* Engine supervision (engine.c): negotiate the API, keep retrying with
- * backoff while the engine is away. */
+/* Engine supervision (engine/supervise.c): negotiate the API, keep
+ * retrying with backoff while the engine is away. */
 void	engine_connect(struct shipd *);
 void	engine_lost(struct shipd *, const char *why);
 
+/* core/task.c */
 void	task_add(struct shipd *, struct task *, void *, void (*)(void *));
 void	task_del(struct shipd *, struct task *);
 void	tasks_free_all(struct shipd *);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "engine/docker.h"
-#include "state/journal.h"
 #include "log.h"
 #include "core/notify.h"
 #include "core/shipd.h"
@@ -59,12 +58,8 @@ on_version(const struct docker_result *res, void *arg)
 	notify_status("engine %s, API %s",
 	    json_string_value(json_object_get(res->body, "Version")),
 	    docker_api_version(sd->docker));
-	/* Finish or roll back what a previous shipd left under way, once
-	 * the engine can be asked what exists. */
-	if (!sd->recovery_started) {
-		sd->recovery_started = true;
-		journal_recover(sd);
-	}
+	if (sd->engine_ready != NULL)
+		sd->engine_ready(sd);
 }
 
 static void
@@ -114,38 +109,4 @@ engine_lost(struct shipd *sd, const char *why)
 		sd->engine_backoff_ms = 0;
 	if (!uv_is_active((uv_handle_t *)&sd->engine_retry))
 		schedule_retry(sd);
-}
-
-/* ---- tasks (see shipd.h) -------------------------------------------------- */
-
-void
-task_add(struct shipd *sd, struct task *t, void *obj, void (*fn)(void *))
-{
-	t->obj = obj;
-	t->free = fn;
-	t->next = sd->tasks;
-	sd->tasks = t;
-}
-
-void
-task_del(struct shipd *sd, struct task *t)
-{
-	struct task **tp;
-
-	for (tp = &sd->tasks; *tp != NULL; tp = &(*tp)->next)
-		if (*tp == t) {
-			*tp = t->next;
-			return;
-		}
-}
-
-void
-tasks_free_all(struct shipd *sd)
-{
-	struct task *t;
-
-	while ((t = sd->tasks) != NULL) {
-		sd->tasks = t->next;
-		t->free(t->obj);
-	}
 }

@@ -20,6 +20,7 @@
 #include "core/shipd.h"
 #include "engine/spec.h"
 #include "stackgraph.h"
+#include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
 
@@ -48,30 +49,14 @@ struct op *
 op_snapshot(struct shipd *sd, struct ctl_req *r, const char *kind,
     const char *stack, int rev, char *why, size_t len)
 {
-	struct diag_list	 errs;
 	const json_t		*doc;
 	struct stack		*st;
 	struct graph		*g;
 	struct op		*op;
 
+	if (revision_load(sd->store, stack, rev, &st, &g, NULL, why, len) < 0)
+		return NULL;
 	doc = store_revision_get(sd->store, stack, rev);
-	if (doc == NULL) {
-		snprintf(why, len, "stack %s has no revision %d", stack, rev);
-		return NULL;
-	}
-	diag_init(&errs);
-	if (stack_from_json(json_object_get(doc, "stack"), &st, &errs) != 0) {
-		snprintf(why, len, "revision %d cannot be read back", rev);
-		diag_free(&errs);
-		return NULL;
-	}
-	if (stack_graph_build(st, &g, &errs) != 0) {
-		snprintf(why, len, "revision %d has a bad graph", rev);
-		stack_free(st);
-		diag_free(&errs);
-		return NULL;
-	}
-	diag_free(&errs);
 	op = op_create(sd, r, kind, st, g);
 	op->pin_images = true;
 	json_decref(op->images);
