@@ -17,8 +17,7 @@
 #include "engine/docker.h"
 #include "log.h"
 #include "core/notify.h"
-#include "state/journal.h"
-#include "ops/op.h"
+#include "ops/ops.h"
 #include "proto.h"
 #include "core/shipd.h"
 #include "state/store.h"
@@ -55,7 +54,7 @@ on_engine_ready(struct shipd *sd)
 	if (sd->recovery_started)
 		return;
 	sd->recovery_started = true;
-	journal_recover(sd);
+	ops_recover(sd);
 }
 
 static int
@@ -138,6 +137,7 @@ close_own_handles(struct shipd *sd)
 	uv_close((uv_handle_t *)&sd->sig_term, on_handle_closed);
 	uv_close((uv_handle_t *)&sd->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&sd->engine_retry, on_handle_closed);
+	defer_close(sd);
 }
 
 /* No engine or store callback can run from here on: free what waits. */
@@ -230,6 +230,7 @@ main(int argc, char **argv)
 	}
 	sd.loop = &loop;
 	sd.engine_ready = on_engine_ready;
+	defer_init(&sd);
 	uv_signal_init(&loop, &sd.sig_term);
 	uv_signal_init(&loop, &sd.sig_int);
 	uv_timer_init(&loop, &sd.engine_retry);

@@ -31,6 +31,13 @@ struct task {
 	struct task	*next;
 };
 
+/* A free deferred past the callback that asked for it (core/defer.c). */
+struct deferred {
+	void		(*fn)(void *);
+	void		*arg;
+	struct deferred	*next;
+};
+
 struct shipd_config {
 	const char	*socket_path;
 	const char	*state_dir;
@@ -63,6 +70,8 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct task		*tasks;
+	uv_idle_t		 reaper;	/* runs the deferred frees */
+	struct deferred		*deferred;
 	struct stack_lock	*locks;
 	struct lock_waiter	*lock_waiters;
 	bool			 recovery_started;
@@ -75,6 +84,18 @@ struct shipd {
  * retrying with backoff while the engine is away. */
 void	engine_connect(struct shipd *);
 void	engine_lost(struct shipd *, const char *why);
+
+/*
+ * core/defer.c.  defer_free() runs fn(arg) from the loop, after the
+ * callback that called it has returned: nothing frees the object whose
+ * callback is running.  defer_init() before the loop runs; defer_flush()
+ * runs what is queued at once, at shutdown; defer_close() closes the
+ * handle.
+ */
+void	defer_init(struct shipd *);
+void	defer_free(struct shipd *, void (*fn)(void *), void *arg);
+void	defer_flush(struct shipd *);
+void	defer_close(struct shipd *);
 
 /* core/task.c */
 void	task_add(struct shipd *, struct task *, void *, void (*)(void *));

@@ -1,9 +1,16 @@
 /*
- * down: remove a stack, dependents first.
+ * down: remove a stack's containers, dependents first, then its networks,
+ * and its volumes only with `volumes`.
  */
 #include "ctl/ctl.h"
-#include "ops/down.h"
+#include "ops/ops.h"
 #include "proto.h"
+
+static void
+cmd_down(struct shipd *sd, struct ctl_req *r)
+{
+	ops_down(sd, r, ctl_str(r, "stack"), ctl_bool(r, "volumes", false));
+}
 
 static const struct ctl_arg args[] = {
 	{ "stack", JSON_STRING, true },
@@ -12,5 +19,5 @@ static const struct ctl_arg args[] = {
 };
 
 const struct ctl_cmd ctl_cmd_down = {
-	PROTO_CMD_DOWN, true, true, ctl_handle_down, args
+	PROTO_CMD_DOWN, true, true, cmd_down, args
 };

@@ -1,9 +1,17 @@
 /*
- * scale: change replica counts of the current revision, gated like a deploy.
+ * scale: change replica counts of the current revision, gated like a
+ * deploy; the counts hold until the unit file's own count changes.
  */
 #include "ctl/ctl.h"
-#include "ops/deploy.h"
+#include "ops/ops.h"
 #include "proto.h"
+
+static void
+cmd_scale(struct shipd *sd, struct ctl_req *r)
+{
+	ops_scale(sd, r, ctl_str(r, "stack"), json_object_get(r->args,
+	    "replicas"), ctl_bool(r, "wait", false));
+}
 
 static const struct ctl_arg args[] = {
 	{ "stack", JSON_STRING, true },
@@ -13,5 +21,5 @@ static const struct ctl_arg args[] = {
 };
 
 const struct ctl_cmd ctl_cmd_scale = {
-	PROTO_CMD_SCALE, true, true, ctl_handle_scale, args
+	PROTO_CMD_SCALE, true, true, cmd_scale, args
 };

@@ -1,20 +1,18 @@
 /*
- * The ends of an operation: its revision recorded "in_progress" with the
- * journal's begin record before anything changes, and at the end recorded
- * committed or failed, the commit journaled, current moved, the client
- * answered.  The store runs writes in submission order, so each sequence
- * below is queued at once and only its last callback acts.
+ * The two ends of an operation that changes a stack: its revision
+ * recorded "in_progress" with the journal's begin record before anything
+ * changes, and at the end recorded committed or failed, the commit
+ * journaled, current moved, kept containers pruned, the client answered.
+ * The store runs writes in submission order, so each sequence below is
+ * queued at once and only its last callback acts.  What comes before the
+ * end (a rollback, a restore) is the kind's business, not this file's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "backup/backup.h"
-#include "core/req.h"
-#include "ops/deploy.h"
 #include "state/journal.h"
-#include "state/lock.h"
 #include "log.h"
 #include "ops/op.h"
 #include "proto.h"
@@ -67,7 +65,7 @@ revision_doc(const struct op *op)
 	doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:o, s:o, "
 	    "s:O, s:o, s:o, s:i}",
 	    "revision", op->revision, "stack_name", op->stack_name,
-	    "kind", op->kind, "started", t0, "finished", t1,
+	    "kind", op->kind->name, "started", t0, "finished", t1,
 	    "uid", (int)op->uid, "pid", (int)op->pid,
 	    "result", !op->finishing ? "in_progress" :
 		op->failed ? "failed" : "committed",
@@ -83,16 +81,23 @@ revision_doc(const struct op *op)
 
 /* ---- the beginning -------------------------------------------------------- */
 
+static void
+journal(struct op *op, const char *event, store_cb *cb)
+{
+	journal_op(op->sd->store, event, op->stack_name, op->kind->name,
+	    op->revision, op->prev_revision, cb, cb ? op : NULL);
+}
+
 void
 commit_begin(struct op *op, store_cb *cb)
 {
 	json_t *doc;
 
-	if (strcmp(op->kind, "scale") == 0) {
-		journal_op(op, "begin", cb, op);
+	if (!(op->kind->flags & OPK_REVISION)) {
+		journal(op, "begin", cb);
 		return;
 	}
-	journal_op(op, "begin", NULL, NULL);
+	journal(op, "begin", NULL);
 	doc = revision_doc(op);
 	store_revision_put(op->sd->store, op->stack_name, op->revision, doc,
 	    cb, op);
@@ -102,30 +107,16 @@ commit_begin(struct op *op, store_cb *cb)
 /* ---- the end -------------------------------------------------------------- */
 
 static void
-on_truncated(int err, void *arg)
-{
-	(void)err;
-	(void)arg;
-}
-
-void
 reply_result(struct op *op)
 {
-	struct shipd *sd = op->sd;
-
-	if (op->req != NULL && op->failed) {
-		ctl_req_event(op->req, "summary", json_pack("{s:o}",
-		    "services", summary_json(op)));
-		ctl_req_err(op->req, PROTO_E_FAILED, "%s", op->error);
-	} else if (op->req != NULL)
-		ctl_req_ok(op->req, json_pack("{s:i, s:I, s:o}", "revision",
+	if (op->failed) {
+		op_emit(op, PROTO_EV_SUMMARY, json_pack("{s:o}", "services",
+		    summary_json(op)));
+		op_reply_err(op, PROTO_E_FAILED, "%s", op->error);
+	} else
+		op_reply_ok(op, json_pack("{s:i, s:I, s:o}", "revision",
 		    op->revision, "elapsed_ms", (json_int_t)(now_ms() - op->t0),
 		    "services", summary_json(op)));
-	op->req = NULL;
-	op_free(op);
-	/* Nothing under way: what the journal holds is history. */
-	if (sd->ops == NULL && sd->recovered)
-		store_journal_truncate(sd->store, on_truncated, NULL);
 }
 
 static void
@@ -136,10 +127,11 @@ on_ended(int err, void *arg)
 	if (err < 0)
 		log_err("%s: recording revision %d: %s", op->stack_name,
 		    op->revision, strerror(-err));
-	if (!op->failed && strcmp(op->kind, "scale") != 0)
-		rollback_prune(op->sd, op->stack_name, op->revision,
+	if (!op->failed && (op->kind->flags & OPK_REVISION))
+		prune_kept(op->sd, op->stack_name, op->revision,
 		    op->stack->retain);
 	reply_result(op);
+	op_end(op);
 }
 
 static void
@@ -165,13 +157,13 @@ record_scale(struct op *op)
  * commit record and current, then the journal's end; reply after all.
  */
 void
-record_revision(struct op *op)
+commit_end(struct op *op)
 {
 	json_t *doc;
 
 	op->finishing = true;
-	if (strcmp(op->kind, "scale") == 0) {
-		if (!op->failed)
+	if (!(op->kind->flags & OPK_REVISION)) {
+		if (!op->failed && op->scale != NULL)
 			record_scale(op);
 	} else {
 		doc = revision_doc(op);
@@ -179,67 +171,10 @@ record_revision(struct op *op)
 		    doc, NULL, NULL);
 		json_decref(doc);
 		if (!op->failed) {
-			journal_op(op, "commit", NULL, NULL);
+			journal(op, "commit", NULL);
 			store_current_set(op->sd->store, op->stack_name,
 			    op->revision, NULL, NULL);
 		}
 	}
-	journal_op(op, "end", on_ended, op);
-}
-
-/* rollback --with-data: the containers are back; so is their data now. */
-static void
-on_restored(int err, const char *msg, void *arg)
-{
-	struct op *op = arg;
-
-	if (err < 0) {
-		op->failed = true;
-		xasprintf(&op->error, "the containers of revision %d are back, "
-		    "but restoring backup %s failed: %s", op->rollback_of,
-		    op->restore_id, msg ? msg : strerror(-err));
-	}
-	record_revision(op);
-}
-
-void
-deploy_finish(struct op *op)
-{
-	size_t i;
-
-	for (i = 0; i < op->stack->nunits; i++) {
-		struct svc *s = &op->svcs[i];
-
-		if (s->state != SVC_PENDING)
-			continue;
-		s->state = SVC_SKIPPED;
-		if (op->req != NULL)
-			ctl_req_event(op->req, "service", json_pack(
-			    "{s:s, s:s, s:s}", "service", s->unit->name,
-			    "status", "skipped", "message",
-			    "a dependency failed"));
-	}
-	log_info("%s %s revision %d: %s", op->kind, op->stack_name,
-	    op->revision, op->failed ? op->error : "done");
-	if (strcmp(op->kind, "rollback-auto") == 0) {
-		rollback_auto_done(op);
-		return;
-	}
-	if (strcmp(op->kind, "recover") == 0) {
-		journal_recovered(op);
-		return;
-	}
-	if (op->failed && rollback_wanted(op)) {
-		rollback_auto(op);
-		return;
-	}
-	if (!op->failed && op->restore_id != NULL) {
-		if (op->req != NULL)
-			ctl_req_event(op->req, "phase", json_pack("{s:s, s:s}",
-			    "phase", "restore", "backup", op->restore_id));
-		restore_for_rollback(op->sd, op->stack_name, op->restore_id,
-		    on_restored, op);
-		return;
-	}
-	record_revision(op);
+	journal(op, "end", on_ended);
 }

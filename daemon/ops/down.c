@@ -10,7 +10,8 @@
 
 #include "core/req.h"
 #include "engine/docker.h"
-#include "ops/down.h"
+#include "ops/ops.h"
+#include "state/revision.h"
 #include "state/lock.h"
 #include "log.h"
 #include "proto.h"
@@ -91,7 +92,11 @@ down_reply(struct down *d)
 			    (json_int_t)d->removed, "elapsed_ms",
 			    (json_int_t)(now_ms() - d->t0)));
 	}
-	down_free(d);
+	/* The lock goes now; the memory once this callback has returned. */
+	task_del(d->sd, &d->task);
+	lock_release(d->sd, d->lock);
+	d->lock = NULL;
+	defer_free(d->sd, down_free, d);
 }
 
 /* ---- networks and volumes, last ------------------------------------------ */
@@ -181,7 +186,7 @@ svc_gone(struct down *d, struct down_svc *s)
 
 	s->done = true;
 	if (d->req != NULL)
-		ctl_req_event(d->req, "service", json_pack("{s:s, s:s, s:I}",
+		ctl_req_event(d->req, PROTO_EV_SERVICE, json_pack("{s:s, s:s, s:I}",
 		    "service", s->name, "status", "removed", "elapsed_ms",
 		    (json_int_t)(now_ms() - d->t0)));
 	if (s->node >= 0) {
@@ -353,17 +358,14 @@ on_cancel(struct ctl_req *r, void *arg)
 }
 
 void
-ctl_handle_down(struct shipd *sd, struct ctl_req *r)
+ops_down(struct shipd *sd, struct ctl_req *r, const char *stack, bool volumes)
 {
-	struct diag_list	 errs;
 	struct down		*d;
 	struct stack_lock	*lock;
-	const json_t		*doc;
-	char			*filter, why[256];
-	int			 cur;
+	char			 why[256], *filter;
 
-	if (lock_acquire(sd, ctl_str(r, "stack"), "down", r->uid, r->pid,
-	    &lock, why, sizeof why) < 0) {
+	if (lock_acquire(sd, stack, "down", r->uid, r->pid, &lock, why,
+	    sizeof why) < 0) {
 		ctl_req_err(r, PROTO_E_BUSY, "%s", why);
 		return;
 	}
@@ -371,20 +373,17 @@ ctl_handle_down(struct shipd *sd, struct ctl_req *r)
 	d->lock = lock;
 	d->sd = sd;
 	d->req = r;
-	d->stack = xstrdup(ctl_str(r, "stack"));
-	d->volumes = ctl_bool(r, "volumes", false);
+	d->stack = xstrdup(stack);
+	d->volumes = volumes;
 	d->t0 = now_ms();
 	buf_init(&d->errors);
 	task_add(sd, &d->task, d, down_free);
 	ctl_req_on_cancel(r, on_cancel, d);
-	cur = store_current(sd->store, d->stack);
-	doc = cur > 0 ? store_revision_get(sd->store, d->stack, cur) : NULL;
-	diag_init(&errs);
-	if (doc != NULL && stack_from_json(json_object_get(doc, "stack"),
-	    &d->spec, &errs) == 0 &&
-	    stack_graph_build(d->spec, &d->graph, &errs) != 0)
-		d->graph = NULL;
-	diag_free(&errs);
+	/* Without a readable current revision there is no order to keep:
+	 * everything goes at once. */
+	if (revision_load(sd->store, stack, 0, &d->spec, &d->graph, NULL, why,
+	    sizeof why) < 0)
+		log_info("down %s: %s; removing in any order", stack, why);
 	xasprintf(&filter, LABEL_STACK "=%s", d->stack);
 	docker_containers_list(sd->docker, filter, 1, on_listed, d);
 	free(filter);

@@ -1,8 +1,8 @@
 /*
- * Operations on a stack (deploy, scale, down): the per-service and
- * per-replica state they share, the planner that diffs the desired stack
- * against the labelled containers that exist, and the one-operation-per-
- * stack lock.
+ * Operations on a stack: their kinds, their lifecycle, and the per-service
+ * and per-replica state the pipeline (pipeline.c), the apply engine
+ * (apply.c) and the commit (commit.c) share.  docs/architecture.md tells
+ * the life of an operation from request to reply.
  */
 #ifndef SHIPD_OP_H
 #define SHIPD_OP_H
@@ -12,12 +12,12 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "core/req.h"
 #include "engine/gate.h"
 #include "graph.h"
 #include "unit.h"
 
 struct shipd;
-struct ctl_req;
 struct docker_req;
 struct drain;
 struct verify;
@@ -76,6 +76,7 @@ struct replica {
 	bool			 gated;		/* reached its goal */
 	bool			 retried;	/* rename conflict handled once */
 	bool			 journaled;	/* the current step is recorded */
+	bool			 journaling;	/* ...and being written */
 	size_t			 net;		/* network index in LEAVE/JOIN */
 	bool			 drain;		/* others serve: drain first */
 	bool			 unaliased;	/* created without the name */
@@ -111,23 +112,62 @@ struct svc {
 	char			*error;
 };
 
+/*
+ * The kinds of operation.  Each kind is one row, struct op_kind, defined
+ * in the file that implements it (op_kind_deploy in deploy.c, ...); its
+ * flags say which stages of the pipeline it runs, its functions what it
+ * does once it holds the lock and once apply has ended.
+ */
+enum op_kind_id {
+	OP_PLAN,		/* deploy up to the plan; changes nothing */
+	OP_DEPLOY,
+	OP_SCALE,
+	OP_ROLLBACK,		/* shipctl rollback: a committed revision again */
+	OP_ROLLBACK_AUTO,	/* a failed deploy's way back */
+	OP_RECOVER,		/* an interrupted operation's way back */
+};
+
+#define OPK_LOCK	0x01	/* holds the stack lock */
+#define OPK_PLAN_ONLY	0x02	/* ends with the plan as its reply */
+#define OPK_CHECKS	0x04	/* pre-flight checks */
+#define OPK_BACKUP	0x08	/* backs up what it is about to change */
+#define OPK_REVISION	0x10	/* records a revision of its own */
+#define OPK_BEGIN	0x20	/* journals a begin of its own; the others
+				   run inside another operation's record */
+#define OPK_OBJECTS	0x40	/* creates the stack's networks and volumes */
+#define OPK_PIN		0x80	/* creates from recorded image IDs */
+
+struct op_kind {
+	enum op_kind_id	 id;
+	const char	*name;		/* journal, revision, lock holder */
+	unsigned	 flags;		/* OPK_* */
+	/* The lock is held (or the kind takes none): number it, begin. */
+	void		(*start)(struct op *);
+	/* Apply has ended, op->failed says how: record, reply, end. */
+	void		(*finish)(struct op *);
+	/* The operation is freed: drop what the kind hangs on it. */
+	void		(*cancel)(struct op *);
+};
+
 struct op {
 	struct shipd		*sd;
-	struct ctl_req		*req;
-	const char		*kind;		/* "deploy", "scale", "down" */
+	const struct op_kind	*kind;
+	int			 refs;
+	struct ctl_req		*req;		/* NULL once answered or gone */
 	char			*stack_name;
 	struct stack		*stack;
 	struct graph		*graph;
 	int			 revision;
 	int			 prev_revision;
 	int			 keep_rev;	/* its containers are kept */
-	bool			 pin_images;	/* create from image IDs */
 	struct svc		*svcs;		/* one per unit, graph order */
 	unsigned		*met;		/* per node, for graph_can_start */
 	unsigned char		*begun;
 	json_t			*containers;	/* engine's list, this stack */
 	json_t			*images;	/* image ref -> ID */
 	json_t			*removals;	/* containers of removed services */
+	size_t			 removing;	/* their removals in flight */
+	size_t			 preparing;	/* network/volume creates */
 	json_t			*scale;		/* {svc: n} for a scale op */
 	json_t			*skip_checks;	/* names from --skip-check */
 	json_t			*preflight_errors;
@@ -135,60 +175,85 @@ struct op {
 	pid_t			 pid;
 	uint64_t		 t0;
 	time_t			 started_at;
-	int			 inflight;	/* engine calls and gates */
+	bool			 wait;		/* queue for the lock */
 	bool			 failed;
-	bool			 finishing;
+	bool			 finishing;	/* apply ended; recording */
+	bool			 ended;
 	char			*error;
 	struct verify		*verify;	/* the monitor period, while on */
 	bool			 verified;
 	struct stack_lock	*lock;
 	struct lock_waiter	*waiter;	/* queued for the lock (--wait) */
-	void			(*start)(struct op *);	/* once locked */
 	struct op		*parent;	/* the failed deploy we roll back */
-	struct op		*child;		/* its rollback, freed with it */
+	struct op		*child;		/* its rollback */
 	int			 rollback_of;	/* manual rollback: the target */
 	bool			 rolled_back;	/* automatic rollback succeeded */
-	void			*recover;	/* journal recovery context */
+	void			*kind_data;	/* the kind's own (recovery) */
 	bool			 no_backup;	/* deploy --no-backup */
 	char			*backup_id;	/* taken before this deploy */
 	char			*restore_id;	/* rollback --with-data: restore */
-	struct op		*next;
+	struct op		*next;		/* sd->ops */
 };
+
+/*
+ * Lifecycle (op.c).  An operation lives until it ends, whatever happens
+ * to the client that asked for it.  The list of operations under way
+ * holds one reference; whoever else keeps a pointer past a callback (a
+ * rollback its failed deploy, a deploy its rollback) holds one too.  The
+ * last unref never frees at once: the free runs from the loop, after the
+ * callback that dropped it has returned.
+ */
+struct op	*op_create(struct shipd *, const struct op_kind *,
+		    struct ctl_req *, struct stack *, struct graph *);
+void		 op_ref(struct op *);
+void		 op_unref(struct op *);
+/* Queue for the stack's lock (kinds with OPK_LOCK), then kind->start. */
+void		 op_run(struct op *);
+/* The one way out: off the list, lock released, reference dropped. */
+void		 op_end(struct op *);
+/* At shutdown, once no engine or store callback can come any more. */
+void		 ops_free_all(struct shipd *);
+
+void		 op_emit(struct op *, const char *event, json_t *fields);
+/* Answer the client (when there is one); neither ends the operation. */
+void		 op_reply_ok(struct op *, json_t *result);
+void		 op_reply_err(struct op *, const char *code, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+/* Answer with an error and end. */
+void		 op_abort(struct op *, const char *code, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* Hand the client from one operation to another. */
+void		 op_take_req(struct op *to, struct op *from);
+/* Apply failed: the first reason stands. */
+void		 op_fail(struct op *, const char *why);
 
 /* plan.c */
 int		 plan_compute(struct op *, const json_t *scale_overrides);
 const char	*plan_action_name(enum svc_action);
 json_t		*plan_json(const struct op *);
 
-/*
- * stackops.c.  An operation lives until it finishes, whatever happens to
- * the client that asked for it.  At shutdown the control server lets go of
- * the requests first; once the engine client is closed (so no engine
- * callback can reach an operation any more) ops_free_all() drops the rest.
- */
-void		 op_free(struct op *);
-void		 ops_free_all(struct shipd *);
-struct op	*op_create(struct shipd *, struct ctl_req *, const char *kind,
-		    struct stack *, struct graph *);
-void		 op_begin(struct op *);
+/* pipeline.c: containers, images, plan, checks, backup, begin, apply. */
+void		 pipeline_run(struct op *);
+
+/* apply.c: walk the graph; kind->finish when it has ended. */
+void		 apply_run(struct op *);
+void		 apply_free(struct op *);
+
 /* commit.c */
 void		 commit_begin(struct op *, void (*)(int, void *));
-void		 op_take_req(struct op *to, struct op *from);
-void		 reply_result(struct op *);
-void		 record_revision(struct op *);
+/* Record the outcome, answer, end: the end of every kind that records. */
+void		 commit_end(struct op *);
 json_t		*revision_doc(const struct op *);
 
-/* deploy.c */
-void		 rep_cancel_drain(struct replica *);
-void		 op_verify_cancel(struct op *);
-
 /* rollback.c */
-struct op	*op_snapshot(struct shipd *, struct ctl_req *, const char *kind,
-		    const char *stack, int rev, char *why, size_t);
+struct op	*op_snapshot(struct shipd *, const struct op_kind *,
+		    struct ctl_req *, const char *stack, int rev, char *why,
+		    size_t);
 bool		 rollback_wanted(const struct op *);
 void		 rollback_auto(struct op *);
-void		 rollback_auto_done(struct op *);
-void		 rollback_prune(struct shipd *, const char *stack, int current,
+
+/* prune.c */
+void		 prune_kept(struct shipd *, const char *stack, int current,
 		    int retain);
 
 #endif

@@ -16,13 +16,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "core/req.h"
 #include "engine/docker.h"
 #include "log.h"
 #include "ops/op.h"
 #include "ops/preflight.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
+#include "proto.h"
 #include "util.h"
 
 #define DISK_MIN_FREE	(256ULL * 1024 * 1024)	/* bytes, each filesystem */
@@ -61,9 +61,8 @@ skipped(const struct op *op, const char *check)
 static void
 report(struct op *op, const char *check, bool ok, const char *msg)
 {
-	if (op->req != NULL)
-		ctl_req_event(op->req, "preflight", json_pack("{s:s, s:b, s:s}",
-		    "check", check, "passed", ok, "message", msg));
+	op_emit(op, PROTO_EV_PREFLIGHT, json_pack("{s:s, s:b, s:s}",
+	    "check", check, "passed", ok, "message", msg));
 	if (ok || skipped(op, check))
 		return;
 	if (op->preflight_errors == NULL)
@@ -130,7 +129,7 @@ on_inspected(const struct docker_result *res, void *arg)
 			report(op, "images", true, msg);
 		}
 	} else if (res->err == DOCKER_E_NOT_FOUND && !im->pulled &&
-	    strcmp(op->kind, "plan") != 0 && !skipped(op, "pull")) {
+	    !(op->kind->flags & OPK_PLAN_ONLY) && !skipped(op, "pull")) {
 		/* Pull now, before anything is stopped. */
 		docker_image_pull(op->sd->docker, im->ref, NULL, on_pulled, im);
 		return;

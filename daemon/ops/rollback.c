@@ -10,16 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/req.h"
-#include "ops/deploy.h"
-#include "engine/docker.h"
-#include "state/lock.h"
+#include "backup/backup.h"
+#include "core/shipd.h"
 #include "log.h"
 #include "ops/op.h"
+#include "ops/ops.h"
 #include "proto.h"
-#include "core/shipd.h"
-#include "engine/spec.h"
-#include "stackgraph.h"
 #include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
@@ -31,7 +27,7 @@ rollback_wanted(const struct op *op)
 {
 	size_t i;
 
-	if (strcmp(op->kind, "deploy") != 0 || op->prev_revision <= 0)
+	if (op->prev_revision <= 0)
 		return false;
 	for (i = 0; i < op->stack->nunits; i++) {
 		const struct svc *s = &op->svcs[i];
@@ -46,62 +42,35 @@ rollback_wanted(const struct op *op)
 
 /* An operation that applies revision rev's snapshot. */
 struct op *
-op_snapshot(struct shipd *sd, struct ctl_req *r, const char *kind,
+op_snapshot(struct shipd *sd, const struct op_kind *kind, struct ctl_req *r,
     const char *stack, int rev, char *why, size_t len)
 {
-	const json_t		*doc;
-	struct stack		*st;
-	struct graph		*g;
-	struct op		*op;
+	struct stack	*st;
+	struct graph	*g;
+	struct op	*op;
 
 	if (revision_load(sd->store, stack, rev, &st, &g, NULL, why, len) < 0)
 		return NULL;
-	doc = store_revision_get(sd->store, stack, rev);
-	op = op_create(sd, r, kind, st, g);
-	op->pin_images = true;
+	op = op_create(sd, kind, r, st, g);
 	json_decref(op->images);
-	op->images = json_deep_copy(json_object_get(doc, "images"));
+	op->images = json_deep_copy(json_object_get(store_revision_get(
+	    sd->store, stack, rev), "images"));
 	if (op->images == NULL)
 		op->images = json_object();
 	return op;
 }
 
-void
-rollback_auto(struct op *failed)
-{
-	struct shipd	*sd = failed->sd;
-	struct op	*rb;
-	char		 why[256];
+/* ---- automatic: a failed deploy's way back --------------------------------- */
 
-	rb = op_snapshot(sd, NULL, "rollback-auto", failed->stack_name,
-	    failed->prev_revision, why, sizeof why);
-	if (rb == NULL) {
-		log_err("%s: cannot roll back: %s", failed->stack_name, why);
-		record_revision(failed);
-		return;
-	}
-	log_warn("%s: revision %d failed; rolling back to %d",
-	    failed->stack_name, failed->revision, failed->prev_revision);
-	if (failed->req != NULL)
-		ctl_req_event(failed->req, "rollback", json_pack(
-		    "{s:i, s:i, s:s}", "from", failed->revision, "to",
-		    failed->prev_revision, "reason", failed->error));
-	op_take_req(rb, failed);
-	rb->parent = failed;
-	rb->uid = failed->uid;
-	rb->pid = failed->pid;
-	rb->lock = failed->lock;
-	failed->lock = NULL;
-	rb->revision = rb->keep_rev = rb->prev_revision =
-	    failed->prev_revision;
-	rb->next = sd->ops;
-	sd->ops = rb;
-	op_begin(rb);
+static void
+auto_start(struct op *rb)
+{
+	pipeline_run(rb);
 }
 
 /* The rollback finished: record the failed revision and answer for it. */
-void
-rollback_auto_done(struct op *rb)
+static void
+auto_finish(struct op *rb)
 {
 	struct op	*failed = rb->parent;
 	char		*msg;
@@ -119,168 +88,130 @@ rollback_auto_done(struct op *rb)
 		    (double)(now_ms() - rb->t0) / 1000);
 	free(failed->error);
 	failed->error = msg;
-	/* rb is inside its own finishing callback chain: it goes with the
-	 * failed op, once that has been recorded and answered. */
-	failed->child = rb;
-	record_revision(failed);
+	op_end(rb);
+	commit_end(failed);
 }
 
-/* ---- shipctl rollback [--to N] -------------------------------------------- */
+static const struct op_kind op_kind_rollback_auto = {
+	OP_ROLLBACK_AUTO, "rollback-auto", OPK_OBJECTS | OPK_PIN,
+	auto_start, auto_finish, NULL
+};
 
-static int
-previous_committed(struct shipd *sd, const char *stack, int before)
+/* failed has ended its apply; it stays listed and locked meanwhile. */
+void
+rollback_auto(struct op *failed)
 {
-	int	revs[256];
-	size_t	n;
+	struct op	*rb;
+	char		 why[256];
 
-	n = store_revision_list(sd->store, stack, revs, 256);
-	while (n-- > 0) {
-		const json_t *doc = store_revision_get(sd->store, stack,
-		    revs[n]);
-		const char *res = json_string_value(json_object_get(doc,
-		    "result"));
-
-		if (revs[n] < before && res != NULL &&
-		    strcmp(res, "committed") == 0)
-			return revs[n];
+	rb = op_snapshot(failed->sd, &op_kind_rollback_auto, NULL,
+	    failed->stack_name, failed->prev_revision, why, sizeof why);
+	if (rb == NULL) {
+		log_err("%s: cannot roll back: %s", failed->stack_name, why);
+		commit_end(failed);
+		return;
 	}
-	return 0;
+	log_warn("%s: revision %d failed; rolling back to %d",
+	    failed->stack_name, failed->revision, failed->prev_revision);
+	op_emit(failed, PROTO_EV_ROLLBACK, json_pack("{s:i, s:i, s:s}",
+	    "from", failed->revision, "to", failed->prev_revision, "reason",
+	    failed->error));
+	op_take_req(rb, failed);
+	op_ref(failed);
+	rb->parent = failed;
+	rb->uid = failed->uid;
+	rb->pid = failed->pid;
+	rb->lock = failed->lock;
+	failed->lock = NULL;
+	rb->revision = rb->keep_rev = rb->prev_revision =
+	    failed->prev_revision;
+	op_run(rb);
 }
+
+/* ---- shipctl rollback [--to N] --------------------------------------------- */
+
+/* rollback --with-data: the containers are back; so is their data now. */
+static void
+on_restored(int err, const char *msg, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0) {
+		op->failed = true;
+		xasprintf(&op->error, "the containers of revision %d are back, "
+		    "but restoring backup %s failed: %s", op->rollback_of,
+		    op->restore_id, msg ? msg : strerror(-err));
+	}
+	commit_end(op);
+}
+
+static void
+manual_finish(struct op *op)
+{
+	if (op->failed || op->restore_id == NULL) {
+		commit_end(op);
+		return;
+	}
+	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:s}", "phase",
+	    "restore", "backup", op->restore_id));
+	restore_for_rollback(op->sd, op->stack_name, op->restore_id,
+	    on_restored, op);
+}
+
+static void
+manual_start(struct op *op)
+{
+	struct store	*store = op->sd->store;
+	int		 cur = store_current(store, op->stack_name);
+
+	op->prev_revision = op->keep_rev = cur;
+	op->revision = store_revision_next(store, op->stack_name);
+	op_emit(op, PROTO_EV_ROLLBACK, json_pack("{s:i, s:i}", "from", cur,
+	    "to", op->rollback_of));
+	pipeline_run(op);
+}
+
+static const struct op_kind op_kind_rollback = {
+	OP_ROLLBACK, "rollback", OPK_LOCK | OPK_CHECKS | OPK_REVISION |
+	    OPK_BEGIN | OPK_OBJECTS | OPK_PIN,
+	manual_start, manual_finish, NULL
+};
 
 void
-ctl_handle_rollback(struct shipd *sd, struct ctl_req *r)
+ops_rollback(struct shipd *sd, struct ctl_req *r, const char *stack, int to,
+    bool with_data)
 {
-	const char	*stack = ctl_str(r, "stack");
 	struct op	*op;
+	const char	*id = NULL;
 	char		 why[256];
-	int		 cur, to;
+	int		 cur;
 
 	cur = store_current(sd->store, stack);
-	to = (int)ctl_int(r, "to", 0);
 	if (to == 0)
-		to = previous_committed(sd, stack, cur);
+		to = revision_prev_committed(sd->store, stack, cur);
 	if (to <= 0) {
 		ctl_req_err(r, PROTO_E_NOT_FOUND, "stack %s has no committed "
 		    "revision before %d to roll back to", stack, cur);
 		return;
 	}
-	if ((op = op_snapshot(sd, r, "rollback", stack, to, why,
-	    sizeof why)) == NULL) {
-		ctl_req_err(r, PROTO_E_NOT_FOUND, "%s", why);
-		return;
-	}
-	if (lock_acquire(sd, stack, "rollback", r->uid, r->pid, &op->lock,
-	    why, sizeof why) < 0) {
-		ctl_req_err(r, PROTO_E_BUSY, "%s", why);
-		op->req = NULL;
-		op_free(op);
-		return;
-	}
-	op->next = sd->ops;
-	sd->ops = op;
-	if (ctl_bool(r, "with_data", false)) {
+	if (with_data) {
 		/* The data goes back to before the deploy being undone:
 		 * the backup that deploy took first. */
-		const char *id = json_string_value(json_object_get(
-		    store_revision_get(sd->store, stack, cur), "backup"));
-
+		id = json_string_value(json_object_get(store_revision_get(
+		    sd->store, stack, cur), "backup"));
 		if (id == NULL) {
 			ctl_req_err(r, PROTO_E_NOT_FOUND, "revision %d took no "
 			    "backup before it was deployed: nothing to restore "
 			    "(roll back without --with-data)", cur);
-			op->req = NULL;
-			op_free(op);
 			return;
 		}
-		op->restore_id = xstrdup(id);
 	}
+	if ((op = op_snapshot(sd, &op_kind_rollback, r, stack, to, why,
+	    sizeof why)) == NULL) {
+		ctl_req_err(r, PROTO_E_NOT_FOUND, "%s", why);
+		return;
+	}
+	op->restore_id = id ? xstrdup(id) : NULL;
 	op->rollback_of = to;
-	op->prev_revision = op->keep_rev = cur;
-	op->revision = store_revision_next(sd->store, stack);
-	ctl_req_event(r, "rollback", json_pack("{s:i, s:i}", "from", cur,
-	    "to", to));
-	op_begin(op);
-}
-
-/* ---- pruning kept containers after a commit ------------------------------- */
-
-struct prune {
-	struct shipd	*sd;
-	struct task	 task;
-	char		*stack;
-	int		 keep[UNIT_RETAIN_MAX + 1];
-	size_t		 nkeep;
-	int		 inflight;
-};
-
-static void
-prune_free(void *arg)
-{
-	struct prune *p = arg;
-
-	task_del(p->sd, &p->task);
-	free(p->stack);
-	free(p);
-}
-
-static void
-on_pruned(const struct docker_result *res, void *arg)
-{
-	struct prune *p = arg;
-
-	if (res->err != 0 && res->err != DOCKER_E_NOT_FOUND)
-		log_warn("%s: pruning a kept container: %s", p->stack,
-		    res->message);
-	if (--p->inflight == 0)
-		prune_free(p);
-}
-
-static void
-on_prune_list(const struct docker_result *res, void *arg)
-{
-	struct prune	*p = arg;
-	json_t		*c;
-	size_t		 i, k;
-	int		 rev;
-
-	p->inflight = 1;
-	json_array_foreach(res->err == 0 ? res->body : NULL, i, c) {
-		const char *name = json_string_value(json_array_get(
-		    json_object_get(c, "Names"), 0));
-
-		if (name == NULL || (rev = spec_kept_revision(name)) == 0)
-			continue;
-		for (k = 0; k < p->nkeep && p->keep[k] != rev; k++)
-			;
-		if (k < p->nkeep)
-			continue;
-		p->inflight++;
-		docker_container_remove(p->sd->docker,
-		    json_string_value(json_object_get(c, "Id")), 1, 0,
-		    on_pruned, p);
-	}
-	if (--p->inflight == 0)
-		prune_free(p);
-}
-
-/*
- * Keep the containers of the newest `retain` committed revisions before
- * current; remove every other kept container of the stack.
- */
-void
-rollback_prune(struct shipd *sd, const char *stack, int current, int retain)
-{
-	struct prune	*p = xcalloc(1, sizeof *p);
-	char		*filter;
-	int		 before = current;
-
-	p->sd = sd;
-	p->stack = xstrdup(stack);
-	while ((int)p->nkeep < retain && p->nkeep < UNIT_RETAIN_MAX &&
-	    (before = previous_committed(sd, stack, before)) > 0)
-		p->keep[p->nkeep++] = before;
-	task_add(sd, &p->task, p, prune_free);
-	xasprintf(&filter, LABEL_STACK "=%s", stack);
-	docker_containers_list(sd->docker, filter, 1, on_prune_list, p);
-	free(filter);
+	op_run(op);
 }

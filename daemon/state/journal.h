@@ -1,23 +1,20 @@
 /*
  * The deploy journal (journal.c): fsync'd records of every engine-changing
- * step, and recovery from them at start.
+ * step, written before the step is taken.  Recovery from them is an
+ * operation (ops/recover.c).
  */
 #ifndef SHIPD_JOURNAL_H
 #define SHIPD_JOURNAL_H
 
 #include "state/store.h"
 
-struct op;
-struct replica;
-struct shipd;
-
-void	journal_op(struct op *, const char *event, store_cb *, void *);
-void	journal_step(struct replica *, const char *step, store_cb *, void *);
-/* Once, when the engine is first reached: finish or roll back whatever
- * the journal says was under way. */
-void	journal_recover(struct shipd *);
-/* A recovery operation finished (deploy_finish calls it). */
-void	journal_recovered(struct op *);
-void	journal_remove_revision(struct shipd *, const char *stack, int rev);
+/* {"event": begin|commit|end, "stack", "kind", "revision", "prev"} */
+void	journal_op(struct store *, const char *event, const char *stack,
+	    const char *kind, int rev, int prev, store_cb *, void *);
+/* {"event": "step", "stack", "kind", "revision", "service", "replica",
+ * "step"} */
+void	journal_step(struct store *, const char *stack, const char *kind,
+	    int rev, const char *service, int replica, const char *step,
+	    store_cb *, void *);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "diag.h"
 #include "graph.h"
@@ -51,4 +52,23 @@ revision_load(struct store *store, const char *name, int rev,
 	}
 	diag_free(&errs);
 	return rc;
+}
+
+int
+revision_prev_committed(struct store *store, const char *stack, int before)
+{
+	int	revs[256];
+	size_t	n;
+
+	n = store_revision_list(store, stack, revs, 256);
+	while (n-- > 0) {
+		const json_t *doc = store_revision_get(store, stack, revs[n]);
+		const char *res = json_string_value(json_object_get(doc,
+		    "result"));
+
+		if (revs[n] < before && res != NULL &&
+		    strcmp(res, "committed") == 0)
+			return revs[n];
+	}
+	return 0;
 }

@@ -22,4 +22,7 @@ int	revision_load(struct store *, const char *name, int rev,
 	    struct stack **st, struct graph **g, int *rev_out, char *why,
 	    size_t len);
 
+/* The newest committed revision before `before`, or 0. */
+int	revision_prev_committed(struct store *, const char *stack, int before);
+
 #endif

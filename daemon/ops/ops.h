@@ -1,0 +1,45 @@
+/*
+ * What the control commands and main.c ask of the operations layer: one
+ * entry point per command that changes (or plans) a stack, recovery at
+ * start, and the free at shutdown.  Each entry answers the request itself,
+ * at once for bad input, else when the operation ends.
+ */
+#ifndef SHIPD_OPS_H
+#define SHIPD_OPS_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+struct ctl_req;
+struct graph;
+struct shipd;
+struct stack;
+
+struct deploy_opts {
+	json_t		*skip_checks;	/* names of checks; borrowed */
+	bool		 no_backup;
+	bool		 wait;		/* queue for the stack's lock */
+};
+
+/* deploy.c.  The stack and graph are the operation's from here on. */
+void	ops_plan(struct shipd *, struct ctl_req *, struct stack *,
+	    struct graph *);
+void	ops_deploy(struct shipd *, struct ctl_req *, struct stack *,
+	    struct graph *, const struct deploy_opts *);
+/* replicas: {"service": n, ...}, checked here against the current
+ * revision. */
+void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
+	    json_t *replicas, bool wait);
+/* rollback.c.  to 0: the newest committed revision before current. */
+void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
+	    int to, bool with_data);
+/* down.c */
+void	ops_down(struct shipd *, struct ctl_req *, const char *stack,
+	    bool volumes);
+/* recover.c: once, when the engine is first reached, finish or roll back
+ * what the journal says was under way. */
+void	ops_recover(struct shipd *);
+/* ops.c: at shutdown, once the engine client and the store are closed. */
+void	ops_free_all(struct shipd *);
+
+#endif

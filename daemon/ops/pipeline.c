@@ -1,0 +1,229 @@
+/*
+ * The stages before apply, for every kind: gather the engine's view
+ * (containers, images), plan, pre-flight checks, the backup phase, the
+ * journal's begin and the revision's first record, the stack's networks
+ * and volumes; then hand over to the apply engine.  The kind's flags say
+ * which stages it runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup/backup.h"
+#include "core/shipd.h"
+#include "engine/docker.h"
+#include "engine/spec.h"
+#include "ops/op.h"
+#include "ops/preflight.h"
+#include "proto.h"
+#include "state/store.h"
+#include "util.h"
+
+/* ---- networks and volumes ------------------------------------------------ */
+
+static void
+on_prepared(const struct docker_result *res, void *arg)
+{
+	struct op *op = arg;
+
+	/* 409: the network exists already, which is what we want. */
+	if (res->err != 0 && res->err != DOCKER_E_CONFLICT && !op->failed) {
+		op->failed = true;
+		op->error = xstrdup(res->message);
+	}
+	if (--op->preparing > 0)
+		return;
+	if (op->failed) {
+		op_abort(op, PROTO_E_ENGINE, "%s", op->error);
+		return;
+	}
+	apply_run(op);
+}
+
+static void
+prepare(struct op *op, json_t *spec, bool volume)
+{
+	op->preparing++;
+	if (volume)
+		docker_volume_create(op->sd->docker, spec, on_prepared, op);
+	else
+		docker_network_create(op->sd->docker, spec, on_prepared, op);
+	json_decref(spec);
+}
+
+static void
+prepare_objects(struct op *op)
+{
+	const struct stack	*st = op->stack;
+	size_t			 i;
+
+	prepare(op, spec_network(st->name, "default"), false);
+	for (i = 0; i < st->nnetworks; i++)
+		prepare(op, spec_network(st->name, st->networks[i]), false);
+	for (i = 0; i < st->nvolumes; i++)
+		prepare(op, spec_volume(st->name, st->volumes[i]), true);
+}
+
+/* ---- begin, backup, checks ----------------------------------------------- */
+
+static void
+on_begun(int err, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0) {
+		op_abort(op, PROTO_E_INTERNAL, "recording the start of "
+		    "revision %d: %s", op->revision, strerror(-err));
+		return;
+	}
+	if (op->kind->flags & OPK_OBJECTS)
+		prepare_objects(op);
+	else
+		apply_run(op);
+}
+
+static void
+begin(struct op *op)
+{
+	if (op->kind->flags & OPK_BEGIN)
+		commit_begin(op, on_begun);
+	else
+		on_begun(0, op);
+}
+
+static void
+on_backed_up(int err, const char *id, const char *msg, void *arg)
+{
+	struct op *op = arg;
+
+	if (err < 0) {
+		op_abort(op, PROTO_E_FAILED, "backup before the deploy failed: "
+		    "%s (nothing was changed; --no-backup skips it)",
+		    msg ? msg : strerror(-err));
+		return;
+	}
+	if (id != NULL) {
+		op->backup_id = xstrdup(id);
+		op_emit(op, PROTO_EV_BACKUP, json_pack("{s:s}", "backup", id));
+	}
+	begin(op);
+}
+
+/*
+ * The backup phase: services that declare backup: and are about to
+ * change are backed up first, tagged with the new revision, so that
+ * `rollback --with-data` of it can restore what they held before.
+ */
+static void
+backup_phase(struct op *op)
+{
+	const char	**names;
+	size_t		  i, n = 0;
+
+	if (!(op->kind->flags & OPK_BACKUP) || op->no_backup) {
+		begin(op);
+		return;
+	}
+	names = xcalloc(op->stack->nunits + 1, sizeof *names);
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct svc *s = &op->svcs[i];
+
+		if (s->unit->backup.present && (s->action == ACT_RECREATE ||
+		    s->action == ACT_SCALE))
+			names[n++] = s->unit->name;
+	}
+	if (n == 0) {
+		free(names);
+		begin(op);
+		return;
+	}
+	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:I}", "phase", "backup",
+	    "services", (json_int_t)n));
+	/* The op cannot end while its backup runs; at shutdown the backup
+	 * is dropped without a callback, before the op is freed. */
+	backup_for_deploy(op->sd, op->stack, names, n, op->revision,
+	    on_backed_up, op);
+	free(names);
+}
+
+/* Every check ran; any failure stops the deploy with nothing changed. */
+static void
+on_checked(struct op *op)
+{
+	char *why;
+
+	if ((why = preflight_failures(op)) != NULL) {
+		op_abort(op, PROTO_E_PREFLIGHT, "%s", why);
+		free(why);
+		return;
+	}
+	backup_phase(op);
+}
+
+/* ---- plan ---------------------------------------------------------------- */
+
+static void
+planned(struct op *op)
+{
+	if (plan_compute(op, op->sd->store ? store_scale_get(op->sd->store,
+	    op->stack_name) : NULL) < 0) {
+		op_abort(op, PROTO_E_INTERNAL, "planning failed");
+		return;
+	}
+	if (op->kind->flags & OPK_PLAN_ONLY) {
+		op_reply_ok(op, json_pack("{s:i, s:o}", "current",
+		    op->prev_revision, "services", plan_json(op)));
+		op_end(op);
+		return;
+	}
+	op_emit(op, PROTO_EV_PLAN, json_pack("{s:i, s:o}", "revision",
+	    op->revision, "services", plan_json(op)));
+	if (op->kind->flags & OPK_CHECKS)
+		preflight_checks(op, on_checked);
+	else
+		backup_phase(op);
+}
+
+static void
+on_images(struct op *op)
+{
+	char *why;
+
+	/* A plan cannot be made without the images; a deploy reports them
+	 * with the other checks. */
+	if ((op->kind->flags & OPK_PLAN_ONLY) &&
+	    (why = preflight_failures(op)) != NULL) {
+		op_abort(op, PROTO_E_PREFLIGHT, "%s", why);
+		free(why);
+		return;
+	}
+	planned(op);
+}
+
+static void
+on_listed(const struct docker_result *res, void *arg)
+{
+	struct op *op = arg;
+
+	if (res->err != 0) {
+		op_abort(op, res->err == DOCKER_E_UNAVAILABLE ?
+		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
+		    "listing containers: %s", res->message);
+		return;
+	}
+	op->containers = json_incref(res->body);
+	if (op->kind->flags & OPK_PIN)
+		planned(op);
+	else
+		preflight_images(op, on_images);
+}
+
+void
+pipeline_run(struct op *op)
+{
+	char *filter;
+
+	xasprintf(&filter, LABEL_STACK "=%s", op->stack_name);
+	docker_containers_list(op->sd->docker, filter, 1, on_listed, op);
+	free(filter);
+}
