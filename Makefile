@@ -107,6 +107,11 @@ test-unit: tests
 test-integration: all
 	@scripts/run-tests.sh integration
 
+# Who calls whom, read from the objects' symbols: no upward calls, no
+# cycles, no daemon or common .c over 800 lines (docs/architecture.md).
+check-layers: all
+	@scripts/check-layers.sh $(B)
+
 # ---- the main job ---------------------------------------------------------
 
 demo: deps engine
@@ -135,6 +140,6 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        demo bench bench-rollback install clean
+        check-layers demo bench bench-rollback install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

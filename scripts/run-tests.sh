@@ -64,6 +64,15 @@ binaries() {
 unit_tests() {
 	local t
 	echo "== unit tests"
+	# The layering check first: who calls whom, read from build/'s objects.
+	# shellcheck disable=SC2194,SC2254
+	case check-layers in $ONLY)
+		echo "-- scripts/check-layers.sh build"
+		run check-layers 60 scripts/check-layers.sh build
+		echo "-- tests/layers/selftest.sh"
+		run check-layers-selftest 60 tests/layers/selftest.sh
+		;;
+	esac
 	# test_engine_real skips itself here; it runs in the integration phase.
 	for t in $(binaries build) $(binaries build-san); do
 		echo "-- $t"
