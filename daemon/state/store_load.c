@@ -257,15 +257,15 @@ audit_repair(const char *path)
 {
 	struct stat	sb;
 	char		c;
-	int		fd;
+	int		fd, rc;
 
 	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0)
 		return;
 	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
 	    pread(fd, &c, 1, sb.st_size - 1) == 1 && c != '\n') {
 		log_warn("%s: last record is torn", path);
-		if (write_all(fd, "\n", 1) < 0)
-			log_warn("%s: %s", path, strerror(errno));
+		if ((rc = write_all(fd, "\n", 1)) < 0)
+			log_warn("%s: %s", path, strerror(-rc));
 	}
 	close(fd);
 }

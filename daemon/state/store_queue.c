@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,19 @@
 
 /* ---- the worker side: plain system calls only ---------------------------- */
 
+/*
+ * fsync_dir of path's directory.  common/util.c has this very function
+ * as a static behind file_write_atomic; once util.h exports it, this copy
+ * goes.
+ */
 static int
-fsync_parent(const char *path)
+fsync_dir_of(const char *path)
 {
-	const char	*slash = strrchr(path, '/');
-	char		*parent;
-	int		 rc;
+	char	*copy = xstrdup(path);
+	int	 rc;
 
-	if (slash == NULL)
-		return fsync_dir(".");
-	parent = xstrndup(path, (size_t)(slash - path));
-	rc = fsync_dir(parent[0] != '\0' ? parent : "/");
-	free(parent);
+	rc = fsync_dir(dirname(copy));
+	free(copy);
 	return rc;
 }
 
@@ -38,7 +40,7 @@ mkdir_durable(const char *path)
 {
 	if (mkdir(path, STORE_DIR_MODE) < 0)
 		return errno == EEXIST ? 0 : -errno;
-	return fsync_parent(path);
+	return fsync_dir_of(path);
 }
 
 static int
@@ -88,7 +90,7 @@ append_sync(const char *path, const char *data, size_t len)
 		rc = -errno;
 	close(fd);
 	if (rc == 0 && created)
-		rc = fsync_parent(path);
+		rc = fsync_dir_of(path);
 	return rc;
 }
 
