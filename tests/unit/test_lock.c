@@ -275,6 +275,29 @@ test_cancelled_not_called(void **state)
 	lock_release(&f->sd, next.lock);
 }
 
+/*
+ * A waiter that gives up after the release woke it, but before its wake
+ * ran, passes the wake on: the one behind it must not wait for a release
+ * that already happened.
+ */
+static void
+test_cancel_after_wake(void **state)
+{
+	struct fx		*f = *state;
+	struct stack_lock	*l = take(f, "demo", "deploy");
+	struct waiter		 gone, next;
+
+	wait_for(f, &gone, 1, "demo", true);
+	wait_for(f, &next, 2, "demo", true);
+	lock_release(&f->sd, l);
+	lock_wait_cancel(&f->sd, gone.w);
+	run(f);
+	assert_int_equal(gone.calls, 0);
+	assert_int_equal(next.calls, 1);
+	assert_ptr_equal(lock_holder(&f->sd, "demo"), next.lock);
+	lock_release(&f->sd, next.lock);
+}
+
 static void
 test_lock_json(void **state)
 {
@@ -313,6 +336,7 @@ main(void)
 		T(test_waiters_in_order),
 		T(test_waiter_woken_each_release),
 		T(test_cancelled_not_called),
+		T(test_cancel_after_wake),
 		T(test_lock_json),
 #undef T
 	};
