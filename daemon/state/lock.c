@@ -84,22 +84,6 @@ lock_wait(struct shipd *sd, const char *stack, void (*cb)(void *), void *arg)
 	return w;
 }
 
-void
-lock_wait_cancel(struct shipd *sd, struct lock_waiter *w)
-{
-	struct lock_waiter **wp;
-
-	if (w == NULL)
-		return;
-	for (wp = &sd->lock_waiters; *wp != NULL; wp = &(*wp)->next)
-		if (*wp == w) {
-			*wp = w->next;
-			break;
-		}
-	uv_timer_stop(&w->kick);
-	uv_close((uv_handle_t *)&w->kick, on_waiter_closed);
-}
-
 static void
 on_kick(uv_timer_t *t)
 {
@@ -120,6 +104,28 @@ wake(struct shipd *sd, const char *stack)
 			uv_timer_start(&w->kick, on_kick, 0, 0);
 			return;
 		}
+}
+
+void
+lock_wait_cancel(struct shipd *sd, struct lock_waiter *w)
+{
+	struct lock_waiter	**wp;
+	int			  woken;
+
+	if (w == NULL)
+		return;
+	woken = uv_is_active((uv_handle_t *)&w->kick);
+	for (wp = &sd->lock_waiters; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	uv_timer_stop(&w->kick);
+	/* A release woke it but it gives up before its turn: pass the wake
+	 * on, or the next in line waits for a release that already came. */
+	if (woken && lock_holder(sd, w->stack) == NULL)
+		wake(sd, w->stack);
+	uv_close((uv_handle_t *)&w->kick, on_waiter_closed);
 }
 
 void

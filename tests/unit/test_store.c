@@ -1,7 +1,8 @@
 /*
  * The state store against a real directory: what is written comes back
  * after a reopen, writes land and call back in order, and damaged files
- * (torn journal, corrupt revision, leftover temp files) are survived.
+ * (torn journal, corrupt revision, leftover temp files) are survived; a
+ * rewrite leaves no temp file, even when it fails.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -621,6 +622,110 @@ test_audit(void **state)
 	free(data);
 }
 
+/* Temp files under the state directory; nftw passes no argument. */
+static int	ntmp;
+
+static int
+count_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	if (strstr(p + ftw->base, ".tmp.") != NULL)
+		ntmp++;
+	return 0;
+}
+
+static int
+tmp_files(struct fx *f)
+{
+	ntmp = 0;
+	assert_int_equal(nftw(f->dir, count_one, 16, FTW_PHYS), 0);
+	return ntmp;
+}
+
+static int
+mode_of(struct fx *f, const char *rel)
+{
+	struct stat	 sb;
+	char		*p = path_of(f, rel);
+
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	return (int)(sb.st_mode & 07777);
+}
+
+/*
+ * Every rewrite goes by a temp file renamed into place: none is left once
+ * the writes have landed, and what they made is private to shipd.
+ */
+static void
+test_writes_atomic(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*obj = json_pack("{s:{s:i}}", "api", "replicas", 2);
+	json_t		*rec = json_pack("{s:s}", "event", "begin");
+	char		*data;
+
+	put_rev(f, "demo", 1, 0);
+	store_current_set(f->st, "demo", 1, on_write, id(1));
+	store_scale_set(f->st, "demo", obj, on_write, id(2));
+	store_journal_append(f->st, rec, on_write, id(3));
+	store_audit(f->st, rec);
+	store_journal_truncate(f->st, on_write, id(4));
+	run(f);
+	assert_cbs(5, 0, 0);
+	assert_int_equal(tmp_files(f), 0);
+	assert_int_equal(mode_of(f, "stacks/demo"), 0700);
+	assert_int_equal(mode_of(f, "stacks/demo/revisions"), 0700);
+	assert_int_equal(mode_of(f, "stacks/demo/revisions/1.json"), 0600);
+	assert_int_equal(mode_of(f, "stacks/demo/current"), 0600);
+	assert_int_equal(mode_of(f, "stacks/demo/scale.json"), 0600);
+	assert_int_equal(mode_of(f, "journal"), 0600);
+	assert_int_equal(mode_of(f, "audit.log"), 0600);
+	/* Truncating leaves an empty journal, not a missing one. */
+	data = slurp(f, "journal");
+	assert_string_equal(data, "");
+	free(data);
+	data = slurp(f, "stacks/demo/current");
+	assert_string_equal(data, "1\n");
+	free(data);
+	json_decref(obj);
+	json_decref(rec);
+}
+
+/*
+ * A write that fails reaches its callback with the error, leaves neither
+ * a temp file nor a change in the cache, and does not stall the queue.
+ */
+static void
+test_failed_write(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*obj = json_pack("{s:{s:i}}", "api", "replicas", 2);
+	char		*p;
+
+	close_store(f);
+	/* revisions/ is a file: no revision can be made under it. */
+	put_file(f, "stacks/demo/revisions", "");
+	/* scale.json is a directory: the rename onto it fails. */
+	p = path_of(f, "stacks/demo/scale.json");
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	reopen(f);
+	ncb = 0;
+	put_rev(f, "demo", 1, 0);
+	store_scale_set(f->st, "demo", obj, on_write, id(1));
+	store_current_set(f->st, "demo", 1, on_write, id(2));
+	run(f);
+	assert_int_equal(ncb, 3);
+	assert_int_equal(cb_err[0], -ENOTDIR);
+	assert_int_equal(cb_err[1], -EISDIR);
+	assert_int_equal(cb_err[2], 0);
+	assert_null(store_revision_get(f->st, "demo", 1));
+	assert_null(store_scale_get(f->st, "demo"));
+	assert_int_equal(store_current(f->st, "demo"), 1);
+	assert_int_equal(tmp_files(f), 0);
+	json_decref(obj);
+}
+
 /*
  * The loop keeps running while writes wait for the disk.  Timing fsync is
  * flaky (tmpfs makes it free), so the disk is made "slow" instead: every
@@ -713,6 +818,8 @@ main(void)
 		T(test_revision_immutable),
 		T(test_scale),
 		T(test_audit),
+		T(test_writes_atomic),
+		T(test_failed_write),
 		T(test_loop_not_blocked),
 #undef T
 	};
