@@ -13,6 +13,7 @@
 #include "state/journal.h"
 #include "log.h"
 #include "ops/op.h"
+#include "ops/steps.h"
 #include "ops/verify.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -176,17 +177,6 @@ svc_gated(struct svc *s)
 	op_kick(op);
 }
 
-static size_t
-live_replicas(const struct svc *s)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < s->nreps; i++)
-		if (!s->reps[i].remove)
-			n++;
-	return n;
-}
-
 static void
 rep_gated(struct replica *r)
 {
@@ -195,7 +185,7 @@ rep_gated(struct replica *r)
 	if (r->gated || r->remove)
 		return;
 	r->gated = true;
-	if (++s->gated == live_replicas(s))
+	if (++s->gated == svc_live_replicas(s))
 		svc_gated(s);
 }
 
@@ -204,7 +194,7 @@ rep_started(struct replica *r)
 {
 	struct svc *s = r->svc;
 
-	if (++s->started == live_replicas(s)) {
+	if (++s->started == svc_live_replicas(s)) {
 		s->op->met[s->idx] |= DEP_STARTED;
 		op_kick(s->op);
 	}
@@ -504,10 +494,6 @@ drain_start(struct replica *r)
 	uv_timer_start(&dr->timer, on_drained, DRAIN_MS, 0);
 }
 
-static const char *const step_names[] = {
-	"leave", "stop", "keep", "remove", "restore", "join", "unname",
-	"name", "create", "start", "gate", "end",
-};
 
 static void
 on_journaled(int err, void *arg)
@@ -551,7 +537,7 @@ rep_advance(struct replica *r)
 		r->journaled = true;
 		r->journaling = true;
 		journal_step(op->sd->store, op->stack_name, op->kind->name,
-		    op->revision, s->unit->name, r->n, step_names[st],
+		    op->revision, s->unit->name, r->n, step_name(st),
 		    on_journaled, r);
 		return;
 	}
@@ -619,89 +605,6 @@ rep_advance(struct replica *r)
 	}
 }
 
-static void
-push(struct replica *r, enum rep_step st)
-{
-	r->steps[r->nsteps++] = st;
-}
-
-/*
- * Plan a replica's steps from what the planner found.  stop-first: the
- * occupant stops before its successor starts.  start-first: the occupant
- * is renamed aside and keeps serving until its successor is healthy.
- */
-static void
-rep_plan_steps(struct replica *r, const char *state)
-{
-	const struct unit	*u = r->svc->unit;
-	bool			 start_first;
-
-	r->nsteps = r->step = 0;
-	if (r->reuse) {
-		/* a finished one-shot is not run again */
-		if (state == NULL || (strcmp(state, "running") != 0 &&
-		    !(strcmp(state, "exited") == 0 &&
-		    strcmp(u->restart, "no") == 0)))
-			push(r, STEP_START);
-		else
-			rep_started(r);
-		push(r, STEP_GATE);
-		return;
-	}
-	if (r->remove) {
-		r->drain = live_replicas(r->svc) > 0;
-		push(r, STEP_OLD_LEAVE);
-		push(r, STEP_OLD_STOP);
-		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
-		return;
-	}
-	start_first = u->update.order == UPDATE_START_FIRST &&
-	    r->old_id != NULL && r->old_running;
-	if (r->old_id != NULL && !start_first) {
-		push(r, STEP_OLD_LEAVE);
-		push(r, STEP_OLD_STOP);
-		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
-	} else if (start_first)
-		push(r, STEP_OLD_RENAME);
-	if (r->restore_id != NULL) {
-		push(r, STEP_JOIN);
-		push(r, STEP_RESTORE);
-	} else {
-		/* The engine's DNS names a container as soon as it starts,
-		 * healthy or not: a start-first successor stays unnamed
-		 * until its gate passes, while its predecessor serves. */
-		r->unaliased = start_first;
-		push(r, STEP_CREATE);
-	}
-	push(r, STEP_START);
-	push(r, STEP_GATE);
-	if (r->unaliased) {
-		push(r, STEP_NEW_LEAVE);
-		push(r, STEP_NEW_JOIN);
-	}
-	if (start_first) {
-		r->drain = true;
-		push(r, STEP_OLD_LEAVE);
-		push(r, STEP_OLD_STOP);
-		if (!r->old_keep)
-			push(r, STEP_OLD_REMOVE);
-	}
-}
-
-static const char *
-container_state(const struct op *op, const char *id)
-{
-	json_t		*c;
-	const char	*cid;
-	size_t		 i;
-
-	json_array_foreach(op->containers, i, c)
-		if ((cid = json_string_value(json_object_get(c, "Id"))) !=
-		    NULL && strcmp(cid, id) == 0)
-			return json_string_value(json_object_get(c, "State"));
-	return NULL;
-}
-
 /* Start a replica, or queue it when its service's parallelism is used
  * up.  Only replacements count against parallelism. */
 static void
@@ -709,7 +612,8 @@ rep_begin(struct replica *r)
 {
 	struct svc *s = r->svc;
 
-	rep_plan_steps(r, r->reuse ? container_state(s->op, r->id) : NULL);
+	if (steps_plan(r, r->reuse ? container_state(s->op, r->id) : NULL))
+		rep_started(r);
 	if (r->old_id != NULL && !r->remove) {
 		if (s->active >= (size_t)s->unit->update.parallelism) {
 			r->queued = true;
@@ -734,7 +638,7 @@ svc_begin(struct svc *s)
 	s->t_start = now_ms();
 	s->pending = s->nreps;
 	emit_service(s, "begin");
-	if (live_replicas(s) == 0)
+	if (svc_live_replicas(s) == 0)
 		svc_gated(s);
 	if (s->nreps == 0) {
 		svc_settled(s);

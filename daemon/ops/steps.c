@@ -1,0 +1,115 @@
+/*
+ * The steps a replica goes through, planned once from what the planner
+ * found: reuse, removal, stop-first or start-first replacement, a kept
+ * container brought back.  apply.c takes them one by one.
+ */
+#include <string.h>
+
+#include "ops/op.h"
+#include "ops/steps.h"
+
+static const char *const step_names[] = {
+	"leave", "stop", "keep", "remove", "restore", "join", "unname",
+	"name", "create", "start", "gate", "end",
+};
+
+const char *
+step_name(enum rep_step st)
+{
+	return step_names[st];
+}
+
+static void
+push(struct replica *r, enum rep_step st)
+{
+	r->steps[r->nsteps++] = st;
+}
+
+/*
+ * Plan a replica's steps from what the planner found.  stop-first: the
+ * occupant stops before its successor starts.  start-first: the occupant
+ * is renamed aside and keeps serving until its successor is healthy.
+ */
+size_t
+svc_live_replicas(const struct svc *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nreps; i++)
+		if (!s->reps[i].remove)
+			n++;
+	return n;
+}
+
+bool
+steps_plan(struct replica *r, const char *state)
+{
+	const struct unit	*u = r->svc->unit;
+	bool			 start_first, running = false;
+
+	r->nsteps = r->step = 0;
+	if (r->reuse) {
+		/* a finished one-shot is not run again */
+		if (state == NULL || (strcmp(state, "running") != 0 &&
+		    !(strcmp(state, "exited") == 0 &&
+		    strcmp(u->restart, "no") == 0)))
+			push(r, STEP_START);
+		else
+			running = true;
+		push(r, STEP_GATE);
+		return running;
+	}
+	if (r->remove) {
+		r->drain = svc_live_replicas(r->svc) > 0;
+		push(r, STEP_OLD_LEAVE);
+		push(r, STEP_OLD_STOP);
+		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
+		return false;
+	}
+	start_first = u->update.order == UPDATE_START_FIRST &&
+	    r->old_id != NULL && r->old_running;
+	if (r->old_id != NULL && !start_first) {
+		push(r, STEP_OLD_LEAVE);
+		push(r, STEP_OLD_STOP);
+		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
+	} else if (start_first)
+		push(r, STEP_OLD_RENAME);
+	if (r->restore_id != NULL) {
+		push(r, STEP_JOIN);
+		push(r, STEP_RESTORE);
+	} else {
+		/* The engine's DNS names a container as soon as it starts,
+		 * healthy or not: a start-first successor stays unnamed
+		 * until its gate passes, while its predecessor serves. */
+		r->unaliased = start_first;
+		push(r, STEP_CREATE);
+	}
+	push(r, STEP_START);
+	push(r, STEP_GATE);
+	if (r->unaliased) {
+		push(r, STEP_NEW_LEAVE);
+		push(r, STEP_NEW_JOIN);
+	}
+	if (start_first) {
+		r->drain = true;
+		push(r, STEP_OLD_LEAVE);
+		push(r, STEP_OLD_STOP);
+		if (!r->old_keep)
+			push(r, STEP_OLD_REMOVE);
+	}
+	return false;
+}
+
+const char *
+container_state(const struct op *op, const char *id)
+{
+	json_t		*c;
+	const char	*cid;
+	size_t		 i;
+
+	json_array_foreach(op->containers, i, c)
+		if ((cid = json_string_value(json_object_get(c, "Id"))) !=
+		    NULL && strcmp(cid, id) == 0)
+			return json_string_value(json_object_get(c, "State"));
+	return NULL;
+}
