@@ -75,11 +75,16 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(TEST_HELPER_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
+# The engine client against the real dockerd: an integration test in C.
+$(B)/tests/engine_real: $(B)/tests/integration/engine_real.o $(DAEMON_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
 $(B)/tests/ctlflood: tests/tools/ctlflood.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-tests: $(TEST_BIN) $(B)/tests/ctlflood
+tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/engine_real
 
 # ---- set-up ---------------------------------------------------------------
 

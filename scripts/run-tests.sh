@@ -73,7 +73,6 @@ unit_tests() {
 		run check-layers-selftest 60 tests/layers/selftest.sh
 		;;
 	esac
-	# test_engine_real skips itself here; it runs in the integration phase.
 	for t in $(binaries build) $(binaries build-san); do
 		echo "-- $t"
 		run "$t" "$UNIT_TIMEOUT" env -u SHIPD_TEST_ENGINE "$t"
@@ -98,11 +97,11 @@ integration_tests() {
 	export SHIPD_TEST_ENGINE=1 SHIPD="$PWD/build/shipd" \
 	    SHIPCTL="$PWD/build/shipctl"
 	# shellcheck disable=SC2053
-	if [ -f build/tests/test_engine_real ] &&
-	    [[ test_engine_real == $ONLY ]]; then
-		echo "-- build/tests/test_engine_real"
-		run build/tests/test_engine_real "$IT_TIMEOUT" \
-		    build/tests/test_engine_real
+	if [ -f build/tests/engine_real ] &&
+	    [[ engine_real == $ONLY ]]; then
+		echo "-- build/tests/engine_real"
+		run build/tests/engine_real "$IT_TIMEOUT" \
+		    build/tests/engine_real
 	fi
 	for t in tests/integration/*.sh; do
 		[ "$t" = tests/integration/lib.sh ] && continue
