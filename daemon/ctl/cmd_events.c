@@ -22,11 +22,11 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	json_t			*attrs;
 
 	if (ev == NULL) {
-		ctl_req_event(es->req, "resync", json_object());
+		ctl_req_event(es->req, PROTO_EV_RESYNC, json_object());
 		return;
 	}
 	attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
-	ctl_req_event(es->req, "engine", json_pack(
+	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(
 	    "{s:s, s:s%, s:O, s:O, s:O, s:O, s:O}",
 	    "action", action, "container", id ? id : "", id ? 12 : 0,
 	    "name", json_object_get(attrs, "name") ?
@@ -75,7 +75,7 @@ cmd_events(struct shipd *sd, struct ctl_req *r)
 	ctl_req_on_cancel(r, events_cancel, es);
 	/* Tell the client it is subscribed, so a test (or a script) can
 	 * act knowing nothing will be missed from here on. */
-	ctl_req_event(r, "subscribed", json_pack("{s:s}", "stack",
+	ctl_req_event(r, PROTO_EV_SUBSCRIBED, json_pack("{s:s}", "stack",
 	    ctl_str(r, "stack")));
 }
 

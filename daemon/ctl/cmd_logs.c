@@ -81,7 +81,7 @@ send_line(struct logs_stream *s, int stream, const char *p, size_t n)
 		    s->l->service, "replica", s->replica, "stream",
 		    stream == 2 ? "stderr" : "stdout", "line",
 		    "(line is not valid UTF-8)");
-	ctl_req_event(s->l->req, "log", f);
+	ctl_req_event(s->l->req, PROTO_EV_LOG, f);
 }
 
 static void
