@@ -35,14 +35,6 @@ cmd_deploy(struct shipd *sd, struct ctl_req *r)
 	ops_deploy(sd, r, st, g, &o);
 }
 
-static const struct ctl_arg args[] = {
-	{ "stack", JSON_OBJECT, true },
-	{ "skip_checks", JSON_ARRAY, false },
-	{ "no_backup", JSON_TRUE, false },
-	{ "wait", JSON_TRUE, false },
-	{ NULL, 0, false }
-};
-
 const struct ctl_cmd ctl_cmd_deploy = {
-	PROTO_CMD_DEPLOY, true, true, cmd_deploy, args
+	PROTO_CMD_DEPLOY, true, true, cmd_deploy, ctl_stack_args
 };

@@ -19,14 +19,6 @@ cmd_plan(struct shipd *sd, struct ctl_req *r)
 	ops_plan(sd, r, st, g);
 }
 
-static const struct ctl_arg args[] = {
-	{ "stack", JSON_OBJECT, true },
-	{ "skip_checks", JSON_ARRAY, false },
-	{ "no_backup", JSON_TRUE, false },
-	{ "wait", JSON_TRUE, false },
-	{ NULL, 0, false }
-};
-
 const struct ctl_cmd ctl_cmd_plan = {
-	PROTO_CMD_PLAN, false, true, cmd_plan, args
+	PROTO_CMD_PLAN, false, true, cmd_plan, ctl_stack_args
 };

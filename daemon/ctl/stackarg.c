@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "core/req.h"
+#include "ctl/ctl.h"
 #include "ctl/stackarg.h"
 #include "diag.h"
 #include "graph.h"
@@ -16,6 +16,14 @@
 #include "util.h"
 
 #define DIAGS_MAX	20
+
+const struct ctl_arg ctl_stack_args[] = {
+	{ "stack", JSON_OBJECT, true },
+	{ "skip_checks", JSON_ARRAY, false },
+	{ "no_backup", JSON_TRUE, false },
+	{ "wait", JSON_TRUE, false },
+	{ NULL, 0, false }
+};
 
 static int
 reply_diags(struct ctl_req *r, const char *what, struct diag_list *errs)

@@ -252,8 +252,9 @@ struct op	*op_snapshot(struct shipd *, const struct op_kind *,
 bool		 rollback_wanted(const struct op *);
 void		 rollback_auto(struct op *);
 
-/* prune.c */
+/* prune.c: removals nobody waits for. */
 void		 prune_kept(struct shipd *, const char *stack, int current,
 		    int retain);
+void		 prune_revision(struct shipd *, const char *stack, int rev);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * Pruning after a commit: keep the containers of the newest `retain`
- * committed revisions before current (renamed <name>-r<rev>, for fast
- * rollback) and remove every other kept container of the stack.
+ * Removing containers nobody waits for: after a commit, the kept
+ * containers beyond retention (renamed <name>-r<rev>, for fast rollback);
+ * after an interrupted first deploy, what it made.
  */
 #include <stdlib.h>
 
@@ -13,63 +13,115 @@
 #include "state/revision.h"
 #include "util.h"
 
-struct prune {
+/*
+ * A sweep: list the stack's containers, remove those the rule picks.  It
+ * runs on its own (nobody waits for it) and is a task, so shutdown frees
+ * it while calls are still out.
+ */
+struct sweep {
 	struct shipd	*sd;
 	struct task	 task;
 	char		*stack;
+	const char	*what;		/* for the log */
+	bool		 by_name;	/* keep[]: kept revisions to leave */
 	int		 keep[UNIT_RETAIN_MAX + 1];
 	size_t		 nkeep;
+	int		 rev;		/* !by_name: the revision to remove */
 	int		 inflight;
 };
 
 static void
-prune_free(void *arg)
+sweep_free(void *arg)
 {
-	struct prune *p = arg;
+	struct sweep *sw = arg;
 
-	task_del(p->sd, &p->task);
-	free(p->stack);
-	free(p);
+	task_del(sw->sd, &sw->task);
+	free(sw->stack);
+	free(sw);
+}
+
+/* Off the task list now (shutdown must not free it twice), freed once
+ * the engine callback has returned. */
+static void
+sweep_done(struct sweep *sw)
+{
+	task_del(sw->sd, &sw->task);
+	defer_free(sw->sd, sweep_free, sw);
 }
 
 static void
-on_pruned(const struct docker_result *res, void *arg)
+on_removed(const struct docker_result *res, void *arg)
 {
-	struct prune *p = arg;
+	struct sweep *sw = arg;
 
 	if (res->err != 0 && res->err != DOCKER_E_NOT_FOUND)
-		log_warn("%s: pruning a kept container: %s", p->stack,
-		    res->message);
-	if (--p->inflight == 0)
-		prune_free(p);
+		log_warn("%s: %s: %s", sw->stack, sw->what, res->message);
+	if (--sw->inflight == 0)
+		sweep_done(sw);
+}
+
+static bool
+picked(const struct sweep *sw, json_t *c)
+{
+	const char	*name, *rev;
+	size_t		 k;
+	int		 kept;
+
+	if (!sw->by_name) {
+		rev = json_string_value(json_object_get(json_object_get(c,
+		    "Labels"), LABEL_REVISION));
+		return rev != NULL && atoi(rev) == sw->rev;
+	}
+	name = json_string_value(json_array_get(json_object_get(c, "Names"),
+	    0));
+	if (name == NULL || (kept = spec_kept_revision(name)) == 0)
+		return false;
+	for (k = 0; k < sw->nkeep; k++)
+		if (sw->keep[k] == kept)
+			return false;
+	return true;
 }
 
 static void
-on_prune_list(const struct docker_result *res, void *arg)
+on_listed(const struct docker_result *res, void *arg)
 {
-	struct prune	*p = arg;
+	struct sweep	*sw = arg;
 	json_t		*c;
-	size_t		 i, k;
-	int		 rev;
+	size_t		 i;
 
-	p->inflight = 1;
+	sw->inflight = 1;
 	json_array_foreach(res->err == 0 ? res->body : NULL, i, c) {
-		const char *name = json_string_value(json_array_get(
-		    json_object_get(c, "Names"), 0));
-
-		if (name == NULL || (rev = spec_kept_revision(name)) == 0)
+		if (!picked(sw, c))
 			continue;
-		for (k = 0; k < p->nkeep && p->keep[k] != rev; k++)
-			;
-		if (k < p->nkeep)
-			continue;
-		p->inflight++;
-		docker_container_remove(p->sd->docker,
+		sw->inflight++;
+		docker_container_remove(sw->sd->docker,
 		    json_string_value(json_object_get(c, "Id")), 1, 0,
-		    on_pruned, p);
+		    on_removed, sw);
 	}
-	if (--p->inflight == 0)
-		prune_free(p);
+	if (--sw->inflight == 0)
+		sweep_done(sw);
+}
+
+static struct sweep *
+sweep_new(struct shipd *sd, const char *stack, const char *what)
+{
+	struct sweep *sw = xcalloc(1, sizeof *sw);
+
+	sw->sd = sd;
+	sw->stack = xstrdup(stack);
+	sw->what = what;
+	return sw;
+}
+
+static void
+sweep_run(struct sweep *sw)
+{
+	char *filter;
+
+	task_add(sw->sd, &sw->task, sw, sweep_free);
+	xasprintf(&filter, LABEL_STACK "=%s", sw->stack);
+	docker_containers_list(sw->sd->docker, filter, 1, on_listed, sw);
+	free(filter);
 }
 
 /*
@@ -79,18 +131,25 @@ on_prune_list(const struct docker_result *res, void *arg)
 void
 prune_kept(struct shipd *sd, const char *stack, int current, int retain)
 {
-	struct prune	*p = xcalloc(1, sizeof *p);
-	char		*filter;
+	struct sweep	*sw = sweep_new(sd, stack, "pruning a kept container");
 	int		 before = current;
 
-	p->sd = sd;
-	p->stack = xstrdup(stack);
-	while ((int)p->nkeep < retain && p->nkeep < UNIT_RETAIN_MAX &&
+	sw->by_name = true;
+	while ((int)sw->nkeep < retain && sw->nkeep < UNIT_RETAIN_MAX &&
 	    (before = revision_prev_committed(sd->store, stack,
 	    before)) > 0)
-		p->keep[p->nkeep++] = before;
-	task_add(sd, &p->task, p, prune_free);
-	xasprintf(&filter, LABEL_STACK "=%s", stack);
-	docker_containers_list(sd->docker, filter, 1, on_prune_list, p);
-	free(filter);
+		sw->keep[sw->nkeep++] = before;
+	sweep_run(sw);
+}
+
+/* Every container labelled with revision rev (an interrupted first
+ * deploy's). */
+void
+prune_revision(struct shipd *sd, const char *stack, int rev)
+{
+	struct sweep *sw = sweep_new(sd, stack, "removing an interrupted "
+	    "revision's container");
+
+	sw->rev = rev;
+	sweep_run(sw);
 }

@@ -22,8 +22,6 @@
 #include "state/store.h"
 #include "util.h"
 
-static void	remove_revision(struct shipd *, const char *stack, int rev);
-
 /* The kinds whose begin record names a revision of their own (a scale's
  * names the current one, which stands). */
 static bool
@@ -187,7 +185,7 @@ recover_one(struct recovery *rc, struct unfinished *u)
 		log_warn("journal: %s: revision %d interrupted with nothing "
 		    "to go back to: %s", u->stack, u->revision,
 		    u->prev > 0 ? why : "removing what it created");
-		remove_revision(rc->sd, u->stack, u->revision);
+		prune_revision(rc->sd, u->stack, u->revision);
 		note_failed(rc, u, "interrupted (shipd stopped); its "
 		    "containers were removed");
 		return;
@@ -266,70 +264,4 @@ ops_recover(struct shipd *sd)
 		if (rc->u[i].revision >= 0)
 			recover_one(rc, &rc->u[i]);
 	recovery_step_done(rc);
-}
-
-/* ---- a first deploy interrupted: remove what it made ---------------------- */
-
-struct removal {
-	struct shipd	*sd;
-	struct task	 task;
-	int		 rev;
-	int		 inflight;
-};
-
-static void
-removal_free(void *arg)
-{
-	struct removal *rm = arg;
-
-	task_del(rm->sd, &rm->task);
-	free(rm);
-}
-
-static void
-on_removed(const struct docker_result *res, void *arg)
-{
-	struct removal *rm = arg;
-
-	if (res->err != 0 && res->err != DOCKER_E_NOT_FOUND)
-		log_warn("journal: remove: %s", res->message);
-	if (--rm->inflight == 0)
-		removal_free(rm);
-}
-
-static void
-on_listed(const struct docker_result *res, void *arg)
-{
-	struct removal	*rm = arg;
-	json_t		*c;
-	size_t		 i;
-
-	rm->inflight = 1;
-	json_array_foreach(res->err == 0 ? res->body : NULL, i, c) {
-		const char *rev = json_string_value(json_object_get(
-		    json_object_get(c, "Labels"), LABEL_REVISION));
-
-		if (rev == NULL || atoi(rev) != rm->rev)
-			continue;
-		rm->inflight++;
-		docker_container_remove(rm->sd->docker,
-		    json_string_value(json_object_get(c, "Id")), 1, 0,
-		    on_removed, rm);
-	}
-	if (--rm->inflight == 0)
-		removal_free(rm);
-}
-
-static void
-remove_revision(struct shipd *sd, const char *stack, int rev)
-{
-	struct removal	*rm = xcalloc(1, sizeof *rm);
-	char		*filter;
-
-	rm->sd = sd;
-	rm->rev = rev;
-	task_add(sd, &rm->task, rm, removal_free);
-	xasprintf(&filter, LABEL_STACK "=%s", stack);
-	docker_containers_list(sd->docker, filter, 1, on_listed, rm);
-	free(filter);
 }
