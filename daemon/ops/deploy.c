@@ -25,7 +25,7 @@ plan_start(struct op *op)
 }
 
 static const struct op_kind op_kind_plan = {
-	OP_PLAN, "plan", OPK_PLAN_ONLY, plan_start, NULL, NULL
+	OP_PLAN, OP_NAME_PLAN, OPK_PLAN_ONLY, plan_start, NULL, NULL
 };
 
 void
@@ -58,7 +58,7 @@ deploy_finish(struct op *op)
 }
 
 static const struct op_kind op_kind_deploy = {
-	OP_DEPLOY, "deploy", OPK_LOCK | OPK_CHECKS | OPK_BACKUP |
+	OP_DEPLOY, OP_NAME_DEPLOY, OPK_LOCK | OPK_CHECKS | OPK_BACKUP |
 	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS,
 	deploy_start, deploy_finish, NULL
 };
@@ -86,7 +86,7 @@ scale_start(struct op *op)
 }
 
 static const struct op_kind op_kind_scale = {
-	OP_SCALE, "scale", OPK_LOCK | OPK_BEGIN,
+	OP_SCALE, OP_NAME_SCALE, OPK_LOCK | OPK_BEGIN,
 	scale_start, commit_end, NULL
 };
 

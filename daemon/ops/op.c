@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/shipd.h"
@@ -17,6 +18,26 @@
 #include "state/lock.h"
 #include "state/store.h"
 #include "util.h"
+
+static const char *const kind_names[OP_NKINDS] = {
+	[OP_PLAN] = OP_NAME_PLAN,
+	[OP_DEPLOY] = OP_NAME_DEPLOY,
+	[OP_SCALE] = OP_NAME_SCALE,
+	[OP_ROLLBACK] = OP_NAME_ROLLBACK,
+	[OP_ROLLBACK_AUTO] = OP_NAME_ROLLBACK_AUTO,
+	[OP_RECOVER] = OP_NAME_RECOVER,
+};
+
+int
+op_kind_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < OP_NKINDS; i++)
+		if (strcmp(kind_names[i], name) == 0)
+			return i;
+	return -1;
+}
 
 /* The request goes with the control server at shutdown; the op stays
  * until the engine client has closed. */

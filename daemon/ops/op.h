@@ -125,7 +125,19 @@ enum op_kind_id {
 	OP_ROLLBACK,		/* shipctl rollback: a committed revision again */
 	OP_ROLLBACK_AUTO,	/* a failed deploy's way back */
 	OP_RECOVER,		/* an interrupted operation's way back */
+	OP_NKINDS
 };
+
+/* The kinds' names, as the journal, revisions and locks record them. */
+#define OP_NAME_PLAN		"plan"
+#define OP_NAME_DEPLOY		"deploy"
+#define OP_NAME_SCALE		"scale"
+#define OP_NAME_ROLLBACK	"rollback"
+#define OP_NAME_ROLLBACK_AUTO	"rollback-auto"
+#define OP_NAME_RECOVER		"recover"
+
+/* A recorded name read back (the journal's): its kind, or -1. */
+int		 op_kind_parse(const char *name);
 
 #define OPK_LOCK	0x01	/* holds the stack lock */
 #define OPK_PLAN_ONLY	0x02	/* ends with the plan as its reply */

@@ -27,7 +27,9 @@
 static bool
 records_revision(const char *kind)
 {
-	return strcmp(kind, "deploy") == 0 || strcmp(kind, "rollback") == 0;
+	int id = op_kind_parse(kind);
+
+	return id == OP_DEPLOY || id == OP_ROLLBACK;
 }
 
 struct unfinished {
@@ -155,7 +157,7 @@ recover_cancel(struct op *op)
 }
 
 static const struct op_kind op_kind_recover = {
-	OP_RECOVER, "recover", OPK_LOCK | OPK_OBJECTS | OPK_PIN,
+	OP_RECOVER, OP_NAME_RECOVER, OPK_LOCK | OPK_OBJECTS | OPK_PIN,
 	pipeline_run, recover_finish, recover_cancel
 };
 

@@ -93,7 +93,7 @@ auto_finish(struct op *rb)
 }
 
 static const struct op_kind op_kind_rollback_auto = {
-	OP_ROLLBACK_AUTO, "rollback-auto", OPK_OBJECTS | OPK_PIN,
+	OP_ROLLBACK_AUTO, OP_NAME_ROLLBACK_AUTO, OPK_OBJECTS | OPK_PIN,
 	auto_start, auto_finish, NULL
 };
 
@@ -172,7 +172,7 @@ manual_start(struct op *op)
 }
 
 static const struct op_kind op_kind_rollback = {
-	OP_ROLLBACK, "rollback", OPK_LOCK | OPK_CHECKS | OPK_REVISION |
+	OP_ROLLBACK, OP_NAME_ROLLBACK, OPK_LOCK | OPK_CHECKS | OPK_REVISION |
 	    OPK_BEGIN | OPK_OBJECTS | OPK_PIN,
 	manual_start, manual_finish, NULL
 };
