@@ -71,11 +71,6 @@ struct shipd {
 	int			 exit_code;
 };
 
-/* Engine supervision (engine/supervise.c): negotiate the API, keep
- * retrying with backoff while the engine is away. */
-void	engine_connect(struct shipd *);
-void	engine_lost(struct shipd *, const char *why);
-
 /* core/task.c */
 void	task_add(struct shipd *, struct task *, void *, void (*)(void *));
 void	task_del(struct shipd *, struct task *);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
+#include "engine/supervise.h"
 #include "util.h"
 #include "engine/watch.h"
 
