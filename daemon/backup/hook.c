@@ -16,12 +16,13 @@ struct hook {
 	struct exec	*exec;
 	hook_cb		*cb;
 	void		*arg;
+	int		 reporting;	/* inside cb: freed after it */
 };
 
 void
 hook_cancel(struct hook *k)
 {
-	if (k == NULL)
+	if (k == NULL || k->reporting)
 		return;
 	exec_cancel(k->exec);
 	free(k);
@@ -43,6 +44,7 @@ on_exec(const struct exec_result *r, void *arg)
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
 		len--;
 	k->exec = NULL;
+	k->reporting = 1;
 	if (r->err != 0)
 		k->cb(-1, r->message, out, len, k->arg);
 	else {

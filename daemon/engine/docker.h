@@ -20,6 +20,22 @@ struct docker;
 struct docker_req;
 
 /*
+ * The callback contract of the whole engine layer (docker_*, the event
+ * stream, exec_run, gate_start, probe_*, watch_*; checked by assertions
+ * where a callback could otherwise slip through):
+ *  - A callback is never invoked from inside the call that started the
+ *    work.  It comes later, from the loop; a failure found at once is
+ *    reported on the loop's next turn.
+ *  - An object is never freed from inside its own callback while its
+ *    caller may still touch it: it goes only after the callback has
+ *    returned (after the dispatch, or in a uv handle's close callback),
+ *    so cancelling it from inside its own callback is harmless.  Once the
+ *    callback has returned the object is gone: drop the pointer there.
+ *  - Once the client has closed (docker_close), no engine callback runs;
+ *    what is still pending is only freed, by its owner.
+ */
+
+/*
  * One error space: every result is 0 or a negative errno, translated once
  * where a transfer ends (docker_xfer.c), never compared against a positive
  * code.  res->message keeps the engine's own words ("No such container:
