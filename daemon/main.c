@@ -15,6 +15,7 @@
 
 #include "ctl/ctl.h"
 #include "engine/docker.h"
+#include "engine/supervise.h"
 #include "log.h"
 #include "core/notify.h"
 #include "ops/ops.h"

@@ -80,11 +80,6 @@ struct shipd {
 	int			 exit_code;
 };
 
-/* Engine supervision (engine/supervise.c): negotiate the API, keep
- * retrying with backoff while the engine is away. */
-void	engine_connect(struct shipd *);
-void	engine_lost(struct shipd *, const char *why);
-
 /*
  * core/defer.c.  defer_free() runs fn(arg) from the loop, after the
  * callback that called it has returned: nothing frees the object whose

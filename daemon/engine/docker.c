@@ -1,26 +1,21 @@
 /*
  * Engine client core: one libcurl multi handle driven by libuv (a uv_poll
- * per curl socket, one uv_timer for curl's timeouts), the life of a request,
- * and the translation of HTTP and transport outcomes into DOCKER_E_ codes.
+ * per curl socket, one uv_timer for curl's timeouts) and the life of a
+ * request from submit to free.  What one transfer does is docker_xfer.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
 
 #include <curl/curl.h>
 
 #include "engine/docker.h"
 #include "engine/docker_int.h"
+#include "engine/docker_xfer.h"
 #include "log.h"
 #include "util.h"
-
-#define BODY_MAX		(64u << 20)	/* a reply kept in memory */
-#define STREAM_LINE_MAX		(4u << 20)	/* one line of a stream */
-#define CONNECT_TIMEOUT_MS	10000L
-#define BULK_BUFFER		(512L * 1024)	/* per transfer, DOCKER_F_BULK */
 
 struct sock {
 	uv_poll_t		 poll;
@@ -28,41 +23,6 @@ struct sock {
 	curl_socket_t		 fd;
 	int			 events;
 	LIST_ENTRY(sock)	 entry;
-};
-
-enum req_state { REQ_NEW, REQ_ADDED, REQ_OFF };
-
-struct docker_req {
-	struct docker		*d;
-	TAILQ_ENTRY(docker_req)	 entry;
-	enum req_state		 state;
-	CURL			*easy;
-	struct curl_slist	*hdrs;
-	char			*url;
-	char			*payload;
-	unsigned		 flags;
-	docker_line_cb		*line;
-	docker_data_cb		*data;
-	docker_read_cb		*read;
-	uint64_t		 read_size;
-	const char		*content_type;	/* static, with read */
-	void			(*headers)(long, void *);
-	docker_cb		*done;
-	void			*arg;
-	void			(*free_arg)(void *);
-	int			 canceled;
-	int			 json;		/* Content-Type says JSON */
-	int			 in_head;	/* inside a header block */
-	int			 pause_want;	/* refuse the next chunk */
-	int			 paused;	/* curl holds the transfer */
-	int			 resume;	/* unpause once out of curl */
-	long			 status;	/* final status, once known */
-	char			*api_version;	/* Api-Version header */
-	struct buf		 body;		/* whole reply or error reply */
-	struct buf		 part;		/* unfinished line of a stream */
-	int			 err;		/* decided before completion */
-	char			*errmsg;
-	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 struct docker {
@@ -75,7 +35,7 @@ struct docker {
 	uint64_t		 timeout_ms;
 	TAILQ_HEAD(, docker_req) reqs;
 	LIST_HEAD(, sock)	 socks;
-	struct docker_events	*events;
+	LIST_HEAD(, docker_child) children;
 	int			 in_curl;	/* inside a curl call */
 	int			 nhandles;
 	int			 closing;
@@ -101,10 +61,20 @@ docker_closing(const struct docker *d)
 	return d->closing;
 }
 
-struct docker_events **
-docker_events_head(struct docker *d)
+void
+docker_child_add(struct docker *d, struct docker_child *c)
 {
-	return &d->events;
+	LIST_INSERT_HEAD(&d->children, c, entry);
+	c->linked = 1;
+}
+
+void
+docker_child_del(struct docker_child *c)
+{
+	if (!c->linked)
+		return;
+	LIST_REMOVE(c, entry);
+	c->linked = 0;
 }
 
 void
@@ -134,7 +104,8 @@ req_free(struct docker *d, struct docker_req *r)
 void
 docker_handle_closed(struct docker *d)
 {
-	struct docker_req *r;
+	struct docker_req	*r;
+	struct docker_child	*c;
 
 	if (--d->nhandles > 0 || !d->torn)
 		return;
@@ -143,7 +114,10 @@ docker_handle_closed(struct docker *d)
 		d->closed(d->closed_arg);
 	while ((r = TAILQ_FIRST(&d->reqs)) != NULL)
 		req_free(d, r);
-	events_free_all(d);
+	while ((c = LIST_FIRST(&d->children)) != NULL) {
+		docker_child_del(c);
+		c->release(c->arg);
+	}
 	free(d->sock_path);
 	free(d);
 }
@@ -285,312 +259,7 @@ on_curl_timer(CURLM *m, long ms, void *arg)
 	return 0;
 }
 
-/* ---- outcomes ------------------------------------------------------------- */
-
-static void
-req_set_err(struct docker_req *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-req_set_err(struct docker_req *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->err != 0)
-		return;
-	r->err = err;
-	va_start(ap, fmt);
-	if (vasprintf(&r->errmsg, fmt, ap) < 0)
-		r->errmsg = NULL;
-	va_end(ap);
-}
-
-static int
-status_err(const struct docker_req *r)
-{
-	long s = r->status;
-
-	if (s == 0 || (s >= 200 && s < 300))
-		return 0;
-	if (s == 304 && (r->flags & DOCKER_F_OK304))
-		return 0;
-	if (s == 404)
-		return DOCKER_E_NOT_FOUND;
-	if (s == 409)
-		return DOCKER_E_CONFLICT;
-	if (s >= 400 && s < 500)
-		return DOCKER_E_BAD_REQUEST;
-	if (s >= 500)
-		return DOCKER_E_SERVER;
-	return DOCKER_E_PROTOCOL;
-}
-
-static int
-curl_err(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return DOCKER_E_TIMEOUT;
-	case CURLE_PARTIAL_FILE:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_BAD_CONTENT_ENCODING:
-	case CURLE_HTTP2:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return DOCKER_E_PROTOCOL;
-	default:
-		return DOCKER_E_UNAVAILABLE;
-	}
-}
-
-/* The engine's {"message": ...}, else the reply's text, else the status. */
-static const char *
-http_message(struct docker_req *r, char *msg, size_t n)
-{
-	json_t		*j;
-	const char	*m;
-	size_t		 len;
-
-	j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0,
-	    NULL);
-	m = json_string_value(json_object_get(j, "message"));
-	if (m != NULL) {
-		snprintf(msg, n, "%s", m);
-		json_decref(j);
-		return msg;
-	}
-	json_decref(j);
-	len = r->body.len;
-	while (len > 0 && (r->body.data[len - 1] == '\n' ||
-	    r->body.data[len - 1] == '\r' || r->body.data[len - 1] == ' '))
-		len--;
-	if (len > 0 && !r->json)
-		snprintf(msg, n, "%.*s", (int)(len < n ? len : n - 1),
-		    r->body.data);
-	else
-		snprintf(msg, n, "engine replied HTTP %ld", r->status);
-	return msg;
-}
-
-static const char *
-transport_message(struct docker_req *r, CURLcode cc, char *msg, size_t n)
-{
-	long oserr = 0;
-
-	if (cc == CURLE_COULDNT_CONNECT && r->easy != NULL &&
-	    curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &oserr) ==
-	    CURLE_OK && oserr != 0) {
-		snprintf(msg, n, "cannot connect to %s: %s", r->d->sock_path,
-		    strerror((int)oserr));
-		return msg;
-	}
-	snprintf(msg, n, "%s", r->errbuf[0] ? r->errbuf :
-	    curl_easy_strerror(cc));
-	return msg;
-}
-
-static void	line_deliver(struct docker_req *, const char *, size_t);
-
-static void
-req_finish(struct docker_req *r, CURLcode cc)
-{
-	struct docker_result	 res;
-	json_error_t		 je;
-	char			 msg[512];
-	int			 herr = status_err(r);
-
-	/* A stream's last line may lack its newline. */
-	if ((r->flags & DOCKER_F_STREAM) && cc == CURLE_OK && herr == 0 &&
-	    r->line != NULL && r->part.len > 0) {
-		line_deliver(r, r->part.data, r->part.len);
-		if (r->canceled)
-			return;
-	}
-	memset(&res, 0, sizeof res);
-	res.status = r->status;
-	res.message = "";
-	if (herr != 0) {
-		res.err = herr;
-		res.message = http_message(r, msg, sizeof msg);
-	} else if (r->err != 0) {
-		res.err = r->err;
-		res.message = r->errmsg ? r->errmsg : docker_strerror(r->err);
-	} else if (cc != CURLE_OK) {
-		res.err = curl_err(cc);
-		res.message = transport_message(r, cc, msg, sizeof msg);
-	} else if (!(r->flags & DOCKER_F_STREAM) && r->json &&
-	    r->body.len > 0) {
-		res.body = json_loadb(r->body.data, r->body.len, 0, &je);
-		if (res.body == NULL) {
-			res.err = DOCKER_E_PROTOCOL;
-			snprintf(msg, sizeof msg, "bad JSON in reply: %s",
-			    je.text);
-			res.message = msg;
-		}
-	}
-	r->done(&res, r->arg);
-	json_decref(res.body);
-}
-
-/* ---- curl callbacks: no curl call and no freeing in here ---------------- */
-
-static int
-header_is(const char *p, size_t len, const char *name, const char **val,
-    size_t *vlen)
-{
-	size_t n = strlen(name);
-
-	if (len <= n || p[n] != ':' || strncasecmp(p, name, n) != 0)
-		return 0;
-	p += n + 1;
-	len -= n + 1;
-	while (len > 0 && (*p == ' ' || *p == '\t'))
-		p++, len--;
-	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
-	    p[len - 1] == ' '))
-		len--;
-	*val = p;
-	*vlen = len;
-	return 1;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct docker_req	*r = arg;
-	size_t			 len = size * nmemb, vlen;
-	const char		*val;
-	long			 status = 0;
-
-	if (r->canceled)
-		return 0;
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		/* A new header block: an interim 1xx may come first. */
-		r->in_head = 1;
-		r->json = 0;
-		free(r->api_version);
-		r->api_version = NULL;
-	} else if (!r->in_head) {
-		/* trailers of a chunked body: nothing we use */
-	} else if (len <= 2 && (p[0] == '\r' || p[0] == '\n')) {
-		r->in_head = 0;
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 || status == 0) {
-			r->status = status;
-			if (r->headers != NULL)
-				r->headers(status, r->arg);
-		}
-	} else if (header_is(p, len, "Content-Type", &val, &vlen))
-		r->json = memmem(val, vlen, "json", 4) != NULL;
-	else if (header_is(p, len, "Api-Version", &val, &vlen)) {
-		free(r->api_version);
-		r->api_version = xstrndup(val, vlen);
-	}
-	return r->canceled ? 0 : len;
-}
-
-static void
-scan_error(struct docker_req *r, const char *p, size_t n)
-{
-	json_t		*j;
-	const char	*m;
-
-	if ((j = json_loadb(p, n, 0, NULL)) == NULL)
-		return;
-	m = json_string_value(json_object_get(json_object_get(j,
-	    "errorDetail"), "message"));
-	if (m == NULL)
-		m = json_string_value(json_object_get(j, "error"));
-	if (m != NULL)
-		req_set_err(r, DOCKER_E_SERVER, "%s", m);
-	json_decref(j);
-}
-
-static void
-line_deliver(struct docker_req *r, const char *p, size_t n)
-{
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	if (n == 0)
-		return;
-	if (!(r->flags & DOCKER_F_NOSCAN) && r->err == 0 &&
-	    memmem(p, n, "\"error", 6) != NULL)
-		scan_error(r, p, n);
-	r->line(p, n, r->arg);
-}
-
-static int
-stream_lines(struct docker_req *r, const char *p, size_t len)
-{
-	const char	*nl;
-	size_t		 off = 0;
-
-	buf_append(&r->part, p, len);
-	while (!r->canceled && (nl = memchr(r->part.data + off, '\n',
-	    r->part.len - off)) != NULL) {
-		line_deliver(r, r->part.data + off,
-		    (size_t)(nl - (r->part.data + off)));
-		off = (size_t)(nl - r->part.data) + 1;
-	}
-	if (r->canceled)
-		return -1;
-	buf_consume(&r->part, off);
-	if (r->part.len > STREAM_LINE_MAX) {
-		req_set_err(r, DOCKER_E_PROTOCOL, "reply line longer than "
-		    "%u bytes", STREAM_LINE_MAX);
-		return -1;
-	}
-	return 0;
-}
-
-static size_t
-on_write(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct docker_req	*r = arg;
-	size_t			 len = size * nmemb;
-
-	if (r->canceled)
-		return 0;
-	if (!(r->flags & DOCKER_F_STREAM) || status_err(r) != 0) {
-		if (r->body.len + len > BODY_MAX) {
-			req_set_err(r, DOCKER_E_PROTOCOL, "reply larger than "
-			    "%u bytes", BODY_MAX);
-			return 0;
-		}
-		buf_append(&r->body, p, len);
-		return len;
-	}
-	if (r->pause_want) {
-		/* curl keeps this chunk and delivers it again on resume. */
-		r->paused = 1;
-		return CURL_WRITEFUNC_PAUSE;
-	}
-	if (r->data != NULL) {
-		r->data(p, len, r->arg);
-		if (r->canceled)
-			return 0;
-	}
-	if (r->line != NULL && stream_lines(r, p, len) < 0)
-		return 0;
-	return len;
-}
-
-static size_t
-on_read(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct docker_req	*r = arg;
-	size_t			 n;
-
-	if (r->canceled)
-		return CURL_READFUNC_ABORT;
-	if (r->pause_want || (n = r->read(p, size * nmemb, r->arg)) ==
-	    DOCKER_READ_PAUSE) {
-		r->paused = 1;
-		return CURL_READFUNC_PAUSE;
-	}
-	return r->canceled ? CURL_READFUNC_ABORT : n;
-}
-
-/* ---- request life ---------------------------------------------------------- */
+/* ---- request life ------------------------------------------------------ */
 
 static void
 req_start(struct docker *d, struct docker_req *r)
@@ -601,7 +270,7 @@ req_start(struct docker *d, struct docker_req *r)
 	mc = curl_multi_add_handle(d->multi, r->easy);
 	d->in_curl--;
 	if (mc != CURLM_OK) {
-		req_set_err(r, DOCKER_E_UNAVAILABLE, "cannot start request: "
+		xfer_fail(r, -ECONNREFUSED, "cannot start request: "
 		    "%s", curl_multi_strerror(mc));
 		return;
 	}
@@ -624,6 +293,7 @@ static void
 teardown(struct docker *d)
 {
 	struct docker_req	*r;
+	struct docker_child	*c;
 	struct sock		*s;
 
 	d->torn = 1;
@@ -640,7 +310,8 @@ teardown(struct docker *d)
 	}
 	curl_multi_cleanup(d->multi);
 	d->multi = NULL;
-	events_teardown(d);
+	LIST_FOREACH(c, &d->children, entry)
+		c->teardown(c->arg);
 	uv_close((uv_handle_t *)&d->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->kick, on_handle_closed);
 }
@@ -669,7 +340,7 @@ settle(struct docker *d)
 		r = (struct docker_req *)priv;
 		req_remove(d, r);
 		if (!r->canceled)
-			req_finish(r, cc);
+			xfer_finish(r, cc);
 		if (!d->closing)
 			req_free(d, r);
 	}
@@ -687,7 +358,7 @@ settle(struct docker *d)
 				req_start(d, r);
 			if (r->err != 0) {
 				r->state = REQ_OFF;
-				req_finish(r, CURLE_OK);
+				xfer_finish(r, CURLE_OK);
 				if (!d->closing)
 					req_free(d, r);
 			}
@@ -711,62 +382,6 @@ req_resume(struct docker_req *r)
 	kick(r->d);
 }
 
-static void
-req_setup(struct docker *d, struct docker_req *r, const char *method,
-    uint64_t timeout_ms)
-{
-	CURL *e = r->easy;
-
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, d->sock_path);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "shipd");
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	if (r->flags & DOCKER_F_BULK) {
-		curl_easy_setopt(e, CURLOPT_BUFFERSIZE, BULK_BUFFER);
-		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, BULK_BUFFER);
-	}
-	if (timeout_ms > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	/* Without this, curl waits up to a second for "100 Continue"
-	 * before sending a larger body. */
-	r->hdrs = curl_slist_append(NULL, "Expect:");
-	if (r->read != NULL) {
-		char *ct;
-
-		xasprintf(&ct, "Content-Type: %s", r->content_type ?
-		    r->content_type : "application/octet-stream");
-		r->hdrs = curl_slist_append(r->hdrs, ct);
-		free(ct);
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(e, CURLOPT_READDATA, r);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)r->read_size);
-	} else if (r->payload != NULL) {
-		r->hdrs = curl_slist_append(r->hdrs,
-		    "Content-Type: application/json");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->payload);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(r->payload));
-	} else if (strcmp(method, "GET") != 0 &&
-	    strcmp(method, "DELETE") != 0) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
-}
-
 struct docker_req *
 docker_submit(struct docker *d, const struct docker_opts *o)
 {
@@ -777,6 +392,7 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 		return NULL;
 	r = xcalloc(1, sizeof *r);
 	r->d = d;
+	r->sock_path = d->sock_path;
 	r->state = REQ_NEW;
 	r->flags = o->flags;
 	r->line = o->line;
@@ -796,15 +412,15 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	    (d->version[0] ? d->version : DOCKER_API_MIN), o->path);
 	if (o->body != NULL &&
 	    (r->payload = json_dumps(o->body, JSON_COMPACT)) == NULL)
-		req_set_err(r, DOCKER_E_BAD_REQUEST, "request body for %s "
+		xfer_fail(r, -EINVAL, "request body for %s "
 		    "cannot be encoded as JSON", o->path);
 	if (timeout == 0 && !(o->flags & (DOCKER_F_STREAM |
 	    DOCKER_F_NOTIMEOUT)))
 		timeout = d->timeout_ms;
 	if ((r->easy = curl_easy_init()) == NULL)
-		req_set_err(r, DOCKER_E_UNAVAILABLE, "curl_easy_init failed");
+		xfer_fail(r, -ECONNREFUSED, "curl_easy_init failed");
 	else
-		req_setup(d, r, o->method, timeout);
+		xfer_setup(r, o->method, timeout);
 	TAILQ_INSERT_TAIL(&d->reqs, r, entry);
 	/* curl refuses new transfers from inside its callbacks, and the
 	 * caller must not see its callback before this returns. */
@@ -894,6 +510,7 @@ docker_new(uv_loop_t *loop, const char *sock_path, struct docker **out)
 	d->timeout_ms = DOCKER_TIMEOUT_MS;
 	TAILQ_INIT(&d->reqs);
 	LIST_INIT(&d->socks);
+	LIST_INIT(&d->children);
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
 	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);

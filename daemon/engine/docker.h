@@ -6,6 +6,7 @@
 #ifndef SHIPD_DOCKER_H
 #define SHIPD_DOCKER_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,20 +19,60 @@
 struct docker;
 struct docker_req;
 
-enum {
-	DOCKER_OK = 0,
-	DOCKER_E_UNAVAILABLE = -1,	/* connect failed, connection dropped */
-	DOCKER_E_NOT_FOUND = -2,
-	DOCKER_E_CONFLICT = -3,
-	DOCKER_E_BAD_REQUEST = -4,	/* 400 and other 4xx */
-	DOCKER_E_SERVER = -5,		/* 5xx, or an error inside a 200 stream */
-	DOCKER_E_PROTOCOL = -6,		/* bad JSON, truncated body */
-	DOCKER_E_TIMEOUT = -7,
-	DOCKER_E_CANCELED = -8,
-	DOCKER_E_VERSION = -9		/* engine API too old */
-};
+/*
+ * The callback contract of the whole engine layer (docker_*, the event
+ * stream, exec_run, gate_start, probe_*, watch_*; checked by assertions
+ * where a callback could otherwise slip through):
+ *  - A callback is never invoked from inside the call that started the
+ *    work.  It comes later, from the loop; a failure found at once is
+ *    reported on the loop's next turn.
+ *  - An object is never freed from inside its own callback while its
+ *    caller may still touch it: it goes only after the callback has
+ *    returned (after the dispatch, or in a uv handle's close callback),
+ *    so cancelling it from inside its own callback is harmless.  Once the
+ *    callback has returned the object is gone: drop the pointer there.
+ *  - Once the client has closed (docker_close), no engine callback runs;
+ *    what is still pending is only freed, by its owner.
+ */
 
-/* Short code name: "ok", "not_found", ... */
+/*
+ * One error space: every result is 0 or a negative errno, translated once
+ * where a transfer ends (docker_xfer.c), never compared against a positive
+ * code.  res->message keeps the engine's own words ("No such container:
+ * web-1") or the transport's ("cannot connect to /run/docker.sock: ...").
+ *
+ *	HTTP 404			-ENOENT		no such object
+ *	HTTP 409			-EEXIST		conflict: name in use,
+ *							container not running
+ *	HTTP 304 (not taken as ok)	-EALREADY	already in that state
+ *	HTTP 400, other 4xx		-EINVAL
+ *	HTTP 5xx, "error" line in a	-EIO
+ *	  200 stream
+ *	bad JSON, truncated or		-EPROTO
+ *	  oversized reply, 1xx/3xx
+ *	connect failed, connection	-ECONNREFUSED	engine unreachable
+ *	  dropped
+ *	no reply within the timeout	-ETIMEDOUT
+ *	client closing			-ECANCELED
+ *	engine API < DOCKER_API_MIN	-EPROTONOSUPPORT (docker_negotiate)
+ *
+ * The DOCKER_E_ names are aliases of those values, so that callers read
+ * as before; new code may use either.
+ */
+#define DOCKER_OK		0
+#define DOCKER_E_UNAVAILABLE	(-ECONNREFUSED)
+#define DOCKER_E_NOT_FOUND	(-ENOENT)
+#define DOCKER_E_CONFLICT	(-EEXIST)
+#define DOCKER_E_ALREADY	(-EALREADY)
+#define DOCKER_E_BAD_REQUEST	(-EINVAL)
+#define DOCKER_E_SERVER		(-EIO)
+#define DOCKER_E_PROTOCOL	(-EPROTO)
+#define DOCKER_E_TIMEOUT	(-ETIMEDOUT)
+#define DOCKER_E_CANCELED	(-ECANCELED)
+#define DOCKER_E_VERSION	(-EPROTONOSUPPORT)
+
+/* Short name of an engine error: "ok", "not_found", ...; "unknown" for a
+ * code the engine client does not produce. */
 const char	*docker_strerror(int err);
 
 struct docker_result {
@@ -241,7 +282,7 @@ typedef void docker_events_state_cb(int connected, void *arg);
 /*
  * GET /events filtered by label ("io.shipd.stack", "io.shipd.stack=demo"
  * or NULL), reconnecting with backoff for as long as it runs and resuming
- * after the last event seen.  0 or a DOCKER_E_ code.
+ * after the last event seen.  0 or -errno.
  */
 int	 docker_events_start(struct docker *, const char *label_filter,
 	    docker_event_cb *, docker_events_state_cb *, void *arg,

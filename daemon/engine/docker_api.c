@@ -3,6 +3,7 @@
  * paths, query strings and which statuses count as success.  Also the
  * stdout/stderr frame demultiplexer for logs and exec output.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +12,6 @@
 #include "engine/docker.h"
 #include "engine/docker_int.h"
 #include "util.h"
-
-const char *
-docker_strerror(int err)
-{
-	static const char *const names[] = { "ok", "unavailable",
-	    "not_found", "conflict", "bad_request", "server", "protocol",
-	    "timeout", "canceled", "version" };
-
-	if (err > 0 || -err >= (int)nitems(names))
-		return "unknown";
-	return names[-err];
-}
 
 struct docker_req *
 docker_request(struct docker *d, const char *method, const char *path,
@@ -82,7 +71,7 @@ on_ping(const struct docker_result *res, void *arg)
 		return;
 	}
 	if (v < version_num(DOCKER_API_MIN)) {
-		out.err = DOCKER_E_VERSION;
+		out.err = -EPROTONOSUPPORT;
 		if (v < 0)
 			snprintf(msg, sizeof msg, "engine reported no usable "
 			    "API version (Api-Version \"%s\"); shipd needs %s "

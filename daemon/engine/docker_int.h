@@ -1,10 +1,12 @@
 /*
- * Shared between the engine client's own files (docker.c, events.c) and
- * nobody else: handle accounting for docker_close() and the list of event
- * streams it has to shut down.
+ * What the engine client's core (docker.c) offers the files built on it
+ * (docker_api.c, events.c) and nobody else: its loop, handle accounting
+ * for docker_close(), children that close with it, version negotiation.
  */
 #ifndef SHIPD_DOCKER_INT_H
 #define SHIPD_DOCKER_INT_H
+
+#include <sys/queue.h>
 
 #include "engine/docker.h"
 
@@ -14,19 +16,32 @@ int		 docker_closing(const struct docker *);
  * when the last one is gone. */
 void		 docker_handle_opened(struct docker *);
 void		 docker_handle_closed(struct docker *);
-struct docker_events **docker_events_head(struct docker *);
 uint64_t	 docker_timeout(const struct docker *);
+
+/*
+ * Something built on the client that is not a request (an event stream),
+ * reached through these hooks so that the core calls nothing above it.
+ * docker_close() calls teardown() as it closes its own handles (the child
+ * closes its handles then, counted as above), and release() once closed()
+ * has returned; a child that goes earlier leaves with docker_child_del().
+ */
+struct docker_child {
+	void			(*teardown)(void *);
+	void			(*release)(void *);
+	void			*arg;
+	int			 linked;
+	LIST_ENTRY(docker_child) entry;
+};
+void		 docker_child_add(struct docker *, struct docker_child *);
+void		 docker_child_del(struct docker_child *);
+
 /* Version negotiation: what the reply said, and what we settle on. */
 const char	*docker_req_api_version(const struct docker_req *);
 void		 docker_set_api_version(struct docker *, const char *);
-/* Percent-encode all but unreserved characters and those in keep. */
-char		*docker_escape(const char *, const char *keep);
-/* "filters=..." query value selecting a label, or NULL for none. */
-char		*docker_label_filter(const char *label);
 
-/* events.c: docker_close() stops every stream, and frees them after its
- * closed() callback has returned. */
-void		 events_teardown(struct docker *);
-void		 events_free_all(struct docker *);
+/* docker_api.c: percent-encode all but unreserved characters and those
+ * in keep; a "filters=" value selecting a label, or NULL for none. */
+char		*docker_escape(const char *, const char *keep);
+char		*docker_label_filter(const char *label);
 
 #endif

@@ -3,6 +3,7 @@
  * objects, reconnected with backoff whenever it drops (an engine restart)
  * and resumed after the last event seen, so the owner misses nothing.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,7 @@
 
 struct docker_events {
 	struct docker		*d;
-	struct docker_events	*next;
-	int			 linked;	/* on the client's list */
+	struct docker_child	 child;		/* closed with the client */
 	char			*filters;	/* escaped JSON, or NULL */
 	docker_event_cb		*cb;
 	docker_events_state_cb	*state;
@@ -49,30 +49,37 @@ wall_ns(void)
 }
 
 static void
-ev_unlink(struct docker_events *ev)
-{
-	struct docker_events **pp = docker_events_head(ev->d);
-
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == ev) {
-			*pp = ev->next;
-			break;
-		}
-	ev->linked = 0;
-}
-
-static void
 ev_closed(uv_handle_t *h)
 {
 	struct docker_events	*ev = h->data;
 	struct docker		*d = ev->d;
 
 	/* Still linked: docker_close() owns it until its closed() returns. */
-	if (!ev->linked) {
+	if (!ev->child.linked) {
 		free(ev->filters);
 		free(ev);
 	}
 	docker_handle_closed(d);
+}
+
+/* docker_close(): no request of ours is left; close the timer. */
+static void
+ev_teardown(void *arg)
+{
+	struct docker_events *ev = arg;
+
+	ev->stopped = 1;
+	ev->req = NULL;
+	uv_close((uv_handle_t *)&ev->retry, ev_closed);
+}
+
+static void
+ev_release(void *arg)
+{
+	struct docker_events *ev = arg;
+
+	free(ev->filters);
+	free(ev);
 }
 
 static void
@@ -200,21 +207,21 @@ docker_events_start(struct docker *d, const char *label,
     docker_event_cb *cb, docker_events_state_cb *state, void *arg,
     struct docker_events **out)
 {
-	struct docker_events	*ev, **head;
+	struct docker_events	*ev;
 	int			 rc;
 
 	if (docker_closing(d))
-		return DOCKER_E_CANCELED;
+		return -ECANCELED;
 	ev = xcalloc(1, sizeof *ev);
 	if (label != NULL && (ev->filters = docker_label_filter(label)) ==
 	    NULL) {
 		free(ev);
-		return DOCKER_E_BAD_REQUEST;
+		return -EINVAL;		/* not UTF-8 */
 	}
 	if ((rc = uv_timer_init(docker_loop(d), &ev->retry)) < 0) {
 		free(ev->filters);
 		free(ev);
-		return DOCKER_E_UNAVAILABLE;
+		return rc;
 	}
 	docker_handle_opened(d);
 	ev->retry.data = ev;
@@ -222,13 +229,13 @@ docker_events_start(struct docker *d, const char *label,
 	ev->cb = cb;
 	ev->state = state;
 	ev->arg = arg;
-	head = docker_events_head(d);
-	ev->next = *head;
-	*head = ev;
-	ev->linked = 1;
+	ev->child.teardown = ev_teardown;
+	ev->child.release = ev_release;
+	ev->child.arg = ev;
+	docker_child_add(d, &ev->child);
 	ev_connect(ev);
 	*out = ev;
-	return DOCKER_OK;
+	return 0;
 }
 
 void
@@ -239,30 +246,6 @@ docker_events_stop(struct docker_events *ev)
 	ev->stopped = 1;
 	docker_cancel(ev->req);
 	ev->req = NULL;
-	ev_unlink(ev);
+	docker_child_del(&ev->child);
 	uv_close((uv_handle_t *)&ev->retry, ev_closed);
-}
-
-void
-events_teardown(struct docker *d)
-{
-	struct docker_events *ev;
-
-	for (ev = *docker_events_head(d); ev != NULL; ev = ev->next) {
-		ev->stopped = 1;
-		ev->req = NULL;
-		uv_close((uv_handle_t *)&ev->retry, ev_closed);
-	}
-}
-
-void
-events_free_all(struct docker *d)
-{
-	struct docker_events **head = docker_events_head(d), *ev;
-
-	while ((ev = *head) != NULL) {
-		*head = ev->next;
-		free(ev->filters);
-		free(ev);
-	}
 }

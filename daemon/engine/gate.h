@@ -23,8 +23,9 @@ enum gate_goal {
 
 /*
  * ok: 1 passed, 0 failed; why: a sentence for the operator naming the
- * container, its state and the last health output.  The gate is gone once
- * it has reported: do not cancel it after.
+ * container, its state and the last health output.  Called once, later
+ * from the loop (the contract in docker.h).  The gate is gone once it has
+ * reported: do not cancel it after.
  */
 typedef void gate_cb(int ok, const char *why, void *arg);
 

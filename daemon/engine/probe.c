@@ -3,6 +3,7 @@
  * reports once, closes both, and frees itself when both close callbacks
  * have run.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct probe {
 	uint64_t	 timeout_ms;
 	char		 err[96];	/* set when the probe failed to start */
 	int		 open;		/* handles not yet closed */
+	int		 starting;	/* inside probe_start() */
 	int		 done;
 };
 
@@ -42,6 +44,8 @@ finish(struct probe *p, int ok, const char *detail)
 {
 	if (p->done)
 		return;
+	/* The callback contract (docker.h): never from inside probe_*(). */
+	assert(p->cb == NULL || !p->starting);
 	p->done = 1;
 	if (p->cb != NULL)
 		p->cb(ok, detail, p->arg);
@@ -168,6 +172,7 @@ probe_start(uv_loop_t *loop, const char *ip, int port, char *request,
 	uv_timer_init(loop, &p->timer);
 	p->tcp.data = p->timer.data = p->conn.data = p;
 	p->open = 2;
+	p->starting = 1;
 	if (uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss) != 0 &&
 	    uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss) != 0) {
 		/* Report on the next turn: never call back from inside the
@@ -181,9 +186,9 @@ probe_start(uv_loop_t *loop, const char *ip, int port, char *request,
 		    uv_strerror(rc));
 		/* A zero timeout fires on the next loop iteration. */
 		uv_timer_start(&p->timer, on_timeout, 0, 0);
-		return p;
-	}
-	uv_timer_start(&p->timer, on_timeout, timeout_ms, 0);
+	} else
+		uv_timer_start(&p->timer, on_timeout, timeout_ms, 0);
+	p->starting = 0;
 	return p;
 }
 

@@ -11,7 +11,8 @@
 struct probe;
 
 /* ok is 1 when healthy; detail says what was seen ("HTTP 503", "connect:
- * connection refused", "timed out after 2s"). */
+ * connection refused", "timed out after 2s").  Called once, later from
+ * the loop (the contract in docker.h). */
 typedef void probe_cb(int ok, const char *detail, void *arg);
 
 struct probe	*probe_tcp(uv_loop_t *, const char *ip, int port,

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "core/notify.h"
 #include "core/shipd.h"
+#include "engine/supervise.h"
 #include "util.h"
 
 #define ENGINE_BACKOFF_MIN	250

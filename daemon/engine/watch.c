@@ -11,6 +11,7 @@
 #include "log.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
+#include "engine/supervise.h"
 #include "util.h"
 #include "engine/watch.h"
 
@@ -108,7 +109,7 @@ watch_start(struct shipd *sd)
 	rc = docker_events_start(sd->docker, LABEL_STACK, on_event, on_state,
 	    sd, &sd->events);
 	if (rc < 0)
-		log_err("event stream: %s", docker_strerror(rc));
+		log_err("event stream: %s", strerror(-rc));
 }
 
 /* Watches belong to their owners, who cancel them when they go. */

@@ -14,7 +14,9 @@ struct watch;
 
 #define WATCH_RESYNC	"resync"	/* action when ev is NULL */
 
-/* action: the engine's ("start", "die", "health_status: healthy", ...) */
+/* action: the engine's ("start", "die", "health_status: healthy", ...).
+ * Only ever from an event's dispatch, never from watch_container() or
+ * watch_stack() (the contract in docker.h). */
 typedef void watch_cb(const char *id, const char *action, json_t *ev,
     void *arg);
 

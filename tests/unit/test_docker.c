@@ -5,6 +5,7 @@
  * streams, demultiplexing and the event stream's reconnect work.  The loop
  * runs on the test thread, the fake engine in threads of its own.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,7 +180,7 @@ static const struct status_case {
 	{ "/conflict", DOCKER_E_CONFLICT, 409, "name in use" },
 	{ "/bad", DOCKER_E_BAD_REQUEST, 400, "bad parameter" },
 	{ "/teapot", DOCKER_E_BAD_REQUEST, 418, "HTTP 418" },
-	{ "/notmod", DOCKER_E_PROTOCOL, 304, "HTTP 304" },
+	{ "/notmod", DOCKER_E_ALREADY, 304, "HTTP 304" },
 	{ "/badjson", DOCKER_E_PROTOCOL, 200, "bad JSON" },
 	{ "/truncated", DOCKER_E_PROTOCOL, 200, "remaining" },
 	{ "/drop", DOCKER_E_UNAVAILABLE, 0, "" },
@@ -235,6 +236,77 @@ test_status_codes(void **state)
 	}
 	for (i = 0; i < nitems(s); i++)
 		slot_free(&s[i]);
+}
+
+/*
+ * The one error space: each outcome is the negative errno docker.h names
+ * (spelled out here, not through the aliases), with the engine's message.
+ */
+static const struct errno_case {
+	const char	*path;
+	int		 err;
+	const char	*msg;
+} errno_cases[] = {
+	{ "/missing", -ENOENT, "No such container: x" },
+	{ "/conflict", -EEXIST, "name in use" },
+	{ "/notmod", -EALREADY, "HTTP 304" },
+	{ "/bad", -EINVAL, "bad parameter" },
+	{ "/teapot", -EINVAL, "HTTP 418" },
+	{ "/err500", -EIO, "boom" },
+	{ "/badjson", -EPROTO, "bad JSON" },
+	{ "/drop", -ECONNREFUSED, "" },
+};
+
+static void
+test_errno_space(void **state)
+{
+	static const int aliases[] = { DOCKER_E_UNAVAILABLE,
+	    DOCKER_E_NOT_FOUND, DOCKER_E_CONFLICT, DOCKER_E_ALREADY,
+	    DOCKER_E_BAD_REQUEST, DOCKER_E_SERVER, DOCKER_E_PROTOCOL,
+	    DOCKER_E_TIMEOUT, DOCKER_E_CANCELED, DOCKER_E_VERSION };
+	struct slot	 s[nitems(errno_cases)];
+	struct fx	 f;
+	size_t		 i, j;
+
+	(void)state;
+	assert_int_equal(DOCKER_OK, 0);
+	assert_int_equal(DOCKER_E_UNAVAILABLE, -ECONNREFUSED);
+	assert_int_equal(DOCKER_E_NOT_FOUND, -ENOENT);
+	assert_int_equal(DOCKER_E_CONFLICT, -EEXIST);
+	assert_int_equal(DOCKER_E_ALREADY, -EALREADY);
+	assert_int_equal(DOCKER_E_BAD_REQUEST, -EINVAL);
+	assert_int_equal(DOCKER_E_SERVER, -EIO);
+	assert_int_equal(DOCKER_E_PROTOCOL, -EPROTO);
+	assert_int_equal(DOCKER_E_TIMEOUT, -ETIMEDOUT);
+	assert_int_equal(DOCKER_E_CANCELED, -ECANCELED);
+	assert_int_equal(DOCKER_E_VERSION, -EPROTONOSUPPORT);
+	/* Negative, distinct, and each with its own name. */
+	for (i = 0; i < nitems(aliases); i++) {
+		assert_true(aliases[i] < 0);
+		assert_string_not_equal(docker_strerror(aliases[i]),
+		    "unknown");
+		for (j = i + 1; j < nitems(aliases); j++)
+			assert_int_not_equal(aliases[i], aliases[j]);
+	}
+
+	fx_init(&f, status_handler, NULL);
+	memset(s, 0, sizeof s);
+	f.pending = (int)nitems(s);
+	for (i = 0; i < nitems(s); i++) {
+		s[i].f = &f;
+		docker_request(f.d, "GET", errno_cases[i].path, NULL, on_slot,
+		    &s[i]);
+	}
+	fx_run(&f);
+	for (i = 0; i < nitems(s); i++) {
+		print_message("%s: %d (%s) \"%s\"\n", errno_cases[i].path,
+		    s[i].err, strerror(-s[i].err), s[i].msg);
+		assert_int_equal(s[i].called, 1);
+		assert_int_equal(s[i].err, errno_cases[i].err);
+		assert_non_null(strstr(s[i].msg, errno_cases[i].msg));
+		assert_true(s[i].msg[0] != '\0');
+		slot_free(&s[i]);
+	}
 }
 
 static void
@@ -984,6 +1056,8 @@ test_strerror(void **state)
 	assert_string_equal(docker_strerror(DOCKER_E_PROTOCOL), "protocol");
 	assert_string_equal(docker_strerror(DOCKER_E_TIMEOUT), "timeout");
 	assert_string_equal(docker_strerror(DOCKER_E_CANCELED), "canceled");
+	assert_string_equal(docker_strerror(DOCKER_E_ALREADY), "already");
+	assert_string_equal(docker_strerror(-ENOENT), "not_found");
 	assert_string_equal(docker_strerror(-99), "unknown");
 }
 
@@ -1235,6 +1309,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_status_codes),
+		cmocka_unit_test(test_errno_space),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_negotiate),
