@@ -1,14 +1,19 @@
 /*
- * shipctl internals: the command table, global options, and the output
- * helpers every command shares.
+ * shipctl internals: a command is one entry (struct cli_cmd) in its own
+ * cmd_<name>.c, listed in commands.c; the prologue in cmd.c does what the
+ * entries share and hands the command a struct cli_ctx.
  */
 #ifndef SHIPCTL_CLI_H
 #define SHIPCTL_CLI_H
 
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
-/* Exit codes: stable, documented in docs/shipctl.md. */
+/* Exit codes: stable, documented in docs/operations.md. */
 #define EXIT_OK		0
 #define EXIT_FAILED	1	/* the operation ran and failed */
 #define EXIT_USAGE	2	/* bad command line or bad input files */
@@ -16,43 +21,99 @@
 #define EXIT_DENIED	4	/* shipd refused: permission */
 #define EXIT_ENGINE	5	/* the engine is unreachable */
 
+struct cli_cmd;
+struct cli_ctx;
+struct graph;
+struct stack;
+
+/* The global options, before the command. */
 struct cli {
-	const char	*socket;
-	bool		 json;		/* --json: machine output */
-	bool		 color;		/* stdout is a terminal */
+	const char			 *socket;
+	bool				  json;	/* --json: machine output */
+	bool				  color; /* stdout is a terminal */
+	const struct cli_cmd *const	 *cmds;	/* the table, for help */
 };
+
+/* Which parts of the prologue a command wants. */
+#define CLI_STACK	0x01	/* takes --stack NAME */
+#define CLI_STACK_ENV	0x02	/* $SHIPD_STACK stands in for --stack */
+#define CLI_STACK_NEED	0x04	/* a stack must be found: --stack, else
+				   $SHIPD_STACK, else the unit DIR's */
+#define CLI_DIR		0x08	/* one optional operand: a unit DIR (.) */
+#define CLI_UNITS	0x10	/* load and check DIR before exec */
+#define CLI_DIR_EXTRA	0x20	/* operands after DIR are ignored, as
+				   events, history, rollback always did */
 
 struct cli_cmd {
-	const char	*name;
-	const char	*usage;		/* arguments, after the name */
-	const char	*summary;
-	int		(*exec)(struct cli *, int argc, char **argv);
-	const char	*help;		/* longer text for `shipctl help CMD` */
+	const char		*name;
+	const char		*usage;		/* arguments, after the name */
+	const char		*summary;
+	const char		*help;		/* for `shipctl help CMD` */
+	const char		*shortopts;	/* the command's own options, */
+	const struct option	*longopts;	/* besides --stack */
+	int			 flags;
+	int			(*exec)(struct cli_ctx *);
 };
 
-extern const struct cli_cmd	cli_cmds[];
-extern const size_t		cli_ncmds;
+/* One option as given, in order; arg is NULL when it takes none. */
+struct cli_opt {
+	int		 ch;
+	const char	*arg;
+};
 
-/* Run a request against shipd; prints the error and returns an exit code
- * when it fails, else 0 with *result set. */
-struct client;
+/* What the prologue hands a command. */
+struct cli_ctx {
+	struct cli		*cli;
+	const struct cli_cmd	*cmd;
+	int			 argc;		/* operands, without options */
+	char			**argv;
+	struct cli_opt		*opts;		/* the command's own options */
+	size_t			 nopts;
+	const char		*stack_opt;	/* --stack */
+	char			*stack;		/* once resolved: cli_stack() */
+	const char		*dir;		/* CLI_DIR: the operand, or . */
+	struct stack		*st;		/* CLI_UNITS: DIR, loaded */
+	struct graph		*g;
+};
+
+/* commands.c: every entry, sorted, NULL-terminated. */
+extern const struct cli_cmd *const cli_cmds[];
+
+/* cmd.c: finding an entry, help, and the prologue. */
+const struct cli_cmd *cli_cmd_find(const struct cli_cmd *const *,
+	    const char *name, const char **why);
+void	cli_usage(const struct cli_cmd *const *, FILE *);
+void	cli_cmd_print_help(const struct cli_cmd *);
+int	cli_cmd_run(struct cli *, const struct cli_cmd *, int, char **);
+bool	cli_opt_has(const struct cli_ctx *, int ch);
+const char *cli_opt_get(const struct cli_ctx *, int ch); /* the last */
+int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* stackname.c: resolve ctx->stack as the entry's flags say (need: one
+ * must be found).  EXIT_OK, or EXIT_USAGE with the error printed. */
+int	cli_stack(struct cli_ctx *, bool need);
+
+/*
+ * request.c: run one request against shipd, adding the stack for entries
+ * that take one.  Steals args (NULL: none).  EXIT_OK with *result set
+ * (caller decrefs), else the exit code with the error printed.
+ */
 typedef int cli_event_cb(json_t *event, void *arg);
-int	cli_call(struct cli *, const char *cmd, json_t *args,
+int	cli_request(struct cli_ctx *, const char *cmd, json_t *args,
 	    cli_event_cb *, void *, json_t **result);
 
-/* Output. */
+/* output.c */
 void	cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	cli_verr(const char *fmt, va_list)
+	    __attribute__((format(printf, 1, 0)));
 void	cli_print_json(const json_t *);
-int	cli_usage_error(const char *cmd, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-const struct cli_cmd *cli_cmd_find(const char *name, const char **why);
-
 struct diag_list;
 void	cli_print_diags(struct cli *, struct diag_list *, const char *dir);
-/* The stack a command is about: --stack, else $SHIPD_STACK, else the
- * unit directory's (stack.yaml name or the directory's name).  NULL with
- * an error printed when none can be found; caller frees. */
-char	*cli_stack_name(const char *opt, const char *dir);
+const char *cli_str(const json_t *, const char *key); /* "" if absent */
+long long cli_int(const json_t *, const char *key);
+double	cli_secs(const json_t *, const char *key);	/* of milliseconds */
+void	cli_fmt_size(char *, size_t, uint64_t);
 
 /* A simple aligned table: add rows of cells, then print. */
 struct table;
@@ -61,20 +122,15 @@ void	table_add(struct table *, const char *const *cells);
 void	table_print(struct table *);
 void	table_free(struct table *);
 
-int	cmd_version(struct cli *, int, char **);
-int	cmd_validate(struct cli *, int, char **);
-int	cmd_status(struct cli *, int, char **);
-int	cmd_help(struct cli *, int, char **);
-int	cmd_deploy(struct cli *, int, char **);
-int	cmd_scale(struct cli *, int, char **);
-int	cmd_history(struct cli *, int, char **);
-int	cmd_down(struct cli *, int, char **);
-int	cmd_logs(struct cli *, int, char **);
-int	cmd_events(struct cli *, int, char **);
-int	cmd_plan(struct cli *, int, char **);
-int	cmd_rollback(struct cli *, int, char **);
-int	cmd_backup(struct cli *, int, char **);
-int	cmd_backups(struct cli *, int, char **);
-int	cmd_restore(struct cli *, int, char **);
+/* progress.c: the streamed progress of deploy and rollback, and of backup
+ * and restore; arg is a struct cli_progress. */
+struct cli_progress {
+	struct cli	*cli;
+	bool		 quiet;		/* --quiet: failures only */
+	json_t		*unchanged;	/* services the plan leaves alone */
+};
+int	cli_progress_deploy(json_t *, void *);
+int	cli_progress_backup(json_t *, void *);
+void	cli_progress_free(struct cli_progress *);
 
 #endif

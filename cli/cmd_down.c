@@ -2,49 +2,45 @@
  * shipctl down: stop and remove a stack's containers in reverse
  * dependency order, then its networks; its volumes only with --volumes.
  */
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
+#include "proto.h"
 
-int
-cmd_down(struct cli *cli, int argc, char **argv)
+static int	cmd_down_exec(struct cli_ctx *);
+
+static const struct option options[] = {
+	{ "volumes", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cli_cmd cli_cmd_down = {
+	.name = "down",
+	.usage = "[--stack NAME] [--volumes] [DIR]",
+	.summary = "stop and remove a stack's containers and networks",
+	.help =
+	    "  Dependents go first.  Named volumes stay unless --volumes.\n",
+	.shortopts = "v",
+	.longopts = options,
+	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR,
+	.exec = cmd_down_exec,
+};
+
+static int
+cmd_down_exec(struct cli_ctx *c)
 {
-	static const struct option opts[] = {
-		{ "stack", required_argument, NULL, 'S' },
-		{ "volumes", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*stack_opt = NULL;
-	json_t		*res;
-	char		*stack;
-	int		 ch, volumes = 0, rc;
+	json_t	*res;
+	int	 rc;
 
-	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		if (ch == 'S')
-			stack_opt = optarg;
-		else if (ch == 'v')
-			volumes = 1;
-		else
-			return cli_usage_error("down", "unknown option");
-	}
-	if (argc - optind > 1)
-		return cli_usage_error("down", "too many arguments");
-	if ((stack = cli_stack_name(stack_opt, argv[optind])) == NULL)
-		return EXIT_USAGE;
-	rc = cli_call(cli, "down", json_pack("{s:s, s:b}", "stack", stack,
-	    "volumes", volumes), NULL, NULL, &res);
-	if (rc == EXIT_OK) {
-		if (cli->json)
-			cli_print_json(res);
-		else
-			printf("removed %lld containers of %s in %.2fs\n",
-			    (long long)json_integer_value(json_object_get(res,
-			    "removed")), stack, (double)json_integer_value(
-			    json_object_get(res, "elapsed_ms")) / 1000);
-		json_decref(res);
-	}
-	free(stack);
-	return rc;
+	if ((rc = cli_request(c, PROTO_CMD_DOWN, json_pack("{s:b}", "volumes",
+	    cli_opt_has(c, 'v')), NULL, NULL, &res)) != EXIT_OK)
+		return rc;
+	if (c->cli->json)
+		cli_print_json(res);
+	else
+		printf("removed %lld containers of %s in %.2fs\n",
+		    cli_int(res, "removed"), c->stack, cli_secs(res,
+		    "elapsed_ms"));
+	json_decref(res);
+	return EXIT_OK;
 }

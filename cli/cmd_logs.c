@@ -3,14 +3,37 @@
  * prefixed with its replica; -f follows until interrupted.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "util.h"
+
+static int	cmd_logs_exec(struct cli_ctx *);
+
+static const struct option options[] = {
+	{ "follow", no_argument, NULL, 'f' },
+	{ "tail", required_argument, NULL, 'n' },
+	{ "since", required_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cli_cmd cli_cmd_logs = {
+	.name = "logs",
+	.usage = "[--stack NAME] [-f] [--tail N] [--since DUR|TIME] SERVICE",
+	.summary = "show a service's output, every replica, through shipd",
+	.help =
+	    "  -f, --follow   keep following until interrupted\n"
+	    "  -n, --tail N   only the last N lines of each replica\n"
+	    "  --since 10m    only lines newer than that (or a unix time)\n",
+	.shortopts = "fn:",
+	.longopts = options,
+	.flags = CLI_STACK | CLI_STACK_NEED,
+	.exec = cmd_logs_exec,
+};
 
 static int
 on_event(json_t *ev, void *arg)
@@ -25,13 +48,9 @@ on_event(json_t *ev, void *arg)
 	}
 	if (line == NULL)
 		return 0;
-	out = strcmp(json_string_value(json_object_get(ev, "stream")) ?
-	    json_string_value(json_object_get(ev, "stream")) : "",
-	    "stderr") == 0 ? stderr : stdout;
-	fprintf(out, "%s-%lld | %s\n",
-	    json_string_value(json_object_get(ev, "service")),
-	    (long long)json_integer_value(json_object_get(ev, "replica")),
-	    line);
+	out = strcmp(cli_str(ev, "stream"), "stderr") == 0 ? stderr : stdout;
+	fprintf(out, "%s-%lld | %s\n", json_string_value(json_object_get(ev,
+	    "service")), cli_int(ev, "replica"), line);
 	fflush(out);
 	return 0;
 }
@@ -56,65 +75,49 @@ parse_since(const char *s, long long *out)
 	return 0;
 }
 
-int
-cmd_logs(struct cli *cli, int argc, char **argv)
+/* The options, checked in the order given. */
+static int
+logs_args(struct cli_ctx *c, json_t *args)
 {
-	static const struct option opts[] = {
-		{ "stack", required_argument, NULL, 'S' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "tail", required_argument, NULL, 't' },
-		{ "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*stack_opt = NULL;
-	json_t		*args = json_object(), *res;
-	long long	 v;
-	char		*stack, *end;
-	int		 ch, rc;
+	const struct cli_opt	*o;
+	long long		 v;
+	char			*end;
+	size_t			 i;
 
-	while ((ch = getopt_long(argc, argv, "fn:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			stack_opt = optarg;
-			break;
-		case 'f':
+	for (i = 0; i < c->nopts; i++) {
+		o = &c->opts[i];
+		if (o->ch == 'f')
 			json_object_set_new(args, "follow", json_true());
-			break;
-		case 'n':
-		case 't':
-			v = strtoll(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || v < 0) {
-				json_decref(args);
-				return cli_usage_error("logs", "--tail takes "
-				    "a number of lines");
-			}
+		else if (o->ch == 'n') {
+			v = strtoll(o->arg, &end, 10);
+			if (*end != '\0' || end == o->arg || v < 0)
+				return cli_usage_error(c, "--tail takes a "
+				    "number of lines");
 			json_object_set_new(args, "tail", json_integer(v));
-			break;
-		case 's':
-			if (parse_since(optarg, &v) < 0) {
-				json_decref(args);
-				return cli_usage_error("logs", "--since takes "
-				    "a duration (10m) or a unix time");
-			}
+		} else if (o->ch == 's') {
+			if (parse_since(o->arg, &v) < 0)
+				return cli_usage_error(c, "--since takes a "
+				    "duration (10m) or a unix time");
 			json_object_set_new(args, "since", json_integer(v));
-			break;
-		default:
-			json_decref(args);
-			return cli_usage_error("logs", "unknown option");
 		}
 	}
-	if (argc - optind != 1) {
+	if (c->argc != 1)
+		return cli_usage_error(c, "name one SERVICE");
+	json_object_set_new(args, "service", json_string(c->argv[0]));
+	return EXIT_OK;
+}
+
+static int
+cmd_logs_exec(struct cli_ctx *c)
+{
+	json_t	*args = json_object(), *res;
+	int	 rc;
+
+	if ((rc = logs_args(c, args)) != EXIT_OK) {
 		json_decref(args);
-		return cli_usage_error("logs", "name one SERVICE");
+		return rc;
 	}
-	if ((stack = cli_stack_name(stack_opt, NULL)) == NULL) {
-		json_decref(args);
-		return EXIT_USAGE;
-	}
-	json_object_set_new(args, "stack", json_string(stack));
-	json_object_set_new(args, "service", json_string(argv[optind]));
-	free(stack);
-	rc = cli_call(cli, "logs", args, on_event, cli, &res);
+	rc = cli_request(c, PROTO_CMD_LOGS, args, on_event, c->cli, &res);
 	json_decref(res);
 	return rc;
 }

@@ -7,61 +7,45 @@
 #include <string.h>
 
 #include "cli.h"
-#include "stackgraph.h"
+#include "proto.h"
+#include "unit.h"
 
-extern char **environ;
+static int	cmd_plan_exec(struct cli_ctx *);
 
-static const char *
-s(json_t *o, const char *key)
+const struct cli_cmd cli_cmd_plan = {
+	.name = "plan",
+	.usage = "[DIR]",
+	.summary = "show what a deploy of DIR would change, and why",
+	.help =
+	    "  Per service: create, recreate, scale, remove or unchanged,\n"
+	    "  with the reason.  Exit 0: no change; 1: changes; 2: error.\n",
+	.flags = CLI_DIR | CLI_UNITS,
+	.exec = cmd_plan_exec,
+};
+
+static int
+cmd_plan_exec(struct cli_ctx *c)
 {
-	const char *v = json_string_value(json_object_get(o, key));
+	json_t	*res, *row;
+	size_t	 i, changes = 0;
 
-	return v ? v : "";
-}
-
-int
-cmd_plan(struct cli *cli, int argc, char **argv)
-{
-	struct diag_list	 errs;
-	struct stack		*st;
-	struct graph		*g;
-	const char		*dir = argc > 1 ? argv[1] : ".";
-	json_t			*res, *row;
-	size_t			 i, changes = 0;
-	int			 rc;
-
-	if (argc > 2)
-		return cli_usage_error("plan", "too many arguments");
-	diag_init(&errs);
-	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
-		cli_print_diags(cli, &errs, dir);
-		diag_free(&errs);
+	/* plan's own contract: 2 for any error */
+	if (cli_request(c, PROTO_CMD_PLAN, json_pack("{s:o}", "stack",
+	    stack_to_json(c->st)), NULL, NULL, &res) != EXIT_OK)
 		return EXIT_USAGE;
-	}
-	diag_free(&errs);
-	graph_free(g);
-	rc = cli_call(cli, "plan", json_pack("{s:o}", "stack",
-	    stack_to_json(st)), NULL, NULL, &res);
-	if (rc != EXIT_OK) {
-		stack_free(st);
-		/* plan's own contract: 2 for any error */
-		return EXIT_USAGE;
-	}
 	json_array_foreach(json_object_get(res, "services"), i, row)
-		if (strcmp(s(row, "action"), "unchanged") != 0)
+		if (strcmp(cli_str(row, "action"), "unchanged") != 0)
 			changes++;
-	if (cli->json)
+	if (c->cli->json)
 		cli_print_json(res);
 	else {
-		printf("plan for %s (current revision %lld):\n", st->name,
-		    (long long)json_integer_value(json_object_get(res,
-		    "current")));
+		printf("plan for %s (current revision %lld):\n", c->st->name,
+		    cli_int(res, "current"));
 		json_array_foreach(json_object_get(res, "services"), i, row)
-			printf("  %-16s %-10s %s\n", s(row, "service"),
-			    s(row, "action"), s(row, "reason"));
+			printf("  %-16s %-10s %s\n", cli_str(row, "service"),
+			    cli_str(row, "action"), cli_str(row, "reason"));
 		printf("%zu change%s\n", changes, changes == 1 ? "" : "s");
 	}
 	json_decref(res);
-	stack_free(st);
 	return changes > 0 ? 1 : 0;
 }

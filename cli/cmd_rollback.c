@@ -2,68 +2,78 @@
  * shipctl rollback [--to N]: deploy an older revision's snapshot as a new
  * revision, bringing back the containers kept from it where they exist.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
+#include "proto.h"
 
-int	cli_deploy_event(json_t *, void *);	/* cmd_deploy.c */
+static int	cmd_rollback_exec(struct cli_ctx *);
 
-int
-cmd_rollback(struct cli *cli, int argc, char **argv)
+static const struct option options[] = {
+	{ "to", required_argument, NULL, 't' },
+	{ "with-data", no_argument, NULL, 'd' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cli_cmd cli_cmd_rollback = {
+	.name = "rollback",
+	.usage = "[--stack NAME] [--to N] [--with-data] [DIR]",
+	.summary = "deploy an older revision again (default: the one before)",
+	.help =
+	    "  Containers kept from that revision are renamed back and\n"
+	    "  started (no create, no pull); others are recreated from the\n"
+	    "  revision's snapshot, pinned to its image IDs.  The result is\n"
+	    "  a new revision.  --with-data also restores the backup taken\n"
+	    "  before the deploy being rolled back.\n",
+	.longopts = options,
+	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
+	.exec = cmd_rollback_exec,
+};
+
+/* The options, checked in the order given. */
+static int
+rollback_args(struct cli_ctx *c, json_t *args)
 {
-	static const struct option opts[] = {
-		{ "stack", required_argument, NULL, 'S' },
-		{ "to", required_argument, NULL, 't' },
-		{ "with-data", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*stack_opt = NULL;
-	json_t		*args = json_object(), *res;
-	char		*stack, *end;
-	long		 to;
-	int		 ch, rc;
+	char	*end;
+	long	 to;
+	size_t	 i;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			stack_opt = optarg;
-			break;
-		case 't':
-			to = strtol(optarg, &end, 10);
-			if (*end != '\0' || to <= 0) {
-				json_decref(args);
-				return cli_usage_error("rollback", "--to takes "
-				    "a revision number");
-			}
-			json_object_set_new(args, "to", json_integer(to));
-			break;
-		case 'd':
+	for (i = 0; i < c->nopts; i++) {
+		if (c->opts[i].ch == 'd') {
 			json_object_set_new(args, "with_data", json_true());
-			break;
-		default:
-			json_decref(args);
-			return cli_usage_error("rollback", "unknown option");
+			continue;
 		}
+		to = strtol(c->opts[i].arg, &end, 10);
+		if (*end != '\0' || to <= 0)
+			return cli_usage_error(c, "--to takes a revision "
+			    "number");
+		json_object_set_new(args, "to", json_integer(to));
 	}
-	if ((stack = cli_stack_name(stack_opt, argv[optind])) == NULL) {
+	return EXIT_OK;
+}
+
+static int
+cmd_rollback_exec(struct cli_ctx *c)
+{
+	struct cli_progress	 p = { .cli = c->cli };
+	json_t			*args = json_object(), *res;
+	int			 rc;
+
+	if ((rc = rollback_args(c, args)) != EXIT_OK) {
 		json_decref(args);
-		return EXIT_USAGE;
+		return rc;
 	}
-	json_object_set_new(args, "stack", json_string(stack));
-	rc = cli_call(cli, "rollback", args, cli_deploy_event, cli, &res);
-	if (rc == EXIT_OK) {
-		if (cli->json)
-			cli_print_json(res);
-		else
-			printf("rolled back %s: revision %lld in %.2fs\n",
-			    stack, (long long)json_integer_value(
-			    json_object_get(res, "revision")),
-			    (double)json_integer_value(json_object_get(res,
-			    "elapsed_ms")) / 1000);
-		json_decref(res);
-	}
-	free(stack);
-	return rc;
+	rc = cli_request(c, PROTO_CMD_ROLLBACK, args, cli_progress_deploy, &p,
+	    &res);
+	cli_progress_free(&p);
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->cli->json)
+		cli_print_json(res);
+	else
+		printf("rolled back %s: revision %lld in %.2fs\n", c->stack,
+		    cli_int(res, "revision"), cli_secs(res, "elapsed_ms"));
+	json_decref(res);
+	return EXIT_OK;
 }

@@ -4,94 +4,89 @@
  * file's own count changes.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "unit.h"
-#include "util.h"
+
+static int	cmd_scale_exec(struct cli_ctx *);
+
+const struct cli_cmd cli_cmd_scale = {
+	.name = "scale",
+	.usage = "[--stack NAME] SERVICE=N...",
+	.summary = "change replica counts, gating new replicas on health",
+	.help =
+	    "  Scale-down stops the highest-numbered replicas with the unit's\n"
+	    "  stop_grace.  The count persists across deploys until the unit\n"
+	    "  file's own replicas value changes.\n",
+	.flags = CLI_STACK | CLI_STACK_NEED,
+	.exec = cmd_scale_exec,
+};
 
 static int
 on_event(json_t *ev, void *arg)
 {
-	struct cli	*cli = arg;
-	const char	*kind = json_string_value(json_object_get(ev, "event"));
+	struct cli *cli = arg;
 
 	if (cli->json) {
 		cli_print_json(ev);
 		return 0;
 	}
-	if (kind != NULL && strcmp(kind, "step") == 0)
-		printf("[%6.2fs] %s replica %lld %s\n",
-		    (double)json_integer_value(json_object_get(ev,
-		    "elapsed_ms")) / 1000,
-		    json_string_value(json_object_get(ev, "service")),
-		    (long long)json_integer_value(json_object_get(ev,
-		    "replica")),
+	if (strcmp(cli_str(ev, "event"), PROTO_EV_STEP) == 0)
+		printf("[%6.2fs] %s replica %lld %s\n", cli_secs(ev,
+		    "elapsed_ms"), json_string_value(json_object_get(ev,
+		    "service")), cli_int(ev, "replica"),
 		    json_string_value(json_object_get(ev, "step")));
 	fflush(stdout);
 	return 0;
 }
 
-int
-cmd_scale(struct cli *cli, int argc, char **argv)
+/* SERVICE=N, N from 0 to UNIT_REPLICAS_MAX, into want. */
+static int
+parse_want(struct cli_ctx *c, char *arg, json_t *want)
 {
-	static const struct option opts[] = {
-		{ "stack", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*stack_opt = NULL;
-	json_t		*want, *res;
-	char		*stack, *eq, *end;
-	long		 n;
-	int		 ch, i, rc;
+	char	*eq = strchr(arg, '='), *end;
+	long	 n;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'S')
-			return cli_usage_error("scale", "unknown option");
-		stack_opt = optarg;
-	}
-	if (optind >= argc)
-		return cli_usage_error("scale", "name at least one "
-		    "SERVICE=N");
+	if (eq == NULL || eq == arg)
+		return cli_usage_error(c, "'%s': expected SERVICE=N", arg);
+	*eq = '\0';
+	errno = 0;
+	n = strtol(eq + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == eq + 1 || n < 0 ||
+	    n > UNIT_REPLICAS_MAX)
+		return cli_usage_error(c, "%s: replicas must be a whole "
+		    "number from 0 to %d", arg, UNIT_REPLICAS_MAX);
+	json_object_set_new(want, arg, json_integer(n));
+	return EXIT_OK;
+}
+
+static int
+cmd_scale_exec(struct cli_ctx *c)
+{
+	json_t	*want, *res;
+	int	 i, rc;
+
+	if (c->argc < 1)
+		return cli_usage_error(c, "name at least one SERVICE=N");
 	want = json_object();
-	for (i = optind; i < argc; i++) {
-		eq = strchr(argv[i], '=');
-		if (eq == NULL || eq == argv[i]) {
+	for (i = 0; i < c->argc; i++) {
+		if ((rc = parse_want(c, c->argv[i], want)) != EXIT_OK) {
 			json_decref(want);
-			return cli_usage_error("scale", "'%s': expected "
-			    "SERVICE=N", argv[i]);
+			return rc;
 		}
-		*eq = '\0';
-		errno = 0;
-		n = strtol(eq + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || end == eq + 1 || n < 0 ||
-		    n > UNIT_REPLICAS_MAX) {
-			json_decref(want);
-			return cli_usage_error("scale", "%s: replicas must be "
-			    "a whole number from 0 to %d", argv[i],
-			    UNIT_REPLICAS_MAX);
-		}
-		json_object_set_new(want, argv[i], json_integer(n));
 	}
-	if ((stack = cli_stack_name(stack_opt, NULL)) == NULL) {
-		json_decref(want);
-		return EXIT_USAGE;
-	}
-	rc = cli_call(cli, "scale", json_pack("{s:s, s:o}", "stack", stack,
-	    "replicas", want), on_event, cli, &res);
-	if (rc == EXIT_OK) {
-		if (cli->json)
-			cli_print_json(res);
-		else
-			printf("scaled %s in %.2fs\n", stack,
-			    (double)json_integer_value(json_object_get(res,
-			    "elapsed_ms")) / 1000);
-		json_decref(res);
-	}
-	free(stack);
-	return rc;
+	if ((rc = cli_request(c, PROTO_CMD_SCALE, json_pack("{s:o}",
+	    "replicas", want), on_event, c->cli, &res)) != EXIT_OK)
+		return rc;
+	if (c->cli->json)
+		cli_print_json(res);
+	else
+		printf("scaled %s in %.2fs\n", c->stack, cli_secs(res,
+		    "elapsed_ms"));
+	json_decref(res);
+	return EXIT_OK;
 }

@@ -1,96 +1,97 @@
 /*
- * shipctl status: the containers shipd manages, found by their labels.
+ * shipctl status: the containers shipd manages, found by their labels;
+ * with --stack, that stack's services and lock first.
  */
-#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
+#include "proto.h"
+#include "util.h"
 
-static const char *
-s(json_t *o, const char *key)
+static int	cmd_status_exec(struct cli_ctx *);
+
+/* Without --stack it shows every stack: $SHIPD_STACK does not narrow it. */
+const struct cli_cmd cli_cmd_status = {
+	.name = "status",
+	.usage = "[--stack NAME]",
+	.summary = "show the containers of a stack: service, replica, state, "
+	    "health",
+	.help = "  --stack NAME  only this stack (default: every stack)\n",
+	.flags = CLI_STACK,
+	.exec = cmd_status_exec,
+};
+
+static void
+show_services(json_t *res)
 {
-	const char *v = json_string_value(json_object_get(o, key));
+	static const char *const hdr[] = { "SERVICE", "READY", "RUNNING" };
+	json_t		*lock = json_object_get(res, "lock"), *sv;
+	struct table	*t;
+	char		 ready[32], running[16];
+	size_t		 i;
 
-	return v ? v : "";
+	printf("stack %s: revision %lld", cli_str(res, "stack"),
+	    cli_int(res, "current"));
+	if (json_is_object(lock))
+		printf("; locked by %s (uid %lld, pid %lld) since %s",
+		    cli_str(lock, "kind"), cli_int(lock, "uid"),
+		    cli_int(lock, "pid"), cli_str(lock, "since"));
+	printf("\n\n");
+	t = table_new(nitems(hdr), hdr);
+	json_array_foreach(json_object_get(res, "services"), i, sv) {
+		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,
+		    "ready"), cli_int(sv, "desired"));
+		snprintf(running, sizeof running, "%lld", cli_int(sv,
+		    "running"));
+		const char *row[] = { cli_str(sv, "service"), ready, running };
+		table_add(t, row);
+	}
+	table_print(t);
+	table_free(t);
+	printf("\n");
 }
 
-int
-cmd_status(struct cli *cli, int argc, char **argv)
+static void
+show_containers(json_t *res)
 {
-	static const struct option opts[] = {
-		{ "stack", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const hdr[] = { "STACK", "SERVICE", "REPLICA",
 	    "NAME", "STATE", "HEALTH", "IMAGE", "STATUS" };
-	json_t		*args = json_object(), *res, *c;
-	struct table	*t;
+	struct table	*t = table_new(nitems(hdr), hdr);
+	json_t		*c;
 	size_t		 i;
-	int		 ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'S') {
-			json_decref(args);
-			return cli_usage_error("status", "bad option");
-		}
-		json_object_set_new(args, "stack", json_string(optarg));
-	}
-	if (optind != argc) {
-		json_decref(args);
-		return cli_usage_error("status", "unexpected argument '%s'",
-		    argv[optind]);
-	}
-	if ((rc = cli_call(cli, "status", args, NULL, NULL, &res)) != 0)
-		return rc;
-	if (cli->json) {
-		cli_print_json(res);
-		json_decref(res);
-		return EXIT_OK;
-	}
-	if (json_array_size(json_object_get(res, "services")) > 0) {
-		static const char *const shdr[] = { "SERVICE", "READY",
-		    "RUNNING" };
-		json_t *lock = json_object_get(res, "lock"), *sv;
-		char ready[32], running[16];
-
-		printf("stack %s: revision %lld", s(res, "stack"),
-		    (long long)json_integer_value(json_object_get(res,
-		    "current")));
-		if (json_is_object(lock))
-			printf("; locked by %s (uid %lld, pid %lld) since %s",
-			    s(lock, "kind"), (long long)json_integer_value(
-			    json_object_get(lock, "uid")),
-			    (long long)json_integer_value(json_object_get(lock,
-			    "pid")), s(lock, "since"));
-		printf("\n\n");
-		t = table_new(3, shdr);
-		json_array_foreach(json_object_get(res, "services"), i, sv) {
-			snprintf(ready, sizeof ready, "%lld/%lld",
-			    (long long)json_integer_value(json_object_get(sv,
-			    "ready")), (long long)json_integer_value(
-			    json_object_get(sv, "desired")));
-			snprintf(running, sizeof running, "%lld",
-			    (long long)json_integer_value(json_object_get(sv,
-			    "running")));
-			const char *row[] = { s(sv, "service"), ready,
-			    running };
-			table_add(t, row);
-		}
-		table_print(t);
-		table_free(t);
-		printf("\n");
-	}
-	t = table_new(sizeof hdr / sizeof hdr[0], hdr);
 	json_array_foreach(json_object_get(res, "containers"), i, c) {
-		const char *row[] = { s(c, "stack"), s(c, "service"),
-		    s(c, "replica"), s(c, "name"), s(c, "state"),
-		    s(c, "health"), s(c, "image"), s(c, "status") };
+		const char *row[] = { cli_str(c, "stack"),
+		    cli_str(c, "service"), cli_str(c, "replica"),
+		    cli_str(c, "name"), cli_str(c, "state"),
+		    cli_str(c, "health"), cli_str(c, "image"),
+		    cli_str(c, "status") };
 
 		table_add(t, row);
 	}
 	table_print(t);
 	table_free(t);
+}
+
+static int
+cmd_status_exec(struct cli_ctx *c)
+{
+	json_t	*res;
+	int	 rc;
+
+	if (c->argc > 0)
+		return cli_usage_error(c, "unexpected argument '%s'",
+		    c->argv[0]);
+	if ((rc = cli_request(c, PROTO_CMD_STATUS, NULL, NULL, NULL,
+	    &res)) != EXIT_OK)
+		return rc;
+	if (c->cli->json)
+		cli_print_json(res);
+	else {
+		if (json_array_size(json_object_get(res, "services")) > 0)
+			show_services(res);
+		show_containers(res);
+	}
 	json_decref(res);
 	return EXIT_OK;
 }

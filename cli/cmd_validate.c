@@ -5,13 +5,25 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "stackgraph.h"
 #include "util.h"
 
-extern char **environ;
+static int	cmd_validate_exec(struct cli_ctx *);
+
+/* The prologue loads and checks DIR: what is left is to show the order. */
+const struct cli_cmd cli_cmd_validate = {
+	.name = "validate",
+	.usage = "[DIR]",
+	.summary = "check a unit directory and print the start order (no "
+	    "daemon needed)",
+	.help =
+	    "  DIR defaults to the current directory.  Every error is listed\n"
+	    "  as FILE:LINE:COL: message; the exit status is 2 when any.\n",
+	.flags = CLI_DIR | CLI_UNITS,
+	.exec = cmd_validate_exec,
+};
 
 static const char *
 cond_name(enum dep_cond c)
@@ -60,27 +72,9 @@ print_order(struct cli *cli, const struct stack *st, const struct graph *g)
 	free(order);
 }
 
-int
-cmd_validate(struct cli *cli, int argc, char **argv)
+static int
+cmd_validate_exec(struct cli_ctx *c)
 {
-	struct diag_list	 errs;
-	struct stack		*st;
-	struct graph		*g;
-	const char		*dir = ".";
-
-	if (argc > 2)
-		return cli_usage_error("validate", "too many arguments");
-	if (argc == 2)
-		dir = argv[1];
-	diag_init(&errs);
-	if (stack_load_checked(dir, environ, &st, &g, &errs) != 0) {
-		cli_print_diags(cli, &errs, dir);
-		diag_free(&errs);
-		return EXIT_USAGE;
-	}
-	print_order(cli, st, g);
-	graph_free(g);
-	stack_free(st);
-	diag_free(&errs);
+	print_order(c->cli, c->st, c->g);
 	return EXIT_OK;
 }

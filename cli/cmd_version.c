@@ -7,6 +7,15 @@
 #include "cli.h"
 #include "proto.h"
 
+static int	cmd_version_exec(struct cli_ctx *);
+
+const struct cli_cmd cli_cmd_version = {
+	.name = "version",
+	.usage = "",
+	.summary = "print shipctl, shipd, engine and API versions",
+	.exec = cmd_version_exec,
+};
+
 static const char *
 str(json_t *o, const char *key)
 {
@@ -15,35 +24,14 @@ str(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
-int
-cmd_version(struct cli *cli, int argc, char **argv)
+static void
+show_versions(json_t *res)
 {
-	json_t	*res, *eng;
-	int	 rc;
+	json_t *eng = json_object_get(res, "engine");
 
-	(void)argv;
-	if (argc > 1) {
-		cli_err("version takes no arguments");
-		return EXIT_USAGE;
-	}
-	rc = cli_call(cli, "version", json_pack("{s:s}", "client",
-	    SHIPD_VERSION), NULL, NULL, &res);
-	if (rc != EXIT_OK) {
-		if (!cli->json)
-			printf("shipctl %s (protocol %d)\n", SHIPD_VERSION,
-			    PROTO_VERSION);
-		return rc;
-	}
-	if (cli->json) {
-		json_object_set_new(res, "client", json_string(SHIPD_VERSION));
-		cli_print_json(res);
-		json_decref(res);
-		return EXIT_OK;
-	}
-	eng = json_object_get(res, "engine");
 	printf("shipctl  %s (protocol %d)\n", SHIPD_VERSION, PROTO_VERSION);
 	printf("shipd    %s (protocol %lld)\n", str(res, "daemon"),
-	    (long long)json_integer_value(json_object_get(res, "protocol")));
+	    cli_int(res, "protocol"));
 	if (json_is_true(json_object_get(eng, "reachable")))
 		printf("engine   %s at %s (API %s, negotiated %s)\n",
 		    str(eng, "version"), str(eng, "socket"),
@@ -51,6 +39,32 @@ cmd_version(struct cli *cli, int argc, char **argv)
 	else
 		printf("engine   unreachable at %s: %s\n", str(eng, "socket"),
 		    str(eng, "error"));
+}
+
+static int
+cmd_version_exec(struct cli_ctx *c)
+{
+	json_t	*res;
+	int	 rc;
+
+	if (c->argc > 0) {
+		cli_err("version takes no arguments");
+		return EXIT_USAGE;
+	}
+	rc = cli_request(c, PROTO_CMD_VERSION, json_pack("{s:s}", "client",
+	    SHIPD_VERSION), NULL, NULL, &res);
+	if (rc != EXIT_OK) {
+		/* Still worth knowing which client this is. */
+		if (!c->cli->json)
+			printf("shipctl %s (protocol %d)\n", SHIPD_VERSION,
+			    PROTO_VERSION);
+		return rc;
+	}
+	if (c->cli->json) {
+		json_object_set_new(res, "client", json_string(SHIPD_VERSION));
+		cli_print_json(res);
+	} else
+		show_versions(res);
 	json_decref(res);
 	return EXIT_OK;
 }

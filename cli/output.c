@@ -1,30 +1,32 @@
 /*
  * shipctl output helpers: errors on stderr, JSON for scripts, aligned
- * tables for people, and the one place that turns a daemon reply into an
- * exit code.
+ * tables and sizes for people, and reading fields of a reply.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "client.h"
 #include "diag.h"
-#include "proto.h"
 #include "util.h"
+
+void
+cli_verr(const char *fmt, va_list ap)
+{
+	fputs("shipctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
 
 void
 cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("shipctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -39,79 +41,42 @@ cli_print_json(const json_t *j)
 	fflush(stdout);
 }
 
-int
-cli_usage_error(const char *name, const char *fmt, ...)
+const char *
+cli_str(const json_t *o, const char *key)
 {
-	const struct cli_cmd	*cmd;
-	const char		*why;
-	va_list			 ap;
+	const char *v = json_string_value(json_object_get(o, key));
 
-	fputs("shipctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if ((cmd = cli_cmd_find(name, &why)) != NULL)
-		fprintf(stderr, "usage: shipctl %s %s\n", cmd->name,
-		    cmd->usage);
-	return EXIT_USAGE;
+	return v ? v : "";
 }
 
-static int
-exit_for_code(const char *code)
+long long
+cli_int(const json_t *o, const char *key)
 {
-	if (code == NULL)
-		return EXIT_FAILED;
-	if (strcmp(code, PROTO_E_DENIED) == 0)
-		return EXIT_DENIED;
-	if (strcmp(code, PROTO_E_UNAVAILABLE) == 0)
-		return EXIT_ENGINE;
-	if (strcmp(code, PROTO_E_BAD_ARGS) == 0 ||
-	    strcmp(code, PROTO_E_INVALID_STACK) == 0)
-		return EXIT_USAGE;
-	return EXIT_FAILED;
+	return (long long)json_integer_value(json_object_get(o, key));
 }
 
-int
-cli_call(struct cli *cli, const char *cmd, json_t *args, cli_event_cb *cb,
-    void *arg, json_t **result)
+double
+cli_secs(const json_t *o, const char *key)
 {
-	struct client	 cl;
-	char		*err = NULL;
-	int		 rc;
+	return (double)json_integer_value(json_object_get(o, key)) / 1000.0;
+}
 
-	*result = NULL;
-	if (client_connect(&cl, cli->socket, &err) < 0) {
-		json_decref(args);
-		cli_err("%s", err);
-		free(err);
-		return EXIT_NODAEMON;
-	}
-	rc = client_call(&cl, cmd, args, cb, arg, result);
-	client_close(&cl);
-	if (rc < 0) {
-		if (rc == -ECANCELED)
-			return EXIT_OK;
-		cli_err("connection to shipd at %s lost: %s", cli->socket,
-		    strerror(-rc));
-		return EXIT_NODAEMON;
-	}
-	if (rc == 1) {
-		const char *code = json_string_value(json_object_get(*result,
-		    "code"));
-		const char *msg = json_string_value(json_object_get(*result,
-		    "message"));
+/* "512 B", "3.1 KiB", "1.0 GiB". */
+void
+cli_fmt_size(char *dst, size_t len, uint64_t n)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double	v = (double)n;
+	size_t	u = 0;
 
-		if (cli->json)
-			cli_print_json(*result);
-		else
-			cli_err("%s", msg ? msg : code ? code : "error");
-		rc = exit_for_code(code);
-		json_decref(*result);
-		*result = NULL;
-		return rc;
+	while (v >= 1024 && u + 1 < nitems(units)) {
+		v /= 1024;
+		u++;
 	}
-	return EXIT_OK;
+	if (u == 0)
+		snprintf(dst, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(dst, len, "%.1f %s", v, units[u]);
 }
 
 /* ---- tables -------------------------------------------------------------- */

@@ -1,0 +1,214 @@
+/*
+ * What every shipctl command shares: finding an entry by a unique prefix,
+ * its help text, and the prologue that parses its options and unit DIR
+ * before the entry's exec runs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "proto.h"
+#include "stackgraph.h"
+#include "util.h"
+
+extern char **environ;
+
+const struct cli_cmd *
+cli_cmd_find(const struct cli_cmd *const *cmds, const char *name,
+    const char **why)
+{
+	const struct cli_cmd	*found = NULL;
+	size_t			 i, len = strlen(name);
+
+	*why = NULL;
+	for (i = 0; cmds[i] != NULL; i++) {
+		if (strcmp(cmds[i]->name, name) == 0)
+			return cmds[i];
+		if (len > 0 && strncmp(cmds[i]->name, name, len) == 0) {
+			if (found != NULL) {
+				*why = "ambiguous";
+				return NULL;
+			}
+			found = cmds[i];
+		}
+	}
+	if (found == NULL)
+		*why = "unknown";
+	return found;
+}
+
+void
+cli_usage(const struct cli_cmd *const *cmds, FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: shipctl [-s SOCKET] [--json] COMMAND [ARGS]\n\n"
+	    "Commands (a unique prefix is enough):\n");
+	for (i = 0; cmds[i] != NULL; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+	fprintf(f, "\nOptions:\n"
+	    "  -s, --socket SOCKET  shipd's control socket (default "
+	    "$SHIPD_SOCKET,\n"
+	    "                       else " SHIPD_DEFAULT_SOCKET ")\n"
+	    "  -j, --json           machine-readable output (JSON lines)\n"
+	    "  -h, --help           this help; `shipctl help COMMAND` for "
+	    "one command\n"
+	    "\nExit status: 0 ok, 1 failed, 2 usage or invalid input, "
+	    "3 shipd unreachable,\n"
+	    "4 permission denied, 5 engine unreachable.\n");
+}
+
+void
+cli_cmd_print_help(const struct cli_cmd *cmd)
+{
+	printf("usage: shipctl %s %s\n\n%s.\n", cmd->name, cmd->usage,
+	    cmd->summary);
+	if (cmd->help != NULL)
+		printf("\n%s", cmd->help);
+}
+
+int
+cli_usage_error(const struct cli_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_verr(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: shipctl %s %s\n", c->cmd->name,
+	    c->cmd->usage);
+	return EXIT_USAGE;
+}
+
+bool
+cli_opt_has(const struct cli_ctx *c, int ch)
+{
+	size_t i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (c->opts[i].ch == ch)
+			return true;
+	return false;
+}
+
+/* The last value given, as a getopt loop keeps it. */
+const char *
+cli_opt_get(const struct cli_ctx *c, int ch)
+{
+	const char	*arg = NULL;
+	size_t		 i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (c->opts[i].ch == ch)
+			arg = c->opts[i].arg;
+	return arg;
+}
+
+/* The entry's long options with --stack in front when it takes one. */
+static struct option *
+long_options(const struct cli_cmd *cmd)
+{
+	static const struct option stack = {
+		"stack", required_argument, NULL, 'S'
+	};
+	struct option	*lo;
+	size_t		 n = 0, k = 0;
+
+	while (cmd->longopts != NULL && cmd->longopts[n].name != NULL)
+		n++;
+	lo = xcalloc(n + 2, sizeof *lo);
+	if (cmd->flags & CLI_STACK)
+		lo[k++] = stack;
+	if (n > 0)
+		memcpy(lo + k, cmd->longopts, n * sizeof *lo);
+	return lo;
+}
+
+/* Options are kept in order, as given, for the command to read. */
+static int
+parse_options(struct cli_ctx *c, int argc, char **argv)
+{
+	struct option	*lo = long_options(c->cmd);
+	const char	*so = c->cmd->shortopts ? c->cmd->shortopts : "";
+	int		 ch, rc = EXIT_OK;
+
+	optind = 0;	/* glibc: re-initialise getopt for the command */
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (ch == '?' || ch == ':') {
+			rc = cli_usage_error(c, "unknown option");
+			break;
+		}
+		if (ch == 'S' && c->cmd->flags & CLI_STACK) {
+			c->stack_opt = optarg;
+			continue;
+		}
+		c->opts = xrealloc(c->opts, (c->nopts + 1) *
+		    sizeof *c->opts);
+		c->opts[c->nopts].ch = ch;
+		c->opts[c->nopts++].arg = optarg;
+	}
+	free(lo);
+	c->argc = argc - optind;
+	c->argv = argv + optind;
+	return rc;
+}
+
+static int
+load_units(struct cli_ctx *c)
+{
+	struct diag_list	errs;
+	int			rc = EXIT_OK;
+
+	diag_init(&errs);
+	if (stack_load_checked(c->dir, environ, &c->st, &c->g, &errs) != 0) {
+		cli_print_diags(c->cli, &errs, c->dir);
+		rc = EXIT_USAGE;
+	}
+	diag_free(&errs);
+	return rc;
+}
+
+/* The prologue: the parts of a command its entry's flags ask for, then
+ * its exec.  Stack names are resolved later, by cli_request, so that a
+ * command checks its own arguments first. */
+int
+cli_cmd_run(struct cli *cli, const struct cli_cmd *cmd, int argc,
+    char **argv)
+{
+	struct cli_ctx	c;
+	int		rc;
+
+	/* Every command takes --help after its name. */
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		cli_cmd_print_help(cmd);
+		return EXIT_OK;
+	}
+	memset(&c, 0, sizeof c);
+	c.cli = cli;
+	c.cmd = cmd;
+	c.dir = ".";
+	if ((rc = parse_options(&c, argc, argv)) != EXIT_OK)
+		goto out;
+	if (cmd->flags & CLI_DIR) {
+		if (c.argc > 1 && !(cmd->flags & CLI_DIR_EXTRA)) {
+			rc = cli_usage_error(&c, "too many arguments");
+			goto out;
+		}
+		if (c.argc >= 1)
+			c.dir = c.argv[0];
+	}
+	if (cmd->flags & CLI_UNITS && (rc = load_units(&c)) != EXIT_OK)
+		goto out;
+	rc = cmd->exec(&c);
+out:
+	if (c.g != NULL)
+		graph_free(c.g);
+	if (c.st != NULL)
+		stack_free(c.st);
+	free(c.stack);
+	free(c.opts);
+	return rc;
+}

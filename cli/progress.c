@@ -1,0 +1,189 @@
+/*
+ * Streamed progress, one line per step: deploy's and rollback's (plan,
+ * pre-flight, services as they start), backup's and restore's (hooks,
+ * archives, what was put back).  --json passes the events through as they
+ * are.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "proto.h"
+
+void
+cli_progress_free(struct cli_progress *p)
+{
+	json_decref(p->unchanged);
+	p->unchanged = NULL;
+}
+
+/* Services the plan leaves unchanged are not shown step by step. */
+static void
+show_plan(struct cli_progress *p, json_t *ev)
+{
+	json_t	*row;
+	size_t	 i;
+
+	printf("plan (revision %lld):\n", cli_int(ev, "revision"));
+	json_decref(p->unchanged);
+	p->unchanged = json_object();
+	json_array_foreach(json_object_get(ev, "services"), i, row) {
+		printf("  %-16s %-10s %s\n", cli_str(row, "service"),
+		    cli_str(row, "action"), cli_str(row, "reason"));
+		if (strcmp(cli_str(row, "action"), "unchanged") == 0)
+			json_object_set_new(p->unchanged, cli_str(row,
+			    "service"), json_true());
+	}
+}
+
+static bool
+is_unchanged(struct cli_progress *p, json_t *ev)
+{
+	return json_object_get(p->unchanged, cli_str(ev, "service")) != NULL &&
+	    strcmp(cli_str(ev, "status"), "failed") != 0;
+}
+
+static void
+show_service(json_t *ev)
+{
+	const char *st = cli_str(ev, "status");
+
+	printf("[%6.2fs] %-16s %s%s%s\n", cli_secs(ev, "elapsed_ms"),
+	    cli_str(ev, "service"), strcmp(st, "begin") == 0 ?
+	    cli_str(ev, "action") : st, *cli_str(ev, "message") ? ": " : "",
+	    cli_str(ev, "message"));
+}
+
+static void
+show_step(json_t *ev)
+{
+	const char *st = cli_str(ev, "step");
+
+	if (strcmp(st, "kept") == 0 || strcmp(st, "failed") == 0)
+		return;
+	printf("[%6.2fs] %-16s   replica %lld %s\n", cli_secs(ev,
+	    "elapsed_ms"), cli_str(ev, "service"), cli_int(ev, "replica"), st);
+}
+
+static void
+show_rollback(json_t *ev)
+{
+	if (*cli_str(ev, "reason"))
+		printf("revision %lld failed: %s\nrolling back to revision "
+		    "%lld\n", cli_int(ev, "from"), cli_str(ev, "reason"),
+		    cli_int(ev, "to"));
+	else
+		printf("rolling back from revision %lld to %lld\n",
+		    cli_int(ev, "from"), cli_int(ev, "to"));
+}
+
+static void
+show_summary(json_t *ev)
+{
+	json_t	*row;
+	size_t	 i;
+
+	printf("summary:\n");
+	json_array_foreach(json_object_get(ev, "services"), i, row)
+		printf("  %-16s %-10s %s\n", cli_str(row, "service"),
+		    cli_str(row, "action"), cli_str(row, "status"));
+}
+
+int
+cli_progress_deploy(json_t *ev, void *arg)
+{
+	struct cli_progress	*p = arg;
+	const char		*kind = cli_str(ev, "event");
+
+	if (p->cli->json) {
+		cli_print_json(ev);
+		return 0;
+	}
+	if (strcmp(kind, PROTO_EV_PLAN) == 0)
+		show_plan(p, ev);
+	else if ((strcmp(kind, PROTO_EV_SERVICE) == 0 ||
+	    strcmp(kind, PROTO_EV_STEP) == 0) && is_unchanged(p, ev))
+		return 0;
+	else if (strcmp(kind, PROTO_EV_SERVICE) == 0)
+		show_service(ev);
+	else if (strcmp(kind, PROTO_EV_STEP) == 0)
+		show_step(ev);
+	else if (strcmp(kind, PROTO_EV_PREFLIGHT) == 0) {
+		if (!json_is_true(json_object_get(ev, "passed")))
+			printf("pre-flight %s: FAILED: %s\n", cli_str(ev,
+			    "check"), cli_str(ev, "message"));
+	} else if (strcmp(kind, PROTO_EV_PHASE) == 0)
+		printf("[%6.2fs] %s%s%s\n", cli_secs(ev, "elapsed_ms"),
+		    cli_str(ev, "phase"), *cli_str(ev, "backup") ?
+		    " of backup " : "", cli_str(ev, "backup"));
+	else if (strcmp(kind, PROTO_EV_BACKUP) == 0)
+		printf("[%6.2fs] backup %s taken\n", cli_secs(ev, "elapsed_ms"),
+		    cli_str(ev, "backup"));
+	else if (strcmp(kind, PROTO_EV_WAITING) == 0)
+		printf("waiting: %s\n", cli_str(ev, "message"));
+	else if (strcmp(kind, PROTO_EV_ROLLBACK) == 0)
+		show_rollback(ev);
+	else if (strcmp(kind, PROTO_EV_SUMMARY) == 0)
+		show_summary(ev);
+	fflush(stdout);
+	return 0;
+}
+
+/* The size an event reports: what was copied, or what the backup holds. */
+static void
+event_size(json_t *ev, char *buf, size_t len)
+{
+	const char	*kind = cli_str(ev, "event");
+	bool		 copied = strcmp(kind, PROTO_EV_ARCHIVE) == 0 ||
+	    strcmp(kind, PROTO_EV_SAFETY) == 0 ||
+	    strcmp(kind, PROTO_EV_RESTORED) == 0;
+
+	cli_fmt_size(buf, len, (uint64_t)cli_int(ev, copied ? "bytes" :
+	    "size"));
+}
+
+/* Failures are left to the final reply, which names them all. */
+int
+cli_progress_backup(json_t *ev, void *arg)
+{
+	struct cli_progress	*p = arg;
+	const char		*kind = cli_str(ev, "event");
+	char			 size[32];
+
+	if (p->cli->json) {
+		cli_print_json(ev);
+		return 0;
+	}
+	if (p->quiet)
+		return 0;
+	event_size(ev, size, sizeof size);
+	if (strcmp(kind, PROTO_EV_BACKUP) == 0 &&
+	    strcmp(cli_str(ev, "status"), "started") == 0)
+		printf("backup %s of %s\n", cli_str(ev, "backup"),
+		    cli_str(ev, "stack"));
+	else if (strcmp(kind, PROTO_EV_HOOK) == 0)
+		printf("  %-16s %s hook %s\n", cli_str(ev, "service"),
+		    cli_str(ev, "hook"), cli_str(ev, "status"));
+	else if (strcmp(kind, PROTO_EV_SERVICE) == 0)
+		printf("  %-16s %s\n", cli_str(ev, "service"),
+		    cli_str(ev, "status"));
+	else if (strcmp(kind, PROTO_EV_ARCHIVE) == 0)
+		printf("  %-16s %s: %s, sha256 %.16s\n", cli_str(ev, "service"),
+		    cli_str(ev, "path"), size, cli_str(ev, "sha256"));
+	else if (strcmp(kind, PROTO_EV_PRUNED) == 0)
+		printf("  pruned backup %s (beyond keep)\n", cli_str(ev,
+		    "backup"));
+	else if (strcmp(kind, PROTO_EV_VERIFIED) == 0)
+		printf("backup %s of %s verified\n", cli_str(ev, "backup"),
+		    cli_str(ev, "stack"));
+	else if (strcmp(kind, PROTO_EV_SAFETY) == 0 && *cli_str(ev, "backup"))
+		printf("  safety backup %s taken\n", cli_str(ev, "backup"));
+	else if (strcmp(kind, PROTO_EV_SAFETY) == 0)
+		printf("  %-16s %s: %s saved\n", cli_str(ev, "service"),
+		    cli_str(ev, "path"), size);
+	else if (strcmp(kind, PROTO_EV_RESTORED) == 0)
+		printf("  %-16s %s: %s put back\n", cli_str(ev, "service"),
+		    cli_str(ev, "path"), size);
+	fflush(stdout);
+	return 0;
+}
