@@ -16,7 +16,6 @@
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
-#include "engine/spec.h"
 #include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
@@ -281,41 +280,6 @@ ctl_handle_backup(struct shipd *sd, struct ctl_req *r)
 	task_add(sd, &b->task, b, bcmd_free);
 	ctl_req_on_cancel(r, bcmd_cancel, b);
 	bcmd_next(b);
-}
-
-/* Replica 1 of a service, from the engine's list of the stack's containers:
- * the one backups copy from and restores put back into. */
-json_t *
-backup_containers_find(json_t *list, const char *stack, const char *service)
-{
-	json_t	*c;
-	char	*want = spec_container_name(stack, service, 1);
-	size_t	 i;
-
-	json_array_foreach(list, i, c) {
-		const char *name = json_string_value(json_array_get(
-		    json_object_get(c, "Names"), 0));
-		const char *svc = json_string_value(json_object_get(
-		    json_object_get(c, "Labels"), LABEL_SERVICE));
-
-		if (name != NULL && svc != NULL && strcmp(svc, service) == 0 &&
-		    strcmp(name + (name[0] == '/'), want) == 0) {
-			free(want);
-			return c;
-		}
-	}
-	free(want);
-	return NULL;
-}
-
-/* The test hook that slows a backup's disk writes. */
-bool
-backup_rate_hook(uint64_t *rate)
-{
-	const char *v = getenv("SHIPD_TEST_BACKUP_BPS");
-
-	*rate = 0;
-	return v != NULL && parse_size(v, rate) == 0 && *rate > 0;
 }
 
 /* ---- backups ------------------------------------------------------------- */

@@ -2,8 +2,9 @@
  * Shared by the backup modules and nobody else: the on-disk layout and its
  * thread-pool operations (backupfs.c), streaming to and from disk
  * (backupio.c), hooks (hook.c), stopping and restarting services around a
- * copy (quiesce.c), and the backup job (backupjob.c) that backup.c runs
- * for `shipctl backup` and for deploys, and restore.c for its safety copy.
+ * copy (quiesce.c), copying one path of a container (backupcopy.c), and
+ * the backup job (backupjob.c) that backup.c runs for `shipctl backup` and
+ * for deploys, and restore.c for its safety copy.
  */
 #ifndef SHIPD_BACKUP_INT_H
 #define SHIPD_BACKUP_INT_H
@@ -147,6 +148,33 @@ struct hook	*hook_run(struct shipd *, const char *container,
 /* No callback follows.  NULL is ignored. */
 void		 hook_cancel(struct hook *);
 
+/* ---- backupcopy.c: one path of a container into one file ---- */
+
+/* Replica 1 of service in the engine's list of the stack's containers
+ * (borrowed from list), or NULL. */
+json_t		*backup_containers_find(json_t *list, const char *stack,
+		    const char *service);
+
+struct bcopy;
+/* err: NULL, or what failed (the file is then no good); absent: the
+ * container has no such path (only asked for with absent_ok); size and
+ * sha256 of the file otherwise.  All borrowed for the callback. */
+struct bcopy_result {
+	const char	*err;
+	bool		 absent;
+	uint64_t	 size;
+	const char	*sha256;
+};
+typedef void bcopy_cb(const struct bcopy_result *, void *arg);
+
+/* Stream path of container cid into file (created, fsync'd, hashed),
+ * failing if the container dies or restarts meanwhile.  The copy is gone
+ * once its callback returns. */
+struct bcopy	*bcopy_start(struct shipd *, const char *cid, const char *path,
+		    const char *file, bool absent_ok, bcopy_cb *, void *);
+/* No callback follows.  NULL is ignored. */
+void		 bcopy_cancel(struct bcopy *);
+
 /* ---- the backup job (backupjob.c) ---- */
 
 struct bjob;
@@ -185,10 +213,7 @@ json_t		*backup_want(const struct stack *, const json_t *services,
 struct stack	*backup_current_stack(struct shipd *, const char *name,
 		    int *rev, char *why, size_t);
 
-/* backup.c and restore.c: helpers both sides use. */
-json_t		*backup_containers_find(json_t *list, const char *stack,
-		    const char *service);	/* replica 1, or NULL */
+/* restore.c: the directory a path's archive is put back into. */
 char		*backup_parent_dir(const char *path);
-bool		 backup_rate_hook(uint64_t *);	/* SHIPD_TEST_BACKUP_BPS */
 
 #endif

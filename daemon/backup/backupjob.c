@@ -1,6 +1,6 @@
 /*
  * One backup of one stack: find replica 1 of each service, run the pre
- * hooks, stream each path's tar to disk (live, or with the service and its
+ * hooks, copy each path (backupcopy.c; live, or with the service and its
  * dependents stopped), start them again, run the post hooks, and commit the
  * manifest only when every file is on disk and hashed.
  */
@@ -19,7 +19,6 @@
 #include "engine/spec.h"
 #include "stackgraph.h"
 #include "util.h"
-#include "engine/watch.h"
 
 struct bsvc {
 	char			*name;
@@ -48,7 +47,6 @@ struct bjob {
 	int			 revision;
 	char			*reason;
 	unsigned		 flags;
-	uint64_t		 rate;
 	struct bsvc		*svcs;
 	size_t			 nsvcs;
 	json_t			*containers;
@@ -59,11 +57,7 @@ struct bjob {
 	size_t			 si, pi;
 	struct docker_req	*dreq;
 	struct bfs_op		*fsop;
-	struct bfs_sink		*sink;
-	struct watch		*watch;
-	char			*started_at;	/* of the container copied */
-	bool			 was_running;
-	bool			 stream_ok;
+	struct bcopy		*copy;
 	bool			 hook_post;
 	struct hook		*hook;
 	uv_timer_t		 timer;		/* the first step, at 0 ms */
@@ -112,7 +106,6 @@ on_timer_closed(uv_handle_t *h)
 	json_decref(j->containers);
 	buf_free(&j->errors);
 	buf_free(&j->later);
-	free(j->started_at);
 	free(j->reason);
 	free(j->id);
 	free(j);
@@ -133,8 +126,7 @@ job_free(void *arg)
 	if (j->sd->docker != NULL)
 		docker_cancel(j->dreq);
 	bfs_cancel(j->fsop);
-	bfs_sink_free(j->sink);
-	watch_cancel(j->watch);
+	bcopy_cancel(j->copy);
 	hook_cancel(j->hook);
 	quiesce_free(j->q);
 	uv_close((uv_handle_t *)&j->timer, on_timer_closed);
@@ -334,189 +326,61 @@ stage_done(struct bjob *j)
 	quiesce_stop(j->q, on_quiesced, j);
 }
 
-/* ---- copying one path ---------------------------------------------------- */
-
-static struct bsvc *
-cur_svc(struct bjob *j)
-{
-	return &j->svcs[j->si];
-}
+/* ---- copying, one path at a time ---------------------------------------- */
 
 static const char *
 cur_path(struct bjob *j)
 {
-	return json_string_value(json_array_get(cur_svc(j)->paths, j->pi));
+	return json_string_value(json_array_get(j->svcs[j->si].paths, j->pi));
 }
 
 static void
-copy_advance(struct bjob *j)
-{
-	bfs_sink_free(j->sink);
-	j->sink = NULL;
-	watch_cancel(j->watch);
-	j->watch = NULL;
-	free(j->started_at);
-	j->started_at = NULL;
-	j->pi++;
-	copy_next(j);
-}
-
-static void
-copy_fail(struct bjob *j, const char *what)
-{
-	job_error(j, "%s: %s: %s", cur_svc(j)->name, cur_path(j), what);
-	docker_cancel(j->dreq);
-	j->dreq = NULL;
-	copy_advance(j);
-}
-
-/* After the stream: the container must be the one that was running when
- * it began, or the copy may hold a half-written state. */
-static void
-on_after_inspect(const struct docker_result *res, void *arg)
+on_copied(const struct bcopy_result *res, void *arg)
 {
 	struct bjob	*j = arg;
-	json_t		*state = json_object_get(res->body, "State");
-	const char	*at = json_string_value(json_object_get(state,
-	    "StartedAt"));
-	struct bsvc	*s = cur_svc(j);
+	struct bsvc	*s = &j->svcs[j->si];
 	char		*file;
 
-	j->dreq = NULL;
-	/* The engine ends the stream normally when the files go away under
-	 * it, so a short archive looks complete: the state decides. */
-	if (j->was_running && (res->err != 0 || !json_is_true(
-	    json_object_get(state, "Running")))) {
-		copy_fail(j, "the container died while it was copied; the "
-		    "copy is incomplete");
-		return;
-	}
-	if (j->was_running && (at == NULL || strcmp(at, j->started_at) != 0)) {
-		copy_fail(j, "the container restarted while it was copied; "
-		    "the copy may be incomplete");
-		return;
-	}
-	xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
-	json_array_append_new(s->files, json_pack("{s:s, s:s, s:I, s:s}",
-	    "path", cur_path(j), "file", file,
-	    "size", (json_int_t)bfs_sink_size(j->sink),
-	    "sha256", bfs_sink_sha256(j->sink)));
-	emit(j, "archive", json_pack("{s:s, s:s, s:I, s:s}", "service",
-	    s->name, "path", cur_path(j), "bytes",
-	    (json_int_t)bfs_sink_size(j->sink), "sha256",
-	    bfs_sink_sha256(j->sink)));
-	j->bytes += bfs_sink_size(j->sink);
-	free(file);
-	copy_advance(j);
-}
-
-static void
-on_sink(int what, void *arg)
-{
-	struct bjob	*j = arg;
-	char		 why[128];
-
-	switch (what) {
-	case SINK_DRAINED:
-		docker_stream_pause(j->dreq, 0);
-		break;
-	case SINK_FAILED:
-		snprintf(why, sizeof why, "writing the archive: %s",
-		    strerror(-bfs_sink_err(j->sink)));
-		copy_fail(j, why);
-		break;
-	case SINK_DONE:
-		j->dreq = docker_container_inspect(j->sd->docker,
-		    cur_svc(j)->cid, on_after_inspect, j);
-		break;
-	}
-}
-
-static void
-on_data(const char *data, size_t len, void *arg)
-{
-	struct bjob *j = arg;
-
-	if (!bfs_sink_write(j->sink, data, len))
-		docker_stream_pause(j->dreq, 1);
-}
-
-static void
-on_stream_done(const struct docker_result *res, void *arg)
-{
-	struct bjob *j = arg;
-
-	j->dreq = NULL;
-	if (res->err == DOCKER_E_NOT_FOUND && (j->flags & BJOB_ABSENT_OK)) {
-		/* Nothing there to save: restore will have nothing to put. */
-		json_array_append_new(cur_svc(j)->files, json_pack("{s:s, s:n}",
+	j->copy = NULL;
+	if (res->err != NULL)
+		job_error(j, "%s: %s: %s", s->name, cur_path(j), res->err);
+	else if (res->absent)
+		json_array_append_new(s->files, json_pack("{s:s, s:n}",
 		    "path", cur_path(j), "file"));
-		copy_advance(j);
-		return;
+	else {
+		xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
+		json_array_append_new(s->files, json_pack("{s:s, s:s, s:I, "
+		    "s:s}", "path", cur_path(j), "file", file,
+		    "size", (json_int_t)res->size, "sha256", res->sha256));
+		emit(j, "archive", json_pack("{s:s, s:s, s:I, s:s}",
+		    "service", s->name, "path", cur_path(j),
+		    "bytes", (json_int_t)res->size, "sha256", res->sha256));
+		j->bytes += res->size;
+		free(file);
 	}
-	if (res->err != 0) {
-		copy_fail(j, res->message);
-		return;
-	}
-	bfs_sink_finish(j->sink);
-}
-
-static void
-on_ctr_event(const char *id, const char *action, json_t *ev, void *arg)
-{
-	struct bjob *j = arg;
-
-	(void)id;
-	(void)ev;
-	if (j->dreq == NULL || j->sink == NULL || !j->was_running)
-		return;
-	if (strcmp(action, "die") == 0 || strcmp(action, "destroy") == 0)
-		copy_fail(j, "the container died while it was copied; the "
-		    "copy is incomplete");
-}
-
-static void
-on_before_inspect(const struct docker_result *res, void *arg)
-{
-	struct bjob	*j = arg;
-	struct bsvc	*s = cur_svc(j);
-	json_t		*state = json_object_get(res->body, "State");
-	char		*file, *path;
-
-	j->dreq = NULL;
-	if (res->err != 0) {
-		copy_fail(j, res->message);
-		return;
-	}
-	j->was_running = json_is_true(json_object_get(state, "Running"));
-	free(j->started_at);
-	j->started_at = xstrdup(json_string_value(json_object_get(state,
-	    "StartedAt")) ?: "");
-	xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
-	path = backup_path(j->sd->cfg.state_dir, j->st->name, j->id, true,
-	    file);
-	j->sink = bfs_sink_new(j->sd->loop, path, j->rate, on_sink, j);
-	free(path);
-	free(file);
-	if (j->was_running)
-		j->watch = watch_container(j->sd, s->cid, on_ctr_event, j);
-	j->dreq = docker_archive_get(j->sd->docker, s->cid, cur_path(j),
-	    on_data, on_stream_done, j);
+	j->pi++;
+	copy_next(j);
 }
 
 /* The next path of a service copied in this stage, or the stage's end. */
 static void
 copy_next(struct bjob *j)
 {
-	struct bsvc *s;
+	struct bsvc	*s;
+	char		*file, *path;
 
 	for (; !j->failed && j->si < j->nsvcs; j->si++, j->pi = 0) {
 		s = &j->svcs[j->si];
 		if (s->skip || s->stop != (j->stage == STAGE_STOPPED))
 			continue;
 		if (j->pi < json_array_size(s->paths)) {
-			j->dreq = docker_container_inspect(j->sd->docker,
-			    s->cid, on_before_inspect, j);
+			xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
+			path = backup_path(j->sd->cfg.state_dir, j->st->name,
+			    j->id, true, file);
+			j->copy = bcopy_start(j->sd, s->cid, cur_path(j), path,
+			    (j->flags & BJOB_ABSENT_OK) != 0, on_copied, j);
+			free(path);
+			free(file);
 			return;
 		}
 	}
@@ -775,7 +639,6 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	j->t0 = now_ms();
 	j->started = time(NULL);
 	j->id = new_id();
-	(void)backup_rate_hook(&j->rate);
 	buf_init(&j->errors);
 	buf_init(&j->later);
 	uv_timer_init(sd->loop, &j->timer);
