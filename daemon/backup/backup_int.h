@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "backup/backup.h"
 #include "graph.h"
 #include "unit.h"
 
@@ -32,7 +33,6 @@ struct shipd;
 #define BACKUP_PARTIAL		".partial"
 #define BACKUP_ID_MAX		64
 
-bool	 backup_id_valid(const char *);
 /* "<state>/backups/<stack>/<id>[.partial]/<file>"; file may be NULL. */
 char	*backup_path(const char *state, const char *stack, const char *id,
 	    bool partial, const char *file);

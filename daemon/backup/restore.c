@@ -29,7 +29,7 @@ struct rsvc {
 	char		*cid;
 };
 
-struct rjob {
+struct restore_run {
 	struct shipd		*sd;
 	struct task		 task;
 	struct ctl_req		*req;
@@ -55,16 +55,17 @@ struct rjob {
 	bool			 failed;
 	struct buf		 errors;
 	uint64_t		 t0;
+	backup_done_cb		*cb;		/* restore_run()'s */
 	void			(*done)(int, const char *, void *);
 	void			*arg;
 };
 
-static void	put_next(struct rjob *);
+static void	put_next(struct restore_run *);
 
 static void
 rjob_free(void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	size_t		 i;
 
 	task_del(rj->sd, &rj->task);
@@ -97,11 +98,11 @@ rjob_free(void *arg)
 }
 
 static void
-rj_error(struct rjob *rj, const char *fmt, ...)
+rj_error(struct restore_run *rj, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-rj_error(struct rjob *rj, const char *fmt, ...)
+rj_error(struct restore_run *rj, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,7 +113,7 @@ rj_error(struct rjob *rj, const char *fmt, ...)
 }
 
 static void
-emit(struct rjob *rj, const char *event, json_t *fields)
+emit(struct restore_run *rj, const char *event, json_t *fields)
 {
 	if (rj->req != NULL) {
 		json_object_set_new(fields, "stack", json_string(rj->stack ?
@@ -123,25 +124,29 @@ emit(struct rjob *rj, const char *event, json_t *fields)
 }
 
 static void
-rj_finish(struct rjob *rj)
+rj_finish(struct restore_run *rj)
 {
 	json_t	*names;
 	size_t	 i;
 
+	json_t	*out;
+
 	if (rj->done != NULL)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
 		    NULL, rj->arg);
-	else if (rj->req != NULL && rj->failed)
-		ctl_req_err(rj->req, PROTO_E_FAILED, "%s", rj->errors.data);
-	else if (rj->req != NULL) {
+	else if (rj->cb != NULL && rj->failed)
+		rj->cb(-EIO, rj->errors.data, NULL, rj->arg);
+	else if (rj->cb != NULL) {
 		names = json_array();
 		for (i = 0; i < rj->nsvcs; i++)
 			json_array_append_new(names,
 			    json_string(rj->svcs[i].name));
-		ctl_req_ok(rj->req, json_pack("{s:s, s:s, s:o, s:s?, s:I}",
-		    "stack", rj->stack, "id", rj->id, "services", names,
-		    "safety", rj->safety_id, "elapsed_ms",
-		    (json_int_t)(now_ms() - rj->t0)));
+		out = json_pack("{s:s, s:s, s:o, s:s?, s:I}", "stack",
+		    rj->stack, "id", rj->id, "services", names, "safety",
+		    rj->safety_id, "elapsed_ms",
+		    (json_int_t)(now_ms() - rj->t0));
+		rj->cb(0, NULL, out, rj->arg);
+		json_decref(out);
 	}
 	rj->req = NULL;
 	rjob_free(rj);
@@ -152,7 +157,7 @@ rj_finish(struct rjob *rj)
 static void
 on_started(const char *msg, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	if (msg != NULL)
 		rj_error(rj, "restarting after the restore: %s", msg);
@@ -160,7 +165,7 @@ on_started(const char *msg, void *arg)
 }
 
 static void
-restart(struct rjob *rj)
+restart(struct restore_run *rj)
 {
 	if (rj->safety_id != NULL && rj->failed)
 		rj_error(rj, "what was there before is in the safety backup: "
@@ -185,7 +190,7 @@ backup_parent_dir(const char *path)
 }
 
 static json_t *
-cur_entry(struct rjob *rj)
+cur_entry(struct restore_run *rj)
 {
 	return json_array_get(json_object_get(rj->svcs[rj->si].entry,
 	    "paths"), rj->pi);
@@ -194,7 +199,7 @@ cur_entry(struct rjob *rj)
 static size_t
 on_read(char *buf, size_t n, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	return bfs_source_read(rj->src, buf, n);
 }
@@ -202,7 +207,7 @@ on_read(char *buf, size_t n, void *arg)
 static void
 on_src_ready(void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	if (bfs_source_err(rj->src) == 0) {
 		docker_stream_pause(rj->dreq, 0);
@@ -221,7 +226,7 @@ on_src_ready(void *arg)
 static void
 on_put(const struct docker_result *res, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*e = cur_entry(rj);
 	const char	*path = json_string_value(json_object_get(e, "path"));
 
@@ -242,7 +247,7 @@ on_put(const struct docker_result *res, void *arg)
 }
 
 static void
-put_next(struct rjob *rj)
+put_next(struct restore_run *rj)
 {
 	json_t		*e;
 	const char	*file, *path;
@@ -278,7 +283,7 @@ put_next(struct rjob *rj)
 static void
 on_safety_event(const char *event, json_t *fields, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	if (strcmp(event, "archive") == 0)
 		emit(rj, "safety", json_deep_copy(fields));
@@ -287,7 +292,7 @@ on_safety_event(const char *event, json_t *fields, void *arg)
 static void
 on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	(void)bytes;
 	rj->safety = NULL;
@@ -307,7 +312,7 @@ on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 static void
 on_stopped(const char *msg, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*want = json_array(), *paths, *p;
 	size_t		 i, k;
 
@@ -340,7 +345,7 @@ on_quiesce_event(const char *service, const char *status, void *arg)
 static void
 on_listed(const struct docker_result *res, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	unsigned char	*mark;
 	json_t		*c;
 	size_t		 i;
@@ -379,7 +384,7 @@ on_listed(const struct docker_result *res, void *arg)
 static void
 on_verified(int err, const char *msg, json_t *out, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*p;
 	size_t		 i;
 	char		*filter;
@@ -408,7 +413,7 @@ on_verified(int err, const char *msg, json_t *out, void *arg)
 }
 
 static bool
-asked_for(const struct rjob *rj, const char *name)
+asked_for(const struct restore_run *rj, const char *name)
 {
 	const json_t	*v;
 	size_t		 i;
@@ -424,7 +429,7 @@ asked_for(const struct rjob *rj, const char *name)
 /* The services to restore: those of the backup that were asked for and
  * that the stack still has. */
 static int
-select_services(struct rjob *rj)
+select_services(struct restore_run *rj)
 {
 	json_t	*svc, *v, *names = json_array();
 	size_t	 i, k;
@@ -471,7 +476,7 @@ select_services(struct rjob *rj)
 static void
 on_found(int err, const char *msg, json_t *out, void *arg)
 {
-	struct rjob		*rj = arg;
+	struct restore_run		*rj = arg;
 	struct diag_list	 errs;
 	char			 why[512];
 
@@ -509,10 +514,10 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 		rj_finish(rj);
 }
 
-static struct rjob *
+static struct restore_run *
 rjob_new(struct shipd *sd, const char *stack, const char *id)
 {
-	struct rjob *rj = xcalloc(1, sizeof *rj);
+	struct restore_run *rj = xcalloc(1, sizeof *rj);
 
 	rj->sd = sd;
 	rj->stack = stack ? xstrdup(stack) : NULL;
@@ -523,40 +528,28 @@ rjob_new(struct shipd *sd, const char *stack, const char *id)
 	return rj;
 }
 
-static void
-on_cancel(struct ctl_req *r, void *arg)
+struct restore_run *
+restore_run(struct shipd *sd, struct ctl_req *req, const char *stack,
+    const char *id, const json_t *services, backup_done_cb *cb, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = rjob_new(sd, stack, id);
 
-	(void)r;
-	rj->req = NULL;
+	rj->req = req;
+	rj->cb = cb;
+	rj->arg = arg;
+	rj->own_lock = true;
+	rj->asked = json_array_size(services) > 0 ?
+	    json_deep_copy(services) : NULL;
+	rj->fsop = bfs_find(sd->loop, sd->cfg.state_dir, rj->stack, id,
+	    on_found, rj);
+	return rj;
 }
 
 void
-ctl_handle_restore(struct shipd *sd, struct ctl_req *r)
+restore_run_detach(struct restore_run *rj)
 {
-	json_t		*svcs = json_object_get(r->args, "services"), *v;
-	const char	*id = ctl_str(r, "id");
-	struct rjob	*rj;
-	size_t		 i;
-
-	if (!backup_id_valid(id)) {
-		ctl_req_err(r, PROTO_E_BAD_ARGS, "'%s' is not a backup ID", id);
-		return;
-	}
-	json_array_foreach(svcs, i, v)
-		if (!json_is_string(v)) {
-			ctl_req_err(r, PROTO_E_BAD_ARGS, "services must be "
-			    "names");
-			return;
-		}
-	rj = rjob_new(sd, ctl_str(r, "stack"), id);
-	rj->req = r;
-	rj->own_lock = true;
-	rj->asked = json_array_size(svcs) > 0 ? json_incref(svcs) : NULL;
-	ctl_req_on_cancel(r, on_cancel, rj);
-	rj->fsop = bfs_find(sd->loop, sd->cfg.state_dir, rj->stack, id,
-	    on_found, rj);
+	rj->req = NULL;
+	rj->cb = NULL;
 }
 
 void
@@ -564,7 +557,7 @@ restore_for_rollback(struct shipd *sd, const char *stack,
     const char *backup_id, void (*done)(int, const char *, void *),
     void *arg)
 {
-	struct rjob *rj = rjob_new(sd, stack, backup_id);
+	struct restore_run *rj = rjob_new(sd, stack, backup_id);
 
 	rj->done = done;
 	rj->arg = arg;
