@@ -5,7 +5,6 @@
  * ask for) and runs a backup job in it; listing and verifying read the
  * store on the thread pool.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +121,7 @@ on_job_done(const char *id, const char *msg, uint64_t bytes, void *arg)
 {
 	struct backup_run *b = arg;
 
+	bjob_unref(b->job);
 	b->job = NULL;
 	lock_release(b->sd, b->lock);
 	b->lock = NULL;
@@ -474,4 +474,5 @@ backup_for_deploy(struct shipd *sd, const struct stack *st,
 	j = bjob_start(sd, st, want ? want : json_array(), revision, "deploy",
 	    BJOB_MISSING_OK, NULL, on_dep_done, d);
 	bjob_free_arg(j, free);
+	bjob_unref(j);		/* a task: shutdown stops it */
 }

@@ -9,6 +9,9 @@
 #ifndef SHIPD_BACKUP_INT_H
 #define SHIPD_BACKUP_INT_H
 
+/* Reference counts are checked with assert(): keep it on in every build. */
+#undef NDEBUG
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,21 +123,24 @@ typedef void quiesce_event_cb(const char *service, const char *status,
  * The services marked in mark[] (graph nodes of st) and every service
  * that depends on them.  containers is the engine's list for the stack
  * (borrowed): only what runs in it is stopped, and only that is started
- * again.  st and g must outlive the quiesce.
+ * again.  st and g must outlive the quiesce.  Returns the caller's
+ * reference; dropping the last one stops what is under way, and no
+ * callback follows.
  */
 struct quiesce	*quiesce_new(struct shipd *, const struct stack *,
 		    const struct graph *, const unsigned char *mark,
 		    json_t *containers, quiesce_event_cb *, void *);
 /* Dependents first, each replica with its unit's stop_grace; ends at the
- * first failure.  cb may run before this returns. */
+ * first failure.  cb runs from the loop, never from inside this call. */
 void		 quiesce_stop(struct quiesce *, quiesce_cb *, void *);
 /* Dependencies first, each replica gated on health within its unit's
- * healthy_deadline; carries on past failures.  cb may run before this
- * returns. */
+ * healthy_deadline; carries on past failures.  cb as for quiesce_stop;
+ * it may start the other sequence. */
 void		 quiesce_start(struct quiesce *, quiesce_cb *, void *);
 bool		 quiesce_stopped_any(const struct quiesce *);
 bool		 quiesce_has(const struct quiesce *, const char *service);
-void		 quiesce_free(struct quiesce *);
+void		 quiesce_ref(struct quiesce *);
+void		 quiesce_unref(struct quiesce *);	/* NULL ok */
 
 /* ---- hook.c: a command in a container through the exec API ---- */
 
@@ -188,20 +194,26 @@ typedef void bjob_event_cb(const char *event, json_t *fields, void *arg);
 #define BJOB_NO_STOP	0x02	/* copy as found (the caller stopped them) */
 #define BJOB_NO_PRUNE	0x04
 #define BJOB_ABSENT_OK	0x08	/* a path the container lacks is skipped */
-#define BJOB_OWNED	0x10	/* the caller frees it, also at shutdown */
+#define BJOB_OWNED	0x10	/* the caller cancels it, also at shutdown */
 #define BJOB_MISSING_OK	0x20	/* a service without replica 1 is skipped */
 
 /*
  * Back up what want names, [{"service": s, "paths": [...]}] (stolen),
  * from replica 1 of each service of st (copied) into a new backup tagged
- * with revision and reason.  Takes no lock: the caller holds it.
+ * with revision and reason.  Takes no lock: the caller holds it.  cb runs
+ * from the loop, never from inside this call.  Returns the caller's
+ * reference; the job holds one of its own until it has reported or been
+ * cancelled.
  */
 struct bjob	*bjob_start(struct shipd *, const struct stack *, json_t *want,
 		    int revision, const char *reason, unsigned flags,
 		    bjob_event_cb *, bjob_cb *, void *);
 /* Called when the job goes, whether or not cb was. */
 void		 bjob_free_arg(struct bjob *, void (*)(void *));
-/* The callback will not be called. */
+void		 bjob_ref(struct bjob *);
+void		 bjob_unref(struct bjob *);
+/* The callback will not be called; what is under way stops.  Drops the
+ * caller's reference.  NULL is ignored. */
 void		 bjob_cancel(struct bjob *);
 
 /* backup.c: [{service, paths}] for the units that declare backup:,

@@ -585,14 +585,10 @@ submit(uv_loop_t *loop, enum bfs_kind kind, const char *state,
 	op->cb = cb;
 	op->arg = arg;
 	op->work.data = op;
-	if ((rc = uv_queue_work(loop, &op->work, on_work, on_after)) < 0) {
-		/* Only with a bad argument; report it like any failure. */
-		op->err = -EIO;
-		snprintf(op->msg, sizeof op->msg, "uv_queue_work: %s",
-		    uv_strerror(rc));
-		on_after(&op->work, 0);
-		return NULL;
-	}
+	/* It fails only without a work function; reporting that from here
+	 * would call back from inside the call. */
+	rc = uv_queue_work(loop, &op->work, on_work, on_after);
+	assert(rc == 0);
 	return op;
 }
 

@@ -39,6 +39,8 @@ enum { STAGE_LIVE, STAGE_STOPPED };
 
 struct bjob {
 	struct shipd		*sd;
+	int			 refs;
+	bool			 stopped;	/* no callback follows */
 	struct task		 task;
 	bool			 tasked;
 	struct stack		*st;
@@ -111,12 +113,31 @@ on_timer_closed(uv_handle_t *h)
 	free(j);
 }
 
-/* Drop everything under way; no callback follows. */
+void
+bjob_ref(struct bjob *j)
+{
+	j->refs++;
+}
+
+void
+bjob_unref(struct bjob *j)
+{
+	assert(j->refs > 0);
+	if (--j->refs == 0)
+		uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+}
+
+/* Drop everything under way; no callback follows.  Idempotent. */
 static void
-job_free(void *arg)
+job_stop(void *arg)
 {
 	struct bjob *j = arg;
 
+	if (j->stopped)
+		return;
+	j->stopped = true;
+	j->cb = NULL;
+	j->ev = NULL;
 	if (j->tasked)
 		task_del(j->sd, &j->task);
 	if (j->free_arg != NULL)
@@ -125,11 +146,17 @@ job_free(void *arg)
 	/* Once the engine client is closed its requests are gone too. */
 	if (j->sd->docker != NULL)
 		docker_cancel(j->dreq);
+	j->dreq = NULL;
 	bfs_cancel(j->fsop);
+	j->fsop = NULL;
 	bcopy_cancel(j->copy);
+	j->copy = NULL;
 	hook_cancel(j->hook);
-	quiesce_free(j->q);
-	uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+	j->hook = NULL;
+	quiesce_unref(j->q);
+	j->q = NULL;
+	uv_timer_stop(&j->timer);
+	bjob_unref(j);		/* the run's own */
 }
 
 void
@@ -141,8 +168,10 @@ bjob_free_arg(struct bjob *j, void (*fn)(void *))
 void
 bjob_cancel(struct bjob *j)
 {
-	if (j != NULL)
-		job_free(j);
+	if (j == NULL)
+		return;
+	job_stop(j);
+	bjob_unref(j);		/* the caller's */
 }
 
 static void
@@ -154,9 +183,12 @@ report(struct bjob *j, const char *id)
 		msg = j->errors.data;
 	else if (j->later.len > 0)
 		msg = j->later.data;
+	/* Held across the callback, in which the owner lets go of j. */
+	bjob_ref(j);
 	if (j->cb != NULL)
 		j->cb(id, msg, j->bytes, j->arg);
-	job_free(j);
+	job_stop(j);
+	bjob_unref(j);
 }
 
 static void
@@ -630,6 +662,7 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	size_t		 i;
 
 	j->sd = sd;
+	j->refs = 2;		/* the caller's, and the run's own */
 	j->revision = revision;
 	j->reason = xstrdup(reason);
 	j->flags = flags;
@@ -644,7 +677,7 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	uv_timer_init(sd->loop, &j->timer);
 	j->timer.data = j;
 	if (!(flags & BJOB_OWNED)) {
-		task_add(sd, &j->task, j, job_free);
+		task_add(sd, &j->task, j, job_stop);
 		j->tasked = true;
 	}
 	if (copy_stack(j, st) != 0)

@@ -31,6 +31,8 @@ struct rsvc {
 
 struct restore_run {
 	struct shipd		*sd;
+	int			 refs;
+	bool			 ended;		/* no callback follows */
 	struct task		 task;
 	struct ctl_req		*req;
 	bool			 own_lock;
@@ -63,21 +65,10 @@ struct restore_run {
 static void	put_next(struct restore_run *);
 
 static void
-rjob_free(void *arg)
+rjob_free(struct restore_run *rj)
 {
-	struct restore_run	*rj = arg;
-	size_t		 i;
+	size_t i;
 
-	task_del(rj->sd, &rj->task);
-	/* Once the engine client is closed its requests are gone too. */
-	if (rj->sd->docker != NULL)
-		docker_cancel(rj->dreq);
-	bfs_cancel(rj->fsop);
-	bfs_source_free(rj->src);
-	bjob_cancel(rj->safety);
-	quiesce_free(rj->q);
-	if (rj->own_lock)
-		lock_release(rj->sd, rj->lock);
 	for (i = 0; i < rj->nsvcs; i++) {
 		free(rj->svcs[i].name);
 		free(rj->svcs[i].cid);
@@ -95,6 +86,53 @@ rjob_free(void *arg)
 	free(rj->stack);
 	free(rj->id);
 	free(rj);
+}
+
+static void
+rjob_ref(struct restore_run *rj)
+{
+	rj->refs++;
+}
+
+static void
+rjob_unref(struct restore_run *rj)
+{
+	assert(rj->refs > 0);
+	if (--rj->refs == 0)
+		rjob_free(rj);
+}
+
+/* Drop everything under way; no callback follows.  Idempotent. */
+static void
+rjob_end(void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (rj->ended)
+		return;
+	rj->ended = true;
+	rj->req = NULL;
+	rj->cb = NULL;
+	rj->done = NULL;
+	task_del(rj->sd, &rj->task);
+	/* Once the engine client is closed its requests are gone too. */
+	if (rj->sd->docker != NULL)
+		docker_cancel(rj->dreq);
+	rj->dreq = NULL;
+	bfs_cancel(rj->fsop);
+	rj->fsop = NULL;
+	bfs_source_free(rj->src);
+	rj->src = NULL;
+	bjob_cancel(rj->safety);
+	rj->safety = NULL;
+	/* Often from inside the quiesce's own callback: it holds itself
+	 * until that returns. */
+	quiesce_unref(rj->q);
+	rj->q = NULL;
+	if (rj->own_lock)
+		lock_release(rj->sd, rj->lock);
+	rj->lock = NULL;
+	rjob_unref(rj);		/* the job's own */
 }
 
 static void
@@ -124,12 +162,10 @@ emit(struct restore_run *rj, const char *event, json_t *fields)
 }
 
 static void
-rj_finish(struct restore_run *rj)
+rj_report(struct restore_run *rj)
 {
-	json_t	*names;
+	json_t	*names, *out;
 	size_t	 i;
-
-	json_t	*out;
 
 	if (rj->done != NULL)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
@@ -148,8 +184,16 @@ rj_finish(struct restore_run *rj)
 		rj->cb(0, NULL, out, rj->arg);
 		json_decref(out);
 	}
-	rj->req = NULL;
-	rjob_free(rj);
+}
+
+/* The one end of a restore: its callback, then it goes. */
+static void
+rj_finish(struct restore_run *rj)
+{
+	rjob_ref(rj);
+	rj_report(rj);
+	rjob_end(rj);
+	rjob_unref(rj);
 }
 
 /* ---- restarting ---------------------------------------------------------- */
@@ -295,6 +339,7 @@ on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 	struct restore_run *rj = arg;
 
 	(void)bytes;
+	bjob_unref(rj->safety);
 	rj->safety = NULL;
 	if (id == NULL) {
 		rj_error(rj, "the safety backup failed, so nothing was "
@@ -520,11 +565,12 @@ rjob_new(struct shipd *sd, const char *stack, const char *id)
 	struct restore_run *rj = xcalloc(1, sizeof *rj);
 
 	rj->sd = sd;
+	rj->refs = 1;		/* its own, until it ends */
 	rj->stack = stack ? xstrdup(stack) : NULL;
 	rj->id = xstrdup(id);
 	rj->t0 = now_ms();
 	buf_init(&rj->errors);
-	task_add(sd, &rj->task, rj, rjob_free);
+	task_add(sd, &rj->task, rj, rjob_end);
 	return rj;
 }
 
