@@ -23,6 +23,53 @@
 
 #define STACKS_MAX	1024
 
+/* [{service, paths}] for the units that declare backup:, limited to the
+ * services asked for; NULL with why set when that leaves nothing. */
+static json_t *
+backup_want(const struct stack *st, const json_t *services, char *why,
+    size_t len)
+{
+	json_t	*want = json_array(), *v, *paths;
+	size_t	 i, k;
+
+	json_array_foreach(services, i, v) {
+		const struct unit *u = stack_unit(st, json_string_value(v) ?:
+		    "");
+
+		if (u == NULL || !u->backup.present) {
+			snprintf(why, len, u ? "service %s declares no "
+			    "backup:" : "stack %s has no service '%s'",
+			    u ? json_string_value(v) : st->name,
+			    json_string_value(v) ?: "");
+			json_decref(want);
+			return NULL;
+		}
+	}
+	for (i = 0; i < st->nunits; i++) {
+		const struct unit *u = st->units[i];
+		bool asked = services == NULL;
+
+		json_array_foreach(services, k, v)
+			if (strcmp(json_string_value(v), u->name) == 0)
+				asked = true;
+		if (!u->backup.present || !asked)
+			continue;
+		paths = json_array();
+		for (k = 0; u->backup.paths[k] != NULL; k++)
+			json_array_append_new(paths,
+			    json_string(u->backup.paths[k]));
+		json_array_append_new(want, json_pack("{s:s, s:o}", "service",
+		    u->name, "paths", paths));
+	}
+	if (json_array_size(want) == 0) {
+		snprintf(why, len, "no service of stack %s declares backup:",
+		    st->name);
+		json_decref(want);
+		return NULL;
+	}
+	return want;
+}
+
 /* ---- one stack after the other: `shipctl backup` ------------------------- */
 
 struct backup_run {
@@ -176,8 +223,8 @@ run_next(struct backup_run *b)
 		free(b->cur);
 		b->cur = xstrdup(json_string_value(json_array_get(b->stacks,
 		    b->next++)));
-		if ((st = backup_current_stack(b->sd, b->cur, &rev, why,
-		    sizeof why)) == NULL) {
+		if (revision_load(b->sd->store, b->cur, 0, &st, NULL, &rev, why,
+		    sizeof why) < 0) {
 			run_fail(b, b->cur, why);
 			continue;
 		}
@@ -252,65 +299,6 @@ backup_run_detach(struct backup_run *b)
 {
 	b->req = NULL;
 	b->cb = NULL;
-}
-
-/* [{service, paths}] for the units that declare backup:, limited to the
- * services asked for; NULL with why set when that leaves nothing. */
-json_t *
-backup_want(const struct stack *st, const json_t *services, char *why,
-    size_t len)
-{
-	json_t	*want = json_array(), *v, *paths;
-	size_t	 i, k;
-
-	json_array_foreach(services, i, v) {
-		const struct unit *u = stack_unit(st, json_string_value(v) ?:
-		    "");
-
-		if (u == NULL || !u->backup.present) {
-			snprintf(why, len, u ? "service %s declares no "
-			    "backup:" : "stack %s has no service '%s'",
-			    u ? json_string_value(v) : st->name,
-			    json_string_value(v) ?: "");
-			json_decref(want);
-			return NULL;
-		}
-	}
-	for (i = 0; i < st->nunits; i++) {
-		const struct unit *u = st->units[i];
-		bool asked = services == NULL;
-
-		json_array_foreach(services, k, v)
-			if (strcmp(json_string_value(v), u->name) == 0)
-				asked = true;
-		if (!u->backup.present || !asked)
-			continue;
-		paths = json_array();
-		for (k = 0; u->backup.paths[k] != NULL; k++)
-			json_array_append_new(paths,
-			    json_string(u->backup.paths[k]));
-		json_array_append_new(want, json_pack("{s:s, s:o}", "service",
-		    u->name, "paths", paths));
-	}
-	if (json_array_size(want) == 0) {
-		snprintf(why, len, "no service of stack %s declares backup:",
-		    st->name);
-		json_decref(want);
-		return NULL;
-	}
-	return want;
-}
-
-/* The current revision's stack, or NULL with why set. */
-struct stack *
-backup_current_stack(struct shipd *sd, const char *name, int *rev, char *why,
-    size_t len)
-{
-	struct stack *st;
-
-	if (revision_load(sd->store, name, 0, &st, NULL, rev, why, len) < 0)
-		return NULL;
-	return st;
 }
 
 /* ---- listing and verifying --------------------------------------------- */

@@ -216,15 +216,6 @@ void		 bjob_unref(struct bjob *);
  * caller's reference.  NULL is ignored. */
 void		 bjob_cancel(struct bjob *);
 
-/* backup.c: [{service, paths}] for the units that declare backup:,
- * limited to services (names) when not NULL; NULL with why set when that
- * leaves nothing or names a service without backup:. */
-json_t		*backup_want(const struct stack *, const json_t *services,
-		    char *why, size_t);
-/* The stack as its current revision has it, or NULL with why set. */
-struct stack	*backup_current_stack(struct shipd *, const char *name,
-		    int *rev, char *why, size_t);
-
 /* restore.c: the directory a path's archive is put back into. */
 char		*backup_parent_dir(const char *path);
 

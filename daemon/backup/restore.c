@@ -20,7 +20,7 @@
 #include "proto.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
-#include "stackgraph.h"
+#include "state/revision.h"
 #include "util.h"
 
 struct rsvc {
@@ -521,8 +521,7 @@ select_services(struct restore_run *rj)
 static void
 on_found(int err, const char *msg, json_t *out, void *arg)
 {
-	struct restore_run		*rj = arg;
-	struct diag_list	 errs;
+	struct restore_run	*rj = arg;
 	char			 why[512];
 
 	rj->fsop = NULL;
@@ -542,20 +541,13 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 		rj_finish(rj);
 		return;
 	}
-	if ((rj->st = backup_current_stack(rj->sd, rj->stack, &rj->rev, why,
-	    sizeof why)) == NULL) {
+	if (revision_load(rj->sd->store, rj->stack, 0, &rj->st, &rj->g,
+	    &rj->rev, why, sizeof why) < 0) {
 		rj_error(rj, "%s", why);
 		rj_finish(rj);
 		return;
 	}
-	diag_init(&errs);
-	if (stack_graph_build(rj->st, &rj->g, &errs) != 0) {
-		rj->g = NULL;
-		rj_error(rj, "stack %s: its current revision's dependencies "
-		    "are unreadable", rj->stack);
-	}
-	diag_free(&errs);
-	if (rj->failed || select_services(rj) < 0)
+	if (select_services(rj) < 0)
 		rj_finish(rj);
 }
 
