@@ -224,7 +224,7 @@ on_hook(int code, const char *why, const char *out, size_t len, void *arg)
 	const char	*which = j->hook_post ? "post" : "pre";
 
 	j->hook = NULL;
-	emit(j, "hook", json_pack("{s:s, s:s, s:s, s:s%}", "service",
+	emit(j, PROTO_EV_HOOK, json_pack("{s:s, s:s, s:s, s:s%}", "service",
 	    s->name, "hook", which, "status", code == 0 ? "ok" : "failed",
 	    "output", out, len));
 	if (code != 0)
@@ -253,7 +253,7 @@ hooks_next(struct bjob *j)
 			    (s->unit->backup.pre || s->unit->backup.post)) {
 				/* No exec in a stopped container; its files
 				 * are at rest anyway. */
-				emit(j, "hook", json_pack("{s:s, s:s, s:s}",
+				emit(j, PROTO_EV_HOOK, json_pack("{s:s, s:s, s:s}",
 				    "service", s->name, "hook", "pre",
 				    "status", "skipped: not running"));
 				continue;
@@ -298,7 +298,7 @@ on_quiesce_event(const char *service, const char *status, void *arg)
 {
 	struct bjob *j = arg;
 
-	emit(j, "service", json_pack("{s:s, s:s}", "service", service,
+	emit(j, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service", service,
 	    "status", status));
 }
 
@@ -384,7 +384,7 @@ on_copied(const struct bcopy_result *res, void *arg)
 		json_array_append_new(s->files, json_pack("{s:s, s:s, s:I, "
 		    "s:s}", "path", cur_path(j), "file", file,
 		    "size", (json_int_t)res->size, "sha256", res->sha256));
-		emit(j, "archive", json_pack("{s:s, s:s, s:I, s:s}",
+		emit(j, PROTO_EV_ARCHIVE, json_pack("{s:s, s:s, s:I, s:s}",
 		    "service", s->name, "path", cur_path(j),
 		    "bytes", (json_int_t)res->size, "sha256", res->sha256));
 		j->bytes += res->size;
@@ -444,7 +444,7 @@ on_pruned(int err, const char *msg, json_t *out, void *arg)
 	if (err < 0)
 		log_warn("pruning backups of %s: %s", j->st->name, msg);
 	json_array_foreach(out, i, id)
-		emit(j, "pruned", json_pack("{s:O}", "backup", id));
+		emit(j, PROTO_EV_PRUNED, json_pack("{s:O}", "backup", id));
 	report(j, j->id);
 }
 
@@ -538,7 +538,7 @@ on_prepared(int err, const char *msg, json_t *out, void *arg)
 		return;
 	}
 	j->prepared = true;
-	emit(j, "backup", json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
+	emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
 	    "backup", j->id, "status", "started"));
 	j->si = 0;
 	j->hook_post = false;

@@ -283,7 +283,7 @@ on_put(const struct docker_result *res, void *arg)
 		restart(rj);
 		return;
 	}
-	emit(rj, "restored", json_pack("{s:s, s:s, s:O}", "service",
+	emit(rj, PROTO_EV_RESTORED, json_pack("{s:s, s:s, s:O}", "service",
 	    rj->svcs[rj->si].name, "path", path, "bytes",
 	    json_object_get(e, "size")));
 	rj->pi++;
@@ -329,8 +329,8 @@ on_safety_event(const char *event, json_t *fields, void *arg)
 {
 	struct restore_run *rj = arg;
 
-	if (strcmp(event, "archive") == 0)
-		emit(rj, "safety", json_deep_copy(fields));
+	if (strcmp(event, PROTO_EV_ARCHIVE) == 0)
+		emit(rj, PROTO_EV_SAFETY, json_deep_copy(fields));
 }
 
 static void
@@ -348,7 +348,7 @@ on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 		return;
 	}
 	rj->safety_id = xstrdup(id);
-	emit(rj, "safety", json_pack("{s:s, s:s}", "backup", id, "status",
+	emit(rj, PROTO_EV_SAFETY, json_pack("{s:s, s:s}", "backup", id, "status",
 	    "done"));
 	rj->si = rj->pi = 0;
 	put_next(rj);
@@ -383,7 +383,7 @@ on_stopped(const char *msg, void *arg)
 static void
 on_quiesce_event(const char *service, const char *status, void *arg)
 {
-	emit(arg, "service", json_pack("{s:s, s:s}", "service", service,
+	emit(arg, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service", service,
 	    "status", status));
 }
 
@@ -449,7 +449,7 @@ on_verified(int err, const char *msg, json_t *out, void *arg)
 		rj_finish(rj);
 		return;
 	}
-	emit(rj, "verified", json_pack("{s:s, s:O}", "backup", rj->id, "bytes",
+	emit(rj, PROTO_EV_VERIFIED, json_pack("{s:s, s:O}", "backup", rj->id, "bytes",
 	    json_object_get(out, "bytes")));
 	xasprintf(&filter, LABEL_STACK "=%s", rj->stack);
 	rj->dreq = docker_containers_list(rj->sd->docker, filter, 1,
@@ -533,7 +533,7 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 	free(rj->stack);
 	rj->stack = xstrdup(json_string_value(json_object_get(out, "stack")));
 	rj->manifest = json_incref(json_object_get(out, "manifest"));
-	if (rj->own_lock && lock_acquire(rj->sd, rj->stack, "restore",
+	if (rj->own_lock && lock_acquire(rj->sd, rj->stack, PROTO_CMD_RESTORE,
 	    rj->req ? rj->req->uid : 0, rj->req ? rj->req->pid : 0, &rj->lock,
 	    why, sizeof why) < 0) {
 		rj->own_lock = false;

@@ -21,6 +21,7 @@
 #include "ctl/commands.h"
 #include "engine/docker.h"
 #include "helper_fakeengine.h"
+#include "proto.h"
 #include "stackgraph.h"
 #include "state/store.h"
 #include "util.h"
@@ -186,9 +187,9 @@ containers(void)
 	return json_pack("[{s:s, s:[s], s:s, s:{s:s}}, {s:s, s:[s], s:s, "
 	    "s:{s:s}}]",
 	    "Id", "c-db", "Names", "/life-db-1", "State", "running",
-	    "Labels", "io.shipd.service", "db",
+	    "Labels", LABEL_SERVICE, "db",
 	    "Id", "c-api", "Names", "/life-api-1", "State", "running",
-	    "Labels", "io.shipd.service", "api");
+	    "Labels", LABEL_SERVICE, "api");
 }
 
 static struct quiesce *
@@ -427,14 +428,14 @@ test_backup_answers_from_the_loop(void **state)
 	(void)state;
 	rig_open(&g, NULL, NULL);
 	/* No stack deployed: nothing to do, still answered from the loop. */
-	r = request(&rp, "backup", NULL);
+	r = request(&rp, PROTO_CMD_BACKUP, NULL);
 	ctl_cmd_backup.handler(&g.sd, r);
 	assert_int_equal(rp.finals, 0);
 	rig_wait(&g, &rp.finals);
 	assert_non_null(strstr(rp.last, "\"ok\":true"));
 	assert_non_null(strstr(rp.last, "\"backups\":[]"));
 
-	r = request(&rp, "backup", json_pack("{s:s}", "stack", "life"));
+	r = request(&rp, PROTO_CMD_BACKUP, json_pack("{s:s}", "stack", "life"));
 	ctl_cmd_backup.handler(&g.sd, r);
 	assert_int_equal(rp.finals, 0);
 	rig_wait(&g, &rp.finals);
@@ -451,15 +452,15 @@ test_commands_cancelled_at_shutdown(void **state)
 
 	(void)state;
 	rig_open(&g, NULL, NULL);
-	rb = request(&b, "backup", NULL);
+	rb = request(&b, PROTO_CMD_BACKUP, NULL);
 	ctl_cmd_backup.handler(&g.sd, rb);
-	rv = request(&v, "verify", json_pack("{s:s}", "id",
+	rv = request(&v, PROTO_CMD_VERIFY, json_pack("{s:s}", "id",
 	    "20260101-000000-000"));
 	ctl_cmd_verify.handler(&g.sd, rv);
-	rr = request(&rs, "restore", json_pack("{s:s}", "id",
+	rr = request(&rs, PROTO_CMD_RESTORE, json_pack("{s:s}", "id",
 	    "20260101-000000-000"));
 	ctl_cmd_restore.handler(&g.sd, rr);
-	rl = request(&l, "backups", NULL);
+	rl = request(&l, PROTO_CMD_BACKUPS, NULL);
 	ctl_cmd_backups.handler(&g.sd, rl);
 	/* What ctl_close() does to every open request, before any of them
 	 * has had a turn of the loop; then the daemon's own shutdown. */
@@ -480,7 +481,7 @@ test_restore_missing(void **state)
 
 	(void)state;
 	rig_open(&g, NULL, NULL);
-	r = request(&rp, "restore", json_pack("{s:s}", "id",
+	r = request(&rp, PROTO_CMD_RESTORE, json_pack("{s:s}", "id",
 	    "20260101-000000-000"));
 	ctl_cmd_restore.handler(&g.sd, r);
 	assert_int_equal(rp.finals, 0);
