@@ -1,8 +1,9 @@
 /*
- * backup, backups and verify as control commands, and the deploy
- * pipeline's backup phase.  A backup command takes each stack's lock in
- * turn (every stack with a deployed revision when none is named, which is
- * what cron and the systemd timer ask for) and runs a backup job in it.
+ * The backup commands and the deploy pipeline's backup phase.  A backup
+ * run takes each stack's lock in turn (every stack with a deployed
+ * revision when none is named, which is what cron and the systemd timer
+ * ask for) and runs a backup job in it; listing and verifying read the
+ * store on the thread pool.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,108 +13,19 @@
 #include "backup/backup.h"
 #include "backup/backup_int.h"
 #include "core/req.h"
-#include "state/lock.h"
+#include "core/shipd.h"
 #include "log.h"
 #include "proto.h"
-#include "core/shipd.h"
-#include "engine/spec.h"
+#include "state/lock.h"
 #include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
 
 #define STACKS_MAX	1024
 
-struct bcmd {
-	struct shipd		*sd;
-	struct task		 task;
-	struct ctl_req		*req;
-	json_t			*stacks;	/* names still to do */
-	size_t			 next;
-	json_t			*services;	/* asked for, or NULL */
-	bool			 all;		/* no stack named */
-	char			*cur;
-	struct stack_lock	*lock;
-	struct bjob		*job;
-	uint64_t		 t0;
-	json_t			*done;
-	struct buf		 failures;
-};
-
-static void	bcmd_next(struct bcmd *);
-
-static void
-bcmd_free(void *arg)
-{
-	struct bcmd *b = arg;
-
-	task_del(b->sd, &b->task);
-	bjob_cancel(b->job);
-	lock_release(b->sd, b->lock);
-	json_decref(b->stacks);
-	json_decref(b->services);
-	json_decref(b->done);
-	buf_free(&b->failures);
-	free(b->cur);
-	free(b);
-}
-
-static void
-bcmd_fail(struct bcmd *b, const char *stack, const char *msg)
-{
-	buf_printf(&b->failures, "%sbackup of stack %s failed: %s",
-	    b->failures.len ? "\n" : "", stack, msg);
-	if (b->req != NULL)
-		ctl_req_event(b->req, "backup", json_pack("{s:s, s:s, s:s}",
-		    "stack", stack, "status", "failed", "error", msg));
-}
-
-static void
-on_event(const char *event, json_t *fields, void *arg)
-{
-	struct bcmd *b = arg;
-
-	if (b->req == NULL)
-		return;
-	fields = json_deep_copy(fields);
-	json_object_set_new(fields, "stack", json_string(b->cur));
-	ctl_req_event(b->req, event, fields);
-}
-
-static void
-on_job_done(const char *id, const char *msg, uint64_t bytes, void *arg)
-{
-	struct bcmd *b = arg;
-
-	b->job = NULL;
-	lock_release(b->sd, b->lock);
-	b->lock = NULL;
-	if (id != NULL) {
-		json_array_append_new(b->done, json_pack("{s:s, s:s, s:I, s:I}",
-		    "stack", b->cur, "id", id, "size", (json_int_t)bytes,
-		    "elapsed_ms", (json_int_t)(now_ms() - b->t0)));
-		if (b->req != NULL)
-			ctl_req_event(b->req, "backup", json_pack("{s:s, s:s, "
-			    "s:s, s:I}", "stack", b->cur, "backup", id,
-			    "status", "done", "size", (json_int_t)bytes));
-	}
-	if (msg != NULL) {
-		char *m;
-
-		if (id != NULL)
-			xasprintf(&m, "backup %s was written, but: %s", id,
-			    msg);
-		else
-			m = xstrdup(msg);
-		bcmd_fail(b, b->cur, m);
-		free(m);
-	} else if (id == NULL && !b->all)
-		bcmd_fail(b, b->cur, "nothing was backed up");
-	bcmd_next(b);
-}
-
 /* [{service, paths}] for the units that declare backup:, limited to the
  * services asked for; NULL with why set when that leaves nothing. */
-json_t *
+static json_t *
 backup_want(const struct stack *st, const json_t *services, char *why,
     size_t len)
 {
@@ -158,35 +70,149 @@ backup_want(const struct stack *st, const json_t *services, char *why,
 	return want;
 }
 
-/* The current revision's stack, or NULL with why set. */
-struct stack *
-backup_current_stack(struct shipd *sd, const char *name, int *rev, char *why,
-    size_t len)
-{
-	struct stack *st;
+/* ---- one stack after the other: `shipctl backup` ------------------------- */
 
-	if (revision_load(sd->store, name, 0, &st, NULL, rev, why, len) < 0)
-		return NULL;
-	return st;
+struct backup_run {
+	struct shipd		*sd;
+	int			 refs;
+	bool			 ended;
+	struct task		 task;
+	uv_timer_t		 kick;		/* the first step, at 0 ms */
+	struct ctl_req		*req;		/* NULL once detached */
+	json_t			*stacks;	/* names still to do */
+	size_t			 next;
+	json_t			*services;	/* asked for, or NULL */
+	bool			 all;		/* no stack named */
+	char			*cur;
+	struct stack_lock	*lock;
+	struct bjob		*job;
+	uint64_t		 t0;
+	json_t			*done;
+	struct buf		 failures;
+	backup_done_cb		*cb;
+	void			*arg;
+};
+
+static void	run_next(struct backup_run *);
+
+static void
+on_run_closed(uv_handle_t *h)
+{
+	struct backup_run *b = h->data;
+
+	json_decref(b->stacks);
+	json_decref(b->services);
+	json_decref(b->done);
+	buf_free(&b->failures);
+	free(b->cur);
+	free(b);
 }
 
 static void
-bcmd_reply(struct bcmd *b)
+run_ref(struct backup_run *b)
 {
-	if (b->req != NULL) {
-		if (b->failures.len > 0)
-			ctl_req_err(b->req, PROTO_E_FAILED, "%s",
-			    b->failures.data);
-		else
-			ctl_req_ok(b->req, json_pack("{s:O}", "backups",
-			    b->done));
-		b->req = NULL;
+	b->refs++;
+}
+
+static void
+run_unref(struct backup_run *b)
+{
+	assert(b->refs > 0);
+	if (--b->refs == 0)
+		uv_close((uv_handle_t *)&b->kick, on_run_closed);
+}
+
+/* Drop what is under way; no callback follows.  Idempotent. */
+static void
+run_end(void *arg)
+{
+	struct backup_run *b = arg;
+
+	if (b->ended)
+		return;
+	b->ended = true;
+	b->cb = NULL;
+	task_del(b->sd, &b->task);
+	uv_timer_stop(&b->kick);
+	bjob_cancel(b->job);
+	b->job = NULL;
+	lock_release(b->sd, b->lock);
+	b->lock = NULL;
+	run_unref(b);		/* the run's own */
+}
+
+static void
+run_fail(struct backup_run *b, const char *stack, const char *msg)
+{
+	buf_printf(&b->failures, "%sbackup of stack %s failed: %s",
+	    b->failures.len ? "\n" : "", stack, msg);
+	if (b->req != NULL)
+		ctl_req_event(b->req, PROTO_EV_BACKUP, json_pack("{s:s, s:s, "
+		    "s:s}", "stack", stack, "status", "failed", "error", msg));
+}
+
+static void
+on_event(const char *event, json_t *fields, void *arg)
+{
+	struct backup_run *b = arg;
+
+	if (b->req == NULL)
+		return;
+	fields = json_deep_copy(fields);
+	json_object_set_new(fields, "stack", json_string(b->cur));
+	ctl_req_event(b->req, event, fields);
+}
+
+static void
+on_job_done(const char *id, const char *msg, uint64_t bytes, void *arg)
+{
+	struct backup_run *b = arg;
+
+	bjob_unref(b->job);
+	b->job = NULL;
+	lock_release(b->sd, b->lock);
+	b->lock = NULL;
+	if (id != NULL) {
+		json_array_append_new(b->done, json_pack("{s:s, s:s, s:I, s:I}",
+		    "stack", b->cur, "id", id, "size", (json_int_t)bytes,
+		    "elapsed_ms", (json_int_t)(now_ms() - b->t0)));
+		if (b->req != NULL)
+			ctl_req_event(b->req, PROTO_EV_BACKUP, json_pack("{s:s, "
+			    "s:s, s:s, s:I}", "stack", b->cur, "backup", id,
+			    "status", "done", "size", (json_int_t)bytes));
 	}
-	bcmd_free(b);
+	if (msg != NULL) {
+		char *m;
+
+		if (id != NULL)
+			xasprintf(&m, "backup %s was written, but: %s", id,
+			    msg);
+		else
+			m = xstrdup(msg);
+		run_fail(b, b->cur, m);
+		free(m);
+	} else if (id == NULL && !b->all)
+		run_fail(b, b->cur, "nothing was backed up");
+	run_next(b);
 }
 
 static void
-bcmd_next(struct bcmd *b)
+run_report(struct backup_run *b)
+{
+	/* Held across the callback, which may detach or end the run. */
+	run_ref(b);
+	if (b->cb != NULL) {
+		if (b->failures.len > 0)
+			b->cb(-EIO, b->failures.data, NULL, b->arg);
+		else
+			b->cb(0, NULL, b->done, b->arg);
+	}
+	run_end(b);
+	run_unref(b);
+}
+
+static void
+run_next(struct backup_run *b)
 {
 	struct stack	*st;
 	json_t		*want;
@@ -197,22 +223,22 @@ bcmd_next(struct bcmd *b)
 		free(b->cur);
 		b->cur = xstrdup(json_string_value(json_array_get(b->stacks,
 		    b->next++)));
-		if ((st = backup_current_stack(b->sd, b->cur, &rev, why,
-		    sizeof why)) == NULL) {
-			bcmd_fail(b, b->cur, why);
+		if (revision_load(b->sd->store, b->cur, 0, &st, NULL, &rev, why,
+		    sizeof why) < 0) {
+			run_fail(b, b->cur, why);
 			continue;
 		}
 		if ((want = backup_want(st, b->services, why,
 		    sizeof why)) == NULL) {
 			if (!b->all)
-				bcmd_fail(b, b->cur, why);
+				run_fail(b, b->cur, why);
 			stack_free(st);
 			continue;
 		}
-		if (lock_acquire(b->sd, b->cur, "backup", b->req ?
+		if (lock_acquire(b->sd, b->cur, PROTO_CMD_BACKUP, b->req ?
 		    b->req->uid : 0, b->req ? b->req->pid : 0, &b->lock, why,
 		    sizeof why) < 0) {
-			bcmd_fail(b, b->cur, why);
+			run_fail(b, b->cur, why);
 			json_decref(want);
 			stack_free(st);
 			continue;
@@ -223,51 +249,35 @@ bcmd_next(struct bcmd *b)
 		stack_free(st);
 		return;
 	}
-	bcmd_reply(b);
+	run_report(b);
 }
 
 static void
-bcmd_cancel(struct ctl_req *r, void *arg)
+on_run_kick(uv_timer_t *t)
 {
-	struct bcmd *b = arg;
-
-	(void)r;
-	b->req = NULL;
+	run_next(t->data);
 }
 
-static bool
-strings_ok(const json_t *a)
+struct backup_run *
+backup_run(struct shipd *sd, struct ctl_req *req, const char *stack,
+    const json_t *services, backup_done_cb *cb, void *arg)
 {
-	const json_t	*v;
-	size_t		 i;
+	struct backup_run	*b = xcalloc(1, sizeof *b);
+	const char		*names[STACKS_MAX];
+	size_t			 n, i;
 
-	json_array_foreach(a, i, v)
-		if (!json_is_string(v))
-			return false;
-	return true;
-}
-
-void
-ctl_handle_backup(struct shipd *sd, struct ctl_req *r)
-{
-	const char	*stack = ctl_str(r, "stack");
-	json_t		*svcs = json_object_get(r->args, "services");
-	const char	*names[STACKS_MAX];
-	struct bcmd	*b;
-	size_t		 n, i;
-
-	if (svcs != NULL && (!strings_ok(svcs) || stack == NULL)) {
-		ctl_req_err(r, PROTO_E_BAD_ARGS, "services must be names of "
-		    "one stack's services, with the stack named");
-		return;
-	}
-	b = xcalloc(1, sizeof *b);
 	b->sd = sd;
-	b->req = r;
+	b->refs = 1;		/* the run's own, until it ends */
+	b->req = req;
+	b->cb = cb;
+	b->arg = arg;
 	b->stacks = json_array();
 	b->done = json_array();
-	b->services = json_array_size(svcs) > 0 ? json_incref(svcs) : NULL;
+	b->services = json_array_size(services) > 0 ?
+	    json_deep_copy(services) : NULL;
 	buf_init(&b->failures);
+	uv_timer_init(sd->loop, &b->kick);
+	b->kick.data = b;
 	if (stack != NULL)
 		json_array_append_new(b->stacks, json_string(stack));
 	else {
@@ -278,166 +288,134 @@ ctl_handle_backup(struct shipd *sd, struct ctl_req *r)
 				json_array_append_new(b->stacks,
 				    json_string(names[i]));
 	}
-	task_add(sd, &b->task, b, bcmd_free);
-	ctl_req_on_cancel(r, bcmd_cancel, b);
-	bcmd_next(b);
+	task_add(sd, &b->task, b, run_end);
+	/* Even a run with nothing to do answers from the loop. */
+	uv_timer_start(&b->kick, on_run_kick, 0, 0);
+	return b;
 }
 
-/* Replica 1 of a service, from the engine's list of the stack's containers:
- * the one backups copy from and restores put back into. */
-json_t *
-backup_containers_find(json_t *list, const char *stack, const char *service)
+void
+backup_run_detach(struct backup_run *b)
 {
-	json_t	*c;
-	char	*want = spec_container_name(stack, service, 1);
-	size_t	 i;
-
-	json_array_foreach(list, i, c) {
-		const char *name = json_string_value(json_array_get(
-		    json_object_get(c, "Names"), 0));
-		const char *svc = json_string_value(json_object_get(
-		    json_object_get(c, "Labels"), LABEL_SERVICE));
-
-		if (name != NULL && svc != NULL && strcmp(svc, service) == 0 &&
-		    strcmp(name + (name[0] == '/'), want) == 0) {
-			free(want);
-			return c;
-		}
-	}
-	free(want);
-	return NULL;
+	b->req = NULL;
+	b->cb = NULL;
 }
 
-/* The test hook that slows a backup's disk writes. */
-bool
-backup_rate_hook(uint64_t *rate)
+/* ---- listing and verifying --------------------------------------------- */
+
+struct backup_query {
+	struct shipd	*sd;
+	struct bfs_op	*op;
+	char		*stack;		/* the backup's, once found */
+	char		*id;
+	bool		 reported;
+	backup_done_cb	*cb;
+	void		*arg;
+};
+
+static struct backup_query *
+query_new(struct shipd *sd, const char *id, backup_done_cb *cb, void *arg)
 {
-	const char *v = getenv("SHIPD_TEST_BACKUP_BPS");
+	struct backup_query *q = xcalloc(1, sizeof *q);
 
-	*rate = 0;
-	return v != NULL && parse_size(v, rate) == 0 && *rate > 0;
+	q->sd = sd;
+	q->id = id ? xstrdup(id) : NULL;
+	q->cb = cb;
+	q->arg = arg;
+	return q;
 }
-
-/* ---- backups ------------------------------------------------------------- */
 
 static void
-on_list_cancel(struct ctl_req *r, void *arg)
+query_free(struct backup_query *q)
 {
-	(void)r;
-	bfs_cancel(arg);
+	bfs_cancel(q->op);
+	free(q->stack);
+	free(q->id);
+	free(q);
+}
+
+/* The one end of a query: its callback, then it goes. */
+static void
+query_report(struct backup_query *q, int err, const char *msg,
+    const json_t *out)
+{
+	q->reported = true;
+	q->cb(err, msg, out, q->arg);
+	query_free(q);
+}
+
+void
+backup_query_cancel(struct backup_query *q)
+{
+	/* From inside its own callback it is about to go anyway. */
+	if (q != NULL && !q->reported)
+		query_free(q);
 }
 
 static void
 on_listed(int err, const char *msg, json_t *out, void *arg)
 {
-	struct ctl_req *r = arg;
+	struct backup_query *q = arg;
 
-	if (err < 0)
-		ctl_req_err(r, PROTO_E_INTERNAL, "listing backups: %s", msg);
-	else
-		ctl_req_ok(r, json_pack("{s:O}", "backups", out));
+	q->op = NULL;
+	query_report(q, err, msg, out);
 }
 
-void
-ctl_handle_backups(struct shipd *sd, struct ctl_req *r)
+struct backup_query *
+backup_list(struct shipd *sd, const char *stack, backup_done_cb *cb,
+    void *arg)
 {
-	struct bfs_op *op;
+	struct backup_query *q = query_new(sd, NULL, cb, arg);
 
-	op = bfs_list(sd->loop, sd->cfg.state_dir, ctl_str(r, "stack"),
-	    on_listed, r);
-	if (op != NULL)
-		ctl_req_on_cancel(r, on_list_cancel, op);
-}
-
-/* ---- verify -------------------------------------------------------------- */
-
-struct vcmd {
-	struct shipd	*sd;
-	struct ctl_req	*req;
-	struct bfs_op	*op;
-	char		*stack;
-};
-
-static void
-vcmd_free(struct vcmd *v)
-{
-	free(v->stack);
-	free(v);
-}
-
-static void
-on_verify_cancel(struct ctl_req *r, void *arg)
-{
-	struct vcmd *v = arg;
-
-	(void)r;
-	bfs_cancel(v->op);
-	vcmd_free(v);
+	q->op = bfs_list(sd->loop, sd->cfg.state_dir, stack, on_listed, q);
+	return q;
 }
 
 static void
 on_verified(int err, const char *msg, json_t *out, void *arg)
 {
-	struct vcmd	*v = arg;
-	struct ctl_req	*r = v->req;
-	const char	*id = ctl_str(r, "id");
-	struct buf	 b;
-	json_t		*p;
-	size_t		 i;
+	struct backup_query	*q = arg;
+	json_t			*res;
+	char			*m;
 
-	v->op = NULL;
-	if (err < 0)
-		ctl_req_err(r, PROTO_E_FAILED, "verifying backup %s: %s", id,
-		    msg);
-	else if (!json_is_true(json_object_get(out, "ok"))) {
-		buf_init(&b);
-		json_array_foreach(json_object_get(out, "problems"), i, p)
-			buf_printf(&b, "\n  %s", json_string_value(p));
-		ctl_req_err(r, PROTO_E_FAILED, "backup %s of stack %s is "
-		    "damaged:%s", id, v->stack, b.data ? b.data : "");
-		buf_free(&b);
-	} else {
-		p = json_deep_copy(out);
-		json_object_set_new(p, "stack", json_string(v->stack));
-		json_object_set_new(p, "id", json_string(id));
-		ctl_req_ok(r, p);
+	q->op = NULL;
+	if (err < 0) {
+		xasprintf(&m, "verifying backup %s: %s", q->id, msg);
+		query_report(q, -EIO, m, NULL);
+		free(m);
+		return;
 	}
-	vcmd_free(v);
+	res = json_deep_copy(out);
+	json_object_set_new(res, "stack", json_string(q->stack));
+	json_object_set_new(res, "id", json_string(q->id));
+	query_report(q, 0, NULL, res);
+	json_decref(res);
 }
 
 static void
 on_found(int err, const char *msg, json_t *out, void *arg)
 {
-	struct vcmd *v = arg;
+	struct backup_query *q = arg;
 
-	v->op = NULL;
+	q->op = NULL;
 	if (err < 0) {
-		ctl_req_err(v->req, err == -ENOENT ? PROTO_E_NOT_FOUND :
-		    PROTO_E_BAD_ARGS, "%s", msg);
-		vcmd_free(v);
+		query_report(q, err == -ENOENT || err == -EEXIST ? err : -EIO,
+		    msg, NULL);
 		return;
 	}
-	v->stack = xstrdup(json_string_value(json_object_get(out, "stack")));
-	v->op = bfs_verify(v->sd->loop, v->sd->cfg.state_dir, v->stack,
-	    ctl_str(v->req, "id"), NULL, on_verified, v);
+	q->stack = xstrdup(json_string_value(json_object_get(out, "stack")));
+	q->op = bfs_verify(q->sd->loop, q->sd->cfg.state_dir, q->stack, q->id,
+	    NULL, on_verified, q);
 }
 
-void
-ctl_handle_verify(struct shipd *sd, struct ctl_req *r)
+struct backup_query *
+backup_verify(struct shipd *sd, const char *stack, const char *id,
+    backup_done_cb *cb, void *arg)
 {
-	struct vcmd	*v;
-	const char	*id = ctl_str(r, "id");
+	struct backup_query *q = query_new(sd, id, cb, arg);
 
-	if (!backup_id_valid(id)) {
-		ctl_req_err(r, PROTO_E_BAD_ARGS, "'%s' is not a backup ID", id);
-		return;
-	}
-	v = xcalloc(1, sizeof *v);
-	v->sd = sd;
-	v->req = r;
-	ctl_req_on_cancel(r, on_verify_cancel, v);
-	v->op = bfs_find(sd->loop, sd->cfg.state_dir, ctl_str(r, "stack"), id,
-	    on_found, v);
+	q->op = bfs_find(sd->loop, sd->cfg.state_dir, stack, id, on_found, q);
+	return q;
 }
 
 /* ---- the deploy pipeline's backup phase ---------------------------------- */
@@ -484,4 +462,5 @@ backup_for_deploy(struct shipd *sd, const struct stack *st,
 	j = bjob_start(sd, st, want ? want : json_array(), revision, "deploy",
 	    BJOB_MISSING_OK, NULL, on_dep_done, d);
 	bjob_free_arg(j, free);
+	bjob_unref(j);		/* a task: shutdown stops it */
 }

@@ -2,18 +2,23 @@
  * Shared by the backup modules and nobody else: the on-disk layout and its
  * thread-pool operations (backupfs.c), streaming to and from disk
  * (backupio.c), hooks (hook.c), stopping and restarting services around a
- * copy (quiesce.c), and the backup job (backupjob.c) that backup.c runs
- * for `shipctl backup` and for deploys, and restore.c for its safety copy.
+ * copy (quiesce.c), copying one path of a container (backupcopy.c), and
+ * the backup job (backupjob.c) that backup.c runs for `shipctl backup` and
+ * for deploys, and restore.c for its safety copy.
  */
 #ifndef SHIPD_BACKUP_INT_H
 #define SHIPD_BACKUP_INT_H
 
+/* Reference counts are checked with assert(): keep it on in every build. */
+#undef NDEBUG
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 #include <uv.h>
 
+#include "backup/backup.h"
 #include "graph.h"
 #include "unit.h"
 
@@ -31,7 +36,6 @@ struct shipd;
 #define BACKUP_PARTIAL		".partial"
 #define BACKUP_ID_MAX		64
 
-bool	 backup_id_valid(const char *);
 /* "<state>/backups/<stack>/<id>[.partial]/<file>"; file may be NULL. */
 char	*backup_path(const char *state, const char *stack, const char *id,
 	    bool partial, const char *file);
@@ -119,21 +123,24 @@ typedef void quiesce_event_cb(const char *service, const char *status,
  * The services marked in mark[] (graph nodes of st) and every service
  * that depends on them.  containers is the engine's list for the stack
  * (borrowed): only what runs in it is stopped, and only that is started
- * again.  st and g must outlive the quiesce.
+ * again.  st and g must outlive the quiesce.  Returns the caller's
+ * reference; dropping the last one stops what is under way, and no
+ * callback follows.
  */
 struct quiesce	*quiesce_new(struct shipd *, const struct stack *,
 		    const struct graph *, const unsigned char *mark,
 		    json_t *containers, quiesce_event_cb *, void *);
 /* Dependents first, each replica with its unit's stop_grace; ends at the
- * first failure.  cb may run before this returns. */
+ * first failure.  cb runs from the loop, never from inside this call. */
 void		 quiesce_stop(struct quiesce *, quiesce_cb *, void *);
 /* Dependencies first, each replica gated on health within its unit's
- * healthy_deadline; carries on past failures.  cb may run before this
- * returns. */
+ * healthy_deadline; carries on past failures.  cb as for quiesce_stop;
+ * it may start the other sequence. */
 void		 quiesce_start(struct quiesce *, quiesce_cb *, void *);
 bool		 quiesce_stopped_any(const struct quiesce *);
 bool		 quiesce_has(const struct quiesce *, const char *service);
-void		 quiesce_free(struct quiesce *);
+void		 quiesce_ref(struct quiesce *);
+void		 quiesce_unref(struct quiesce *);	/* NULL ok */
 
 /* ---- hook.c: a command in a container through the exec API ---- */
 
@@ -146,6 +153,33 @@ struct hook	*hook_run(struct shipd *, const char *container,
 		    char *const *argv, hook_cb *, void *);
 /* No callback follows.  NULL is ignored. */
 void		 hook_cancel(struct hook *);
+
+/* ---- backupcopy.c: one path of a container into one file ---- */
+
+/* Replica 1 of service in the engine's list of the stack's containers
+ * (borrowed from list), or NULL. */
+json_t		*backup_containers_find(json_t *list, const char *stack,
+		    const char *service);
+
+struct bcopy;
+/* err: NULL, or what failed (the file is then no good); absent: the
+ * container has no such path (only asked for with absent_ok); size and
+ * sha256 of the file otherwise.  All borrowed for the callback. */
+struct bcopy_result {
+	const char	*err;
+	bool		 absent;
+	uint64_t	 size;
+	const char	*sha256;
+};
+typedef void bcopy_cb(const struct bcopy_result *, void *arg);
+
+/* Stream path of container cid into file (created, fsync'd, hashed),
+ * failing if the container dies or restarts meanwhile.  The copy is gone
+ * once its callback returns. */
+struct bcopy	*bcopy_start(struct shipd *, const char *cid, const char *path,
+		    const char *file, bool absent_ok, bcopy_cb *, void *);
+/* No callback follows.  NULL is ignored. */
+void		 bcopy_cancel(struct bcopy *);
 
 /* ---- the backup job (backupjob.c) ---- */
 
@@ -160,35 +194,29 @@ typedef void bjob_event_cb(const char *event, json_t *fields, void *arg);
 #define BJOB_NO_STOP	0x02	/* copy as found (the caller stopped them) */
 #define BJOB_NO_PRUNE	0x04
 #define BJOB_ABSENT_OK	0x08	/* a path the container lacks is skipped */
-#define BJOB_OWNED	0x10	/* the caller frees it, also at shutdown */
+#define BJOB_OWNED	0x10	/* the caller cancels it, also at shutdown */
 #define BJOB_MISSING_OK	0x20	/* a service without replica 1 is skipped */
 
 /*
  * Back up what want names, [{"service": s, "paths": [...]}] (stolen),
  * from replica 1 of each service of st (copied) into a new backup tagged
- * with revision and reason.  Takes no lock: the caller holds it.
+ * with revision and reason.  Takes no lock: the caller holds it.  cb runs
+ * from the loop, never from inside this call.  Returns the caller's
+ * reference; the job holds one of its own until it has reported or been
+ * cancelled.
  */
 struct bjob	*bjob_start(struct shipd *, const struct stack *, json_t *want,
 		    int revision, const char *reason, unsigned flags,
 		    bjob_event_cb *, bjob_cb *, void *);
 /* Called when the job goes, whether or not cb was. */
 void		 bjob_free_arg(struct bjob *, void (*)(void *));
-/* The callback will not be called. */
+void		 bjob_ref(struct bjob *);
+void		 bjob_unref(struct bjob *);
+/* The callback will not be called; what is under way stops.  Drops the
+ * caller's reference.  NULL is ignored. */
 void		 bjob_cancel(struct bjob *);
 
-/* backup.c: [{service, paths}] for the units that declare backup:,
- * limited to services (names) when not NULL; NULL with why set when that
- * leaves nothing or names a service without backup:. */
-json_t		*backup_want(const struct stack *, const json_t *services,
-		    char *why, size_t);
-/* The stack as its current revision has it, or NULL with why set. */
-struct stack	*backup_current_stack(struct shipd *, const char *name,
-		    int *rev, char *why, size_t);
-
-/* backup.c and restore.c: helpers both sides use. */
-json_t		*backup_containers_find(json_t *list, const char *stack,
-		    const char *service);	/* replica 1, or NULL */
+/* restore.c: the directory a path's archive is put back into. */
 char		*backup_parent_dir(const char *path);
-bool		 backup_rate_hook(uint64_t *);	/* SHIPD_TEST_BACKUP_BPS */
 
 #endif

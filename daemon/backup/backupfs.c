@@ -103,32 +103,6 @@ is_partial(const char *name)
 	return n > k && strcmp(name + n - k, BACKUP_PARTIAL) == 0;
 }
 
-static int
-write_synced(const char *path, const char *data, size_t len)
-{
-	size_t	off = 0;
-	ssize_t	n;
-	int	fd, rc = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		if ((n = write(fd, data + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	return rc;
-}
-
 static json_t *
 load_json(const char *path)
 {
@@ -259,10 +233,10 @@ do_commit(struct bfs_op *op)
 		snprintf(op->msg, sizeof op->msg, "cannot encode the manifest");
 		goto out;
 	}
-	if ((rc = write_synced(mpath, text, strlen(text))) < 0)
+	/* file_write_atomic() syncs the file and the partial directory
+	 * that holds it, so the rename below publishes a complete one. */
+	if ((rc = file_write_atomic(mpath, text, strlen(text), 0640)) < 0)
 		op_fail(op, rc, mpath);
-	else if ((rc = fsync_dir(partial)) < 0)
-		op_fail(op, rc, partial);
 	else if (rename(partial, final) < 0)
 		op_fail(op, -errno, final);
 	else if ((rc = fsync_dir(dir)) < 0)
@@ -611,14 +585,10 @@ submit(uv_loop_t *loop, enum bfs_kind kind, const char *state,
 	op->cb = cb;
 	op->arg = arg;
 	op->work.data = op;
-	if ((rc = uv_queue_work(loop, &op->work, on_work, on_after)) < 0) {
-		/* Only with a bad argument; report it like any failure. */
-		op->err = -EIO;
-		snprintf(op->msg, sizeof op->msg, "uv_queue_work: %s",
-		    uv_strerror(rc));
-		on_after(&op->work, 0);
-		return NULL;
-	}
+	/* It fails only without a work function; reporting that from here
+	 * would call back from inside the call. */
+	rc = uv_queue_work(loop, &op->work, on_work, on_after);
+	assert(rc == 0);
 	return op;
 }
 

@@ -209,6 +209,8 @@ sink_after(uv_work_t *w, int status)
 static void
 sink_kick(struct bfs_sink *s)
 {
+	int rc;
+
 	if (s->busy || s->err != 0 || s->reported)
 		return;
 	if (s->head == NULL && !s->finishing)
@@ -217,11 +219,10 @@ sink_kick(struct bfs_sink *s)
 	s->head = s->tail = NULL;
 	s->final = s->finishing;
 	s->busy = true;
-	if (uv_queue_work(s->loop, &s->work, sink_work, sink_after) < 0) {
-		s->busy = false;
-		s->err = -EIO;
-		sink_report(s, SINK_FAILED);
-	}
+	/* It fails only without a work function, and reporting that here
+	 * would call back from inside bfs_sink_write(). */
+	rc = uv_queue_work(s->loop, &s->work, sink_work, sink_after);
+	assert(rc == 0);
 }
 
 struct bfs_sink *
@@ -335,6 +336,7 @@ struct bfs_source {
 	bool		 busy;
 	bool		 starved;	/* a read returned DOCKER_READ_PAUSE */
 	bool		 closing;
+	bool		 notifying;	/* the work under way reads nothing */
 	bool		 dead;
 	int		 err;
 	int		 werr;		/* the pool's, copied after */
@@ -354,6 +356,8 @@ source_work(uv_work_t *w)
 		s->fd = -1;
 		return;
 	}
+	if (s->notifying)
+		return;
 	if (s->fd < 0 && (s->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		s->werr = -errno;
 		return;
@@ -407,11 +411,14 @@ source_after(uv_work_t *w, int status)
 		source_reap(s);
 		return;
 	}
-	s->err = s->werr;
-	s->eof = s->weof;
-	if (status < 0 && s->err == 0)
-		s->err = -EIO;
-	s->filled = s->err == 0 && s->nlen > 0;
+	if (!s->notifying) {
+		s->err = s->werr;
+		s->eof = s->weof;
+		if (status < 0 && s->err == 0)
+			s->err = -EIO;
+		s->filled = s->err == 0 && s->nlen > 0;
+	}
+	s->notifying = false;
 	if (s->starved) {
 		s->starved = false;
 		s->ready(s->arg);
@@ -419,15 +426,22 @@ source_after(uv_work_t *w, int status)
 }
 
 static void
+source_queue(struct bfs_source *s)
+{
+	int rc;
+
+	s->busy = true;
+	/* It fails only without a work function. */
+	rc = uv_queue_work(s->loop, &s->work, source_work, source_after);
+	assert(rc == 0);
+}
+
+static void
 source_fill(struct bfs_source *s)
 {
 	if (s->busy || s->filled || s->eof || s->err != 0 || s->dead)
 		return;
-	s->busy = true;
-	if (uv_queue_work(s->loop, &s->work, source_work, source_after) < 0) {
-		s->busy = false;
-		s->err = -EIO;
-	}
+	source_queue(s);
 }
 
 struct bfs_source *
@@ -473,12 +487,14 @@ bfs_source_read(struct bfs_source *s, char *p, size_t n)
 	}
 	if (s->err == 0 && s->eof && !s->busy && !s->filled)
 		return 0;
-	/* An error also pauses: the owner hears of it through ready(). */
+	/* An error also pauses: the owner hears of it through ready(),
+	 * which a round trip through the pool brings from the loop rather
+	 * than from inside this read. */
 	s->starved = true;
 	source_fill(s);
 	if (!s->busy && s->err != 0) {
-		s->starved = false;
-		s->ready(s->arg);
+		s->notifying = true;
+		source_queue(s);
 	}
 	return DOCKER_READ_PAUSE;
 }

@@ -1,6 +1,6 @@
 /*
  * One backup of one stack: find replica 1 of each service, run the pre
- * hooks, stream each path's tar to disk (live, or with the service and its
+ * hooks, copy each path (backupcopy.c; live, or with the service and its
  * dependents stopped), start them again, run the post hooks, and commit the
  * manifest only when every file is on disk and hashed.
  */
@@ -19,7 +19,6 @@
 #include "engine/spec.h"
 #include "stackgraph.h"
 #include "util.h"
-#include "engine/watch.h"
 
 struct bsvc {
 	char			*name;
@@ -40,6 +39,8 @@ enum { STAGE_LIVE, STAGE_STOPPED };
 
 struct bjob {
 	struct shipd		*sd;
+	int			 refs;
+	bool			 stopped;	/* no callback follows */
 	struct task		 task;
 	bool			 tasked;
 	struct stack		*st;
@@ -48,7 +49,6 @@ struct bjob {
 	int			 revision;
 	char			*reason;
 	unsigned		 flags;
-	uint64_t		 rate;
 	struct bsvc		*svcs;
 	size_t			 nsvcs;
 	json_t			*containers;
@@ -59,11 +59,7 @@ struct bjob {
 	size_t			 si, pi;
 	struct docker_req	*dreq;
 	struct bfs_op		*fsop;
-	struct bfs_sink		*sink;
-	struct watch		*watch;
-	char			*started_at;	/* of the container copied */
-	bool			 was_running;
-	bool			 stream_ok;
+	struct bcopy		*copy;
 	bool			 hook_post;
 	struct hook		*hook;
 	uv_timer_t		 timer;		/* the first step, at 0 ms */
@@ -112,18 +108,36 @@ on_timer_closed(uv_handle_t *h)
 	json_decref(j->containers);
 	buf_free(&j->errors);
 	buf_free(&j->later);
-	free(j->started_at);
 	free(j->reason);
 	free(j->id);
 	free(j);
 }
 
-/* Drop everything under way; no callback follows. */
+void
+bjob_ref(struct bjob *j)
+{
+	j->refs++;
+}
+
+void
+bjob_unref(struct bjob *j)
+{
+	assert(j->refs > 0);
+	if (--j->refs == 0)
+		uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+}
+
+/* Drop everything under way; no callback follows.  Idempotent. */
 static void
-job_free(void *arg)
+job_stop(void *arg)
 {
 	struct bjob *j = arg;
 
+	if (j->stopped)
+		return;
+	j->stopped = true;
+	j->cb = NULL;
+	j->ev = NULL;
 	if (j->tasked)
 		task_del(j->sd, &j->task);
 	if (j->free_arg != NULL)
@@ -132,12 +146,17 @@ job_free(void *arg)
 	/* Once the engine client is closed its requests are gone too. */
 	if (j->sd->docker != NULL)
 		docker_cancel(j->dreq);
+	j->dreq = NULL;
 	bfs_cancel(j->fsop);
-	bfs_sink_free(j->sink);
-	watch_cancel(j->watch);
+	j->fsop = NULL;
+	bcopy_cancel(j->copy);
+	j->copy = NULL;
 	hook_cancel(j->hook);
-	quiesce_free(j->q);
-	uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+	j->hook = NULL;
+	quiesce_unref(j->q);
+	j->q = NULL;
+	uv_timer_stop(&j->timer);
+	bjob_unref(j);		/* the run's own */
 }
 
 void
@@ -149,8 +168,10 @@ bjob_free_arg(struct bjob *j, void (*fn)(void *))
 void
 bjob_cancel(struct bjob *j)
 {
-	if (j != NULL)
-		job_free(j);
+	if (j == NULL)
+		return;
+	job_stop(j);
+	bjob_unref(j);		/* the caller's */
 }
 
 static void
@@ -162,9 +183,12 @@ report(struct bjob *j, const char *id)
 		msg = j->errors.data;
 	else if (j->later.len > 0)
 		msg = j->later.data;
+	/* Held across the callback, in which the owner lets go of j. */
+	bjob_ref(j);
 	if (j->cb != NULL)
 		j->cb(id, msg, j->bytes, j->arg);
-	job_free(j);
+	job_stop(j);
+	bjob_unref(j);
 }
 
 static void
@@ -200,7 +224,7 @@ on_hook(int code, const char *why, const char *out, size_t len, void *arg)
 	const char	*which = j->hook_post ? "post" : "pre";
 
 	j->hook = NULL;
-	emit(j, "hook", json_pack("{s:s, s:s, s:s, s:s%}", "service",
+	emit(j, PROTO_EV_HOOK, json_pack("{s:s, s:s, s:s, s:s%}", "service",
 	    s->name, "hook", which, "status", code == 0 ? "ok" : "failed",
 	    "output", out, len));
 	if (code != 0)
@@ -229,7 +253,7 @@ hooks_next(struct bjob *j)
 			    (s->unit->backup.pre || s->unit->backup.post)) {
 				/* No exec in a stopped container; its files
 				 * are at rest anyway. */
-				emit(j, "hook", json_pack("{s:s, s:s, s:s}",
+				emit(j, PROTO_EV_HOOK, json_pack("{s:s, s:s, s:s}",
 				    "service", s->name, "hook", "pre",
 				    "status", "skipped: not running"));
 				continue;
@@ -274,7 +298,7 @@ on_quiesce_event(const char *service, const char *status, void *arg)
 {
 	struct bjob *j = arg;
 
-	emit(j, "service", json_pack("{s:s, s:s}", "service", service,
+	emit(j, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service", service,
 	    "status", status));
 }
 
@@ -334,189 +358,61 @@ stage_done(struct bjob *j)
 	quiesce_stop(j->q, on_quiesced, j);
 }
 
-/* ---- copying one path ---------------------------------------------------- */
-
-static struct bsvc *
-cur_svc(struct bjob *j)
-{
-	return &j->svcs[j->si];
-}
+/* ---- copying, one path at a time ---------------------------------------- */
 
 static const char *
 cur_path(struct bjob *j)
 {
-	return json_string_value(json_array_get(cur_svc(j)->paths, j->pi));
+	return json_string_value(json_array_get(j->svcs[j->si].paths, j->pi));
 }
 
 static void
-copy_advance(struct bjob *j)
-{
-	bfs_sink_free(j->sink);
-	j->sink = NULL;
-	watch_cancel(j->watch);
-	j->watch = NULL;
-	free(j->started_at);
-	j->started_at = NULL;
-	j->pi++;
-	copy_next(j);
-}
-
-static void
-copy_fail(struct bjob *j, const char *what)
-{
-	job_error(j, "%s: %s: %s", cur_svc(j)->name, cur_path(j), what);
-	docker_cancel(j->dreq);
-	j->dreq = NULL;
-	copy_advance(j);
-}
-
-/* After the stream: the container must be the one that was running when
- * it began, or the copy may hold a half-written state. */
-static void
-on_after_inspect(const struct docker_result *res, void *arg)
+on_copied(const struct bcopy_result *res, void *arg)
 {
 	struct bjob	*j = arg;
-	json_t		*state = json_object_get(res->body, "State");
-	const char	*at = json_string_value(json_object_get(state,
-	    "StartedAt"));
-	struct bsvc	*s = cur_svc(j);
+	struct bsvc	*s = &j->svcs[j->si];
 	char		*file;
 
-	j->dreq = NULL;
-	/* The engine ends the stream normally when the files go away under
-	 * it, so a short archive looks complete: the state decides. */
-	if (j->was_running && (res->err != 0 || !json_is_true(
-	    json_object_get(state, "Running")))) {
-		copy_fail(j, "the container died while it was copied; the "
-		    "copy is incomplete");
-		return;
-	}
-	if (j->was_running && (at == NULL || strcmp(at, j->started_at) != 0)) {
-		copy_fail(j, "the container restarted while it was copied; "
-		    "the copy may be incomplete");
-		return;
-	}
-	xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
-	json_array_append_new(s->files, json_pack("{s:s, s:s, s:I, s:s}",
-	    "path", cur_path(j), "file", file,
-	    "size", (json_int_t)bfs_sink_size(j->sink),
-	    "sha256", bfs_sink_sha256(j->sink)));
-	emit(j, "archive", json_pack("{s:s, s:s, s:I, s:s}", "service",
-	    s->name, "path", cur_path(j), "bytes",
-	    (json_int_t)bfs_sink_size(j->sink), "sha256",
-	    bfs_sink_sha256(j->sink)));
-	j->bytes += bfs_sink_size(j->sink);
-	free(file);
-	copy_advance(j);
-}
-
-static void
-on_sink(int what, void *arg)
-{
-	struct bjob	*j = arg;
-	char		 why[128];
-
-	switch (what) {
-	case SINK_DRAINED:
-		docker_stream_pause(j->dreq, 0);
-		break;
-	case SINK_FAILED:
-		snprintf(why, sizeof why, "writing the archive: %s",
-		    strerror(-bfs_sink_err(j->sink)));
-		copy_fail(j, why);
-		break;
-	case SINK_DONE:
-		j->dreq = docker_container_inspect(j->sd->docker,
-		    cur_svc(j)->cid, on_after_inspect, j);
-		break;
-	}
-}
-
-static void
-on_data(const char *data, size_t len, void *arg)
-{
-	struct bjob *j = arg;
-
-	if (!bfs_sink_write(j->sink, data, len))
-		docker_stream_pause(j->dreq, 1);
-}
-
-static void
-on_stream_done(const struct docker_result *res, void *arg)
-{
-	struct bjob *j = arg;
-
-	j->dreq = NULL;
-	if (res->err == DOCKER_E_NOT_FOUND && (j->flags & BJOB_ABSENT_OK)) {
-		/* Nothing there to save: restore will have nothing to put. */
-		json_array_append_new(cur_svc(j)->files, json_pack("{s:s, s:n}",
+	j->copy = NULL;
+	if (res->err != NULL)
+		job_error(j, "%s: %s: %s", s->name, cur_path(j), res->err);
+	else if (res->absent)
+		json_array_append_new(s->files, json_pack("{s:s, s:n}",
 		    "path", cur_path(j), "file"));
-		copy_advance(j);
-		return;
+	else {
+		xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
+		json_array_append_new(s->files, json_pack("{s:s, s:s, s:I, "
+		    "s:s}", "path", cur_path(j), "file", file,
+		    "size", (json_int_t)res->size, "sha256", res->sha256));
+		emit(j, PROTO_EV_ARCHIVE, json_pack("{s:s, s:s, s:I, s:s}",
+		    "service", s->name, "path", cur_path(j),
+		    "bytes", (json_int_t)res->size, "sha256", res->sha256));
+		j->bytes += res->size;
+		free(file);
 	}
-	if (res->err != 0) {
-		copy_fail(j, res->message);
-		return;
-	}
-	bfs_sink_finish(j->sink);
-}
-
-static void
-on_ctr_event(const char *id, const char *action, json_t *ev, void *arg)
-{
-	struct bjob *j = arg;
-
-	(void)id;
-	(void)ev;
-	if (j->dreq == NULL || j->sink == NULL || !j->was_running)
-		return;
-	if (strcmp(action, "die") == 0 || strcmp(action, "destroy") == 0)
-		copy_fail(j, "the container died while it was copied; the "
-		    "copy is incomplete");
-}
-
-static void
-on_before_inspect(const struct docker_result *res, void *arg)
-{
-	struct bjob	*j = arg;
-	struct bsvc	*s = cur_svc(j);
-	json_t		*state = json_object_get(res->body, "State");
-	char		*file, *path;
-
-	j->dreq = NULL;
-	if (res->err != 0) {
-		copy_fail(j, res->message);
-		return;
-	}
-	j->was_running = json_is_true(json_object_get(state, "Running"));
-	free(j->started_at);
-	j->started_at = xstrdup(json_string_value(json_object_get(state,
-	    "StartedAt")) ?: "");
-	xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
-	path = backup_path(j->sd->cfg.state_dir, j->st->name, j->id, true,
-	    file);
-	j->sink = bfs_sink_new(j->sd->loop, path, j->rate, on_sink, j);
-	free(path);
-	free(file);
-	if (j->was_running)
-		j->watch = watch_container(j->sd, s->cid, on_ctr_event, j);
-	j->dreq = docker_archive_get(j->sd->docker, s->cid, cur_path(j),
-	    on_data, on_stream_done, j);
+	j->pi++;
+	copy_next(j);
 }
 
 /* The next path of a service copied in this stage, or the stage's end. */
 static void
 copy_next(struct bjob *j)
 {
-	struct bsvc *s;
+	struct bsvc	*s;
+	char		*file, *path;
 
 	for (; !j->failed && j->si < j->nsvcs; j->si++, j->pi = 0) {
 		s = &j->svcs[j->si];
 		if (s->skip || s->stop != (j->stage == STAGE_STOPPED))
 			continue;
 		if (j->pi < json_array_size(s->paths)) {
-			j->dreq = docker_container_inspect(j->sd->docker,
-			    s->cid, on_before_inspect, j);
+			xasprintf(&file, "%s-%zu.tar", s->name, j->pi);
+			path = backup_path(j->sd->cfg.state_dir, j->st->name,
+			    j->id, true, file);
+			j->copy = bcopy_start(j->sd, s->cid, cur_path(j), path,
+			    (j->flags & BJOB_ABSENT_OK) != 0, on_copied, j);
+			free(path);
+			free(file);
 			return;
 		}
 	}
@@ -548,7 +444,7 @@ on_pruned(int err, const char *msg, json_t *out, void *arg)
 	if (err < 0)
 		log_warn("pruning backups of %s: %s", j->st->name, msg);
 	json_array_foreach(out, i, id)
-		emit(j, "pruned", json_pack("{s:O}", "backup", id));
+		emit(j, PROTO_EV_PRUNED, json_pack("{s:O}", "backup", id));
 	report(j, j->id);
 }
 
@@ -642,7 +538,7 @@ on_prepared(int err, const char *msg, json_t *out, void *arg)
 		return;
 	}
 	j->prepared = true;
-	emit(j, "backup", json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
+	emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
 	    "backup", j->id, "status", "started"));
 	j->si = 0;
 	j->hook_post = false;
@@ -766,6 +662,7 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	size_t		 i;
 
 	j->sd = sd;
+	j->refs = 2;		/* the caller's, and the run's own */
 	j->revision = revision;
 	j->reason = xstrdup(reason);
 	j->flags = flags;
@@ -775,13 +672,12 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	j->t0 = now_ms();
 	j->started = time(NULL);
 	j->id = new_id();
-	(void)backup_rate_hook(&j->rate);
 	buf_init(&j->errors);
 	buf_init(&j->later);
 	uv_timer_init(sd->loop, &j->timer);
 	j->timer.data = j;
 	if (!(flags & BJOB_OWNED)) {
-		task_add(sd, &j->task, j, job_free);
+		task_add(sd, &j->task, j, job_stop);
 		j->tasked = true;
 	}
 	if (copy_stack(j, st) != 0)

@@ -27,6 +27,8 @@ struct qctr {
 
 struct quiesce {
 	struct shipd		*sd;
+	int			 refs;
+	uv_timer_t		 kick;		/* each sequence's first step */
 	const struct stack	*st;
 	const struct graph	*g;
 	size_t			*order;		/* the sequence under way */
@@ -164,8 +166,18 @@ step(struct quiesce *q)
 	}
 	cb = q->cb;
 	q->cb = NULL;
-	if (cb != NULL)
-		cb(q->errors.len ? q->errors.data : NULL, q->arg);
+	if (cb == NULL)
+		return;
+	/* The owner may drop its reference in cb: q lasts until it returns. */
+	quiesce_ref(q);
+	cb(q->errors.len ? q->errors.data : NULL, q->arg);
+	quiesce_unref(q);
+}
+
+static void
+on_kick(uv_timer_t *t)
+{
+	step(t->data);
 }
 
 /* The nodes of the set, in topological order (or reversed). */
@@ -199,6 +211,9 @@ quiesce_new(struct shipd *sd, const struct stack *st, const struct graph *g,
 	json_t		*c;
 
 	q->sd = sd;
+	q->refs = 1;		/* the caller's */
+	uv_timer_init(sd->loop, &q->kick);
+	q->kick.data = q;
 	q->st = st;
 	q->g = g;
 	q->ev = ev;
@@ -242,7 +257,8 @@ quiesce_stop(struct quiesce *q, quiesce_cb *cb, void *arg)
 	q->cb = cb;
 	q->arg = arg;
 	set_order(q, q->set, true);
-	step(q);
+	/* Never from inside this call, even with nothing to stop. */
+	uv_timer_start(&q->kick, on_kick, 0, 0);
 }
 
 void
@@ -253,7 +269,7 @@ quiesce_start(struct quiesce *q, quiesce_cb *cb, void *arg)
 	q->cb = cb;
 	q->arg = arg;
 	set_order(q, q->set, false);
-	step(q);
+	uv_timer_start(&q->kick, on_kick, 0, 0);
 }
 
 bool
@@ -270,17 +286,13 @@ quiesce_stopped_any(const struct quiesce *q)
 	return q->stopped_any;
 }
 
-void
-quiesce_free(struct quiesce *q)
+static void
+on_closed(uv_handle_t *h)
 {
-	size_t i;
+	struct quiesce	*q = h->data;
+	size_t		 i;
 
-	if (q == NULL)
-		return;
 	for (i = 0; i < q->nctrs; i++) {
-		if (q->sd->docker != NULL)
-			docker_cancel(q->ctrs[i].dreq);
-		gate_cancel(q->ctrs[i].gate);
 		free(q->ctrs[i].id);
 		free(q->ctrs[i].name);
 	}
@@ -289,4 +301,32 @@ quiesce_free(struct quiesce *q)
 	free(q->set);
 	buf_free(&q->errors);
 	free(q);
+}
+
+void
+quiesce_ref(struct quiesce *q)
+{
+	q->refs++;
+}
+
+void
+quiesce_unref(struct quiesce *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	assert(q->refs > 0);
+	if (--q->refs > 0)
+		return;
+	q->cb = NULL;
+	for (i = 0; i < q->nctrs; i++) {
+		/* Once the engine client is closed its requests are gone. */
+		if (q->sd->docker != NULL)
+			docker_cancel(q->ctrs[i].dreq);
+		q->ctrs[i].dreq = NULL;
+		gate_cancel(q->ctrs[i].gate);
+		q->ctrs[i].gate = NULL;
+	}
+	uv_close((uv_handle_t *)&q->kick, on_closed);
 }

@@ -20,7 +20,7 @@
 #include "proto.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
-#include "stackgraph.h"
+#include "state/revision.h"
 #include "util.h"
 
 struct rsvc {
@@ -29,8 +29,10 @@ struct rsvc {
 	char		*cid;
 };
 
-struct rjob {
+struct restore_run {
 	struct shipd		*sd;
+	int			 refs;
+	bool			 ended;		/* no callback follows */
 	struct task		 task;
 	struct ctl_req		*req;
 	bool			 own_lock;
@@ -55,28 +57,18 @@ struct rjob {
 	bool			 failed;
 	struct buf		 errors;
 	uint64_t		 t0;
+	backup_done_cb		*cb;		/* restore_run()'s */
 	void			(*done)(int, const char *, void *);
 	void			*arg;
 };
 
-static void	put_next(struct rjob *);
+static void	put_next(struct restore_run *);
 
 static void
-rjob_free(void *arg)
+rjob_free(struct restore_run *rj)
 {
-	struct rjob	*rj = arg;
-	size_t		 i;
+	size_t i;
 
-	task_del(rj->sd, &rj->task);
-	/* Once the engine client is closed its requests are gone too. */
-	if (rj->sd->docker != NULL)
-		docker_cancel(rj->dreq);
-	bfs_cancel(rj->fsop);
-	bfs_source_free(rj->src);
-	bjob_cancel(rj->safety);
-	quiesce_free(rj->q);
-	if (rj->own_lock)
-		lock_release(rj->sd, rj->lock);
 	for (i = 0; i < rj->nsvcs; i++) {
 		free(rj->svcs[i].name);
 		free(rj->svcs[i].cid);
@@ -97,11 +89,58 @@ rjob_free(void *arg)
 }
 
 static void
-rj_error(struct rjob *rj, const char *fmt, ...)
+rjob_ref(struct restore_run *rj)
+{
+	rj->refs++;
+}
+
+static void
+rjob_unref(struct restore_run *rj)
+{
+	assert(rj->refs > 0);
+	if (--rj->refs == 0)
+		rjob_free(rj);
+}
+
+/* Drop everything under way; no callback follows.  Idempotent. */
+static void
+rjob_end(void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (rj->ended)
+		return;
+	rj->ended = true;
+	rj->req = NULL;
+	rj->cb = NULL;
+	rj->done = NULL;
+	task_del(rj->sd, &rj->task);
+	/* Once the engine client is closed its requests are gone too. */
+	if (rj->sd->docker != NULL)
+		docker_cancel(rj->dreq);
+	rj->dreq = NULL;
+	bfs_cancel(rj->fsop);
+	rj->fsop = NULL;
+	bfs_source_free(rj->src);
+	rj->src = NULL;
+	bjob_cancel(rj->safety);
+	rj->safety = NULL;
+	/* Often from inside the quiesce's own callback: it holds itself
+	 * until that returns. */
+	quiesce_unref(rj->q);
+	rj->q = NULL;
+	if (rj->own_lock)
+		lock_release(rj->sd, rj->lock);
+	rj->lock = NULL;
+	rjob_unref(rj);		/* the job's own */
+}
+
+static void
+rj_error(struct restore_run *rj, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-rj_error(struct rjob *rj, const char *fmt, ...)
+rj_error(struct restore_run *rj, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,7 +151,7 @@ rj_error(struct rjob *rj, const char *fmt, ...)
 }
 
 static void
-emit(struct rjob *rj, const char *event, json_t *fields)
+emit(struct restore_run *rj, const char *event, json_t *fields)
 {
 	if (rj->req != NULL) {
 		json_object_set_new(fields, "stack", json_string(rj->stack ?
@@ -123,28 +162,38 @@ emit(struct rjob *rj, const char *event, json_t *fields)
 }
 
 static void
-rj_finish(struct rjob *rj)
+rj_report(struct restore_run *rj)
 {
-	json_t	*names;
+	json_t	*names, *out;
 	size_t	 i;
 
 	if (rj->done != NULL)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
 		    NULL, rj->arg);
-	else if (rj->req != NULL && rj->failed)
-		ctl_req_err(rj->req, PROTO_E_FAILED, "%s", rj->errors.data);
-	else if (rj->req != NULL) {
+	else if (rj->cb != NULL && rj->failed)
+		rj->cb(-EIO, rj->errors.data, NULL, rj->arg);
+	else if (rj->cb != NULL) {
 		names = json_array();
 		for (i = 0; i < rj->nsvcs; i++)
 			json_array_append_new(names,
 			    json_string(rj->svcs[i].name));
-		ctl_req_ok(rj->req, json_pack("{s:s, s:s, s:o, s:s?, s:I}",
-		    "stack", rj->stack, "id", rj->id, "services", names,
-		    "safety", rj->safety_id, "elapsed_ms",
-		    (json_int_t)(now_ms() - rj->t0)));
+		out = json_pack("{s:s, s:s, s:o, s:s?, s:I}", "stack",
+		    rj->stack, "id", rj->id, "services", names, "safety",
+		    rj->safety_id, "elapsed_ms",
+		    (json_int_t)(now_ms() - rj->t0));
+		rj->cb(0, NULL, out, rj->arg);
+		json_decref(out);
 	}
-	rj->req = NULL;
-	rjob_free(rj);
+}
+
+/* The one end of a restore: its callback, then it goes. */
+static void
+rj_finish(struct restore_run *rj)
+{
+	rjob_ref(rj);
+	rj_report(rj);
+	rjob_end(rj);
+	rjob_unref(rj);
 }
 
 /* ---- restarting ---------------------------------------------------------- */
@@ -152,7 +201,7 @@ rj_finish(struct rjob *rj)
 static void
 on_started(const char *msg, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	if (msg != NULL)
 		rj_error(rj, "restarting after the restore: %s", msg);
@@ -160,7 +209,7 @@ on_started(const char *msg, void *arg)
 }
 
 static void
-restart(struct rjob *rj)
+restart(struct restore_run *rj)
 {
 	if (rj->safety_id != NULL && rj->failed)
 		rj_error(rj, "what was there before is in the safety backup: "
@@ -185,7 +234,7 @@ backup_parent_dir(const char *path)
 }
 
 static json_t *
-cur_entry(struct rjob *rj)
+cur_entry(struct restore_run *rj)
 {
 	return json_array_get(json_object_get(rj->svcs[rj->si].entry,
 	    "paths"), rj->pi);
@@ -194,7 +243,7 @@ cur_entry(struct rjob *rj)
 static size_t
 on_read(char *buf, size_t n, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	return bfs_source_read(rj->src, buf, n);
 }
@@ -202,7 +251,7 @@ on_read(char *buf, size_t n, void *arg)
 static void
 on_src_ready(void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	if (bfs_source_err(rj->src) == 0) {
 		docker_stream_pause(rj->dreq, 0);
@@ -221,7 +270,7 @@ on_src_ready(void *arg)
 static void
 on_put(const struct docker_result *res, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*e = cur_entry(rj);
 	const char	*path = json_string_value(json_object_get(e, "path"));
 
@@ -234,7 +283,7 @@ on_put(const struct docker_result *res, void *arg)
 		restart(rj);
 		return;
 	}
-	emit(rj, "restored", json_pack("{s:s, s:s, s:O}", "service",
+	emit(rj, PROTO_EV_RESTORED, json_pack("{s:s, s:s, s:O}", "service",
 	    rj->svcs[rj->si].name, "path", path, "bytes",
 	    json_object_get(e, "size")));
 	rj->pi++;
@@ -242,7 +291,7 @@ on_put(const struct docker_result *res, void *arg)
 }
 
 static void
-put_next(struct rjob *rj)
+put_next(struct restore_run *rj)
 {
 	json_t		*e;
 	const char	*file, *path;
@@ -278,18 +327,19 @@ put_next(struct rjob *rj)
 static void
 on_safety_event(const char *event, json_t *fields, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
-	if (strcmp(event, "archive") == 0)
-		emit(rj, "safety", json_deep_copy(fields));
+	if (strcmp(event, PROTO_EV_ARCHIVE) == 0)
+		emit(rj, PROTO_EV_SAFETY, json_deep_copy(fields));
 }
 
 static void
 on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = arg;
 
 	(void)bytes;
+	bjob_unref(rj->safety);
 	rj->safety = NULL;
 	if (id == NULL) {
 		rj_error(rj, "the safety backup failed, so nothing was "
@@ -298,7 +348,7 @@ on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 		return;
 	}
 	rj->safety_id = xstrdup(id);
-	emit(rj, "safety", json_pack("{s:s, s:s}", "backup", id, "status",
+	emit(rj, PROTO_EV_SAFETY, json_pack("{s:s, s:s}", "backup", id, "status",
 	    "done"));
 	rj->si = rj->pi = 0;
 	put_next(rj);
@@ -307,7 +357,7 @@ on_safety(const char *id, const char *msg, uint64_t bytes, void *arg)
 static void
 on_stopped(const char *msg, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*want = json_array(), *paths, *p;
 	size_t		 i, k;
 
@@ -333,14 +383,14 @@ on_stopped(const char *msg, void *arg)
 static void
 on_quiesce_event(const char *service, const char *status, void *arg)
 {
-	emit(arg, "service", json_pack("{s:s, s:s}", "service", service,
+	emit(arg, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service", service,
 	    "status", status));
 }
 
 static void
 on_listed(const struct docker_result *res, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	unsigned char	*mark;
 	json_t		*c;
 	size_t		 i;
@@ -379,7 +429,7 @@ on_listed(const struct docker_result *res, void *arg)
 static void
 on_verified(int err, const char *msg, json_t *out, void *arg)
 {
-	struct rjob	*rj = arg;
+	struct restore_run	*rj = arg;
 	json_t		*p;
 	size_t		 i;
 	char		*filter;
@@ -399,7 +449,7 @@ on_verified(int err, const char *msg, json_t *out, void *arg)
 		rj_finish(rj);
 		return;
 	}
-	emit(rj, "verified", json_pack("{s:s, s:O}", "backup", rj->id, "bytes",
+	emit(rj, PROTO_EV_VERIFIED, json_pack("{s:s, s:O}", "backup", rj->id, "bytes",
 	    json_object_get(out, "bytes")));
 	xasprintf(&filter, LABEL_STACK "=%s", rj->stack);
 	rj->dreq = docker_containers_list(rj->sd->docker, filter, 1,
@@ -408,7 +458,7 @@ on_verified(int err, const char *msg, json_t *out, void *arg)
 }
 
 static bool
-asked_for(const struct rjob *rj, const char *name)
+asked_for(const struct restore_run *rj, const char *name)
 {
 	const json_t	*v;
 	size_t		 i;
@@ -424,7 +474,7 @@ asked_for(const struct rjob *rj, const char *name)
 /* The services to restore: those of the backup that were asked for and
  * that the stack still has. */
 static int
-select_services(struct rjob *rj)
+select_services(struct restore_run *rj)
 {
 	json_t	*svc, *v, *names = json_array();
 	size_t	 i, k;
@@ -471,8 +521,7 @@ select_services(struct rjob *rj)
 static void
 on_found(int err, const char *msg, json_t *out, void *arg)
 {
-	struct rjob		*rj = arg;
-	struct diag_list	 errs;
+	struct restore_run	*rj = arg;
 	char			 why[512];
 
 	rj->fsop = NULL;
@@ -484,7 +533,7 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 	free(rj->stack);
 	rj->stack = xstrdup(json_string_value(json_object_get(out, "stack")));
 	rj->manifest = json_incref(json_object_get(out, "manifest"));
-	if (rj->own_lock && lock_acquire(rj->sd, rj->stack, "restore",
+	if (rj->own_lock && lock_acquire(rj->sd, rj->stack, PROTO_CMD_RESTORE,
 	    rj->req ? rj->req->uid : 0, rj->req ? rj->req->pid : 0, &rj->lock,
 	    why, sizeof why) < 0) {
 		rj->own_lock = false;
@@ -492,71 +541,53 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 		rj_finish(rj);
 		return;
 	}
-	if ((rj->st = backup_current_stack(rj->sd, rj->stack, &rj->rev, why,
-	    sizeof why)) == NULL) {
+	if (revision_load(rj->sd->store, rj->stack, 0, &rj->st, &rj->g,
+	    &rj->rev, why, sizeof why) < 0) {
 		rj_error(rj, "%s", why);
 		rj_finish(rj);
 		return;
 	}
-	diag_init(&errs);
-	if (stack_graph_build(rj->st, &rj->g, &errs) != 0) {
-		rj->g = NULL;
-		rj_error(rj, "stack %s: its current revision's dependencies "
-		    "are unreadable", rj->stack);
-	}
-	diag_free(&errs);
-	if (rj->failed || select_services(rj) < 0)
+	if (select_services(rj) < 0)
 		rj_finish(rj);
 }
 
-static struct rjob *
+static struct restore_run *
 rjob_new(struct shipd *sd, const char *stack, const char *id)
 {
-	struct rjob *rj = xcalloc(1, sizeof *rj);
+	struct restore_run *rj = xcalloc(1, sizeof *rj);
 
 	rj->sd = sd;
+	rj->refs = 1;		/* its own, until it ends */
 	rj->stack = stack ? xstrdup(stack) : NULL;
 	rj->id = xstrdup(id);
 	rj->t0 = now_ms();
 	buf_init(&rj->errors);
-	task_add(sd, &rj->task, rj, rjob_free);
+	task_add(sd, &rj->task, rj, rjob_end);
 	return rj;
 }
 
-static void
-on_cancel(struct ctl_req *r, void *arg)
+struct restore_run *
+restore_run(struct shipd *sd, struct ctl_req *req, const char *stack,
+    const char *id, const json_t *services, backup_done_cb *cb, void *arg)
 {
-	struct rjob *rj = arg;
+	struct restore_run *rj = rjob_new(sd, stack, id);
 
-	(void)r;
-	rj->req = NULL;
+	rj->req = req;
+	rj->cb = cb;
+	rj->arg = arg;
+	rj->own_lock = true;
+	rj->asked = json_array_size(services) > 0 ?
+	    json_deep_copy(services) : NULL;
+	rj->fsop = bfs_find(sd->loop, sd->cfg.state_dir, rj->stack, id,
+	    on_found, rj);
+	return rj;
 }
 
 void
-ctl_handle_restore(struct shipd *sd, struct ctl_req *r)
+restore_run_detach(struct restore_run *rj)
 {
-	json_t		*svcs = json_object_get(r->args, "services"), *v;
-	const char	*id = ctl_str(r, "id");
-	struct rjob	*rj;
-	size_t		 i;
-
-	if (!backup_id_valid(id)) {
-		ctl_req_err(r, PROTO_E_BAD_ARGS, "'%s' is not a backup ID", id);
-		return;
-	}
-	json_array_foreach(svcs, i, v)
-		if (!json_is_string(v)) {
-			ctl_req_err(r, PROTO_E_BAD_ARGS, "services must be "
-			    "names");
-			return;
-		}
-	rj = rjob_new(sd, ctl_str(r, "stack"), id);
-	rj->req = r;
-	rj->own_lock = true;
-	rj->asked = json_array_size(svcs) > 0 ? json_incref(svcs) : NULL;
-	ctl_req_on_cancel(r, on_cancel, rj);
-	rj->fsop = bfs_find(sd->loop, sd->cfg.state_dir, rj->stack, id,
-	    on_found, rj);
+	rj->req = NULL;
+	rj->cb = NULL;
 }
 
 void
@@ -564,7 +595,7 @@ restore_for_rollback(struct shipd *sd, const char *stack,
     const char *backup_id, void (*done)(int, const char *, void *),
     void *arg)
 {
-	struct rjob *rj = rjob_new(sd, stack, backup_id);
+	struct restore_run *rj = rjob_new(sd, stack, backup_id);
 
 	rj->done = done;
 	rj->arg = arg;

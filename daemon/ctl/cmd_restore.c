@@ -1,9 +1,50 @@
 /*
- * restore: put a backup's data back into a stack's containers.
+ * restore: put a backup's data back into a stack's containers, after a
+ * safety backup of what it overwrites, streaming each step.
  */
-#include "ctl/ctl.h"
 #include "backup/backup.h"
+#include "core/shipd.h"
+#include "ctl/ctl.h"
 #include "proto.h"
+
+static void
+on_done(int err, const char *msg, const json_t *out, void *arg)
+{
+	struct ctl_req *r = arg;
+
+	if (err < 0)
+		ctl_req_err(r, PROTO_E_FAILED, "%s", msg);
+	else
+		ctl_req_ok(r, json_deep_copy(out));
+}
+
+static void
+on_cancel(struct ctl_req *r, void *arg)
+{
+	(void)r;
+	restore_run_detach(arg);
+}
+
+static void
+cmd_restore(struct shipd *sd, struct ctl_req *r)
+{
+	json_t		*svcs = json_object_get(r->args, "services"), *v;
+	const char	*id = ctl_str(r, "id");
+	size_t		 i;
+
+	if (!backup_id_valid(id)) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "'%s' is not a backup ID", id);
+		return;
+	}
+	json_array_foreach(svcs, i, v)
+		if (!json_is_string(v)) {
+			ctl_req_err(r, PROTO_E_BAD_ARGS, "services must be "
+			    "names");
+			return;
+		}
+	ctl_req_on_cancel(r, on_cancel, restore_run(sd, r, ctl_str(r,
+	    "stack"), id, svcs, on_done, r));
+}
 
 static const struct ctl_arg args[] = {
 	{ "stack", JSON_STRING, false },
@@ -13,5 +54,5 @@ static const struct ctl_arg args[] = {
 };
 
 const struct ctl_cmd ctl_cmd_restore = {
-	PROTO_CMD_RESTORE, true, true, ctl_handle_restore, args
+	PROTO_CMD_RESTORE, true, true, cmd_restore, args
 };

@@ -466,6 +466,12 @@ test_source(void **state)
 	d.src = bfs_source_new(&g.loop, path, on_ready, &d);
 	drain_all(&g, &d);
 	assert_int_equal(bfs_source_err(d.src), -ENOENT);
+	/* Asked again after the error: ready() again, from the loop and not
+	 * from inside the read (a curl read callback, in shipd). */
+	d.ready = 0;
+	assert_true(bfs_source_read(d.src, got, 1) == DOCKER_READ_PAUSE);
+	assert_false(d.ready);
+	rig_wait(&g, &d.ready);
 	bfs_source_free(d.src);
 	EVP_MD_CTX_free(d.md);
 	free(path);
