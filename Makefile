@@ -84,7 +84,13 @@ $(B)/tests/ctlflood: tests/tools/ctlflood.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/engine_real
+# Links the fake engine helper and common/ (util.c), which it uses.
+$(B)/tests/stallengine: tests/tools/stallengine.c $(TEST_HELPER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/stallengine \
+       $(B)/tests/engine_real
 
 # ---- set-up ---------------------------------------------------------------
 
