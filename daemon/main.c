@@ -173,6 +173,7 @@ on_ctl_closed(void *arg)
 	struct shipd *sd = arg;
 
 	sd->ctl = NULL;
+	ops_stop(sd);
 	watch_stop(sd);
 	if (sd->docker != NULL)
 		docker_close(sd->docker, on_docker_closed, sd);

@@ -388,7 +388,9 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	struct docker_req	*r;
 	uint64_t		 timeout = o->timeout_ms;
 
-	if (d->closing)
+	/* A client that is gone (NULL, once shutdown has closed it) refuses
+	 * like a closing one: no request, no callback. */
+	if (d == NULL || d->closing)
 		return NULL;
 	r = xcalloc(1, sizeof *r);
 	r->d = d;

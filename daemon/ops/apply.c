@@ -525,7 +525,9 @@ rep_advance(struct replica *r)
 	json_t		*spec;
 	char		*name;
 
-	if (op->failed || r->state == REP_FAILED)
+	/* At shutdown nothing new starts: the journal's records say how
+	 * far this replica got, and recovery takes it from there. */
+	if (op->failed || r->state == REP_FAILED || op->sd->stopping)
 		return;
 	r->state = REP_BUSY;
 	if (r->step >= r->nsteps) {

@@ -1,11 +1,22 @@
 /*
- * The end of every operation at shutdown: once the engine client and the
- * store are closed no callback can reach one any more, so what is still
- * listed lets go of its gates and timers and is freed.
+ * The end of every operation at shutdown.  Before the engine client
+ * closes, every gate, drain and monitor timer is let go of (ops_stop), so
+ * none fires into a closed client; once the client and the store are
+ * closed no callback can reach an operation any more, and what is still
+ * listed is freed (ops_free_all).
  */
 #include "core/shipd.h"
 #include "ops/op.h"
 #include "ops/ops.h"
+
+void
+ops_stop(struct shipd *sd)
+{
+	struct op *op;
+
+	for (op = sd->ops; op != NULL; op = op->next)
+		apply_free(op);
+}
 
 void
 ops_free_all(struct shipd *sd)

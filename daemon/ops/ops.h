@@ -39,7 +39,10 @@ void	ops_down(struct shipd *, struct ctl_req *, const char *stack,
 /* recover.c: once, when the engine is first reached, finish or roll back
  * what the journal says was under way. */
 void	ops_recover(struct shipd *);
-/* ops.c: at shutdown, once the engine client and the store are closed. */
+/* ops.c, at shutdown: ops_stop() before the engine client closes (no
+ * timer of an operation fires after it), ops_free_all() once the client
+ * and the store are closed. */
+void	ops_stop(struct shipd *);
 void	ops_free_all(struct shipd *);
 
 #endif
