@@ -29,19 +29,19 @@ diag_free(struct diag_list *l)
 }
 
 void
-diag_add(struct diag_list *l, const char *file, int line, int col,
-    const char *fmt, ...)
+diag_vadd(struct diag_list *l, const char *file, int line, int col,
+    const char *what, const char *fmt, va_list ap)
 {
 	struct diag	*d;
-	va_list		 ap;
-	char		*msg;
+	char		*msg, *full;
 
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg == NULL)
 		abort();
+	if (what != NULL) {
+		xasprintf(&full, "%s: %s", what, msg);
+		free(msg);
+		msg = full;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
@@ -51,6 +51,17 @@ diag_add(struct diag_list *l, const char *file, int line, int col,
 	d->line = line;
 	d->col = col;
 	d->msg = msg;
+}
+
+void
+diag_add(struct diag_list *l, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(l, file, line, col, NULL, fmt, ap);
+	va_end(ap);
 }
 
 char *

@@ -346,18 +346,6 @@ unit_sort(struct unit *u)
 }
 
 static void
-strv_free(char **v)
-{
-	char **p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-static void
 kv_free(struct unit_kv *v, size_t n)
 {
 	size_t i;

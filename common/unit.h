@@ -25,8 +25,6 @@ enum dep_cond { DEP_STARTED = 1, DEP_HEALTHY = 2, DEP_COMPLETED = 4 };
 #define UNIT_REPLICAS_MAX	1000
 #define UNIT_RETAIN_MAX		100
 #define UNIT_FILE_MAX		(1024 * 1024)	/* bytes per unit or env file */
-/* Durations are kept in ms but the engine wants ns in an int64. */
-#define UNIT_DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
 #define UNIT_MEMORY_MIN		(6ULL * 1024 * 1024)	/* the engine's floor */
 #define UNIT_NANO_CPUS_MIN	10000000LL		/* 0.01 CPU */
 #define UNIT_NANO_CPUS_MAX	4096000000000LL		/* 4096 CPUs */
