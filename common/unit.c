@@ -1,8 +1,8 @@
 /*
  * One service: its enums' names, defaults, canonical order and freeing,
- * and the checks and short-syntax parsers that the YAML loader
- * (unityaml.c) and the JSON decoder (unitjson.c) share, so the two accept
- * exactly the same values.
+ * and the predicates and short-syntax parsers that the YAML loader
+ * (unityaml.c) and the JSON decoder (unitjson.c) share.  The rules built
+ * on them are unitcheck.c's.
  */
 #include <arpa/inet.h>
 
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "unitcheck.h"
 #include "util.h"
 
 static const char *const restart_names[] = {
@@ -267,6 +268,12 @@ unit_ip_valid(const char *s)
 }
 
 bool
+unit_proto_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "tcp") == 0 || strcmp(s, "udp") == 0);
+}
+
+bool
 unit_health_test_valid(char *const *v)
 {
 	size_t n;
@@ -419,7 +426,7 @@ unit_port_parse(const char *spec, struct unit_port *p)
 	snprintf(p->proto, sizeof p->proto, "tcp");
 	if ((proto = strrchr(s, '/')) != NULL) {
 		*proto++ = '\0';
-		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+		if (!unit_proto_valid(proto)) {
 			xasprintf(&err, "protocol must be tcp or udp, not '%s'",
 			    proto);
 			goto out;
@@ -443,10 +450,6 @@ unit_port_parse(const char *spec, struct unit_port *p)
 		    "IP:HOST:CONTAINER");
 		goto out;
 	}
-	if (n == 3 && !unit_ip_valid(f[0])) {
-		xasprintf(&err, "invalid IP address '%s'", f[0]);
-		goto out;
-	}
 	if (n >= 2 && unit_port_number(f[n - 2], &p->host_port) != 0) {
 		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
 		    f[n - 2]);
@@ -459,6 +462,10 @@ unit_port_parse(const char *spec, struct unit_port *p)
 	}
 	if (n == 3)
 		p->host_ip = xstrdup(f[0]);
+	if ((err = unit_port_problem(p)) != NULL) {
+		free(p->host_ip);
+		p->host_ip = NULL;
+	}
 out:
 	free(s);
 	return err;
@@ -521,10 +528,6 @@ unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
 		goto out;
 	}
 	m->ro = n == 3 && strcmp(f[2], "ro") == 0;
-	if (f[1][0] != '/') {
-		xasprintf(&err, "target '%s' must be an absolute path", f[1]);
-		goto out;
-	}
 	if (f[0][0] == '/' || is_relative_bind(f[0])) {
 		m->kind = MOUNT_BIND;
 		if (f[0][0] == '/')
@@ -534,25 +537,19 @@ unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
 			m->source = path_clean(tmp);
 			free(tmp);
 		}
-		if (strchr(m->source, ':') != NULL) {
-			/* the stack directory's own path has one */
-			xasprintf(&err, "bind source '%s' contains ':'",
-			    m->source);
-			free(m->source);
-			m->source = NULL;
-			goto out;
-		}
 	} else if (unit_volume_name_valid(f[0])) {
 		m->kind = MOUNT_VOLUME;
 		m->source = xstrdup(f[0]);
-	} else {
+	}
+	/* A relative target stays as written, for the message. */
+	m->target = f[1][0] == '/' ? path_clean(f[1]) : xstrdup(f[1]);
+	/* A bad target is named first, then a source that is neither. */
+	if (m->source == NULL && unit_abs_path_valid(m->target))
 		xasprintf(&err, "'%s' is neither a volume name nor a path "
 		    "(bind mounts start with /, ./ or ../)", f[0]);
-		goto out;
-	}
-	m->target = path_clean(f[1]);
-	if (strcmp(m->target, "/") == 0) {
-		err = xstrdup("cannot mount over /");
+	else
+		err = unit_mount_problem(m);
+	if (err != NULL) {
 		free(m->source);
 		free(m->target);
 		m->source = m->target = NULL;

@@ -357,6 +357,24 @@ ytree_is(struct yctx *c, const char *path, const struct ynode *n, enum ytype t)
 	return false;
 }
 
+bool
+ytree_each(struct yctx *c, const char *path, const struct ynode *n,
+    void (*fn)(struct yctx *, const char *, const struct ynode *, void *),
+    void *obj)
+{
+	char	*ipath;
+	size_t	 i;
+
+	if (!ytree_is(c, path, n, Y_SEQ))
+		return false;
+	for (i = 0; i < n->nkids; i++) {
+		xasprintf(&ipath, "%s[%zu]", path, i);
+		fn(c, ipath, n->kids[i], obj);
+		free(ipath);
+	}
+	return true;
+}
+
 /* ---- mappings ---------------------------------------------------------- */
 
 static size_t
