@@ -31,6 +31,9 @@ void	diag_add(struct diag_list *, const char *file, int line, int col,
 void	diag_vadd(struct diag_list *, const char *file, int line, int col,
 	    const char *what, const char *fmt, va_list)
 	    __attribute__((format(printf, 6, 0)));
+/* Put the entries from index from on in file, line, column order (stable):
+ * a loader that checks in passes still reports top to bottom. */
+void	diag_sort(struct diag_list *, size_t from);
 /* "file:line:col: msg", "file: msg" or "msg"; caller frees. */
 char	*diag_format(const struct diag *);
 

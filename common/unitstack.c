@@ -207,6 +207,7 @@ stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
 	struct sctx		 sc;
 	struct unit_where	 w;
 	struct ynode		*root = NULL;
+	size_t			 before = errs->n;
 	int			 rc;
 
 	memset(&sc, 0, sizeof sc);
@@ -219,6 +220,7 @@ stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
 		    nitems(stack_keys), &sc, NULL);
 	yfields_where(&sc.at, &w);
 	stack_validate(s, &w, errs);
+	diag_sort(errs, before);
 	yfields_free(&sc.at);
 	ytree_free(root);
 	return 0;

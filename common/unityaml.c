@@ -524,6 +524,7 @@ unit_yaml_load(const char *path, const char *name, const char *dir,
 	uc.u->file = xstrdup(path);
 	unit_defaults(uc.u);
 	unit_decode(&uc, root);
+	diag_sort(errs, before);
 	yfields_free(&uc.at);
 	expand_envfile_free(&uc.envf);
 	ytree_free(root);

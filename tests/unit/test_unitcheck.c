@@ -385,6 +385,24 @@ test_zero_limits(void **state)
 	rmstack(dir);
 }
 
+/* The rules run after decoding, yet a file's messages read top to bottom. */
+static void
+test_document_order(void **state)
+{
+	struct diag_list	 errs;
+	char			*dir;
+
+	dir = mkstack("image: x\nstop_signal: NO SUCH\ninit: yes\n", NULL);
+	load(dir, -EINVAL, &errs);
+	assert_int_equal(errs.n, 2);
+	assert_int_equal(errs.v[0].line, 2);
+	assert_string_equal(errs.v[0].msg, "stop_signal: expected a signal "
+	    "such as SIGTERM or 15, got 'NO SUCH'");
+	assert_int_equal(errs.v[1].line, 3);
+	diag_free(&errs);
+	rmstack(dir);
+}
+
 /* ---- scale --------------------------------------------------------------- */
 
 static void
@@ -439,6 +457,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_rules),
 		cmocka_unit_test(test_zero_limits),
+		cmocka_unit_test(test_document_order),
 		cmocka_unit_test(test_check_replicas),
 	};
 
