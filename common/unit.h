@@ -222,7 +222,7 @@ int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 bool		 unit_health_test_valid(char *const *);
 /* Short syntax: "[IP:][HOST:]CONTAINER[/tcp|/udp]" and
  * "SOURCE:TARGET[:ro|:rw]" with relative bind sources made absolute under
- * dir.  Return NULL, or what is wrong (caller frees). */
+ * dir (unityaml.c).  Return NULL, or what is wrong (caller frees). */
 char		*unit_port_parse(const char *, struct unit_port *);
 char		*unit_mount_parse(const char *, const char *dir,
 		    struct unit_mount *);

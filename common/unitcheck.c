@@ -42,6 +42,60 @@ static const struct {
 };
 
 void
+unit_mark(struct unit_marks *m, enum unit_field f, int line, int col,
+    const char *fmt, ...)
+{
+	struct unit_mark	*k;
+	va_list			 ap;
+
+	m->v[f] = xrealloc(m->v[f], (m->n[f] + 1) * sizeof *m->v[f]);
+	k = &m->v[f][m->n[f]++];
+	k->line = line;
+	k->col = col;
+	va_start(ap, fmt);
+	if (vasprintf(&k->path, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+}
+
+static void
+marks_at(void *arg, enum unit_field f, size_t item, struct unit_at *at)
+{
+	struct unit_marks	*m = arg;
+	const struct unit_mark	*k;
+
+	at->file = m->file;
+	if (item >= m->n[f])
+		return;
+	k = &m->v[f][item];
+	at->line = k->line;
+	at->col = k->col;
+	at->given = true;
+	snprintf(at->path, sizeof at->path, "%s", k->path);
+}
+
+void
+unit_marks_where(struct unit_marks *m, struct unit_where *w)
+{
+	w->at = marks_at;
+	w->arg = m;
+}
+
+void
+unit_marks_free(struct unit_marks *m)
+{
+	size_t f, i;
+
+	for (f = 0; f < UF_N; f++) {
+		for (i = 0; i < m->n[f]; i++)
+			free(m->v[f][i].path);
+		free(m->v[f]);
+		m->v[f] = NULL;
+		m->n[f] = 0;
+	}
+}
+
+void
 unit_field_json(char *buf, size_t len, const char *obj, enum unit_field f,
     size_t item)
 {

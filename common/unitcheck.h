@@ -61,6 +61,28 @@ struct unit_where {
 	void	*arg;
 };
 
+/*
+ * Where a form with lines (unit files) saw each field: mark items in the
+ * order they are added to the unit, then validate through
+ * unit_marks_where().  A marked field is given.
+ */
+struct unit_mark {
+	int	 line;
+	int	 col;
+	char	*path;
+};
+
+struct unit_marks {
+	const char		*file;
+	struct unit_mark	*v[UF_N];	/* v[f][i]: item i of field f */
+	size_t			 n[UF_N];
+};
+
+void	 unit_mark(struct unit_marks *, enum unit_field, int line, int col,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void	 unit_marks_where(struct unit_marks *, struct unit_where *);
+void	 unit_marks_free(struct unit_marks *);
+
 /* The field's path in JSON under the object at obj: "stack.units.api"
  * and UF_MOUNT give "stack.units.api.mounts[item]". */
 void	 unit_field_json(char *, size_t, const char *obj, enum unit_field,
@@ -78,8 +100,8 @@ void	 stack_validate(const struct stack *, const struct unit_where *,
  * the unit's file. */
 void	 stack_validate_units(const struct stack *, struct diag_list *);
 
-/* Single rules the short-syntax parsers and the dir loader apply as they
- * go: NULL, or what is wrong (caller frees). */
+/* Single rules the short-syntax parsers (unityaml.c) and the dir loader
+ * apply as they go: NULL, or what is wrong (caller frees). */
 char	*unit_name_problem(const char *);
 char	*unit_port_problem(const struct unit_port *);
 char	*unit_mount_problem(const struct unit_mount *);

@@ -51,7 +51,7 @@ hh_path(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		return;
 	free(h->http_path);
 	h->http_path = s;
-	yfields_note(&UCTX(obj)->at, UF_HEALTH_PATH, n, path);
+	YMARK(&UCTX(obj)->at, UF_HEALTH_PATH, n, path);
 }
 
 static void
@@ -216,7 +216,7 @@ u_order(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		ytree_err(c, n, "%s: expected stop-first or start-first, got "
 		    "'%s'", path, s);
 	else
-		yfields_note(&UCTX(obj)->at, UF_ORDER, n, path);
+		YMARK(&UCTX(obj)->at, UF_ORDER, n, path);
 	free(s);
 }
 
@@ -286,7 +286,7 @@ r_memory(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		    "with an optional k, M, G or T: 512M, 1G)", path, s);
 	else {
 		UCTX(obj)->u->memory = v;
-		yfields_note(&UCTX(obj)->at, UF_MEMORY, n, path);
+		YMARK(&UCTX(obj)->at, UF_MEMORY, n, path);
 	}
 	free(s);
 }
@@ -313,7 +313,7 @@ r_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		    path, s);
 	else {
 		UCTX(obj)->u->nano_cpus = (int64_t)(v * 1e9 + 0.5);
-		yfields_note(&UCTX(obj)->at, UF_CPUS, n, path);
+		YMARK(&UCTX(obj)->at, UF_CPUS, n, path);
 	}
 	free(s);
 }
@@ -336,12 +336,15 @@ unit_yaml_resources(struct yctx *c, const char *path, const struct ynode *n,
 static void
 b_paths(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char **v;
+	char	**v;
+	size_t	  i;
 
 	if ((v = ytree_strv(c, path, n, false, false)) == NULL)
 		return;
 	UCTX(obj)->u->backup.paths = v;
-	yfields_note_list(&UCTX(obj)->at, UF_BACKUP_PATH, n, path);
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&UCTX(obj)->at, UF_BACKUP_PATH, n->kids[i]->line,
+		    n->kids[i]->col, "%s[%zu]", path, i);
 }
 
 static void

@@ -16,54 +16,6 @@
 #include "unityaml.h"
 #include "util.h"
 
-struct stack *
-stack_new(void)
-{
-	struct stack *s = xcalloc(1, sizeof *s);
-
-	s->retain = UNIT_DEF_RETAIN;
-	return s;
-}
-
-static void
-names_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void
-stack_free(struct stack *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	free(s->name);
-	free(s->dir);
-	for (i = 0; i < s->nunits; i++)
-		unit_free(s->units[i]);
-	free(s->units);
-	names_free(s->networks, s->nnetworks);
-	names_free(s->volumes, s->nvolumes);
-	free(s);
-}
-
-const struct unit *
-stack_unit(const struct stack *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nunits; i++) {
-		if (strcmp(s->units[i]->name, name) == 0)
-			return s->units[i];
-	}
-	return NULL;
-}
-
 static int
 str_cmp(const void *a, const void *b)
 {
@@ -141,7 +93,7 @@ stack_finish(struct stack *s, bool declare, struct diag_list *errs)
 
 struct sctx {
 	struct stack	*s;
-	struct yfields	 at;
+	struct unit_marks at;
 };
 
 static void
@@ -150,7 +102,7 @@ s_name(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	struct sctx *sc = obj;
 
 	if ((sc->s->name = ytree_string(c, path, n)) != NULL)
-		yfields_note(&sc->at, UF_STACK_NAME, n, path);
+		YMARK(&sc->at, UF_STACK_NAME, n, path);
 }
 
 static void
@@ -169,7 +121,9 @@ s_names(struct yctx *c, const char *path, const struct ynode *n,
 		(*out)[(*nout)++] = v[i];
 	}
 	free(v);
-	yfields_note_list(&sc->at, f, n, path);
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&sc->at, f, n->kids[i]->line, n->kids[i]->col,
+		    "%s[%zu]", path, i);
 }
 
 static void
@@ -218,10 +172,10 @@ stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
 	if (root != NULL)
 		ytree_walk(&c, NULL, root, stack_keys,
 		    nitems(stack_keys), &sc, NULL);
-	yfields_where(&sc.at, &w);
+	unit_marks_where(&sc.at, &w);
 	stack_validate(s, &w, errs);
 	diag_sort(errs, before);
-	yfields_free(&sc.at);
+	unit_marks_free(&sc.at);
 	ytree_free(root);
 	return 0;
 }
@@ -282,8 +236,10 @@ dir_list(const char *dir, const char *shown, struct dirlist *out,
 		if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+		/* NULL-terminated, for strv_free() */
+		out->v = xrealloc(out->v, (out->n + 2) * sizeof *out->v);
 		out->v[out->n++] = xstrdup(e->d_name);
+		out->v[out->n] = NULL;
 	}
 	closedir(d);
 	if (out->n > 1)
@@ -382,7 +338,7 @@ out:
 		*out = s;
 	else
 		stack_free(s);
-	names_free(files.v, files.n);
+	strv_free(files.v);
 	expand_envfile_free(&dotenv);
 	free(path);
 	free(shown);

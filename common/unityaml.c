@@ -1,7 +1,8 @@
 /*
- * A unit file, <service>.yaml: its top-level keys decoded from a ytree
- * into struct unit (the mapping-valued ones are unitsections.c's), then
- * held to unitcheck.c's rules with each field's line and column.
+ * A unit file, <service>.yaml: its top-level keys and their short syntax
+ * ("8080:80", "./data:/data:ro") decoded from a ytree into struct unit
+ * (the mapping-valued keys are unitsections.c's), then held to
+ * unitcheck.c's rules with each field's line and column.
  * docs/units.md is the reference for what is accepted.
  */
 #include <errno.h>
@@ -11,71 +12,6 @@
 
 #include "unityaml.h"
 #include "util.h"
-
-/* ---- where fields came from ---------------------------------------------- */
-
-void
-yfields_note(struct yfields *yf, enum unit_field f, const struct ynode *n,
-    const char *path)
-{
-	struct yfield *v;
-
-	yf->v[f] = xrealloc(yf->v[f], (yf->n[f] + 1) * sizeof *yf->v[f]);
-	v = &yf->v[f][yf->n[f]++];
-	v->n = n;
-	v->path = xstrdup(path);
-}
-
-void
-yfields_note_list(struct yfields *yf, enum unit_field f,
-    const struct ynode *seq, const char *path)
-{
-	char	*ipath;
-	size_t	 i;
-
-	for (i = 0; i < seq->nkids; i++) {
-		xasprintf(&ipath, "%s[%zu]", path, i);
-		yfields_note(yf, f, seq->kids[i], ipath);
-		free(ipath);
-	}
-}
-
-static void
-yfields_at(void *arg, enum unit_field f, size_t item, struct unit_at *at)
-{
-	struct yfields		*yf = arg;
-	const struct yfield	*v;
-
-	at->file = yf->file;
-	if (item >= yf->n[f])
-		return;
-	v = &yf->v[f][item];
-	at->line = v->n->line;
-	at->col = v->n->col;
-	at->given = true;
-	snprintf(at->path, sizeof at->path, "%s", v->path);
-}
-
-void
-yfields_where(struct yfields *yf, struct unit_where *w)
-{
-	w->at = yfields_at;
-	w->arg = yf;
-}
-
-void
-yfields_free(struct yfields *yf)
-{
-	size_t f, i;
-
-	for (f = 0; f < UF_N; f++) {
-		for (i = 0; i < yf->n[f]; i++)
-			free(yf->v[f][i].path);
-		free(yf->v[f]);
-		yf->v[f] = NULL;
-		yf->n[f] = 0;
-	}
-}
 
 /* ---- scalars and lists --------------------------------------------------- */
 
@@ -118,7 +54,7 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 		kv_push(&u->env, &u->nenv, key, value);
 	else
 		kv_push(&u->labels, &u->nlabels, key, value);
-	yfields_note(&uc->at, f, at, path);
+	YMARK(&uc->at, f, at, path);
 }
 
 /* One "KEY=VALUE" of a list. */
@@ -256,7 +192,7 @@ port_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	if (entry_ok(c, path, n, s, unit_port_parse(s, &p))) {
 		u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
 		u->ports[u->nports++] = p;
-		yfields_note(&UCTX(obj)->at, UF_PORT, n, path);
+		YMARK(&UCTX(obj)->at, UF_PORT, n, path);
 	}
 	free(s);
 }
@@ -274,7 +210,7 @@ mount_item(struct yctx *c, const char *path, const struct ynode *n,
 	if (entry_ok(c, path, n, s, unit_mount_parse(s, UCTX(obj)->dir, &m))) {
 		u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
 		u->mounts[u->nmounts++] = m;
-		yfields_note(&UCTX(obj)->at, UF_MOUNT, n, path);
+		YMARK(&UCTX(obj)->at, UF_MOUNT, n, path);
 	}
 	free(s);
 }
@@ -304,7 +240,7 @@ dep_add(struct uctx *uc, const struct ynode *at, const char *path,
 	d->cond = cond;
 	d->line = at->line;
 	d->col = at->col;
-	yfields_note(&uc->at, UF_DEP, at, path);
+	YMARK(&uc->at, UF_DEP, at, path);
 }
 
 static void
@@ -355,7 +291,7 @@ k_replicas(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	if (ytree_int(c, path, n, UNIT_REPLICAS_MIN, UNIT_REPLICAS_MAX,
 	    &UCTX(obj)->u->replicas) == 0)
-		yfields_note(&UCTX(obj)->at, UF_REPLICAS, n, path);
+		YMARK(&UCTX(obj)->at, UF_REPLICAS, n, path);
 }
 
 static void
@@ -378,7 +314,7 @@ k_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	else {
 		free(u->restart);
 		u->restart = name;
-		yfields_note(&UCTX(obj)->at, UF_RESTART, n, path);
+		YMARK(&UCTX(obj)->at, UF_RESTART, n, path);
 	}
 	free(s);
 }
@@ -398,7 +334,7 @@ noted_string(struct yctx *c, const char *path, const struct ynode *n,
 	char *s;
 
 	if ((s = ytree_string(c, path, n)) != NULL)
-		yfields_note(&UCTX(obj)->at, f, n, path);
+		YMARK(&UCTX(obj)->at, f, n, path);
 	return s;
 }
 
@@ -422,6 +358,151 @@ k_working_dir(struct yctx *c, const char *path, const struct ynode *n,
 {
 	UCTX(obj)->u->working_dir = noted_string(c, path, n, obj,
 	    UF_WORKING_DIR);
+}
+
+/* ---- short syntax ------------------------------------------------------- */
+
+char *
+unit_port_parse(const char *spec, struct unit_port *p)
+{
+	char	*s = xstrdup(spec), *proto, *f[3], *q, *err = NULL;
+	size_t	 n = 0;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->proto, sizeof p->proto, "tcp");
+	if ((proto = strrchr(s, '/')) != NULL) {
+		*proto++ = '\0';
+		if (!unit_proto_valid(proto)) {
+			xasprintf(&err, "protocol must be tcp or udp, not '%s'",
+			    proto);
+			goto out;
+		}
+		snprintf(p->proto, sizeof p->proto, "%s", proto);
+	}
+	q = s;
+	if (*q == '[') {	/* [::1]:8080:80 */
+		f[n++] = q + 1;
+		if ((q = strchr(q, ']')) == NULL || q[1] != ':') {
+			err = xstrdup("expected [IPV6]:HOST:CONTAINER");
+			goto out;
+		}
+		*q = '\0';
+		q += 2;
+	}
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 3; f[n++] = q)
+		*q++ = '\0';
+	if (q != NULL) {
+		err = xstrdup("expected CONTAINER, HOST:CONTAINER or "
+		    "IP:HOST:CONTAINER");
+		goto out;
+	}
+	if (n >= 2 && unit_port_number(f[n - 2], &p->host_port) != 0) {
+		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
+		    f[n - 2]);
+		goto out;
+	}
+	if (unit_port_number(f[n - 1], &p->container_port) != 0) {
+		xasprintf(&err, "invalid container port '%s' (expected "
+		    "1-65535)", f[n - 1]);
+		goto out;
+	}
+	if (n == 3)
+		p->host_ip = xstrdup(f[0]);
+	if ((err = unit_port_problem(p)) != NULL) {
+		free(p->host_ip);
+		p->host_ip = NULL;
+	}
+out:
+	free(s);
+	return err;
+}
+
+/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
+static char *
+path_clean(const char *in)
+{
+	char	*out = xmalloc(strlen(in) + 2), *o = out;
+	const char *p = in, *e;
+	size_t	 n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			;
+		else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > out && *--o != '/')
+				;
+		} else {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
+}
+
+static bool
+is_relative_bind(const char *s)
+{
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strncmp(s, "./", 2) == 0 || strncmp(s, "../", 3) == 0;
+}
+
+char *
+unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
+{
+	char	*s = xstrdup(spec), *f[4], *q = s, *err = NULL, *tmp;
+	size_t	 n = 0;
+
+	memset(m, 0, sizeof *m);
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 4; f[n++] = q)
+		*q++ = '\0';
+	if (n < 2 || n > 3 || *f[0] == '\0') {
+		err = xstrdup("expected SOURCE:TARGET or SOURCE:TARGET:ro");
+		goto out;
+	}
+	if (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0) {
+		xasprintf(&err, "mode must be ro or rw, not '%s'", f[2]);
+		goto out;
+	}
+	m->ro = n == 3 && strcmp(f[2], "ro") == 0;
+	if (f[0][0] == '/' || is_relative_bind(f[0])) {
+		m->kind = MOUNT_BIND;
+		if (f[0][0] == '/')
+			m->source = path_clean(f[0]);
+		else {
+			xasprintf(&tmp, "%s/%s", dir, f[0]);
+			m->source = path_clean(tmp);
+			free(tmp);
+		}
+	} else if (unit_volume_name_valid(f[0])) {
+		m->kind = MOUNT_VOLUME;
+		m->source = xstrdup(f[0]);
+	}
+	/* A relative target stays as written, for the message. */
+	m->target = f[1][0] == '/' ? path_clean(f[1]) : xstrdup(f[1]);
+	/* A bad target is named first, then a source that is neither. */
+	if (m->source == NULL && unit_abs_path_valid(m->target))
+		xasprintf(&err, "'%s' is neither a volume name nor a path "
+		    "(bind mounts start with /, ./ or ../)", f[0]);
+	else
+		err = unit_mount_problem(m);
+	if (err != NULL) {
+		free(m->source);
+		free(m->target);
+		m->source = m->target = NULL;
+	}
+out:
+	free(s);
+	return err;
 }
 
 /* ---- unit files ---------------------------------------------------------- */
@@ -495,7 +576,7 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	if (seen[0] == NULL)
 		ytree_err(&uc->y, root, "missing required key 'image'");
 	/* Before sorting: items are noted in file order. */
-	yfields_where(&uc->at, &w);
+	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);
 	env_merge(uc);
 	unit_sort(uc->u);
@@ -525,7 +606,7 @@ unit_yaml_load(const char *path, const char *name, const char *dir,
 	unit_defaults(uc.u);
 	unit_decode(&uc, root);
 	diag_sort(errs, before);
-	yfields_free(&uc.at);
+	unit_marks_free(&uc.at);
 	expand_envfile_free(&uc.envf);
 	ytree_free(root);
 	if (errs->n != before) {

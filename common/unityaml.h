@@ -1,7 +1,7 @@
 /*
- * Internals of the unit-file decoder, shared by its halves (unityaml.c:
- * the file and its top-level keys; unitsections.c: health, update,
- * resources, backup) and by stack.yaml's (unitstack.c).  Not for others.
+ * Internals of the unit-file decoder, shared by its halves: unityaml.c
+ * (the file, its top-level keys and their short syntax) and
+ * unitsections.c (health, update, resources, backup).  Not for others.
  */
 #ifndef SHIPD_UNITYAML_H
 #define SHIPD_UNITYAML_H
@@ -11,38 +11,19 @@
 #include "unitcheck.h"
 #include "ytree.h"
 
-/* Where each field came from in its file, so that the validator, which
- * runs after decoding, can name the line and column. */
-struct yfield {
-	const struct ynode	*n;
-	char			*path;
-};
-
-struct yfields {
-	const char	*file;
-	struct yfield	*v[UF_N];	/* v[f][i]: item i of field f */
-	size_t		 n[UF_N];
-};
-
-/* Record item n[f] of field f: node and message path. */
-void	yfields_note(struct yfields *, enum unit_field, const struct ynode *,
-	    const char *path);
-/* Each item of the list seq, as "path[i]". */
-void	yfields_note_list(struct yfields *, enum unit_field,
-	    const struct ynode *seq, const char *path);
-/* A unit_where that answers from yf. */
-void	yfields_where(struct yfields *, struct unit_where *);
-void	yfields_free(struct yfields *);
-
 struct uctx {
 	struct yctx	 y;
 	const char	*dir;		/* absolute: bind sources */
 	struct unit	*u;
 	struct envfile	 envf;		/* env_file:, merged last */
-	struct yfields	 at;
+	struct unit_marks at;		/* where each field was */
 };
 
 #define UCTX(obj)	((struct uctx *)(obj))
+
+/* Mark field f as written at node n. */
+#define YMARK(marks, f, n, path) \
+	unit_mark((marks), (f), (n)->line, (n)->col, "%s", (path))
 
 /* The mapping-valued keys of a unit file (unitsections.c). */
 void	unit_yaml_health(struct yctx *, const char *, const struct ynode *,
