@@ -6,6 +6,7 @@
 #ifndef SHIPD_DIAG_H
 #define SHIPD_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct diag {
@@ -25,6 +26,14 @@ void	diag_init(struct diag_list *);
 void	diag_free(struct diag_list *);
 void	diag_add(struct diag_list *, const char *file, int line, int col,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with "what: " before the message when what is not NULL: the
+ * readers of every input form report "file:line:col: what: problem". */
+void	diag_vadd(struct diag_list *, const char *file, int line, int col,
+	    const char *what, const char *fmt, va_list)
+	    __attribute__((format(printf, 6, 0)));
+/* Put the entries from index from on in file, line, column order (stable):
+ * a loader that checks in passes still reports top to bottom. */
+void	diag_sort(struct diag_list *, size_t from);
 /* "file:line:col: msg", "file: msg" or "msg"; caller frees. */
 char	*diag_format(const struct diag *);
 

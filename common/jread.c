@@ -9,20 +9,14 @@
 #include "jread.h"
 #include "util.h"
 
-#define JREAD_MS_MAX	((uint64_t)(INT64_MAX / 1000000))
-
 void
 jread_err(struct jread *c, const char *path, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	diag_vadd(c->errs, NULL, 0, 0, path, fmt, ap);
 	va_end(ap);
-	diag_add(c->errs, NULL, 0, 0, "%s: %s", path, msg);
-	free(msg);
 }
 
 void
@@ -169,7 +163,7 @@ jread_ms(struct jread *c, const char *path, const json_t *o, const char *key,
 	json_int_t v;
 
 	if (jread_int(c, path, o, key, (json_int_t)min,
-	    (json_int_t)JREAD_MS_MAX, &v))
+	    (json_int_t)DURATION_MAX_MS, &v))
 		*out = (uint64_t)v;
 }
 
@@ -222,7 +216,5 @@ jread_strv(struct jread *c, const char *path, const json_t *o, const char *key,
 		*out = vec;
 		return;
 	}
-	while (i > 0)
-		free(vec[--i]);
-	free(vec);
+	strv_free(vec);
 }

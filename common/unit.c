@@ -1,8 +1,7 @@
 /*
- * One service: its enums' names, defaults, canonical order and freeing,
- * and the checks and short-syntax parsers that the YAML loader
- * (unityaml.c) and the JSON decoder (unitjson.c) share, so the two accept
- * exactly the same values.
+ * The unit model: a service's enums and their names, defaults, canonical
+ * order and freeing, the stack that holds services, and the predicates
+ * every form's decoder and the rules (unitcheck.c) are built on.
  */
 #include <arpa/inet.h>
 
@@ -267,6 +266,12 @@ unit_ip_valid(const char *s)
 }
 
 bool
+unit_proto_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "tcp") == 0 || strcmp(s, "udp") == 0);
+}
+
+bool
 unit_health_test_valid(char *const *v)
 {
 	size_t n;
@@ -346,18 +351,6 @@ unit_sort(struct unit *u)
 }
 
 static void
-strv_free(char **v)
-{
-	char **p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-static void
 kv_free(struct unit_kv *v, size_t n)
 {
 	size_t i;
@@ -421,155 +414,52 @@ unit_port_number(const char *s, int *out)
 	return 0;
 }
 
-char *
-unit_port_parse(const char *spec, struct unit_port *p)
-{
-	char	*s = xstrdup(spec), *proto, *f[3], *q, *err = NULL;
-	size_t	 n = 0;
+/* ---- the stack ----------------------------------------------------------- */
 
-	memset(p, 0, sizeof *p);
-	snprintf(p->proto, sizeof p->proto, "tcp");
-	if ((proto = strrchr(s, '/')) != NULL) {
-		*proto++ = '\0';
-		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
-			xasprintf(&err, "protocol must be tcp or udp, not '%s'",
-			    proto);
-			goto out;
-		}
-		snprintf(p->proto, sizeof p->proto, "%s", proto);
-	}
-	q = s;
-	if (*q == '[') {	/* [::1]:8080:80 */
-		f[n++] = q + 1;
-		if ((q = strchr(q, ']')) == NULL || q[1] != ':') {
-			err = xstrdup("expected [IPV6]:HOST:CONTAINER");
-			goto out;
-		}
-		*q = '\0';
-		q += 2;
-	}
-	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 3; f[n++] = q)
-		*q++ = '\0';
-	if (q != NULL) {
-		err = xstrdup("expected CONTAINER, HOST:CONTAINER or "
-		    "IP:HOST:CONTAINER");
-		goto out;
-	}
-	if (n == 3 && !unit_ip_valid(f[0])) {
-		xasprintf(&err, "invalid IP address '%s'", f[0]);
-		goto out;
-	}
-	if (n >= 2 && unit_port_number(f[n - 2], &p->host_port) != 0) {
-		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
-		    f[n - 2]);
-		goto out;
-	}
-	if (unit_port_number(f[n - 1], &p->container_port) != 0) {
-		xasprintf(&err, "invalid container port '%s' (expected "
-		    "1-65535)", f[n - 1]);
-		goto out;
-	}
-	if (n == 3)
-		p->host_ip = xstrdup(f[0]);
-out:
+struct stack *
+stack_new(void)
+{
+	struct stack *s = xcalloc(1, sizeof *s);
+
+	s->retain = UNIT_DEF_RETAIN;
+	return s;
+}
+
+static void
+names_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+stack_free(struct stack *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->name);
+	free(s->dir);
+	for (i = 0; i < s->nunits; i++)
+		unit_free(s->units[i]);
+	free(s->units);
+	names_free(s->networks, s->nnetworks);
+	names_free(s->volumes, s->nvolumes);
 	free(s);
-	return err;
 }
 
-/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
-static char *
-path_clean(const char *in)
+const struct unit *
+stack_unit(const struct stack *s, const char *name)
 {
-	char	*out = xmalloc(strlen(in) + 2), *o = out;
-	const char *p = in, *e;
-	size_t	 n;
+	size_t i;
 
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		for (e = p; *e != '\0' && *e != '/'; e++)
-			;
-		n = (size_t)(e - p);
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			;
-		else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > out && *--o != '/')
-				;
-		} else {
-			*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = e;
+	for (i = 0; i < s->nunits; i++) {
+		if (strcmp(s->units[i]->name, name) == 0)
+			return s->units[i];
 	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	return out;
-}
-
-static bool
-is_relative_bind(const char *s)
-{
-	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
-	    strncmp(s, "./", 2) == 0 || strncmp(s, "../", 3) == 0;
-}
-
-char *
-unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
-{
-	char	*s = xstrdup(spec), *f[4], *q = s, *err = NULL, *tmp;
-	size_t	 n = 0;
-
-	memset(m, 0, sizeof *m);
-	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 4; f[n++] = q)
-		*q++ = '\0';
-	if (n < 2 || n > 3 || *f[0] == '\0') {
-		err = xstrdup("expected SOURCE:TARGET or SOURCE:TARGET:ro");
-		goto out;
-	}
-	if (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0) {
-		xasprintf(&err, "mode must be ro or rw, not '%s'", f[2]);
-		goto out;
-	}
-	m->ro = n == 3 && strcmp(f[2], "ro") == 0;
-	if (f[1][0] != '/') {
-		xasprintf(&err, "target '%s' must be an absolute path", f[1]);
-		goto out;
-	}
-	if (f[0][0] == '/' || is_relative_bind(f[0])) {
-		m->kind = MOUNT_BIND;
-		if (f[0][0] == '/')
-			m->source = path_clean(f[0]);
-		else {
-			xasprintf(&tmp, "%s/%s", dir, f[0]);
-			m->source = path_clean(tmp);
-			free(tmp);
-		}
-		if (strchr(m->source, ':') != NULL) {
-			/* the stack directory's own path has one */
-			xasprintf(&err, "bind source '%s' contains ':'",
-			    m->source);
-			free(m->source);
-			m->source = NULL;
-			goto out;
-		}
-	} else if (unit_volume_name_valid(f[0])) {
-		m->kind = MOUNT_VOLUME;
-		m->source = xstrdup(f[0]);
-	} else {
-		xasprintf(&err, "'%s' is neither a volume name nor a path "
-		    "(bind mounts start with /, ./ or ../)", f[0]);
-		goto out;
-	}
-	m->target = path_clean(f[1]);
-	if (strcmp(m->target, "/") == 0) {
-		err = xstrdup("cannot mount over /");
-		free(m->source);
-		free(m->target);
-		m->source = m->target = NULL;
-	}
-out:
-	free(s);
-	return err;
+	return NULL;
 }

@@ -22,11 +22,11 @@ enum dep_cond { DEP_STARTED = 1, DEP_HEALTHY = 2, DEP_COMPLETED = 4 };
 
 /* Longest name of a service, stack, volume or network. */
 #define UNIT_NAME_MAX		63
+#define UNIT_REPLICAS_MIN	0
 #define UNIT_REPLICAS_MAX	1000
+#define UNIT_RETAIN_MIN		0
 #define UNIT_RETAIN_MAX		100
 #define UNIT_FILE_MAX		(1024 * 1024)	/* bytes per unit or env file */
-/* Durations are kept in ms but the engine wants ns in an int64. */
-#define UNIT_DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
 #define UNIT_MEMORY_MIN		(6ULL * 1024 * 1024)	/* the engine's floor */
 #define UNIT_NANO_CPUS_MIN	10000000LL		/* 0.01 CPU */
 #define UNIT_NANO_CPUS_MAX	4096000000000LL		/* 4096 CPUs */
@@ -164,6 +164,13 @@ void		 stack_free(struct stack *);
 void		 unit_free(struct unit *);
 /* The service called name, or NULL. */
 const struct unit *stack_unit(const struct stack *, const char *name);
+/*
+ * Whether u may run n replicas, by the rules its unit file is held to
+ * (the range, and host ports): what `scale` asks.  0, or -EINVAL with
+ * "replicas: ..." messages in errs.
+ */
+int		 unit_check_replicas(const struct unit *, int n,
+		    struct diag_list *errs);
 
 /* The resolved stack with every default explicit; shipctl sends this. */
 json_t		*stack_to_json(const struct stack *);
@@ -209,12 +216,13 @@ bool		 unit_env_key_valid(const char *);
 bool		 unit_signal_valid(const char *);
 bool		 unit_abs_path_valid(const char *);
 bool		 unit_ip_valid(const char *);
+bool		 unit_proto_valid(const char *);	/* "tcp", "udp" */
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 /* [CMD, arg, ...] or [CMD-SHELL, "command"]. */
 bool		 unit_health_test_valid(char *const *);
 /* Short syntax: "[IP:][HOST:]CONTAINER[/tcp|/udp]" and
  * "SOURCE:TARGET[:ro|:rw]" with relative bind sources made absolute under
- * dir.  Return NULL, or what is wrong (caller frees). */
+ * dir (unityaml.c).  Return NULL, or what is wrong (caller frees). */
 char		*unit_port_parse(const char *, struct unit_port *);
 char		*unit_mount_parse(const char *, const char *dir,
 		    struct unit_mount *);
@@ -228,17 +236,21 @@ char		*unit_mount_parse(const char *, const char *dir,
 #define UNIT_DEF_STOP_GRACE_MS		10000
 #define UNIT_DEF_RETAIN			2
 #define UNIT_DEF_BACKUP_KEEP		7
+#define UNIT_PARALLELISM_MIN		1
 #define UNIT_PARALLELISM_MAX		UNIT_REPLICAS_MAX
+#define UNIT_RETRIES_MIN		1	/* of a check shipd sets */
 #define UNIT_RETRIES_MAX		1000
+#define UNIT_KEEP_MIN			1
 #define UNIT_KEEP_MAX			1000
+#define UNIT_PORT_MAX			65535
 
 struct expand_ctx;
 void		 unit_defaults(struct unit *);
 void		 unit_sort(struct unit *);
 struct stack	*stack_new(void);
-/* Sort the units and check what spans units: duplicate names, completed
- * dependencies on replicated services, host port clashes, volumes in use
- * but not declared (added if declare_volumes, else errors). */
+/* Sort the units and names, declare the volumes units use if
+ * declare_volumes (unit files need not), and check what spans units
+ * (stack_validate_units). */
 void		 stack_finish(struct stack *, bool declare_volumes,
 		    struct diag_list *);
 /* One unit file: 0 with *out set, -EINVAL (reported) or -errno. */

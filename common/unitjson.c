@@ -14,6 +14,7 @@
 
 #include "jread.h"
 #include "unit.h"
+#include "unitcheck.h"
 #include "util.h"
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -204,11 +205,14 @@ unit_spec_hash(const struct unit *u, char out[65])
 
 /* ---- decoding ------------------------------------------------------------ */
 
-/* Unit-specific readers on top of jread.h. */
+/*
+ * Unit-specific readers on top of jread.h.  They check shapes and types;
+ * the values are then held to unitcheck.c's rules, as a unit file's are.
+ */
 
 static void
 jkv(struct jread *c, const char *path, const json_t *o, const char *key,
-    bool labels, struct unit_kv **out, size_t *nout)
+    struct unit_kv **out, size_t *nout)
 {
 	const json_t	*v;
 	const char	*k;
@@ -224,19 +228,12 @@ jkv(struct jread *c, const char *path, const json_t *o, const char *key,
 	}
 	json_object_foreach((json_t *)v, k, val) {
 		jread_path(ksub, sizeof ksub, "%s.%s", sub, k);
-		if (!labels && !unit_env_key_valid(k))
-			jread_err(c, sub, "invalid variable name '%s'", k);
-		else if (labels && *k == '\0')
-			jread_err(c, sub, "a label key must not be empty");
-		else if (labels && strncmp(k, UNIT_LABEL_RESERVED,
-		    strlen(UNIT_LABEL_RESERVED)) == 0)
-			jread_err(c, sub, "'%s' is reserved", k);
-		else if (jread_string_ok(c, ksub, val)) {
-			*out = xrealloc(*out, (*nout + 1) * sizeof **out);
-			(*out)[*nout].key = xstrdup(k);
-			(*out)[*nout].value = xstrdup(json_string_value(val));
-			(*nout)++;
-		}
+		if (!jread_string_ok(c, ksub, val))
+			continue;
+		*out = xrealloc(*out, (*nout + 1) * sizeof **out);
+		(*out)[*nout].key = xstrdup(k);
+		(*out)[*nout].value = xstrdup(json_string_value(val));
+		(*nout)++;
 	}
 }
 
@@ -252,11 +249,6 @@ jnames(struct jread *c, const char *path, const json_t *o, const char *key,
 	if (v == NULL)
 		return;
 	for (i = 0; v[i] != NULL; i++) {
-		if (!unit_volume_name_valid(v[i])) {
-			jread_err(c, path, "%s: invalid name '%s'", key, v[i]);
-			free(v[i]);
-			continue;
-		}
 		*out = xrealloc(*out, (*nout + 1) * sizeof **out);
 		(*out)[(*nout)++] = v[i];
 	}
@@ -293,40 +285,23 @@ j_port(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	};
 	struct unit_port	 p;
 	char			*proto;
-	size_t			 i;
 
 	memset(&p, 0, sizeof p);
 	if (!jread_obj(c, path, v, f, nitems(f)))
 		return;
-	if (jread_str(c, path, v, "host_ip", JREAD_NULL, &p.host_ip) &&
-	    p.host_ip != NULL && !unit_ip_valid(p.host_ip))
-		jread_err(c, path, "host_ip: invalid address '%s'", p.host_ip);
-	jread_int_i(c, path, v, "host_port", 0, 65535, &p.host_port);
-	if (p.host_ip != NULL && p.host_port == 0)
-		jread_err(c, path, "host_ip: set without a host_port");
-	jread_int_i(c, path, v, "container_port", 1, 65535, &p.container_port);
+	jread_str(c, path, v, "host_ip", JREAD_NULL, &p.host_ip);
+	jread_int_i(c, path, v, "host_port", 0, UNIT_PORT_MAX, &p.host_port);
+	jread_int_i(c, path, v, "container_port", 1, UNIT_PORT_MAX,
+	    &p.container_port);
 	if (jread_str(c, path, v, "protocol", 0, &proto)) {
-		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+		if (!unit_proto_valid(proto))
 			jread_err(c, path, "protocol: expected tcp or udp");
 		else
 			snprintf(p.proto, sizeof p.proto, "%s", proto);
 		free(proto);
 	}
-	for (i = 0; i < u->nports && p.host_port != 0; i++) {
-		if (p.host_port == u->ports[i].host_port &&
-		    strcmp(p.proto, u->ports[i].proto) == 0)
-			jread_err(c, path, "host port %d/%s is published twice",
-			    p.host_port, p.proto);
-	}
 	u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
 	u->ports[u->nports++] = p;
-}
-
-/* Mount paths may reach the engine as "src:dst:mode", so no ':' in them. */
-static bool
-mount_path_ok(const char *s)
-{
-	return unit_abs_path_valid(s) && strchr(s, ':') == NULL;
 }
 
 static void
@@ -336,7 +311,6 @@ j_mount(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	    "read_only" };
 	struct unit_mount	 m;
 	char			*type;
-	size_t			 i;
 
 	memset(&m, 0, sizeof m);
 	if (!jread_obj(c, path, v, f, nitems(f)))
@@ -344,21 +318,10 @@ j_mount(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	if (jread_str(c, path, v, "type", 0, &type) &&
 	    unit_mount_kind_parse(type, &m.kind) != 0)
 		jread_err(c, path, "type: expected volume or bind");
+	free(type);
 	jread_str(c, path, v, "source", 0, &m.source);
 	jread_str(c, path, v, "target", 0, &m.target);
 	jread_bool(c, path, v, "read_only", &m.ro);
-	if (type != NULL && m.source != NULL && (m.kind == MOUNT_VOLUME ?
-	    !unit_volume_name_valid(m.source) : !mount_path_ok(m.source)))
-		jread_err(c, path, "source: invalid %s '%s'", type, m.source);
-	if (m.target != NULL && (!mount_path_ok(m.target) ||
-	    strcmp(m.target, "/") == 0))
-		jread_err(c, path, "target: invalid path '%s'", m.target);
-	free(type);
-	for (i = 0; m.target != NULL && i < u->nmounts; i++) {
-		if (u->mounts[i].target != NULL &&
-		    strcmp(u->mounts[i].target, m.target) == 0)
-			jread_err(c, path, "'%s' is mounted twice", m.target);
-	}
 	u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
 	u->mounts[u->nmounts++] = m;
 }
@@ -370,14 +333,11 @@ j_dep(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	    "col" };
 	struct unit_dep	 d;
 	char		*cond;
-	size_t		 i;
 
 	memset(&d, 0, sizeof d);
 	if (!jread_obj(c, path, v, f, nitems(f)))
 		return;
-	if (jread_str(c, path, v, "service", 0, &d.name) &&
-	    !unit_name_valid(d.name))
-		jread_err(c, path, "service: invalid name '%s'", d.name);
+	jread_str(c, path, v, "service", 0, &d.name);
 	if (jread_str(c, path, v, "condition", 0, &cond) &&
 	    unit_dep_cond_parse(cond, &d.cond) != 0)
 		jread_err(c, path, "condition: expected started, healthy or "
@@ -385,16 +345,15 @@ j_dep(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	free(cond);
 	jread_int_i(c, path, v, "line", 0, INT_MAX, &d.line);
 	jread_int_i(c, path, v, "col", 0, INT_MAX, &d.col);
-	for (i = 0; d.name != NULL && i < u->ndeps; i++) {
-		if (u->deps[i].name != NULL &&
-		    strcmp(u->deps[i].name, d.name) == 0)
-			jread_err(c, path, "'%s' is listed twice", d.name);
-	}
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof d);
 	u->deps[u->ndeps++] = d;
 }
 
-/* The fields must agree with the kind, as the YAML loader leaves them. */
+/*
+ * JSON writes a check as a kind and fields that must agree with it, where
+ * a unit file writes one of test, http or tcp: decoding either form
+ * yields one well-formed check, whose values unitcheck.c then judges.
+ */
 static void
 j_health_check(struct jread *c, const char *path, const struct unit_health *h)
 {
@@ -405,8 +364,7 @@ j_health_check(struct jread *c, const char *path, const struct unit_health *h)
 	    (h->test != NULL && !unit_health_test_valid(h->test)))
 		jread_err(c, path, "test: expected [CMD, ...] or [CMD-SHELL, "
 		    "\"...\"] for kind cmd and null otherwise");
-	if ((h->http_path != NULL) != (h->kind == HEALTH_HTTP) ||
-	    (h->http_path != NULL && h->http_path[0] != '/'))
+	if ((h->http_path != NULL) != (h->kind == HEALTH_HTTP))
 		jread_err(c, path, "http_path: expected a path starting "
 		    "with / for kind http and null otherwise");
 	if ((h->port != 0) != probe)
@@ -446,7 +404,7 @@ j_health(struct jread *c, const char *path, const json_t *o,
 	free(kind);
 	jread_strv(c, sub, v, "test", JREAD_NULL | JREAD_NONEMPTY, &h->test);
 	jread_str(c, sub, v, "http_path", JREAD_NULL, &h->http_path);
-	jread_int_i(c, sub, v, "port", 0, 65535, &h->port);
+	jread_int_i(c, sub, v, "port", 0, UNIT_PORT_MAX, &h->port);
 	jread_ms(c, sub, v, "interval_ms", 0, &h->interval_ms);
 	jread_ms(c, sub, v, "timeout_ms", 0, &h->timeout_ms);
 	jread_ms(c, sub, v, "start_period_ms", 0, &h->start_period_ms);
@@ -472,8 +430,8 @@ j_update(struct jread *c, const char *path, const json_t *o,
 	    unit_update_order_parse(s, &up->order) != 0)
 		jread_err(c, sub, "order: expected stop-first or start-first");
 	free(s);
-	jread_int_i(c, sub, v, "parallelism", 1, UNIT_PARALLELISM_MAX,
-	    &up->parallelism);
+	jread_int_i(c, sub, v, "parallelism", UNIT_PARALLELISM_MIN,
+	    UNIT_PARALLELISM_MAX, &up->parallelism);
 	jread_ms(c, sub, v, "healthy_deadline_ms", 1, &up->healthy_deadline_ms);
 	jread_ms(c, sub, v, "monitor_ms", 0, &up->monitor_ms);
 	if (jread_str(c, sub, v, "on_failure", 0, &s) &&
@@ -494,10 +452,6 @@ j_restart(struct jread *c, const char *path, const json_t *o, struct unit *u)
 		return;
 	jread_str(c, sub, v, "policy", 0, &u->restart);
 	jread_int_i(c, sub, v, "max_retries", 0, INT_MAX, &u->restart_max);
-	if (u->restart != NULL && !unit_restart_valid(u->restart,
-	    u->restart_max))
-		jread_err(c, sub, "expected no, always, unless-stopped or "
-		    "on-failure (max_retries only with on-failure)");
 }
 
 static void
@@ -512,16 +466,11 @@ j_resources(struct jread *c, const char *path, const json_t *o,
 	if ((v = jread_field(path, o, "resources", sub)) == NULL ||
 	    !jread_obj(c, sub, v, f, nitems(f)))
 		return;
-	if (jread_int(c, sub, v, "memory", 0, INT64_MAX, &n)) {
-		if (n != 0 && (uint64_t)n < UNIT_MEMORY_MIN)
-			jread_err(c, sub, "memory: below the engine's minimum");
+	/* The engine takes both as int64; 0 is no limit. */
+	if (jread_int(c, sub, v, "memory", 0, INT64_MAX, &n))
 		u->memory = (uint64_t)n;
-	}
-	if (jread_int(c, sub, v, "nano_cpus", 0, UNIT_NANO_CPUS_MAX, &n)) {
-		if (n != 0 && n < UNIT_NANO_CPUS_MIN)
-			jread_err(c, sub, "nano_cpus: below 0.01 CPU");
+	if (jread_int(c, sub, v, "nano_cpus", 0, INT64_MAX, &n))
 		u->nano_cpus = n;
-	}
 }
 
 static void
@@ -532,40 +481,16 @@ j_backup(struct jread *c, const char *path, const json_t *o,
 	    "keep" };
 	const json_t	*v;
 	char		 sub[JREAD_PATH];
-	size_t		 i;
 
 	if ((v = jread_field(path, o, "backup", sub)) == NULL ||
 	    json_is_null(v) || !jread_obj(c, sub, v, f, nitems(f)))
 		return;
 	b->present = true;
 	jread_strv(c, sub, v, "paths", JREAD_NONEMPTY, &b->paths);
-	for (i = 0; b->paths != NULL && b->paths[i] != NULL; i++) {
-		if (!unit_abs_path_valid(b->paths[i]))
-			jread_err(c, sub, "paths: '%s' is not absolute",
-			    b->paths[i]);
-	}
 	jread_strv(c, sub, v, "pre", JREAD_NULL | JREAD_NONEMPTY, &b->pre);
 	jread_strv(c, sub, v, "post", JREAD_NULL | JREAD_NONEMPTY, &b->post);
 	jread_bool(c, sub, v, "stop", &b->stop);
-	jread_int_i(c, sub, v, "keep", 1, UNIT_KEEP_MAX, &b->keep);
-}
-
-static void
-j_host_ports(struct jread *c, const char *path, const struct unit *u)
-{
-	size_t i;
-
-	for (i = 0; i < u->nports && u->ports[i].host_port == 0; i++)
-		;
-	if (i == u->nports)
-		return;
-	if (u->replicas > 1)
-		jread_err(c, path, "%d replicas cannot all publish host "
-		    "port %d",
-		    u->replicas, u->ports[i].host_port);
-	if (u->update.order == UPDATE_START_FIRST)
-		jread_err(c, path, "update.order start-first cannot be "
-		    "used with host port %d", u->ports[i].host_port);
+	jread_int_i(c, sub, v, "keep", UNIT_KEEP_MIN, UNIT_KEEP_MAX, &b->keep);
 }
 
 static void
@@ -575,21 +500,23 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jread_bool(c, path, v, "init", &u->init);
 	j_restart(c, path, v, u);
 	jread_ms(c, path, v, "stop_grace_ms", 0, &u->stop_grace_ms);
-	if (jread_str(c, path, v, "stop_signal", JREAD_NULL, &u->stop_signal) &&
-	    u->stop_signal != NULL && !unit_signal_valid(u->stop_signal))
-		jread_err(c, path, "stop_signal: invalid signal '%s'",
-		    u->stop_signal);
+	jread_str(c, path, v, "stop_signal", JREAD_NULL, &u->stop_signal);
 	j_resources(c, path, v, u);
-	jkv(c, path, v, "labels", true, &u->labels, &u->nlabels);
+	jkv(c, path, v, "labels", &u->labels, &u->nlabels);
 	jread_str(c, path, v, "user", JREAD_NULL | JREAD_NONEMPTY, &u->user);
-	if (jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir) &&
-	    u->working_dir != NULL && !unit_abs_path_valid(u->working_dir))
-		jread_err(c, path, "working_dir: '%s' is not absolute",
-		    u->working_dir);
-	jread_int_i(c, path, v, "replicas", 0, UNIT_REPLICAS_MAX, &u->replicas);
+	jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir);
+	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
+	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
 	j_update(c, path, v, &u->update);
 	j_backup(c, path, v, &u->backup);
+}
+
+/* arg is the object's path: "stack" or "stack.units.api". */
+static void
+j_at(void *arg, enum unit_field f, size_t item, struct unit_at *at)
+{
+	unit_field_json(at->path, sizeof at->path, arg, f, item);
 }
 
 static struct unit *
@@ -600,9 +527,11 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
-	struct unit	*u;
-	const char	*name;
-	char		 upath[JREAD_PATH];
+	struct unit_where	 w = { j_at, NULL };
+	struct unit		*u;
+	const char		*name;
+	char			 upath[JREAD_PATH];
+	size_t			 before = c->errs->n;
 
 	/* Messages name the service once its name is known to be sane. */
 	name = json_string_value(json_object_get(v, "name"));
@@ -613,20 +542,22 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	if (!jread_obj(c, upath, v, f, nitems(f)))
 		return NULL;
 	u = xcalloc(1, sizeof *u);
-	if (jread_str(c, upath, v, "name", 0, &u->name) &&
-	    !unit_name_valid(u->name))
-		jread_err(c, upath, "name: invalid service name '%s'", u->name);
+	jread_str(c, upath, v, "name", 0, &u->name);
 	jread_str(c, upath, v, "file", JREAD_NULL, &u->file);
 	jread_str(c, upath, v, "image", JREAD_NONEMPTY, &u->image);
 	jread_strv(c, upath, v, "command", JREAD_NULL | JREAD_NONEMPTY,
 	    &u->command);
 	jread_strv(c, upath, v, "entrypoint", JREAD_NULL, &u->entrypoint);
-	jkv(c, upath, v, "environment", false, &u->env, &u->nenv);
+	jkv(c, upath, v, "environment", &u->env, &u->nenv);
 	jeach(c, upath, v, "ports", j_port, u);
 	jeach(c, upath, v, "mounts", j_mount, u);
 	j_health(c, upath, v, &u->health);
 	j_unit_more(c, upath, v, u);
-	j_host_ports(c, upath, u);
+	/* Rules read whole units: a field missing here would be a false
+	 * complaint there. */
+	w.arg = upath;
+	if (c->errs->n == before)
+		unit_validate(u, &w, c->errs);
 	return u;
 }
 
@@ -635,26 +566,24 @@ stack_from_json(const json_t *j, struct stack **out, struct diag_list *errs)
 {
 	static const char *const f[] = { "name", "dir", "retain", "networks",
 	    "volumes", "units" };
-	struct jread	 c = { errs };
-	struct stack	*s = stack_new();
-	struct unit	*u;
-	const json_t	*units;
-	size_t		 before = errs->n, i;
-	char		 sub[JREAD_PATH];
+	struct jread		 c = { errs };
+	struct unit_where	 w = { j_at, "stack" };
+	struct stack		*s = stack_new();
+	struct unit		*u;
+	const json_t		*units;
+	size_t			 before = errs->n, i;
+	char			 sub[JREAD_PATH];
 
 	*out = NULL;
 	if (!jread_obj(&c, "stack", j, f, nitems(f)))
 		goto out;
-	if (jread_str(&c, "stack", j, "name", 0, &s->name) &&
-	    !stack_name_valid(s->name))
-		jread_err(&c, "stack", "name: invalid stack name '%s'",
-		    s->name);
-	if (jread_str(&c, "stack", j, "dir", JREAD_NULL, &s->dir) &&
-	    s->dir != NULL && !unit_abs_path_valid(s->dir))
-		jread_err(&c, "stack", "dir: '%s' is not absolute", s->dir);
-	jread_int_i(&c, "stack", j, "retain", 0, UNIT_RETAIN_MAX, &s->retain);
+	jread_str(&c, "stack", j, "name", 0, &s->name);
+	jread_str(&c, "stack", j, "dir", JREAD_NULL, &s->dir);
+	jread_int_i(&c, "stack", j, "retain", UNIT_RETAIN_MIN, UNIT_RETAIN_MAX,
+	    &s->retain);
 	jnames(&c, "stack", j, "networks", &s->networks, &s->nnetworks);
 	jnames(&c, "stack", j, "volumes", &s->volumes, &s->nvolumes);
+	stack_validate(s, &w, errs);
 	if ((units = jread_field("stack", j, "units", sub)) != NULL &&
 	    !json_is_array(units))
 		jread_err(&c, sub, "expected an array, got %s",

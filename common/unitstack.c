@@ -1,7 +1,7 @@
 /*
  * A stack: a directory of unit files, its stack.yaml and .env, loaded into
- * struct stack, and the checks that span units.  Each unit file is
- * unityaml.c's; the JSON form is unitjson.c's.
+ * struct stack and finished (sorted, volumes declared).  Each unit file is
+ * unityaml.c's, the JSON form unitjson.c's, and the rules unitcheck.c's.
  */
 #include <sys/stat.h>
 
@@ -13,58 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expand.h"
-#include "unit.h"
+#include "unityaml.h"
 #include "util.h"
-#include "ytree.h"
-
-struct stack *
-stack_new(void)
-{
-	struct stack *s = xcalloc(1, sizeof *s);
-
-	s->retain = UNIT_DEF_RETAIN;
-	return s;
-}
-
-static void
-names_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void
-stack_free(struct stack *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	free(s->name);
-	free(s->dir);
-	for (i = 0; i < s->nunits; i++)
-		unit_free(s->units[i]);
-	free(s->units);
-	names_free(s->networks, s->nnetworks);
-	names_free(s->volumes, s->nvolumes);
-	free(s);
-}
-
-const struct unit *
-stack_unit(const struct stack *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nunits; i++) {
-		if (strcmp(s->units[i]->name, name) == 0)
-			return s->units[i];
-	}
-	return NULL;
-}
 
 static int
 str_cmp(const void *a, const void *b)
@@ -91,192 +41,109 @@ names_has(char **v, size_t n, const char *s)
 	return false;
 }
 
-/* Sort a name list and drop repeats, each reported as an error. */
+/* Sort a name list and drop repeats: stack_validate() has named them. */
 static void
-names_tidy(char **v, size_t *n, const char *what, struct diag_list *errs)
+names_tidy(char **v, size_t *n)
 {
 	size_t i, j;
 
 	if (*n > 1)
 		qsort(v, *n, sizeof *v, str_cmp);
 	for (i = j = 0; i < *n; i++) {
-		if (j > 0 && strcmp(v[j - 1], v[i]) == 0) {
-			diag_add(errs, NULL, 0, 0, "%s '%s' is declared twice",
-			    what, v[i]);
+		if (j > 0 && strcmp(v[j - 1], v[i]) == 0)
 			free(v[i]);
-		} else
+		else
 			v[j++] = v[i];
 	}
 	*n = j;
 }
 
+/* Unit files need not list the volumes they mount; JSON must. */
 static void
-check_deps(struct stack *s, const struct unit *u, struct diag_list *errs)
-{
-	const struct unit	*t;
-	size_t			 i;
-
-	for (i = 0; i < u->ndeps; i++) {
-		t = stack_unit(s, u->deps[i].name);
-		/* A missing target is the graph's to report. */
-		if (t == NULL || u->deps[i].cond != DEP_COMPLETED ||
-		    t->replicas == 1)
-			continue;
-		diag_add(errs, u->file, u->deps[i].line, u->deps[i].col,
-		    "depends_on: '%s' is completed only with exactly one "
-		    "replica, but it has replicas: %d", t->name, t->replicas);
-	}
-}
-
-static void
-check_volumes(struct stack *s, const struct unit *u, bool declare,
-    struct diag_list *errs)
+declare_volumes(struct stack *s)
 {
 	const struct unit_mount	*m;
-	size_t			 i;
+	size_t			 i, j;
 
-	for (i = 0; i < u->nmounts; i++) {
-		m = &u->mounts[i];
-		if (m->kind != MOUNT_VOLUME ||
-		    names_has(s->volumes, s->nvolumes, m->source))
-			continue;
-		if (!declare) {
-			diag_add(errs, u->file, 0, 0, "service '%s' mounts "
-			    "volume '%s' that the stack does not declare",
-			    u->name, m->source);
-			continue;
-		}
-		s->volumes = xrealloc(s->volumes,
-		    (s->nvolumes + 1) * sizeof *s->volumes);
-		s->volumes[s->nvolumes++] = xstrdup(m->source);
-	}
-}
-
-static bool
-ports_clash(const struct unit_port *p, const struct unit_port *q)
-{
-	if (p->host_port == 0 || p->host_port != q->host_port ||
-	    strcmp(p->proto, q->proto) != 0)
-		return false;
-	return p->host_ip == NULL || q->host_ip == NULL ||
-	    strcmp(p->host_ip, q->host_ip) == 0;
-}
-
-static void
-check_ports(struct stack *s, size_t ui, struct diag_list *errs)
-{
-	const struct unit	*u = s->units[ui], *o;
-	size_t			 i, j, k;
-
-	for (i = 0; i < u->nports; i++) {
-		for (j = 0; j < ui; j++) {
-			o = s->units[j];
-			for (k = 0; k < o->nports; k++) {
-				if (!ports_clash(&u->ports[i], &o->ports[k]))
-					continue;
-				diag_add(errs, u->file, 0, 0, "service '%s' "
-				    "publishes host port %d/%s, as does "
-				    "service '%s'", u->name,
-				    u->ports[i].host_port, u->ports[i].proto,
-				    o->name);
-			}
+	for (i = 0; i < s->nunits; i++) {
+		for (j = 0; j < s->units[i]->nmounts; j++) {
+			m = &s->units[i]->mounts[j];
+			if (m->kind != MOUNT_VOLUME)
+				continue;
+			s->volumes = xrealloc(s->volumes,
+			    (s->nvolumes + 1) * sizeof *s->volumes);
+			s->volumes[s->nvolumes++] = xstrdup(m->source);
 		}
 	}
 }
 
 void
-stack_finish(struct stack *s, bool declare_volumes, struct diag_list *errs)
+stack_finish(struct stack *s, bool declare, struct diag_list *errs)
 {
-	size_t i;
-
 	if (s->nunits > 1)
 		qsort(s->units, s->nunits, sizeof *s->units, unit_cmp);
-	for (i = 1; i < s->nunits; i++) {
-		if (strcmp(s->units[i - 1]->name, s->units[i]->name) == 0) {
-			diag_add(errs, s->units[i]->file, 0, 0,
-			    "service '%s' is defined twice", s->units[i]->name);
-		}
-	}
-	names_tidy(s->networks, &s->nnetworks, "network", errs);
-	names_tidy(s->volumes, &s->nvolumes, "volume", errs);
-	for (i = 0; i < s->nunits; i++) {
-		check_deps(s, s->units[i], errs);
-		check_volumes(s, s->units[i], declare_volumes, errs);
-		check_ports(s, i, errs);
-	}
-	names_tidy(s->volumes, &s->nvolumes, "volume", errs);
+	if (declare)
+		declare_volumes(s);
+	names_tidy(s->networks, &s->nnetworks);
+	names_tidy(s->volumes, &s->nvolumes);
+	stack_validate_units(s, errs);
 }
 
 /* ---- stack.yaml ---------------------------------------------------------- */
 
+struct sctx {
+	struct stack	*s;
+	struct unit_marks at;
+};
+
 static void
 s_name(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct stack	*s = obj;
-	char		*v;
+	struct sctx *sc = obj;
 
-	if ((v = ytree_string(c, path, n)) == NULL)
-		return;
-	if (!stack_name_valid(v)) {
-		ytree_err(c, n, "%s: invalid stack name '%s': use lower-case "
-		    "letters, digits, '_' and '-', starting with a letter or "
-		    "digit, at most %d characters", path, v, UNIT_NAME_MAX);
-		free(v);
-		return;
-	}
-	s->name = v;
+	if ((sc->s->name = ytree_string(c, path, n)) != NULL)
+		YMARK(&sc->at, UF_STACK_NAME, n, path);
 }
 
 static void
 s_names(struct yctx *c, const char *path, const struct ynode *n,
-    char ***out, size_t *nout)
+    struct sctx *sc, enum unit_field f)
 {
-	char	**v;
-	size_t	  i, j;
+	char	**v, ***out;
+	size_t	  i, *nout;
 
 	if ((v = ytree_strv(c, path, n, false, true)) == NULL)
 		return;
+	out = f == UF_NETWORK ? &sc->s->networks : &sc->s->volumes;
+	nout = f == UF_NETWORK ? &sc->s->nnetworks : &sc->s->nvolumes;
 	for (i = 0; v[i] != NULL; i++) {
-		for (j = 0; j < i && strcmp(v[i], v[j]) != 0; j++)
-			;
-		if (!unit_volume_name_valid(v[i]))
-			ytree_err(c, n->kids[i], "%s[%zu]: invalid name '%s'",
-			    path, i, v[i]);
-		else if (j < i)
-			ytree_err(c, n->kids[i], "%s[%zu]: '%s' is listed "
-			    "twice", path, i, v[i]);
-		else {
-			*out = xrealloc(*out, (*nout + 1) * sizeof **out);
-			(*out)[(*nout)++] = v[i];
-			continue;
-		}
-		free(v[i]);
+		*out = xrealloc(*out, (*nout + 1) * sizeof **out);
+		(*out)[(*nout)++] = v[i];
 	}
 	free(v);
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&sc->at, f, n->kids[i]->line, n->kids[i]->col,
+		    "%s[%zu]", path, i);
 }
 
 static void
 s_networks(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct stack *s = obj;
-
-	s_names(c, path, n, &s->networks, &s->nnetworks);
+	s_names(c, path, n, obj, UF_NETWORK);
 }
 
 static void
 s_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct stack *s = obj;
-
-	s_names(c, path, n, &s->volumes, &s->nvolumes);
+	s_names(c, path, n, obj, UF_VOLUME);
 }
 
 static void
 s_retain(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct stack *s = obj;
+	struct sctx *sc = obj;
 
-	ytree_int(c, path, n, 0, UNIT_RETAIN_MAX, &s->retain);
+	ytree_int(c, path, n, UNIT_RETAIN_MIN, UNIT_RETAIN_MAX, &sc->s->retain);
 }
 
 static const struct ykey stack_keys[] = {
@@ -290,15 +157,25 @@ static int
 stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
     struct diag_list *errs)
 {
-	struct yctx	 c = { path, x, errs };
-	struct ynode	*root = NULL;
-	int		 rc;
+	struct yctx		 c = { path, x, errs };
+	struct sctx		 sc;
+	struct unit_where	 w;
+	struct ynode		*root = NULL;
+	size_t			 before = errs->n;
+	int			 rc;
 
+	memset(&sc, 0, sizeof sc);
+	sc.s = s;
+	sc.at.file = path;
 	if ((rc = ytree_load_file(&c, path, UNIT_FILE_MAX, &root)) != 0)
 		return rc;
 	if (root != NULL)
 		ytree_walk(&c, NULL, root, stack_keys,
-		    nitems(stack_keys), s, NULL);
+		    nitems(stack_keys), &sc, NULL);
+	unit_marks_where(&sc.at, &w);
+	stack_validate(s, &w, errs);
+	diag_sort(errs, before);
+	unit_marks_free(&sc.at);
 	ytree_free(root);
 	return 0;
 }
@@ -359,8 +236,10 @@ dir_list(const char *dir, const char *shown, struct dirlist *out,
 		if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+		/* NULL-terminated, for strv_free() */
+		out->v = xrealloc(out->v, (out->n + 2) * sizeof *out->v);
 		out->v[out->n++] = xstrdup(e->d_name);
+		out->v[out->n] = NULL;
 	}
 	closedir(d);
 	if (out->n > 1)
@@ -373,7 +252,7 @@ load_units(struct stack *s, const char *shown, struct dirlist *files,
     const struct expand_ctx *x, struct diag_list *errs, int *ioerr)
 {
 	struct unit	*u;
-	char		*path, *name;
+	char		*path, *name, *err;
 	size_t		 i;
 	int		 rc;
 
@@ -382,11 +261,10 @@ load_units(struct stack *s, const char *shown, struct dirlist *files,
 			continue;
 		xasprintf(&path, "%s/%s", shown, files->v[i]);
 		name = xstrndup(files->v[i], strlen(files->v[i]) - 5);
-		if (!unit_name_valid(name)) {
-			diag_add(errs, path, 0, 0, "invalid service name '%s': "
-			    "use lower-case letters, digits, '_', '.' and '-', "
-			    "starting with a letter or digit, at most %d "
-			    "characters", name, UNIT_NAME_MAX);
+		/* The file names the service: no use reading a bad one. */
+		if ((err = unit_name_problem(name)) != NULL) {
+			diag_add(errs, path, 0, 0, "%s", err);
+			free(err);
 		} else {
 			rc = unit_yaml_load(path, name, s->dir, x, &u, errs);
 			if (rc == 0) {
@@ -460,7 +338,7 @@ out:
 		*out = s;
 	else
 		stack_free(s);
-	names_free(files.v, files.n);
+	strv_free(files.v);
 	expand_envfile_free(&dotenv);
 	free(path);
 	free(shown);

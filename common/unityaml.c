@@ -1,30 +1,19 @@
 /*
- * The unit-file schema: each key of <service>.yaml decoded from a ytree
- * into struct unit, with the checks that span keys.  docs/units.md is the
- * reference for what is accepted.
+ * A unit file, <service>.yaml: its top-level keys and their short syntax
+ * ("8080:80", "./data:/data:ro") decoded from a ytree into struct unit
+ * (the mapping-valued keys are unitsections.c's), then held to
+ * unitcheck.c's rules with each field's line and column.
+ * docs/units.md is the reference for what is accepted.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "expand.h"
-#include "unit.h"
+#include "unityaml.h"
 #include "util.h"
-#include "ytree.h"
 
-struct uctx {
-	struct yctx		 y;
-	const char		*dir;		/* absolute: bind sources */
-	struct unit		*u;
-	struct envfile		 envf;		/* env_file:, merged last */
-	const struct ynode	*replicas;	/* for checks across keys */
-	const struct ynode	*order;
-};
-
-#define UCTX(obj)	((struct uctx *)(obj))
-
-/* ---- unit keys ---------------------------------------------------------- */
+/* ---- scalars and lists --------------------------------------------------- */
 
 static void
 k_image(struct yctx *c, const char *path, const struct ynode *n, void *obj)
@@ -45,18 +34,6 @@ k_entrypoint(struct yctx *c, const char *path, const struct ynode *n,
 	UCTX(obj)->u->entrypoint = ytree_strv(c, path, n, true, true);
 }
 
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	}
-	return false;
-}
-
 static void
 kv_push(struct unit_kv **v, size_t *n, char *key, char *value)
 {
@@ -66,31 +43,24 @@ kv_push(struct unit_kv **v, size_t *n, char *key, char *value)
 	(*n)++;
 }
 
-static bool
-kv_key_ok(struct yctx *c, const char *path, const struct ynode *n,
-    const char *key, bool labels)
+/* One entry of environment: or labels: (f), noted at node at. */
+static void
+kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
+    const char *path, char *key, char *value)
 {
-	if (!labels && !unit_env_key_valid(key)) {
-		ytree_err(c, n, "%s: invalid variable name '%s'", path, key);
-		return false;
-	}
-	if (labels && *key == '\0') {
-		ytree_err(c, n, "%s: a label key must not be empty", path);
-		return false;
-	}
-	if (labels && strncmp(key, UNIT_LABEL_RESERVED,
-	    strlen(UNIT_LABEL_RESERVED)) == 0) {
-		ytree_err(c, n, "%s: '%s' is reserved: keys starting %s are "
-		    "set by shipd", path, key, UNIT_LABEL_RESERVED);
-		return false;
-	}
-	return true;
+	struct unit *u = uc->u;
+
+	if (f == UF_ENV)
+		kv_push(&u->env, &u->nenv, key, value);
+	else
+		kv_push(&u->labels, &u->nlabels, key, value);
+	YMARK(&uc->at, f, at, path);
 }
 
 /* One "KEY=VALUE" of a list. */
 static void
-kv_item(struct yctx *c, const char *path, const struct ynode *n, bool labels,
-    struct unit_kv **v, size_t *nv)
+kv_item(struct yctx *c, const char *path, const struct ynode *n,
+    struct uctx *uc, enum unit_field f)
 {
 	char *s, *eq;
 
@@ -100,29 +70,36 @@ kv_item(struct yctx *c, const char *path, const struct ynode *n, bool labels,
 		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
 	else {
 		*eq = '\0';
-		if (kv_has(*v, *nv, s))
-			ytree_err(c, n, "%s: '%s' is set twice", path, s);
-		else if (kv_key_ok(c, path, n, s, labels))
-			kv_push(v, nv, xstrdup(s), xstrdup(eq + 1));
+		kv_add(uc, f, n, path, xstrdup(s), xstrdup(eq + 1));
 	}
 	free(s);
+}
+
+static void
+env_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_item(c, path, n, obj, UF_ENV);
+}
+
+static void
+label_item(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	kv_item(c, path, n, obj, UF_LABEL);
 }
 
 /* KEY: value mapping, or a list of "KEY=VALUE". */
 static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
-    bool labels, struct unit_kv **v, size_t *nv)
+    struct uctx *uc, enum unit_field f)
 {
 	const struct ynode	*k, *val;
 	char			*kpath, *s;
 	size_t			 i;
 
 	if (n->type == Y_SEQ) {
-		for (i = 0; i < n->nkids; i++) {
-			xasprintf(&kpath, "%s[%zu]", path, i);
-			kv_item(c, kpath, n->kids[i], labels, v, nv);
-			free(kpath);
-		}
+		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
+		    uc);
 		return;
 	}
 	if (n->type != Y_MAP) {
@@ -131,8 +108,7 @@ kv_decode(struct yctx *c, const char *path, const struct ynode *n,
 		return;
 	}
 	for (i = 0; i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL ||
-		    !kv_key_ok(c, path, k, k->str, labels))
+		if ((k = ytree_map_key(c, n, i)) == NULL)
 			continue;
 		val = n->kids[i + 1];
 		kpath = ytree_path(path, k->str);
@@ -140,7 +116,7 @@ kv_decode(struct yctx *c, const char *path, const struct ynode *n,
 			ytree_err(c, val, "%s: no value; write %s: \"\" for "
 			    "an empty string", kpath, k->str);
 		else if ((s = ytree_text(c, kpath, val, "a string")) != NULL)
-			kv_push(v, nv, xstrdup(k->str), s);
+			kv_add(uc, f, k, path, xstrdup(k->str), s);
 		free(kpath);
 	}
 }
@@ -149,22 +125,20 @@ static void
 k_environment(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	struct unit *u = UCTX(obj)->u;
-
-	kv_decode(c, path, n, false, &u->env, &u->nenv);
+	kv_decode(c, path, n, obj, UF_ENV);
 }
 
 static void
 k_labels(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	struct unit *u = UCTX(obj)->u;
-
-	kv_decode(c, path, n, true, &u->labels, &u->nlabels);
+	kv_decode(c, path, n, obj, UF_LABEL);
 }
 
 static void
-env_file_one(struct uctx *uc, const char *path, const struct ynode *n)
+env_file_one(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
 {
+	struct uctx	*uc = obj;
 	const char	*slash = strrchr(uc->y.file, '/');
 	char		*name, *full;
 	int		 rc;
@@ -188,158 +162,108 @@ env_file_one(struct uctx *uc, const char *path, const struct ynode *n)
 static void
 k_env_file(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char	*ipath;
-	size_t	 i;
+	if (n->type != Y_SEQ)
+		env_file_one(c, path, n, obj);
+	else
+		ytree_each(c, path, n, env_file_one, obj);
+}
 
-	if (n->type != Y_SEQ) {
-		env_file_one(UCTX(obj), path, n);
-		return;
-	}
-	for (i = 0; i < n->nkids; i++) {
-		xasprintf(&ipath, "%s[%zu]", path, i);
-		env_file_one(UCTX(obj), ipath, n->kids[i]);
-		free(ipath);
-	}
+/* Whether a short-syntax entry parsed; if not, says so naming it. */
+static bool
+entry_ok(struct yctx *c, const char *path, const struct ynode *n,
+    const char *text, char *err)
+{
+	if (err == NULL)
+		return true;
+	ytree_err(c, n, "%s: %s in '%s'", path, err, text);
+	free(err);
+	return false;
 }
 
 static void
-port_item(struct yctx *c, const char *path, const struct ynode *n,
-    struct unit *u)
+port_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
+	struct unit		*u = UCTX(obj)->u;
 	struct unit_port	 p;
-	char			*s, *err;
-	size_t			 i;
+	char			*s;
 
 	if ((s = ytree_text(c, path, n, "a port")) == NULL)
 		return;
-	if ((err = unit_port_parse(s, &p)) != NULL) {
-		ytree_err(c, n, "%s: %s in '%s'", path, err, s);
-		free(err);
-		free(s);
-		return;
+	if (entry_ok(c, path, n, s, unit_port_parse(s, &p))) {
+		u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
+		u->ports[u->nports++] = p;
+		YMARK(&UCTX(obj)->at, UF_PORT, n, path);
 	}
 	free(s);
-	for (i = 0; i < u->nports && p.host_port != 0; i++) {
-		if (p.host_port == u->ports[i].host_port &&
-		    strcmp(p.proto, u->ports[i].proto) == 0) {
-			ytree_err(c, n, "%s: host port %d/%s is published "
-			    "twice", path, p.host_port, p.proto);
-			free(p.host_ip);
-			return;
-		}
-	}
-	u->ports = xrealloc(u->ports, (u->nports + 1) * sizeof p);
-	u->ports[u->nports++] = p;
 }
 
 static void
 mount_item(struct yctx *c, const char *path, const struct ynode *n,
-    struct uctx *uc)
+    void *obj)
 {
-	struct unit		*u = uc->u;
+	struct unit		*u = UCTX(obj)->u;
 	struct unit_mount	 m;
-	char			*s, *err;
-	size_t			 i;
+	char			*s;
 
 	if ((s = ytree_text(c, path, n, "a volume")) == NULL)
 		return;
-	if ((err = unit_mount_parse(s, uc->dir, &m)) != NULL) {
-		ytree_err(c, n, "%s: %s in '%s'", path, err, s);
-		free(err);
-		free(s);
-		return;
+	if (entry_ok(c, path, n, s, unit_mount_parse(s, UCTX(obj)->dir, &m))) {
+		u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
+		u->mounts[u->nmounts++] = m;
+		YMARK(&UCTX(obj)->at, UF_MOUNT, n, path);
 	}
 	free(s);
-	for (i = 0; i < u->nmounts; i++) {
-		if (strcmp(u->mounts[i].target, m.target) == 0) {
-			ytree_err(c, n, "%s: '%s' is mounted twice", path,
-			    m.target);
-			free(m.source);
-			free(m.target);
-			return;
-		}
-	}
-	u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
-	u->mounts[u->nmounts++] = m;
 }
 
 static void
 k_ports(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char	*ipath;
-	size_t	 i;
-
-	if (!ytree_is(c, path, n, Y_SEQ))
-		return;
-	for (i = 0; i < n->nkids; i++) {
-		xasprintf(&ipath, "%s[%zu]", path, i);
-		port_item(c, ipath, n->kids[i], UCTX(obj)->u);
-		free(ipath);
-	}
+	ytree_each(c, path, n, port_item, obj);
 }
 
 static void
 k_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char	*ipath;
-	size_t	 i;
-
-	if (!ytree_is(c, path, n, Y_SEQ))
-		return;
-	for (i = 0; i < n->nkids; i++) {
-		xasprintf(&ipath, "%s[%zu]", path, i);
-		mount_item(c, ipath, n->kids[i], UCTX(obj));
-		free(ipath);
-	}
+	ytree_each(c, path, n, mount_item, obj);
 }
 
 static void
-dep_add(struct yctx *c, struct unit *u, const struct ynode *at,
-    const char *path, const char *name, enum dep_cond cond)
+dep_add(struct uctx *uc, const struct ynode *at, const char *path,
+    const char *name, enum dep_cond cond)
 {
+	struct unit	*u = uc->u;
 	struct unit_dep	*d;
-	size_t		 i;
 
-	if (!unit_name_valid(name)) {
-		ytree_err(c, at, "%s: '%s' is not a valid service name", path,
-		    name);
-		return;
-	}
-	for (i = 0; i < u->ndeps; i++) {
-		if (strcmp(u->deps[i].name, name) == 0) {
-			ytree_err(c, at, "%s: '%s' is listed twice", path,
-			    name);
-			return;
-		}
-	}
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
 	d = &u->deps[u->ndeps++];
 	d->name = xstrdup(name);
 	d->cond = cond;
 	d->line = at->line;
 	d->col = at->col;
+	YMARK(&uc->at, UF_DEP, at, path);
+}
+
+static void
+dep_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	char *s;
+
+	if ((s = ytree_text(c, path, n, "a service name")) != NULL)
+		dep_add(obj, n, path, s, DEP_STARTED);
+	free(s);
 }
 
 static void
 k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	struct unit		*u = UCTX(obj)->u;
 	const struct ynode	*k;
 	enum dep_cond		 cond;
 	char			*s, *ipath;
 	size_t			 i;
 
 	if (n->type == Y_SEQ) {
-		for (i = 0; i < n->nkids; i++) {
-			xasprintf(&ipath, "%s[%zu]", path, i);
-			if ((s = ytree_text(c, ipath, n->kids[i],
-			    "a service name")) != NULL)
-				dep_add(c, u, n->kids[i], ipath, s,
-				    DEP_STARTED);
-			free(s);
-			free(ipath);
-		}
+		ytree_each(c, path, n, dep_item, obj);
 		return;
 	}
 	if (n->type != Y_MAP) {
@@ -356,7 +280,7 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 			ytree_err(c, n->kids[i + 1], "%s: expected started, "
 			    "healthy or completed, got '%s'", ipath, s);
 		else if (s != NULL)
-			dep_add(c, u, k, path, k->str, cond);
+			dep_add(obj, k, path, k->str, cond);
 		free(s);
 		free(ipath);
 	}
@@ -365,8 +289,9 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 static void
 k_replicas(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	UCTX(obj)->replicas = n;
-	ytree_int(c, path, n, 0, UNIT_REPLICAS_MAX, &UCTX(obj)->u->replicas);
+	if (ytree_int(c, path, n, UNIT_REPLICAS_MIN, UNIT_REPLICAS_MAX,
+	    &UCTX(obj)->u->replicas) == 0)
+		YMARK(&UCTX(obj)->at, UF_REPLICAS, n, path);
 }
 
 static void
@@ -389,6 +314,7 @@ k_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	else {
 		free(u->restart);
 		u->restart = name;
+		YMARK(&UCTX(obj)->at, UF_RESTART, n, path);
 	}
 	free(s);
 }
@@ -400,21 +326,24 @@ k_stop_grace(struct yctx *c, const char *path, const struct ynode *n,
 	ytree_duration(c, path, n, 0, &UCTX(obj)->u->stop_grace_ms);
 }
 
+/* A string the validator judges, noted where it was written. */
+static char *
+noted_string(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj, enum unit_field f)
+{
+	char *s;
+
+	if ((s = ytree_string(c, path, n)) != NULL)
+		YMARK(&UCTX(obj)->at, f, n, path);
+	return s;
+}
+
 static void
 k_stop_signal(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	char *s;
-
-	if ((s = ytree_string(c, path, n)) == NULL)
-		return;
-	if (!unit_signal_valid(s)) {
-		ytree_err(c, n, "%s: expected a signal such as SIGTERM or 15, "
-		    "got '%s'", path, s);
-		free(s);
-		return;
-	}
-	UCTX(obj)->u->stop_signal = s;
+	UCTX(obj)->u->stop_signal = noted_string(c, path, n, obj,
+	    UF_STOP_SIGNAL);
 }
 
 static void
@@ -427,389 +356,153 @@ static void
 k_working_dir(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	char *s;
-
-	if ((s = ytree_string(c, path, n)) != NULL && !unit_abs_path_valid(s)) {
-		ytree_err(c, n, "%s: '%s' must be an absolute path", path, s);
-		free(s);
-		s = NULL;
-	}
-	UCTX(obj)->u->working_dir = s;
+	UCTX(obj)->u->working_dir = noted_string(c, path, n, obj,
+	    UF_WORKING_DIR);
 }
 
-/* ---- health ------------------------------------------------------------ */
+/* ---- short syntax ------------------------------------------------------- */
 
-enum { HK_TEST, HK_HTTP, HK_TCP, HK_INTERVAL, HK_TIMEOUT, HK_START_PERIOD,
-    HK_START_INTERVAL, HK_RETRIES, HK_N };
-
-static void
-h_test(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+char *
+unit_port_parse(const char *spec, struct unit_port *p)
 {
-	struct unit_health	*h = &UCTX(obj)->u->health;
-	char			**v, *s;
-	size_t			  argc;
+	char	*s = xstrdup(spec), *proto, *f[3], *q, *err = NULL;
+	size_t	 n = 0;
 
-	if (n->type == Y_SCALAR && !ytree_null(n)) {
-		if ((s = ytree_text(c, path, n, "a string")) == NULL)
-			return;
-		v = xcalloc(3, sizeof *v);
-		v[0] = xstrdup("CMD-SHELL");
-		v[1] = s;
-	} else if ((v = ytree_strv(c, path, n, false, false)) == NULL)
-		return;
-	for (argc = 0; v[argc] != NULL; argc++)
-		;
-	if (strcmp(v[0], "NONE") == 0 && argc == 1)
-		h->kind = HEALTH_DISABLED;
-	else if (unit_health_test_valid(v)) {
-		h->kind = HEALTH_CMD;
-		h->test = v;
-		return;
-	} else
-		ytree_err(c, n, "%s: expected [CMD, arg...], [CMD-SHELL, "
-		    "\"command\"] or [NONE]", path);
-	for (argc = 0; v[argc] != NULL; argc++)
-		free(v[argc]);
-	free(v);
-}
-
-static void
-hh_path(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit_health	*h = &UCTX(obj)->u->health;
-	char			*s;
-
-	if ((s = ytree_string(c, path, n)) != NULL && s[0] != '/') {
-		ytree_err(c, n, "%s: '%s' must start with /", path, s);
-		free(s);
-		return;
-	}
-	free(h->http_path);
-	h->http_path = s;
-}
-
-static void
-hh_port(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_int(c, path, n, 1, 65535, &UCTX(obj)->u->health.port);
-}
-
-static const struct ykey http_keys[] = {
-	{ "path", hh_path },
-	{ "port", hh_port },
-};
-
-static void
-h_http(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit_health	*h = &UCTX(obj)->u->health;
-	const struct ynode	*seen[nitems(http_keys)] = { NULL };
-	char			*s, *slash;
-
-	h->kind = HEALTH_HTTP;
-	if (n->type == Y_MAP) {
-		ytree_walk(c, path, n, http_keys, nitems(http_keys), obj, seen);
-		if (seen[1] == NULL)
-			ytree_err(c, n, "%s: 'port' is required", path);
-		if (h->http_path == NULL)
-			h->http_path = xstrdup("/");
-		return;
-	}
-	/* "8080/healthz" */
-	if ((s = ytree_text(c, path, n, "PORT/path or a mapping")) == NULL)
-		return;
-	if ((slash = strchr(s, '/')) != NULL)
-		*slash = '\0';
-	if (unit_port_number(s, &h->port) != 0)
-		ytree_err(c, n, "%s: expected PORT/path with a port from 1 to "
-		    "65535, got '%s'", path, s);
-	else {
-		if (slash != NULL)
-			*slash = '/';
-		h->http_path = xstrdup(slash != NULL ? slash : "/");
-	}
-	free(s);
-}
-
-static void
-h_tcp(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	UCTX(obj)->u->health.kind = HEALTH_TCP;
-	ytree_int(c, path, n, 1, 65535, &UCTX(obj)->u->health.port);
-}
-
-static void
-h_interval(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_duration(c, path, n, 1, &UCTX(obj)->u->health.interval_ms);
-}
-
-static void
-h_timeout(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_duration(c, path, n, 1, &UCTX(obj)->u->health.timeout_ms);
-}
-
-static void
-h_start_period(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	ytree_duration(c, path, n, 0, &UCTX(obj)->u->health.start_period_ms);
-}
-
-static void
-h_start_interval(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	/* 0 turns shipd's startup probing off: the engine's checks alone
-	 * decide. */
-	ytree_duration(c, path, n, 0,
-	    &UCTX(obj)->u->health.start_interval_ms);
-}
-
-static void
-h_retries(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_int(c, path, n, 1, UNIT_RETRIES_MAX,
-	    &UCTX(obj)->u->health.retries);
-}
-
-static const struct ykey health_keys[HK_N] = {
-	[HK_TEST] = { "test", h_test },
-	[HK_HTTP] = { "http", h_http },
-	[HK_TCP] = { "tcp", h_tcp },
-	[HK_INTERVAL] = { "interval", h_interval },
-	[HK_TIMEOUT] = { "timeout", h_timeout },
-	[HK_START_PERIOD] = { "start_period", h_start_period },
-	[HK_START_INTERVAL] = { "start_interval", h_start_interval },
-	[HK_RETRIES] = { "retries", h_retries },
-};
-
-static void
-k_health(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit_health	*h = &UCTX(obj)->u->health;
-	const struct ynode	*seen[HK_N] = { NULL }, *first = NULL;
-	int			 i;
-
-	ytree_walk(c, path, n, health_keys, HK_N, obj, seen);
-	for (i = HK_TEST; i <= HK_TCP; i++) {
-		if (seen[i] == NULL)
-			continue;
-		if (first != NULL)
-			ytree_err(c, seen[i], "%s: set one of test, http or "
-			    "tcp, not both %s and %s", path, first->str,
-			    seen[i]->str);
-		else
-			first = seen[i];
-	}
-	if (h->kind == HEALTH_DISABLED) {
-		for (i = HK_INTERVAL; i < HK_N; i++) {
-			if (seen[i] != NULL)
-				ytree_err(c, seen[i], "%s.%s: has no effect "
-				    "with test: [NONE]", path, seen[i]->str);
+	memset(p, 0, sizeof *p);
+	snprintf(p->proto, sizeof p->proto, "tcp");
+	if ((proto = strrchr(s, '/')) != NULL) {
+		*proto++ = '\0';
+		if (!unit_proto_valid(proto)) {
+			xasprintf(&err, "protocol must be tcp or udp, not '%s'",
+			    proto);
+			goto out;
 		}
-		h->interval_ms = h->timeout_ms = h->start_period_ms = 0;
-		h->start_interval_ms = 0;
-		h->retries = 0;
-		return;
+		snprintf(p->proto, sizeof p->proto, "%s", proto);
 	}
-	if (h->kind == HEALTH_IMAGE)
-		return;	/* zero means the image's own value */
-	if (seen[HK_INTERVAL] == NULL)
-		h->interval_ms = UNIT_DEF_INTERVAL_MS;
-	if (seen[HK_TIMEOUT] == NULL)
-		h->timeout_ms = UNIT_DEF_TIMEOUT_MS;
-	if (seen[HK_RETRIES] == NULL)
-		h->retries = UNIT_DEF_RETRIES;
-}
-
-/* ---- update, resources, backup ------------------------------------------ */
-
-static void
-u_order(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit	*u = UCTX(obj)->u;
-	char		*s;
-
-	if ((s = ytree_text(c, path, n, "stop-first or start-first")) == NULL)
-		return;
-	if (unit_update_order_parse(s, &u->update.order) != 0)
-		ytree_err(c, n, "%s: expected stop-first or start-first, got "
-		    "'%s'", path, s);
-	else
-		UCTX(obj)->order = n;
-	free(s);
-}
-
-static void
-u_parallelism(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	ytree_int(c, path, n, 1, UNIT_PARALLELISM_MAX,
-	    &UCTX(obj)->u->update.parallelism);
-}
-
-static void
-u_deadline(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_duration(c, path, n, 1,
-	    &UCTX(obj)->u->update.healthy_deadline_ms);
-}
-
-static void
-u_monitor(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_duration(c, path, n, 0, &UCTX(obj)->u->update.monitor_ms);
-}
-
-static void
-u_on_failure(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	struct unit	*u = UCTX(obj)->u;
-	char		*s;
-
-	if ((s = ytree_text(c, path, n, "rollback or pause")) == NULL)
-		return;
-	if (unit_update_failure_parse(s, &u->update.on_failure) != 0)
-		ytree_err(c, n, "%s: expected rollback or pause, got '%s'",
-		    path, s);
-	free(s);
-}
-
-static const struct ykey update_keys[] = {
-	{ "order", u_order },
-	{ "parallelism", u_parallelism },
-	{ "healthy_deadline", u_deadline },
-	{ "monitor", u_monitor },
-	{ "on_failure", u_on_failure },
-};
-
-static void
-k_update(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_walk(c, path, n, update_keys, nitems(update_keys), obj, NULL);
-}
-
-static void
-r_memory(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	uint64_t	 v;
-	char		*s;
-
-	if ((s = ytree_text(c, path, n, "a size")) == NULL)
-		return;
-	if (parse_size(s, &v) != 0 || v > INT64_MAX)
-		ytree_err(c, n, "%s: invalid size '%s' (expected a number "
-		    "with an optional k, M, G or T: 512M, 1G)", path, s);
-	else if (v < UNIT_MEMORY_MIN)
-		ytree_err(c, n, "%s: '%s' is below the engine's minimum of "
-		    "6M", path, s);
-	else
-		UCTX(obj)->u->memory = v;
-	free(s);
-}
-
-static void
-r_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	double	 v = 0;
-	char	*s, *end;
-	size_t	 len;
-
-	if ((s = ytree_text(c, path, n, "a number")) == NULL)
-		return;
-	/* Digits and one dot only: strtod would also take "inf", "0x1p3". */
-	len = strlen(s);
-	if (len > 0 && len < 16 && strspn(s, "0123456789.") == len) {
-		v = strtod(s, &end);
-		if (*end != '\0')
-			v = 0;
+	q = s;
+	if (*q == '[') {	/* [::1]:8080:80 */
+		f[n++] = q + 1;
+		if ((q = strchr(q, ']')) == NULL || q[1] != ':') {
+			err = xstrdup("expected [IPV6]:HOST:CONTAINER");
+			goto out;
+		}
+		*q = '\0';
+		q += 2;
 	}
-	if (v * 1e9 < (double)UNIT_NANO_CPUS_MIN ||
-	    v * 1e9 > (double)UNIT_NANO_CPUS_MAX)
-		ytree_err(c, n, "%s: expected a number of CPUs from 0.01 to "
-		    "4096, got '%s'", path, s);
-	else
-		UCTX(obj)->u->nano_cpus = (int64_t)(v * 1e9 + 0.5);
-	free(s);
-}
-
-static const struct ykey resources_keys[] = {
-	{ "memory", r_memory },
-	{ "cpus", r_cpus },
-};
-
-static void
-k_resources(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	ytree_walk(c, path, n, resources_keys, nitems(resources_keys), obj,
-	    NULL);
-}
-
-static void
-b_paths(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	char	**v;
-	size_t	  i;
-
-	if ((v = ytree_strv(c, path, n, false, false)) == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++) {
-		if (!unit_abs_path_valid(v[i]))
-			ytree_err(c, n->kids[i], "%s[%zu]: '%s' must be an "
-			    "absolute path", path, i, v[i]);
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 3; f[n++] = q)
+		*q++ = '\0';
+	if (q != NULL) {
+		err = xstrdup("expected CONTAINER, HOST:CONTAINER or "
+		    "IP:HOST:CONTAINER");
+		goto out;
 	}
-	UCTX(obj)->u->backup.paths = v;
+	if (n >= 2 && unit_port_number(f[n - 2], &p->host_port) != 0) {
+		xasprintf(&err, "invalid host port '%s' (expected 1-65535)",
+		    f[n - 2]);
+		goto out;
+	}
+	if (unit_port_number(f[n - 1], &p->container_port) != 0) {
+		xasprintf(&err, "invalid container port '%s' (expected "
+		    "1-65535)", f[n - 1]);
+		goto out;
+	}
+	if (n == 3)
+		p->host_ip = xstrdup(f[0]);
+	if ((err = unit_port_problem(p)) != NULL) {
+		free(p->host_ip);
+		p->host_ip = NULL;
+	}
+out:
+	free(s);
+	return err;
 }
 
-static void
-b_pre(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
+static char *
+path_clean(const char *in)
 {
-	UCTX(obj)->u->backup.pre = ytree_strv(c, path, n, true, false);
+	char	*out = xmalloc(strlen(in) + 2), *o = out;
+	const char *p = in, *e;
+	size_t	 n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			;
+		else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > out && *--o != '/')
+				;
+		} else {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
 }
 
-static void
-b_post(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+static bool
+is_relative_bind(const char *s)
 {
-	UCTX(obj)->u->backup.post = ytree_strv(c, path, n, true, false);
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strncmp(s, "./", 2) == 0 || strncmp(s, "../", 3) == 0;
 }
 
-static void
-b_stop(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+char *
+unit_mount_parse(const char *spec, const char *dir, struct unit_mount *m)
 {
-	ytree_bool(c, path, n, &UCTX(obj)->u->backup.stop);
-}
+	char	*s = xstrdup(spec), *f[4], *q = s, *err = NULL, *tmp;
+	size_t	 n = 0;
 
-static void
-b_keep(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	ytree_int(c, path, n, 1, UNIT_KEEP_MAX, &UCTX(obj)->u->backup.keep);
-}
-
-static const struct ykey backup_keys[] = {
-	{ "paths", b_paths },
-	{ "pre", b_pre },
-	{ "post", b_post },
-	{ "stop", b_stop },
-	{ "keep", b_keep },
-};
-
-static void
-k_backup(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit_backup	*b = &UCTX(obj)->u->backup;
-	const struct ynode	*seen[nitems(backup_keys)] = { NULL };
-
-	b->present = true;
-	b->keep = UNIT_DEF_BACKUP_KEEP;
-	if (!ytree_is(c, path, n, Y_MAP))
-		return;
-	ytree_walk(c, path, n, backup_keys, nitems(backup_keys), obj, seen);
-	if (seen[0] == NULL)
-		ytree_err(c, n, "%s: 'paths' is required", path);
+	memset(m, 0, sizeof *m);
+	for (f[n++] = q; (q = strchr(q, ':')) != NULL && n < 4; f[n++] = q)
+		*q++ = '\0';
+	if (n < 2 || n > 3 || *f[0] == '\0') {
+		err = xstrdup("expected SOURCE:TARGET or SOURCE:TARGET:ro");
+		goto out;
+	}
+	if (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0) {
+		xasprintf(&err, "mode must be ro or rw, not '%s'", f[2]);
+		goto out;
+	}
+	m->ro = n == 3 && strcmp(f[2], "ro") == 0;
+	if (f[0][0] == '/' || is_relative_bind(f[0])) {
+		m->kind = MOUNT_BIND;
+		if (f[0][0] == '/')
+			m->source = path_clean(f[0]);
+		else {
+			xasprintf(&tmp, "%s/%s", dir, f[0]);
+			m->source = path_clean(tmp);
+			free(tmp);
+		}
+	} else if (unit_volume_name_valid(f[0])) {
+		m->kind = MOUNT_VOLUME;
+		m->source = xstrdup(f[0]);
+	}
+	/* A relative target stays as written, for the message. */
+	m->target = f[1][0] == '/' ? path_clean(f[1]) : xstrdup(f[1]);
+	/* A bad target is named first, then a source that is neither. */
+	if (m->source == NULL && unit_abs_path_valid(m->target))
+		xasprintf(&err, "'%s' is neither a volume name nor a path "
+		    "(bind mounts start with /, ./ or ../)", f[0]);
+	else
+		err = unit_mount_problem(m);
+	if (err != NULL) {
+		free(m->source);
+		free(m->target);
+		m->source = m->target = NULL;
+	}
+out:
+	free(s);
+	return err;
 }
 
 /* ---- unit files ---------------------------------------------------------- */
@@ -823,21 +516,34 @@ static const struct ykey unit_keys[] = {
 	{ "ports", k_ports },
 	{ "volumes", k_volumes },
 	{ "depends_on", k_depends_on },
-	{ "health", k_health },
+	{ "health", unit_yaml_health },
 	{ "replicas", k_replicas },
 	{ "init", k_init },
-	{ "update", k_update },
+	{ "update", unit_yaml_update },
 	{ "restart", k_restart },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
-	{ "resources", k_resources },
+	{ "resources", unit_yaml_resources },
 	{ "labels", k_labels },
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
-	{ "backup", k_backup },
+	{ "backup", unit_yaml_backup },
 };
 
-/* environment: wins over env_file:, and a later env file over an earlier. */
+static bool
+kv_has(const struct unit_kv *v, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].key, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* environment: wins over env_file:, and a later env file over an earlier.
+ * After the validator: env files check their own keys, at their lines. */
 static void
 env_merge(struct uctx *uc)
 {
@@ -853,33 +559,11 @@ env_merge(struct uctx *uc)
 	}
 }
 
-/* Two containers cannot bind one host port: not two replicas, and not the
- * new and the old replica side by side during a start-first update. */
-static void
-check_host_ports(struct uctx *uc)
-{
-	struct unit	*u = uc->u;
-	size_t		 i;
-
-	for (i = 0; i < u->nports && u->ports[i].host_port == 0; i++)
-		;
-	if (i == u->nports)
-		return;
-	if (u->replicas > 1)
-		ytree_err(&uc->y, uc->replicas, "replicas: %d replicas cannot "
-		    "all publish host port %d; drop the host port or run one",
-		    u->replicas, u->ports[i].host_port);
-	if (u->update.order == UPDATE_START_FIRST)
-		ytree_err(&uc->y, uc->order, "update.order: start-first "
-		    "cannot be used with host port %d: the new container "
-		    "could not bind it while the old one runs",
-		    u->ports[i].host_port);
-}
-
 static void
 unit_decode(struct uctx *uc, const struct ynode *root)
 {
-	const struct ynode *seen[nitems(unit_keys)] = { NULL };
+	const struct ynode	*seen[nitems(unit_keys)] = { NULL };
+	struct unit_where	 w;
 
 	if (root == NULL) {
 		diag_add(uc->y.errs, uc->y.file, 1, 1, "empty unit file: "
@@ -891,7 +575,9 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 		return;
 	if (seen[0] == NULL)
 		ytree_err(&uc->y, root, "missing required key 'image'");
-	check_host_ports(uc);
+	/* Before sorting: items are noted in file order. */
+	unit_marks_where(&uc->at, &w);
+	unit_validate(uc->u, &w, uc->y.errs);
 	env_merge(uc);
 	unit_sort(uc->u);
 }
@@ -911,6 +597,7 @@ unit_yaml_load(const char *path, const char *name, const char *dir,
 	uc.y.x = x;
 	uc.y.errs = errs;
 	uc.dir = dir;
+	uc.at.file = path;
 	if ((rc = ytree_load_file(&uc.y, path, UNIT_FILE_MAX, &root)) != 0)
 		return rc;
 	uc.u = xcalloc(1, sizeof *uc.u);
@@ -918,6 +605,8 @@ unit_yaml_load(const char *path, const char *name, const char *dir,
 	uc.u->file = xstrdup(path);
 	unit_defaults(uc.u);
 	unit_decode(&uc, root);
+	diag_sort(errs, before);
+	unit_marks_free(&uc.at);
 	expand_envfile_free(&uc.envf);
 	ytree_free(root);
 	if (errs->n != before) {

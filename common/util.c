@@ -192,6 +192,18 @@ buf_steal(struct buf *b)
 	return p;
 }
 
+void
+strv_free(char **v)
+{
+	char **p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
 /* Parse leading decimal digits into *v; returns chars consumed, 0 on none
  * or overflow. */
 static size_t

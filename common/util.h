@@ -40,12 +40,17 @@ void	 buf_vline(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 char	*buf_steal(struct buf *);		/* caller frees; buf is reset */
 
+/* Free a NULL-terminated vector of strings and the strings; NULL is fine. */
+void	 strv_free(char **);
+
 /*
  * "500ms", "1s", "2m", "1h", "1m30s", "0": whole numbers with a unit,
  * concatenated.  No sign, no bare number except "0", no overflow.
  * Returns 0 or -EINVAL.
  */
 int	 parse_duration_ms(const char *, uint64_t *);
+/* Durations are kept in ms but the engine wants ns in an int64. */
+#define DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
 /* "512M", "1G", "64k", "1024" (bytes), binary multiples.  0 or -EINVAL. */
 int	 parse_size(const char *, uint64_t *);
 /* Format for humans: "1.5s", "120ms", "2m03s". */

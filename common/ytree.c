@@ -14,21 +14,16 @@
 #include "ytree.h"
 
 #define Y_DEPTH		64
-/* Durations are kept in ms but the engine wants ns in an int64. */
-#define Y_DURATION_MAX	((uint64_t)(INT64_MAX / 1000000))
 
 void
 ytree_err(struct yctx *c, const struct ynode *n, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	diag_vadd(c->errs, c->file, n ? n->line : 0, n ? n->col : 0, NULL,
+	    fmt, ap);
 	va_end(ap);
-	diag_add(c->errs, c->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
-	free(msg);
 }
 
 void
@@ -300,7 +295,7 @@ ytree_duration(struct yctx *c, const char *path, const struct ynode *n,
 		fmt_duration_ms(m, sizeof m, min);
 		ytree_err(c, n, "%s: duration '%s' is shorter than %s", path,
 		    s, m);
-	} else if (v > Y_DURATION_MAX)
+	} else if (v > DURATION_MAX_MS)
 		ytree_err(c, n, "%s: duration '%s' is too long", path, s);
 	else
 		*out = v;
@@ -346,9 +341,7 @@ ytree_strv(struct yctx *c, const char *path, const struct ynode *n, bool shell,
 		free(ipath);
 	}
 	if (bad > 0) {
-		for (i = 0; v[i] != NULL; i++)
-			free(v[i]);
-		free(v);
+		strv_free(v);
 		return NULL;
 	}
 	return v;
@@ -362,6 +355,24 @@ ytree_is(struct yctx *c, const char *path, const struct ynode *n, enum ytype t)
 	ytree_err(c, n, "%s: expected %s, got %s", path,
 	    t == Y_MAP ? "a mapping" : "a list", ytree_kind(n));
 	return false;
+}
+
+bool
+ytree_each(struct yctx *c, const char *path, const struct ynode *n,
+    void (*fn)(struct yctx *, const char *, const struct ynode *, void *),
+    void *obj)
+{
+	char	*ipath;
+	size_t	 i;
+
+	if (!ytree_is(c, path, n, Y_SEQ))
+		return false;
+	for (i = 0; i < n->nkids; i++) {
+		xasprintf(&ipath, "%s[%zu]", path, i);
+		fn(c, ipath, n->kids[i], obj);
+		free(ipath);
+	}
+	return true;
 }
 
 /* ---- mappings ---------------------------------------------------------- */

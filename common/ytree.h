@@ -78,6 +78,11 @@ bool		 ytree_is(struct yctx *, const char *path,
  * string or repeats an earlier key (reported). */
 const struct ynode *ytree_map_key(struct yctx *, const struct ynode *map,
 		    size_t i);
+/* Call fn on each item of a list, at path "path[i]"; false (reported) if
+ * n is not a list. */
+bool		 ytree_each(struct yctx *, const char *path,
+		    const struct ynode *n, void (*fn)(struct yctx *,
+		    const char *, const struct ynode *, void *), void *obj);
 /* Decode a mapping through keys: unknown and repeated keys are errors.
  * seen[i] (if seen) gets the key node of keys[i] when it is present. */
 void		 ytree_walk(struct yctx *, const char *path,

@@ -1,0 +1,580 @@
+/*
+ * The rules of units and stacks, each written once.  The decoders only
+ * turn text or JSON into values; whether the values may be deployed is
+ * decided here, so a unit file, the JSON shipctl sends and a scale are
+ * held to the same rules in the same words.  See unitcheck.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unitcheck.h"
+#include "util.h"
+
+/* How each form names each field. */
+static const struct {
+	const char	*file;		/* in unit files: the default */
+	const char	*json;		/* NULL: the object itself */
+	bool		 indexed;	/* a list: "name[i]" */
+} fields[UF_N] = {
+	[UF_UNIT] = { "", NULL, false },
+	[UF_NAME] = { "name", "name", false },
+	[UF_ENV] = { "environment", "environment", false },
+	[UF_LABEL] = { "labels", "labels", false },
+	[UF_PORT] = { "ports", "ports", true },
+	[UF_MOUNT] = { "volumes", "mounts", true },
+	[UF_DEP] = { "depends_on", "depends_on", true },
+	[UF_HEALTH_PATH] = { "health.http.path", "health.http_path", false },
+	[UF_REPLICAS] = { "replicas", "replicas", false },
+	[UF_ORDER] = { "update.order", "update.order", false },
+	[UF_RESTART] = { "restart", "restart", false },
+	[UF_STOP_SIGNAL] = { "stop_signal", "stop_signal", false },
+	[UF_MEMORY] = { "resources.memory", "resources.memory", false },
+	[UF_CPUS] = { "resources.cpus", "resources.nano_cpus", false },
+	[UF_WORKING_DIR] = { "working_dir", "working_dir", false },
+	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
+	[UF_STACK_NAME] = { "name", "name", false },
+	[UF_STACK_DIR] = { "dir", "dir", false },
+	[UF_NETWORK] = { "networks", "networks", true },
+	[UF_VOLUME] = { "volumes", "volumes", true },
+};
+
+void
+unit_mark(struct unit_marks *m, enum unit_field f, int line, int col,
+    const char *fmt, ...)
+{
+	struct unit_mark	*k;
+	va_list			 ap;
+
+	m->v[f] = xrealloc(m->v[f], (m->n[f] + 1) * sizeof *m->v[f]);
+	k = &m->v[f][m->n[f]++];
+	k->line = line;
+	k->col = col;
+	va_start(ap, fmt);
+	if (vasprintf(&k->path, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+}
+
+static void
+marks_at(void *arg, enum unit_field f, size_t item, struct unit_at *at)
+{
+	struct unit_marks	*m = arg;
+	const struct unit_mark	*k;
+
+	at->file = m->file;
+	if (item >= m->n[f])
+		return;
+	k = &m->v[f][item];
+	at->line = k->line;
+	at->col = k->col;
+	at->given = true;
+	snprintf(at->path, sizeof at->path, "%s", k->path);
+}
+
+void
+unit_marks_where(struct unit_marks *m, struct unit_where *w)
+{
+	w->at = marks_at;
+	w->arg = m;
+}
+
+void
+unit_marks_free(struct unit_marks *m)
+{
+	size_t f, i;
+
+	for (f = 0; f < UF_N; f++) {
+		for (i = 0; i < m->n[f]; i++)
+			free(m->v[f][i].path);
+		free(m->v[f]);
+		m->v[f] = NULL;
+		m->n[f] = 0;
+	}
+}
+
+void
+unit_field_json(char *buf, size_t len, const char *obj, enum unit_field f,
+    size_t item)
+{
+	if (fields[f].json == NULL)
+		snprintf(buf, len, "%s", obj);
+	else if (fields[f].indexed)
+		snprintf(buf, len, "%s.%s[%zu]", obj, fields[f].json, item);
+	else
+		snprintf(buf, len, "%s.%s", obj, fields[f].json);
+}
+
+static void
+where(const struct unit_where *w, enum unit_field f, size_t item,
+    struct unit_at *at)
+{
+	memset(at, 0, sizeof *at);
+	if (fields[f].indexed)
+		snprintf(at->path, sizeof at->path, "%s[%zu]", fields[f].file,
+		    item);
+	else
+		snprintf(at->path, sizeof at->path, "%s", fields[f].file);
+	if (w != NULL)
+		w->at(w->arg, f, item, at);
+}
+
+static bool
+given(const struct unit_where *w, enum unit_field f)
+{
+	struct unit_at at;
+
+	where(w, f, 0, &at);
+	return at.given;
+}
+
+static void
+report(const struct unit_where *w, struct diag_list *errs,
+    enum unit_field f, size_t item, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+report(const struct unit_where *w, struct diag_list *errs,
+    enum unit_field f, size_t item, const char *fmt, ...)
+{
+	struct unit_at	at;
+	va_list		ap;
+
+	where(w, f, item, &at);
+	va_start(ap, fmt);
+	diag_vadd(errs, at.file, at.line, at.col,
+	    at.path[0] != '\0' ? at.path : NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- single rules -------------------------------------------------------- */
+
+char *
+unit_name_problem(const char *name)
+{
+	char *err;
+
+	if (unit_name_valid(name))
+		return NULL;
+	xasprintf(&err, "invalid service name '%s': use lower-case letters, "
+	    "digits, '_', '.' and '-', starting with a letter or digit, at "
+	    "most %d characters", name, UNIT_NAME_MAX);
+	return err;
+}
+
+char *
+unit_port_problem(const struct unit_port *p)
+{
+	char *err = NULL;
+
+	if (p->host_ip != NULL && !unit_ip_valid(p->host_ip))
+		xasprintf(&err, "invalid IP address '%s'", p->host_ip);
+	else if (p->host_ip != NULL && p->host_port == 0)
+		err = xstrdup("an IP address without a host port publishes "
+		    "nothing");
+	return err;
+}
+
+/* Mount paths may reach the engine as "src:dst:mode", so no ':' in them. */
+char *
+unit_mount_problem(const struct unit_mount *m)
+{
+	const char	*src = m->source, *dst = m->target;
+	char		*err = NULL;
+
+	if (dst == NULL)
+		return NULL;	/* not decoded, and said so */
+	if (!unit_abs_path_valid(dst))
+		xasprintf(&err, "target '%s' must be an absolute path", dst);
+	else if (src != NULL && m->kind == MOUNT_VOLUME &&
+	    !unit_volume_name_valid(src))
+		xasprintf(&err, "invalid volume name '%s'", src);
+	else if (src != NULL && m->kind == MOUNT_BIND &&
+	    !unit_abs_path_valid(src))
+		xasprintf(&err, "bind source '%s' must be an absolute path",
+		    src);
+	else if (src != NULL && m->kind == MOUNT_BIND &&
+	    strchr(src, ':') != NULL)
+		xasprintf(&err, "bind source '%s' contains ':'", src);
+	else if (strchr(dst, ':') != NULL)
+		xasprintf(&err, "target '%s' contains ':'", dst);
+	else if (strcmp(dst, "/") == 0)
+		err = xstrdup("cannot mount over /");
+	return err;
+}
+
+/* ---- one service --------------------------------------------------------- */
+
+static void
+check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
+    const struct unit_where *w, struct diag_list *errs)
+{
+	size_t	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
+	char	*k;
+
+	for (i = 0; i < n; i++) {
+		k = v[i].key;
+		for (j = 0; j < i && strcmp(v[j].key, k) != 0; j++)
+			;
+		if (f == UF_ENV && !unit_env_key_valid(k))
+			report(w, errs, f, i, "invalid variable name '%s'", k);
+		else if (f == UF_LABEL && *k == '\0')
+			report(w, errs, f, i, "a label key must not be empty");
+		else if (f == UF_LABEL && strncmp(k, UNIT_LABEL_RESERVED,
+		    rl) == 0)
+			report(w, errs, f, i, "'%s' is reserved: keys "
+			    "starting %s are set by shipd", k,
+			    UNIT_LABEL_RESERVED);
+		else if (j < i)
+			report(w, errs, f, i, "'%s' is set twice", k);
+	}
+}
+
+static void
+check_ports(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const struct unit_port	*p, *q;
+	char			*err;
+	size_t			 i, j;
+
+	for (i = 0; i < u->nports; i++) {
+		p = &u->ports[i];
+		if ((err = unit_port_problem(p)) != NULL) {
+			report(w, errs, UF_PORT, i, "%s", err);
+			free(err);
+			continue;
+		}
+		for (j = 0; j < i && p->host_port != 0; j++) {
+			q = &u->ports[j];
+			if (p->host_port == q->host_port &&
+			    strcmp(p->proto, q->proto) == 0)
+				break;
+		}
+		if (p->host_port != 0 && j < i)
+			report(w, errs, UF_PORT, i, "host port %d/%s is "
+			    "published twice", p->host_port, p->proto);
+	}
+}
+
+static void
+check_mounts(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const struct unit_mount	*m;
+	char			*err;
+	size_t			 i, j;
+
+	for (i = 0; i < u->nmounts; i++) {
+		m = &u->mounts[i];
+		if ((err = unit_mount_problem(m)) != NULL) {
+			report(w, errs, UF_MOUNT, i, "%s", err);
+			free(err);
+			continue;
+		}
+		for (j = 0; m->target != NULL && j < i; j++) {
+			if (u->mounts[j].target != NULL &&
+			    strcmp(u->mounts[j].target, m->target) == 0) {
+				report(w, errs, UF_MOUNT, i, "'%s' is mounted "
+				    "twice", m->target);
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_deps(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const char	*name;
+	size_t		 i, j;
+
+	for (i = 0; i < u->ndeps; i++) {
+		if ((name = u->deps[i].name) == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (u->deps[j].name != NULL &&
+			    strcmp(u->deps[j].name, name) == 0)
+				break;
+		}
+		if (!unit_name_valid(name))
+			report(w, errs, UF_DEP, i, "'%s' is not a valid service "
+			    "name", name);
+		else if (j < i)
+			report(w, errs, UF_DEP, i, "'%s' is listed twice",
+			    name);
+	}
+}
+
+static void
+check_health(const struct unit_health *h, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	if (h->http_path != NULL && h->http_path[0] != '/')
+		report(w, errs, UF_HEALTH_PATH, 0, "'%s' must start with /",
+		    h->http_path);
+}
+
+/* The first host port u publishes, or 0. */
+static int
+host_port(const struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nports; i++) {
+		if (u->ports[i].host_port != 0)
+			return u->ports[i].host_port;
+	}
+	return 0;
+}
+
+/* Two containers cannot bind one host port: not two replicas, and not the
+ * new and the old replica side by side during a start-first update. */
+static void
+check_replicas(const struct unit *u, int n, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	int port = host_port(u);
+
+	if (n < UNIT_REPLICAS_MIN || n > UNIT_REPLICAS_MAX)
+		report(w, errs, UF_REPLICAS, 0, "expected an integer from %d "
+		    "to %d, got %d", UNIT_REPLICAS_MIN, UNIT_REPLICAS_MAX, n);
+	else if (n > 1 && port != 0)
+		report(w, errs, UF_REPLICAS, 0, "%d replicas cannot all "
+		    "publish host port %d; drop the host port or run one", n,
+		    port);
+}
+
+static void
+check_order(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	int port = host_port(u);
+
+	if (u->update.order == UPDATE_START_FIRST && port != 0)
+		report(w, errs, UF_ORDER, 0, "start-first cannot be used with "
+		    "host port %d: the new container could not bind it while "
+		    "the old one runs", port);
+}
+
+/* "6M", "512k", or bytes: a size as a unit file would write it. */
+static void
+size_text(char *buf, size_t len, uint64_t v)
+{
+	static const char	units[] = "kMGT";
+	int			i;
+
+	for (i = 4; i > 0; i--) {
+		if (v != 0 && v % (1ULL << (10 * i)) == 0) {
+			snprintf(buf, len, "%llu%c",
+			    (unsigned long long)(v >> (10 * i)), units[i - 1]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* 0 means no limit, unless the form wrote it: then it is a limit. */
+static void
+check_resources(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	char buf[32];
+
+	if (u->memory < UNIT_MEMORY_MIN &&
+	    (u->memory != 0 || given(w, UF_MEMORY))) {
+		size_text(buf, sizeof buf, u->memory);
+		report(w, errs, UF_MEMORY, 0, "'%s' is below the engine's "
+		    "minimum of 6M", buf);
+	}
+	if ((u->nano_cpus != 0 || given(w, UF_CPUS)) &&
+	    (u->nano_cpus < UNIT_NANO_CPUS_MIN ||
+	    u->nano_cpus > UNIT_NANO_CPUS_MAX))
+		report(w, errs, UF_CPUS, 0, "expected " UNIT_CPUS_WANT ", got "
+		    "'%.9g'", (double)u->nano_cpus / 1e9);
+}
+
+static void
+check_scalars(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	char	**p;
+	char	 *err;
+
+	if (u->name != NULL && (err = unit_name_problem(u->name)) != NULL) {
+		report(w, errs, UF_NAME, 0, "%s", err);
+		free(err);
+	}
+	if (u->restart != NULL && !unit_restart_valid(u->restart,
+	    u->restart_max))
+		report(w, errs, UF_RESTART, 0, "expected no, always, "
+		    "unless-stopped or on-failure (max_retries only with "
+		    "on-failure)");
+	if (u->stop_signal != NULL && !unit_signal_valid(u->stop_signal))
+		report(w, errs, UF_STOP_SIGNAL, 0, "expected a signal such as "
+		    "SIGTERM or 15, got '%s'", u->stop_signal);
+	if (u->working_dir != NULL && !unit_abs_path_valid(u->working_dir))
+		report(w, errs, UF_WORKING_DIR, 0, "'%s' must be an absolute "
+		    "path", u->working_dir);
+	for (p = u->backup.paths; p != NULL && *p != NULL; p++) {
+		if (!unit_abs_path_valid(*p))
+			report(w, errs, UF_BACKUP_PATH,
+			    (size_t)(p - u->backup.paths), "'%s' must be an "
+			    "absolute path", *p);
+	}
+}
+
+void
+unit_validate(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	check_scalars(u, w, errs);
+	check_kv(u->env, u->nenv, UF_ENV, w, errs);
+	check_kv(u->labels, u->nlabels, UF_LABEL, w, errs);
+	check_ports(u, w, errs);
+	check_mounts(u, w, errs);
+	check_deps(u, w, errs);
+	check_health(&u->health, w, errs);
+	check_replicas(u, u->replicas, w, errs);
+	check_order(u, w, errs);
+	check_resources(u, w, errs);
+}
+
+int
+unit_check_replicas(const struct unit *u, int n, struct diag_list *errs)
+{
+	size_t before = errs->n;
+
+	check_replicas(u, n, NULL, errs);
+	return errs->n != before ? -EINVAL : 0;
+}
+
+/* ---- the stack ----------------------------------------------------------- */
+
+static void
+check_names(char *const *v, size_t n, enum unit_field f,
+    const struct unit_where *w, struct diag_list *errs)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(v[i], v[j]) != 0; j++)
+			;
+		if (!unit_volume_name_valid(v[i]))
+			report(w, errs, f, i, "invalid name '%s'", v[i]);
+		else if (j < i)
+			report(w, errs, f, i, "'%s' is listed twice", v[i]);
+	}
+}
+
+void
+stack_validate(const struct stack *s, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	if (s->name != NULL && !stack_name_valid(s->name))
+		report(w, errs, UF_STACK_NAME, 0, "invalid stack name '%s': "
+		    "use lower-case letters, digits, '_' and '-', starting "
+		    "with a letter or digit, at most %d characters", s->name,
+		    UNIT_NAME_MAX);
+	if (s->dir != NULL && !unit_abs_path_valid(s->dir))
+		report(w, errs, UF_STACK_DIR, 0, "'%s' must be an absolute "
+		    "path", s->dir);
+	check_names(s->networks, s->nnetworks, UF_NETWORK, w, errs);
+	check_names(s->volumes, s->nvolumes, UF_VOLUME, w, errs);
+}
+
+static void
+check_completed(const struct stack *s, const struct unit *u,
+    struct diag_list *errs)
+{
+	const struct unit	*t;
+	size_t			 i;
+
+	for (i = 0; i < u->ndeps; i++) {
+		t = stack_unit(s, u->deps[i].name);
+		/* A missing target is the graph's to report. */
+		if (t == NULL || u->deps[i].cond != DEP_COMPLETED ||
+		    t->replicas == 1)
+			continue;
+		diag_add(errs, u->file, u->deps[i].line, u->deps[i].col,
+		    "depends_on: '%s' is completed only with exactly one "
+		    "replica, but it has replicas: %d", t->name, t->replicas);
+	}
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Nothing is guessed from JSON: a volume in use must be declared. */
+static void
+check_declared(const struct stack *s, const struct unit *u,
+    struct diag_list *errs)
+{
+	const struct unit_mount	*m;
+	size_t			 i;
+
+	for (i = 0; i < u->nmounts; i++) {
+		m = &u->mounts[i];
+		if (m->kind != MOUNT_VOLUME || (s->nvolumes > 0 &&
+		    bsearch(&m->source, s->volumes, s->nvolumes,
+		    sizeof *s->volumes, str_cmp) != NULL))
+			continue;
+		diag_add(errs, u->file, 0, 0, "service '%s' mounts volume '%s' "
+		    "that the stack does not declare", u->name, m->source);
+	}
+}
+
+static bool
+ports_clash(const struct unit_port *p, const struct unit_port *q)
+{
+	if (p->host_port == 0 || p->host_port != q->host_port ||
+	    strcmp(p->proto, q->proto) != 0)
+		return false;
+	return p->host_ip == NULL || q->host_ip == NULL ||
+	    strcmp(p->host_ip, q->host_ip) == 0;
+}
+
+static void
+check_clashes(const struct stack *s, size_t ui, struct diag_list *errs)
+{
+	const struct unit	*u = s->units[ui], *o;
+	size_t			 i, j, k;
+
+	for (i = 0; i < u->nports; i++) {
+		for (j = 0; j < ui; j++) {
+			o = s->units[j];
+			for (k = 0; k < o->nports; k++) {
+				if (!ports_clash(&u->ports[i], &o->ports[k]))
+					continue;
+				diag_add(errs, u->file, 0, 0, "service '%s' "
+				    "publishes host port %d/%s, as does "
+				    "service '%s'", u->name,
+				    u->ports[i].host_port, u->ports[i].proto,
+				    o->name);
+			}
+		}
+	}
+}
+
+void
+stack_validate_units(const struct stack *s, struct diag_list *errs)
+{
+	size_t i;
+
+	for (i = 1; i < s->nunits; i++) {
+		if (strcmp(s->units[i - 1]->name, s->units[i]->name) == 0)
+			diag_add(errs, s->units[i]->file, 0, 0, "service '%s' "
+			    "is defined twice", s->units[i]->name);
+	}
+	for (i = 0; i < s->nunits; i++) {
+		check_completed(s, s->units[i], errs);
+		check_declared(s, s->units[i], errs);
+		check_clashes(s, i, errs);
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * Internals of the unit-file decoder, shared by its halves: unityaml.c
+ * (the file, its top-level keys and their short syntax) and
+ * unitsections.c (health, update, resources, backup).  Not for others.
+ */
+#ifndef SHIPD_UNITYAML_H
+#define SHIPD_UNITYAML_H
+
+#include "expand.h"
+#include "unit.h"
+#include "unitcheck.h"
+#include "ytree.h"
+
+struct uctx {
+	struct yctx	 y;
+	const char	*dir;		/* absolute: bind sources */
+	struct unit	*u;
+	struct envfile	 envf;		/* env_file:, merged last */
+	struct unit_marks at;		/* where each field was */
+};
+
+#define UCTX(obj)	((struct uctx *)(obj))
+
+/* Mark field f as written at node n. */
+#define YMARK(marks, f, n, path) \
+	unit_mark((marks), (f), (n)->line, (n)->col, "%s", (path))
+
+/* The mapping-valued keys of a unit file (unitsections.c). */
+void	unit_yaml_health(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	unit_yaml_update(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	unit_yaml_resources(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
+	    void *);
+
+#endif
