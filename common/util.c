@@ -349,7 +349,7 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
-static int
+int
 fsync_dir_of(const char *path)
 {
 	char	*dir = xstrdup(path), *slash;

@@ -59,6 +59,8 @@ void	 fmt_duration_ms(char *, size_t, uint64_t);
 /* Blocking file helpers (startup or the thread pool, never the loop). */
 int	 write_all(int fd, const void *, size_t);	/* 0 or -errno */
 int	 fsync_dir(const char *dir);			/* 0 or -errno */
+/* fsync the directory holding path: a new name in it is durable. */
+int	 fsync_dir_of(const char *path);		/* 0 or -errno */
 /* write-temp, fsync, rename, fsync dir.  0 or -errno. */
 int	 file_write_atomic(const char *path, const void *, size_t, int mode);
 /* Read a whole (small) file.  0 or -errno; *out is NUL-terminated. */

@@ -3,10 +3,12 @@
  * plan, deploy and scale.  A deploy that fails rolls back unless told not
  * to (rollback.c); a scale records its counts instead of a revision.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/shipd.h"
+#include "diag.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -94,6 +96,7 @@ void
 ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
     json_t *want, bool wait)
 {
+	struct diag_list errs;
 	struct stack	*st;
 	struct graph	*g;
 	struct op	*op;
@@ -106,21 +109,36 @@ ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
 		ctl_req_err(r, PROTO_E_NOT_FOUND, "%s: nothing to scale", why);
 		return;
 	}
+	diag_init(&errs);
 	if (json_object_size(want) == 0) {
 		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: name at least one "
 		    "service, as SERVICE=N");
 		goto fail;
 	}
 	json_object_foreach(want, svc, n) {
-		if (stack_unit(st, svc) == NULL) {
+		const struct unit *u = stack_unit(st, svc);
+
+		if (u == NULL) {
 			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: stack has no "
 			    "service '%s'", svc);
 			goto fail;
 		}
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-		    json_integer_value(n) > UNIT_REPLICAS_MAX) {
+		    json_integer_value(n) > INT_MAX) {
 			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: replicas "
-			    "must be 0 to %d", svc, UNIT_REPLICAS_MAX);
+			    "must be a count", svc);
+			goto fail;
+		}
+		/* The rules the unit file is held to (range, host ports)
+		 * hold for the count: the one validator says. */
+		if (unit_check_replicas(u, (int)json_integer_value(n),
+		    &errs) < 0) {
+			char *m = diag_format(&errs.v[0]);
+
+			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: %s", svc,
+			    m);
+			free(m);
+			diag_free(&errs);
 			goto fail;
 		}
 	}

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +16,6 @@
 #include "util.h"
 
 /* ---- the worker side: plain system calls only ---------------------------- */
-
-/*
- * fsync_dir of path's directory.  common/util.c has this very function
- * as a static behind file_write_atomic; once util.h exports it, this copy
- * goes.
- */
-static int
-fsync_dir_of(const char *path)
-{
-	char	*copy = xstrdup(path);
-	int	 rc;
-
-	rc = fsync_dir(dirname(copy));
-	free(copy);
-	return rc;
-}
 
 /* A new directory's name is only durable once its parent is synced. */
 static int
