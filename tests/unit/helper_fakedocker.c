@@ -1067,8 +1067,10 @@ fakedocker_seed(struct fakedocker *fd, const char *name, json_t *spec,
 {
 	struct fcont	*c;
 	struct answer	 a;
+	int		 n;
 
 	pthread_mutex_lock(&fd->mu);
+	n = fd->ncalls;
 	c = cont_create(fd, name, spec, false, &a);
 	if (c == NULL)
 		free(a.body);
@@ -1076,6 +1078,12 @@ fakedocker_seed(struct fakedocker *fd, const char *name, json_t *spec,
 		cont_start(fd, c);
 		if (c->hc != NULL)
 			snprintf(c->health, sizeof c->health, "healthy");
+	}
+	/* What the engine did on its own meanwhile is no call either. */
+	while (fd->ncalls > n) {
+		fd->ncalls--;
+		free(fd->calls[fd->ncalls].raw);
+		free(fd->calls[fd->ncalls].text);
 	}
 	pthread_mutex_unlock(&fd->mu);
 	return c ? 0 : -1;
