@@ -1041,6 +1041,14 @@ fakedocker_image(struct fakedocker *fd, const char *ref,
 		im->next = fd->images;
 		fd->images = im;
 	}
+	else if (im->id[0] != '\0') {
+		/* The tag moves; the image it named stays, by its ID. */
+		struct fimage *old = xcalloc(1, sizeof *old);
+
+		*old = *im;
+		old->ref = xstrdup("<none>");
+		im->next = old;
+	}
 	im->k = k ? *k : default_knobs;
 	snprintf(im->id, sizeof im->id, "sha256:%064llx",
 	    (unsigned long long)++fd->serial * 7919);
@@ -1098,6 +1106,23 @@ fakedocker_seed_network(struct fakedocker *fd, const char *name,
 	    name, "Labels", stack ? json_pack("{s:s}", LABEL_STACK_KEY,
 	    stack) : json_object()));
 	pthread_mutex_unlock(&fd->mu);
+}
+
+int
+fakedocker_remove(struct fakedocker *fd, const char *name)
+{
+	struct fcont *c, **cp;
+
+	pthread_mutex_lock(&fd->mu);
+	if ((c = cont_find(fd, name)) != NULL) {
+		for (cp = &fd->conts; *cp != c; cp = &(*cp)->next)
+			;
+		*cp = c->next;
+		emit(fd, c, "destroy", NULL);
+		cont_free(c);
+	}
+	pthread_mutex_unlock(&fd->mu);
+	return c ? 0 : -1;
 }
 
 static int

@@ -34,9 +34,10 @@ int	 fakedocker_start(struct fakedocker **);
 void	 fakedocker_stop(struct fakedocker *);
 const char *fakedocker_path(const struct fakedocker *);
 
-/* Register (or re-register, with a new ID) an image; knobs NULL: the
- * defaults (healthy at once, never exits).  Writes the ID to id_out
- * when not NULL (72 bytes). */
+/* Register an image; knobs NULL: the defaults (healthy at once, never
+ * exits).  Registering a ref again moves the tag to a new ID; the old
+ * image stays, by its ID.  Writes the ID to id_out when not NULL (72
+ * bytes). */
 void	 fakedocker_image(struct fakedocker *, const char *ref,
 	    const struct fake_image *, char *id_out);
 /* Change an image's knobs, keeping its ID. */
@@ -50,6 +51,9 @@ int	 fakedocker_seed(struct fakedocker *, const char *name, json_t *spec,
 /* A network as POST /networks/create would make it; not logged. */
 void	 fakedocker_seed_network(struct fakedocker *, const char *name,
 	    const char *stack_label);
+
+/* The container is gone, as if removed behind shipd's back; 0 or -1. */
+int	 fakedocker_remove(struct fakedocker *, const char *name);
 
 /* "name state revision" per container, sorted by name, one per line. */
 char	*fakedocker_containers(struct fakedocker *);
