@@ -1125,6 +1125,35 @@ fakedocker_remove(struct fakedocker *fd, const char *name)
 	return c ? 0 : -1;
 }
 
+int
+fakedocker_rename(struct fakedocker *fd, const char *name,
+    const char *newname)
+{
+	struct fcont *c;
+
+	pthread_mutex_lock(&fd->mu);
+	if ((c = cont_find(fd, name)) != NULL) {
+		free(c->name);
+		c->name = xstrdup(newname);
+		emit(fd, c, "rename", NULL);
+	}
+	pthread_mutex_unlock(&fd->mu);
+	return c ? 0 : -1;
+}
+
+int
+fakedocker_exit(struct fakedocker *fd, const char *name, int code)
+{
+	struct fcont *c;
+
+	pthread_mutex_lock(&fd->mu);
+	if ((c = cont_find(fd, name)) != NULL &&
+	    strcmp(c->state, "running") == 0)
+		set_exited(fd, c, code);
+	pthread_mutex_unlock(&fd->mu);
+	return c ? 0 : -1;
+}
+
 static int
 str_cmp(const void *a, const void *b)
 {

@@ -55,6 +55,11 @@ void	 fakedocker_seed_network(struct fakedocker *, const char *name,
 /* The container is gone, as if removed behind shipd's back; 0 or -1. */
 int	 fakedocker_remove(struct fakedocker *, const char *name);
 
+/* Renamed, or exited with code, behind shipd's back; 0 or -1. */
+int	 fakedocker_rename(struct fakedocker *, const char *name,
+	    const char *newname);
+int	 fakedocker_exit(struct fakedocker *, const char *name, int code);
+
 /* "name state revision" per container, sorted by name, one per line. */
 char	*fakedocker_containers(struct fakedocker *);
 /* The container's ID into out (72 bytes); 0, or -1 when none. */
