@@ -535,7 +535,8 @@ rep_advance(struct replica *r)
 		return;
 	}
 	st = r->steps[r->step];
-	if (!r->journaled && st != STEP_END && !r->drain) {
+	if (!r->journaled && st != STEP_END &&
+	    !(st == STEP_OLD_STOP && r->drain)) {
 		r->journaled = true;
 		r->journaling = true;
 		journal_step(op->sd->store, op->stack_name, op->kind->name,

@@ -1,0 +1,383 @@
+/*
+ * Recovery at start, against the dockerd model: the journal on disk says
+ * what was under way when shipd stopped.  A deploy whose commit was not
+ * recorded is undone (its revision marked failed, the revision before it
+ * brought back from its kept containers); one whose commit was recorded
+ * stands; a first deploy interrupted has what it made removed.  The
+ * journal is written through the store, then shipd "starts" on it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine/spec.h"
+#include "graph.h"
+#include "helper_opsrig.h"
+#include "state/journal.h"
+#include "state/store.h"
+#include "unit.h"
+#include "util.h"
+
+#define CHECK	"health: {test: [CMD, /bin/check]}\n"
+#define MUTATING "create start stop kill rename remove connect disconnect"
+
+static const char *const v1[] = {
+	"api.yaml", "image: shipd-test/app:1\n" CHECK
+	    "environment: {V: \"1\"}\n", NULL
+};
+static const char *const v2[] = {
+	"api.yaml", "image: shipd-test/app:1\n" CHECK
+	    "environment: {V: \"2\"}\n", NULL
+};
+
+static void
+deploy_ok(struct rig *g, const char *const *files)
+{
+	struct cap *c = rig_deploy(g, files, NULL, true);
+
+	cap_assert_ok(c);
+	rig_settle(g);
+	cap_free(c);
+}
+
+/* Replica 1 of api as files' revision rev would have made it. */
+static void
+seed_api(struct rig *g, const char *const *files, const char *name,
+    int rev, bool running)
+{
+	struct stack	*st;
+	struct graph	*gr;
+	json_t		*spec;
+
+	rig_stack(g, files, &st, &gr);
+	spec = spec_container(st, stack_unit(st, "api"), 1, rev, true);
+	assert_int_equal(fakedocker_seed(g->fd, name, spec, running), 0);
+	json_decref(spec);
+	graph_free(gr);
+	stack_free(st);
+}
+
+/* Revision rev of files, as commit_begin records it, with result. */
+static void
+put_revision(struct rig *g, const char *const *files, int rev,
+    const char *result)
+{
+	struct stack	*st;
+	struct graph	*gr;
+	const json_t	*prev = store_revision_get(g->sd.store, "demo", 1);
+	json_t		*doc;
+	int		 done = 0;
+
+	rig_stack(g, files, &st, &gr);
+	doc = prev ? json_deep_copy(prev) : json_pack("{s:s, s:{}}", "kind",
+	    "deploy", "images");
+	json_object_set_new(doc, "revision", json_integer(rev));
+	json_object_set_new(doc, "result", json_string(result));
+	json_object_set_new(doc, "stack", stack_to_json(st));
+	store_revision_put(g->sd.store, "demo", rev, doc, rig_store_cb, &done);
+	rig_store_wait(g, &done);
+	json_decref(doc);
+	graph_free(gr);
+	stack_free(st);
+}
+
+/* begin (and the steps and commit named) of a deploy, fsync'd: the
+ * store writes in order, so the last one's callback says all are on
+ * disk. */
+static void
+journal(struct rig *g, int rev, int prev, const char *const *steps,
+    bool commit)
+{
+	size_t	i, n = 0;
+	int	done = 0;
+
+	while (steps != NULL && steps[n] != NULL)
+		n++;
+	journal_op(g->sd.store, "begin", "demo", "deploy", rev, prev,
+	    n == 0 && !commit ? rig_store_cb : NULL, &done);
+	for (i = 0; i < n; i++)
+		journal_step(g->sd.store, "demo", "deploy", rev, "api", 1,
+		    steps[i], i == n - 1 && !commit ? rig_store_cb : NULL,
+		    &done);
+	if (commit)
+		journal_op(g->sd.store, "commit", "demo", "deploy", rev, prev,
+		    rig_store_cb, &done);
+	rig_store_wait(g, &done);
+}
+
+/* How many records of event for revision rev the journal holds. */
+static int
+journal_count(struct rig *g, const char *event, int rev)
+{
+	json_t	*j = rig_journal(g), *r;
+	size_t	 i;
+	int	 n = 0;
+
+	json_array_foreach(j, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "event")),
+		    event) == 0 && json_integer_value(json_object_get(r,
+		    "revision")) == rev && strcmp(json_string_value(
+		    json_object_get(r, "stack")), "demo") == 0)
+			n++;
+	json_decref(j);
+	return n;
+}
+
+static bool
+probed(struct rig *g, void *arg)
+{
+	return fakedocker_find(g->fd, *(int *)arg, "execstart demo-api-1 1") >=
+	    0;
+}
+
+static bool
+recovered(struct rig *g, void *arg)
+{
+	(void)arg;
+	return g->sd.recovered;
+}
+
+/* shipd stops and starts again; it recovers once the engine answers. */
+static void
+restart(struct rig *g)
+{
+	rig_down(g);
+	g->recover = true;
+	rig_up(g);
+	rig_until(g, recovered, NULL, "recovery");
+	rig_settle(g);
+}
+
+static const char *
+reason(struct rig *g, int rev)
+{
+	const char *s = json_string_value(json_object_get(store_revision_get(
+	    g->sd.store, "demo", rev), "reason"));
+
+	return s ? s : "";
+}
+
+static void
+assert_journal_empty(struct rig *g)
+{
+	json_t *j = rig_journal(g);
+
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+}
+
+/*
+ * Revision 2 got as far as starting its replica (the journal has its
+ * begin and steps, no commit): it is marked failed and revision 1's kept
+ * container, the very one, is back under the name; revision 2's is gone.
+ */
+static void
+test_recover_interrupted(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "create", "start", NULL };
+	struct rig	 g;
+	char		 id1[72], now[72], *t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+
+	/* Where revision 2 was when shipd went away. */
+	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1",
+	    "demo-api-1-r1"), 0);
+	seed_api(&g, v2, "demo-api-1", 2, true);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, steps, false);
+	mark = fakedocker_ncalls(g.fd);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(reason(&g, 2), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t,
+	    "disconnect demo_default demo-api-1\n"
+	    "stop demo-api-1\n"
+	    "remove demo-api-1\n"
+	    "connect demo_default demo-api-1-r1 api\n"
+	    "rename demo-api-1-r1 demo-api-1\n"
+	    "start demo-api-1\n");
+	free(t);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n");
+	free(t);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	/* What the journal held is history now. */
+	assert_journal_empty(&g);
+
+	/* A second start finds nothing to do. */
+	mark = fakedocker_ncalls(g.fd);
+	restart(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t, "");
+	free(t);
+	rig_close(&g);
+}
+
+/*
+ * Revision 2's commit was recorded but current had not moved yet: the
+ * revision stands, current moves to it, the engine is not touched.
+ */
+static void
+test_recover_committed(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "create", "start", NULL };
+	struct rig	 g;
+	char		*t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1",
+	    "demo-api-1-r1"), 0);
+	seed_api(&g, v2, "demo-api-1", 2, true);
+	put_revision(&g, v2, 2, "committed");
+	journal(&g, 2, 1, steps, true);
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	mark = fakedocker_ncalls(g.fd);
+
+	restart(&g);
+	assert_int_equal(store_current(g.sd.store, "demo"), 2);
+	assert_string_equal(rig_result(&g, "demo", 2), "committed");
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t, "");
+	free(t);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 2\n"
+	    "demo-api-1-r1 exited 1\n");
+	free(t);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
+ * A first deploy interrupted has nothing to go back to: what it made is
+ * removed (and only that: another stack's containers stay), and its
+ * revision is marked failed.
+ */
+static void
+test_recover_first_deploy(void **state)
+{
+	static const char *const steps[] = { "create", "start", NULL };
+	static const char *const other[] = {
+		"stack.yaml", "name: other\n",
+		"api.yaml", "image: shipd-test/app:1\n", NULL
+	};
+	struct rig	 g;
+	char		*t;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_seed_network(g.fd, "demo_default", "demo");
+	seed_api(&g, v1, "demo-api-1", 1, true);
+	deploy_ok(&g, other);
+	put_revision(&g, v1, 1, "in_progress");
+	journal(&g, 1, 0, steps, false);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 1), "failed");
+	assert_string_equal(reason(&g, 1), "interrupted (shipd stopped); its "
+	    "containers were removed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 0);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "other-api-1 running 1\n");
+	free(t);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
+ * The real thing: shipd shuts down while revision 2's new replica waits
+ * for its gate.  The journal it leaves behind is enough to come back to
+ * revision 1.
+ */
+static void
+test_recover_after_shutdown(void **state)
+{
+	static const char *const sick[] = {
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 60s}\n", NULL
+	};
+	struct fake_image	 k = { -1, -1, 0, false, 0 };
+	struct rig		 g;
+	struct cap		*c;
+	char			 id1[72], now[72], *t, *path, *doc;
+	size_t			 len;
+	int			 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_image(g.fd, "shipd-test/sick:1", &k, NULL);
+	deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	mark = fakedocker_ncalls(g.fd);
+	c = rig_deploy(&g, sick, NULL, false);
+	rig_until(&g, probed, &mark, "revision 2's replica under its gate");
+	assert_false(c->done);
+	rig_down(&g);
+
+	/* In flight at the end: begun, never committed or ended. */
+	assert_int_equal(journal_count(&g, "begin", 2), 1);
+	assert_true(journal_count(&g, "step", 2) >= 5);
+	assert_int_equal(journal_count(&g, "commit", 2), 0);
+	assert_int_equal(journal_count(&g, "end", 2), 0);
+	xasprintf(&path, "%s/stacks/demo/revisions/2.json", g.state);
+	assert_int_equal(file_read_all(path, 1 << 20, &doc, &len), 0);
+	assert_non_null(strstr(doc, "\"result\": \"in_progress\""));
+	free(doc);
+	free(path);
+
+	mark = fakedocker_ncalls(g.fd);
+	g.recover = true;
+	rig_up(&g);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n");
+	free(t);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	t = fakedocker_trace(g.fd, mark, "create", NULL);
+	assert_string_equal(t, "");
+	free(t);
+	cap_free(c);
+	rig_close(&g);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_recover_interrupted),
+		cmocka_unit_test(test_recover_committed),
+		cmocka_unit_test(test_recover_first_deploy),
+		cmocka_unit_test(test_recover_after_shutdown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
