@@ -85,7 +85,7 @@ $(B)/tests/ctlflood: tests/tools/ctlflood.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Links the fake engine helper and common/ (util.c), which it uses.
-$(B)/tests/stallengine: tests/tools/stallengine.c $(TEST_HELPER_OBJ) $(COMMON_OBJ)
+$(B)/tests/stallengine: tests/tools/stallengine.c $(B)/tests/unit/helper_fakeengine.o $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

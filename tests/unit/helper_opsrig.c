@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "engine/docker.h"
+#include "engine/supervise.h"
 #include "engine/watch.h"
 #include "helper_opsrig.h"
 #include "log.h"
@@ -192,6 +193,7 @@ rig_down(struct rig *g)
 			c->req = NULL;
 		}
 	uv_timer_stop(&sd->engine_retry);
+	ops_stop(sd);
 	watch_stop(sd);
 	g->closed = 0;
 	docker_close(sd->docker, on_docker_closed, g);
