@@ -430,3 +430,13 @@ cap_assert_ok(const struct cap *c)
 		fail_msg("%s: %s", cap_code(c) ? cap_code(c) : "?",
 		    cap_message(c) ? cap_message(c) : "?");
 }
+
+void
+rig_deploy_ok(struct rig *g, const char *const *files)
+{
+	struct cap *c = rig_deploy(g, files, NULL, true);
+
+	cap_assert_ok(c);
+	rig_settle(g);
+	cap_free(c);
+}

@@ -75,6 +75,8 @@ void	 rig_stack(struct rig *, const char *const *files, struct stack **,
 /* Deploy those files (opts may be NULL); wait for the reply if asked. */
 struct cap *rig_deploy(struct rig *, const char *const *files,
 	    const struct deploy_opts *, bool wait);
+/* A deploy that must succeed, and the engine settled after it. */
+void	 rig_deploy_ok(struct rig *, const char *const *files);
 /* The store's record of a revision's result, "" when none. */
 const char *rig_result(struct rig *, const char *stack, int rev);
 /* Every record of <state>/journal as it is on disk now. */

@@ -54,16 +54,6 @@ image(struct rig *g, const char *ref, int healthy_after_ms)
 }
 
 static void
-deploy_ok(struct rig *g, const char *const *files)
-{
-	struct cap *c = rig_deploy(g, files, NULL, true);
-
-	cap_assert_ok(c);
-	rig_settle(g);
-	cap_free(c);
-}
-
-static void
 assert_trace(struct rig *g, int from, const char *match, const char *want)
 {
 	char *t = fakedocker_trace(g->fd, from, STEPS, match);
@@ -236,9 +226,9 @@ test_stop_first_keeps(void **state)
 	(void)state;
 	rig_open(&g);
 	image(&g, APP, 100);
-	deploy_ok(&g, api_v1);
+	rig_deploy_ok(&g, api_v1);
 	mark = fakedocker_ncalls(g.fd);
-	deploy_ok(&g, api_v2);
+	rig_deploy_ok(&g, api_v2);
 	assert_trace(&g, mark, "demo-api",
 	    "disconnect demo_default demo-api-1\n"
 	    "stop demo-api-1\n"
@@ -285,7 +275,7 @@ test_stop_first_removes(void **state)
 	graph_free(gr);
 	stack_free(st);
 
-	deploy_ok(&g, api_v2);
+	rig_deploy_ok(&g, api_v2);
 	assert_trace(&g, 0, "demo-api",
 	    "disconnect demo_default demo-api-1\n"
 	    "stop demo-api-1\n"
@@ -323,9 +313,9 @@ test_start_first(void **state)
 	(void)state;
 	rig_open(&g);
 	image(&g, APP, 200);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	mark = fakedocker_ncalls(g.fd);
-	deploy_ok(&g, v2);
+	rig_deploy_ok(&g, v2);
 	assert_trace(&g, mark, "demo-api",
 	    "rename demo-api-1 demo-api-1-r1\n"
 	    "create demo-api-1 unaliased\n"
@@ -394,9 +384,9 @@ test_parallelism(void **state)
 	(void)state;
 	rig_open(&g);
 	image(&g, APP, 150);
-	deploy_ok(&g, rep3[0]);
+	rig_deploy_ok(&g, rep3[0]);
 	mark = fakedocker_ncalls(g.fd);
-	deploy_ok(&g, rep3[1]);
+	rig_deploy_ok(&g, rep3[1]);
 	for (n = 1; n <= 3; n++)
 		span(&g, mark, n, &b[n], &e[n]);
 	for (n = 1; n <= 3; n++)
@@ -414,7 +404,7 @@ test_parallelism(void **state)
 	}
 
 	mark = fakedocker_ncalls(g.fd);
-	deploy_ok(&g, rep3[2]);
+	rig_deploy_ok(&g, rep3[2]);
 	for (n = 1; n <= 3; n++)
 		span(&g, mark, n, &b[n], &e[n]);
 	/* Every replica had left before any new one was healthy. */
@@ -451,7 +441,7 @@ test_scale_down(void **state)
 	(void)state;
 	rig_open(&g);
 	image(&g, APP, 0);
-	deploy_ok(&g, rep3[0]);
+	rig_deploy_ok(&g, rep3[0]);
 	mark = fakedocker_ncalls(g.fd);
 	c = cap_new(&g, "scale");
 	want = json_pack("{s:i}", "api", 1);

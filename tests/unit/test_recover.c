@@ -35,16 +35,6 @@ static const char *const v2[] = {
 	    "environment: {V: \"2\"}\n", NULL
 };
 
-static void
-deploy_ok(struct rig *g, const char *const *files)
-{
-	struct cap *c = rig_deploy(g, files, NULL, true);
-
-	cap_assert_ok(c);
-	rig_settle(g);
-	cap_free(c);
-}
-
 /* Replica 1 of api as files' revision rev would have made it. */
 static void
 seed_api(struct rig *g, const char *const *files, const char *name,
@@ -188,7 +178,7 @@ test_recover_interrupted(void **state)
 	(void)state;
 	rig_open(&g);
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
 
 	/* Where revision 2 was when shipd went away. */
@@ -247,7 +237,7 @@ test_recover_committed(void **state)
 	(void)state;
 	rig_open(&g);
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 143), 0);
 	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1",
 	    "demo-api-1-r1"), 0);
@@ -292,7 +282,7 @@ test_recover_first_deploy(void **state)
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
 	fakedocker_seed_network(g.fd, "demo_default", "demo");
 	seed_api(&g, v1, "demo-api-1", 1, true);
-	deploy_ok(&g, other);
+	rig_deploy_ok(&g, other);
 	put_revision(&g, v1, 1, "in_progress");
 	journal(&g, 1, 0, steps, false);
 
@@ -331,7 +321,7 @@ test_recover_after_shutdown(void **state)
 	rig_open(&g);
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
 	fakedocker_image(g.fd, "shipd-test/sick:1", &k, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
 	mark = fakedocker_ncalls(g.fd);
 	c = rig_deploy(&g, sick, NULL, false);

@@ -45,16 +45,6 @@ images(struct rig *g, char *id1)
 }
 
 static void
-deploy_ok(struct rig *g, const char *const *files)
-{
-	struct cap *c = rig_deploy(g, files, NULL, true);
-
-	cap_assert_ok(c);
-	rig_settle(g);
-	cap_free(c);
-}
-
-static void
 assert_trace(struct rig *g, int from, const char *want)
 {
 	char *t = fakedocker_trace(g->fd, from, STEPS, "demo-api");
@@ -88,7 +78,7 @@ test_rollback_auto(void **state)
 	(void)state;
 	rig_open(&g);
 	images(&g, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
 	mark = fakedocker_ncalls(g.fd);
 
@@ -157,7 +147,7 @@ test_rollback_paused(void **state)
 	(void)state;
 	rig_open(&g);
 	images(&g, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	c = rig_deploy(&g, v2_pause, NULL, true);
 	assert_string_equal(cap_code(c), PROTO_E_FAILED);
 	assert_null(strstr(cap_message(c), "rolled back"));
@@ -201,9 +191,9 @@ test_rollback_manual(void **state)
 	(void)state;
 	rig_open(&g);
 	images(&g, NULL);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
-	deploy_ok(&g, v2);
+	rig_deploy_ok(&g, v2);
 	mark = fakedocker_ncalls(g.fd);
 
 	c = rollback(&g, 0, false);
@@ -265,8 +255,8 @@ test_rollback_recreates_pinned(void **state)
 	(void)state;
 	rig_open(&g);
 	images(&g, id1);
-	deploy_ok(&g, v1);
-	deploy_ok(&g, v2);
+	rig_deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v2);
 	assert_int_equal(fakedocker_remove(g.fd, "demo-api-1-r1"), 0);
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
 	mark = fakedocker_ncalls(g.fd);
@@ -306,14 +296,14 @@ test_rollback_refused(void **state)
 	c = rollback(&g, 0, false);
 	assert_string_equal(cap_code(c), PROTO_E_NOT_FOUND);
 	cap_free(c);
-	deploy_ok(&g, v1);
+	rig_deploy_ok(&g, v1);
 	mark = fakedocker_ncalls(g.fd);
 	c = rollback(&g, 0, false);
 	assert_string_equal(cap_code(c), PROTO_E_NOT_FOUND);
 	assert_non_null(strstr(cap_message(c), "no committed revision before "
 	    "1"));
 	cap_free(c);
-	deploy_ok(&g, v2);
+	rig_deploy_ok(&g, v2);
 	mark = fakedocker_ncalls(g.fd);
 	c = rollback(&g, 1, true);
 	assert_string_equal(cap_code(c), PROTO_E_NOT_FOUND);
