@@ -16,6 +16,7 @@
 enum unit_field {
 	UF_UNIT,		/* the service as a whole */
 	UF_NAME,
+	UF_IMAGE,
 	UF_ENV,			/* item: u->env[i] */
 	UF_LABEL,		/* item: u->labels[i] */
 	UF_PORT,		/* item: u->ports[i] */
@@ -103,6 +104,8 @@ void	 stack_validate_units(const struct stack *, struct diag_list *);
 /* Single rules the short-syntax parsers (unityaml.c) and the dir loader
  * apply as they go: NULL, or what is wrong (caller frees). */
 char	*unit_name_problem(const char *);
+/* An image reference, NAME[:TAG][@DIGEST], as the engine parses it. */
+char	*unit_image_problem(const char *);
 char	*unit_port_problem(const struct unit_port *);
 char	*unit_mount_problem(const struct unit_mount *);
 

@@ -18,7 +18,8 @@
 static void
 k_image(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	UCTX(obj)->u->image = ytree_string(c, path, n);
+	if ((UCTX(obj)->u->image = ytree_string(c, path, n)) != NULL)
+		YMARK(&UCTX(obj)->at, UF_IMAGE, n, path);
 }
 
 static void

@@ -603,6 +603,10 @@ static const struct ecase ecases[] = {
 	    { "api.yaml", "image: x\n" } },
 	  "stack.yaml:1:1: unknown key 'defaults'; valid keys: "
 	  "name, networks, volumes, retain" },
+	{ "empty tag from .env", { { "api.yaml", "image: \"svc:${TAG}\"\n" },
+	    { ".env", "TAG=\n" } },
+	  "api.yaml:1:8: image: invalid reference 'svc:': the tag after ':' "
+	  "is empty" },
 	{ "no units", { { "README.md", "hi\n" } },
 	  ": no unit files (*.yaml) here" },
 };

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "unit.h"
+#include "unitcheck.h"
 #include "util.h"
 
 static char *const no_env[] = { NULL };
@@ -290,6 +291,10 @@ static const struct rcase rcases[] = {
 	  "stack.yaml:1:16: networks[1]",
 	  "image: x\n", "stack.networks", "[\"ok\", \"no way\"]",
 	  "stack.networks[1]", "invalid name 'no way'" },
+	{ "empty image tag",
+	  "image: \"svc:\"\n", NULL, "api.yaml:1:8: image",
+	  "image: x\n", "image", "\"svc:\"", "stack.units.api.image",
+	  "invalid reference 'svc:': the tag after ':' is empty" },
 	{ "network twice",
 	  "image: x\n", "networks: [a, a]\n", "stack.yaml:1:15: networks[1]",
 	  "image: x\n", "stack.networks", "[\"a\", \"a\"]",
@@ -348,6 +353,60 @@ test_same_rules(void **state)
 		print_message("case: %s\n", rcases[i].name);
 		yaml_refused(&rcases[i]);
 		json_refused(&rcases[i]);
+	}
+}
+
+/* ---- image references --------------------------------------------------- */
+
+#define HEX64	"0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
+
+/* What the engine takes, and the reason for what it does not. */
+static void
+test_image_refs(void **state)
+{
+	static const char *const ok[] = {
+		"svc", "svc:1", "shipd-test/svc:1.2-rc_3", "a__b-c/e---f.g",
+		"localhost/x", "localhost:5000/a/b:t", "Reg.Example.COM:443/x",
+		"registry.example.com/x@sha256:" HEX64,
+		"x:y@sha256:" HEX64, "sha256:" HEX64, "[::1]:5000/x:y",
+		"bad_host/x", "x:_tag",
+	};
+	static const struct { const char *ref, *why; } bad[] = {
+		{ "svc:", "the tag after ':' is empty" },
+		{ "x@", "the digest after '@' is empty" },
+		{ "x@sha256:12", "the digest is not ALGORITHM:HEX" },
+		{ "x@sha256-:" HEX64, "the digest is not ALGORITHM:HEX" },
+		{ "x@:" HEX64, "the digest is not ALGORITHM:HEX" },
+		{ "x:.a", "a tag is letters" },
+		{ ":t", "the name is empty" },
+		{ "Svc", "path components are lower-case" },
+		{ "a___b", "path components are lower-case" },
+		{ "a-", "path components are lower-case" },
+		{ "a//b", "it has an empty path component" },
+		{ "a/", "it has an empty path component" },
+		{ "host:/x", "the registry host is not" },
+		{ "-a.b/x", "the registry host is not" },
+		{ "a..b/x", "the registry host is not" },
+	};
+	char	*err, *want;
+	size_t	 i;
+
+	for (i = 0; i < nitems(ok); i++) {
+		err = unit_image_problem(ok[i]);
+		if (err != NULL)
+			fail_msg("%s: %s", ok[i], err);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		err = unit_image_problem(bad[i].ref);
+		if (err == NULL)
+			fail_msg("%s was taken", bad[i].ref);
+		xasprintf(&want, "invalid reference '%s': %s", bad[i].ref,
+		    bad[i].why);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("%s: got %s", bad[i].ref, err);
+		free(want);
+		free(err);
 	}
 }
 
@@ -456,6 +515,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_rules),
+		cmocka_unit_test(test_image_refs),
 		cmocka_unit_test(test_zero_limits),
 		cmocka_unit_test(test_document_order),
 		cmocka_unit_test(test_check_replicas),
