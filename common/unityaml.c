@@ -5,6 +5,8 @@
  * unitcheck.c's rules with each field's line and column.
  * docs/units.md is the reference for what is accepted.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,28 @@ port_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	free(s);
 }
 
+/*
+ * The engine does not create bind sources, and only shipctl may look at
+ * the caller's files (shipd never opens client paths), so the loader
+ * checks here, with the caller's permissions.  A path it may not search
+ * is left to the engine: it may well exist.
+ */
+static void
+bind_check(struct yctx *c, const char *path, const struct ynode *n,
+    const struct unit_mount *m)
+{
+	struct stat st;
+
+	if (m->kind != MOUNT_BIND || stat(m->source, &st) == 0)
+		return;
+	if (errno == ENOENT || errno == ENOTDIR)
+		ytree_err(c, n, "%s: bind source '%s' does not exist (the "
+		    "engine does not create it)", path, m->source);
+	else if (errno != EACCES)
+		ytree_err(c, n, "%s: bind source '%s': %s", path, m->source,
+		    strerror(errno));
+}
+
 static void
 mount_item(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
@@ -212,6 +236,7 @@ mount_item(struct yctx *c, const char *path, const struct ynode *n,
 		u->mounts = xrealloc(u->mounts, (u->nmounts + 1) * sizeof m);
 		u->mounts[u->nmounts++] = m;
 		YMARK(&UCTX(obj)->at, UF_MOUNT, n, path);
+		bind_check(c, path, n, &m);
 	}
 	free(s);
 }

@@ -607,6 +607,9 @@ static const struct ecase ecases[] = {
 	    { ".env", "TAG=\n" } },
 	  "api.yaml:1:8: image: invalid reference 'svc:': the tag after ':' "
 	  "is empty" },
+	{ "missing bind source", { { "api.yaml",
+	    "image: x\nvolumes: [\"/etc:/e\", \"./nope/x:/d:ro\"]\n" } },
+	  "api.yaml:2:22: volumes[1]: bind source '" },
 	{ "no units", { { "README.md", "hi\n" } },
 	  ": no unit files (*.yaml) here" },
 };
