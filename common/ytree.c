@@ -101,16 +101,45 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 	}
 }
 
+/*
+ * libyaml's reader (bad UTF-8, control characters such as NUL) gives a
+ * byte offset and leaves problem_mark at 0:0, so count the position out
+ * of the text: lines by '\n', columns in characters as the marks are.
+ */
 static void
-syntax_err(struct yctx *c, const yaml_parser_t *p)
+offset_mark(const char *text, size_t len, size_t off, int *line, int *col)
 {
-	const yaml_mark_t *m = &p->problem_mark;
+	size_t i;
+
+	*line = *col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
+			(*col)++;
+	}
+}
+
+static void
+syntax_err(struct yctx *c, const yaml_parser_t *p, const char *text,
+    size_t len)
+{
+	const yaml_mark_t	*m = &p->problem_mark;
+	int			 line = (int)m->line + 1, col = (int)m->column + 1;
 
 	if (p->error == YAML_MEMORY_ERROR)
 		abort();
-	diag_add(c->errs, c->file, (int)m->line + 1, (int)m->column + 1,
-	    "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown",
-	    p->context ? " " : "", p->context ? p->context : "");
+	if (p->error == YAML_READER_ERROR) {
+		offset_mark(text, len, p->problem_offset, &line, &col);
+		diag_add(c->errs, c->file, line, col, "YAML syntax error: %s "
+		    "(#x%X)", p->problem ? p->problem : "unreadable input",
+		    (unsigned)p->problem_value);
+		return;
+	}
+	diag_add(c->errs, c->file, line, col, "YAML syntax error: %s%s%s",
+	    p->problem ? p->problem : "unknown", p->context ? " " : "",
+	    p->context ? p->context : "");
 }
 
 /* Parse text into a tree; an empty document gives a NULL root.  0/-EINVAL. */
@@ -129,7 +158,7 @@ ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	while (!done && rc == 0) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			syntax_err(c, &p);
+			syntax_err(c, &p, text, len);
 			rc = -EINVAL;
 			break;
 		}
