@@ -100,6 +100,11 @@ int	cli_stack(struct cli_ctx *, bool need);
  * (caller decrefs), else the exit code with the error printed.
  */
 typedef int cli_event_cb(json_t *event, void *arg);
+/* Whether the stack fits in a request: 0, or -E2BIG with the reasons
+ * (the limit, the biggest units) in errs.  The prologue asks for DIR. */
+struct diag_list;
+int	cli_stack_fits(const struct stack *, const char *dir,
+	    struct diag_list *);
 int	cli_request(struct cli_ctx *, const char *cmd, json_t *args,
 	    cli_event_cb *, void *, json_t **result);
 

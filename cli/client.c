@@ -141,6 +141,11 @@ client_call(struct client *cl, const char *cmd, json_t *args,
 	    c.id, "cmd", cmd, "args", args ? args : json_object());
 	line = proto_encode(req, &len);
 	json_decref(req);
+	/* shipd would drop it whole: say so rather than send it. */
+	if (len - 1 > PROTO_MAX_LINE) {
+		free(line);
+		return -EMSGSIZE;
+	}
 	rc = send_all(cl->fd, line, len);
 	free(line);
 	if (rc < 0)

@@ -26,7 +26,8 @@ void	client_close(struct client *);
  * Send cmd with args (stolen; may be NULL) and read until the final reply.
  * Returns 0 when the reply is ok (*result set, caller decrefs), 1 when it
  * is an error (*result holds the error object: code, message), or -errno
- * when the connection failed (*result NULL).
+ * when the connection failed (*result NULL): -EMSGSIZE, unsent, for a
+ * request longer than the PROTO_MAX_LINE bytes shipd reads.
  */
 int	client_call(struct client *, const char *cmd, json_t *args,
 	    client_event_cb *, void *, json_t **result);

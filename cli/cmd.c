@@ -162,7 +162,8 @@ load_units(struct cli_ctx *c)
 	int			rc = EXIT_OK;
 
 	diag_init(&errs);
-	if (stack_load_checked(c->dir, environ, &c->st, &c->g, &errs) != 0) {
+	if (stack_load_checked(c->dir, environ, &c->st, &c->g, &errs) != 0 ||
+	    cli_stack_fits(c->st, c->dir, &errs) != 0) {
 		cli_print_diags(c->cli, &errs, c->dir);
 		rc = EXIT_USAGE;
 	}

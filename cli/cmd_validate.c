@@ -19,8 +19,12 @@ const struct cli_cmd cli_cmd_validate = {
 	.summary = "check a unit directory and print the start order (no "
 	    "daemon needed)",
 	.help =
-	    "  DIR defaults to the current directory.  Every error is listed\n"
-	    "  as FILE:LINE:COL: message; the exit status is 2 when any.\n",
+	    "  DIR defaults to the current directory.  Checks what deploy\n"
+	    "  would refuse before touching anything: the unit rules, image\n"
+	    "  references, bind sources that do not exist (with your\n"
+	    "  permissions), and a stack too big for one request to shipd.\n"
+	    "  Every error is listed as FILE:LINE:COL: message; the exit\n"
+	    "  status is 2 when any.\n",
 	.flags = CLI_DIR | CLI_UNITS,
 	.exec = cmd_validate_exec,
 };

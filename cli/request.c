@@ -9,7 +9,79 @@
 
 #include "cli.h"
 #include "client.h"
+#include "diag.h"
 #include "proto.h"
+#include "unit.h"
+#include "util.h"
+
+/* What a request holds besides the stack (command, id, options) fits in
+ * this with room to spare; client_call() checks the exact line anyway. */
+#define REQ_SLACK	4096
+
+struct usize {
+	const struct unit	*u;
+	size_t			 len;
+};
+
+static int
+usize_cmp(const void *a, const void *b)
+{
+	const struct usize *x = a, *y = b;
+
+	return x->len < y->len ? 1 : x->len > y->len ? -1 :
+	    strcmp(x->u->name, y->u->name);
+}
+
+/*
+ * shipd reads lines of at most PROTO_MAX_LINE bytes and drops a longer
+ * one whole, so a stack that cannot fit is refused before it is sent:
+ * with its size, the limit, and the biggest units, largest first, until
+ * what is left would fit.
+ */
+int
+cli_stack_fits(const struct stack *st, const char *dir,
+    struct diag_list *errs)
+{
+	json_t		*j = stack_to_json(st), *units;
+	struct usize	*v;
+	size_t		 len = proto_encoded_len(j), max, i;
+	char		 a[32], b[32];
+
+	max = PROTO_MAX_LINE - REQ_SLACK;
+	if (len <= max) {
+		json_decref(j);
+		return 0;
+	}
+	units = json_object_get(j, "units");
+	v = xcalloc(st->nunits, sizeof *v);
+	for (i = 0; i < st->nunits; i++) {
+		v[i].u = st->units[i];
+		v[i].len = proto_encoded_len(json_array_get(units, i));
+	}
+	qsort(v, st->nunits, sizeof *v, usize_cmp);
+	cli_fmt_size(a, sizeof a, len);
+	cli_fmt_size(b, sizeof b, max);
+	diag_add(errs, dir, 0, 0, "the stack is %s (%zu bytes) as a request, "
+	    "over the %s (%zu bytes) a request to shipd may hold (its "
+	    "control socket reads lines of at most %d bytes)", a, len, b, max,
+	    PROTO_MAX_LINE);
+	for (i = 0; i < st->nunits && len > max; i++) {
+		cli_fmt_size(a, sizeof a, v[i].len);
+		diag_add(errs, v[i].u->file ? v[i].u->file : dir, 0, 0,
+		    "service '%s' is %s (%zu bytes) of it", v[i].u->name, a,
+		    v[i].len);
+		len -= v[i].len;
+	}
+	if (i < st->nunits) {
+		cli_fmt_size(a, sizeof a, len);
+		diag_add(errs, dir, 0, 0, "the other %zu service%s and the "
+		    "stack's own fields are %s", st->nunits - i,
+		    st->nunits - i == 1 ? "" : "s", a);
+	}
+	free(v);
+	json_decref(j);
+	return -E2BIG;
+}
 
 static int
 exit_for_code(const char *code)
@@ -59,6 +131,11 @@ call(struct cli *cli, const char *cmd, json_t *args, cli_event_cb *cb,
 	if (rc < 0) {
 		if (rc == -ECANCELED)
 			return EXIT_OK;
+		if (rc == -EMSGSIZE) {
+			cli_err("the %s request is over the %d bytes shipd "
+			    "reads in one line", cmd, PROTO_MAX_LINE);
+			return EXIT_USAGE;
+		}
 		cli_err("connection to shipd at %s lost: %s", cli->socket,
 		    strerror(-rc));
 		return EXIT_NODAEMON;

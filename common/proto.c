@@ -80,13 +80,21 @@ proto_reader_feed(struct proto_reader *r, const char *p, size_t n,
 	return 0;
 }
 
+#define PROTO_DUMP	(JSON_COMPACT | JSON_ENSURE_ASCII)
+
+size_t
+proto_encoded_len(const json_t *v)
+{
+	return json_dumpb(v, NULL, 0, PROTO_DUMP);
+}
+
 char *
 proto_encode(const json_t *msg, size_t *lenp)
 {
 	char	*s, *line;
 	size_t	 len;
 
-	s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
+	s = json_dumps(msg, PROTO_DUMP);
 	if (s == NULL)
 		abort();
 	len = strlen(s);

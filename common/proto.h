@@ -108,6 +108,8 @@ int	proto_reader_feed(struct proto_reader *, const char *, size_t,
 
 /* Encoders: a compact JSON line with its trailing newline; caller frees. */
 char	*proto_encode(const json_t *, size_t *len);
+/* How many bytes of a line a value takes once encoded (no newline). */
+size_t	 proto_encoded_len(const json_t *);
 json_t	*proto_error(json_t *id, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 json_t	*proto_ok(json_t *id, json_t *result);		/* steals result */
