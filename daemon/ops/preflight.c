@@ -93,16 +93,37 @@ struct image {
 
 static void	image_inspect(struct image *);
 
+/* A missing image is fixed in a unit file: name each that uses it. */
+static void
+image_report(struct image *im, const char *what, const char *detail)
+{
+	const struct stack	*st = im->pf->op->stack;
+	const struct unit	*u;
+	struct buf		 b;
+	size_t			 i, n = 0;
+
+	buf_init(&b);
+	buf_printf(&b, "%s: %s%s", im->ref, what, detail);
+	for (i = 0; i < st->nunits; i++) {
+		u = st->units[i];
+		if (strcmp(u->image, im->ref) != 0)
+			continue;
+		buf_printf(&b, "%s %s", n++ ? "," : "; used by", u->name);
+		if (u->file != NULL)
+			buf_printf(&b, " (%s)", u->file);
+	}
+	report(im->pf->op, "images", false, b.data);
+	buf_free(&b);
+}
+
 static void
 on_pulled(const struct docker_result *res, void *arg)
 {
 	struct image	*im = arg;
-	char		 msg[512];
 
 	if (res->err != 0) {
-		snprintf(msg, sizeof msg, "%s is not on the engine and pulling "
-		    "it failed: %s", im->ref, res->message);
-		report(im->pf->op, "images", false, msg);
+		image_report(im, "not on the engine, and pulling it failed: ",
+		    res->message);
 		pf_release(im->pf);
 		free(im->ref);
 		free(im);
@@ -133,12 +154,10 @@ on_inspected(const struct docker_result *res, void *arg)
 		/* Pull now, before anything is stopped. */
 		docker_image_pull(op->sd->docker, im->ref, NULL, on_pulled, im);
 		return;
-	} else {
-		snprintf(msg, sizeof msg, "%s: %s", im->ref,
-		    res->err == DOCKER_E_NOT_FOUND ? "not present on the "
-		    "engine (build or load it first)" : res->message);
-		report(op, "images", false, msg);
-	}
+	} else
+		image_report(im, res->err == DOCKER_E_NOT_FOUND ? "not "
+		    "present on the engine (build or load it first)" :
+		    res->message, "");
 	pf_release(im->pf);
 	free(im->ref);
 	free(im);
