@@ -154,12 +154,14 @@ test_plan_reply(void **state)
 }
 
 /* A plan needs the images: a missing one is a pre-flight failure that
- * names it, and nothing is pulled for a plan. */
+ * names it and the services (with their files) that use it, and nothing
+ * is pulled for a plan. */
 static void
 test_plan_missing_image(void **state)
 {
 	static const char *const files[] = {
-		"api.yaml", "image: shipd-test/nowhere:9\n", NULL
+		"api.yaml", "image: shipd-test/nowhere:9\n",
+		"web.yaml", "image: shipd-test/nowhere:9\n", NULL
 	};
 	struct rig	 g;
 	struct cap	*c;
@@ -176,6 +178,8 @@ test_plan_missing_image(void **state)
 	assert_string_equal(cap_code(c), PROTO_E_PREFLIGHT);
 	assert_non_null(strstr(cap_message(c), "shipd-test/nowhere:9"));
 	assert_non_null(strstr(cap_message(c), "not present on the engine"));
+	assert_non_null(strstr(cap_message(c), "; used by api ("));
+	assert_non_null(strstr(cap_message(c), "/api.yaml), web ("));
 	t = fakedocker_trace(g.fd, 0, MUTATING, NULL);
 	assert_string_equal(t, "");
 	free(t);
