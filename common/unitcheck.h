@@ -104,7 +104,8 @@ void	 stack_validate_units(const struct stack *, struct diag_list *);
 /* Single rules the short-syntax parsers (unityaml.c) and the dir loader
  * apply as they go: NULL, or what is wrong (caller frees). */
 char	*unit_name_problem(const char *);
-/* An image reference, NAME[:TAG][@DIGEST], as the engine parses it. */
+/* An image reference, NAME[:TAG][@DIGEST], as the engine parses it
+ * (imageref.c). */
 char	*unit_image_problem(const char *);
 char	*unit_port_problem(const struct unit_port *);
 char	*unit_mount_problem(const struct unit_mount *);
