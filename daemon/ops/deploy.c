@@ -129,9 +129,11 @@ ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
 			    "must be a count", svc);
 			goto fail;
 		}
-		/* The rules the unit file is held to (range, host ports)
-		 * hold for the count: the one validator says. */
-		if (unit_check_replicas(u, (int)json_integer_value(n),
+		/* Every rule the unit files are held to that takes the
+		 * count in (range, host ports, a completed dependency on
+		 * it) holds for it, before anything is touched: the one
+		 * validator says. */
+		if (unit_check_replicas(st, u, (int)json_integer_value(n),
 		    &errs) < 0) {
 			char *m = diag_format(&errs.v[0]);
 
