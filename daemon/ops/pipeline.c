@@ -163,8 +163,8 @@ on_checked(struct op *op)
 /* ---- plan ---------------------------------------------------------------- */
 
 /*
- * A unit file moved or renamed out of the directory would take its
- * service (and its data's container) with it: such a plan goes ahead only
+ * A unit file moved or renamed out of the directory (db.yaml.bak) would
+ * take its service, a database say, with it: such a plan goes ahead only
  * when asked to, and is refused naming the services while nothing has
  * changed.  bad_args: the request lacks what would let it run.
  */
