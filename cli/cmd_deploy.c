@@ -16,12 +16,14 @@ static const struct option options[] = {
 	{ "skip-check", required_argument, NULL, 'k' },
 	{ "wait", no_argument, NULL, 'w' },
 	{ "no-backup", no_argument, NULL, 'B' },
+	{ "remove-orphans", no_argument, NULL, 'R' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const struct cli_cmd cli_cmd_deploy = {
 	.name = "deploy",
-	.usage = "[--wait] [--no-backup] [--skip-check NAME]... [DIR]",
+	.usage = "[--wait] [--no-backup] [--remove-orphans] "
+	    "[--skip-check NAME]... [DIR]",
 	.summary = "deploy the unit directory (default .) in dependency order",
 	.help =
 	    "  Loads and validates DIR with your environment, sends the\n"
@@ -31,11 +33,16 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  A failed gate rolls back to the current revision by starting\n"
 	    "  the kept containers.  Exits 0 when every service is up and\n"
 	    "  healthy, 1 when the deploy failed (rolled back or not).\n"
+	    "  A deploy that would remove services whose unit files are no\n"
+	    "  longer in DIR is refused, naming them, with nothing changed\n"
+	    "  (exit 2), unless --remove-orphans is given.\n"
 	    "\n"
 	    "  --wait             queue behind another operation on the stack\n"
 	    "                     instead of failing at once\n"
 	    "  --no-backup        do not back up the services about to change\n"
 	    "                     (those with backup:) before applying\n"
+	    "  --remove-orphans   remove the services no longer in DIR (after\n"
+	    "                     everything else is up)\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
 	    "                     ports, disk, networks, volumes\n",
 	.longopts = options,
@@ -59,6 +66,8 @@ deploy_args(struct cli_ctx *c)
 		json_object_set_new(args, "wait", json_true());
 	if (cli_opt_has(c, 'B'))
 		json_object_set_new(args, "no_backup", json_true());
+	if (cli_opt_has(c, 'R'))
+		json_object_set_new(args, "remove_orphans", json_true());
 	return args;
 }
 
@@ -67,7 +76,8 @@ cmd_deploy_exec(struct cli_ctx *c)
 {
 	struct cli_progress	 p = { .cli = c->cli };
 	json_t			*res, *row;
-	size_t			 i, changed = 0;
+	size_t			 i, changed = 0, removed = 0, n;
+	const char		*act;
 	int			 rc;
 
 	rc = cli_request(c, PROTO_CMD_DEPLOY, deploy_args(c),
@@ -78,13 +88,21 @@ cmd_deploy_exec(struct cli_ctx *c)
 	if (c->cli->json)
 		cli_print_json(res);
 	else {
-		json_array_foreach(json_object_get(res, "services"), i, row)
-			if (strcmp(cli_str(row, "action"), "unchanged") != 0)
+		json_array_foreach(json_object_get(res, "services"), i, row) {
+			act = cli_str(row, "action");
+			if (strcmp(act, "remove") == 0)
+				removed++;
+			else if (strcmp(act, "unchanged") != 0)
 				changed++;
+		}
+		/* Removed services are no longer the stack's: not in "of N". */
+		n = json_array_size(json_object_get(res, "services")) - removed;
 		printf("deployed %s revision %lld in %.2fs (%zu of %zu "
-		    "services changed)\n", c->st->name, cli_int(res,
-		    "revision"), cli_secs(res, "elapsed_ms"), changed,
-		    json_array_size(json_object_get(res, "services")));
+		    "services changed", c->st->name, cli_int(res, "revision"),
+		    cli_secs(res, "elapsed_ms"), changed, n);
+		if (removed > 0)
+			printf(", %zu removed", removed);
+		printf(")\n");
 	}
 	json_decref(res);
 	return EXIT_OK;

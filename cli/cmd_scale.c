@@ -21,7 +21,10 @@ const struct cli_cmd cli_cmd_scale = {
 	.help =
 	    "  Scale-down stops the highest-numbered replicas with the unit's\n"
 	    "  stop_grace.  The count persists across deploys until the unit\n"
-	    "  file's own replicas value changes.\n",
+	    "  file's own replicas value changes.  A count the unit files\n"
+	    "  could not say (a fixed host port, a completed dependency on\n"
+	    "  the service, the range) is refused, exit 2, with nothing\n"
+	    "  changed.\n",
 	.flags = CLI_STACK | CLI_STACK_NEED,
 	.exec = cmd_scale_exec,
 };

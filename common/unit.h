@@ -165,12 +165,15 @@ void		 unit_free(struct unit *);
 /* The service called name, or NULL. */
 const struct unit *stack_unit(const struct stack *, const char *name);
 /*
- * Whether u may run n replicas, by the rules its unit file is held to
- * (the range, and host ports): what `scale` asks.  0, or -EINVAL with
- * "replicas: ..." messages in errs.
+ * Whether u, a service of s, may run n replicas, by every rule the unit
+ * files are held to that a count takes part in: its own (the range, host
+ * ports) and the stack's (a completed dependency on it needs exactly
+ * one).  What `scale` asks.  0, or -EINVAL with the rules' messages in
+ * errs: "replicas: ..." for its own, "file:line:col: depends_on: ..." of
+ * the dependent for the stack's.
  */
-int		 unit_check_replicas(const struct unit *, int n,
-		    struct diag_list *errs);
+int		 unit_check_replicas(const struct stack *, const struct unit *,
+		    int n, struct diag_list *errs);
 
 /* The resolved stack with every default explicit; shipctl sends this. */
 json_t		*stack_to_json(const struct stack *);

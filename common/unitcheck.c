@@ -449,14 +449,6 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_resources(u, w, errs);
 }
 
-int
-unit_check_replicas(const struct unit *u, int n, struct diag_list *errs)
-{
-	size_t before = errs->n;
-
-	check_replicas(u, n, NULL, errs);
-	return errs->n != before ? -EINVAL : 0;
-}
 
 /* ---- the stack ----------------------------------------------------------- */
 
@@ -492,6 +484,17 @@ stack_validate(const struct stack *s, const struct unit_where *w,
 	check_names(s->volumes, s->nvolumes, UF_VOLUME, w, errs);
 }
 
+/* A dependent waits for its completed dependency to exit 0 once: that is
+ * one run, so one replica.  n is the dependency's count. */
+static void
+report_completed(const struct unit *u, size_t i, int n,
+    struct diag_list *errs)
+{
+	diag_add(errs, u->file, u->deps[i].line, u->deps[i].col,
+	    "depends_on: '%s' is completed only with exactly one replica, "
+	    "but it has replicas: %d", u->deps[i].name, n);
+}
+
 static void
 check_completed(const struct stack *s, const struct unit *u,
     struct diag_list *errs)
@@ -505,9 +508,28 @@ check_completed(const struct stack *s, const struct unit *u,
 		if (t == NULL || u->deps[i].cond != DEP_COMPLETED ||
 		    t->replicas == 1)
 			continue;
-		diag_add(errs, u->file, u->deps[i].line, u->deps[i].col,
-		    "depends_on: '%s' is completed only with exactly one "
-		    "replica, but it has replicas: %d", t->name, t->replicas);
+		report_completed(u, i, t->replicas, errs);
+	}
+}
+
+/* The same rule seen from the dependency t, run with n replicas. */
+static void
+check_completed_on(const struct stack *s, const struct unit *t, int n,
+    struct diag_list *errs)
+{
+	const struct unit	*u;
+	size_t			 i, j;
+
+	if (n == 1)
+		return;
+	for (i = 0; i < s->nunits; i++) {
+		u = s->units[i];
+		for (j = 0; j < u->ndeps; j++) {
+			if (u->deps[j].cond == DEP_COMPLETED &&
+			    u->deps[j].name != NULL &&
+			    strcmp(u->deps[j].name, t->name) == 0)
+				report_completed(u, j, n, errs);
+		}
 	}
 }
 
@@ -583,4 +605,21 @@ stack_validate_units(const struct stack *s, struct diag_list *errs)
 		check_declared(s, s->units[i], errs);
 		check_clashes(s, i, errs);
 	}
+}
+
+/*
+ * Every rule that takes a count in: each holds one service's count alone,
+ * so checking each changed service on its own is checking the stack with
+ * all of them changed.
+ */
+int
+unit_check_replicas(const struct stack *s, const struct unit *u, int n,
+    struct diag_list *errs)
+{
+	size_t before = errs->n;
+
+	check_replicas(u, n, NULL, errs);
+	if (errs->n == before)
+		check_completed_on(s, u, n, errs);
+	return errs->n != before ? -EINVAL : 0;
 }

@@ -32,6 +32,7 @@ cmd_deploy(struct shipd *sd, struct ctl_req *r)
 		return;
 	o.no_backup = ctl_bool(r, "no_backup", false);
 	o.wait = ctl_bool(r, "wait", false);
+	o.remove_orphans = ctl_bool(r, "remove_orphans", false);
 	ops_deploy(sd, r, st, g, &o);
 }
 

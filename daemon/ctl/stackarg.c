@@ -22,6 +22,7 @@ const struct ctl_arg ctl_stack_args[] = {
 	{ "skip_checks", JSON_ARRAY, false },
 	{ "no_backup", JSON_TRUE, false },
 	{ "wait", JSON_TRUE, false },
+	{ "remove_orphans", JSON_TRUE, false },
 	{ NULL, 0, false }
 };
 

@@ -25,8 +25,9 @@ summary_json(const struct op *op)
 {
 	static const char *const st[] = { "skipped", "active", "done",
 	    "failed", "skipped" };
-	json_t	*arr = json_array();
-	size_t	 i;
+	json_t		*arr = json_array();
+	const char	**orphans;
+	size_t		  i, n;
 
 	for (i = 0; i < op->stack->nunits; i++) {
 		const struct svc *s = &op->svcs[i];
@@ -40,6 +41,15 @@ summary_json(const struct op *op)
 		    (json_int_t)(s->t_done > s->t_start ?
 		    s->t_done - s->t_start : 0)));
 	}
+	/* Removed services are counted too: they run last, after all else
+	 * succeeded, so a failed operation removed none. */
+	orphans = plan_orphans(op, &n);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, "
+		    "s:i}", "service", orphans[i], "action", "remove",
+		    "status", op->failed ? "skipped" : "done", "replicas", 0,
+		    "took_ms", 0));
+	free(orphans);
 	return arr;
 }
 

@@ -61,7 +61,7 @@ deploy_finish(struct op *op)
 
 static const struct op_kind op_kind_deploy = {
 	OP_DEPLOY, OP_NAME_DEPLOY, OPK_LOCK | OPK_CHECKS | OPK_BACKUP |
-	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS,
+	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS | OPK_ORPHANS,
 	deploy_start, deploy_finish, NULL
 };
 
@@ -74,6 +74,7 @@ ops_deploy(struct shipd *sd, struct ctl_req *r, struct stack *st,
 	op->skip_checks = json_incref(o->skip_checks);
 	op->no_backup = o->no_backup;
 	op->wait = o->wait;
+	op->remove_orphans = o->remove_orphans;
 	op_run(op);
 }
 
@@ -129,9 +130,11 @@ ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
 			    "must be a count", svc);
 			goto fail;
 		}
-		/* The rules the unit file is held to (range, host ports)
-		 * hold for the count: the one validator says. */
-		if (unit_check_replicas(u, (int)json_integer_value(n),
+		/* Every rule the unit files are held to that takes the
+		 * count in (range, host ports, a completed dependency on
+		 * it) holds for it, before anything is touched: the one
+		 * validator says. */
+		if (unit_check_replicas(st, u, (int)json_integer_value(n),
 		    &errs) < 0) {
 			char *m = diag_format(&errs.v[0]);
 

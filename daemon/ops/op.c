@@ -113,6 +113,7 @@ op_free(void *arg)
 	json_decref(op->containers);
 	json_decref(op->images);
 	json_decref(op->removals);
+	json_decref(op->orphans);
 	json_decref(op->scale);
 	json_decref(op->skip_checks);
 	json_decref(op->preflight_errors);

@@ -148,6 +148,8 @@ int		 op_kind_parse(const char *name);
 				   run inside another operation's record */
 #define OPK_OBJECTS	0x40	/* creates the stack's networks and volumes */
 #define OPK_PIN		0x80	/* creates from recorded image IDs */
+#define OPK_ORPHANS	0x100	/* removes services no longer in the stack
+				   only when asked (op->remove_orphans) */
 
 struct op_kind {
 	enum op_kind_id	 id;
@@ -178,6 +180,9 @@ struct op {
 	json_t			*containers;	/* engine's list, this stack */
 	json_t			*images;	/* image ref -> ID */
 	json_t			*removals;	/* containers of removed services */
+	json_t			*orphans;	/* those services: {name: containers},
+						   kept for the summary */
+	bool			 remove_orphans;	/* deploy --remove-orphans */
 	size_t			 removing;	/* their removals in flight */
 	size_t			 preparing;	/* network/volume creates */
 	json_t			*scale;		/* {svc: n} for a scale op */
@@ -243,6 +248,8 @@ void		 op_fail(struct op *, const char *why);
 int		 plan_compute(struct op *, const json_t *scale_overrides);
 const char	*plan_action_name(enum svc_action);
 json_t		*plan_json(const struct op *);
+/* The services op->orphans names, sorted; free the array, not the names. */
+const char	**plan_orphans(const struct op *, size_t *n);
 
 /* pipeline.c: containers, images, plan, checks, backup, begin, apply. */
 void		 pipeline_run(struct op *);

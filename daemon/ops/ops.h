@@ -19,6 +19,8 @@ struct deploy_opts {
 	json_t		*skip_checks;	/* names of checks; borrowed */
 	bool		 no_backup;
 	bool		 wait;		/* queue for the stack's lock */
+	bool		 remove_orphans; /* may remove services no longer in
+					   the stack */
 };
 
 /* deploy.c.  The stack and graph are the operation's from here on. */

@@ -162,6 +162,39 @@ on_checked(struct op *op)
 
 /* ---- plan ---------------------------------------------------------------- */
 
+/*
+ * A unit file moved or renamed out of the directory (db.yaml.bak) would
+ * take its service, a database say, with it: such a plan goes ahead only
+ * when asked to, and is refused naming the services while nothing has
+ * changed.  bad_args: the request lacks what would let it run.
+ */
+static bool
+orphans_refused(struct op *op)
+{
+	const char	**v;
+	struct buf	  b;
+	size_t		  i, n;
+	json_int_t	  k;
+
+	if (!(op->kind->flags & OPK_ORPHANS) || op->remove_orphans ||
+	    json_object_size(op->orphans) == 0)
+		return false;
+	v = plan_orphans(op, &n);
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		k = json_integer_value(json_object_get(op->orphans, v[i]));
+		buf_printf(&b, "%s%s (%lld container%s)", i ? ", " : "", v[i],
+		    (long long)k, k == 1 ? "" : "s");
+	}
+	op_abort(op, PROTO_E_BAD_ARGS, "deploy would remove %s no longer "
+	    "in the stack: %s; nothing was changed (put the unit file%s "
+	    "back, or deploy with --remove-orphans)", n == 1 ? "a service" :
+	    "services", b.data, n == 1 ? "" : "s");
+	buf_free(&b);
+	free(v);
+	return true;
+}
+
 static void
 planned(struct op *op)
 {
@@ -178,6 +211,8 @@ planned(struct op *op)
 	}
 	op_emit(op, PROTO_EV_PLAN, json_pack("{s:i, s:o}", "revision",
 	    op->revision, "services", plan_json(op)));
+	if (orphans_refused(op))
+		return;
 	if (op->kind->flags & OPK_CHECKS)
 		preflight_checks(op, on_checked);
 	else

@@ -339,24 +339,49 @@ plan_compute(struct op *op, const json_t *overrides)
 	}
 	/* Containers of services no longer in the stack go at the end. */
 	op->removals = json_array();
+	op->orphans = json_object();
 	if (op->scale != NULL)
 		return 0;
 	json_array_foreach(op->containers, i, c) {
 		const char *svc = label(c, LABEL_SERVICE);
 
 		/* Only what shipd made: a service label it no longer has. */
-		if (svc != NULL && stack_unit(op->stack, svc) == NULL)
-			json_array_append(op->removals, c);
+		if (svc == NULL || stack_unit(op->stack, svc) != NULL)
+			continue;
+		json_array_append(op->removals, c);
+		json_object_set_new(op->orphans, svc, json_integer(
+		    json_integer_value(json_object_get(op->orphans, svc)) + 1));
 	}
 	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **
+plan_orphans(const struct op *op, size_t *n)
+{
+	const char	**v, *svc;
+	json_t		 *c;
+
+	*n = 0;
+	v = xcalloc(json_object_size(op->orphans) + 1, sizeof *v);
+	json_object_foreach(op->orphans, svc, c)
+		v[(*n)++] = svc;
+	qsort(v, *n, sizeof *v, name_cmp);
+	return v;
 }
 
 json_t *
 plan_json(const struct op *op)
 {
-	json_t	*arr = json_array(), *c;
-	size_t	 i, order_n = op->stack->nunits;
-	size_t	*order = xcalloc(order_n ? order_n : 1, sizeof *order);
+	json_t		*arr = json_array();
+	const char	**orphans;
+	size_t		  i, n, order_n = op->stack->nunits;
+	size_t		 *order = xcalloc(order_n ? order_n : 1, sizeof *order);
 
 	graph_topo_order(op->graph, order);
 	for (i = 0; i < order_n; i++) {
@@ -369,13 +394,15 @@ plan_json(const struct op *op)
 		    plan_action_name(s->action), "reason",
 		    s->reason ? s->reason : "", "replicas", s->want));
 	}
-	json_array_foreach(op->removals, i, c) {
-		const char *svc = label(c, LABEL_SERVICE);
-
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}",
-		    "service", svc ? svc : "?", "action", "remove", "reason",
-		    "no longer in the stack", "replicas", 0));
-	}
+	/* One row per service, whatever its containers (replicas, kept
+	 * ones): the removals outlive the list apply empties. */
+	orphans = plan_orphans(op, &n);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, "
+		    "s:O}", "service", orphans[i], "action", "remove", "reason",
+		    "no longer in the stack", "replicas", 0, "containers",
+		    json_object_get(op->orphans, orphans[i])));
+	free(orphans);
 	free(order);
 	return arr;
 }

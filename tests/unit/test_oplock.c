@@ -46,7 +46,7 @@ static struct cap *
 deploy_as(struct rig *g, const char *const *files, uid_t uid, pid_t pid,
     bool wait)
 {
-	struct deploy_opts	 o = { NULL, false, wait };
+	struct deploy_opts	 o = { .wait = wait };
 	struct stack		*st;
 	struct graph		*gr;
 	struct cap		*c;

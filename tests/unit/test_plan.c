@@ -187,6 +187,78 @@ test_plan_missing_image(void **state)
 	rig_close(&g);
 }
 
+/*
+ * A service whose unit file is gone: one plan row however many
+ * containers it has, a deploy refused naming it before anything is
+ * touched or recorded, then with remove_orphans removed and counted in the
+ * result.
+ */
+static void
+test_orphans(void **state)
+{
+	static const char *const before[] = {
+		"api.yaml", "image: " APP "\n",
+		"gone.yaml", "image: " APP "\nreplicas: 2\n",
+		NULL
+	};
+	static const char *const after[] = {
+		"api.yaml", "image: " APP "\n",
+		NULL
+	};
+	struct deploy_opts	 o = { .remove_orphans = true };
+	struct rig		 g;
+	struct cap		*c;
+	json_t			*svcs, *row, *ev;
+	char			*t;
+	int			 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, APP, NULL, NULL);
+	rig_deploy_ok(&g, before);
+
+	mark = fakedocker_ncalls(g.fd);
+	c = rig_deploy(&g, after, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_BAD_ARGS);
+	assert_string_equal(cap_message(c), "deploy would remove a service "
+	    "no longer in the stack: gone (2 containers); nothing was changed "
+	    "(put the unit file back, or deploy with --remove-orphans)");
+	/* The plan it showed: one row for the service. */
+	ev = cap_events(c, PROTO_EV_PLAN);
+	svcs = json_object_get(json_array_get(ev, 0), "services");
+	assert_int_equal(json_array_size(svcs), 2);
+	assert_entry(svcs, "gone", "remove", "no longer in the stack", 0);
+	assert_int_equal(json_integer_value(json_object_get(find_service(svcs,
+	    "gone"), "containers")), 2);
+	json_decref(ev);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t, "");
+	free(t);
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+
+	c = rig_deploy(&g, after, &o, true);
+	cap_assert_ok(c);
+	svcs = json_object_get(cap_result(c), "services");
+	assert_int_equal(json_array_size(svcs), 2);
+	row = find_service(svcs, "gone");
+	assert_string_equal(json_string_value(json_object_get(row, "action")),
+	    "remove");
+	assert_string_equal(json_string_value(json_object_get(row, "status")),
+	    "done");
+	rig_settle(&g);
+	t = fakedocker_containers(g.fd);
+	assert_null(strstr(t, "demo-gone-"));
+	assert_non_null(strstr(t, "demo-api-1 running"));
+	free(t);
+	/* The revision remembers what it removed. */
+	svcs = json_object_get(store_revision_get(g.sd.store, "demo",
+	    store_current(g.sd.store, "demo")), "changes");
+	assert_entry(svcs, "gone", "remove", "no longer in the stack", 0);
+	rig_close(&g);
+}
+
 /* ---- plan_compute on containers written by hand ------------------------- */
 
 static const struct op_kind kind_test = {
@@ -421,6 +493,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_reply),
 		cmocka_unit_test(test_plan_missing_image),
+		cmocka_unit_test(test_orphans),
 		cmocka_unit_test(test_plan_compute_replicas),
 		cmocka_unit_test(test_steps_start_first_and_reuse),
 	};

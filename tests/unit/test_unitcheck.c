@@ -465,18 +465,20 @@ test_document_order(void **state)
 /* ---- scale --------------------------------------------------------------- */
 
 static void
-assert_replicas(const struct unit *u, int n, const char *want)
+assert_replicas(const struct stack *s, const char *svc, int n,
+    const char *dir, const char *want)
 {
-	struct diag_list errs;
+	const struct unit	*u = stack_unit(s, svc);
+	struct diag_list	 errs;
 
 	diag_init(&errs);
 	if (want == NULL) {
-		assert_int_equal(unit_check_replicas(u, n, &errs), 0);
+		assert_int_equal(unit_check_replicas(s, u, n, &errs), 0);
 		assert_int_equal(errs.n, 0);
 	} else {
-		assert_int_equal(unit_check_replicas(u, n, &errs), -EINVAL);
+		assert_int_equal(unit_check_replicas(s, u, n, &errs), -EINVAL);
 		assert_int_equal(errs.n, 1);
-		assert_diag(&errs, NULL, want);
+		assert_diag(&errs, dir, want);
 	}
 	diag_free(&errs);
 }
@@ -490,11 +492,11 @@ test_check_replicas(void **state)
 
 	dir = mkstack("image: x\nports: [\"80\"]\n", NULL);
 	s = load(dir, 0, &errs);
-	assert_replicas(stack_unit(s, "api"), 0, NULL);
-	assert_replicas(stack_unit(s, "api"), 1000, NULL);
-	assert_replicas(stack_unit(s, "api"), 1001, "replicas: expected an "
+	assert_replicas(s, "api", 0, NULL, NULL);
+	assert_replicas(s, "api", 1000, NULL, NULL);
+	assert_replicas(s, "api", 1001, NULL, "replicas: expected an "
 	    "integer from 0 to 1000, got 1001");
-	assert_replicas(stack_unit(s, "api"), -1, "replicas: expected an "
+	assert_replicas(s, "api", -1, NULL, "replicas: expected an "
 	    "integer from 0 to 1000, got -1");
 	stack_free(s);
 	rmstack(dir);
@@ -502,10 +504,39 @@ test_check_replicas(void **state)
 	/* The rule a unit file is held to holds for a scale too. */
 	dir = mkstack("image: x\nports: [\"8080:80\"]\n", NULL);
 	s = load(dir, 0, &errs);
-	assert_replicas(stack_unit(s, "api"), 1, NULL);
-	assert_replicas(stack_unit(s, "api"), 0, NULL);
-	assert_replicas(stack_unit(s, "api"), 3, "replicas: 3 replicas cannot "
+	assert_replicas(s, "api", 1, NULL, NULL);
+	assert_replicas(s, "api", 0, NULL, NULL);
+	assert_replicas(s, "api", 3, NULL, "replicas: 3 replicas cannot "
 	    "all publish host port 8080; drop the host port or run one");
+	stack_free(s);
+	rmstack(dir);
+}
+
+/* A rule across units: what waits for job to complete needs one run of
+ * it, so job is held to one replica, in the words (and at the place) a
+ * unit file asking for 3 would get. */
+static void
+test_check_replicas_completed(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s;
+	char			*dir, *path;
+	FILE			*f;
+
+	dir = mkstack("image: x\ndepends_on:\n  job: completed\n", NULL);
+	xasprintf(&path, "%s/job.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("image: y\nrestart: \"no\"\n", f);
+	fclose(f);
+	free(path);
+	s = load(dir, 0, &errs);
+	assert_replicas(s, "job", 1, NULL, NULL);
+	assert_replicas(s, "job", 3, dir, "api.yaml:3:3: depends_on: 'job' is "
+	    "completed only with exactly one replica, but it has replicas: 3");
+	assert_replicas(s, "job", 0, dir, "api.yaml:3:3: depends_on: 'job' is "
+	    "completed only with exactly one replica, but it has replicas: 0");
+	/* The dependent's own count is free. */
+	assert_replicas(s, "api", 4, NULL, NULL);
 	stack_free(s);
 	rmstack(dir);
 }
@@ -519,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_zero_limits),
 		cmocka_unit_test(test_document_order),
 		cmocka_unit_test(test_check_replicas),
+		cmocka_unit_test(test_check_replicas_completed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
