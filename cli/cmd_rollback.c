@@ -19,7 +19,7 @@ static const struct option options[] = {
 const struct cli_cmd cli_cmd_rollback = {
 	.name = "rollback",
 	.usage = "[--stack NAME] [--to N] [--with-data] [DIR]",
-	.summary = "deploy an older revision again (default: the one before)",
+	.summary = "deploy an older revision again (default: the last that differs)",
 	.help =
 	    "  Without --to, the revision is the newest committed one\n"
 	    "  before current that deploys something different (a redeploy\n"

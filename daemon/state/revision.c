@@ -1,5 +1,6 @@
 /*
- * Revision -> stack and graph (revision.h).
+ * Revision -> stack and graph, and what a revision deploys, to tell
+ * revisions that repeat each other apart (revision.h).
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,7 +1,8 @@
 /*
  * A stored revision read back as the model every operation works on: its
  * stack and dependency graph.  The one loader for deploys, scale,
- * rollback, recovery, down and backups.
+ * rollback, recovery, down and backups; and whether two revisions deploy
+ * the same, for no-op deploys, rollback and retention.
  */
 #ifndef SHIPD_REVISION_H
 #define SHIPD_REVISION_H
