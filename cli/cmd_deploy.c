@@ -29,7 +29,9 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  Loads and validates DIR with your environment, sends the\n"
 	    "  resolved stack to shipd and shows each step: the plan,\n"
 	    "  pre-flight checks, then each service as it starts.  Services\n"
-	    "  whose spec and image are unchanged keep their containers.\n"
+	    "  whose spec and image are unchanged keep their containers;\n"
+	    "  when nothing at all would change, no revision is recorded\n"
+	    "  (\"nothing to change: revision N stands\").\n"
 	    "  A failed gate rolls back to the current revision by starting\n"
 	    "  the kept containers.  Exits 0 when every service is up and\n"
 	    "  healthy, 1 when the deploy failed (rolled back or not).\n"
@@ -87,6 +89,9 @@ cmd_deploy_exec(struct cli_ctx *c)
 		return rc;
 	if (c->cli->json)
 		cli_print_json(res);
+	else if (json_is_true(json_object_get(res, "unchanged")))
+		printf("nothing to change: revision %lld stands\n",
+		    cli_int(res, "revision"));
 	else {
 		json_array_foreach(json_object_get(res, "services"), i, row) {
 			act = cli_str(row, "action");

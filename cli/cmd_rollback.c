@@ -19,8 +19,11 @@ static const struct option options[] = {
 const struct cli_cmd cli_cmd_rollback = {
 	.name = "rollback",
 	.usage = "[--stack NAME] [--to N] [--with-data] [DIR]",
-	.summary = "deploy an older revision again (default: the one before)",
+	.summary = "deploy an older revision again (default: the last that differs)",
 	.help =
+	    "  Without --to, the revision is the newest committed one\n"
+	    "  before current that deploys something different (a redeploy\n"
+	    "  or rollback that repeated current does not count).\n"
 	    "  Containers kept from that revision are renamed back and\n"
 	    "  started (no create, no pull); others are recreated from the\n"
 	    "  revision's snapshot, pinned to its image IDs.  The result is\n"

@@ -1,7 +1,8 @@
 /*
- * rollback: back to an earlier committed revision (the one before current
- * unless `to` names one), from its kept containers; `with_data` restores
- * the backup the undone deploy took first.
+ * rollback: back to an earlier committed revision (the newest before
+ * current that deploys something else, unless `to` names one), from its
+ * kept containers; `with_data` restores the backup the undone deploy took
+ * first.
  */
 #include "ctl/ctl.h"
 #include "ops/ops.h"

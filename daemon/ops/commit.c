@@ -17,6 +17,7 @@
 #include "ops/op.h"
 #include "proto.h"
 #include "core/shipd.h"
+#include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
 
@@ -112,6 +113,44 @@ commit_begin(struct op *op, store_cb *cb)
 	store_revision_put(op->sd->store, op->stack_name, op->revision, doc,
 	    cb, op);
 	json_decref(doc);
+}
+
+/* ---- nothing to change ----------------------------------------------------- */
+
+/*
+ * Every service unchanged, nothing to remove, and the stack the same as
+ * current's to the last setting: a revision would only repeat current,
+ * and later take a place in retention and be what rollback goes back to.
+ */
+bool
+commit_nothing(const struct op *op)
+{
+	json_t	*doc;
+	size_t	 i;
+	bool	 same;
+
+	if (op->prev_revision <= 0 || json_array_size(op->removals) > 0)
+		return false;
+	for (i = 0; i < op->stack->nunits; i++)
+		if (op->svcs[i].action != ACT_UNCHANGED)
+			return false;
+	doc = revision_doc(op);
+	same = revision_same(doc, store_revision_get(op->sd->store,
+	    op->stack_name, op->prev_revision));
+	json_decref(doc);
+	return same;
+}
+
+/* Nothing was journaled or recorded: answer with the revision that stands. */
+void
+commit_none(struct op *op)
+{
+	log_info("%s: nothing to change; revision %d stands", op->stack_name,
+	    op->prev_revision);
+	op_reply_ok(op, json_pack("{s:i, s:b, s:I, s:o}", "revision",
+	    op->prev_revision, "unchanged", 1, "elapsed_ms",
+	    (json_int_t)(now_ms() - op->t0), "services", summary_json(op)));
+	op_end(op);
 }
 
 /* ---- the end -------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * The kinds that take a stack as the client sent it or as it stands:
  * plan, deploy and scale.  A deploy that fails rolls back unless told not
- * to (rollback.c); a scale records its counts instead of a revision.
+ * to (rollback.c); one with nothing to change records nothing; a scale
+ * records its counts instead of a revision.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -40,13 +41,13 @@ ops_plan(struct shipd *sd, struct ctl_req *r, struct stack *st,
 
 /* ---- deploy ---------------------------------------------------------------- */
 
-/* With the lock held: the revision numbers, then the work. */
+/* With the lock held: the revision it starts from, then the work (the
+ * pipeline numbers the new one once the plan has something to change). */
 static void
 deploy_start(struct op *op)
 {
 	op->prev_revision = store_current(op->sd->store, op->stack_name);
 	op->keep_rev = op->prev_revision;
-	op->revision = store_revision_next(op->sd->store, op->stack_name);
 	pipeline_run(op);
 }
 
@@ -61,7 +62,7 @@ deploy_finish(struct op *op)
 
 static const struct op_kind op_kind_deploy = {
 	OP_DEPLOY, OP_NAME_DEPLOY, OPK_LOCK | OPK_CHECKS | OPK_BACKUP |
-	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS | OPK_ORPHANS,
+	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS | OPK_ORPHANS | OPK_NOOP,
 	deploy_start, deploy_finish, NULL
 };
 

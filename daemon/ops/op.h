@@ -150,6 +150,8 @@ int		 op_kind_parse(const char *name);
 #define OPK_PIN		0x80	/* creates from recorded image IDs */
 #define OPK_ORPHANS	0x100	/* removes services no longer in the stack
 				   only when asked (op->remove_orphans) */
+#define OPK_NOOP	0x200	/* nothing to change ends it at the plan,
+				   with no revision */
 
 struct op_kind {
 	enum op_kind_id	 id;
@@ -262,6 +264,10 @@ void		 apply_free(struct op *);
 void		 commit_begin(struct op *, void (*)(int, void *));
 /* Record the outcome, answer, end: the end of every kind that records. */
 void		 commit_end(struct op *);
+/* The plan has nothing to change and the revision would be current's
+ * again: whether so, and the answer that says so, then the end. */
+bool		 commit_nothing(const struct op *);
+void		 commit_none(struct op *);
 json_t		*revision_doc(const struct op *);
 
 /* rollback.c */

@@ -1,6 +1,7 @@
 /*
  * The stages before apply, for every kind: gather the engine's view
- * (containers, images), plan, pre-flight checks, the backup phase, the
+ * (containers, images), plan (where a deploy with nothing to change
+ * ends), the revision's number, pre-flight checks, the backup phase, the
  * journal's begin and the revision's first record, the stack's networks
  * and volumes; then hand over to the apply engine.  The kind's flags say
  * which stages it runs.
@@ -207,6 +208,19 @@ planned(struct op *op)
 		op_reply_ok(op, json_pack("{s:i, s:o}", "current",
 		    op->prev_revision, "services", plan_json(op)));
 		op_end(op);
+		return;
+	}
+	if ((op->kind->flags & OPK_NOOP) && commit_nothing(op)) {
+		commit_none(op);
+		return;
+	}
+	/* The number is taken only now that there is something to record,
+	 * so that a deploy with nothing to change leaves no gap. */
+	if ((op->kind->flags & OPK_REVISION) &&
+	    (op->revision = store_revision_next(op->sd->store,
+	    op->stack_name)) < 0) {
+		op_abort(op, PROTO_E_INTERNAL, "numbering the revision: %s",
+		    strerror(-op->revision));
 		return;
 	}
 	op_emit(op, PROTO_EV_PLAN, json_pack("{s:i, s:o}", "revision",

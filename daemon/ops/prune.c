@@ -11,7 +11,10 @@
 #include "log.h"
 #include "ops/op.h"
 #include "state/revision.h"
+#include "state/store.h"
 #include "util.h"
+
+#define PRUNE_SCAN	256	/* revisions looked at, as revision.c */
 
 /*
  * A sweep: list the stack's containers, remove those the rule picks.  It
@@ -24,7 +27,7 @@ struct sweep {
 	char		*stack;
 	const char	*what;		/* for the log */
 	bool		 by_name;	/* keep[]: kept revisions to leave */
-	int		 keep[UNIT_RETAIN_MAX + 1];
+	int		 keep[PRUNE_SCAN];
 	size_t		 nkeep;
 	int		 rev;		/* !by_name: the revision to remove */
 	int		 inflight;
@@ -124,21 +127,49 @@ sweep_run(struct sweep *sw)
 	free(filter);
 }
 
+/* Whether c equals one of the n contents in v. */
+static bool
+repeats(json_t *const *v, size_t n, const json_t *c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (json_equal(v[i], c))
+			return true;
+	return false;
+}
+
 /*
  * Keep the containers of the newest `retain` committed revisions before
- * current; remove every other kept container of the stack.
+ * current that deploy something different, from current and from each
+ * other: a revision that repeats one of those (a redeploy, a rollback)
+ * does not count, and what was kept under its number stays with it.
+ * Remove every other kept container of the stack.
  */
 void
 prune_kept(struct shipd *sd, const char *stack, int current, int retain)
 {
 	struct sweep	*sw = sweep_new(sd, stack, "pruning a kept container");
-	int		 before = current;
+	json_t		*seen[UNIT_RETAIN_MAX + 1], *c;
+	size_t		 nseen = 0, i;
+	int		 rev = current;
 
+	seen[nseen++] = revision_content(store_revision_get(sd->store, stack,
+	    current));
 	sw->by_name = true;
-	while ((int)sw->nkeep < retain && sw->nkeep < UNIT_RETAIN_MAX &&
-	    (before = revision_prev_committed(sd->store, stack,
-	    before)) > 0)
-		sw->keep[sw->nkeep++] = before;
+	while (sw->nkeep < PRUNE_SCAN &&
+	    (rev = revision_prev_committed(sd->store, stack, rev)) > 0) {
+		c = revision_content(store_revision_get(sd->store, stack, rev));
+		if (repeats(seen, nseen, c))
+			sw->keep[sw->nkeep++] = rev;
+		else if ((int)nseen <= retain && nseen < nitems(seen)) {
+			sw->keep[sw->nkeep++] = rev;
+			seen[nseen++] = json_incref(c);
+		}
+		json_decref(c);
+	}
+	for (i = 0; i < nseen; i++)
+		json_decref(seen[i]);
 	sweep_run(sw);
 }
 

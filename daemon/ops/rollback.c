@@ -164,8 +164,8 @@ manual_start(struct op *op)
 	struct store	*store = op->sd->store;
 	int		 cur = store_current(store, op->stack_name);
 
+	/* The new revision's number comes with the plan (pipeline.c). */
 	op->prev_revision = op->keep_rev = cur;
-	op->revision = store_revision_next(store, op->stack_name);
 	op_emit(op, PROTO_EV_ROLLBACK, json_pack("{s:i, s:i}", "from", cur,
 	    "to", op->rollback_of));
 	pipeline_run(op);
@@ -187,11 +187,14 @@ ops_rollback(struct shipd *sd, struct ctl_req *r, const char *stack, int to,
 	int		 cur;
 
 	cur = store_current(sd->store, stack);
+	/* Back to what ran before the last change: a revision that only
+	 * repeats current (a redeploy, a rollback) would change nothing. */
 	if (to == 0)
-		to = revision_prev_committed(sd->store, stack, cur);
+		to = revision_prev_differing(sd->store, stack, cur);
 	if (to <= 0) {
 		ctl_req_err(r, PROTO_E_NOT_FOUND, "stack %s has no committed "
-		    "revision before %d to roll back to", stack, cur);
+		    "revision before %d that differs from it to roll back to",
+		    stack, cur);
 		return;
 	}
 	if (with_data) {

@@ -1,7 +1,9 @@
 /*
- * Revision -> stack and graph (revision.h).
+ * Revision -> stack and graph, and what a revision deploys, to tell
+ * revisions that repeat each other apart (revision.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +56,66 @@ revision_load(struct store *store, const char *name, int rev,
 	return rc;
 }
 
+/*
+ * Less where the stack was read from (the directory, the unit files, the
+ * positions of depends_on), which moving or reformatting a file changes
+ * and nothing running ever sees.
+ */
+json_t *
+revision_content(const json_t *doc)
+{
+	json_t	*st, *u, *d;
+	size_t	 i, j;
+
+	st = json_deep_copy(json_object_get(doc, "stack"));
+	json_object_del(st, "dir");
+	json_array_foreach(json_object_get(st, "units"), i, u) {
+		json_object_del(u, "file");
+		json_array_foreach(json_object_get(u, "depends_on"), j, d) {
+			json_object_del(d, "line");
+			json_object_del(d, "col");
+		}
+	}
+	return json_pack("{s:o*, s:O*}", "stack", st, "images",
+	    json_object_get(doc, "images"));
+}
+
+bool
+revision_same(const json_t *a, const json_t *b)
+{
+	json_t	*ca, *cb;
+	bool	 same;
+
+	if (a == NULL || b == NULL)
+		return false;
+	ca = revision_content(a);
+	cb = revision_content(b);
+	same = json_equal(ca, cb);
+	json_decref(ca);
+	json_decref(cb);
+	return same;
+}
+
+static bool
+committed(const json_t *doc)
+{
+	const char *res = json_string_value(json_object_get(doc, "result"));
+
+	return res != NULL && strcmp(res, "committed") == 0;
+}
+
+int
+revision_prev_differing(struct store *store, const char *stack, int before)
+{
+	const json_t	*now = store_revision_get(store, stack, before);
+	int		 rev = before;
+
+	while ((rev = revision_prev_committed(store, stack, rev)) > 0)
+		if (!revision_same(store_revision_get(store, stack, rev), now))
+			return rev;
+	return 0;
+}
+
 int
 revision_prev_committed(struct store *store, const char *stack, int before)
 {
@@ -62,12 +124,8 @@ revision_prev_committed(struct store *store, const char *stack, int before)
 
 	n = store_revision_list(store, stack, revs, 256);
 	while (n-- > 0) {
-		const json_t *doc = store_revision_get(store, stack, revs[n]);
-		const char *res = json_string_value(json_object_get(doc,
-		    "result"));
-
-		if (revs[n] < before && res != NULL &&
-		    strcmp(res, "committed") == 0)
+		if (revs[n] < before && committed(store_revision_get(store,
+		    stack, revs[n])))
 			return revs[n];
 	}
 	return 0;

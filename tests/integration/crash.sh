@@ -28,6 +28,10 @@ settled() {	# no lock held, no revision in progress
 	    ! grep -qs in_progress "$IT_STATE"/stacks/"$IT_STACK"/revisions/*.json
 }
 current() { status_json | sed -n 's/.*"current":\([0-9]*\).*/\1/p'; }
+# The newest revision recorded: the next deploy's number is one more (a
+# reset to MODE=one that changes nothing records none).
+newest() { sctl --json history --stack "$IT_STACK" |
+    grep -o '"revision": *[0-9]*' | grep -o '[0-9]*$' | sort -n | tail -1; }
 canonical() {	# service -> "name id" lines of the canonical containers
 	docker ps -a --no-trunc --filter "label=io.shipd.stack=$IT_STACK" \
 	    --format '{{.Names}} {{.ID}} {{.State}}' |
@@ -72,6 +76,7 @@ for at in begin step:leave step:stop step:keep step:create step:start \
 	start_shipd
 	MODE=one sctl deploy "$IT_UNITS" >/dev/null || fail "$at: reset to MODE=one"
 	base=$(current)
+	next=$(($(newest) + 1))
 	before=$(canonical api | awk '{print $2}')
 	stop_shipd
 	SHIPD_TEST_KILL_AT=$at start_shipd
@@ -81,7 +86,7 @@ for at in begin step:leave step:stop step:keep step:create step:start \
 	reap_shipd 5 || true
 	start_shipd
 	case $at in
-	commit|end)	check "$at" two $((base + 1)) "" ;;
+	commit|end)	check "$at" two "$next" "" ;;
 	*)		check "$at" one "$base" "$before" ;;
 	esac
 	ok "killed at $at: recovered to revision $(current)"

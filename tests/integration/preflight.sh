@@ -51,6 +51,15 @@ EOF
 first=$!
 wait_until 10 sh -c "'$SHIPCTL' -s '$IT_SOCK' --json status --stack '$IT_STACK' | grep -q '\"kind\":\"deploy\"'" ||
     fail "status never showed the lock"
+# The first deploy has its stack; the ones below change web again, so
+# that the queued one has something to do (the same stack would change
+# nothing and record no revision).
+unit web <<EOF
+image: $IMAGE1
+environment: {SVC_HEALTHY_AFTER: "3", ROUND: "2"}
+init: true
+health: {test: [CMD, /bin/svc-check]}
+EOF
 rc=0
 out=$(sctl deploy "$IT_UNITS" 2>&1) || rc=$?
 [ "$rc" = 1 ] || { echo "$out"; fail "a concurrent deploy exited $rc"; }

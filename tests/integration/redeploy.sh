@@ -1,7 +1,7 @@
 #!/bin/bash
 # A redeploy recreates exactly the services whose spec or image changed;
 # every other container keeps its ID.  A deploy with no change touches
-# nothing.
+# nothing and records no revision.
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml </dev/null
@@ -39,8 +39,10 @@ ids > "$IT_DIR/ids1"
 out=$(sctl deploy "$IT_UNITS") || fail "second deploy"
 ids > "$IT_DIR/ids2"
 diff "$IT_DIR/ids1" "$IT_DIR/ids2" >/dev/null || fail "a no-change deploy recreated containers"
-echo "$out" | grep -q "0 of 4 services changed" || fail "summary: $out"
-ok "a deploy with no change keeps every container"
+echo "$out" | grep -qx "nothing to change: revision 1 stands" || fail "summary: $out"
+[ "$(sctl history --stack "$IT_STACK" | grep -c committed)" = 1 ] ||
+    fail "a no-change deploy recorded a revision"
+ok "a deploy with no change keeps every container and records no revision"
 
 out=$(API_MODE=two sctl deploy "$IT_UNITS") || fail "third deploy"
 echo "$out" | grep -Eq "api +recreate +changed: environment" || { echo "$out"; fail "plan"; }
@@ -57,5 +59,5 @@ echo "$out" | grep -Eq "api +recreate" || { echo "$out"; fail "image change not 
 ids > "$IT_DIR/ids4"
 [ "$(diff "$IT_DIR/ids3" "$IT_DIR/ids4" | grep -c '^>')" = 2 ] || fail "image change touched more than api"
 ok "changing api's image recreated api only"
-[ "$(sctl history --stack "$IT_STACK" | grep -c committed)" = 4 ] || fail "history"
-ok "history has four committed revisions"
+[ "$(sctl history --stack "$IT_STACK" | grep -c committed)" = 3 ] || fail "history"
+ok "history has three committed revisions (none for the deploy with no change)"
