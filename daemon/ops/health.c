@@ -188,6 +188,18 @@ entry_probe(uv_timer_t *t)
 	    probe_tcp(sd->loop, e->ip, e->chk.port, to, on_probed, e);
 }
 
+/* A check other than the one probed so far: its verdict starts over. */
+static void
+entry_set_check(struct hentry *e, const struct unit_health *c)
+{
+	free(e->chk.http_path);
+	e->chk = *c;
+	e->chk.test = NULL;
+	e->chk.http_path = c->http_path ? xstrdup(c->http_path) : NULL;
+	e->fails = 0;
+	e->verdict = V_STARTING;
+}
+
 static struct hentry *
 entry_new(struct health *h, const char *id, const struct unit_health *c)
 {
@@ -195,9 +207,7 @@ entry_new(struct health *h, const char *id, const struct unit_health *c)
 
 	e->h = h;
 	e->id = xstrdup(id);
-	e->chk = *c;
-	e->chk.test = NULL;
-	e->chk.http_path = c->http_path ? xstrdup(c->http_path) : NULL;
+	entry_set_check(e, c);
 	e->gen = h->gen;
 	uv_timer_init(h->sd->loop, &e->timer);
 	e->timer.data = e;
@@ -244,35 +254,47 @@ label(json_t *c, const char *key)
 	    key));
 }
 
-static void
-scan_row(struct health *h, json_t *c)
+/*
+ * The unit a listed container is checked by: its service in the stack's
+ * current revision, when that has an http or tcp check.  Kept containers
+ * are not, nor those of a revision not yet committed (the deploy's gate
+ * and monitor period are theirs).
+ */
+static const struct unit *
+checked_unit(struct health *h, json_t *c)
 {
 	const struct stack	*st;
 	const struct unit	*u;
-	struct hentry		*e;
-	const char		*id, *stack, *svc, *name;
+	const char		*stack, *svc, *name, *rev;
 
-	id = json_string_value(json_object_get(c, "Id"));
 	stack = label(c, LABEL_STACK);
 	svc = label(c, LABEL_SERVICE);
+	rev = label(c, LABEL_REVISION);
 	name = json_string_value(json_array_get(json_object_get(c, "Names"),
 	    0));
-	if (id == NULL || stack == NULL || svc == NULL || name == NULL ||
+	if (stack == NULL || svc == NULL || name == NULL ||
 	    spec_kept_revision(name[0] == '/' ? name + 1 : name) > 0 ||
 	    (st = stack_current(h, stack)) == NULL ||
+	    (rev != NULL && atoi(rev) > store_current(h->sd->store, stack)) ||
 	    (u = stack_unit(st, svc)) == NULL || !own_check(&u->health))
+		return NULL;
+	return u;
+}
+
+static void
+scan_row(struct health *h, json_t *c)
+{
+	const struct unit	*u;
+	struct hentry		*e;
+	const char		*id;
+
+	if ((id = json_string_value(json_object_get(c, "Id"))) == NULL ||
+	    (u = checked_unit(h, c)) == NULL)
 		return;
+	/* A new revision changed the check; a subscriber's is the newer. */
 	if ((e = entry_find(h, id)) != NULL && e->subs == NULL &&
-	    !same_check(&e->chk, &u->health)) {
-		/* A new revision changed the check: start over. */
-		free(e->chk.http_path);
-		e->chk = u->health;
-		e->chk.test = NULL;
-		e->chk.http_path = u->health.http_path ?
-		    xstrdup(u->health.http_path) : NULL;
-		e->fails = 0;
-		e->verdict = V_STARTING;
-	}
+	    !same_check(&e->chk, &u->health))
+		entry_set_check(e, &u->health);
 	if (e == NULL)
 		e = entry_new(h, id, &u->health);
 	e->gen = h->gen;
@@ -413,6 +435,8 @@ health_subscribe(struct shipd *sd, const char *id, const struct unit *u,
 		return NULL;
 	if ((e = entry_find(h, id)) == NULL)
 		e = entry_new(h, id, &u->health);
+	else if (!same_check(&e->chk, &u->health))
+		entry_set_check(e, &u->health);
 	s = xcalloc(1, sizeof *s);
 	s->e = e;
 	s->cb = cb;
