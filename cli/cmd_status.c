@@ -16,7 +16,12 @@ const struct cli_cmd cli_cmd_status = {
 	.usage = "[--stack NAME]",
 	.summary = "show the containers of a stack: service, replica, state, "
 	    "health",
-	.help = "  --stack NAME  only this stack (default: every stack)\n",
+	.help = "  --stack NAME  only this stack (default: every stack)\n"
+	    "\n"
+	    "HEALTH is the engine's health state of a running container, or\n"
+	    "for an http or tcp check shipd's own verdict: shipd probes those\n"
+	    "at their interval for as long as the container runs.  A replica\n"
+	    "is READY when it runs and is healthy or has no check.\n",
 	.flags = CLI_STACK,
 	.exec = cmd_status_exec,
 };

@@ -18,6 +18,7 @@
 #include "engine/supervise.h"
 #include "log.h"
 #include "core/notify.h"
+#include "ops/health.h"
 #include "ops/ops.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -47,11 +48,12 @@ usage(FILE *f)
 "  -h, --help            print this help and exit\n");
 }
 
-/* Finish or roll back what a previous shipd left under way, once the
- * engine can be asked what exists. */
+/* Watch health (again) and finish or roll back what a previous shipd
+ * left under way, once the engine can be asked what exists. */
 static void
 on_engine_ready(struct shipd *sd)
 {
+	health_start(sd);
 	if (sd->recovery_started)
 		return;
 	sd->recovery_started = true;

@@ -14,6 +14,7 @@
 struct ctl;
 struct docker;
 struct docker_events;
+struct health;
 struct store;
 struct watch;
 struct op;
@@ -69,6 +70,7 @@ struct shipd {
 	int			 watch_dispatching;
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
+	struct health		*health;	/* ops/health.c */
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

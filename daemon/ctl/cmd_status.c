@@ -1,7 +1,8 @@
 /*
  * status: every container of a stack (or of every stack) as the engine
  * lists it, with per-service ready/desired counts, the current revision
- * and the lock holder.
+ * and the lock holder.  Health is the engine's state of each running
+ * container (inspected), or shipd's own verdict for http/tcp checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,45 @@
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/spec.h"
+#include "ops/health.h"
 #include "proto.h"
 #include "state/lock.h"
 #include "state/store.h"
 #include "util.h"
 
+struct status_op;
+
+/* One running container's inspect. */
+struct status_insp {
+	struct status_op	*op;
+	json_t			*row;
+	char			*id;		/* full */
+	struct docker_req	*dreq;
+};
+
 struct status_op {
 	struct shipd		*sd;
 	struct ctl_req		*req;
 	struct docker_req	*dreq;
+	json_t			*rows;
+	struct status_insp	*insp;
+	size_t			 ninsp;
+	size_t			 pending;
 };
+
+static void
+status_free(struct status_op *op)
+{
+	size_t i;
+
+	for (i = 0; i < op->ninsp; i++) {
+		docker_cancel(op->insp[i].dreq);
+		free(op->insp[i].id);
+	}
+	free(op->insp);
+	json_decref(op->rows);
+	free(op);
+}
 
 static void
 status_cancel(struct ctl_req *r, void *arg)
@@ -28,7 +58,7 @@ status_cancel(struct ctl_req *r, void *arg)
 
 	(void)r;
 	docker_cancel(op->dreq);
-	free(op);
+	status_free(op);
 }
 
 static int
@@ -128,19 +158,77 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	return res;
 }
 
-/* The list call's Status text carries health in parentheses. */
+/* The engine's State.Health.Status; "" when it runs no check. */
 static const char *
-health_of(const char *status)
+engine_health(json_t *info)
 {
-	if (status == NULL)
+	const char *h = json_string_value(json_object_get(json_object_get(
+	    json_object_get(info, "State"), "Health"), "Status"));
+
+	if (h == NULL || strcmp(h, "none") == 0)
 		return "";
-	if (strstr(status, "(healthy)"))
-		return "healthy";
-	if (strstr(status, "(unhealthy)"))
-		return "unhealthy";
-	if (strstr(status, "(health: starting)"))
-		return "starting";
-	return "";
+	return h;
+}
+
+static void
+status_reply(struct status_op *op)
+{
+	struct ctl_req	*r = op->req;
+	json_t		*row;
+	size_t		 i;
+
+	json_array_foreach(op->rows, i, row)
+		json_object_del(row, "full_id");
+	json_array_sort(op->rows);
+	ctl_req_ok(r, status_result(op->sd, ctl_str(r, "stack"),
+	    json_incref(op->rows)));
+	status_free(op);
+}
+
+/* shipd's own check, when it runs one, says more than the engine's. */
+static void
+status_inspected(const struct docker_result *res, void *arg)
+{
+	struct status_insp	*in = arg;
+	struct status_op	*op = in->op;
+	const char		*h, *own;
+
+	in->dreq = NULL;
+	h = res->err == 0 ? engine_health(res->body) : "";
+	if ((own = health_own(op->sd, in->id, NULL)) != NULL)
+		h = own;
+	json_object_set_new(in->row, "health", json_string(h));
+	if (--op->pending == 0)
+		status_reply(op);
+}
+
+static void
+status_inspect(struct status_op *op)
+{
+	size_t	 i;
+	json_t	*row;
+
+	op->insp = xcalloc(json_array_size(op->rows) + 1, sizeof *op->insp);
+	json_array_foreach(op->rows, i, row) {
+		struct status_insp *in;
+
+		if (strcmp(json_string_value(json_object_get(row, "state")),
+		    "running") != 0)
+			continue;
+		in = &op->insp[op->ninsp++];
+		in->op = op;
+		in->row = row;
+		in->id = xstrdup(json_string_value(json_object_get(row,
+		    "full_id")));
+	}
+	op->pending = op->ninsp;
+	if (op->pending == 0) {
+		status_reply(op);
+		return;
+	}
+	for (i = 0; i < op->ninsp; i++)
+		op->insp[i].dreq = docker_container_inspect(op->sd->docker,
+		    op->insp[i].id, status_inspected, &op->insp[i]);
 }
 
 static const char *
@@ -160,8 +248,9 @@ status_listed(const struct docker_result *res, void *arg)
 	json_t			*rows, *c;
 	size_t			 i;
 
+	op->dreq = NULL;
 	if (res->err != 0) {
-		free(op);
+		status_free(op);
 		ctl_req_err(r, res->err == DOCKER_E_UNAVAILABLE ?
 		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
 		    "listing containers: %s", res->message);
@@ -184,17 +273,18 @@ status_listed(const struct docker_result *res, void *arg)
 		    "revision", label(c, LABEL_REVISION),
 		    "state", json_string_value(json_object_get(c, "State")) ?
 			json_string_value(json_object_get(c, "State")) : "",
-		    "health", health_of(st),
+		    "health", "",
 		    "image", json_string_value(json_object_get(c, "Image")) ?
 			json_string_value(json_object_get(c, "Image")) : "",
 		    "created", json_object_get(c, "Created") ?
 			json_object_get(c, "Created") : json_null()));
 		json_object_set_new(json_array_get(rows, i), "status",
 		    json_string(st ? st : ""));
+		json_object_set(json_array_get(rows, i), "full_id",
+		    json_object_get(c, "Id"));
 	}
-	json_array_sort(rows);
-	ctl_req_ok(r, status_result(op->sd, ctl_str(r, "stack"), rows));
-	free(op);
+	op->rows = rows;
+	status_inspect(op);
 }
 
 static void

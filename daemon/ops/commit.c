@@ -14,6 +14,7 @@
 
 #include "state/journal.h"
 #include "log.h"
+#include "ops/health.h"
 #include "ops/op.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -223,6 +224,8 @@ commit_end(struct op *op)
 			journal(op, "commit", NULL);
 			store_current_set(op->sd->store, op->stack_name,
 			    op->revision, NULL, NULL);
+			/* Watch the new revision's checks from now on. */
+			health_refresh(op->sd);
 		}
 	}
 	journal(op, "end", on_ended);

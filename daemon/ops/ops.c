@@ -1,11 +1,12 @@
 /*
  * The end of every operation at shutdown.  Before the engine client
- * closes, every gate, drain and monitor timer is let go of (ops_stop), so
- * none fires into a closed client; once the client and the store are
- * closed no callback can reach an operation any more, and what is still
- * listed is freed (ops_free_all).
+ * closes, every gate, drain and monitor timer, and the health watcher, is
+ * let go of (ops_stop), so none fires into a closed client; once the
+ * client and the store are closed no callback can reach an operation any
+ * more, and what is still listed is freed (ops_free_all).
  */
 #include "core/shipd.h"
+#include "ops/health.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 
@@ -16,6 +17,8 @@ ops_stop(struct shipd *sd)
 
 	for (op = sd->ops; op != NULL; op = op->next)
 		apply_free(op);
+	/* After the monitors, which subscribe to it. */
+	health_stop(sd);
 }
 
 void

@@ -1,6 +1,7 @@
 /*
- * The monitor period after apply (verify.h): a timer and a watch on the
- * stack's engine events.
+ * The monitor period after apply (verify.h): a timer, a watch on the
+ * stack's engine events, and shipd's own http/tcp checks of what it
+ * brought up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "core/shipd.h"
 #include "engine/spec.h"
 #include "engine/watch.h"
+#include "ops/health.h"
 #include "ops/op.h"
 #include "ops/verify.h"
 #include "proto.h"
@@ -20,6 +22,8 @@ struct verify {
 	struct watch	*watch;
 	verify_bad_cb	*bad;
 	verify_done_cb	*done;
+	struct health_sub **subs;	/* shipd's own checks, one a replica */
+	size_t		 nsubs;
 };
 
 static void
@@ -37,6 +41,9 @@ verify_cancel(struct op *op)
 		return;
 	op->verify = NULL;
 	watch_cancel(v->watch);
+	while (v->nsubs > 0)
+		health_unsubscribe(v->subs[--v->nsubs]);
+	free(v->subs);
 	uv_timer_stop(&v->timer);
 	uv_close((uv_handle_t *)&v->timer, on_closed);
 }
@@ -100,6 +107,48 @@ on_event(const char *id, const char *action, json_t *ev, void *arg)
 	v->bad(r, msg);
 }
 
+/* shipd's own http/tcp check turned a brought-up container unhealthy. */
+static void
+on_own_bad(const char *id, const char *detail, void *arg)
+{
+	struct verify	*v = arg;
+	struct replica	*r;
+	char		 msg[256], *name;
+
+	if ((r = brought_up(v->op, id)) == NULL)
+		return;
+	name = spec_container_name(v->op->stack_name, r->svc->unit->name,
+	    r->n);
+	snprintf(msg, sizeof msg, "%s became unhealthy during the monitor "
+	    "period: %s", name, detail);
+	free(name);
+	v->bad(r, msg);
+}
+
+/* The engine cannot run http/tcp checks: subscribe to shipd's own. */
+static void
+watch_own_checks(struct verify *v)
+{
+	struct op		*op = v->op;
+	struct health_sub	*sub;
+	size_t			 i, j;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		for (j = 0; j < s->nreps; j++) {
+			if (s->reps[j].id == NULL ||
+			    brought_up(op, s->reps[j].id) == NULL ||
+			    (sub = health_subscribe(op->sd, s->reps[j].id,
+			    s->unit, on_own_bad, v)) == NULL)
+				continue;
+			v->subs = xrealloc(v->subs, (v->nsubs + 1) *
+			    sizeof *v->subs);
+			v->subs[v->nsubs++] = sub;
+		}
+	}
+}
+
 /* The longest monitor of a service this operation changed; 0: none. */
 static uint64_t
 monitor_ms(const struct op *op)
@@ -134,6 +183,7 @@ verify_start(struct op *op, verify_bad_cb *bad, verify_done_cb *done)
 	uv_timer_init(op->sd->loop, &v->timer);
 	v->timer.data = v;
 	v->watch = watch_stack(op->sd, op->stack_name, on_event, v);
+	watch_own_checks(v);
 	op->verify = v;
 	uv_timer_start(&v->timer, on_monitored, ms, 0);
 	return true;

@@ -1,6 +1,7 @@
 /*
  * Verify: for update.monitor after apply, a container the operation
- * brought up that dies or turns unhealthy fails it.
+ * brought up that dies or turns unhealthy fails it, by the engine's
+ * health_status events or by shipd's own http/tcp checks (health.h).
  */
 #ifndef SHIPD_VERIFY_H
 #define SHIPD_VERIFY_H

@@ -249,7 +249,7 @@ fdm_create(struct fakedocker *fd, const char *name, json_t *spec,
 		json_object_set_new(c->nets, key, json_object_get(ep,
 		    "Aliases") ? json_deep_copy(json_object_get(ep,
 		    "Aliases")) : json_array());
-	c->ip = (int)fd->serial % 250 + 2;
+	c->ip = fd->loopback ? 0 : (int)fd->serial % 250 + 2;
 	for (cp = &fd->conts; *cp != NULL; cp = &(*cp)->next)
 		;
 	*cp = c;
@@ -276,7 +276,10 @@ fdm_inspect(const struct fcont *c)
 	char		 ip[32];
 	bool		 up = strcmp(c->state, "running") == 0;
 
-	snprintf(ip, sizeof ip, "172.30.0.%d", c->ip);
+	if (c->ip == 0)
+		snprintf(ip, sizeof ip, "127.0.0.1");
+	else
+		snprintf(ip, sizeof ip, "172.30.0.%d", c->ip);
 	json_object_foreach(c->nets, key, al)
 		json_object_set_new(nets, key, json_pack("{s:s, s:O}",
 		    "IPAddress", up ? ip : "", "Aliases", al));
@@ -384,6 +387,14 @@ fakedocker_image(struct fakedocker *fd, const char *ref,
 	    (unsigned long long)++fd->serial * 7919);
 	if (id_out != NULL)
 		snprintf(id_out, 72, "%s", im->id);
+	pthread_mutex_unlock(&fd->mu);
+}
+
+void
+fakedocker_loopback(struct fakedocker *fd, bool on)
+{
+	pthread_mutex_lock(&fd->mu);
+	fd->loopback = on;
 	pthread_mutex_unlock(&fd->mu);
 }
 

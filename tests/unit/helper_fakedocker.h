@@ -46,6 +46,9 @@ void	 fakedocker_image_knobs(struct fakedocker *, const char *ref,
 
 /* A container made as POST /containers/create would (spec borrowed),
  * started when start is set, healthy at once; not logged.  0 or -1. */
+/* Containers created from now on have the address 127.0.0.1, so shipd's
+ * own http/tcp probes reach a listener of the test's. */
+void	 fakedocker_loopback(struct fakedocker *, bool);
 int	 fakedocker_seed(struct fakedocker *, const char *name, json_t *spec,
 	    bool start);
 /* A network as POST /networks/create would make it; not logged. */

@@ -58,6 +58,7 @@ struct fakedocker {
 	bool			 stopping;
 	struct fimage		*images;
 	struct fcont		*conts;
+	bool			 loopback;	/* new containers at 127.0.0.1 */
 	json_t			*nets;		/* name -> {Id, Labels} */
 	json_t			*vols;		/* name -> {Labels} */
 	json_t			*execs;		/* id -> {cid, code} */
