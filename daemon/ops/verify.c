@@ -52,19 +52,21 @@ on_monitored(uv_timer_t *t)
 	done(op);
 }
 
-/* Is this container one this operation brought up? */
+/* Is this container one the operation judges: a replica of a service
+ * it touched or of one that depends on such a service (plan_judge)?  An
+ * unrelated service's trouble is not this operation's. */
 static struct replica *
-brought_up(struct op *op, const char *id)
+judged(struct op *op, const char *id)
 {
 	size_t i, j;
 
 	for (i = 0; i < op->stack->nunits; i++) {
 		struct svc *s = &op->svcs[i];
 
-		if (s->action == ACT_UNCHANGED || s->action == ACT_NONE)
+		if (!s->judged)
 			continue;
 		for (j = 0; j < s->nreps; j++)
-			if (s->reps[j].id != NULL && !s->reps[j].reuse &&
+			if (s->reps[j].id != NULL && !s->reps[j].remove &&
 			    strcmp(s->reps[j].id, id) == 0)
 				return &s->reps[j];
 	}
@@ -79,7 +81,7 @@ on_event(const char *id, const char *action, json_t *ev, void *arg)
 	const char	*code;
 	char		 msg[256], *name;
 
-	if (id == NULL || (r = brought_up(v->op, id)) == NULL)
+	if (id == NULL || (r = judged(v->op, id)) == NULL)
 		return;
 	name = spec_container_name(v->op->stack_name, r->svc->unit->name,
 	    r->n);

@@ -1,6 +1,7 @@
 /*
- * Verify: for update.monitor after apply, a container the operation
- * brought up that dies or turns unhealthy fails it.
+ * Verify: for update.monitor after apply, a container of a service the
+ * operation touched, or of one depending on such a service, that dies or
+ * turns unhealthy fails it.
  */
 #ifndef SHIPD_VERIFY_H
 #define SHIPD_VERIFY_H
