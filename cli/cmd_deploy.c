@@ -29,15 +29,19 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  pre-flight checks, then each service as it starts.  Services\n"
 	    "  whose spec and image are unchanged keep their containers.\n"
 	    "  A failed gate rolls back to the current revision by starting\n"
-	    "  the kept containers.  Exits 0 when every service is up and\n"
-	    "  healthy, 1 when the deploy failed (rolled back or not).\n"
+	    "  the kept containers.  Only the services the deploy changes,\n"
+	    "  those that depend on them and those they wait on are gated:\n"
+	    "  an unrelated unhealthy service does not fail it.  Exits 0 when\n"
+	    "  those are up and healthy, 1 when the deploy failed (rolled\n"
+	    "  back or not).\n"
 	    "\n"
 	    "  --wait             queue behind another operation on the stack\n"
 	    "                     instead of failing at once\n"
 	    "  --no-backup        do not back up the services about to change\n"
 	    "                     (those with backup:) before applying\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
-	    "                     ports, disk, networks, volumes\n",
+	    "                     ports, disk, dependencies, networks,\n"
+	    "                     volumes\n",
 	.longopts = options,
 	.flags = CLI_DIR | CLI_UNITS,
 	.exec = cmd_deploy_exec,
