@@ -33,8 +33,11 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  when nothing at all would change, no revision is recorded\n"
 	    "  (\"nothing to change: revision N stands\").\n"
 	    "  A failed gate rolls back to the current revision by starting\n"
-	    "  the kept containers.  Exits 0 when every service is up and\n"
-	    "  healthy, 1 when the deploy failed (rolled back or not).\n"
+	    "  the kept containers.  Only the services the deploy changes,\n"
+	    "  those that depend on them and those they wait on are gated:\n"
+	    "  an unrelated unhealthy service does not fail it.  Exits 0 when\n"
+	    "  those are up and healthy, 1 when the deploy failed (rolled\n"
+	    "  back or not).\n"
 	    "  A deploy that would remove services whose unit files are no\n"
 	    "  longer in DIR is refused, naming them, with nothing changed\n"
 	    "  (exit 2), unless --remove-orphans is given.\n"
@@ -46,7 +49,8 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  --remove-orphans   remove the services no longer in DIR (after\n"
 	    "                     everything else is up)\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
-	    "                     ports, disk, networks, volumes\n",
+	    "                     ports, disk, dependencies, networks,\n"
+	    "                     volumes\n",
 	.longopts = options,
 	.flags = CLI_DIR | CLI_UNITS,
 	.exec = cmd_deploy_exec,

@@ -625,7 +625,7 @@ rep_begin(struct replica *r)
 		r->slot = true;
 		s->active++;
 	}
-	if (r->reuse && r->steps[0] == STEP_GATE)
+	if (r->reuse && (r->nsteps == 0 || r->steps[0] == STEP_GATE))
 		emit_step(r, "kept", NULL);
 	rep_advance(r);
 }

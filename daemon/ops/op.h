@@ -100,6 +100,13 @@ struct svc {
 	int			 want;		/* replicas wanted */
 	enum svc_state		 state;
 	enum gate_goal		 goal;
+	/* What the operation judges (plan_judge): it touched the service
+	 * (changed, scaled, or started a stopped replica of it), or the
+	 * service depends on one it touched; or a touched service waits on
+	 * it being healthy or completed.  Nothing else is gated. */
+	bool			 touched;
+	bool			 judged;	/* touched, or depends on one */
+	bool			 needed;	/* a touched one waits on it */
 	unsigned		 met;		/* dep_cond bits reached */
 	struct replica		*reps;
 	size_t			 nreps;

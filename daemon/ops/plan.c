@@ -3,13 +3,15 @@
  * found by their io.shipd.* labels.  Per service one action with its
  * reason; per replica whether its container is kept, replaced, created or
  * removed.  A container is kept exactly when its spec hash and image ID
- * match, so a redeploy touches only what changed.
+ * match, so a redeploy touches only what changed, and judges only that
+ * and what depends on it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops/op.h"
+#include "ops/steps.h"
 #include "core/shipd.h"
 #include "engine/spec.h"
 #include "state/store.h"
@@ -310,6 +312,71 @@ goal_of(const struct op *op, size_t idx)
 	return GATE_HEALTHY;
 }
 
+static struct svc *
+svc_named(struct op *op, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < op->stack->nunits; i++)
+		if (strcmp(op->svcs[i].unit->name, name) == 0)
+			return &op->svcs[i];
+	return NULL;
+}
+
+static bool
+touches(const struct op *op, const struct svc *s)
+{
+	size_t i;
+
+	if (s->action == ACT_CREATE || s->action == ACT_RECREATE ||
+	    s->action == ACT_SCALE)
+		return true;
+	for (i = 0; s->action == ACT_UNCHANGED && i < s->nreps; i++)
+		if (s->reps[i].reuse && steps_reuse_starts(s->unit,
+		    container_state(op, s->reps[i].id)))
+			return true;
+	return false;
+}
+
+/*
+ * What the operation judges: the services it touches, those that depend
+ * on them (a change may break what uses it), and what a touched service
+ * waits on being healthy or completed before it can start.  A service
+ * that is none of these is left as it is, whatever its health.
+ */
+static void
+plan_judge(struct op *op)
+{
+	struct svc	*s, *d;
+	size_t		 i, j;
+	bool		 more = true;
+
+	for (i = 0; i < op->stack->nunits; i++) {
+		s = &op->svcs[i];
+		s->judged = s->touched = s->action != ACT_NONE &&
+		    touches(op, s);
+	}
+	while (more) {
+		more = false;
+		for (i = 0; i < op->stack->nunits; i++) {
+			s = &op->svcs[i];
+			for (j = 0; j < s->unit->ndeps && !s->judged &&
+			    s->action != ACT_NONE; j++)
+				if ((d = svc_named(op, s->unit->deps[j].name)) !=
+				    NULL && d->judged)
+					s->judged = more = true;
+		}
+	}
+	for (i = 0; i < op->stack->nunits; i++) {
+		s = &op->svcs[i];
+		for (j = 0; s->touched && j < s->unit->ndeps; j++)
+			if (s->unit->deps[j].cond != DEP_STARTED &&
+			    (d = svc_named(op, s->unit->deps[j].name)) !=
+			    NULL && d->action != ACT_NONE)
+				d->needed = true;
+	}
+}
+
 int
 plan_compute(struct op *op, const json_t *overrides)
 {
@@ -337,6 +404,7 @@ plan_compute(struct op *op, const json_t *overrides)
 		}
 		plan_service(op, s, overrides);
 	}
+	plan_judge(op);
 	/* Containers of services no longer in the stack go at the end. */
 	op->removals = json_array();
 	op->orphans = json_object();

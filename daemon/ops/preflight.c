@@ -2,8 +2,9 @@
  * Pre-flight: everything that can be checked before anything is touched,
  * all of it checked and all failures reported together.  Images are
  * resolved first (and pulled now, if the engine can, before any container
- * is stopped); after the plan come host ports, free disk, and the names of
- * networks and volumes.  `deploy --skip-check NAME` skips one check (it is
+ * is stopped); after the plan come host ports, free disk, the unchanged
+ * services the changed ones wait on, and the names of networks and
+ * volumes.  `deploy --skip-check NAME` skips one check (it is
  * recorded in the revision).
  */
 #include <errno.h>
@@ -37,7 +38,7 @@ bool
 preflight_check_known(const char *name)
 {
 	static const char *const names[] = { "images", "pull", "ports",
-	    "disk", "networks", "volumes" };
+	    "disk", "dependencies", "networks", "volumes" };
 	size_t i;
 
 	for (i = 0; name != NULL && i < nitems(names); i++)
@@ -353,6 +354,152 @@ on_volumes(const struct docker_result *res, void *arg)
 	on_objects(res, arg, "volumes");
 }
 
+/* ---- what the changed services wait on ------------------------------------ */
+
+/*
+ * An unchanged service that a changed one waits on (healthy, completed)
+ * and that cannot be that is reported now, by name, before anything is
+ * stopped: its gate would only fail once the deploy had begun.
+ */
+struct deps {
+	struct pf	*pf;
+	int		 inflight;
+	bool		 bad;
+};
+
+struct dep {
+	struct deps	*ds;
+	struct svc	*svc;
+	int		 n;
+};
+
+/* The touched services that wait on s for cond, "api, web"; "" none. */
+static char *
+waiters(const struct op *op, const struct svc *s, enum dep_cond cond)
+{
+	struct buf	b;
+	size_t		i, j;
+
+	buf_init(&b);
+	buf_append(&b, "", 0);
+	for (i = 0; i < op->stack->nunits; i++) {
+		const struct unit *u = op->svcs[i].unit;
+
+		for (j = 0; op->svcs[i].touched && j < u->ndeps; j++)
+			if (u->deps[j].cond == cond &&
+			    strcmp(u->deps[j].name, s->unit->name) == 0) {
+				buf_printf(&b, "%s%s", b.len ? ", " : "",
+				    u->name);
+				break;
+			}
+	}
+	return buf_steal(&b);
+}
+
+/* The engine's last health check output, on one short line. */
+static void
+last_check(json_t *health, char *out, size_t len)
+{
+	json_t		*log = json_object_get(health, "Log");
+	const char	*s = json_string_value(json_object_get(json_array_get(
+	    log, json_array_size(log) - 1), "Output"));
+	size_t		 n = 0;
+
+	for (; s != NULL && *s != '\0' && n + 1 < len; s++)
+		out[n++] = (unsigned char)*s < ' ' ? ' ' : *s;
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+static void
+deps_release(struct deps *ds)
+{
+	if (--ds->inflight > 0)
+		return;
+	if (!ds->bad)
+		report(ds->pf->op, "dependencies", true, "the unchanged "
+		    "services the changed ones wait on are ready");
+	pf_release(ds->pf);
+	free(ds);
+}
+
+static void
+on_dep_inspected(const struct docker_result *res, void *arg)
+{
+	struct dep	*dp = arg;
+	struct op	*op = dp->ds->pf->op;
+	json_t		*st = json_object_get(res->body, "State");
+	json_t		*health = json_object_get(st, "Health");
+	const char	*status = json_string_value(json_object_get(st,
+	    "Status"));
+	const char	*hs = json_string_value(json_object_get(health,
+	    "Status"));
+	json_int_t	 code = json_integer_value(json_object_get(st,
+	    "ExitCode"));
+	char		 msg[768], last[200], *name, *who = NULL;
+
+	name = spec_container_name(op->stack_name, dp->svc->unit->name,
+	    dp->n);
+	/* An engine error is left to the gate, which says it better. */
+	if (res->err == 0 && status != NULL && strcmp(status, "running") ==
+	    0 && hs != NULL && strcmp(hs, "unhealthy") == 0) {
+		who = waiters(op, dp->svc, DEP_HEALTHY);
+		last_check(health, last, sizeof last);
+		snprintf(msg, sizeof msg, "%s is unhealthy (%s%s%s), and %s, "
+		    "which this deploy changes, waits for it to be healthy",
+		    dp->svc->unit->name, name, *last ? ": last check: " : "",
+		    last, who);
+	} else if (res->err == 0 && status != NULL && strcmp(status,
+	    "exited") == 0 && code != 0) {
+		who = waiters(op, dp->svc, DEP_COMPLETED);
+		snprintf(msg, sizeof msg, "%s exited with code %lld (%s), and "
+		    "%s, which this deploy changes, waits for it to complete",
+		    dp->svc->unit->name, (long long)code, name, who);
+	}
+	if (who != NULL && *who != '\0') {
+		report(op, "dependencies", false, msg);
+		dp->ds->bad = true;
+	}
+	free(who);
+	free(name);
+	deps_release(dp->ds);
+	free(dp);
+}
+
+static void
+check_dependencies(struct pf *pf)
+{
+	struct op	*op = pf->op;
+	struct deps	*ds = xcalloc(1, sizeof *ds);
+	size_t		 i, j;
+
+	ds->pf = pf;
+	ds->inflight = 1;
+	pf->inflight++;
+	for (i = 0; i < op->stack->nunits; i++) {
+		struct svc *s = &op->svcs[i];
+
+		/* A touched one is replaced or started and gated anyway. */
+		if (!s->needed || s->touched)
+			continue;
+		for (j = 0; j < s->nreps; j++) {
+			struct dep *dp;
+
+			if (!s->reps[j].reuse || s->reps[j].id == NULL)
+				continue;
+			dp = xcalloc(1, sizeof *dp);
+			dp->ds = ds;
+			dp->svc = s;
+			dp->n = s->reps[j].n;
+			ds->inflight++;
+			docker_container_inspect(op->sd->docker,
+			    s->reps[j].id, on_dep_inspected, dp);
+		}
+	}
+	deps_release(ds);
+}
+
 void
 preflight_checks(struct op *op, preflight_cb *done)
 {
@@ -367,6 +514,8 @@ preflight_checks(struct op *op, preflight_cb *done)
 		pf->inflight++;
 		docker_info(op->sd->docker, on_info, pf);
 	}
+	if (!skipped(op, "dependencies"))
+		check_dependencies(pf);
 	if (!skipped(op, "networks")) {
 		pf->inflight++;
 		docker_networks_list(op->sd->docker, NULL, on_networks, pf);

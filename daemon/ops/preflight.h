@@ -11,12 +11,13 @@ struct op;
 
 typedef void preflight_cb(struct op *);
 
-#define PREFLIGHT_CHECKS	"images, pull, ports, disk, networks, volumes"
+#define PREFLIGHT_CHECKS	"images, pull, ports, disk, dependencies, networks, volumes"
 
 bool	preflight_check_known(const char *);
 /* Resolve (and pull when missing) every image into op->images. */
 void	preflight_images(struct op *, preflight_cb *);
-/* Host ports, disk, network and volume names; after plan_compute. */
+/* Host ports, disk, what changed services wait on, network and volume
+ * names; after plan_compute. */
 void	preflight_checks(struct op *, preflight_cb *);
 /* The failures as one message, or NULL; caller frees. */
 char	*preflight_failures(const struct op *);

@@ -42,6 +42,14 @@ svc_live_replicas(const struct svc *s)
 }
 
 bool
+steps_reuse_starts(const struct unit *u, const char *state)
+{
+	/* a finished one-shot is not run again */
+	return state == NULL || (strcmp(state, "running") != 0 &&
+	    !(strcmp(state, "exited") == 0 && strcmp(u->restart, "no") == 0));
+}
+
+bool
 steps_plan(struct replica *r, const char *state)
 {
 	const struct unit	*u = r->svc->unit;
@@ -49,14 +57,16 @@ steps_plan(struct replica *r, const char *state)
 
 	r->nsteps = r->step = 0;
 	if (r->reuse) {
-		/* a finished one-shot is not run again */
-		if (state == NULL || (strcmp(state, "running") != 0 &&
-		    !(strcmp(state, "exited") == 0 &&
-		    strcmp(u->restart, "no") == 0)))
+		if (steps_reuse_starts(u, state))
 			push(r, STEP_START);
 		else
 			running = true;
-		push(r, STEP_GATE);
+		/* A container left as it was is judged only when the
+		 * operation touched its service or what it depends on, or
+		 * a touched service waits on it: one unrelated unhealthy
+		 * service does not sink the deploy of another. */
+		if (!running || r->svc->judged || r->svc->needed)
+			push(r, STEP_GATE);
 		return running;
 	}
 	if (r->remove) {

@@ -12,6 +12,8 @@
  * state of a reused container.  True when that container is running
  * already (it counts as started). */
 bool		 steps_plan(struct replica *, const char *state);
+/* Must a reused container in this engine state be started? */
+bool		 steps_reuse_starts(const struct unit *, const char *state);
 /* Replicas that stay (not only removed). */
 size_t		 svc_live_replicas(const struct svc *);
 /* The journal's name of a step: "leave", "stop", ... */

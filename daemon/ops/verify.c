@@ -59,19 +59,21 @@ on_monitored(uv_timer_t *t)
 	done(op);
 }
 
-/* Is this container one this operation brought up? */
+/* Is this container one the operation judges: a replica of a service
+ * it touched or of one that depends on such a service (plan_judge)?  An
+ * unrelated service's trouble is not this operation's. */
 static struct replica *
-brought_up(struct op *op, const char *id)
+judged(struct op *op, const char *id)
 {
 	size_t i, j;
 
 	for (i = 0; i < op->stack->nunits; i++) {
 		struct svc *s = &op->svcs[i];
 
-		if (s->action == ACT_UNCHANGED || s->action == ACT_NONE)
+		if (!s->judged)
 			continue;
 		for (j = 0; j < s->nreps; j++)
-			if (s->reps[j].id != NULL && !s->reps[j].reuse &&
+			if (s->reps[j].id != NULL && !s->reps[j].remove &&
 			    strcmp(s->reps[j].id, id) == 0)
 				return &s->reps[j];
 	}
@@ -86,7 +88,7 @@ on_event(const char *id, const char *action, json_t *ev, void *arg)
 	const char	*code;
 	char		 msg[256], *name;
 
-	if (id == NULL || (r = brought_up(v->op, id)) == NULL)
+	if (id == NULL || (r = judged(v->op, id)) == NULL)
 		return;
 	name = spec_container_name(v->op->stack_name, r->svc->unit->name,
 	    r->n);
@@ -107,7 +109,7 @@ on_event(const char *id, const char *action, json_t *ev, void *arg)
 	v->bad(r, msg);
 }
 
-/* shipd's own http/tcp check turned a brought-up container unhealthy. */
+/* shipd's own http/tcp check turned a judged container unhealthy. */
 static void
 on_own_bad(const char *id, const char *detail, void *arg)
 {
@@ -115,7 +117,7 @@ on_own_bad(const char *id, const char *detail, void *arg)
 	struct replica	*r;
 	char		 msg[256], *name;
 
-	if ((r = brought_up(v->op, id)) == NULL)
+	if ((r = judged(v->op, id)) == NULL)
 		return;
 	name = spec_container_name(v->op->stack_name, r->svc->unit->name,
 	    r->n);
@@ -138,7 +140,7 @@ watch_own_checks(struct verify *v)
 
 		for (j = 0; j < s->nreps; j++) {
 			if (s->reps[j].id == NULL ||
-			    brought_up(op, s->reps[j].id) == NULL ||
+			    judged(op, s->reps[j].id) == NULL ||
 			    (sub = health_subscribe(op->sd, s->reps[j].id,
 			    s->unit, on_own_bad, v)) == NULL)
 				continue;

@@ -1,7 +1,8 @@
 /*
- * Verify: for update.monitor after apply, a container the operation
- * brought up that dies or turns unhealthy fails it, by the engine's
- * health_status events or by shipd's own http/tcp checks (health.h).
+ * Verify: for update.monitor after apply, a container of a service the
+ * operation touched, or of one depending on such a service, that dies or
+ * turns unhealthy fails it, by the engine's health_status events or by
+ * shipd's own http/tcp checks (health.h).
  */
 #ifndef SHIPD_VERIFY_H
 #define SHIPD_VERIFY_H

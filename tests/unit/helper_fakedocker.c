@@ -493,6 +493,24 @@ fakedocker_exit(struct fakedocker *fd, const char *name, int code)
 	return c ? 0 : -1;
 }
 
+int
+fakedocker_unhealthy(struct fakedocker *fd, const char *name)
+{
+	struct fcont	*c;
+	int		 rc = -1;
+
+	pthread_mutex_lock(&fd->mu);
+	if ((c = fdm_cont(fd, name)) != NULL && c->hc != NULL &&
+	    strcmp(c->state, "running") == 0) {
+		snprintf(c->health, sizeof c->health, "unhealthy");
+		fdm_log(fd, NULL, "unhealthy %s", c->name);
+		fdm_emit(fd, c, "health_status: unhealthy", NULL);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&fd->mu);
+	return rc;
+}
+
 static int
 str_cmp(const void *a, const void *b)
 {

@@ -62,6 +62,9 @@ int	 fakedocker_remove(struct fakedocker *, const char *name);
 int	 fakedocker_rename(struct fakedocker *, const char *name,
 	    const char *newname);
 int	 fakedocker_exit(struct fakedocker *, const char *name, int code);
+/* A running, checked container's health turns unhealthy (and stays so,
+ * health checks failing too); 0 or -1. */
+int	 fakedocker_unhealthy(struct fakedocker *, const char *name);
 
 /* "name state revision" per container, sorted by name, one per line. */
 char	*fakedocker_containers(struct fakedocker *);

@@ -357,8 +357,8 @@ exec_call(struct fakedocker *fd, const char *raw, const char *rest)
 	if (x == NULL)
 		return msg_answer(404, "No such exec instance");
 	if (slash != NULL && strcmp(slash, "/start") == 0) {
-		code = c != NULL && (c->hc == NULL || fdm_ready(c, now_ms())) ? 0 :
-		    1;
+		code = c != NULL && (c->hc == NULL || (fdm_ready(c, now_ms()) &&
+		    strcmp(c->health, "unhealthy") != 0)) ? 0 : 1;
 		fdm_log(fd, raw, "execstart %s %d", c ? c->name : "?", code);
 		json_object_set_new(x, "code", json_integer(code));
 		out = code == 0 ? "ok\n" : "not healthy yet\n";

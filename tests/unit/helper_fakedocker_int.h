@@ -38,7 +38,8 @@ struct fcont {
 	json_t			*nets;		/* network -> [aliases] */
 	char			 state[16];	/* created, running, exited */
 	int			 exit_code;
-	char			 health[16];	/* "", starting, healthy */
+	char			 health[16];	/* "", starting, healthy,
+						   unhealthy */
 	uint64_t		 started;
 	int			 ip;
 	struct fcont		*next;

@@ -411,8 +411,9 @@ test_plan_compute_replicas(void **state)
  * successor, created without the service's name, is healthy; then the
  * successor takes the name and the occupant leaves, drains and stops.
  * One that is not running is simply replaced stop-first.  A container
- * that is what we want is reused: started if it is not running, not run
- * again if it is a finished one-shot.
+ * that is what we want is reused: started (and gated) if it is not
+ * running, not run again if it is a finished one-shot, gated only when
+ * the operation judges its service.
  */
 static void
 test_steps_start_first_and_reuse(void **state)
@@ -464,13 +465,21 @@ test_steps_start_first_and_reuse(void **state)
 	    "leave stop keep create start gate");
 	assert_false(api->reps[0].unaliased);
 
-	/* A finished one-shot that is what we want: gated, not rerun. */
+	/* A finished one-shot that is what we want: not rerun, and, since
+	 * nothing this deploy touches depends on it, not judged either. */
 	assert_int_equal(job->action, ACT_UNCHANGED);
 	assert_true(job->reps[0].reuse);
 	assert_string_equal(job->reps[0].id, "j1");
+	assert_true(api->touched && api->judged);
+	assert_false(job->touched || job->judged || job->needed);
+	assert_true(steps_plan(&job->reps[0], container_state(op, "j1")));
+	assert_string_equal(steps_str(&job->reps[0], buf, sizeof buf), "");
+	/* ...gated when a touched service waits on it (completed). */
+	job->needed = true;
 	assert_true(steps_plan(&job->reps[0], container_state(op, "j1")));
 	assert_string_equal(steps_str(&job->reps[0], buf, sizeof buf),
 	    "gate");
+	job->needed = false;
 	/* ...but a stopped long-running service is started again. */
 	assert_false(steps_plan(&job->reps[0], "created"));
 	assert_string_equal(steps_str(&job->reps[0], buf, sizeof buf),
