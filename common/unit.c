@@ -335,6 +335,13 @@ dep_cmp(const void *a, const void *b)
 	    ((const struct unit_dep *)b)->name);
 }
 
+static int
+net_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_net *)a)->name,
+	    ((const struct unit_net *)b)->name);
+}
+
 void
 unit_sort(struct unit *u)
 {
@@ -348,6 +355,9 @@ unit_sort(struct unit *u)
 		qsort(u->mounts, u->nmounts, sizeof *u->mounts, mount_cmp);
 	if (u->ndeps > 1)
 		qsort(u->deps, u->ndeps, sizeof *u->deps, dep_cmp);
+	if (u->nnetworks > 1)
+		qsort(u->networks, u->nnetworks, sizeof *u->networks,
+		    net_cmp);
 }
 
 static void
@@ -386,6 +396,9 @@ unit_free(struct unit *u)
 	for (i = 0; i < u->ndeps; i++)
 		free(u->deps[i].name);
 	free(u->deps);
+	for (i = 0; i < u->nnetworks; i++)
+		free(u->networks[i].name);
+	free(u->networks);
 	strv_free(u->health.test);
 	free(u->health.http_path);
 	free(u->restart);

@@ -60,6 +60,14 @@ struct unit_dep {
 	int		 col;
 };
 
+/* A network of the stack the service is on: "default" or one of
+ * stack.yaml's networks. */
+struct unit_net {
+	char		*name;
+	int		 line;	/* of the entry in its file; 0: unknown */
+	int		 col;
+};
+
 enum unit_health_kind {
 	HEALTH_IMAGE = 0,	/* unset: the image's HEALTHCHECK, if any */
 	HEALTH_DISABLED,	/* test: [NONE] */
@@ -122,6 +130,9 @@ struct unit {
 	size_t			  nmounts;
 	struct unit_dep		 *deps;
 	size_t			  ndeps;
+	/* Sorted; none (the default): every network of the stack. */
+	struct unit_net		 *networks;
+	size_t			  nnetworks;
 	struct unit_health	  health;
 	int			  replicas;
 	bool			  init;
@@ -183,7 +194,8 @@ int		 stack_from_json(const json_t *, struct stack **out,
 /*
  * What a container is made from: image, command, entrypoint, environment,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
- * resources, labels, user, working_dir.  Left out on purpose, since
+ * resources, labels, user, working_dir, networks (only when the unit
+ * names some, so a unit without them hashes as it always did).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */

@@ -27,6 +27,7 @@ static const struct {
 	[UF_PORT] = { "ports", "ports", true },
 	[UF_MOUNT] = { "volumes", "mounts", true },
 	[UF_DEP] = { "depends_on", "depends_on", true },
+	[UF_UNIT_NET] = { "networks", "networks", true },
 	[UF_HEALTH_PATH] = { "health.http.path", "health.http_path", false },
 	[UF_REPLICAS] = { "replicas", "replicas", false },
 	[UF_ORDER] = { "update.order", "update.order", false },
@@ -311,6 +312,30 @@ check_deps(const struct unit *u, const struct unit_where *w,
 }
 
 static void
+check_nets(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const char	*name;
+	size_t		 i, j;
+
+	for (i = 0; i < u->nnetworks; i++) {
+		if ((name = u->networks[i].name) == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (u->networks[j].name != NULL &&
+			    strcmp(u->networks[j].name, name) == 0)
+				break;
+		}
+		if (!unit_volume_name_valid(name))
+			report(w, errs, UF_UNIT_NET, i, "invalid name '%s'",
+			    name);
+		else if (j < i)
+			report(w, errs, UF_UNIT_NET, i, "'%s' is listed twice",
+			    name);
+	}
+}
+
+static void
 check_health(const struct unit_health *h, const struct unit_where *w,
     struct diag_list *errs)
 {
@@ -443,6 +468,7 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_ports(u, w, errs);
 	check_mounts(u, w, errs);
 	check_deps(u, w, errs);
+	check_nets(u, w, errs);
 	check_health(&u->health, w, errs);
 	check_replicas(u, u->replicas, w, errs);
 	check_order(u, w, errs);
@@ -558,6 +584,30 @@ check_declared(const struct stack *s, const struct unit *u,
 	}
 }
 
+/*
+ * A unit's networks are the stack's: "default", which every stack has,
+ * or one stack.yaml declares.  Nothing is created for a name only a unit
+ * writes, so a typo cannot quietly isolate a service.
+ */
+static void
+check_nets_declared(const struct stack *s, const struct unit *u,
+    struct diag_list *errs)
+{
+	const struct unit_net	*n;
+	size_t			 i;
+
+	for (i = 0; i < u->nnetworks; i++) {
+		n = &u->networks[i];
+		if (strcmp(n->name, "default") == 0 || (s->nnetworks > 0 &&
+		    bsearch(&n->name, s->networks, s->nnetworks,
+		    sizeof *s->networks, str_cmp) != NULL))
+			continue;
+		diag_add(errs, u->file, n->line, n->col, "networks: '%s' is "
+		    "not a network of the stack: use default or declare it "
+		    "in stack.yaml's networks", n->name);
+	}
+}
+
 static bool
 ports_clash(const struct unit_port *p, const struct unit_port *q)
 {
@@ -603,6 +653,7 @@ stack_validate_units(const struct stack *s, struct diag_list *errs)
 	for (i = 0; i < s->nunits; i++) {
 		check_completed(s, s->units[i], errs);
 		check_declared(s, s->units[i], errs);
+		check_nets_declared(s, s->units[i], errs);
 		check_clashes(s, i, errs);
 	}
 }

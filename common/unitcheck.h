@@ -22,6 +22,7 @@ enum unit_field {
 	UF_PORT,		/* item: u->ports[i] */
 	UF_MOUNT,		/* item: u->mounts[i] */
 	UF_DEP,			/* item: u->deps[i] */
+	UF_UNIT_NET,		/* item: u->networks[i] */
 	UF_HEALTH_PATH,
 	UF_REPLICAS,
 	UF_ORDER,		/* update.order */
@@ -97,8 +98,8 @@ void	 unit_validate(const struct unit *, const struct unit_where *,
 void	 stack_validate(const struct stack *, const struct unit_where *,
 	    struct diag_list *);
 /* What spans units, on a finished (sorted) stack: one name per service,
- * completed dependencies, declared volumes, host ports.  Messages name
- * the unit's file. */
+ * completed dependencies, declared volumes and networks, host ports.
+ * Messages name the unit's file. */
 void	 stack_validate_units(const struct stack *, struct diag_list *);
 
 /* Single rules the short-syntax parsers (unityaml.c) and the dir loader

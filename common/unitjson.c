@@ -110,10 +110,29 @@ mounts_json(const struct unit *u)
 	return a;
 }
 
+/* The unit's networks: names for the hash, with positions on the wire. */
+static json_t *
+nets_json(const struct unit *u, bool where)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < u->nnetworks; i++) {
+		const struct unit_net *n = &u->networks[i];
+
+		json_array_append_new(a, !where ? json_string(n->name) :
+		    json_pack("{s:s, s:i, s:i}", "name", n->name,
+		    "line", n->line, "col", n->col));
+	}
+	return a;
+}
+
 json_t *
 unit_spec_json(const struct unit *u)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
+	json_t *o;
+
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
 	    " s:{s:s, s:i}, s:I, s:o, s:{s:I, s:I}, s:o, s:o, s:o}",
 	    "image", u->image,
 	    "command", strv_json(u->command),
@@ -131,6 +150,9 @@ unit_spec_json(const struct unit *u)
 	    "labels", kv_json(u->labels, u->nlabels),
 	    "user", jstr_or_null(u->user),
 	    "working_dir", jstr_or_null(u->working_dir));
+	if (u->nnetworks > 0)
+		json_object_set_new(o, "networks", nets_json(u, false));
+	return o;
 }
 
 static json_t *
@@ -152,6 +174,8 @@ unit_json(const struct unit *u)
 	}
 	json_object_set_new(o, "replicas", json_integer(u->replicas));
 	json_object_set_new(o, "depends_on", deps);
+	json_object_set_new(o, "networks", u->nnetworks == 0 ? json_null() :
+	    nets_json(u, true));
 	json_object_set_new(o, "update", json_pack("{s:s, s:i, s:I, s:I, s:s}",
 	    "order", unit_update_order_name(u->update.order),
 	    "parallelism", u->update.parallelism,
@@ -349,6 +373,40 @@ j_dep(struct jread *c, const char *path, const json_t *v, struct unit *u)
 	u->deps[u->ndeps++] = d;
 }
 
+static void
+j_net(struct jread *c, const char *path, const json_t *v, struct unit *u)
+{
+	static const char *const f[] = { "name", "line", "col" };
+	struct unit_net	 n;
+
+	memset(&n, 0, sizeof n);
+	if (!jread_obj(c, path, v, f, nitems(f)))
+		return;
+	jread_str(c, path, v, "name", 0, &n.name);
+	jread_int_i(c, path, v, "line", 0, INT_MAX, &n.line);
+	jread_int_i(c, path, v, "col", 0, INT_MAX, &n.col);
+	u->networks = xrealloc(u->networks, (u->nnetworks + 1) * sizeof n);
+	u->networks[u->nnetworks++] = n;
+}
+
+/* null or absent: every network of the stack; a list names at least one,
+ * as in a unit file. */
+static void
+j_nets(struct jread *c, const char *path, const json_t *v, struct unit *u)
+{
+	const json_t	*a;
+	char		 sub[JREAD_PATH];
+
+	a = jread_field(path, v, "networks", sub);
+	if (a == NULL || json_is_null(a))
+		return;
+	if (json_is_array(a) && json_array_size(a) == 0) {
+		jread_err(c, sub, "list at least one network, or null");
+		return;
+	}
+	jeach(c, path, v, "networks", j_net, u);
+}
+
 /*
  * JSON writes a check as a kind and fields that must agree with it, where
  * a unit file writes one of test, http or tcp: decoding either form
@@ -508,6 +566,7 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
+	j_nets(c, path, v, u);
 	j_update(c, path, v, &u->update);
 	j_backup(c, path, v, &u->backup);
 }
@@ -525,8 +584,8 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	static const char *const f[] = { "name", "file", "image", "command",
 	    "entrypoint", "environment", "ports", "mounts", "health", "init",
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
-	    "user", "working_dir", "replicas", "depends_on", "update",
-	    "backup" };
+	    "user", "working_dir", "replicas", "depends_on", "networks",
+	    "update", "backup" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;

@@ -313,6 +313,38 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 }
 
 static void
+net_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	struct unit	*u = UCTX(obj)->u;
+	struct unit_net	*net;
+	char		*s;
+
+	if ((s = ytree_text(c, path, n, "a network name")) == NULL)
+		return;
+	u->networks = xrealloc(u->networks, (u->nnetworks + 1) *
+	    sizeof *u->networks);
+	net = &u->networks[u->nnetworks++];
+	net->name = s;
+	net->line = n->line;
+	net->col = n->col;
+	YMARK(&UCTX(obj)->at, UF_UNIT_NET, n, path);
+}
+
+/* An empty list would be a service on no network at all: unreachable,
+ * and the engine would put it on its own bridge instead. */
+static void
+k_networks(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	if (n->type == Y_SEQ && n->nkids == 0) {
+		ytree_err(c, n, "%s: list at least one network, or leave "
+		    "networks out to join every network of the stack", path);
+		return;
+	}
+	ytree_each(c, path, n, net_item, obj);
+}
+
+static void
 k_replicas(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	if (ytree_int(c, path, n, UNIT_REPLICAS_MIN, UNIT_REPLICAS_MAX,
@@ -542,6 +574,7 @@ static const struct ykey unit_keys[] = {
 	{ "ports", k_ports },
 	{ "volumes", k_volumes },
 	{ "depends_on", k_depends_on },
+	{ "networks", k_networks },
 	{ "health", unit_yaml_health },
 	{ "replicas", k_replicas },
 	{ "init", k_init },

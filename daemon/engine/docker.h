@@ -7,6 +7,7 @@
 #define SHIPD_DOCKER_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,6 +119,10 @@ void	 docker_set_timeout(struct docker *, uint64_t ms);
 void		 docker_negotiate(struct docker *, docker_cb *, void *arg);
 /* The negotiated version, e.g. "1.41", or NULL before. */
 const char	*docker_api_version(const struct docker *);
+/* Whether the negotiated version is v ("1.44") or newer; false before. */
+bool		 docker_api_since(const struct docker *, const char *v);
+/* The oldest API whose container create takes more than one network. */
+#define DOCKER_API_MULTI_NET	"1.44"
 
 /*
  * path is like "/containers/json?all=1", without the version prefix (it

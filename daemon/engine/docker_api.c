@@ -57,6 +57,14 @@ version_num(const char *v)
 	return (int)(major * 1000 + minor);
 }
 
+bool
+docker_api_since(const struct docker *d, const char *v)
+{
+	int have = version_num(docker_api_version(d));
+
+	return have >= 0 && have >= version_num(v);
+}
+
 static void
 on_ping(const struct docker_result *res, void *arg)
 {

@@ -159,11 +159,44 @@ mounts(const struct stack *st, const struct unit *u)
 	return m;
 }
 
+size_t
+spec_nets(const struct stack *st, const struct unit *u)
+{
+	return u->nnetworks > 0 ? u->nnetworks : 1 + st->nnetworks;
+}
+
+const char *
+spec_net(const struct stack *st, const struct unit *u, size_t i)
+{
+	if (u->nnetworks > 0)
+		return u->networks[i].name;
+	return i == 0 ? "default" : st->networks[i - 1];
+}
+
+/* Every replica answers to the service name on the stack's networks,
+ * so the engine's DNS spreads clients over whichever replicas run. */
+static json_t *
+endpoints(const struct stack *st, const struct unit *u, bool aliased,
+    bool all_nets)
+{
+	json_t	*eps = json_object();
+	size_t	 i, n = all_nets ? spec_nets(st, u) : 1;
+	char	*net;
+
+	for (i = 0; i < n; i++) {
+		net = spec_network_name(st->name, spec_net(st, u, i));
+		json_object_set_new(eps, net, aliased ? json_pack("{s:[s]}",
+		    "Aliases", u->name) : json_object());
+		free(net);
+	}
+	return json_pack("{s:o}", "EndpointsConfig", eps);
+}
+
 json_t *
 spec_container(const struct stack *st, const struct unit *u, int replica,
-    int revision, bool aliased)
+    int revision, bool aliased, bool all_nets)
 {
-	json_t	*c, *host, *hc, *env, *eps;
+	json_t	*c, *host, *hc, *env;
 	char	*net, *hostname;
 	size_t	 i;
 
@@ -212,25 +245,12 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 	if (u->nano_cpus)
 		json_object_set_new(host, "NanoCpus",
 		    json_integer(u->nano_cpus));
-	net = spec_network_name(st->name, "default");
+	net = spec_network_name(st->name, spec_net(st, u, 0));
 	json_object_set_new(host, "NetworkMode", json_string(net));
-	json_object_set_new(c, "HostConfig", host);
-
-	/* Every replica answers to the service name on the stack's network,
-	 * so the engine's DNS spreads clients over whichever replicas run. */
-	eps = json_object();
-	json_object_set_new(eps, net, aliased ? json_pack("{s:[s]}",
-	    "Aliases", u->name) : json_object());
-	for (i = 0; i < st->nnetworks; i++) {
-		char *n = spec_network_name(st->name, st->networks[i]);
-
-		json_object_set_new(eps, n, aliased ? json_pack("{s:[s]}",
-		    "Aliases", u->name) : json_object());
-		free(n);
-	}
-	json_object_set_new(c, "NetworkingConfig", json_pack("{s:o}",
-	    "EndpointsConfig", eps));
 	free(net);
+	json_object_set_new(c, "HostConfig", host);
+	json_object_set_new(c, "NetworkingConfig", endpoints(st, u, aliased,
+	    all_nets));
 	return c;
 }
 

@@ -12,16 +12,26 @@
 #include "unit.h"
 
 
-/* "<stack>_default": every service joins it, aliased by its name. */
+/* "<stack>_<net>": "<stack>_default" is every stack's own network. */
 char	*spec_network_name(const char *stack, const char *net);
 char	*spec_volume_name(const char *stack, const char *vol);
 /* "<stack>-<service>-<n>" */
 char	*spec_container_name(const char *stack, const char *service, int n);
 
+/*
+ * The networks a replica of u is on, by the name units use ("default",
+ * "backend"): the unit's own, or the stack's default and every extra one.
+ * The first is the one a create names.
+ */
+size_t	 spec_nets(const struct stack *, const struct unit *);
+const char *spec_net(const struct stack *, const struct unit *, size_t i);
+
 /* aliased: answer to the service name on the stack's networks at once;
- * a start-first successor joins under the name only once healthy. */
+ * a start-first successor joins under the name only once healthy.
+ * all_nets: the create puts it on every network (API 1.44 and newer);
+ * else on the first only, and the others are connected before start. */
 json_t	*spec_container(const struct stack *, const struct unit *,
-	    int replica, int revision, bool aliased);
+	    int replica, int revision, bool aliased, bool all_nets);
 /* "<stack>-<service>-<n>-r<rev>", a container kept for rollback: rev;
  * any other name: 0. */
 int	 spec_kept_revision(const char *name);

@@ -335,11 +335,13 @@ on_step_done(const struct docker_result *res, void *arg)
 	enum rep_step	 st = r->steps[r->step];
 	static const char *const what[] = { "leave network", "stop",
 	    "rename", "remove", "rename back", "join network",
-	    "leave network", "join network", "create", "start" };
+	    "leave network", "join network", "create", "connect network",
+	    "start" };
 	static const char *const done[] = { "left", "stopped", "kept",
 	    "removed", "restored", "joined", "named", "in service",
-	    "created", "started" };
+	    "created", "connected", "started" };
 	const char	*id;
+	size_t		 nets = step_nets(r, st);
 
 	/* A rename onto a name still held by an older kept container:
 	 * what we keep now supersedes it, so it goes, and we rename again. */
@@ -366,9 +368,8 @@ on_step_done(const struct docker_result *res, void *arg)
 	if (!rep_call_done(r, res, what[st], st == STEP_OLD_STOP ||
 	    st == STEP_OLD_REMOVE))
 		return;
-	/* One call per network of the stack. */
-	if ((st == STEP_OLD_LEAVE || st == STEP_JOIN || st == STEP_NEW_LEAVE ||
-	    st == STEP_NEW_JOIN) && ++r->net <= r->svc->op->stack->nnetworks) {
+	/* One call per network. */
+	if (nets > 0 && ++r->net < nets) {
 		rep_advance(r);
 		return;
 	}
@@ -413,26 +414,29 @@ step_gate(struct replica *r)
 }
 
 /*
- * Leave or join the stack's network number r->net (0: <stack>_default).
- * A replica about to stop leaves first, so the engine's DNS stops naming
- * it while it still answers; a kept container brought back joins again
- * under its service name.
+ * Leave or join the step's network number r->net (step_nets()).  A
+ * replica about to stop leaves first, so the engine's DNS stops naming it
+ * while it still answers; a kept container brought back joins again under
+ * its service name; a new one is connected, named unless it is a
+ * start-first successor, to the networks its create could not name.
  */
 static struct docker_req *
-net_call(struct replica *r, const char *id, bool join)
+net_call(struct replica *r, const char *id, bool join, bool aliased)
 {
 	struct op		*op = r->svc->op;
 	struct docker_req	*dr;
 	json_t			*body;
 	char			*net, *path;
 
-	net = spec_network_name(op->stack_name, r->net == 0 ? "default" :
-	    op->stack->networks[r->net - 1]);
+	net = step_network_name(r);
 	xasprintf(&path, "/networks/%s/%s", net, join ? "connect" :
 	    "disconnect");
-	if (join)
+	if (join && aliased)
 		body = json_pack("{s:s, s:{s:[s]}}", "Container", id,
 		    "EndpointConfig", "Aliases", r->svc->unit->name);
+	else if (join)
+		body = json_pack("{s:s, s:{}}", "Container", id,
+		    "EndpointConfig");
 	else
 		body = json_pack("{s:s, s:b}", "Container", id, "Force", 0);
 	dr = docker_request(op->sd->docker, "POST", path, body, on_step_done,
@@ -547,16 +551,21 @@ rep_advance(struct replica *r)
 	r->journaled = false;
 	switch (r->steps[r->step]) {
 	case STEP_OLD_LEAVE:
-		r->dreq = net_call(r, r->old_id, false);
+		r->dreq = net_call(r, r->old_id, false, false);
 		break;
 	case STEP_JOIN:
-		r->dreq = net_call(r, r->restore_id, true);
+		r->dreq = net_call(r, r->restore_id, true, true);
 		break;
 	case STEP_NEW_LEAVE:
-		r->dreq = net_call(r, r->id, false);
+		r->dreq = net_call(r, r->id, false, false);
 		break;
 	case STEP_NEW_JOIN:
-		r->dreq = net_call(r, r->id, true);
+		r->dreq = net_call(r, r->id, true, true);
+		break;
+	case STEP_CONNECT:
+		if (r->net == 0)
+			r->net = 1;
+		r->dreq = net_call(r, r->id, true, !r->unaliased);
 		break;
 	case STEP_OLD_STOP:
 		if (r->drain) {
@@ -586,7 +595,7 @@ rep_advance(struct replica *r)
 	case STEP_CREATE:
 		name = rep_name(r);
 		spec = spec_container(op->stack, s->unit, r->n, op->revision,
-		    !r->unaliased);
+		    !r->unaliased, !r->connect);
 		if ((op->kind->flags & OPK_PIN) && s->image_id != NULL)
 			json_object_set_new(spec, "Image",
 			    json_string(s->image_id));
@@ -615,6 +624,8 @@ rep_begin(struct replica *r)
 {
 	struct svc *s = r->svc;
 
+	r->connect = spec_nets(s->op->stack, s->unit) > 1 &&
+	    !docker_api_since(s->op->sd->docker, DOCKER_API_MULTI_NET);
 	if (steps_plan(r, r->reuse ? container_state(s->op, r->id) : NULL))
 		rep_started(r);
 	if (r->old_id != NULL && !r->remove) {

@@ -44,11 +44,12 @@ enum rep_step {
 	STEP_NEW_LEAVE,		/* a healthy successor leaves, unnamed... */
 	STEP_NEW_JOIN,		/* ...and joins under the service name */
 	STEP_CREATE,
+	STEP_CONNECT,		/* onto the networks the create could not name */
 	STEP_START,
 	STEP_GATE,		/* wait for its goal */
 	STEP_END,
 };
-#define REP_MAX_STEPS	10
+#define REP_MAX_STEPS	11
 
 enum rep_state { REP_IDLE, REP_BUSY, REP_DONE, REP_FAILED };
 
@@ -78,6 +79,7 @@ struct replica {
 	bool			 journaled;	/* the current step is recorded */
 	bool			 journaling;	/* ...and being written */
 	size_t			 net;		/* network index in LEAVE/JOIN */
+	bool			 connect;	/* create names one network */
 	bool			 drain;		/* others serve: drain first */
 	bool			 unaliased;	/* created without the name */
 	struct drain		*drainer;	/* the drain timer, while on */

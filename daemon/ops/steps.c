@@ -1,16 +1,18 @@
 /*
  * The steps a replica goes through, planned once from what the planner
  * found: reuse, removal, stop-first or start-first replacement, a kept
- * container brought back.  apply.c takes them one by one.
+ * container brought back; and the networks each network step works on.
+ * apply.c takes them one by one.
  */
 #include <string.h>
 
+#include "engine/spec.h"
 #include "ops/op.h"
 #include "ops/steps.h"
 
 static const char *const step_names[] = {
 	"leave", "stop", "keep", "remove", "restore", "join", "unname",
-	"name", "create", "start", "gate", "end",
+	"name", "create", "connect", "start", "gate", "end",
 };
 
 const char *
@@ -93,6 +95,9 @@ steps_plan(struct replica *r, const char *state)
 		 * until its gate passes, while its predecessor serves. */
 		r->unaliased = start_first;
 		push(r, STEP_CREATE);
+		/* Engines before API 1.44 take one network at create. */
+		if (r->connect)
+			push(r, STEP_CONNECT);
 	}
 	push(r, STEP_START);
 	push(r, STEP_GATE);
@@ -108,6 +113,42 @@ steps_plan(struct replica *r, const char *state)
 			push(r, STEP_OLD_REMOVE);
 	}
 	return false;
+}
+
+/*
+ * How many network calls a step makes.  An occupant leaves every network
+ * of the stack, whatever revision put it where it is (leaving one it is
+ * not on is a no-op); the others work on the unit's networks.  A connect
+ * starts at the second: the create named the first.
+ */
+size_t
+step_nets(const struct replica *r, enum rep_step st)
+{
+	const struct op	*op = r->svc->op;
+
+	switch (st) {
+	case STEP_OLD_LEAVE:
+		return 1 + op->stack->nnetworks;
+	case STEP_JOIN:
+	case STEP_NEW_LEAVE:
+	case STEP_NEW_JOIN:
+	case STEP_CONNECT:
+		return spec_nets(op->stack, r->svc->unit);
+	default:
+		return 0;
+	}
+}
+
+char *
+step_network_name(const struct replica *r)
+{
+	const struct op	*op = r->svc->op;
+
+	if (r->steps[r->step] == STEP_OLD_LEAVE)
+		return spec_network_name(op->stack_name, r->net == 0 ?
+		    "default" : op->stack->networks[r->net - 1]);
+	return spec_network_name(op->stack_name, spec_net(op->stack,
+	    r->svc->unit, r->net));
 }
 
 const char *

@@ -269,7 +269,7 @@ test_stop_first_removes(void **state)
 	image(&g, APP, 0);
 	fakedocker_seed_network(g.fd, "demo_default", "demo");
 	rig_stack(&g, api_v1, &st, &gr);
-	spec = spec_container(st, stack_unit(st, "api"), 1, 7, true);
+	spec = spec_container(st, stack_unit(st, "api"), 1, 7, true, true);
 	assert_int_equal(fakedocker_seed(g.fd, "demo-api-1", spec, true), 0);
 	json_decref(spec);
 	graph_free(gr);

@@ -221,7 +221,7 @@ deploy(struct rig *g)
 		const struct unit *u = g->st->units[i];
 
 		call_init(g, &c);
-		spec = spec_container(g->st, u, 1, 1, true);
+		spec = spec_container(g->st, u, 1, 1, true, true);
 		name = spec_container_name(g->stack, u->name, 1);
 		docker_container_create(g->sd.docker, name, spec, on_call, &c);
 		json_decref(spec);

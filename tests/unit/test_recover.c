@@ -45,7 +45,7 @@ seed_api(struct rig *g, const char *const *files, const char *name,
 	json_t		*spec;
 
 	rig_stack(g, files, &st, &gr);
-	spec = spec_container(st, stack_unit(st, "api"), 1, rev, true);
+	spec = spec_container(st, stack_unit(st, "api"), 1, rev, true, true);
 	assert_int_equal(fakedocker_seed(g->fd, name, spec, running), 0);
 	json_decref(spec);
 	graph_free(gr);
