@@ -226,6 +226,16 @@ fdm_create(struct fakedocker *fd, const char *name, json_t *spec,
 		snprintf(msg, len, "network %s not found", mode);
 		return NULL;
 	}
+	/* The model speaks API 1.41: one network at create, as dockerd
+	 * before 1.44 insists. */
+	eps = json_object_get(json_object_get(spec, "NetworkingConfig"),
+	    "EndpointsConfig");
+	if (check_net && json_object_size(eps) > 1) {
+		*status = 400;
+		snprintf(msg, len, "Container cannot be connected to network "
+		    "endpoints: %zu of them", json_object_size(eps));
+		return NULL;
+	}
 	c = xcalloc(1, sizeof *c);
 	fdm_id(fd, 0xc0, c->id);
 	if (name != NULL)
@@ -243,8 +253,6 @@ fdm_create(struct fakedocker *fd, const char *name, json_t *spec,
 	c->nets = json_object();
 	if (mode != NULL)
 		json_object_set_new(c->nets, mode, json_array());
-	eps = json_object_get(json_object_get(spec, "NetworkingConfig"),
-	    "EndpointsConfig");
 	json_object_foreach(eps, key, ep)
 		json_object_set_new(c->nets, key, json_object_get(ep,
 		    "Aliases") ? json_deep_copy(json_object_get(ep,

@@ -3,7 +3,8 @@
  * each the moment its dependencies meet their conditions, independent
  * ones concurrently; a replaced replica goes through the steps of its
  * update order (stop-first, start-first) in the engine's call log and in
- * the journal; parallelism bounds the replacements in flight.
+ * the journal; parallelism bounds the replacements in flight; extra
+ * networks are connected before start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -473,6 +474,70 @@ test_scale_down(void **state)
 	rig_close(&g);
 }
 
+/*
+ * Extra networks on an engine that takes one network at create (the model
+ * speaks API 1.41): a replica is created on its first network and
+ * connected to the others before it starts, under its name; a start-first
+ * successor is connected unnamed and takes the name on every network once
+ * healthy.  A unit's own networks: put it on those only.
+ */
+static void
+test_extra_networks(void **state)
+{
+	static const char *const v1[] = { "stack.yaml",
+	    "name: demo\nnetworks: [backend]\n", "api.yaml", "image: " APP
+	    "\n" CHECK "environment: {V: \"1\"}\nupdate: {order: start-first}\n",
+	    "db.yaml", "image: " APP "\nnetworks: [backend]\n", NULL };
+	static const char *const v2[] = { "stack.yaml",
+	    "name: demo\nnetworks: [backend]\n", "api.yaml", "image: " APP
+	    "\n" CHECK "environment: {V: \"2\"}\nupdate: {order: start-first}\n",
+	    "db.yaml", "image: " APP "\nnetworks: [backend]\n", NULL };
+	struct rig	 g;
+	json_t		*nets, *want;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	image(&g, APP, 200);
+	rig_deploy_ok(&g, v1);
+	assert_trace(&g, 0, "demo-api",
+	    "create demo-api-1\n"
+	    "connect demo_backend demo-api-1 api\n"
+	    "start demo-api-1\n"
+	    "healthy demo-api-1\n");
+	assert_trace(&g, 0, "demo-db",
+	    "create demo-db-1\n"
+	    "start demo-db-1\n");
+	nets = fakedocker_networks_of(g.fd, "demo-db-1");
+	want = json_pack("{s:[s]}", "demo_backend", "db");
+	assert_true(json_equal(nets, want));
+	json_decref(nets);
+	json_decref(want);
+
+	mark = fakedocker_ncalls(g.fd);
+	rig_deploy_ok(&g, v2);
+	assert_trace(&g, mark, "demo-api",
+	    "rename demo-api-1 demo-api-1-r1\n"
+	    "create demo-api-1 unaliased\n"
+	    "connect demo_backend demo-api-1 \n"
+	    "start demo-api-1\n"
+	    "healthy demo-api-1\n"
+	    "disconnect demo_default demo-api-1\n"
+	    "disconnect demo_backend demo-api-1\n"
+	    "connect demo_default demo-api-1 api\n"
+	    "connect demo_backend demo-api-1 api\n"
+	    "disconnect demo_default demo-api-1-r1\n"
+	    "disconnect demo_backend demo-api-1-r1\n"
+	    "stop demo-api-1-r1\n");
+	nets = fakedocker_networks_of(g.fd, "demo-api-1");
+	want = json_pack("{s:[s], s:[s]}", "demo_default", "api",
+	    "demo_backend", "api");
+	assert_true(json_equal(nets, want));
+	json_decref(nets);
+	json_decref(want);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -483,6 +548,7 @@ main(void)
 		cmocka_unit_test(test_start_first),
 		cmocka_unit_test(test_parallelism),
 		cmocka_unit_test(test_scale_down),
+		cmocka_unit_test(test_extra_networks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,7 @@ struct rcase {
 	"\", \"target\": \"" dst "\", \"read_only\": false}"
 #define DEP(name)	"{\"service\": \"" name "\", \"condition\": " \
 	"\"started\", \"line\": 0, \"col\": 0}"
+#define NET(name)	"{\"name\": \"" name "\", \"line\": 0, \"col\": 0}"
 
 static const struct rcase rcases[] = {
 	{ "replicas with host port",
@@ -281,6 +282,16 @@ static const struct rcase rcases[] = {
 	  "image: x\nhealth:\n  http: {port: 80, path: /h}\n",
 	  "health.http_path", "\"healthz\"",
 	  "stack.units.api.health.http_path", "'healthz' must start with /" },
+	{ "unit network twice",
+	  "image: x\nnetworks: [default, default]\n", NULL,
+	  "api.yaml:2:21: networks[1]",
+	  "image: x\n", "networks", "[" NET("default") ", " NET("default")
+	  "]", "stack.units.api.networks[1]", "'default' is listed twice" },
+	{ "bad unit network name",
+	  "image: x\nnetworks: [\"no way\"]\n", NULL,
+	  "api.yaml:2:12: networks[0]",
+	  "image: x\n", "networks", "[" NET("no way") "]",
+	  "stack.units.api.networks[0]", "invalid name 'no way'" },
 	{ "bad stack name",
 	  "image: x\n", "name: Bad\n", "stack.yaml:1:7: name",
 	  "image: x\n", "stack.name", "\"Bad\"", "stack.name",
@@ -541,6 +552,68 @@ test_check_replicas_completed(void **state)
 	rmstack(dir);
 }
 
+/*
+ * A unit's networks are the stack's: default or a declared one, else an
+ * error at the entry; an empty list is refused; without the key the unit
+ * hashes as before (no networks field), with it the field is part of what
+ * a container is made from, and it goes through JSON intact.
+ */
+static void
+test_unit_networks(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s, *t = NULL;
+	json_t			*j, *spec;
+	char			*dir;
+
+	(void)state;
+	dir = mkstack("image: x\nnetworks: [default, frontend]\n",
+	    "networks: [backend]\n");
+	load(dir, -EINVAL, &errs);
+	assert_diag(&errs, dir, "api.yaml:2:21: networks: 'frontend' is not "
+	    "a network of the stack: use default or declare it in "
+	    "stack.yaml's networks");
+	diag_free(&errs);
+	rmstack(dir);
+
+	dir = mkstack("image: x\nnetworks: []\n", NULL);
+	load(dir, -EINVAL, &errs);
+	assert_diag(&errs, dir, "api.yaml:2:11: networks: list at least one "
+	    "network");
+	diag_free(&errs);
+	rmstack(dir);
+
+	dir = mkstack("image: x\n", "networks: [backend]\n");
+	s = load(dir, 0, &errs);
+	spec = unit_spec_json(s->units[0]);
+	assert_null(json_object_get(spec, "networks"));
+	json_decref(spec);
+	stack_free(s);
+	rmstack(dir);
+
+	dir = mkstack("image: x\nnetworks: [default, backend]\n",
+	    "networks: [backend]\n");
+	s = load(dir, 0, &errs);
+	assert_int_equal(s->units[0]->nnetworks, 2);
+	assert_string_equal(s->units[0]->networks[0].name, "backend");
+	assert_int_equal(s->units[0]->networks[0].line, 2);
+	spec = unit_spec_json(s->units[0]);
+	assert_int_equal(json_array_size(json_object_get(spec, "networks")),
+	    2);
+	json_decref(spec);
+	j = stack_to_json(s);
+	assert_int_equal(stack_from_json(j, &t, &errs), 0);
+	assert_int_equal(t->units[0]->nnetworks, 2);
+	assert_string_equal(t->units[0]->networks[1].name, "default");
+	assert_int_equal(t->units[0]->networks[1].col,
+	    s->units[0]->networks[1].col);
+	json_decref(j);
+	stack_free(t);
+	stack_free(s);
+	diag_free(&errs);
+	rmstack(dir);
+}
+
 int
 main(void)
 {
@@ -551,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_document_order),
 		cmocka_unit_test(test_check_replicas),
 		cmocka_unit_test(test_check_replicas_completed),
+		cmocka_unit_test(test_unit_networks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
