@@ -159,18 +159,39 @@ mounts(const struct stack *st, const struct unit *u)
 	return m;
 }
 
+/* stack.yaml may list default itself: it is the stack's own, once. */
+static bool
+extra(const char *net)
+{
+	return strcmp(net, "default") != 0;
+}
+
 size_t
 spec_nets(const struct stack *st, const struct unit *u)
 {
-	return u->nnetworks > 0 ? u->nnetworks : 1 + st->nnetworks;
+	size_t i, n = 1;
+
+	if (u->nnetworks > 0)
+		return u->nnetworks;
+	for (i = 0; i < st->nnetworks; i++)
+		if (extra(st->networks[i]))
+			n++;
+	return n;
 }
 
 const char *
 spec_net(const struct stack *st, const struct unit *u, size_t i)
 {
+	size_t j;
+
 	if (u->nnetworks > 0)
 		return u->networks[i].name;
-	return i == 0 ? "default" : st->networks[i - 1];
+	if (i == 0)
+		return "default";
+	for (j = 0; j < st->nnetworks; j++)
+		if (extra(st->networks[j]) && --i == 0)
+			return st->networks[j];
+	return "default";	/* i out of range: not reached */
 }
 
 /* Every replica answers to the service name on the stack's networks,

@@ -226,11 +226,11 @@ fdm_create(struct fakedocker *fd, const char *name, json_t *spec,
 		snprintf(msg, len, "network %s not found", mode);
 		return NULL;
 	}
-	/* The model speaks API 1.41: one network at create, as dockerd
-	 * before 1.44 insists. */
+	/* One network at create, as dockerd before API 1.44 insists. */
 	eps = json_object_get(json_object_get(spec, "NetworkingConfig"),
 	    "EndpointsConfig");
-	if (check_net && json_object_size(eps) > 1) {
+	if (check_net && json_object_size(eps) > 1 &&
+	    strcmp(fd->api, "1.44") < 0) {
 		*status = 400;
 		snprintf(msg, len, "Container cannot be connected to network "
 		    "endpoints: %zu of them", json_object_size(eps));
@@ -320,11 +320,22 @@ fakedocker_start(struct fakedocker **out)
 	/* The engine's own networks. */
 	json_object_set_new(fd->nets, "bridge", json_pack("{s:s, s:{}}", "Id",
 	    "0000bridge", "Labels"));
+	fakedocker_api(fd, "1.41");
 	if (fake_engine_start(fdm_handle, fd, &fd->fe) < 0 ||
 	    pthread_create(&fd->ticker, NULL, ticker_main, fd) != 0)
 		abort();
 	*out = fd;
 	return 0;
+}
+
+void
+fakedocker_api(struct fakedocker *fd, const char *version)
+{
+	pthread_mutex_lock(&fd->mu);
+	snprintf(fd->api, sizeof fd->api, "%s", version);
+	snprintf(fd->api_hdr, sizeof fd->api_hdr, "Api-Version: %s\r\n",
+	    version);
+	pthread_mutex_unlock(&fd->mu);
 }
 
 void

@@ -30,6 +30,10 @@ struct fake_image {
 };
 
 int	 fakedocker_start(struct fakedocker **);
+/* The API version the model speaks, "1.41" unless set; shipd learns it
+ * when it next connects (rig_down, rig_up).  Before 1.44 a create takes
+ * one network. */
+void	 fakedocker_api(struct fakedocker *, const char *version);
 /* Ends the event streams, stops the server, frees. */
 void	 fakedocker_stop(struct fakedocker *);
 const char *fakedocker_path(const struct fakedocker *);

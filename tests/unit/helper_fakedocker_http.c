@@ -434,13 +434,13 @@ route(struct fakedocker *fd, const char *method, const char *raw,
 		fdm_log(fd, raw, "ping");
 		a.body = xstrdup(pong);
 		a.len = strlen(pong);
-		a.headers = "Api-Version: 1.41\r\n";
+		a.headers = fd->api_hdr;
 		return a;
 	}
 	if (strcmp(path, "/version") == 0) {
 		fdm_log(fd, raw, "version");
 		return json_answer(200, json_pack("{s:s, s:s, s:s}", "Version",
-		    "20.10.99-fake", "ApiVersion", "1.41", "MinAPIVersion",
+		    "20.10.99-fake", "ApiVersion", fd->api, "MinAPIVersion",
 		    "1.12"));
 	}
 	if (strcmp(path, "/info") == 0) {

@@ -69,6 +69,8 @@ struct fakedocker {
 	int			 unknown;
 	unsigned		 serial;
 	int64_t			 last_ns;
+	char			 api[16];	/* the API it speaks, "1.41" */
+	char			 api_hdr[48];	/* its Api-Version header */
 };
 
 void		 fdm_id(struct fakedocker *, unsigned tag, char *out);

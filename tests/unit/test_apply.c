@@ -538,6 +538,36 @@ test_extra_networks(void **state)
 	rig_close(&g);
 }
 
+/* From API 1.44 on, the create names every network: no connects. */
+static void
+test_extra_networks_one_call(void **state)
+{
+	static const char *const v1[] = { "stack.yaml",
+	    "name: demo\nnetworks: [backend]\n", "api.yaml", "image: " APP
+	    "\n" CHECK, NULL };
+	struct rig	 g;
+	json_t		*nets, *want;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_api(g.fd, "1.44");
+	rig_down(&g);
+	rig_up(&g);
+	image(&g, APP, 200);
+	rig_deploy_ok(&g, v1);
+	assert_trace(&g, 0, "demo-api",
+	    "create demo-api-1\n"
+	    "start demo-api-1\n"
+	    "healthy demo-api-1\n");
+	nets = fakedocker_networks_of(g.fd, "demo-api-1");
+	want = json_pack("{s:[s], s:[s]}", "demo_default", "api",
+	    "demo_backend", "api");
+	assert_true(json_equal(nets, want));
+	json_decref(nets);
+	json_decref(want);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -549,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_parallelism),
 		cmocka_unit_test(test_scale_down),
 		cmocka_unit_test(test_extra_networks),
+		cmocka_unit_test(test_extra_networks_one_call),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
