@@ -54,10 +54,28 @@ jread_kind(const json_t *v)
 	return "null";
 }
 
+static bool
+listed(const char *const *fields, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcmp(fields[i], key) != 0; i++)
+		;
+	return i < n;
+}
+
 /* v must be an object holding exactly the given fields. */
 bool
 jread_obj(struct jread *c, const char *path, const json_t *v,
     const char *const *fields, size_t n)
+{
+	return jread_obj_opt(c, path, v, fields, n, NULL, 0);
+}
+
+bool
+jread_obj_opt(struct jread *c, const char *path, const json_t *v,
+    const char *const *fields, size_t n, const char *const *opt,
+    size_t nopt)
 {
 	const char	*key;
 	json_t		*val;
@@ -69,9 +87,7 @@ jread_obj(struct jread *c, const char *path, const json_t *v,
 		return false;
 	}
 	json_object_foreach((json_t *)v, key, val) {
-		for (i = 0; i < n && strcmp(fields[i], key) != 0; i++)
-			;
-		if (i == n)
+		if (!listed(fields, n, key) && !listed(opt, nopt, key))
 			jread_err(c, path, "unknown field '%s'", key);
 	}
 	for (i = 0; i < n; i++) {

@@ -31,6 +31,11 @@ const char	*jread_kind(const json_t *);	/* "an object", "null" ... */
  * ones are reported.  False if v is not an object at all. */
 bool		 jread_obj(struct jread *, const char *path, const json_t *v,
 		    const char *const *fields, size_t n);
+/* As jread_obj, and the fields in opt may be there or not (one added
+ * later, which what was recorded before lacks). */
+bool		 jread_obj_opt(struct jread *, const char *path,
+		    const json_t *v, const char *const *fields, size_t n,
+		    const char *const *opt, size_t nopt);
 /* o's field key, or NULL if absent; sub gets "path.key" (JREAD_PATH). */
 const json_t	*jread_field(const char *path, const json_t *o,
 		    const char *key, char *sub);

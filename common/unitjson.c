@@ -174,8 +174,10 @@ unit_json(const struct unit *u)
 	}
 	json_object_set_new(o, "replicas", json_integer(u->replicas));
 	json_object_set_new(o, "depends_on", deps);
-	json_object_set_new(o, "networks", u->nnetworks == 0 ? json_null() :
-	    nets_json(u, true));
+	/* Only when listed: a unit without them writes what it wrote before
+	 * the key existed, so recorded revisions still compare equal. */
+	if (u->nnetworks > 0)
+		json_object_set_new(o, "networks", nets_json(u, true));
 	json_object_set_new(o, "update", json_pack("{s:s, s:i, s:I, s:I, s:s}",
 	    "order", unit_update_order_name(u->update.order),
 	    "parallelism", u->update.parallelism,
@@ -584,8 +586,9 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	static const char *const f[] = { "name", "file", "image", "command",
 	    "entrypoint", "environment", "ports", "mounts", "health", "init",
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
-	    "user", "working_dir", "replicas", "depends_on", "networks",
-	    "update", "backup" };
+	    "user", "working_dir", "replicas", "depends_on", "update",
+	    "backup" };
+	static const char *const opt[] = { "networks" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;
@@ -598,7 +601,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 		jread_path(upath, sizeof upath, "stack.units.%s", name);
 	else
 		jread_path(upath, sizeof upath, "%s", path);
-	if (!jread_obj(c, upath, v, f, nitems(f)))
+	if (!jread_obj_opt(c, upath, v, f, nitems(f), opt, nitems(opt)))
 		return NULL;
 	u = xcalloc(1, sizeof *u);
 	jread_str(c, upath, v, "name", 0, &u->name);

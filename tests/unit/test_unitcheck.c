@@ -588,6 +588,16 @@ test_unit_networks(void **state)
 	spec = unit_spec_json(s->units[0]);
 	assert_null(json_object_get(spec, "networks"));
 	json_decref(spec);
+	/* Nor on the wire: revisions recorded before the key compare equal,
+	 * and read back. */
+	j = stack_to_json(s);
+	assert_null(json_object_get(json_array_get(json_object_get(j,
+	    "units"), 0), "networks"));
+	assert_int_equal(stack_from_json(j, &t, &errs), 0);
+	assert_int_equal(t->units[0]->nnetworks, 0);
+	stack_free(t);
+	t = NULL;
+	json_decref(j);
 	stack_free(s);
 	rmstack(dir);
 
