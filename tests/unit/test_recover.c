@@ -359,6 +359,72 @@ test_recover_after_shutdown(void **state)
 	rig_close(&g);
 }
 
+static bool
+probed_both(struct rig *g, void *arg)
+{
+	int from = *(int *)arg;
+
+	return fakedocker_find(g->fd, from, "execstart demo-api-1 1") >= 0 &&
+	    fakedocker_find(g->fd, from, "execstart other-api-1 1") >= 0;
+}
+
+/*
+ * Two stacks interrupted at once: recovery brings each back, to its
+ * end, and both take operations again afterwards.
+ */
+static void
+test_recover_two_stacks(void **state)
+{
+	static const char *const sick[] = {
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 60s}\n", NULL
+	};
+	static const char *const o1[] = {
+		"stack.yaml", "name: other\n",
+		"api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
+	};
+	static const char *const osick[] = {
+		"stack.yaml", "name: other\n",
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 60s}\n", NULL
+	};
+	struct fake_image	 k = { -1, -1, 0, false, 0 };
+	struct rig		 g;
+	struct cap		*c1, *c2;
+	char			*t;
+	int			 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_image(g.fd, "shipd-test/sick:1", &k, NULL);
+	rig_deploy_ok(&g, v1);
+	rig_deploy_ok(&g, o1);
+	mark = fakedocker_ncalls(g.fd);
+	c1 = rig_deploy(&g, sick, NULL, false);
+	c2 = rig_deploy(&g, osick, NULL, false);
+	rig_until(&g, probed_both, &mark, "both new replicas under their gates");
+	rig_down(&g);
+
+	g.recover = true;
+	rig_up(&g);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(rig_result(&g, "other", 2), "failed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	assert_int_equal(store_current(g.sd.store, "other"), 1);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\nother-api-1 running 1\n");
+	free(t);
+	assert_journal_empty(&g);
+	cap_free(c1);
+	cap_free(c2);
+	rig_deploy_ok(&g, v2);
+	rig_deploy_ok(&g, o1);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -367,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_recover_committed),
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
+		cmocka_unit_test(test_recover_two_stacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
