@@ -18,6 +18,7 @@
 #include "engine/spec.h"
 #include "graph.h"
 #include "helper_opsrig.h"
+#include "proto.h"
 #include "state/journal.h"
 #include "state/store.h"
 #include "unit.h"
@@ -425,6 +426,136 @@ test_recover_two_stacks(void **state)
 	rig_close(&g);
 }
 
+/* Where revision rev (v2) was when shipd went away: revision 1's
+ * container kept, rev's started in its place, begin and steps on disk. */
+static void
+interrupt(struct rig *g, int rev)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "create", "start", NULL };
+
+	assert_int_equal(fakedocker_exit(g->fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g->fd, "demo-api-1",
+	    "demo-api-1-r1"), 0);
+	seed_api(g, v2, "demo-api-1", rev, true);
+	put_revision(g, v2, rev, "in_progress");
+	journal(g, rev, 1, steps, false);
+}
+
+/*
+ * The recovery itself fails before apply (the engine refuses the
+ * stack's network): it still runs to its end, recovery finishes, and the
+ * interrupted revision is recorded failed with the reason.
+ */
+static void
+test_recover_refused(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
+	restart(&g);
+	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_non_null(strstr(reason(&g, 2), "bringing back revision 1 "
+	    "failed: creating the stack's networks and volumes"));
+	assert_null(g.sd.locks);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
+ * Two open records for one stack: revision 2 began and recorded no end
+ * (an early failure, before every end was recorded), then revision 3
+ * was interrupted.  The stack is recovered once, for revision 3; both
+ * revisions are recorded failed; nothing is refused busy.
+ */
+static void
+test_recover_two_records(void **state)
+{
+	struct rig	 g;
+	char		 id1[72], now[72];
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, NULL, false);
+	interrupt(&g, 3);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(reason(&g, 2), "did not finish (no end was "
+	    "recorded before the next operation on the stack began)");
+	assert_string_equal(rig_result(&g, "demo", 3), "failed");
+	assert_string_equal(reason(&g, 3), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+static bool
+journal_empty(struct rig *g, void *arg)
+{
+	json_t	*j = rig_journal(g);
+	bool	 empty = json_array_size(j) == 0;
+
+	(void)arg;
+	json_decref(j);
+	return empty;
+}
+
+/*
+ * A deploy that comes in while its stack is being recovered waits for
+ * the recovery (saying so) instead of being refused busy, then runs.
+ */
+static void
+test_recover_deploy_waits(void **state)
+{
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*w;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+
+	rig_down(&g);
+	g.recover = true;
+	rig_up(&g);
+	/* The engine is up: recovery has begun, its lock is held. */
+	assert_non_null(g.sd.locks);
+	c = rig_deploy(&g, v2, NULL, true);
+	cap_assert_ok(c);
+	w = cap_events(c, PROTO_EV_WAITING);
+	assert_int_equal(json_array_size(w), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_array_get(w, 0), "message")), "stack demo is being "
+	    "recovered"));
+	json_decref(w);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(rig_result(&g, "demo", 3), "committed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	/* Emptied once the deploy, the last under way, ended (the store
+	 * writes it after the deploy's own records). */
+	rig_until(&g, journal_empty, NULL, "the journal to be emptied");
+	cap_free(c);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -434,6 +565,9 @@ main(void)
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
 		cmocka_unit_test(test_recover_two_stacks),
+		cmocka_unit_test(test_recover_refused),
+		cmocka_unit_test(test_recover_two_records),
+		cmocka_unit_test(test_recover_deploy_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
