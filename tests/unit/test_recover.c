@@ -531,10 +531,11 @@ test_recover_deploy_waits(void **state)
 	rig_deploy_ok(&g, v1);
 	interrupt(&g, 2);
 
+	/* Recovery starts as main.c starts it once the engine answers, and
+	 * the deploy comes in before the loop turns again. */
 	rig_down(&g);
-	g.recover = true;
 	rig_up(&g);
-	/* The engine is up: recovery has begun, its lock is held. */
+	ops_recover(&g.sd);
 	assert_non_null(g.sd.locks);
 	c = rig_deploy(&g, v2, NULL, true);
 	cap_assert_ok(c);
@@ -556,6 +557,50 @@ test_recover_deploy_waits(void **state)
 	rig_close(&g);
 }
 
+/*
+ * A first deploy interrupted: what it made is removed under the stack's
+ * lock, and a deploy that comes in meanwhile waits for that, then finds
+ * nothing of the interrupted revision in its way.
+ */
+static void
+test_recover_first_deploy_waits(void **state)
+{
+	static const char *const steps[] = { "create", "start", NULL };
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*w;
+	char		*t;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_seed_network(g.fd, "demo_default", "demo");
+	seed_api(&g, v1, "demo-api-1", 1, true);
+	put_revision(&g, v1, 1, "in_progress");
+	journal(&g, 1, 0, steps, false);
+
+	/* Recovery starts as main.c starts it once the engine answers, and
+	 * the deploy comes in before the loop turns again. */
+	rig_down(&g);
+	rig_up(&g);
+	ops_recover(&g.sd);
+	assert_non_null(g.sd.locks);
+	c = rig_deploy(&g, v2, NULL, true);
+	cap_assert_ok(c);
+	w = cap_events(c, PROTO_EV_WAITING);
+	assert_int_equal(json_array_size(w), 1);
+	json_decref(w);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 1), "failed");
+	assert_string_equal(rig_result(&g, "demo", 2), "committed");
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 2\n");
+	free(t);
+	cap_free(c);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -568,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_recover_refused),
 		cmocka_unit_test(test_recover_two_records),
 		cmocka_unit_test(test_recover_deploy_waits),
+		cmocka_unit_test(test_recover_first_deploy_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
