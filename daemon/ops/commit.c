@@ -105,6 +105,8 @@ commit_begin(struct op *op, store_cb *cb)
 {
 	json_t *doc;
 
+	/* From here on a failure is recorded, whatever stage it comes in. */
+	op->in_record = true;
 	if (!(op->kind->flags & OPK_REVISION)) {
 		journal(op, "begin", cb);
 		return;

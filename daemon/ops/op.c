@@ -176,9 +176,25 @@ on_lock_free(void *arg)
 	op->kind->start(op);
 }
 
+/* The stack is being recovered after a restart: a short wait for shipd
+ * itself, not another client's operation to refuse. */
+static bool
+recovering(const struct op *op, char *why, size_t len)
+{
+	const struct stack_lock *h = lock_holder(op->sd, op->stack_name);
+
+	if (h == NULL || strcmp(h->kind, OP_NAME_RECOVER) != 0)
+		return false;
+	snprintf(why, len, "stack %s is being recovered (an operation on it "
+	    "was interrupted when shipd stopped); waiting for that to finish",
+	    op->stack_name);
+	return true;
+}
+
 /*
  * One operation per stack at a time: refuse with the holder named, or
- * with --wait, queue until the lock is free.
+ * with --wait (or when the holder is the stack's recovery), queue until
+ * the lock is free.
  */
 void
 op_run(struct op *op)
@@ -191,7 +207,7 @@ op_run(struct op *op)
 		op->kind->start(op);
 		return;
 	}
-	if (!op->wait) {
+	if (!op->wait && !recovering(op, why, sizeof why)) {
 		op_abort(op, PROTO_E_BUSY, "%s", why);
 		return;
 	}

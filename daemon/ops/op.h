@@ -207,6 +207,9 @@ struct op {
 	bool			 failed;
 	bool			 finishing;	/* apply ended; recording */
 	bool			 ended;
+	bool			 in_record;	/* a journal begin stands for it
+						   (its own or its parent's):
+						   it ends through finish */
 	char			*error;
 	struct verify		*verify;	/* the monitor period, while on */
 	bool			 verified;

@@ -6,6 +6,7 @@
  * and volumes; then hand over to the apply engine.  The kind's flags say
  * which stages it runs.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,42 @@
 #include "state/store.h"
 #include "util.h"
 
+/* ---- failures ------------------------------------------------------------ */
+
+/*
+ * Once a begin stands for the operation (its own, or the one it runs
+ * inside: a failed deploy's rollback, a recovery), a failure is what a
+ * failure of apply is: the kind's finish records the end, so the journal
+ * gets its end and the revision its result.  Before that nothing was
+ * begun, and the refusal is all there is to say.  At shutdown it stays
+ * for recovery, as apply's operations do.
+ */
+static void __attribute__((format(printf, 3, 4)))
+pipeline_fail(struct op *op, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!op->in_record)
+		op_abort(op, code, "%s", msg ? msg : "out of memory");
+	else if (!op->sd->stopping) {
+		if (!op->failed) {
+			/* msg may have been made from the old op->error. */
+			op->failed = true;
+			free(op->error);
+			op->error = msg;
+			msg = NULL;
+		}
+		op->finishing = true;
+		op->kind->finish(op);
+	}
+	free(msg);
+}
+
 /* ---- networks and volumes ------------------------------------------------ */
 
 static void
@@ -27,18 +64,36 @@ on_prepared(const struct docker_result *res, void *arg)
 {
 	struct op *op = arg;
 
-	/* 409: the network exists already, which is what we want. */
-	if (res->err != 0 && res->err != DOCKER_E_CONFLICT && !op->failed) {
-		op->failed = true;
-		op->error = xstrdup(res->message);
-	}
+	/* 409: the network exists already, which is what we want (one that
+	 * is not the stack's is pre-flight's to refuse). */
+	if (res->err != 0 && res->err != DOCKER_E_CONFLICT &&
+	    op->error == NULL)
+		xasprintf(&op->error, "creating the stack's networks and "
+		    "volumes: %s", res->message);
 	if (--op->preparing > 0)
 		return;
-	if (op->failed) {
-		op_abort(op, PROTO_E_ENGINE, "%s", op->error);
+	if (op->error != NULL) {
+		pipeline_fail(op, PROTO_E_ENGINE, "%s", op->error);
 		return;
 	}
 	apply_run(op);
+}
+
+/*
+ * Testing: SHIPD_TEST_REFUSE_NETWORK=NAME asks the engine for a driver it
+ * does not have for the network NAME, so that the engine refuses that
+ * create: a failure after the begin, on demand, from the real engine.
+ * Only the test suite sets it.
+ */
+static void
+test_refuse(json_t *spec)
+{
+	const char *name = getenv("SHIPD_TEST_REFUSE_NETWORK");
+
+	if (name != NULL && strcmp(name, json_string_value(json_object_get(
+	    spec, "Name"))) == 0)
+		json_object_set_new(spec, "Driver",
+		    json_string("shipd-test-no-such-driver"));
 }
 
 static void
@@ -47,8 +102,10 @@ prepare(struct op *op, json_t *spec, bool volume)
 	op->preparing++;
 	if (volume)
 		docker_volume_create(op->sd->docker, spec, on_prepared, op);
-	else
+	else {
+		test_refuse(spec);
 		docker_network_create(op->sd->docker, spec, on_prepared, op);
+	}
 	json_decref(spec);
 }
 
@@ -73,7 +130,7 @@ on_begun(int err, void *arg)
 	struct op *op = arg;
 
 	if (err < 0) {
-		op_abort(op, PROTO_E_INTERNAL, "recording the start of "
+		pipeline_fail(op, PROTO_E_INTERNAL, "recording the start of "
 		    "revision %d: %s", op->revision, strerror(-err));
 		return;
 	}
@@ -98,8 +155,9 @@ on_backed_up(int err, const char *id, const char *msg, void *arg)
 	struct op *op = arg;
 
 	if (err < 0) {
-		op_abort(op, PROTO_E_FAILED, "backup before the deploy failed: "
-		    "%s (nothing was changed; --no-backup skips it)",
+		/* Before the begin: nothing to record. */
+		pipeline_fail(op, PROTO_E_FAILED, "backup before the deploy "
+		    "failed: %s (nothing was changed; --no-backup skips it)",
 		    msg ? msg : strerror(-err));
 		return;
 	}
@@ -154,7 +212,7 @@ on_checked(struct op *op)
 	char *why;
 
 	if ((why = preflight_failures(op)) != NULL) {
-		op_abort(op, PROTO_E_PREFLIGHT, "%s", why);
+		pipeline_fail(op, PROTO_E_PREFLIGHT, "%s", why);
 		free(why);
 		return;
 	}
@@ -201,7 +259,7 @@ planned(struct op *op)
 {
 	if (plan_compute(op, op->sd->store ? store_scale_get(op->sd->store,
 	    op->stack_name) : NULL) < 0) {
-		op_abort(op, PROTO_E_INTERNAL, "planning failed");
+		pipeline_fail(op, PROTO_E_INTERNAL, "planning failed");
 		return;
 	}
 	if (op->kind->flags & OPK_PLAN_ONLY) {
@@ -242,7 +300,7 @@ on_images(struct op *op)
 	 * with the other checks. */
 	if ((op->kind->flags & OPK_PLAN_ONLY) &&
 	    (why = preflight_failures(op)) != NULL) {
-		op_abort(op, PROTO_E_PREFLIGHT, "%s", why);
+		pipeline_fail(op, PROTO_E_PREFLIGHT, "%s", why);
 		free(why);
 		return;
 	}
@@ -255,7 +313,7 @@ on_listed(const struct docker_result *res, void *arg)
 	struct op *op = arg;
 
 	if (res->err != 0) {
-		op_abort(op, res->err == DOCKER_E_UNAVAILABLE ?
+		pipeline_fail(op, res->err == DOCKER_E_UNAVAILABLE ?
 		    PROTO_E_UNAVAILABLE : PROTO_E_ENGINE,
 		    "listing containers: %s", res->message);
 		return;

@@ -10,6 +10,7 @@
 #include "engine/spec.h"
 #include "log.h"
 #include "ops/op.h"
+#include "state/lock.h"
 #include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
@@ -31,6 +32,8 @@ struct sweep {
 	size_t		 nkeep;
 	int		 rev;		/* !by_name: the revision to remove */
 	int		 inflight;
+	struct stack_lock *lock;	/* held while an interrupted first
+					   deploy's containers go */
 };
 
 static void
@@ -39,6 +42,7 @@ sweep_free(void *arg)
 	struct sweep *sw = arg;
 
 	task_del(sw->sd, &sw->task);
+	lock_release(sw->sd, sw->lock);
 	free(sw->stack);
 	free(sw);
 }
@@ -49,6 +53,8 @@ static void
 sweep_done(struct sweep *sw)
 {
 	task_del(sw->sd, &sw->task);
+	lock_release(sw->sd, sw->lock);
+	sw->lock = NULL;
 	defer_free(sw->sd, sweep_free, sw);
 }
 
@@ -174,13 +180,18 @@ prune_kept(struct shipd *sd, const char *stack, int current, int retain)
 }
 
 /* Every container labelled with revision rev (an interrupted first
- * deploy's). */
+ * deploy's), under the stack's lock as recovery: a deploy that comes
+ * meanwhile waits for it (op.c) rather than find them going. */
 void
 prune_revision(struct shipd *sd, const char *stack, int rev)
 {
-	struct sweep *sw = sweep_new(sd, stack, "removing an interrupted "
+	struct sweep	*sw = sweep_new(sd, stack, "removing an interrupted "
 	    "revision's container");
+	char		 why[256];
 
 	sw->rev = rev;
+	if (lock_acquire(sd, stack, OP_NAME_RECOVER, 0, 0, &sw->lock, why,
+	    sizeof why) < 0)
+		log_warn("%s: %s", stack, why);
 	sweep_run(sw);
 }

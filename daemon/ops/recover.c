@@ -4,7 +4,10 @@
  * stands; any other is undone by bringing back the revision before it,
  * through the same apply engine a rollback uses, as an operation of kind
  * recover.  A first deploy with nothing before it has what it made
- * removed.  Interrupted revisions are recorded failed.
+ * removed.  Interrupted revisions are recorded failed.  A stack is
+ * recovered once, for the last operation on it the journal left open;
+ * the stacks go in parallel, each to its end, and a command for a stack
+ * under recovery waits for it (ops/op.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +76,8 @@ on_truncated(int err, void *arg)
 	recovery_free(rc);
 }
 
+/* The journal is emptied when nothing is under way: now, or when the
+ * last operation (a command that waited for a stack) ends (op_end). */
 static void
 recovery_step_done(struct recovery *rc)
 {
@@ -80,6 +85,10 @@ recovery_step_done(struct recovery *rc)
 		return;
 	log_info("journal: recovery finished");
 	rc->sd->recovered = true;
+	if (rc->sd->ops != NULL) {
+		recovery_free(rc);
+		return;
+	}
 	store_journal_truncate(rc->sd->store, on_truncated, rc);
 }
 
@@ -161,6 +170,24 @@ static const struct op_kind op_kind_recover = {
 	pipeline_run, recover_finish, recover_cancel
 };
 
+/*
+ * An open record with a later one for the same stack after it: the later
+ * operation began from what this one left, and it decides what the stack
+ * is brought back to.  This one only needs its result (an early failure
+ * that recorded no end, before shipd recorded every end).
+ */
+static void
+superseded(struct recovery *rc, struct unfinished *u)
+{
+	log_warn("journal: %s: revision %d never recorded its end; another "
+	    "operation on the stack began after it", u->stack, u->revision);
+	if (u->committed)
+		recovery_step_done(rc);
+	else
+		note_failed(rc, u, "did not finish (no end was recorded before "
+		    "the next operation on the stack began)");
+}
+
 static void
 recover_one(struct recovery *rc, struct unfinished *u)
 {
@@ -205,20 +232,39 @@ recover_one(struct recovery *rc, struct unfinished *u)
 	rx->rc = rc;
 	rx->u = u;
 	op->kind_data = rx;
+	/* Its end is the interrupted operation's: every failure of its
+	 * pipeline comes to recover_finish. */
+	op->in_record = true;
 	op->revision = op->keep_rev = op->prev_revision = u->prev;
 	op_run(op);
 }
 
+/* The latest begin a record belongs to: same stack, kind and revision
+ * (a recovery's end names the revision it brought back, not one begun). */
 static struct unfinished *
-find(struct recovery *rc, const char *stack, int rev)
+find(struct recovery *rc, const char *stack, const char *kind, int rev)
 {
 	size_t i;
 
-	for (i = 0; i < rc->n; i++)
+	for (i = rc->n; i-- > 0;)
 		if (strcmp(rc->u[i].stack, stack) == 0 &&
+		    strcmp(rc->u[i].kind, kind) == 0 &&
 		    rc->u[i].revision == rev)
 			return &rc->u[i];
 	return NULL;
+}
+
+/* Another open record for the same stack after u. */
+static bool
+later_open(const struct recovery *rc, const struct unfinished *u)
+{
+	size_t i;
+
+	for (i = (size_t)(u - rc->u) + 1; i < rc->n; i++)
+		if (rc->u[i].revision >= 0 &&
+		    strcmp(rc->u[i].stack, u->stack) == 0)
+			return true;
+	return false;
 }
 
 void
@@ -251,7 +297,7 @@ ops_recover(struct shipd *sd)
 			u->prev = (int)json_integer_value(json_object_get(r,
 			    "prev"));
 			u->committed = false;
-		} else if ((u = find(rc, stack, rev)) != NULL) {
+		} else if ((u = find(rc, stack, kind, rev)) != NULL) {
 			if (strcmp(ev, "commit") == 0)
 				u->committed = true;
 			else if (strcmp(ev, "end") == 0)
@@ -262,8 +308,13 @@ ops_recover(struct shipd *sd)
 		if (rc->u[i].revision >= 0)
 			live++;
 	rc->pending = live + 1;
-	for (i = 0; i < rc->n; i++)
-		if (rc->u[i].revision >= 0)
+	for (i = 0; i < rc->n; i++) {
+		if (rc->u[i].revision < 0)
+			continue;
+		if (later_open(rc, &rc->u[i]))
+			superseded(rc, &rc->u[i]);
+		else
 			recover_one(rc, &rc->u[i]);
+	}
 	recovery_step_done(rc);
 }

@@ -21,23 +21,27 @@
 #include "util.h"
 
 /* A failed deploy rolls back unless a service it touched says pause, and
- * only when there is a committed revision to go back to. */
+ * only when there is a committed revision to go back to and it began to
+ * change anything (one that failed creating the networks did not). */
 bool
 rollback_wanted(const struct op *op)
 {
-	size_t i;
+	size_t	i;
+	bool	touched = false;
 
-	if (op->prev_revision <= 0)
+	if (op->prev_revision <= 0 || op->svcs == NULL)
 		return false;
 	for (i = 0; i < op->stack->nunits; i++) {
 		const struct svc *s = &op->svcs[i];
 
-		if (s->state != SVC_PENDING && s->state != SVC_SKIPPED &&
-		    s->action != ACT_UNCHANGED &&
+		if (s->state == SVC_PENDING || s->state == SVC_SKIPPED)
+			continue;
+		touched = true;
+		if (s->action != ACT_UNCHANGED &&
 		    s->unit->update.on_failure == UPDATE_PAUSE)
 			return false;
 	}
-	return true;
+	return touched;
 }
 
 /* An operation that applies revision rev's snapshot. */
@@ -119,6 +123,7 @@ rollback_auto(struct op *failed)
 	op_take_req(rb, failed);
 	op_ref(failed);
 	rb->parent = failed;
+	rb->in_record = true;
 	rb->uid = failed->uid;
 	rb->pid = failed->pid;
 	rb->lock = failed->lock;

@@ -32,9 +32,15 @@ lock_acquire(struct shipd *sd, const char *stack, const char *kind,
 
 	if ((h = lock_holder(sd, stack)) != NULL) {
 		fmt_time_utc(since, sizeof since, (long long)h->since);
-		snprintf(why, len, "stack %s is busy: %s by uid %ld (pid %ld) "
-		    "since %s", stack, h->kind, (long)h->uid, (long)h->pid,
-		    since);
+		/* pid 0: shipd's own (a recovery at start), no client's. */
+		if (h->pid == 0)
+			snprintf(why, len, "stack %s is busy: shipd's own %s "
+			    "since %s; try again when it is done", stack,
+			    h->kind, since);
+		else
+			snprintf(why, len, "stack %s is busy: %s by uid %ld "
+			    "(pid %ld) since %s", stack, h->kind, (long)h->uid,
+			    (long)h->pid, since);
 		return -EBUSY;
 	}
 	l = xcalloc(1, sizeof *l);

@@ -398,6 +398,7 @@ object_create(struct fakedocker *fd, const char *raw, const char *body,
 	json_t		*b = json_loads(body, 0, NULL);
 	const char	*name = json_string_value(json_object_get(b, "Name"));
 	json_t		*set = volume ? fd->vols : fd->nets;
+	const char	*drv = json_string_value(json_object_get(b, "Driver"));
 	struct answer	 a;
 	char		 id[72];
 
@@ -405,6 +406,9 @@ object_create(struct fakedocker *fd, const char *raw, const char *body,
 	    name ? name : "?");
 	if (name == NULL)
 		a = msg_answer(400, "Name is required");
+	else if (!volume && drv != NULL && strcmp(drv, "bridge") != 0)
+		/* The only network driver this engine has. */
+		a = msg_answer(404, "plugin \"%s\" not found", drv);
 	else if (json_object_get(set, name) != NULL && !volume)
 		a = msg_answer(409, "network with name %s already exists",
 		    name);

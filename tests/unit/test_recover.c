@@ -18,6 +18,7 @@
 #include "engine/spec.h"
 #include "graph.h"
 #include "helper_opsrig.h"
+#include "proto.h"
 #include "state/journal.h"
 #include "state/store.h"
 #include "unit.h"
@@ -359,6 +360,247 @@ test_recover_after_shutdown(void **state)
 	rig_close(&g);
 }
 
+static bool
+probed_both(struct rig *g, void *arg)
+{
+	int from = *(int *)arg;
+
+	return fakedocker_find(g->fd, from, "execstart demo-api-1 1") >= 0 &&
+	    fakedocker_find(g->fd, from, "execstart other-api-1 1") >= 0;
+}
+
+/*
+ * Two stacks interrupted at once: recovery brings each back, to its
+ * end, and both take operations again afterwards.
+ */
+static void
+test_recover_two_stacks(void **state)
+{
+	static const char *const sick[] = {
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 60s}\n", NULL
+	};
+	static const char *const o1[] = {
+		"stack.yaml", "name: other\n",
+		"api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
+	};
+	static const char *const osick[] = {
+		"stack.yaml", "name: other\n",
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 60s}\n", NULL
+	};
+	struct fake_image	 k = { -1, -1, 0, false, 0 };
+	struct rig		 g;
+	struct cap		*c1, *c2;
+	char			*t;
+	int			 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_image(g.fd, "shipd-test/sick:1", &k, NULL);
+	rig_deploy_ok(&g, v1);
+	rig_deploy_ok(&g, o1);
+	mark = fakedocker_ncalls(g.fd);
+	c1 = rig_deploy(&g, sick, NULL, false);
+	c2 = rig_deploy(&g, osick, NULL, false);
+	rig_until(&g, probed_both, &mark, "both new replicas under their gates");
+	rig_down(&g);
+
+	g.recover = true;
+	rig_up(&g);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(rig_result(&g, "other", 2), "failed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	assert_int_equal(store_current(g.sd.store, "other"), 1);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\nother-api-1 running 1\n");
+	free(t);
+	assert_journal_empty(&g);
+	cap_free(c1);
+	cap_free(c2);
+	rig_deploy_ok(&g, v2);
+	rig_deploy_ok(&g, o1);
+	rig_close(&g);
+}
+
+/* Where revision rev (v2) was when shipd went away: revision 1's
+ * container kept, rev's started in its place, begin and steps on disk. */
+static void
+interrupt(struct rig *g, int rev)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "create", "start", NULL };
+
+	assert_int_equal(fakedocker_exit(g->fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g->fd, "demo-api-1",
+	    "demo-api-1-r1"), 0);
+	seed_api(g, v2, "demo-api-1", rev, true);
+	put_revision(g, v2, rev, "in_progress");
+	journal(g, rev, 1, steps, false);
+}
+
+/*
+ * The recovery itself fails before apply (the engine refuses the
+ * stack's network): it still runs to its end, recovery finishes, and the
+ * interrupted revision is recorded failed with the reason.
+ */
+static void
+test_recover_refused(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
+	restart(&g);
+	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_non_null(strstr(reason(&g, 2), "bringing back revision 1 "
+	    "failed: creating the stack's networks and volumes"));
+	assert_null(g.sd.locks);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
+ * Two open records for one stack: revision 2 began and recorded no end
+ * (an early failure, before every end was recorded), then revision 3
+ * was interrupted.  The stack is recovered once, for revision 3; both
+ * revisions are recorded failed; nothing is refused busy.
+ */
+static void
+test_recover_two_records(void **state)
+{
+	struct rig	 g;
+	char		 id1[72], now[72];
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, NULL, false);
+	interrupt(&g, 3);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(reason(&g, 2), "did not finish (no end was "
+	    "recorded before the next operation on the stack began)");
+	assert_string_equal(rig_result(&g, "demo", 3), "failed");
+	assert_string_equal(reason(&g, 3), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+static bool
+journal_empty(struct rig *g, void *arg)
+{
+	json_t	*j = rig_journal(g);
+	bool	 empty = json_array_size(j) == 0;
+
+	(void)arg;
+	json_decref(j);
+	return empty;
+}
+
+/*
+ * A deploy that comes in while its stack is being recovered waits for
+ * the recovery (saying so) instead of being refused busy, then runs.
+ */
+static void
+test_recover_deploy_waits(void **state)
+{
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*w;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+
+	/* Recovery starts as main.c starts it once the engine answers, and
+	 * the deploy comes in before the loop turns again. */
+	rig_down(&g);
+	rig_up(&g);
+	ops_recover(&g.sd);
+	assert_non_null(g.sd.locks);
+	c = rig_deploy(&g, v2, NULL, true);
+	cap_assert_ok(c);
+	w = cap_events(c, PROTO_EV_WAITING);
+	assert_int_equal(json_array_size(w), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_array_get(w, 0), "message")), "stack demo is being "
+	    "recovered"));
+	json_decref(w);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(rig_result(&g, "demo", 3), "committed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	/* Emptied once the deploy, the last under way, ended (the store
+	 * writes it after the deploy's own records). */
+	rig_until(&g, journal_empty, NULL, "the journal to be emptied");
+	cap_free(c);
+	rig_close(&g);
+}
+
+/*
+ * A first deploy interrupted: what it made is removed under the stack's
+ * lock, and a deploy that comes in meanwhile waits for that, then finds
+ * nothing of the interrupted revision in its way.
+ */
+static void
+test_recover_first_deploy_waits(void **state)
+{
+	static const char *const steps[] = { "create", "start", NULL };
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*w;
+	char		*t;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	fakedocker_seed_network(g.fd, "demo_default", "demo");
+	seed_api(&g, v1, "demo-api-1", 1, true);
+	put_revision(&g, v1, 1, "in_progress");
+	journal(&g, 1, 0, steps, false);
+
+	/* Recovery starts as main.c starts it once the engine answers, and
+	 * the deploy comes in before the loop turns again. */
+	rig_down(&g);
+	rig_up(&g);
+	ops_recover(&g.sd);
+	assert_non_null(g.sd.locks);
+	c = rig_deploy(&g, v2, NULL, true);
+	cap_assert_ok(c);
+	w = cap_events(c, PROTO_EV_WAITING);
+	assert_int_equal(json_array_size(w), 1);
+	json_decref(w);
+	rig_until(&g, recovered, NULL, "recovery");
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 1), "failed");
+	assert_string_equal(rig_result(&g, "demo", 2), "committed");
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 2\n");
+	free(t);
+	cap_free(c);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -367,6 +609,11 @@ main(void)
 		cmocka_unit_test(test_recover_committed),
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
+		cmocka_unit_test(test_recover_two_stacks),
+		cmocka_unit_test(test_recover_refused),
+		cmocka_unit_test(test_recover_two_records),
+		cmocka_unit_test(test_recover_deploy_waits),
+		cmocka_unit_test(test_recover_first_deploy_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
