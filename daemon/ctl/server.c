@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,17 @@
 #include "state/store.h"
 #include "util.h"
 
+/*
+ * Connection limits.  Past CTL_MAX_CLIENTS only root and shipd's own user
+ * are accepted, so a flood of connections cannot lock the operator out;
+ * CTL_MAX_HARD bounds what even they may hold (memory, descriptors).  Any
+ * other uid holds at most CTL_MAX_PER_UID, and a connection with no open
+ * request that sends nothing for the idle timeout is closed.
+ */
 #define CTL_MAX_CLIENTS		256
+#define CTL_MAX_HARD		512
+#define CTL_MAX_PER_UID		32
+#define CTL_IDLE_MS		60000
 #define CTL_MAX_OPEN_REQS	64	/* per client */
 #define CTL_MAX_QUEUED		(16u * 1024 * 1024)	/* unread reply bytes */
 #define CTL_READ_CHUNK		(64 * 1024)
@@ -36,19 +47,22 @@ struct ctl_client {
 	gid_t			 gid;
 	pid_t			 pid;
 	bool			 trusted;	/* may run mutating commands */
+	bool			 privileged;	/* root or shipd's user */
 	bool			 closing;
 	size_t			 nreqs;
+	uint64_t		 last_active;	/* uv_now() of the last byte or reply */
 	struct ctl_client	*next, *prev;
 };
 
 struct ctl {
 	struct shipd		*sd;
 	uv_pipe_t		 listener;
+	uv_timer_t		 sweep;		/* closes idle clients */
+	uint64_t		 idle_ms;
 	char			*path;
 	gid_t			 gid;
 	bool			 closing;
 	unsigned		 open_handles;
-	size_t			 nclients;
 	struct ctl_client	*clients;
 	struct ctl_req		*reqs;
 	void			(*done)(void *);
@@ -65,7 +79,7 @@ static void	client_close(struct ctl_client *);
 static void	ctl_maybe_done(struct ctl *);
 
 static void
-on_listener_closed(uv_handle_t *h)
+on_own_closed(uv_handle_t *h)
 {
 	struct ctl *ctl = h->data;
 
@@ -165,8 +179,11 @@ req_unlink(struct ctl *ctl, struct ctl_req *r)
 		ctl->reqs = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
-	if (c != NULL)
+	if (c != NULL) {
 		c->nreqs--;
+		/* The idle time counts from the last reply. */
+		c->last_active = uv_now(ctl->sd->loop);
+	}
 	r->peer = NULL;
 }
 
@@ -390,8 +407,10 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		client_close(c);
 		return;
 	}
-	if (n > 0)
+	if (n > 0) {
+		c->last_active = uv_now(s->loop);
 		proto_reader_feed(&c->rd, b->base, (size_t)n, on_line, c);
+	}
 }
 
 static void
@@ -420,7 +439,6 @@ on_client_closed(uv_handle_t *h)
 		ctl->clients = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	ctl->nclients--;
 	ctl->open_handles--;
 	proto_reader_free(&c->rd);
 	free(c);
@@ -485,6 +503,82 @@ peer_trusted(const struct ctl *ctl, uid_t uid, gid_t gid, pid_t pid)
 	return ok;
 }
 
+/* Returns NULL when c (already counted) may stay, else why not in buf. */
+static const char *
+admit(const struct ctl *ctl, const struct ctl_client *c, char *buf,
+    size_t len)
+{
+	const struct ctl_client	*o;
+	size_t			 all = 0, mine = 0;
+
+	/* Clients being closed no longer count: their slot is free. */
+	for (o = ctl->clients; o != NULL; o = o->next) {
+		if (o->closing)
+			continue;
+		all++;
+		if (o->uid == c->uid)
+			mine++;
+	}
+	if (all > CTL_MAX_HARD) {
+		snprintf(buf, len, "too many clients (%d)", CTL_MAX_HARD);
+		return buf;
+	}
+	if (c->privileged)
+		return NULL;
+	if (all > CTL_MAX_CLIENTS) {
+		snprintf(buf, len, "too many clients (%d; only root and "
+		    "shipd's user get more)", CTL_MAX_CLIENTS);
+		return buf;
+	}
+	if (mine > CTL_MAX_PER_UID) {
+		snprintf(buf, len, "too many clients of uid %ld (%d)",
+		    (long)c->uid, CTL_MAX_PER_UID);
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * One timer for every client: a connection with no open request (a
+ * `logs -f`, `events` or deploy is never idle) that sent nothing for
+ * idle_ms is closed, so idle connections cannot hold the slots.
+ */
+static void
+on_sweep(uv_timer_t *t)
+{
+	struct ctl		*ctl = t->data;
+	struct ctl_client	*c, *next;
+	uint64_t		 now = uv_now(t->loop);
+
+	for (c = ctl->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing || c->nreqs > 0 ||
+		    now - c->last_active < ctl->idle_ms)
+			continue;
+		log_debug("control: closing idle client uid %ld pid %ld",
+		    (long)c->uid, (long)c->pid);
+		client_close(c);
+	}
+}
+
+/* Testing: SHIPD_TEST_CTL_IDLE_MS=N sets the idle timeout to N ms. */
+static uint64_t
+idle_timeout(void)
+{
+	const char	*v = getenv("SHIPD_TEST_CTL_IDLE_MS");
+	char		*end;
+	unsigned long	 ms;
+
+	if (v == NULL || *v == '\0')
+		return CTL_IDLE_MS;
+	ms = strtoul(v, &end, 10);
+	if (*end != '\0' || ms == 0) {
+		log_warn("control: SHIPD_TEST_CTL_IDLE_MS=%s ignored", v);
+		return CTL_IDLE_MS;
+	}
+	return ms;
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -493,6 +587,8 @@ on_connection(uv_stream_t *server, int status)
 	struct ucred		 cred;
 	socklen_t		 clen = sizeof cred;
 	uv_os_fd_t		 fd;
+	const char		*why;
+	char			 ebuf[128];
 
 	if (status < 0) {
 		log_warn("control: accept: %s", uv_strerror(status));
@@ -507,7 +603,6 @@ on_connection(uv_stream_t *server, int status)
 	if (ctl->clients != NULL)
 		ctl->clients->prev = c;
 	ctl->clients = c;
-	ctl->nclients++;
 	proto_reader_init(&c->rd, PROTO_MAX_LINE);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		client_close(c);
@@ -523,8 +618,13 @@ on_connection(uv_stream_t *server, int status)
 	c->gid = cred.gid;
 	c->pid = cred.pid;
 	c->trusted = peer_trusted(ctl, cred.uid, cred.gid, cred.pid);
-	if (ctl->nclients > CTL_MAX_CLIENTS) {
-		send_error(c, NULL, PROTO_E_BUSY, "too many clients");
+	c->privileged = cred.uid == 0 || cred.uid == geteuid();
+	c->last_active = uv_now(server->loop);
+	if ((why = admit(ctl, c, ebuf, sizeof ebuf)) != NULL) {
+		/* Debug only: a flood of refusals must not flood the log. */
+		log_debug("control: refused uid %ld pid %ld: %s",
+		    (long)c->uid, (long)c->pid, why);
+		send_error(c, NULL, PROTO_E_BUSY, why);
 		client_close(c);
 		return;
 	}
@@ -605,13 +705,20 @@ ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
 		log_err("control: %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	/* Checked a few times per timeout: closed within 1.25 of it. */
+	ctl->idle_ms = idle_timeout();
+	uv_timer_init(sd->loop, &ctl->sweep);
+	ctl->sweep.data = ctl;
+	ctl->open_handles++;
+	uv_timer_start(&ctl->sweep, on_sweep, ctl->idle_ms / 4 + 1,
+	    ctl->idle_ms / 4 + 1);
 	*out = ctl;
 	return 0;
 fail:
 	/* Freed in the close callback; the caller runs the loop once more
 	 * before uv_loop_close(). */
 	ctl->closing = true;
-	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
 	return rc;
 }
 
@@ -640,5 +747,6 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 		cnext = c->next;
 		client_close(c);
 	}
-	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+	uv_close((uv_handle_t *)&ctl->sweep, on_own_closed);
+	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
 }

@@ -8,12 +8,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -36,6 +39,10 @@ struct fixture {
 	char		*replies[MAX_REPLIES];
 	size_t		 nreplies;
 	int		 client_error;
+	/* then wait for the server to hang up: how long after the last
+	 * reply it did (ms), -1 if not within 5 s */
+	bool		 wait_eof;
+	long		 eof_after;
 };
 
 static void
@@ -71,6 +78,30 @@ read_line(int fd, struct buf *in)
 	line = xstrndup(in->data, (size_t)(nl - in->data));
 	buf_consume(in, (size_t)(nl - in->data) + 1);
 	return line;
+}
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds until the peer hangs up, or -1 after 5 s. */
+static long
+wait_hangup(int fd)
+{
+	struct pollfd	 p = { .fd = fd, .events = POLLIN };
+	char		 c;
+	long		 t0 = mono_ms();
+
+	while (poll(&p, 1, 5000) == 1) {
+		if (read(fd, &c, 1) <= 0)
+			return mono_ms() - t0;
+	}
+	return -1;
 }
 
 static void *
@@ -112,6 +143,8 @@ client(void *arg)
 		}
 		f->nreplies++;
 	}
+	if (f->wait_eof)
+		f->eof_after = wait_hangup(fd);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -262,6 +295,35 @@ test_many_requests_one_connection(void **state)
 		    i % 2 ? "ok" : PROTO_E_BAD_REQUEST);
 }
 
+static int
+setup_idle(void **state)
+{
+	int rc;
+
+	setenv("SHIPD_TEST_CTL_IDLE_MS", "300", 1);
+	rc = setup(state);
+	unsetenv("SHIPD_TEST_CTL_IDLE_MS");
+	return rc;
+}
+
+/* A connection with nothing open that sends nothing is closed after the
+ * idle timeout, counted from its last reply. */
+static void
+test_idle_closed(void **state)
+{
+	struct fixture		*f = *state;
+	const char *const	 sends[] = {
+		"{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+	};
+
+	f->wait_eof = true;
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 1);
+	if (f->eof_after < 250 || f->eof_after > 2000)
+		fail_msg("closed %ld ms after the last reply, want about "
+		    "300-375", f->eof_after);
+}
+
 int
 main(void)
 {
@@ -270,6 +332,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_many_requests_one_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_closed,
+		    setup_idle, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
