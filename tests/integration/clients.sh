@@ -86,6 +86,7 @@ total=0
 for i in $(seq 1 $NUIDS); do
 	read -r _ held _ refused _ other < "$IT_DIR/hold.$i"
 	assert_eq "$other" 0 "holder $i: answers neither ok nor busy"
+	assert_eq $((held + refused)) 40 "holder $i: held and refused"
 	[ "$held" -le $PER_UID ] || fail "holder $i holds $held connections"
 	total=$((total + held))
 done
