@@ -200,7 +200,8 @@ rep_started(struct replica *r)
 	}
 }
 
-/* Give a parallelism slot back and hand it to the next queued replica. */
+/* Give a parallelism slot back and hand it to the next queued replica;
+ * a failed operation starts nothing new. */
 static void
 rep_release_slot(struct replica *r)
 {
@@ -236,13 +237,14 @@ rep_finished(struct replica *r)
 		svc_settled(s);
 }
 
+/* Failed before the slot goes back, so that it goes to no one. */
 static void
 rep_failed(struct replica *r, const char *why)
 {
 	r->state = REP_FAILED;
-	rep_release_slot(r);
 	emit_step(r, "failed", why);
 	svc_fail(r->svc, why);
+	rep_release_slot(r);
 }
 
 static char *
@@ -263,6 +265,18 @@ kept_name(const struct replica *r)
 	xasprintf(&s, "%s-r%d", base, rev);
 	free(base);
 	return s;
+}
+
+/* Back from an engine call, journal write, gate or drain: the next step
+ * if the operation may, then op_maybe_finish(), as every completion must
+ * or a failed operation is left with nothing under way to end it. */
+static void
+rep_resume(struct replica *r)
+{
+	struct op *op = r->svc->op;
+
+	rep_advance(r);
+	op_maybe_finish(op);
 }
 
 /*
@@ -296,8 +310,7 @@ static void
 rep_next_step(struct replica *r)
 {
 	r->step++;
-	rep_advance(r);
-	op_maybe_finish(r->svc->op);
+	rep_resume(r);
 }
 
 static void
@@ -325,7 +338,7 @@ on_conflict_removed(const struct docker_result *res, void *arg)
 	if (!rep_call_done(r, res, "remove the previous kept container",
 	    true))
 		return;
-	rep_advance(r);		/* the same rename, once more */
+	rep_resume(r);		/* the same rename, once more */
 }
 
 static void
@@ -370,7 +383,7 @@ on_step_done(const struct docker_result *res, void *arg)
 		return;
 	/* One call per network. */
 	if (nets > 0 && ++r->net < nets) {
-		rep_advance(r);
+		rep_resume(r);
 		return;
 	}
 	r->net = 0;
@@ -483,7 +496,7 @@ on_drained(uv_timer_t *t)
 
 	rep_cancel_drain(r);
 	r->drain = false;
-	rep_advance(r);		/* the stop, now */
+	rep_resume(r);		/* the stop, now */
 }
 
 static void
@@ -497,7 +510,6 @@ drain_start(struct replica *r)
 	r->drainer = dr;
 	uv_timer_start(&dr->timer, on_drained, DRAIN_MS, 0);
 }
-
 
 static void
 on_journaled(int err, void *arg)
@@ -514,7 +526,7 @@ on_journaled(int err, void *arg)
 		op_maybe_finish(op);
 		return;
 	}
-	rep_advance(r);
+	rep_resume(r);		/* or, failed meanwhile, the end */
 }
 
 /* Take the replica's current step, once the journal has it on disk. */

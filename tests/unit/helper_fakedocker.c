@@ -226,6 +226,13 @@ fdm_create(struct fakedocker *fd, const char *name, json_t *spec,
 		snprintf(msg, len, "network %s not found", mode);
 		return NULL;
 	}
+	/* Only the API's creates (check_net) are refused, not a seed. */
+	if (check_net && fd->no_create) {
+		*status = 500;
+		snprintf(msg, len, "fake: cannot create container %s",
+		    name ? name : "-");
+		return NULL;
+	}
 	/* One network at create, as dockerd before API 1.44 insists. */
 	eps = json_object_get(json_object_get(spec, "NetworkingConfig"),
 	    "EndpointsConfig");
@@ -414,6 +421,14 @@ fakedocker_loopback(struct fakedocker *fd, bool on)
 {
 	pthread_mutex_lock(&fd->mu);
 	fd->loopback = on;
+	pthread_mutex_unlock(&fd->mu);
+}
+
+void
+fakedocker_refuse_creates(struct fakedocker *fd, bool on)
+{
+	pthread_mutex_lock(&fd->mu);
+	fd->no_create = on;
 	pthread_mutex_unlock(&fd->mu);
 }
 

@@ -53,6 +53,8 @@ void	 fakedocker_image_knobs(struct fakedocker *, const char *ref,
 /* Containers created from now on have the address 127.0.0.1, so shipd's
  * own http/tcp probes reach a listener of the test's. */
 void	 fakedocker_loopback(struct fakedocker *, bool);
+/* While set, every POST /containers/create answers 500. */
+void	 fakedocker_refuse_creates(struct fakedocker *, bool);
 int	 fakedocker_seed(struct fakedocker *, const char *name, json_t *spec,
 	    bool start);
 /* A network as POST /networks/create would make it; not logged. */

@@ -60,6 +60,7 @@ struct fakedocker {
 	struct fimage		*images;
 	struct fcont		*conts;
 	bool			 loopback;	/* new containers at 127.0.0.1 */
+	bool			 no_create;	/* POST create answers 500 */
 	json_t			*nets;		/* name -> {Id, Labels} */
 	json_t			*vols;		/* name -> {Labels} */
 	json_t			*execs;		/* id -> {cid, code} */
