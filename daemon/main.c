@@ -37,7 +37,8 @@ usage(FILE *f)
 "\n"
 "  -s, --socket SOCKET   control socket (default " SHIPD_DEFAULT_SOCKET ")\n"
 "      --state-dir DIR   revisions, journal, backups (default "
-    SHIPD_DEFAULT_STATE ")\n"
+    SHIPD_DEFAULT_STATE ");\n"
+"                        locked: one shipd per DIR\n"
 "      --engine SOCKET   Docker engine socket (default "
     SHIPD_DEFAULT_ENGINE ")\n"
 "      --group GROUP     group owning the control socket; its members may\n"
@@ -242,8 +243,13 @@ main(int argc, char **argv)
 	uv_signal_start(&sd.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&sd.sig_int, on_signal, SIGINT);
 
+	/* First of all: the store locks the state dir, and a second
+	 * daemon on it must not touch the first's socket or containers. */
 	if ((rc = store_open(&loop, sd.cfg.state_dir, &sd.store)) < 0) {
-		log_err("state dir %s: %s", sd.cfg.state_dir, strerror(-rc));
+		/* -EBUSY: store_open named the daemon holding the dir */
+		if (rc != -EBUSY)
+			log_err("state dir %s: %s", sd.cfg.state_dir,
+			    strerror(-rc));
 		sd.exit_code = 1;
 		shipd_shutdown(&sd);
 	} else if ((rc = docker_new(&loop, sd.cfg.engine_path,

@@ -1,34 +1,141 @@
 /*
  * The state store's API: reads answer from the cache, writes are checked
  * here, on the loop, and handed to the queue (store_queue.c).  store_open
- * loads the directory (store_load.c) before the loop runs.
+ * locks the directory, one daemon per state dir, then loads it
+ * (store_load.c) before the loop runs.
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "state/store_int.h"
 #include "util.h"
+
+/* ---- one daemon per state dir ------------------------------------------- */
+
+/* The pid on the lock file's first line, 0 if none (yet). */
+static long
+lock_holder(int fd)
+{
+	char	buf[32];
+	ssize_t	n;
+	long	pid;
+
+	if ((n = pread(fd, buf, sizeof buf - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld", &pid) != 1 || pid <= 0)
+		return 0;
+	return pid;
+}
+
+/*
+ * The holder writes its pid just after it takes the lock, so a reader
+ * that comes in between sees nothing or the pid of a dead predecessor:
+ * look again for a moment before saying so.
+ */
+static long
+lock_holder_wait(int fd)
+{
+	struct timespec	tick = { 0, 10 * 1000 * 1000 };
+	uint64_t	deadline = now_ms() + 1000;
+	long		pid;
+
+	for (;;) {
+		pid = lock_holder(fd);
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			return pid;
+		if (now_ms() >= deadline)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * A second shipd on the same directory would take the first's running
+ * operations for interrupted ones, roll them back under it and truncate
+ * the journal it is writing.  An flock dies with its process (a SIGKILLed
+ * shipd never blocks the next); O_CLOEXEC keeps it out of hooks.  The pid
+ * is one write of a whole line and the tail cut after, so a reader sees
+ * the old first line or the new one, never a mix.
+ */
+static int
+store_lock(const char *dir, int *out)
+{
+	char	*path, line[32];
+	long	 pid;
+	int	 fd, len, rc = 0;
+
+	*out = -1;
+	xasprintf(&path, "%s/" STORE_LOCK_FILE, dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    STORE_FILE_MODE);
+	if (fd < 0) {
+		rc = -errno;
+		log_err("%s: %s", path, strerror(-rc));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (rc != -EBUSY)
+			log_err("%s: flock: %s", path, strerror(-rc));
+		else if ((pid = lock_holder_wait(fd)) > 0)
+			log_err("state dir %s is in use by shipd pid %ld "
+			    "(%s); one shipd per state dir", dir, pid, path);
+		else
+			log_err("state dir %s is in use by another shipd "
+			    "(%s); one shipd per state dir", dir, path);
+		goto out;
+	}
+	len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+	errno = EIO;	/* for a short write */
+	if (pwrite(fd, line, (size_t)len, 0) != len ||
+	    ftruncate(fd, len) < 0) {
+		rc = -errno;
+		log_err("%s: %s", path, strerror(-rc));
+		goto out;
+	}
+	*out = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
 
 int
 store_open(uv_loop_t *loop, const char *dir, struct store **out)
 {
 	struct store	*st;
 	char		*stacks;
-	int		 rc;
+	int		 rc, lock_fd;
 
 	*out = NULL;
+	if ((rc = mkdir_p(dir, STORE_DIR_MODE)) < 0)
+		return rc;
+	/* Before anything reads the journal. */
+	if ((rc = store_lock(dir, &lock_fd)) < 0)
+		return rc;
 	xasprintf(&stacks, "%s/stacks", dir);
 	rc = mkdir_p(stacks, STORE_DIR_MODE);
 	free(stacks);
-	if (rc < 0)
+	if (rc < 0) {
+		close(lock_fd);
 		return rc;
+	}
 	st = xcalloc(1, sizeof *st);
+	st->lock_fd = lock_fd;
 	st->loop = loop;
 	st->dir = xstrdup(dir);
 	xasprintf(&st->journal_path, "%s/journal", dir);

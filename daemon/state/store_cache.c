@@ -4,6 +4,7 @@
  * loop thread uses it.
  */
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,8 @@ store_free(struct store *st)
 	free(st->journal_path);
 	free(st->audit_path);
 	free(st->dir);
+	/* Last: the next daemon may take the directory from here on. */
+	close(st->lock_fd);
 	free(st);
 }
 

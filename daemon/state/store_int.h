@@ -16,6 +16,7 @@
 
 #define STORE_FILE_MODE	0600	/* revisions hold the services' environment */
 #define STORE_DIR_MODE	0700
+#define STORE_LOCK_FILE	"shipd.lock"	/* flock'd by the one daemon; its pid */
 
 struct rev {
 	int		 n;
@@ -58,6 +59,7 @@ struct wreq {
 struct store {
 	uv_loop_t	*loop;
 	char		*dir;
+	int		 lock_fd;	/* held until store_free */
 	char		*journal_path;
 	char		*audit_path;
 	struct stk	**stks;		/* sorted by name */

@@ -2,7 +2,9 @@
  * The state store against a real directory: what is written comes back
  * after a reopen, writes land and call back in order, and damaged files
  * (torn journal, corrupt revision, leftover temp files) are survived; a
- * rewrite leaves no temp file, even when it fails.
+ * rewrite leaves no temp file, even when it fails.  One store per
+ * directory: a second open is refused while the first holds it, and a
+ * holder killed with SIGKILL leaves it free.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -14,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -799,6 +803,77 @@ test_loop_not_blocked(void **state)
 	uv_sem_destroy(&g.sem);
 }
 
+/* The pid on the first line of the directory's lock file, 0 if none. */
+static long
+lock_pid(struct fx *f)
+{
+	char	*path;
+	FILE	*fp;
+	long	 pid = 0;
+
+	xasprintf(&path, "%s/shipd.lock", f->dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fscanf(fp, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(fp);
+	}
+	free(path);
+	return pid;
+}
+
+/* A child that opens the store and waits to be killed; its pid once it
+ * holds the directory. */
+static pid_t
+holder_child(struct fx *f)
+{
+	struct store	*st;
+	pid_t		 pid;
+	int		 p[2];
+	char		 c;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		if (store_open(&f->loop, f->dir, &st) != 0)
+			_exit(1);
+		if (write(p[1], "y", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+static void
+test_one_store_per_dir(void **state)
+{
+	struct fx	*f = *state;
+	struct store	*second = (struct store *)1;
+	pid_t		 child;
+	int		 status;
+
+	/* The same process, another open: refused, nothing handed out. */
+	assert_int_equal(store_open(&f->loop, f->dir, &second), -EBUSY);
+	assert_null(second);
+	assert_int_equal(lock_pid(f), (long)getpid());
+
+	/* Another process holds it: refused until that one is SIGKILLed. */
+	close_store(f);
+	f->st = NULL;
+	child = holder_child(f);
+	assert_int_equal(lock_pid(f), (long)child);
+	assert_int_equal(store_open(&f->loop, f->dir, &second), -EBUSY);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	reopen(f);
+	assert_int_equal(lock_pid(f), (long)getpid());
+}
+
 int
 main(void)
 {
@@ -821,6 +896,7 @@ main(void)
 		T(test_writes_atomic),
 		T(test_failed_write),
 		T(test_loop_not_blocked),
+		T(test_one_store_per_dir),
 #undef T
 	};
 
