@@ -106,7 +106,14 @@ wait_until 60 sh -c "[ \$(docker ps -aq --filter label=$IT_LABEL | wc -l) = 0 ]"
     fail "the down whose client hung up did not go on"
 wait_until 60 unlocked || fail "the down left its lock"
 
+# SIGTERM with a follower streaming: its streams are cancelled, its state
+# freed once, and shipd exits 0.
+sctl deploy "$IT_UNITS" >/dev/null || fail "deploy after down"
+"$SHIPCTL" -s "$IT_SOCK" logs --stack "$IT_STACK" -f talk >"$IT_DIR/follow" 2>&1 &
+fpid=$!
+wait_until 10 grep -q tick "$IT_DIR/follow" || fail "logs -f shows nothing"
 stop_shipd
+wait "$fpid" 2>/dev/null || true
 ! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$IT_LOG" ||
     fail "sanitizer report at shutdown"
 ok "shipd exits 0 on SIGTERM, clean"
