@@ -84,12 +84,16 @@ $(B)/tests/ctlflood: tests/tools/ctlflood.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+$(B)/tests/ctlhangup: tests/tools/ctlhangup.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # Links the fake engine helper and common/ (util.c), which it uses.
 $(B)/tests/stallengine: tests/tools/stallengine.c $(B)/tests/unit/helper_fakeengine.o $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/stallengine \
+tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/ctlhangup $(B)/tests/stallengine \
        $(B)/tests/engine_real
 
 # ---- set-up ---------------------------------------------------------------

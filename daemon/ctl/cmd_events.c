@@ -11,6 +11,7 @@
 #include "util.h"
 
 struct events_sub {
+	struct shipd	*sd;
 	struct ctl_req	*req;
 	struct watch	*watch;
 };
@@ -47,7 +48,8 @@ events_end(struct ctl_req *r, void *arg, bool reply)
 	struct events_sub *es = arg;
 
 	watch_cancel(es->watch);
-	free(es);
+	/* The hang-up may be found sending one of its events. */
+	defer_free(es->sd, free, es);
 	if (reply)
 		ctl_req_ok(r, NULL);
 }
@@ -69,6 +71,7 @@ cmd_events(struct shipd *sd, struct ctl_req *r)
 {
 	struct events_sub *es = xcalloc(1, sizeof *es);
 
+	es->sd = sd;
 	es->req = r;
 	es->watch = watch_stack(sd, ctl_str(r, "stack"), on_engine_event, es);
 	ctl_req_on_gone(r, events_gone, es);

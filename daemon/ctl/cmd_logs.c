@@ -33,6 +33,7 @@ struct logs {
 	struct shipd		*sd;
 	struct ctl_req		*req;
 	struct task		 task;
+	struct docker_req	*list;		/* the container list, pending */
 	char			*stack;
 	char			*service;
 	bool			 follow;
@@ -53,8 +54,6 @@ logs_free(void *arg)
 	for (i = 0; i < l->nstreams; i++) {
 		struct logs_stream *s = &l->streams[i];
 
-		if (l->sd->docker != NULL)	/* else closed, and them with it */
-			docker_cancel(s->dreq);
 		docker_demux_free(&s->dm);
 		for (k = 0; k < 3; k++)
 			buf_free(&s->part[k]);
@@ -64,6 +63,30 @@ logs_free(void *arg)
 	free(l->stack);
 	free(l->service);
 	free(l);
+}
+
+/*
+ * The end, by whichever comes first: the last stream, a failure, the
+ * client's hang-up or shutdown.  Nothing l waits for may call back after
+ * this (the container list may still be pending), and l goes only once
+ * the callback on the stack has returned: a hang-up is found while a
+ * stream's data is being sent, which then goes on with its stream.
+ */
+static void
+logs_end(struct logs *l)
+{
+	size_t i;
+
+	l->req = NULL;
+	docker_cancel(l->list);
+	l->list = NULL;
+	for (i = 0; i < l->nstreams; i++) {
+		docker_cancel(l->streams[i].dreq);
+		l->streams[i].dreq = NULL;
+	}
+	/* Out of the task list now, so that shutdown does not free it too. */
+	task_del(l->sd, &l->task);
+	defer_free(l->sd, logs_free, l);
 }
 
 static void
@@ -127,8 +150,7 @@ logs_finish(struct logs *l, const char *err)
 			ctl_req_ok(l->req, json_pack("{s:s, s:I}", "service",
 			    l->service, "replicas", (json_int_t)l->nstreams));
 	}
-	l->req = NULL;
-	logs_free(l);
+	logs_end(l);
 }
 
 static void
@@ -164,6 +186,7 @@ on_listed(const struct docker_result *res, void *arg)
 	size_t		 i;
 	char		*path, *prefix, tail[24];
 
+	l->list = NULL;
 	if (res->err != 0) {
 		logs_finish(l, res->message);
 		return;
@@ -200,8 +223,7 @@ on_listed(const struct docker_result *res, void *arg)
 		    "service %s", l->stack, l->service);
 		if (l->req != NULL)
 			ctl_req_err(l->req, PROTO_E_NOT_FOUND, "%s", msg);
-		l->req = NULL;
-		logs_free(l);
+		logs_end(l);
 		return;
 	}
 	qsort(l->streams, l->nstreams, sizeof *l->streams, by_replica);
@@ -236,15 +258,8 @@ logs_gone(struct ctl_req *r, void *arg)
 static void
 logs_cancel(struct ctl_req *r, void *arg)
 {
-	struct logs	*l = arg;
-	size_t		 i;
-
 	(void)r;
-	l->req = NULL;
-	for (i = 0; i < l->nstreams; i++) {
-		docker_cancel(l->streams[i].dreq);
-		l->streams[i].dreq = NULL;
-	}
+	logs_end(arg);	/* the request is freed for us */
 }
 
 static void
@@ -265,7 +280,7 @@ cmd_logs(struct shipd *sd, struct ctl_req *r)
 	ctl_req_on_gone(r, logs_gone, l);
 	ctl_req_on_cancel(r, logs_cancel, l);
 	xasprintf(&filter, LABEL_STACK "=%s", l->stack);
-	docker_containers_list(sd->docker, filter, 1, on_listed, l);
+	l->list = docker_containers_list(sd->docker, filter, 1, on_listed, l);
 	free(filter);
 }
 
