@@ -262,6 +262,22 @@ test_many_requests_one_connection(void **state)
 		    i % 2 ? "ok" : PROTO_E_BAD_REQUEST);
 }
 
+/* An empty line as a connection's first bytes: nothing is buffered yet.
+ * It is skipped, unanswered, and the request after it is served. */
+static void
+test_empty_first_line(void **state)
+{
+	struct fixture		*f = *state;
+	static const char *const sends[] = {
+		"\n\r\n{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+	};
+	char			 code[64];
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 1);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
+}
+
 int
 main(void)
 {
@@ -270,6 +286,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_many_requests_one_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_first_line,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
