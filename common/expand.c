@@ -358,6 +358,13 @@ expand_envfile_parse(const char *path, const char *text, struct envfile *ef,
 		if (end > p && end[-1] == '\r')
 			end--;
 		parse_line(path, lineno, p, end, ef, errs);
+		/* A service's env files share ef: the bound is on them all. */
+		if (ef->n > UNIT_KV_MAX) {
+			diag_add(errs, path, lineno, 1, "more than %d "
+			    "variables; a service may have at most %d",
+			    UNIT_KV_MAX, UNIT_KV_MAX);
+			break;
+		}
 		if (*nl == '\0')
 			break;
 	}

@@ -26,6 +26,9 @@ proto_reader_free(struct proto_reader *r)
 static void
 reader_append(struct proto_reader *r, const char *p, size_t n)
 {
+	/* An empty line first: buf is still NULL, and memcpy may not see it. */
+	if (n == 0)
+		return;
 	if (r->len + n > r->cap) {
 		size_t cap = r->cap ? r->cap : 512;
 

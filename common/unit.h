@@ -27,6 +27,10 @@ enum dep_cond { DEP_STARTED = 1, DEP_HEALTHY = 2, DEP_COMPLETED = 4 };
 #define UNIT_RETAIN_MIN		0
 #define UNIT_RETAIN_MAX		100
 #define UNIT_FILE_MAX		(1024 * 1024)	/* bytes per unit or env file */
+/* Bounds that keep the loader's duplicate checks, which scan the entries
+ * before each one, cheap on any input (docs/units.md). */
+#define UNIT_KV_MAX		4096	/* environment (or labels) per service */
+#define UNIT_SERVICES_MAX	1000	/* services per stack */
 #define UNIT_MEMORY_MIN		(6ULL * 1024 * 1024)	/* the engine's floor */
 #define UNIT_NANO_CPUS_MIN	10000000LL		/* 0.01 CPU */
 #define UNIT_NANO_CPUS_MAX	4096000000000LL		/* 4096 CPUs */

@@ -216,6 +216,11 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 	size_t	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
 	char	*k;
 
+	if (n > UNIT_KV_MAX) {
+		report(w, errs, f, 0, "%zu entries; a service may have at "
+		    "most %d", n, UNIT_KV_MAX);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		k = v[i].key;
 		for (j = 0; j < i && strcmp(v[j].key, k) != 0; j++)
@@ -645,6 +650,11 @@ stack_validate_units(const struct stack *s, struct diag_list *errs)
 {
 	size_t i;
 
+	if (s->nunits > UNIT_SERVICES_MAX) {
+		diag_add(errs, s->dir, 0, 0, "%zu services; a stack may have "
+		    "at most %d", s->nunits, UNIT_SERVICES_MAX);
+		return;
+	}
 	for (i = 1; i < s->nunits; i++) {
 		if (strcmp(s->units[i - 1]->name, s->units[i]->name) == 0)
 			diag_add(errs, s->units[i]->file, 0, 0, "service '%s' "

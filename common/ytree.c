@@ -14,6 +14,9 @@
 #include "ytree.h"
 
 #define Y_DEPTH		64
+/* Entries of one mapping or list.  The readers find a repeated key by
+ * scanning the ones before it, so this bounds their cost too. */
+#define Y_ITEMS_MAX	4096
 
 void
 ytree_err(struct yctx *c, const struct ynode *n, const char *fmt, ...)
@@ -142,6 +145,19 @@ syntax_err(struct yctx *c, const yaml_parser_t *p, const char *text,
 	    p->context ? p->context : "");
 }
 
+/* Whether par is full; the error points where it starts. */
+static bool
+too_many(struct yctx *c, const struct ynode *par)
+{
+	size_t max = par->type == Y_MAP ? 2 * Y_ITEMS_MAX : Y_ITEMS_MAX;
+
+	if (par->nkids < max)
+		return false;
+	ytree_err(c, par, "a %s holds at most %d entries",
+	    par->type == Y_MAP ? "mapping" : "list", Y_ITEMS_MAX);
+	return true;
+}
+
 /* Parse text into a tree; an empty document gives a NULL root.  0/-EINVAL. */
 int
 ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
@@ -189,7 +205,11 @@ ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 			}
 			if (depth == 0)
 				*root = n;
-			else {
+			else if (too_many(c, stack[depth - 1])) {
+				ytree_free(n);
+				rc = -EINVAL;
+				break;
+			} else {
 				par = stack[depth - 1];
 				par->kids = xrealloc(par->kids,
 				    (par->nkids + 1) * sizeof *par->kids);

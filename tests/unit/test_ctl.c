@@ -324,6 +324,22 @@ test_idle_closed(void **state)
 		    "300-375", f->eof_after);
 }
 
+/* An empty line as a connection's first bytes: nothing is buffered yet.
+ * It is skipped, unanswered, and the request after it is served. */
+static void
+test_empty_first_line(void **state)
+{
+	struct fixture		*f = *state;
+	static const char *const sends[] = {
+		"\n\r\n{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+	};
+	char			 code[64];
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 1);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
+}
+
 int
 main(void)
 {
@@ -334,6 +350,8 @@ main(void)
 		    test_many_requests_one_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_closed,
 		    setup_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_first_line,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);

@@ -100,6 +100,29 @@ test_oversized_line_reported_once(void **state)
 	proto_reader_free(&r);
 }
 
+/* A client's first line may be empty: nothing is buffered yet, and an
+ * empty append must not hand memcpy the reader's NULL buffer. */
+static void
+test_empty_first_line(void **state)
+{
+	struct proto_reader	r;
+	struct seen		s = { 0 };
+
+	(void)state;
+	proto_reader_init(&r, 64);
+	assert_int_equal(proto_reader_feed(&r, "\n", 1, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	proto_reader_free(&r);
+	proto_reader_init(&r, 64);
+	assert_int_equal(proto_reader_feed(&r, "\r\n\n{}\n", 6, collect,
+	    &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "{}");
+	assert_int_equal(s.oversized, 0);
+	seen_free(&s);
+	proto_reader_free(&r);
+}
+
 static int
 stop_after_first(const char *line, size_t len, void *arg)
 {
@@ -163,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_split_across_feeds),
 		cmocka_unit_test(test_oversized_line_reported_once),
 		cmocka_unit_test(test_callback_stops_feed),
+		cmocka_unit_test(test_empty_first_line),
 		cmocka_unit_test(test_builders),
 	};
 
