@@ -80,13 +80,13 @@ $(B)/tests/engine_real: $(B)/tests/integration/engine_real.o $(DAEMON_OBJ) $(COM
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
-$(B)/tests/ctlflood: tests/tools/ctlflood.c
+$(B)/tests/ctlflood: tests/tools/ctlflood.c tests/tools/rawsock.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(B)/tests/ctlhangup: tests/tools/ctlhangup.c
+$(B)/tests/ctlhangup: tests/tools/ctlhangup.c tests/tools/rawsock.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # Links the fake engine helper and common/ (util.c), which it uses.
 $(B)/tests/stallengine: tests/tools/stallengine.c $(B)/tests/unit/helper_fakeengine.o $(COMMON_OBJ)

@@ -179,9 +179,13 @@ on_ended(int err, void *arg)
 	if (err < 0)
 		log_err("%s: recording revision %d: %s", op->stack_name,
 		    op->revision, strerror(-err));
-	if (!op->failed && (op->kind->flags & OPK_REVISION))
+	if (!op->failed && (op->kind->flags & OPK_REVISION)) {
 		prune_kept(op->sd, op->stack_name, op->revision,
 		    op->stack->retain);
+		/* current has landed (writes land in order): the health
+		 * watcher takes the new revision's checks from here. */
+		health_refresh(op->sd);
+	}
 	reply_result(op);
 	op_end(op);
 }
@@ -226,8 +230,6 @@ commit_end(struct op *op)
 			journal(op, "commit", NULL);
 			store_current_set(op->sd->store, op->stack_name,
 			    op->revision, NULL, NULL);
-			/* Watch the new revision's checks from now on. */
-			health_refresh(op->sd);
 		}
 	}
 	journal(op, "end", on_ended);

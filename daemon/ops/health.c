@@ -1,8 +1,10 @@
 /*
- * The health watcher (health.h): once a second, list the running replicas
- * of every stack; for each whose service in the current revision has an
- * http or tcp check, keep an entry that inspects it once for its address
- * and then probes it at the check's interval.
+ * The health watcher (health.h): when the engine says a container of a
+ * stack started, died, was renamed or removed (or after a commit, or a
+ * resync of the event stream), list the running replicas of every stack
+ * again; for each whose service in the current revision has an http or
+ * tcp check, keep an entry that inspects it once for its address and then
+ * probes it at the check's interval.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +14,16 @@
 #include "engine/docker.h"
 #include "engine/probe.h"
 #include "engine/spec.h"
+#include "engine/watch.h"
 #include "ops/health.h"
 #include "proto.h"
 #include "state/revision.h"
 #include "state/store.h"
 #include "util.h"
 
-#define HEALTH_SCAN_MS	1000
+/* A burst of events (a deploy's) makes one list, this long after the
+ * first of them. */
+#define HEALTH_COALESCE_MS	50
 
 enum verdict { V_STARTING, V_HEALTHY, V_UNHEALTHY };
 
@@ -55,7 +60,9 @@ struct hstack {
 
 struct health {
 	struct shipd		*sd;
-	uv_timer_t		 tick;
+	uv_timer_t		 tick;		/* the next list, once */
+	struct watch		*watch;		/* every stack's events */
+	bool			 again;		/* an event during a list */
 	struct docker_req	*list;
 	struct hentry		*entries;
 	struct hstack		*stacks;
@@ -63,6 +70,7 @@ struct health {
 };
 
 static void	entry_probe(uv_timer_t *);
+static void	on_tick(uv_timer_t *);
 
 static bool
 own_check(const struct unit_health *c)
@@ -330,6 +338,11 @@ on_listed(const struct docker_result *res, void *arg)
 			scan_row(h, c);
 		scan_sweep(h);
 	}
+	if (h->again || res->err != 0) {
+		h->again = false;
+		uv_timer_start(&h->tick, on_tick, res->err != 0 ? 1000 :
+		    HEALTH_COALESCE_MS, 0);
+	}
 }
 
 static void
@@ -344,6 +357,29 @@ on_tick(uv_timer_t *t)
 		    on_listed, h);
 }
 
+/* List again soon; once the list under way is in, when there is one. */
+static void
+rescan(struct health *h, uint64_t delay)
+{
+	if (h->list != NULL)
+		h->again = true;
+	else if (!uv_is_active((uv_handle_t *)&h->tick))
+		uv_timer_start(&h->tick, on_tick, delay, 0);
+}
+
+static void
+on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
+{
+	struct health *h = arg;
+
+	(void)id;
+	(void)ev;
+	if (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
+	    strcmp(action, "destroy") == 0 || strcmp(action, "rename") == 0 ||
+	    strcmp(action, WATCH_RESYNC) == 0)
+		rescan(h, HEALTH_COALESCE_MS);
+}
+
 void
 health_start(struct shipd *sd)
 {
@@ -356,16 +392,15 @@ health_start(struct shipd *sd)
 	uv_timer_init(sd->loop, &h->tick);
 	h->tick.data = h;
 	sd->health = h;
-	uv_timer_start(&h->tick, on_tick, 0, HEALTH_SCAN_MS);
+	h->watch = watch_stack(sd, NULL, on_engine_event, h);
+	rescan(h, 0);
 }
 
 void
 health_refresh(struct shipd *sd)
 {
-	struct health *h = sd->health;
-
-	if (h != NULL && h->list == NULL)
-		uv_timer_start(&h->tick, on_tick, 0, HEALTH_SCAN_MS);
+	if (sd->health != NULL)
+		rescan(sd->health, 0);
 }
 
 static void
@@ -385,6 +420,7 @@ health_stop(struct shipd *sd)
 	if (h == NULL)
 		return;
 	sd->health = NULL;
+	watch_cancel(h->watch);
 	docker_cancel(h->list);
 	while ((e = h->entries) != NULL) {
 		h->entries = e->next;

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rawsock.h"
+
 static const char *const bad[] = {
 	"not json\n",
 	"[1,2,3]\n",
@@ -22,37 +24,6 @@ static const char *const bad[] = {
 	"\xff\xfe\xfd\n",
 	"{\"v\":1,\"id\":6,\"cmd\":\"logs\",\"args\":{\"stack\":\"x\"}}\n",
 };
-
-static int
-connect_to(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		perror(path);
-		exit(1);
-	}
-	return fd;
-}
-
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Read replies until `want` lines have arrived; count error replies. */
 static long
@@ -96,12 +67,12 @@ main(int argc, char **argv)
 	huge[2 * 1024 * 1024 + 1] = '\0';
 	/* batches of 50 per connection, one oversized line in each */
 	while (sent < n) {
-		fd = connect_to(argv[1]);
+		fd = rawsock_connect(argv[1]);
 		batch = n - sent < 50 ? n - sent : 50;
 		for (i = 0; i < batch; i++) {
 			const char *line = i == 0 ? huge : bad[i % 10];
 
-			if (send_all(fd, line, strlen(line)) < 0) {
+			if (rawsock_send(fd, line, strlen(line)) < 0) {
 				fprintf(stderr, "write failed after %ld\n",
 				    sent + i);
 				return 1;

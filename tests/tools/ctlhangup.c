@@ -15,53 +15,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rawsock.h"
+
 #define PING	"{\"v\":1,\"id\":\"ping\",\"cmd\":\"ping\"}\n"
-
-static void
-sock_addr(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof *sun);
-	sun->sun_family = AF_UNIX;
-	snprintf(sun->sun_path, sizeof sun->sun_path, "%s", path);
-}
-
-static int
-connect_to(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	sock_addr(&sun, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		perror(path);
-		exit(1);
-	}
-	return fd;
-}
-
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* One request line and its hang-up. */
 static int
 hang_up(const char *path, const char *line, int wait_reply)
 {
 	char	c;
-	int	fd = connect_to(path);
+	int	fd = rawsock_connect(path);
 
-	if (send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0) {
+	if (rawsock_send(fd, line, strlen(line)) < 0 ||
+	    rawsock_send(fd, "\n", 1) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -81,9 +47,9 @@ ping(const char *path)
 	struct pollfd	pfd;
 	char		buf[256];
 	ssize_t		n;
-	int		fd = connect_to(path), ok = 0;
+	int		fd = rawsock_connect(path), ok = 0;
 
-	if (send_all(fd, PING, strlen(PING)) == 0) {
+	if (rawsock_send(fd, PING, strlen(PING)) == 0) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 10000) == 1 &&
@@ -106,7 +72,7 @@ capture(const char *path)
 	char			*nl = NULL;
 	int			 lfd, fd;
 
-	sock_addr(&sun, path);
+	rawsock_addr(&sun, path);
 	unlink(path);
 	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
 	    bind(lfd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
