@@ -97,11 +97,15 @@ stop_grace: 60s
 EOF
 start_shipd
 sctl deploy "$IT_UNITS" >/dev/null || fail "redeploy with a slow-stopping api"
+kills=$(grep -c 'event kill' "$IT_LOG" || true)
 sctl backup --stack "$IT_STACK" > "$IT_DIR/backup2.out" 2>&1 &
 bk=$!
 wait_until 20 grep -q 'api.*stopping' "$IT_DIR/backup2.out" ||
     fail "the backup never began stopping api: $(cat "$IT_DIR/backup2.out")"
-sleep 0.3
+# The stop is with the engine once it has sent api its SIGTERM (which api
+# ignores, so the stop stays in flight for its 60 s grace).
+wait_until 10 sh -c "[ \$(grep -c 'event kill' '$IT_LOG') -gt $kills ]" ||
+    fail "the engine never signalled api for the backup's stop"
 t0=$(now_ms)
 stop_clean "SIGTERM while api's stop is in flight"
 assert_lt $(($(now_ms) - t0)) 20000 "shutdown time with a stop in flight"
