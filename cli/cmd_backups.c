@@ -1,6 +1,7 @@
 /*
  * shipctl backups: the good backups of one stack or of every stack, oldest
- * first, with what they hold and when they were last verified.
+ * first, with what they hold, their class (manual, safety, deploy: what
+ * retention counts apart) and when they were last verified.
  */
 #include <stdio.h>
 
@@ -13,7 +14,7 @@ static int	cmd_backups_exec(struct cli_ctx *);
 const struct cli_cmd cli_cmd_backups = {
 	.name = "backups",
 	.usage = "[--stack NAME]",
-	.summary = "list stored backups: id, time, services, size, revision",
+	.summary = "list backups: id, time, services, size, revision, class",
 	.flags = CLI_STACK | CLI_STACK_ENV,
 	.exec = cmd_backups_exec,
 };
@@ -38,7 +39,7 @@ add_row(struct table *t, json_t *row, struct buf *svcs)
 		    "DAMAGED", cli_str(ver, "time"));
 	const char *cells[] = { cli_str(row, "stack"), cli_str(row, "id"),
 	    cli_str(row, "finished"), svcs->data ? svcs->data : "", size, rev,
-	    cli_str(row, "reason"), verified };
+	    cli_str(row, "class"), verified };
 	table_add(t, cells);
 }
 
@@ -46,7 +47,7 @@ static int
 cmd_backups_exec(struct cli_ctx *c)
 {
 	static const char *const hdr[] = { "STACK", "ID", "TIME", "SERVICES",
-	    "SIZE", "REV", "REASON", "VERIFIED" };
+	    "SIZE", "REV", "CLASS", "VERIFIED" };
 	struct table	*t;
 	struct buf	 svcs;
 	json_t		*res, *row;

@@ -43,8 +43,9 @@ struct backup_run *backup_run(struct shipd *, struct ctl_req *req,
 void	backup_run_detach(struct backup_run *);
 
 /*
- * `shipctl backups`: out is [{stack, id, started, finished, revision,
- * reason, services, size, verified}], every stack's when stack is NULL.
+ * `shipctl backups`: out is [{stack, id, class, started, finished,
+ * revision, reason, services, size, verified}], every stack's when
+ * stack is NULL.
  * `shipctl backup --verify`: find backup id (in any stack when stack is
  * NULL) and re-hash it; err -ENOENT when no stack has it, -EEXIST when
  * two do, -EIO when it could not be read; otherwise out is {stack, id,

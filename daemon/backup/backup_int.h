@@ -58,8 +58,8 @@ struct bfs_op	*bfs_commit(uv_loop_t *, const char *state, const char *stack,
 /* rm -rf <id>.partial. */
 struct bfs_op	*bfs_discard(uv_loop_t *, const char *state,
 		    const char *stack, const char *id, bfs_cb *, void *);
-/* out: [{stack, id, started, finished, revision, reason, services, size,
- * verified}], stack NULL for every stack; sorted by stack, then id. */
+/* out: [{stack, id, class, started, finished, revision, reason, services,
+ * size, verified}], stack NULL for every stack; sorted by stack, then id. */
 struct bfs_op	*bfs_list(uv_loop_t *, const char *state, const char *stack,
 		    bfs_cb *, void *);
 /* out: {"stack": name, "manifest": {...}}; stack NULL searches them all.
@@ -71,13 +71,39 @@ struct bfs_op	*bfs_find(uv_loop_t *, const char *state, const char *stack,
  * outcome is recorded in verified.json. */
 struct bfs_op	*bfs_verify(uv_loop_t *, const char *state, const char *stack,
 		    const char *id, json_t *services, bfs_cb *, void *);
-/* Remove good backups that no service needs any more: a backup stays
- * while it is among the keep newest of any service it holds.  keep
- * (stolen) maps service -> count; others get dflt.  out: removed ids. */
+/* Remove the good backups backup_retain_select() lets go.  keep (stolen)
+ * maps service -> count, others get dflt; pinned (stolen, NULL for none)
+ * lists ids never removed.  out: removed ids. */
 struct bfs_op	*bfs_prune(uv_loop_t *, const char *state, const char *stack,
-		    json_t *keep, int dflt, bfs_cb *, void *);
+		    json_t *keep, int dflt, json_t *pinned, bfs_cb *, void *);
 /* The callback will not be called; the work itself finishes. NULL ok. */
 void		 bfs_cancel(struct bfs_op *);
+
+/* ---- retain.c: what retention keeps ---- */
+
+/* A backup's class, recorded in its manifest as "class". */
+#define BACKUP_CLASS_MANUAL	"manual"	/* shipctl backup, timers */
+#define BACKUP_CLASS_SAFETY	"safety"	/* taken by a restore */
+#define BACKUP_CLASS_DEPLOY	"deploy"	/* a deploy's backup phase */
+
+/* The class named s (static storage), or NULL for none. */
+const char	*backup_class_name(const char *s);
+/* A manifest's class: "class", else a "reason" naming one (backups made
+ * before classes), else manual. */
+const char	*backup_class_of(const json_t *manifest);
+/*
+ * Pure: the ids to remove of backups, the stack's good backups oldest
+ * first, each {"id", "class", "services": [names]}.  A backup stays while
+ * it is among the keep newest of its class for any service it holds (keep
+ * maps service -> count, others get dflt), or when pinned (an array of
+ * ids, NULL for none) names it.  A new array, oldest first.
+ */
+json_t		*backup_retain_select(const json_t *backups, const json_t *keep,
+		    int dflt, const json_t *pinned);
+/* The backups named by the stack's current revision and the retain
+ * committed revisions before it (a new array of ids). */
+json_t		*backup_revision_pins(struct shipd *, const char *stack,
+		    int retain);
 
 /* ---- streaming a file to disk, hashed as it is written ---- */
 
@@ -210,6 +236,8 @@ struct bjob	*bjob_start(struct shipd *, const struct stack *, json_t *want,
 		    bjob_event_cb *, bjob_cb *, void *);
 /* Called when the job goes, whether or not cb was. */
 void		 bjob_free_arg(struct bjob *, void (*)(void *));
+/* Never prune backup id after this job (the one a restore reads). */
+void		 bjob_pin(struct bjob *, const char *id);
 void		 bjob_ref(struct bjob *);
 void		 bjob_unref(struct bjob *);
 /* The callback will not be called; what is under way stops.  Drops the

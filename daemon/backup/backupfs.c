@@ -268,8 +268,8 @@ summary(const char *stack, const char *id, json_t *m, json_t *verified)
 
 	json_array_foreach(json_object_get(m, "services"), i, s)
 		json_array_append(svcs, json_object_get(s, "service"));
-	return json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:O, s:o}",
-	    "stack", stack, "id", id,
+	return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:O, s:o}",
+	    "stack", stack, "id", id, "class", backup_class_of(m),
 	    "started", json_object_get(m, "started") ?: json_null(),
 	    "finished", json_object_get(m, "finished") ?: json_null(),
 	    "revision", json_object_get(m, "revision") ?: json_null(),
@@ -486,48 +486,46 @@ do_prune(struct bfs_op *op)
 {
 	char	*dir = backup_path(op->state, op->stack, NULL, false, NULL);
 	char	**ids, *from, *to;
-	json_t	*seen = json_object(), *m, *svc, *k;
+	json_t	*all = json_array(), *gone, *m, *svc, *svcs, *v;
 	size_t	 n, i, j;
 	int	 rc;
 
 	op->out = json_array();
+	/* Oldest first: ids sort by the time they were taken. */
 	ids = dir_names(dir, &n);
-	/* Newest first: ids sort by the time they were taken. */
-	for (i = n; i-- > 0;) {
-		bool needed = false;
-
+	for (i = 0; i < n; i++) {
 		if ((m = load_manifest(op->state, op->stack, ids[i])) == NULL)
 			continue;
-		json_array_foreach(json_object_get(m, "services"), j, svc) {
-			const char *name = json_string_value(json_object_get(
-			    svc, "service")) ?: "";
-			json_int_t count = json_integer_value(json_object_get(
-			    seen, name)) + 1;
-
-			k = json_object_get(op->in, name);
-			json_object_set_new(seen, name, json_integer(count));
-			if (count <= (k ? json_integer_value(k) : op->dflt))
-				needed = true;
-		}
+		svcs = json_array();
+		json_array_foreach(json_object_get(m, "services"), j, svc)
+			json_array_append(svcs, json_object_get(svc,
+			    "service"));
+		json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "id",
+		    ids[i], "class", backup_class_of(m), "services", svcs));
 		json_decref(m);
-		if (needed)
-			continue;
+	}
+	gone = backup_retain_select(all, json_object_get(op->in, "keep"),
+	    op->dflt, json_object_get(op->in, "pinned"));
+	json_array_foreach(gone, i, v) {
 		/* Partial first, so a crash mid-removal leaves nothing that
 		 * looks like a good backup. */
-		from = backup_path(op->state, op->stack, ids[i], false, NULL);
-		to = backup_path(op->state, op->stack, ids[i], true, NULL);
+		from = backup_path(op->state, op->stack, json_string_value(v),
+		    false, NULL);
+		to = backup_path(op->state, op->stack, json_string_value(v),
+		    true, NULL);
 		rc = rename(from, to) < 0 ? -errno : rm_rf(to);
 		if (rc < 0) {
 			if (op->err == 0)
 				op_fail(op, rc, from);
 		} else
-			json_array_append_new(op->out, json_string(ids[i]));
+			json_array_append(op->out, v);
 		free(from);
 		free(to);
 	}
 	if (json_array_size(op->out) > 0)
 		(void)fsync_dir(dir);
-	json_decref(seen);
+	json_decref(gone);
+	json_decref(all);
 	names_free(ids, n);
 	free(dir);
 }
@@ -642,10 +640,11 @@ bfs_verify(uv_loop_t *loop, const char *state, const char *stack,
 
 struct bfs_op *
 bfs_prune(uv_loop_t *loop, const char *state, const char *stack,
-    json_t *keep, int dflt, bfs_cb *cb, void *arg)
+    json_t *keep, int dflt, json_t *pinned, bfs_cb *cb, void *arg)
 {
-	return submit(loop, BFS_PRUNE, state, stack, NULL, keep, dflt, cb,
-	    arg);
+	return submit(loop, BFS_PRUNE, state, stack, NULL, json_pack(
+	    "{s:o, s:o}", "keep", keep ? keep : json_object(), "pinned",
+	    pinned ? pinned : json_array()), dflt, cb, arg);
 }
 
 void

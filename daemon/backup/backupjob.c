@@ -49,6 +49,7 @@ struct bjob {
 	int			 revision;
 	char			*reason;
 	unsigned		 flags;
+	json_t			*pins;		/* ids never pruned */
 	struct bsvc		*svcs;
 	size_t			 nsvcs;
 	json_t			*containers;
@@ -109,8 +110,17 @@ on_timer_closed(uv_handle_t *h)
 	buf_free(&j->errors);
 	buf_free(&j->later);
 	free(j->reason);
+	json_decref(j->pins);
 	free(j->id);
 	free(j);
+}
+
+void
+bjob_pin(struct bjob *j, const char *id)
+{
+	if (j->pins == NULL)
+		j->pins = json_array();
+	json_array_append_new(j->pins, json_string(id));
 }
 
 void
@@ -452,7 +462,7 @@ static void
 on_committed(int err, const char *msg, json_t *out, void *arg)
 {
 	struct bjob	*j = arg;
-	json_t		*keep;
+	json_t		*keep, *pins;
 	size_t		 i;
 
 	(void)out;
@@ -475,8 +485,12 @@ on_committed(int err, const char *msg, json_t *out, void *arg)
 		if (j->st->units[i]->backup.present)
 			json_object_set_new(keep, j->st->units[i]->name,
 			    json_integer(j->st->units[i]->backup.keep));
+	/* What the kept revisions name, and what the caller pinned. */
+	pins = backup_revision_pins(j->sd, j->st->name, j->st->retain);
+	if (j->pins != NULL)
+		json_array_extend(pins, j->pins);
 	j->fsop = bfs_prune(j->sd->loop, j->sd->cfg.state_dir, j->st->name,
-	    keep, UNIT_DEF_BACKUP_KEEP, on_pruned, j);
+	    keep, UNIT_DEF_BACKUP_KEEP, pins, on_pruned, j);
 }
 
 static json_t *
@@ -499,10 +513,11 @@ manifest(struct bjob *j)
 	}
 	fmt_time_utc(t0, sizeof t0, (long long)j->started);
 	fmt_time_utc(t1, sizeof t1, (long long)time(NULL));
-	return json_pack("{s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:I, "
+	return json_pack("{s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, "
 	    "s:I, s:o, s:s}", "format", BACKUP_FORMAT, "id", j->id,
 	    "stack", j->st->name, "revision", j->revision, "reason",
-	    j->reason, "started", t0, "finished", t1, "shipd", SHIPD_VERSION,
+	    j->reason, "class", backup_class_name(j->reason) ?:
+	    BACKUP_CLASS_MANUAL, "started", t0, "finished", t1, "shipd", SHIPD_VERSION,
 	    "size", (json_int_t)j->bytes, "elapsed_ms",
 	    (json_int_t)(now_ms() - j->t0), "services", svcs, "result", "ok");
 }

@@ -376,8 +376,10 @@ on_stopped(const char *msg, void *arg)
 		    rj->svcs[i].name, "paths", paths));
 	}
 	rj->safety = bjob_start(rj->sd, rj->st, want, rj->rev, "safety",
-	    BJOB_NO_HOOKS | BJOB_NO_STOP | BJOB_NO_PRUNE | BJOB_ABSENT_OK |
-	    BJOB_OWNED, on_safety_event, on_safety, rj);
+	    BJOB_NO_HOOKS | BJOB_NO_STOP | BJOB_ABSENT_OK | BJOB_OWNED,
+	    on_safety_event, on_safety, rj);
+	/* Safety backups are pruned among themselves; never the one read. */
+	bjob_pin(rj->safety, rj->id);
 }
 
 static void

@@ -305,7 +305,7 @@ test_sink_and_store(void **state)
 	RUN(&g, &r, bfs_commit(&g.loop, g.dir, "st", "id2", m, on_op, &r));
 	assert_int_equal(r.err, 0);
 	RUN(&g, &r, bfs_prune(&g.loop, g.dir, "st", json_pack("{s:i}", "db",
-	    1), 7, on_op, &r));
+	    1), 7, NULL, on_op, &r));
 	assert_int_equal(r.err, 0);
 	assert_int_equal(json_array_size(r.out), 1);
 	assert_string_equal(json_string_value(json_array_get(r.out, 0)),
