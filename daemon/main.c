@@ -55,10 +55,12 @@ static void
 on_engine_ready(struct shipd *sd)
 {
 	health_start(sd);
-	if (sd->recovery_started)
-		return;
-	sd->recovery_started = true;
-	ops_recover(sd);
+	if (!sd->recovery_started) {
+		sd->recovery_started = true;
+		ops_recover(sd);
+	}
+	/* Held commands run after recovery has begun, like any arriving now. */
+	ctl_engine_ready(sd->ctl);
 }
 
 static int

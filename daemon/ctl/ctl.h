@@ -33,7 +33,7 @@ struct ctl_arg {
 struct ctl_cmd {
 	const char		*name;		/* PROTO_CMD_* */
 	bool			 mutating;	/* needs a trusted peer; audited */
-	bool			 engine;	/* refused while the engine is away */
+	bool			 engine;	/* waits for the engine (hold.h) */
 	ctl_handler		*handler;
 	const struct ctl_arg	*args;		/* terminated by a NULL key */
 };
@@ -46,5 +46,7 @@ int	ctl_open(struct shipd *, const char *path, gid_t gid, struct ctl **);
 /* Stop accepting, cancel every request, close every client; calls done()
  * once every handle is closed and everything is freed. */
 void	ctl_close(struct ctl *, void (*done)(void *), void *);
+/* The engine was reached: run the requests waiting for it.  NULL ok. */
+void	ctl_engine_ready(struct ctl *);
 
 #endif

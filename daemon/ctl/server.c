@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "ctl/hold.h"
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -58,6 +59,7 @@ struct ctl {
 	struct shipd		*sd;
 	uv_pipe_t		 listener;
 	uv_timer_t		 sweep;		/* closes idle clients */
+	struct ctl_hold		*hold;		/* waiting for the engine */
 	uint64_t		 idle_ms;
 	char			*path;
 	gid_t			 gid;
@@ -79,12 +81,18 @@ static void	client_close(struct ctl_client *);
 static void	ctl_maybe_done(struct ctl *);
 
 static void
-on_own_closed(uv_handle_t *h)
+own_closed(void *arg)
 {
-	struct ctl *ctl = h->data;
+	struct ctl *ctl = arg;
 
 	ctl->open_handles--;
 	ctl_maybe_done(ctl);
+}
+
+static void
+on_own_closed(uv_handle_t *h)
+{
+	own_closed(h->data);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -352,7 +360,9 @@ on_line(const char *line, size_t len, void *arg)
 		json_decref(args);
 		goto out;
 	}
-	if (cmd->engine && !ctl->sd->engine_ok) {
+	/* While shipd is still reaching the engine, the request waits for
+	 * it (hold.h) unless a wait has already run out. */
+	if (cmd->engine && !ctl->sd->engine_ok && !ctl_hold_open(ctl->hold)) {
 		snprintf(ebuf, sizeof ebuf, "engine %s: %s",
 		    ctl->sd->cfg.engine_path, ctl->sd->engine_error ?
 		    ctl->sd->engine_error : "not connected yet");
@@ -380,7 +390,10 @@ on_line(const char *line, size_t len, void *arg)
 	if (cmd->mutating)
 		log_info("control: %s from uid %ld pid %ld", cmd->name,
 		    (long)c->uid, (long)c->pid);
-	cmd->handler(ctl->sd, r);
+	if (cmd->engine && !ctl->sd->engine_ok)
+		ctl_hold_add(ctl->hold, cmd->handler, r);
+	else
+		cmd->handler(ctl->sd, r);
 out:
 	json_decref(msg);
 	/* A handler may have dropped the client (write failure). */
@@ -712,6 +725,8 @@ ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
 	ctl->open_handles++;
 	uv_timer_start(&ctl->sweep, on_sweep, ctl->idle_ms / 4 + 1,
 	    ctl->idle_ms / 4 + 1);
+	ctl->hold = ctl_hold_new(sd);
+	ctl->open_handles++;
 	*out = ctl;
 	return 0;
 fail:
@@ -747,6 +762,15 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 		cnext = c->next;
 		client_close(c);
 	}
+	/* Held requests were cancelled with the others above. */
+	ctl_hold_close(ctl->hold, own_closed, ctl);
 	uv_close((uv_handle_t *)&ctl->sweep, on_own_closed);
 	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
+}
+
+void
+ctl_engine_ready(struct ctl *ctl)
+{
+	if (ctl != NULL && !ctl->closing)
+		ctl_hold_wake(ctl->hold);
 }
