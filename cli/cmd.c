@@ -57,7 +57,8 @@ cli_usage(const struct cli_cmd *const *cmds, FILE *f)
 	    "one command\n"
 	    "\nExit status: 0 ok, 1 failed, 2 usage or invalid input, "
 	    "3 shipd unreachable,\n"
-	    "4 permission denied, 5 engine unreachable.\n");
+	    "4 permission denied, 5 engine unreachable (while shipd is still\n"
+	    "reaching the engine, a command waits up to 10 s for it first).\n");
 }
 
 void

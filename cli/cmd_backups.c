@@ -16,6 +16,12 @@ const struct cli_cmd cli_cmd_backups = {
 	.usage = "[--stack NAME]",
 	.summary = "list backups: id, time, services, size, revision, class",
 	.flags = CLI_STACK | CLI_STACK_ENV,
+	.help =
+	    "  CLASS is manual (shipctl backup, cron, timers), safety (taken\n"
+	    "  by a restore) or deploy (a deploy's backup phase).  Each\n"
+	    "  service keeps its backup.keep newest of each class, so restores\n"
+	    "  and deploys never push out a manual backup; a backup a kept\n"
+	    "  revision names (rollback --with-data) is never removed.\n",
 	.exec = cmd_backups_exec,
 };
 
