@@ -37,6 +37,7 @@ struct fixture {
 	const char	*const *sends;
 	size_t		 nsends;
 	char		*replies[MAX_REPLIES];
+	long		 reply_ms[MAX_REPLIES];	/* after its request */
 	size_t		 nreplies;
 	int		 client_error;
 	/* then wait for the server to hang up: how long after the last
@@ -127,6 +128,7 @@ client(void *arg)
 	for (i = 0; i < f->nsends && f->nreplies < MAX_REPLIES; i++) {
 		const char *s = f->sends[i];
 		size_t len = strlen(s), off = 0;
+		long t0 = mono_ms();
 
 		while (off < len) {
 			ssize_t w = write(fd, s + off, len - off);
@@ -141,6 +143,7 @@ client(void *arg)
 			f->client_error = 3;
 			goto out;
 		}
+		f->reply_ms[f->nreplies] = mono_ms() - t0;
 		f->nreplies++;
 	}
 	if (f->wait_eof)
@@ -340,6 +343,53 @@ test_empty_first_line(void **state)
 	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
 }
 
+static int
+setup_engine_wait(void **state)
+{
+	struct fixture	*f;
+	int		 rc;
+
+	setenv("SHIPD_TEST_ENGINE_WAIT_MS", "300", 1);
+	rc = setup(state);
+	unsetenv("SHIPD_TEST_ENGINE_WAIT_MS");
+	f = *state;
+	f->sd.cfg.engine_path = "/nonexistent/engine.sock";
+	return rc;
+}
+
+/* The engine is not reached yet: a command that needs it waits for the
+ * bound, then fails naming the engine; after that, one fails at once.
+ * Commands that need no engine answer at once throughout. */
+static void
+test_engine_wait_bound(void **state)
+{
+	struct fixture		*f = *state;
+	static const char *const sends[] = {
+		"{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":2,\"cmd\":\"status\"}\n",
+		"{\"v\":1,\"id\":3,\"cmd\":\"status\"}\n",
+		"{\"v\":1,\"id\":4,\"cmd\":\"ping\"}\n",
+	};
+	char			 code[64];
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 4);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
+	assert_string_equal(code_of(f, 1, code, sizeof code),
+	    PROTO_E_UNAVAILABLE);
+	assert_non_null(strstr(f->replies[1], "/nonexistent/engine.sock: "
+	    "not connected yet (waited 300 ms for it)"));
+	if (f->reply_ms[1] < 290 || f->reply_ms[1] > 3000)
+		fail_msg("status answered after %ld ms, want about 300",
+		    f->reply_ms[1]);
+	assert_string_equal(code_of(f, 2, code, sizeof code),
+	    PROTO_E_UNAVAILABLE);
+	if (f->reply_ms[2] > 200)
+		fail_msg("the second status took %ld ms: it should not wait "
+		    "once a wait ran out", f->reply_ms[2]);
+	assert_string_equal(code_of(f, 3, code, sizeof code), "ok");
+}
+
 int
 main(void)
 {
@@ -352,6 +402,8 @@ main(void)
 		    setup_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_first_line,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_wait_bound,
+		    setup_engine_wait, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
