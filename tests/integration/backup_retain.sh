@@ -29,7 +29,7 @@ MODE=one sctl deploy "$IT_UNITS" >/dev/null || fail "deploy one"
 docker exec "$IT_STACK-db-1" sh -c 'echo b0 > /data/f' || fail "writing data"
 out=$(sctl backup --stack "$IT_STACK" 2>&1) || fail "backup B0: $out"
 b0=$(bk_json | jq -r '.backups[-1].id')
-[ -n "$b0" ] && [ "$b0" != null ] || fail "no backup listed: $(bk_json)"
+case $b0 in ""|null) fail "no backup listed: $(bk_json)" ;; esac
 
 for i in 1 2; do
 	docker exec "$IT_STACK-db-1" sh -c "echo later$i > /data/f" ||
