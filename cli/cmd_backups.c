@@ -19,9 +19,10 @@ const struct cli_cmd cli_cmd_backups = {
 	.help =
 	    "  CLASS is manual (shipctl backup, cron, timers), safety (taken\n"
 	    "  by a restore) or deploy (a deploy's backup phase).  Each\n"
-	    "  service keeps its backup.keep newest of each class, so restores\n"
-	    "  and deploys never push out a manual backup; a backup a kept\n"
-	    "  revision names (rollback --with-data) is never removed.\n",
+	    "  service keeps its backup.keep newest of each class, so\n"
+	    "  restores and deploys never push out a manual backup; a\n"
+	    "  backup a kept revision names (rollback --with-data) is never\n"
+	    "  removed.\n",
 	.exec = cmd_backups_exec,
 };
 

@@ -517,8 +517,8 @@ manifest(struct bjob *j)
 	    "s:I, s:o, s:s}", "format", BACKUP_FORMAT, "id", j->id,
 	    "stack", j->st->name, "revision", j->revision, "reason",
 	    j->reason, "class", backup_class_name(j->reason) ?:
-	    BACKUP_CLASS_MANUAL, "started", t0, "finished", t1, "shipd", SHIPD_VERSION,
-	    "size", (json_int_t)j->bytes, "elapsed_ms",
+	    BACKUP_CLASS_MANUAL, "started", t0, "finished", t1, "shipd",
+	    SHIPD_VERSION, "size", (json_int_t)j->bytes, "elapsed_ms",
 	    (json_int_t)(now_ms() - j->t0), "services", svcs, "result", "ok");
 }
 
