@@ -2,8 +2,8 @@
 # Retention never loses the wrong backup (issue 10, item 6).  With keep: 2:
 # back up B0, restore it twice (two safety backups), then deploy a change
 # (the deploy's backup): B0 is still listed and restores.  Each class is
-# counted apart: two newer manual backups are what push B0 out, and the
-# backup the current revision names stays.
+# counted apart: two newer manual backups are what push B0 out; backups
+# that kept revisions name stay past their class's count.
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml <<EOF
@@ -62,4 +62,15 @@ assert_eq "$(bk_class manual | wc -l)" 2 "manual backups kept (keep 2)"
 ! has_backup "$b0" || fail "B0 stayed past two newer manual backups"
 has_backup "$d1" || fail "the deploy backup the current revision names went"
 ok "each class keeps its own 2 newest"
+
+# keep 1: a backup that a kept revision names (the current one and the
+# `retain` (2) committed before it) stays past its class's count.
+sed -i 's/keep: 2/keep: 1/' "$IT_UNITS/db.yaml"
+for mode in three four; do
+	out=$(MODE=$mode sctl deploy "$IT_UNITS" 2>&1) || fail "deploy $mode: $out"
+done
+assert_eq "$(bk_class deploy | wc -l)" 3 "deploy backups with keep 1 (revisions 2-4 name them)"
+has_backup "$d1" || fail "revision 2's backup went while revision 2 is kept"
+assert_eq "$(bk_class manual | wc -l)" 1 "manual backups with keep 1"
+ok "backups that kept revisions name outlive their class's keep"
 stop_shipd
