@@ -41,7 +41,12 @@ show_services(json_t *res)
 		printf("; locked by %s (uid %lld, pid %lld) since %s",
 		    cli_str(lock, "kind"), cli_int(lock, "uid"),
 		    cli_int(lock, "pid"), cli_str(lock, "since"));
-	printf("\n\n");
+	printf("\n");
+	if (json_is_string(json_object_get(res, "recovery_failed")))
+		printf("recovery after shipd restarted FAILED: %s\n"
+		    "(restart shipd to try again, or deploy or roll back the "
+		    "stack)\n", cli_str(res, "recovery_failed"));
+	printf("\n");
 	t = table_new(nitems(hdr), hdr);
 	json_array_foreach(json_object_get(res, "services"), i, sv) {
 		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,
