@@ -223,6 +223,45 @@ test_recover_interrupted(void **state)
 }
 
 /*
+ * Killed right after revision 2's stop of revision 1's replica was
+ * recorded (and, for all recovery can tell, sent): the replica may still
+ * be running with that stop under way.  Recovery asks for the stop again
+ * and waits for it before it plans, then brings the very container back.
+ */
+static void
+test_recover_stop_in_flight(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", NULL };
+	struct rig	 g;
+	char		 id1[72], now[72], *t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, steps, false);
+	mark = fakedocker_ncalls(g.fd);
+
+	restart(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_non_null(strstr(t, "stop demo-api-1\n"));
+	assert_true(strstr(t, "stop demo-api-1\n") == t);
+	free(t);
+	assert_string_equal(reason(&g, 2), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n");
+	free(t);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
  * Revision 2's commit was recorded but current had not moved yet: the
  * revision stands, current moves to it, the engine is not touched.
  */
@@ -666,6 +705,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recover_interrupted),
+		cmocka_unit_test(test_recover_stop_in_flight),
 		cmocka_unit_test(test_recover_committed),
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
