@@ -21,7 +21,12 @@ const struct cli_cmd cli_cmd_status = {
 	    "HEALTH is the engine's health state of a running container, or\n"
 	    "for an http or tcp check shipd's own verdict: shipd probes those\n"
 	    "at their interval for as long as the container runs.  A replica\n"
-	    "is READY when it runs and is healthy or has no check.\n",
+	    "is READY when it runs and is healthy or has no check.\n"
+	    "\n"
+	    "With --stack, a stack whose recovery failed after shipd\n"
+	    "restarted says so with the reason; its journal records stay\n"
+	    "for the next start, and scale is refused until a deploy or\n"
+	    "rollback brings the stack to one revision.\n",
 	.flags = CLI_STACK,
 	.exec = cmd_status_exec,
 };

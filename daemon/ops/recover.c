@@ -36,6 +36,7 @@
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/store.h"
+#include "unit.h"
 #include "util.h"
 
 /* The kinds whose begin record names a revision of their own (a scale's
@@ -289,6 +290,17 @@ was_stopping(const struct unfinished *u, json_t *c)
 	    json_object_get(last, "revision"));
 }
 
+/* The stop's grace: the unit's in the revision brought back (the engine
+ * counts from its new signal), else the container's own. */
+static int
+grace_s(const struct op *op, json_t *c)
+{
+	const struct unit *u = stack_unit(op->stack, label_of(c,
+	    LABEL_SERVICE));
+
+	return u != NULL ? (int)((u->stop_grace_ms + 999) / 1000) : -1;
+}
+
 static void
 on_settle_listed(const struct docker_result *res, void *arg)
 {
@@ -310,8 +322,8 @@ on_settle_listed(const struct docker_result *res, void *arg)
 		    se->u->stack, label_of(c, LABEL_SERVICE),
 		    label_of(c, LABEL_REPLICA));
 		se->pending++;
-		/* Its own stop timeout, the one the engine is counting. */
-		docker_container_stop(d, id, -1, on_restopped, se);
+		docker_container_stop(d, id, grace_s(se->op, c), on_restopped,
+		    se);
 	}
 	settle_done(se);
 }
