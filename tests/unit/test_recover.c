@@ -568,6 +568,49 @@ test_recover_refused(void **state)
 }
 
 /*
+ * After a failed recovery, a down of the stack leaves nothing for the
+ * next start to bring back: the hold ends and the records leave the
+ * journal (a restart then finds nothing to do).
+ */
+static bool	journal_empty(struct rig *, void *);
+
+static void
+test_recover_failed_down(void **state)
+{
+	struct rig	 g;
+	struct cap	*c;
+	char		*t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
+	restart(&g);
+	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
+	assert_non_null(journal_held(&g.sd, "demo"));
+	assert_int_equal(journal_count(&g, "begin", 2), 1);
+
+	c = cap_new(&g, "down");
+	ops_down(&g.sd, c->req, "demo", false);
+	rig_wait(&g, c);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	assert_null(journal_held(&g.sd, "demo"));
+	rig_until(&g, journal_empty, NULL, "the journal to be emptied");
+
+	mark = fakedocker_ncalls(g.fd);
+	restart(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t, "");
+	free(t);
+	rig_close(&g);
+}
+
+/*
  * Two open records for one stack: revision 2 began and recorded no end
  * (an early failure, before every end was recorded), then revision 3
  * was interrupted.  The stack is recovered once, for revision 3; both
@@ -711,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_recover_after_shutdown),
 		cmocka_unit_test(test_recover_two_stacks),
 		cmocka_unit_test(test_recover_refused),
+		cmocka_unit_test(test_recover_failed_down),
 		cmocka_unit_test(test_recover_two_records),
 		cmocka_unit_test(test_recover_deploy_waits),
 		cmocka_unit_test(test_recover_first_deploy_waits),
