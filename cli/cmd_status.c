@@ -21,7 +21,12 @@ const struct cli_cmd cli_cmd_status = {
 	    "HEALTH is the engine's health state of a running container, or\n"
 	    "for an http or tcp check shipd's own verdict: shipd probes those\n"
 	    "at their interval for as long as the container runs.  A replica\n"
-	    "is READY when it runs and is healthy or has no check.\n",
+	    "is READY when it runs and is healthy or has no check.\n"
+	    "\n"
+	    "With --stack, a stack whose recovery failed after shipd\n"
+	    "restarted says so with the reason; its journal records stay\n"
+	    "for the next start, and scale is refused until a deploy or\n"
+	    "rollback brings the stack to one revision.\n",
 	.flags = CLI_STACK,
 	.exec = cmd_status_exec,
 };
@@ -41,7 +46,12 @@ show_services(json_t *res)
 		printf("; locked by %s (uid %lld, pid %lld) since %s",
 		    cli_str(lock, "kind"), cli_int(lock, "uid"),
 		    cli_int(lock, "pid"), cli_str(lock, "since"));
-	printf("\n\n");
+	printf("\n");
+	if (json_is_string(json_object_get(res, "recovery_failed")))
+		printf("recovery after shipd restarted FAILED: %s\n"
+		    "(restart shipd to try again, or deploy or roll back the "
+		    "stack)\n", cli_str(res, "recovery_failed"));
+	printf("\n");
 	t = table_new(nitems(hdr), hdr);
 	json_array_foreach(json_object_get(res, "services"), i, sv) {
 		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,

@@ -22,6 +22,7 @@
 #include "ops/ops.h"
 #include "proto.h"
 #include "core/shipd.h"
+#include "state/journal.h"
 #include "state/store.h"
 #include "util.h"
 #include "engine/watch.h"
@@ -275,6 +276,7 @@ main(int argc, char **argv)
 	}
 
 	uv_run(&loop, UV_RUN_DEFAULT);
+	journal_holds_free(&sd);
 	json_decref(sd.engine_version);
 	free(sd.engine_error);
 	rc = uv_loop_close(&loop);

@@ -78,6 +78,9 @@ struct shipd {
 	struct lock_waiter	*lock_waiters;
 	bool			 recovery_started;
 	bool			 recovered;	/* the journal was replayed */
+	/* Stacks whose recovery failed: name -> why.  Their records stay
+	 * in the journal (state/journal.c) for the next try. */
+	json_t			*journal_held;
 	bool			 stopping;
 	int			 exit_code;
 };

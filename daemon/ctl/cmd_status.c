@@ -13,6 +13,7 @@
 #include "engine/spec.h"
 #include "ops/health.h"
 #include "proto.h"
+#include "state/journal.h"
 #include "state/lock.h"
 #include "state/store.h"
 #include "util.h"
@@ -107,7 +108,7 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 {
 	const json_t	*doc, *scale;
 	json_t		*res, *svcs, *want, *c, *n, *lock;
-	const char	*svc;
+	const char	*svc, *held;
 	size_t		 i;
 	int		 cur;
 
@@ -122,6 +123,9 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	if ((lock = lock_json(lock_holder(sd, stack))) == NULL)
 		lock = json_null();
 	json_object_set_new(res, "lock", lock);
+	held = journal_held(sd, stack);
+	json_object_set_new(res, "recovery_failed", held ? json_string(held) :
+	    json_null());
 	svcs = json_array();
 	want = json_object_get(doc, "replicas");
 	json_object_foreach(want, svc, n) {

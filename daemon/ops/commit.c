@@ -186,6 +186,11 @@ on_ended(int err, void *arg)
 		 * watcher takes the new revision's checks from here. */
 		health_refresh(op->sd);
 	}
+	/* The stack is whole at one revision again (this one, or the one
+	 * rolled back to): a failed recovery's records of it are history. */
+	if ((!op->failed && (op->kind->flags & OPK_REVISION)) ||
+	    op->rolled_back)
+		journal_release(op->sd, op->stack_name);
 	reply_result(op);
 	op_end(op);
 }

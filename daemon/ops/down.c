@@ -11,8 +11,9 @@
 #include "core/req.h"
 #include "engine/docker.h"
 #include "ops/ops.h"
-#include "state/revision.h"
+#include "state/journal.h"
 #include "state/lock.h"
+#include "state/revision.h"
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -91,6 +92,14 @@ down_reply(struct down *d)
 			    "stack", d->stack, "removed",
 			    (json_int_t)d->removed, "elapsed_ms",
 			    (json_int_t)(now_ms() - d->t0)));
+	}
+	/* Nothing of the stack is left for a failed recovery to bring
+	 * back: its records go (when nothing else is under way; else
+	 * when the last operation ends). */
+	if (d->errors.len == 0 && journal_held(d->sd, d->stack) != NULL) {
+		journal_release(d->sd, d->stack);
+		if (d->sd->ops == NULL && d->sd->recovered && !d->sd->stopping)
+			journal_settle(d->sd, NULL, NULL);
 	}
 	/* The lock goes now; the memory once this callback has returned. */
 	task_del(d->sd, &d->task);

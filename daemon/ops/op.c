@@ -15,6 +15,7 @@
 #include "log.h"
 #include "ops/op.h"
 #include "proto.h"
+#include "state/journal.h"
 #include "state/lock.h"
 #include "state/store.h"
 #include "util.h"
@@ -199,9 +200,21 @@ recovering(const struct op *op, char *why, size_t len)
 void
 op_run(struct op *op)
 {
-	char why[256];
+	const char	*held;
+	char		 why[256];
 
 	list_add(op);
+	/* A stack whose recovery failed is half way between revisions: a
+	 * scale would build on that.  Deploy and rollback bring it to one
+	 * revision, whole, and a plan only reads. */
+	if (op->kind->id == OP_SCALE &&
+	    (held = journal_held(op->sd, op->stack_name)) != NULL) {
+		op_abort(op, PROTO_E_FAILED, "stack %s: recovery after shipd "
+		    "restarted failed (%s); deploy or roll back the stack to "
+		    "bring it to one revision, or restart shipd to try the "
+		    "recovery again", op->stack_name, held);
+		return;
+	}
 	if (!(op->kind->flags & OPK_LOCK) || op->lock != NULL ||
 	    lock_try(op, why, sizeof why)) {
 		op->kind->start(op);
@@ -238,10 +251,11 @@ op_end(struct op *op)
 	op->lock = NULL;
 	lock_wait_cancel(sd, op->waiter);
 	op->waiter = NULL;
-	/* Nothing under way: what the journal holds is history. */
+	/* Nothing under way: what the journal holds is history, but for
+	 * the stacks a failed recovery holds. */
 	if (sd->ops == NULL && sd->recovered && sd->store != NULL &&
 	    !sd->stopping)
-		store_journal_truncate(sd->store, on_truncated, NULL);
+		journal_settle(sd, on_truncated, NULL);
 	op_unref(op);
 }
 

@@ -8,6 +8,18 @@
  * recovered once, for the last operation on it the journal left open;
  * the stacks go in parallel, each to its end, and a command for a stack
  * under recovery waits for it (ops/op.c).
+ *
+ * Before judging anything, recovery settles what the engine may still be
+ * doing for the killed shipd: a replica whose last step recorded was a
+ * stop may be running with that stop under way (the engine finishes it
+ * whoever asked), and inspect cannot tell.  So the stop is asked again
+ * (of a stopping container it waits for the same exit) and recovery
+ * plans once it has returned.
+ *
+ * A stack whose recovery fails keeps its records in the journal (the
+ * next start tries again) and is held (state/journal.c): status names
+ * the failure, a scale is refused, a deploy or rollback that brings the
+ * stack to a revision ends the hold.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +30,13 @@
 #include "engine/docker.h"
 #include "engine/spec.h"
 #include "log.h"
+#include "proto.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/store.h"
+#include "unit.h"
 #include "util.h"
 
 /* The kinds whose begin record names a revision of their own (a scale's
@@ -41,6 +55,7 @@ struct unfinished {
 	int	 revision;
 	int	 prev;
 	bool	 committed;
+	json_t	*last;		/* "service/replica" -> its last step record */
 };
 
 struct recovery {
@@ -61,6 +76,7 @@ recovery_free(void *arg)
 	for (i = 0; i < rc->n; i++) {
 		free(rc->u[i].stack);
 		free(rc->u[i].kind);
+		json_decref(rc->u[i].last);
 	}
 	free(rc->u);
 	free(rc);
@@ -76,8 +92,9 @@ on_truncated(int err, void *arg)
 	recovery_free(rc);
 }
 
-/* The journal is emptied when nothing is under way: now, or when the
- * last operation (a command that waited for a stack) ends (op_end). */
+/* The journal is emptied when nothing is under way (now, or when the
+ * last operation, a command that waited for a stack, ends: op_end), all
+ * but the records of the stacks whose recovery failed. */
 static void
 recovery_step_done(struct recovery *rc)
 {
@@ -89,7 +106,7 @@ recovery_step_done(struct recovery *rc)
 		recovery_free(rc);
 		return;
 	}
-	store_journal_truncate(rc->sd->store, on_truncated, rc);
+	journal_settle(rc->sd, on_truncated, rc);
 }
 
 static void
@@ -137,11 +154,15 @@ on_recover_end(int err, void *arg)
 	char			 why[512];
 
 	(void)err;
-	if (op->failed)
+	if (op->failed) {
 		snprintf(why, sizeof why, "interrupted (shipd stopped during "
 		    "%s); bringing back revision %d failed: %s", rx->u->kind,
 		    rx->u->prev, op->error);
-	else
+		journal_hold(op->sd, rx->u->stack, why);
+		log_err("journal: %s: recovery failed; its journal records "
+		    "are kept for the next try (restart shipd, or deploy or "
+		    "roll back the stack)", rx->u->stack);
+	} else
 		snprintf(why, sizeof why, "interrupted (shipd stopped during "
 		    "%s); revision %d brought back", rx->u->kind,
 		    rx->u->prev);
@@ -188,6 +209,149 @@ superseded(struct recovery *rc, struct unfinished *u)
 		    "the next operation on the stack began)");
 }
 
+/* ---- settling what the engine was doing ---------------------------------- */
+
+struct settle {
+	struct op		*op;
+	struct unfinished	*u;
+	struct task		 task;	/* shutdown with engine calls pending */
+	size_t			 pending;
+};
+
+static void
+settle_free(void *arg)
+{
+	struct settle	*se = arg;
+	struct op	*op = se->op;
+
+	task_del(op->sd, &se->task);
+	lock_release(op->sd, op->lock);
+	op->lock = NULL;
+	op_unref(op);
+	free(se);
+}
+
+static void
+settle_done(struct settle *se)
+{
+	if (--se->pending > 0)
+		return;
+	task_del(se->op->sd, &se->task);
+	op_run(se->op);
+	free(se);
+}
+
+static void
+on_restopped(const struct docker_result *res, void *arg)
+{
+	struct settle *se = arg;
+
+	if (res->err < 0 && res->err != DOCKER_E_NOT_FOUND)
+		log_warn("journal: %s: stopping again: %s", se->u->stack,
+		    res->message);
+	settle_done(se);
+}
+
+static const char *
+label_of(json_t *c, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(c, "Labels"),
+	    key));
+}
+
+/*
+ * A container the killed shipd was stopping: its replica's last record
+ * is a stop, and it is not the one that step made room for (a scale's
+ * stop is of a replica of the revision that stands, so any of them).
+ */
+static bool
+was_stopping(const struct unfinished *u, json_t *c)
+{
+	const char	*svc = label_of(c, LABEL_SERVICE);
+	const char	*rep = label_of(c, LABEL_REPLICA);
+	const char	*rev = label_of(c, LABEL_REVISION);
+	const char	*state = json_string_value(json_object_get(c, "State"));
+	json_t		*last;
+	char		*key;
+
+	if (svc == NULL || rep == NULL || state == NULL ||
+	    (strcmp(state, "running") != 0 && strcmp(state, "restarting") != 0))
+		return false;
+	xasprintf(&key, "%s/%s", svc, rep);
+	last = json_object_get(u->last, key);
+	free(key);
+	if (last == NULL || strcmp(json_string_value(json_object_get(last,
+	    "step")), "stop") != 0)
+		return false;
+	if (op_kind_parse(json_string_value(json_object_get(last, "kind"))) ==
+	    OP_SCALE)
+		return true;
+	return rev == NULL || atoi(rev) != (int)json_integer_value(
+	    json_object_get(last, "revision"));
+}
+
+/* The stop's grace: the unit's in the revision brought back (the engine
+ * counts from its new signal), else the container's own. */
+static int
+grace_s(const struct op *op, json_t *c)
+{
+	const struct unit *u = stack_unit(op->stack, label_of(c,
+	    LABEL_SERVICE));
+
+	return u != NULL ? (int)((u->stop_grace_ms + 999) / 1000) : -1;
+}
+
+static void
+on_settle_listed(const struct docker_result *res, void *arg)
+{
+	struct settle	*se = arg;
+	struct docker	*d = se->op->sd->docker;
+	json_t		*c;
+	const char	*id;
+	size_t		 i;
+
+	if (res->err < 0)
+		log_warn("journal: %s: listing its containers: %s",
+		    se->u->stack, res->message);
+	json_array_foreach(res->err < 0 ? NULL : res->body, i, c) {
+		if (!was_stopping(se->u, c) || (id = json_string_value(
+		    json_object_get(c, "Id"))) == NULL)
+			continue;
+		log_warn("journal: %s: %s replica %s was being stopped when "
+		    "shipd stopped; waiting for that stop to finish",
+		    se->u->stack, label_of(c, LABEL_SERVICE),
+		    label_of(c, LABEL_REPLICA));
+		se->pending++;
+		docker_container_stop(d, id, grace_s(se->op, c), on_restopped,
+		    se);
+	}
+	settle_done(se);
+}
+
+/* Run op once the stops the journal says were under way have ended. */
+static void
+settle_then_run(struct unfinished *u, struct op *op)
+{
+	struct settle	*se;
+	char		*filter;
+
+	if (json_object_size(u->last) == 0) {
+		op_run(op);
+		return;
+	}
+	se = xcalloc(1, sizeof *se);
+	se->op = op;
+	se->u = u;
+	se->pending = 1;
+	task_add(op->sd, &se->task, se, settle_free);
+	xasprintf(&filter, LABEL_STACK "=%s", u->stack);
+	docker_containers_list(op->sd->docker, filter, 1, on_settle_listed,
+	    se);
+	free(filter);
+}
+
+/* ---- one stack ------------------------------------------------------------ */
+
 static void
 recover_one(struct recovery *rc, struct unfinished *u)
 {
@@ -222,6 +386,7 @@ recover_one(struct recovery *rc, struct unfinished *u)
 	if (lock_acquire(rc->sd, u->stack, op->kind->name, 0, 0, &op->lock,
 	    why, sizeof why) < 0) {
 		log_err("journal: %s: %s", u->stack, why);
+		journal_hold(rc->sd, u->stack, why);
 		op_unref(op);
 		recovery_step_done(rc);
 		return;
@@ -236,7 +401,7 @@ recover_one(struct recovery *rc, struct unfinished *u)
 	 * pipeline comes to recover_finish. */
 	op->in_record = true;
 	op->revision = op->keep_rev = op->prev_revision = u->prev;
-	op_run(op);
+	settle_then_run(u, op);
 }
 
 /* The latest begin a record belongs to: same stack, kind and revision
@@ -250,6 +415,21 @@ find(struct recovery *rc, const char *stack, const char *kind, int rev)
 		if (strcmp(rc->u[i].stack, stack) == 0 &&
 		    strcmp(rc->u[i].kind, kind) == 0 &&
 		    rc->u[i].revision == rev)
+			return &rc->u[i];
+	return NULL;
+}
+
+/* The operation a step record belongs to: its own begin, or for a
+ * recovery's step (a recovery journals no begin) the stack's latest. */
+static struct unfinished *
+owner(struct recovery *rc, const char *stack, const char *kind, int rev)
+{
+	size_t i;
+
+	if (op_kind_parse(kind) != OP_RECOVER)
+		return find(rc, stack, kind, rev);
+	for (i = rc->n; i-- > 0;)
+		if (strcmp(rc->u[i].stack, stack) == 0)
 			return &rc->u[i];
 	return NULL;
 }
@@ -297,6 +477,19 @@ ops_recover(struct shipd *sd)
 			u->prev = (int)json_integer_value(json_object_get(r,
 			    "prev"));
 			u->committed = false;
+			u->last = json_object();
+		} else if (strcmp(ev, "step") == 0) {
+			const char *svc = json_string_value(json_object_get(r,
+			    "service"));
+			char *key;
+
+			if (svc == NULL || (u = owner(rc, stack, kind, rev)) ==
+			    NULL)
+				continue;
+			xasprintf(&key, "%s/%d", svc, (int)json_integer_value(
+			    json_object_get(r, "replica")));
+			json_object_set(u->last, key, r);
+			free(key);
 		} else if ((u = find(rc, stack, kind, rev)) != NULL) {
 			if (strcmp(ev, "commit") == 0)
 				u->committed = true;

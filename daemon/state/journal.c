@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/shipd.h"
 #include "state/journal.h"
 #include "log.h"
 #include "state/store.h"
@@ -85,3 +86,55 @@ journal_step(struct store *st, const char *stack, const char *kind, int rev,
 	    arg);
 }
 
+
+/* ---- what stays ---------------------------------------------------------- */
+
+void
+journal_hold(struct shipd *sd, const char *stack, const char *why)
+{
+	if (sd->journal_held == NULL)
+		sd->journal_held = json_object();
+	json_object_set_new(sd->journal_held, stack, json_string(why));
+}
+
+void
+journal_release(struct shipd *sd, const char *stack)
+{
+	if (sd->journal_held != NULL &&
+	    json_object_del(sd->journal_held, stack) == 0)
+		log_info("journal: %s: no longer held for recovery", stack);
+}
+
+const char *
+journal_held(const struct shipd *sd, const char *stack)
+{
+	return json_string_value(json_object_get(sd->journal_held, stack));
+}
+
+void
+journal_settle(struct shipd *sd, store_cb *cb, void *arg)
+{
+	json_t		*recs = store_journal_read(sd->store), *keep, *r;
+	const char	*stack;
+	size_t		 i;
+
+	if (sd->journal_held == NULL || json_object_size(sd->journal_held) ==
+	    0) {
+		store_journal_truncate(sd->store, cb, arg);
+		return;
+	}
+	keep = json_array();
+	json_array_foreach(recs, i, r)
+		if ((stack = json_string_value(json_object_get(r,
+		    "stack"))) != NULL && journal_held(sd, stack) != NULL)
+			json_array_append(keep, r);
+	store_journal_rewrite(sd->store, keep, cb, arg);
+	json_decref(keep);
+}
+
+void
+journal_holds_free(struct shipd *sd)
+{
+	json_decref(sd->journal_held);
+	sd->journal_held = NULL;
+}

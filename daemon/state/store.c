@@ -406,8 +406,32 @@ store_journal_read(struct store *st)
 void
 store_journal_truncate(struct store *st, store_cb *cb, void *arg)
 {
-	struct wreq *r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
+	store_journal_rewrite(st, NULL, cb, arg);
+}
 
+void
+store_journal_rewrite(struct store *st, const json_t *keep, store_cb *cb,
+    void *arg)
+{
+	struct wreq	*r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
+	struct buf	 b;
+	json_t		*rec;
+	char		*s;
+	size_t		 i;
+
+	r->doc = json_array();
+	buf_init(&b);
+	json_array_foreach(keep, i, rec) {
+		if (!json_is_object(rec) ||
+		    (s = json_dumps(rec, JSON_COMPACT)) == NULL)
+			continue;
+		buf_puts(&b, s);
+		buf_puts(&b, "\n");
+		free(s);
+		json_array_append(r->doc, rec);
+	}
+	r->len = b.len;
+	r->data = buf_steal(&b);
 	r->path = xstrdup(st->journal_path);
 	store_submit(st, r);
 }

@@ -54,12 +54,17 @@ void	 store_scale_set(struct store *, const char *stack, json_t *obj,
  * Journal: one JSON line per deploy step, fdatasync'd before cb fires.
  * "time" is added when missing.  store_journal_read returns (borrowed) the
  * records found at open; a torn last line is dropped.  Truncating empties
- * the file atomically after every earlier write and clears that array.
+ * the file atomically after every earlier write and clears that array;
+ * rewriting replaces the file (atomically, after every earlier write)
+ * with the records of keep (an array, NULL for none; copied) and makes
+ * them what store_journal_read returns.
  */
 void	 store_journal_append(struct store *, json_t *record, store_cb *,
 	    void *arg);
 json_t	*store_journal_read(struct store *);
 void	 store_journal_truncate(struct store *, store_cb *, void *arg);
+void	 store_journal_rewrite(struct store *, const json_t *keep,
+	    store_cb *, void *arg);
 
 /* One line per mutating command; failures are only logged. */
 void	 store_audit(struct store *, json_t *record);

@@ -187,7 +187,10 @@ w_apply(struct store *st, struct wreq *r)
 		r->doc = NULL;
 		break;
 	case A_TRUNCATE:
+		/* What was rewritten is what the journal holds now. */
 		json_array_clear(st->journal);
+		if (r->doc != NULL)
+			json_array_extend(st->journal, r->doc);
 		break;
 	case A_NONE:
 		break;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "ops/ops.h"
 #include "stackgraph.h"
+#include "state/journal.h"
 #include "state/store.h"
 #include "unit.h"
 #include "util.h"
@@ -206,6 +207,8 @@ rig_down(struct rig *g)
 	assert_int_equal(uv_loop_close(&g->loop), 0);
 	assert_null(sd->locks);
 	assert_null(sd->lock_waiters);
+	/* A new daemon knows nothing of the last one's holds. */
+	journal_holds_free(sd);
 	json_decref(sd->engine_version);
 	free(sd->engine_error);
 	sd->engine_version = NULL;

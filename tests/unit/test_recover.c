@@ -223,6 +223,45 @@ test_recover_interrupted(void **state)
 }
 
 /*
+ * Killed right after revision 2's stop of revision 1's replica was
+ * recorded (and, for all recovery can tell, sent): the replica may still
+ * be running with that stop under way.  Recovery asks for the stop again
+ * and waits for it before it plans, then brings the very container back.
+ */
+static void
+test_recover_stop_in_flight(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", NULL };
+	struct rig	 g;
+	char		 id1[72], now[72], *t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, steps, false);
+	mark = fakedocker_ncalls(g.fd);
+
+	restart(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_non_null(strstr(t, "stop demo-api-1\n"));
+	assert_true(strstr(t, "stop demo-api-1\n") == t);
+	free(t);
+	assert_string_equal(reason(&g, 2), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n");
+	free(t);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
  * Revision 2's commit was recorded but current had not moved yet: the
  * revision stands, current moves to it, the engine is not touched.
  */
@@ -442,15 +481,106 @@ interrupt(struct rig *g, int rev)
 	journal(g, rev, 1, steps, false);
 }
 
+/* How many records of stack (any revision) the journal holds. */
+static int
+journal_of(struct rig *g, const char *stack)
+{
+	json_t	*j = rig_journal(g), *r;
+	size_t	 i;
+	int	 n = 0;
+
+	json_array_foreach(j, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "stack")),
+		    stack) == 0)
+			n++;
+	json_decref(j);
+	return n;
+}
+
 /*
  * The recovery itself fails before apply (the engine refuses the
  * stack's network): it still runs to its end, recovery finishes, and the
- * interrupted revision is recorded failed with the reason.
+ * interrupted revision is recorded failed with the reason.  The journal
+ * keeps that stack's records (the next start tries again) and drops
+ * another stack's, whose operation had ended; a scale of the failed
+ * stack is refused naming the failed recovery.  The next start, with the
+ * engine willing, brings revision 1 back and empties the journal.
  */
 static void
 test_recover_refused(void **state)
 {
-	struct rig g;
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*want;
+	int		 done = 0;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	interrupt(&g, 2);
+	/* Another stack's finished operation. */
+	journal_op(g.sd.store, "begin", "other", "deploy", 1, 0, NULL, NULL);
+	journal_op(g.sd.store, "commit", "other", "deploy", 1, 0, NULL, NULL);
+	journal_op(g.sd.store, "end", "other", "deploy", 1, 0, rig_store_cb,
+	    &done);
+	rig_store_wait(&g, &done);
+	assert_int_equal(journal_of(&g, "other"), 3);
+
+	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
+	restart(&g);
+	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_non_null(strstr(reason(&g, 2), "bringing back revision 1 "
+	    "failed: creating the stack's networks and volumes"));
+	assert_null(g.sd.locks);
+	/* Not truncated: revision 2's begin and steps are still there, the
+	 * other stack's records are gone. */
+	assert_int_equal(journal_count(&g, "begin", 2), 1);
+	assert_int_equal(journal_count(&g, "step", 2), 5);
+	assert_int_equal(journal_count(&g, "end", 2), 0);
+	assert_int_equal(journal_of(&g, "other"), 0);
+	assert_non_null(journal_held(&g.sd, "demo"));
+	assert_null(journal_held(&g.sd, "other"));
+
+	/* A scale would build on a half-reverted stack. */
+	c = cap_new(&g, "scale");
+	want = json_pack("{s:i}", "api", 2);
+	ops_scale(&g.sd, c->req, "demo", want, false);
+	json_decref(want);
+	rig_wait(&g, c);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(c), "recovery after shipd "
+	    "restarted failed"));
+	cap_free(c);
+	rig_settle(&g);
+	/* Ending that refusal did not let the records go either. */
+	assert_int_equal(journal_count(&g, "begin", 2), 1);
+
+	/* The next start tries again, and this time it works. */
+	restart(&g);
+	assert_string_equal(reason(&g, 2), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	assert_null(journal_held(&g.sd, "demo"));
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
+ * After a failed recovery, a down of the stack leaves nothing for the
+ * next start to bring back: the hold ends and the records leave the
+ * journal (a restart then finds nothing to do).
+ */
+static bool	journal_empty(struct rig *, void *);
+
+static void
+test_recover_failed_down(void **state)
+{
+	struct rig	 g;
+	struct cap	*c;
+	char		*t;
+	int		 mark;
 
 	(void)state;
 	rig_open(&g);
@@ -460,11 +590,23 @@ test_recover_refused(void **state)
 	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
 	restart(&g);
 	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
-	assert_string_equal(rig_result(&g, "demo", 2), "failed");
-	assert_non_null(strstr(reason(&g, 2), "bringing back revision 1 "
-	    "failed: creating the stack's networks and volumes"));
-	assert_null(g.sd.locks);
-	assert_journal_empty(&g);
+	assert_non_null(journal_held(&g.sd, "demo"));
+	assert_int_equal(journal_count(&g, "begin", 2), 1);
+
+	c = cap_new(&g, "down");
+	ops_down(&g.sd, c->req, "demo", false);
+	rig_wait(&g, c);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	assert_null(journal_held(&g.sd, "demo"));
+	rig_until(&g, journal_empty, NULL, "the journal to be emptied");
+
+	mark = fakedocker_ncalls(g.fd);
+	restart(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
+	assert_string_equal(t, "");
+	free(t);
 	rig_close(&g);
 }
 
@@ -606,11 +748,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recover_interrupted),
+		cmocka_unit_test(test_recover_stop_in_flight),
 		cmocka_unit_test(test_recover_committed),
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
 		cmocka_unit_test(test_recover_two_stacks),
 		cmocka_unit_test(test_recover_refused),
+		cmocka_unit_test(test_recover_failed_down),
 		cmocka_unit_test(test_recover_two_records),
 		cmocka_unit_test(test_recover_deploy_waits),
 		cmocka_unit_test(test_recover_first_deploy_waits),

@@ -409,6 +409,51 @@ test_journal_truncate(void **state)
 	assert_int_equal(json_array_size(store_journal_read(f->st)), 1);
 }
 
+/* A rewrite keeps exactly the records given, on disk and as read, after
+ * every earlier write; later appends follow them. */
+static void
+test_journal_rewrite(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*rec, *keep, *arr;
+	int		 i;
+
+	for (i = 0; i < 5; i++) {
+		rec = json_pack("{s:i, s:s}", "step", i, "stack",
+		    i % 2 ? "held" : "other");
+		store_journal_append(f->st, rec, on_write, id(i));
+		json_decref(rec);
+	}
+	reopen(f);
+	keep = json_array();
+	json_array_foreach(store_journal_read(f->st), i, rec)
+		if (strcmp(json_string_value(json_object_get(rec, "stack")),
+		    "held") == 0)
+			json_array_append(keep, rec);
+	assert_int_equal(json_array_size(keep), 2);
+	ncb = 0;
+	store_journal_rewrite(f->st, keep, on_write, id(0));
+	json_decref(keep);
+	rec = json_pack("{s:i, s:s}", "step", 99, "stack", "other");
+	store_journal_append(f->st, rec, on_write, id(1));
+	json_decref(rec);
+	run(f);
+	assert_cbs(2, 0, 0);
+	arr = store_journal_read(f->st);
+	assert_int_equal(json_array_size(arr), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr,
+	    0), "step")), 1);
+	reopen(f);
+	arr = store_journal_read(f->st);
+	assert_int_equal(json_array_size(arr), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr,
+	    0), "step")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr,
+	    1), "step")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr,
+	    2), "step")), 99);
+}
+
 static void
 test_tmp_removed(void **state)
 {
@@ -884,6 +929,7 @@ main(void)
 		T(test_ordering),
 		T(test_journal_roundtrip),
 		T(test_journal_torn),
+		T(test_journal_rewrite),
 		T(test_journal_truncate),
 		T(test_tmp_removed),
 		T(test_corrupt_skipped),
