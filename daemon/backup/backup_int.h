@@ -149,8 +149,9 @@ struct hook;
  * the tail of its stdout and stderr, trailing newlines cut. */
 typedef void hook_cb(int code, const char *why, const char *out, size_t len,
 		    void *arg);
+/* timeout_ms: 0 for none; past it code is -1 and why says so. */
 struct hook	*hook_run(struct shipd *, const char *container,
-		    char *const *argv, hook_cb *, void *);
+		    char *const *argv, uint64_t timeout_ms, hook_cb *, void *);
 /* No callback follows.  NULL is ignored. */
 void		 hook_cancel(struct hook *);
 

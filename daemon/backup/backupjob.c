@@ -264,7 +264,7 @@ hooks_next(struct bjob *j)
 				continue;
 			}
 			j->hook = hook_run(j->sd, s->cid, s->unit->backup.pre,
-			    on_hook, j);
+			    s->unit->backup.timeout_ms, on_hook, j);
 			return;
 		}
 		/* Post hooks clean up after pre hooks, so they run whenever
@@ -273,7 +273,7 @@ hooks_next(struct bjob *j)
 		    s->unit->backup.post == NULL)
 			continue;
 		j->hook = hook_run(j->sd, s->cid, s->unit->backup.post,
-		    on_hook, j);
+		    s->unit->backup.timeout_ms, on_hook, j);
 		return;
 	}
 	if (j->hook_post) {
