@@ -6,6 +6,7 @@
  */
 #include <sys/file.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -406,10 +407,29 @@ store_journal_read(struct store *st)
 void
 store_journal_truncate(struct store *st, store_cb *cb, void *arg)
 {
-	struct wreq *r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
+	struct wreq *r;
 
+	if (st->journal_holds > 0) {
+		/* A job's records are still needed after a crash. */
+		store_reject(st, 0, cb, arg);
+		return;
+	}
+	r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
 	r->path = xstrdup(st->journal_path);
 	store_submit(st, r);
+}
+
+void
+store_journal_hold(struct store *st)
+{
+	st->journal_holds++;
+}
+
+void
+store_journal_release(struct store *st)
+{
+	assert(st->journal_holds > 0);
+	st->journal_holds--;
 }
 
 void

@@ -60,6 +60,14 @@ void	 store_journal_append(struct store *, json_t *record, store_cb *,
 	    void *arg);
 json_t	*store_journal_read(struct store *);
 void	 store_journal_truncate(struct store *, store_cb *, void *arg);
+/*
+ * A backup or restore job is not an operation: while one holds the
+ * journal, a truncate (asked for when no operation is under way) leaves
+ * the file as it is and succeeds; the next one after the last release
+ * empties it.  Holds nest.
+ */
+void	 store_journal_hold(struct store *);
+void	 store_journal_release(struct store *);
 
 /* One line per mutating command; failures are only logged. */
 void	 store_audit(struct store *, json_t *record);
