@@ -99,3 +99,8 @@ assert_eq "$(bk_count)" 1 "backups after a good one"
 wait_until 30 both_up || fail "db and api after a good backup"
 ok "a backup after the crashes succeeds"
 stop_shipd
+# Run with SHIPD=build-san/shipd, the sanitizers must have said nothing.
+if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG"; then
+	grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG" | head -60 >&2
+	fail "the sanitizers reported a problem"
+fi

@@ -68,3 +68,8 @@ docker events --since "$t0" --until "$(date +%s.%N)" \
 grep -qx db "$IT_DIR/starts" || fail "db was not stopped and started for the copy"
 ok "with a hung post hook, what was stopped for the copy was started again"
 stop_shipd
+# Run with SHIPD=build-san/shipd, the sanitizers must have said nothing.
+if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG"; then
+	grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG" | head -60 >&2
+	fail "the sanitizers reported a problem"
+fi

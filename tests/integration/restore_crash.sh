@@ -129,3 +129,8 @@ for at in "restore:write:$first" "restore:write:$second" restore:written; do
 	esac
 done
 stop_shipd
+# Run with SHIPD=build-san/shipd, the sanitizers must have said nothing.
+if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG"; then
+	grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG" | head -60 >&2
+	fail "the sanitizers reported a problem"
+fi
