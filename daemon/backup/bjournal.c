@@ -57,6 +57,11 @@ on_written(int err, void *arg)
 	}
 	if (r->ending) {
 		unhold(r);
+		/* As op_end() does: with nothing under way the journal is
+		 * history (a truncate while another job holds it is none). */
+		if (err == 0 && r->sd->ops == NULL && r->sd->recovered &&
+		    !r->sd->stopping && r->sd->store != NULL)
+			store_journal_truncate(r->sd->store, NULL, NULL);
 		if (cb != NULL)
 			cb(err, r->arg);
 		bjr_free(r);
