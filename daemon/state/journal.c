@@ -24,7 +24,8 @@
 
 /*
  * Crash testing: SHIPD_TEST_KILL_AT=LABEL makes shipd SIGKILL itself the
- * moment the record LABEL ("begin", "commit", "step:create", ...) is on
+ * moment the record LABEL ("begin", "commit", "step:create", a job's
+ * "backup:stop", "restore:write:db", "restore:written", ...) is on
  * disk, before the step it announces is taken: the worst moment, made
  * repeatable.  Only the test suite sets it.
  */
