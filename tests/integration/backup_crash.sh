@@ -97,7 +97,10 @@ done
 out=$(sctl backup --stack "$IT_STACK" 2>&1) || fail "backup after the crashes: $out"
 assert_eq "$(bk_count)" 1 "backups after a good one"
 wait_until 30 both_up || fail "db and api after a good backup"
-ok "a backup after the crashes succeeds"
+# Every job ended and nothing else is under way: the journal is history.
+wait_until 10 sh -c "[ ! -s '$IT_STATE/journal' ]" ||
+    fail "the journal still holds $(wc -l < "$IT_STATE/journal") records"
+ok "a backup after the crashes succeeds; the journal is empty"
 stop_shipd
 # Run with SHIPD=build-san/shipd, the sanitizers must have said nothing.
 if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_LOG"; then
