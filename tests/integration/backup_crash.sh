@@ -33,7 +33,7 @@ both_up() {
 	    [ "$(docker inspect -f '{{.State.Health.Status}}' "$IT_STACK-api-1")" = healthy ]
 }
 both_down() { [ "$(running db)" = false ] && [ "$(running api)" = false ]; }
-partials() { ls -d "$IT_STATE/backups/$IT_STACK/"*.partial 2>/dev/null | wc -l; }
+partials() { find "$IT_STATE/backups/$IT_STACK" -maxdepth 1 -name '*.partial' 2>/dev/null | wc -l; }
 bk_count() { sctl --json backups --stack "$IT_STACK" | grep -o '"id":"' | wc -l; }
 settled() { sctl --json status --stack "$IT_STACK" | grep -q '"lock":null'; }
 

@@ -30,7 +30,7 @@ both_up() {
 	    [ "$(docker inspect -f '{{.State.Health.Status}}' "$IT_STACK-api-1")" = healthy ]
 }
 bk_count() { sctl --json backups --stack "$IT_STACK" | grep -o '"id":"' | wc -l; }
-partials() { ls -d "$IT_STATE/backups/$IT_STACK/"*.partial 2>/dev/null | wc -l; }
+partials() { find "$IT_STATE/backups/$IT_STACK" -maxdepth 1 -name '*.partial' 2>/dev/null | wc -l; }
 
 # hung WHICH: the backup fails within the limit and a margin, naming it.
 hung() {

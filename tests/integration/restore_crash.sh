@@ -43,7 +43,7 @@ all_up() {
 		[ "$(running $s)" = true ] && healthy $s || return 1
 	done
 }
-partials() { ls -d "$IT_STATE/backups/$IT_STACK/"*.partial 2>/dev/null | wc -l; }
+partials() { find "$IT_STATE/backups/$IT_STACK" -maxdepth 1 -name '*.partial' 2>/dev/null | wc -l; }
 settled() { sctl --json status --stack "$IT_STACK" | grep -q '"lock":null'; }
 data() { docker exec "$IT_STACK-db-1" cat /data/file; }
 files() { docker exec "$IT_STACK-files-1" cat /files/file; }
@@ -98,8 +98,9 @@ sctl restore --stack "$IT_STACK" "$id" > "$IT_DIR/restore.out" 2>&1 &
 rs=$!
 wait_until 30 sh -c "ls -d '$IT_STATE/backups/$IT_STACK/'*.partial" ||
     fail "no safety backup being written"
-[ "$(running db)" = false ] && [ "$(running api)" = false ] ||
-    fail "db and api were not stopped during the safety backup"
+if [ "$(running db)" != false ] || [ "$(running api)" != false ]; then
+	fail "db and api were not stopped during the safety backup"
+fi
 kill9_shipd
 wait "$rs" 2>/dev/null || true
 start_shipd
