@@ -25,9 +25,12 @@ const struct cli_cmd cli_cmd_backup = {
 	    "  Streams each backup: path of replica 1 to the state dir with\n"
 	    "  its sha256; services with stop: true (and their dependents)\n"
 	    "  are stopped for the copy and started again, gated on health.\n"
-	    "  --quiet prints nothing on success; a failure always prints and\n"
-	    "  exits non-zero, so cron can run it.  --verify ID re-reads a\n"
-	    "  stored backup and checks every sha256.\n",
+	    "  A hook running longer than its unit's backup.timeout (10m by\n"
+	    "  default) fails the backup.  If shipd dies meanwhile, its next\n"
+	    "  start brings back what was stopped and records the backup\n"
+	    "  failed.  --quiet prints nothing on success; a failure always\n"
+	    "  prints and exits non-zero, so cron can run it.  --verify ID\n"
+	    "  re-reads a stored backup and checks every sha256.\n",
 	.shortopts = "q",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_ENV,

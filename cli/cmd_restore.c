@@ -25,7 +25,9 @@ const struct cli_cmd cli_cmd_restore = {
 	    "  in reverse dependency order, backs up what is there now, puts\n"
 	    "  the archives back and starts everything again in order, gated\n"
 	    "  on health.  The reply names the safety backup, which restore\n"
-	    "  takes back if this was the wrong one.\n",
+	    "  takes back if this was the wrong one.  If shipd dies meanwhile,\n"
+	    "  its next start brings back what was stopped, and finishes a\n"
+	    "  restore that had put every archive back.\n",
 	.shortopts = "q",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_ENV,

@@ -112,6 +112,7 @@ struct unit_backup {
 	char	**post;		/* argv run after; or NULL */
 	bool	  stop;		/* stop the service while copying */
 	int	  keep;
+	uint64_t  timeout_ms;	/* each hook's limit */
 };
 
 /*
@@ -255,6 +256,7 @@ char		*unit_mount_parse(const char *, const char *dir,
 #define UNIT_DEF_STOP_GRACE_MS		10000
 #define UNIT_DEF_RETAIN			2
 #define UNIT_DEF_BACKUP_KEEP		7
+#define UNIT_DEF_BACKUP_TIMEOUT_MS	(10 * 60 * 1000)
 #define UNIT_PARALLELISM_MIN		1
 #define UNIT_PARALLELISM_MAX		UNIT_REPLICAS_MAX
 #define UNIT_RETRIES_MIN		1	/* of a check shipd sets */

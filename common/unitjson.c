@@ -185,9 +185,10 @@ unit_json(const struct unit *u)
 	    "monitor_ms", (json_int_t)u->update.monitor_ms,
 	    "on_failure", unit_update_failure_name(u->update.on_failure)));
 	json_object_set_new(o, "backup", !b->present ? json_null() :
-	    json_pack("{s:o, s:o, s:o, s:b, s:i}", "paths",
+	    json_pack("{s:o, s:o, s:o, s:b, s:i, s:I}", "paths",
 	    strv_json(b->paths), "pre", strv_json(b->pre), "post",
-	    strv_json(b->post), "stop", b->stop, "keep", b->keep));
+	    strv_json(b->post), "stop", b->stop, "keep", b->keep,
+	    "timeout_ms", (json_int_t)b->timeout_ms));
 	return o;
 }
 
@@ -539,13 +540,18 @@ j_backup(struct jread *c, const char *path, const json_t *o,
 {
 	static const char *const f[] = { "paths", "pre", "post", "stop",
 	    "keep" };
+	/* Revisions recorded before hooks had a limit lack it. */
+	static const char *const opt[] = { "timeout_ms" };
 	const json_t	*v;
 	char		 sub[JREAD_PATH];
 
 	if ((v = jread_field(path, o, "backup", sub)) == NULL ||
-	    json_is_null(v) || !jread_obj(c, sub, v, f, nitems(f)))
+	    json_is_null(v) || !jread_obj_opt(c, sub, v, f, nitems(f), opt,
+	    nitems(opt)))
 		return;
 	b->present = true;
+	b->timeout_ms = UNIT_DEF_BACKUP_TIMEOUT_MS;
+	jread_ms(c, sub, v, "timeout_ms", 1, &b->timeout_ms);
 	jread_strv(c, sub, v, "paths", JREAD_NONEMPTY, &b->paths);
 	jread_strv(c, sub, v, "pre", JREAD_NULL | JREAD_NONEMPTY, &b->pre);
 	jread_strv(c, sub, v, "post", JREAD_NULL | JREAD_NONEMPTY, &b->post);

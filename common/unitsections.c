@@ -372,12 +372,19 @@ b_keep(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	    &UCTX(obj)->u->backup.keep);
 }
 
+static void
+b_timeout(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	ytree_duration(c, path, n, 1, &UCTX(obj)->u->backup.timeout_ms);
+}
+
 static const struct ykey backup_keys[] = {
 	{ "paths", b_paths },
 	{ "pre", b_pre },
 	{ "post", b_post },
 	{ "stop", b_stop },
 	{ "keep", b_keep },
+	{ "timeout", b_timeout },
 };
 
 void
@@ -389,6 +396,7 @@ unit_yaml_backup(struct yctx *c, const char *path, const struct ynode *n,
 
 	b->present = true;
 	b->keep = UNIT_DEF_BACKUP_KEEP;
+	b->timeout_ms = UNIT_DEF_BACKUP_TIMEOUT_MS;
 	if (!ytree_is(c, path, n, Y_MAP))
 		return;
 	ytree_walk(c, path, n, backup_keys, nitems(backup_keys), obj, seen);

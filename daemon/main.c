@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup/backup.h"
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/supervise.h"
@@ -58,6 +59,7 @@ on_engine_ready(struct shipd *sd)
 	health_start(sd);
 	if (!sd->recovery_started) {
 		sd->recovery_started = true;
+		backup_recover(sd);
 		ops_recover(sd);
 	}
 	/* Held commands run after recovery has begun, like any arriving now. */

@@ -98,4 +98,12 @@ void	restore_for_rollback(struct shipd *, const char *stack,
 	    const char *backup_id,
 	    void (*done)(int err, const char *msg, void *arg), void *arg);
 
+/*
+ * At start, once the engine answers, before ops_recover(): start again
+ * what backups and restores of a killed shipd stopped, record them failed
+ * (or a restore that had written everything, done), and remove the
+ * partial backups they left.  Runs on by itself; nothing to wait for.
+ */
+void	backup_recover(struct shipd *);
+
 #endif

@@ -76,6 +76,11 @@ struct bfs_op	*bfs_verify(uv_loop_t *, const char *state, const char *stack,
  * lists ids never removed.  out: removed ids. */
 struct bfs_op	*bfs_prune(uv_loop_t *, const char *state, const char *stack,
 		    json_t *keep, int dflt, json_t *pinned, bfs_cb *, void *);
+/* At start: rm -rf every stack's <id>.partial with id before `before`
+ * (a backup_id_new() of this process), left by a shipd that died while
+ * writing it.  out: the paths removed. */
+struct bfs_op	*bfs_clean(uv_loop_t *, const char *state, const char *before,
+		    bfs_cb *, void *);
 /* The callback will not be called; the work itself finishes. NULL ok. */
 void		 bfs_cancel(struct bfs_op *);
 
@@ -156,6 +161,14 @@ typedef void quiesce_event_cb(const char *service, const char *status,
 struct quiesce	*quiesce_new(struct shipd *, const struct stack *,
 		    const struct graph *, const unsigned char *mark,
 		    json_t *containers, quiesce_event_cb *, void *);
+/* What it stops: [{"service", "id", "name"}], for the journal. */
+json_t		*quiesce_targets(const struct quiesce *);
+/* Over containers as quiesce_targets() listed them, whatever their state
+ * now (those of services st lacks are left out): quiesce_start() brings
+ * back what a killed shipd left stopped. */
+struct quiesce	*quiesce_from_targets(struct shipd *, const struct stack *,
+		    const struct graph *, const json_t *targets,
+		    quiesce_event_cb *, void *);
 /* Dependents first, each replica with its unit's stop_grace; ends at the
  * first failure.  cb runs from the loop, never from inside this call. */
 void		 quiesce_stop(struct quiesce *, quiesce_cb *, void *);
@@ -175,8 +188,9 @@ struct hook;
  * the tail of its stdout and stderr, trailing newlines cut. */
 typedef void hook_cb(int code, const char *why, const char *out, size_t len,
 		    void *arg);
+/* timeout_ms: 0 for none; past it code is -1 and why says so. */
 struct hook	*hook_run(struct shipd *, const char *container,
-		    char *const *argv, hook_cb *, void *);
+		    char *const *argv, uint64_t timeout_ms, hook_cb *, void *);
 /* No callback follows.  NULL is ignored. */
 void		 hook_cancel(struct hook *);
 
@@ -243,6 +257,33 @@ void		 bjob_unref(struct bjob *);
 /* The callback will not be called; what is under way stops.  Drops the
  * caller's reference.  NULL is ignored. */
 void		 bjob_cancel(struct bjob *);
+
+/* ---- bjournal.c: a job's records in the journal ------------------------ */
+
+struct bjrec;
+/* err: 0 once the record is on disk, else -errno. */
+typedef void bjrec_cb(int err, void *arg);
+
+/*
+ * job: "backup" or "restore"; id names this run.  fields (stolen, NULL
+ * for none) go into the record.  Holds the journal (no truncate) until
+ * the end is on disk or the record is cancelled.  One record at a time:
+ * the next step is written from the previous one's callback.
+ */
+struct bjrec	*bjr_begin(struct shipd *, const char *stack, const char *job,
+		    const char *id, json_t *fields, bjrec_cb *, void *);
+void		 bjr_step(struct bjrec *, const char *step, json_t *fields,
+		    bjrec_cb *, void *);
+/* The last record: the handle goes once it is written (after cb). */
+void		 bjr_end(struct bjrec *, bool ok, const char *why,
+		    bjrec_cb *, void *);
+/* Shutdown: no callback, no end written (the next start finishes the
+ * job).  NULL is ignored. */
+void		 bjr_cancel(struct bjrec *);
+
+/* "YYYYmmdd-HHMMSS-mmm", increasing within the process: backup ids, and
+ * the boundary below which a .partial is a dead process's. */
+char		*backup_id_new(void);
 
 /* restore.c: the directory a path's archive is put back into. */
 char		*backup_parent_dir(const char *path);

@@ -24,7 +24,7 @@
 #define HASH_BLOCK	(1u << 20)
 
 enum bfs_kind { BFS_PREPARE, BFS_COMMIT, BFS_DISCARD, BFS_LIST, BFS_FIND,
-	BFS_VERIFY, BFS_PRUNE };
+	BFS_VERIFY, BFS_PRUNE, BFS_CLEAN };
 
 struct bfs_op {
 	uv_work_t	 work;
@@ -57,6 +57,29 @@ backup_id_valid(const char *id)
 	n = strlen(BACKUP_PARTIAL);
 	return strlen(id) <= n ||
 	    strcmp(id + strlen(id) - n, BACKUP_PARTIAL) != 0;
+}
+
+/* Sortable, readable, and unique within this process. */
+char *
+backup_id_new(void)
+{
+	static uint64_t	 last;
+	struct timespec	 ts;
+	struct tm	 tm;
+	uint64_t	 ms;
+	time_t		 secs;
+	char		 buf[32], *id;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (ms <= last)
+		ms = last + 1;
+	last = ms;
+	secs = (time_t)(ms / 1000);
+	gmtime_r(&secs, &tm);
+	strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+	xasprintf(&id, "%s-%03u", buf, (unsigned)(ms % 1000));
+	return id;
 }
 
 char *
@@ -530,6 +553,42 @@ do_prune(struct bfs_op *op)
 	free(dir);
 }
 
+/* Every stack's partial backups named before op->id: a dead shipd's. */
+static void
+do_clean(struct bfs_op *op)
+{
+	char	*top, **stacks, **names, *dir, *p;
+	size_t	 ns, n, i, k, cut = strlen(BACKUP_PARTIAL);
+	int	 rc;
+
+	xasprintf(&top, "%s/backups", op->state);
+	op->out = json_array();
+	stacks = dir_names(top, &ns);
+	for (i = 0; i < ns; i++) {
+		xasprintf(&dir, "%s/%s", top, stacks[i]);
+		names = dir_names(dir, &n);
+		for (k = 0; k < n; k++) {
+			if (!is_partial(names[k]))
+				continue;
+			p = xstrndup(names[k], strlen(names[k]) - cut);
+			rc = strcmp(p, op->id);
+			free(p);
+			if (rc >= 0)
+				continue;
+			xasprintf(&p, "%s/%s", dir, names[k]);
+			if ((rc = rm_rf(p)) < 0)
+				op_fail(op, rc, p);
+			else
+				json_array_append_new(op->out, json_string(p));
+			free(p);
+		}
+		names_free(names, n);
+		free(dir);
+	}
+	names_free(stacks, ns);
+	free(top);
+}
+
 static void
 on_work(uv_work_t *w)
 {
@@ -543,6 +602,7 @@ on_work(uv_work_t *w)
 	case BFS_FIND:		do_find(op);		break;
 	case BFS_VERIFY:	do_verify(op);		break;
 	case BFS_PRUNE:		do_prune(op);		break;
+	case BFS_CLEAN:		do_clean(op);		break;
 	}
 }
 
@@ -652,4 +712,11 @@ bfs_cancel(struct bfs_op *op)
 {
 	if (op != NULL)
 		op->cb = NULL;
+}
+
+struct bfs_op *
+bfs_clean(uv_loop_t *loop, const char *state, const char *before,
+    bfs_cb *cb, void *arg)
+{
+	return submit(loop, BFS_CLEAN, state, NULL, before, NULL, 0, cb, arg);
 }

@@ -2,7 +2,8 @@
  * One backup of one stack: find replica 1 of each service, run the pre
  * hooks, copy each path (backupcopy.c; live, or with the service and its
  * dependents stopped), start them again, run the post hooks, and commit the
- * manifest only when every file is on disk and hashed.
+ * manifest only when every file is on disk and hashed.  A job that may stop
+ * services is journaled (bjournal.c) from its begin to its end.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -54,6 +55,8 @@ struct bjob {
 	size_t			 nsvcs;
 	json_t			*containers;
 	struct quiesce		*q;
+	struct bjrec		*jr;		/* NULL: not journaled */
+	bool			 ok_id;		/* reporting the backup */
 
 	/* the step under way */
 	int			 stage;
@@ -165,6 +168,8 @@ job_stop(void *arg)
 	j->hook = NULL;
 	quiesce_unref(j->q);
 	j->q = NULL;
+	bjr_cancel(j->jr);
+	j->jr = NULL;
 	uv_timer_stop(&j->timer);
 	bjob_unref(j);		/* the run's own */
 }
@@ -185,7 +190,7 @@ bjob_cancel(struct bjob *j)
 }
 
 static void
-report(struct bjob *j, const char *id)
+report_now(struct bjob *j, const char *id)
 {
 	const char *msg = NULL;
 
@@ -199,6 +204,30 @@ report(struct bjob *j, const char *id)
 		j->cb(id, msg, j->bytes, j->arg);
 	job_stop(j);
 	bjob_unref(j);
+}
+
+static void
+on_end_rec(int err, void *arg)
+{
+	struct bjob *j = arg;
+
+	j->jr = NULL;		/* it goes once this returns */
+	if (err < 0)
+		log_warn("backup %s: journal: %s", j->id, strerror(-err));
+	report_now(j, j->ok_id ? j->id : NULL);
+}
+
+/* The journal's end first: once it is there, the job is history. */
+static void
+report(struct bjob *j, const char *id)
+{
+	if (j->jr == NULL) {
+		report_now(j, id);
+		return;
+	}
+	j->ok_id = id != NULL;
+	bjr_end(j->jr, id != NULL, j->errors.len ? j->errors.data : NULL,
+	    on_end_rec, j);
 }
 
 static void
@@ -274,7 +303,7 @@ hooks_next(struct bjob *j)
 				continue;
 			}
 			j->hook = hook_run(j->sd, s->cid, s->unit->backup.pre,
-			    on_hook, j);
+			    s->unit->backup.timeout_ms, on_hook, j);
 			return;
 		}
 		/* Post hooks clean up after pre hooks, so they run whenever
@@ -283,7 +312,7 @@ hooks_next(struct bjob *j)
 		    s->unit->backup.post == NULL)
 			continue;
 		j->hook = hook_run(j->sd, s->cid, s->unit->backup.post,
-		    on_hook, j);
+		    s->unit->backup.timeout_ms, on_hook, j);
 		return;
 	}
 	if (j->hook_post) {
@@ -325,18 +354,53 @@ on_restarted(const char *msg, void *arg)
 }
 
 static void
+on_start_rec(int err, void *arg)
+{
+	struct bjob *j = arg;
+
+	/* Started all the same: a service left stopped is worse. */
+	if (err < 0)
+		job_error(j, "journal: %s", strerror(-err));
+	quiesce_start(j->q, on_restarted, j);
+}
+
+static void
+restart(struct bjob *j)
+{
+	if (j->jr != NULL)
+		bjr_step(j->jr, "start", NULL, on_start_rec, j);
+	else
+		quiesce_start(j->q, on_restarted, j);
+}
+
+static void
 on_quiesced(const char *msg, void *arg)
 {
 	struct bjob *j = arg;
 
 	if (msg != NULL) {
 		job_error(j, "stopping for the copy: %s", msg);
-		quiesce_start(j->q, on_restarted, j);
+		restart(j);
 		return;
 	}
 	j->stage = STAGE_STOPPED;
 	j->si = j->pi = 0;
 	copy_next(j);
+}
+
+static void
+on_stop_rec(int err, void *arg)
+{
+	struct bjob *j = arg;
+
+	if (err < 0) {
+		/* Nothing stopped yet: nothing to start again. */
+		job_error(j, "journal: %s", strerror(-err));
+		j->si = 0;
+		hooks_next(j);
+		return;
+	}
+	quiesce_stop(j->q, on_quiesced, j);
 }
 
 static void
@@ -347,7 +411,7 @@ stage_done(struct bjob *j)
 	bool		 any = false;
 
 	if (j->stage == STAGE_STOPPED) {
-		quiesce_start(j->q, on_restarted, j);
+		restart(j);
 		return;
 	}
 	mark = xcalloc(graph_count(j->g) + 1, 1);
@@ -365,7 +429,11 @@ stage_done(struct bjob *j)
 	j->q = quiesce_new(j->sd, j->st, j->g, mark, j->containers,
 	    on_quiesce_event, j);
 	free(mark);
-	quiesce_stop(j->q, on_quiesced, j);
+	if (j->jr != NULL)
+		bjr_step(j->jr, "stop", json_pack("{s:o}", "containers",
+		    quiesce_targets(j->q)), on_stop_rec, j);
+	else
+		quiesce_stop(j->q, on_quiesced, j);
 }
 
 /* ---- copying, one path at a time ---------------------------------------- */
@@ -541,9 +609,28 @@ finish(struct bjob *j)
 /* ---- start --------------------------------------------------------------- */
 
 static void
-on_prepared(int err, const char *msg, json_t *out, void *arg)
+on_begun(int err, void *arg)
 {
 	struct bjob *j = arg;
+
+	if (err < 0) {
+		job_error(j, "journal: %s", strerror(-err));
+		finish(j);
+		return;
+	}
+	emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
+	    "backup", j->id, "status", "started"));
+	j->si = 0;
+	j->hook_post = false;
+	hooks_next(j);
+}
+
+static void
+on_prepared(int err, const char *msg, json_t *out, void *arg)
+{
+	struct bjob	*j = arg;
+	json_t		*names;
+	size_t		 i;
 
 	(void)out;
 	j->fsop = NULL;
@@ -553,34 +640,18 @@ on_prepared(int err, const char *msg, json_t *out, void *arg)
 		return;
 	}
 	j->prepared = true;
-	emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
-	    "backup", j->id, "status", "started"));
-	j->si = 0;
-	j->hook_post = false;
-	hooks_next(j);
-}
-
-/* Sortable, readable, and unique within this process. */
-static char *
-new_id(void)
-{
-	static uint64_t	 last;
-	struct timespec	 ts;
-	struct tm	 tm;
-	uint64_t	 ms;
-	time_t		 secs;
-	char		 buf[32], *id;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (ms <= last)
-		ms = last + 1;
-	last = ms;
-	secs = (time_t)(ms / 1000);
-	gmtime_r(&secs, &tm);
-	strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-	xasprintf(&id, "%s-%03u", buf, (unsigned)(ms % 1000));
-	return id;
+	if (j->flags & BJOB_NO_STOP) {
+		on_begun(0, j);
+		return;
+	}
+	names = json_array();
+	for (i = 0; i < j->nsvcs; i++)
+		if (j->svcs[i].stop && !j->svcs[i].skip)
+			json_array_append_new(names,
+			    json_string(j->svcs[i].name));
+	j->jr = bjr_begin(j->sd, j->st->name, "backup", j->id, json_pack(
+	    "{s:o, s:s}", "services", names, "reason", j->reason), on_begun,
+	    j);
 }
 
 static void
@@ -686,7 +757,7 @@ bjob_start(struct shipd *sd, const struct stack *st, json_t *want,
 	j->arg = arg;
 	j->t0 = now_ms();
 	j->started = time(NULL);
-	j->id = new_id();
+	j->id = backup_id_new();
 	buf_init(&j->errors);
 	buf_init(&j->later);
 	uv_timer_init(sd->loop, &j->timer);

@@ -1,6 +1,8 @@
 /*
  * A backup hook: one command run in a container (engine/exec.c), reported
- * as its exit status and the tail of its output.
+ * as its exit status and the tail of its output.  One still running after
+ * backup.timeout fails (the engine cannot stop it: it runs on, but the
+ * backup no longer waits for it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +58,8 @@ on_exec(const struct exec_result *r, void *arg)
 }
 
 struct hook *
-hook_run(struct shipd *sd, const char *cid, char *const *argv, hook_cb *cb,
-    void *arg)
+hook_run(struct shipd *sd, const char *cid, char *const *argv,
+    uint64_t timeout_ms, hook_cb *cb, void *arg)
 {
 	struct hook	*k = xcalloc(1, sizeof *k);
 	json_t		*cmd = json_array();
@@ -67,7 +69,7 @@ hook_run(struct shipd *sd, const char *cid, char *const *argv, hook_cb *cb,
 	k->arg = arg;
 	for (i = 0; argv[i] != NULL; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	k->exec = exec_run(sd, cid, cmd, 0, on_exec, k);
+	k->exec = exec_run(sd, cid, cmd, timeout_ms, on_exec, k);
 	json_decref(cmd);
 	return k;
 }

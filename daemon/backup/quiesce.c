@@ -251,6 +251,55 @@ quiesce_new(struct shipd *sd, const struct stack *st, const struct graph *g,
 	return q;
 }
 
+json_t *
+quiesce_targets(const struct quiesce *q)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < q->nctrs; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+		    "service", graph_name(q->g, q->ctrs[i].node), "id",
+		    q->ctrs[i].id, "name", q->ctrs[i].name));
+	return a;
+}
+
+struct quiesce *
+quiesce_from_targets(struct shipd *sd, const struct stack *st,
+    const struct graph *g, const json_t *targets, quiesce_event_cb *ev,
+    void *arg)
+{
+	size_t		 n = graph_count(g), i;
+	unsigned char	*mark = xcalloc(n + 1, 1);
+	json_t		*list = json_array(), *t;
+	struct quiesce	*q;
+	int		 node;
+
+	/* Shaped as the engine's list, every one running, so quiesce_new
+	 * takes them all; only those named are marked. */
+	json_array_foreach(targets, i, t) {
+		const char *svc = json_string_value(json_object_get(t,
+		    "service"));
+		const char *id = json_string_value(json_object_get(t, "id"));
+		const char *name = json_string_value(json_object_get(t,
+		    "name"));
+
+		if (svc == NULL || id == NULL || name == NULL ||
+		    (node = graph_index(g, svc)) < 0)
+			continue;
+		mark[node] = 1;
+		json_array_append_new(list, json_pack("{s:s, s:[s], s:s, "
+		    "s:{s:s}}", "Id", id, "Names", name, "State", "running",
+		    "Labels", LABEL_SERVICE, svc));
+	}
+	q = quiesce_new(sd, st, g, mark, list, ev, arg);
+	/* Only what was stopped: not the dependents quiesce_new added. */
+	memcpy(q->set, mark, n);
+	free(mark);
+	json_decref(list);
+	return q;
+}
+
 void
 quiesce_stop(struct quiesce *q, quiesce_cb *cb, void *arg)
 {

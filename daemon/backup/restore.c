@@ -3,7 +3,9 @@
  * The backup is re-hashed first, then the services and their dependents
  * stop (dependents first), a safety backup saves what is about to be
  * overwritten, the tars go in through the archive API, and everything that
- * was running starts again in dependency order, gated on health.
+ * was running starts again in dependency order, gated on health.  From the
+ * stop on it is journaled (bjournal.c): after a crash the next start puts
+ * back what was stopped, and finishes a restore that had written it all.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -55,6 +57,9 @@ struct restore_run {
 	struct bfs_source	*src;
 	size_t			 si, pi;
 	bool			 failed;
+	bool			 written;	/* every archive is back */
+	struct bjrec		*jr;
+	char			*jid;		/* the journal's name for it */
 	struct buf		 errors;
 	uint64_t		 t0;
 	backup_done_cb		*cb;		/* restore_run()'s */
@@ -83,6 +88,7 @@ rjob_free(struct restore_run *rj)
 		stack_free(rj->st);
 	buf_free(&rj->errors);
 	free(rj->safety_id);
+	free(rj->jid);
 	free(rj->stack);
 	free(rj->id);
 	free(rj);
@@ -129,6 +135,8 @@ rjob_end(void *arg)
 	 * until that returns. */
 	quiesce_unref(rj->q);
 	rj->q = NULL;
+	bjr_cancel(rj->jr);
+	rj->jr = NULL;
 	if (rj->own_lock)
 		lock_release(rj->sd, rj->lock);
 	rj->lock = NULL;
@@ -186,14 +194,37 @@ rj_report(struct restore_run *rj)
 	}
 }
 
-/* The one end of a restore: its callback, then it goes. */
 static void
-rj_finish(struct restore_run *rj)
+rj_finish_now(struct restore_run *rj)
 {
 	rjob_ref(rj);
 	rj_report(rj);
 	rjob_end(rj);
 	rjob_unref(rj);
+}
+
+static void
+on_end_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	rj->jr = NULL;		/* it goes once this returns */
+	if (err < 0)
+		log_warn("restore %s of %s: journal: %s", rj->id, rj->stack,
+		    strerror(-err));
+	rj_finish_now(rj);
+}
+
+/* The one end of a restore: its journal end, its callback, then it goes. */
+static void
+rj_finish(struct restore_run *rj)
+{
+	if (rj->jr == NULL) {
+		rj_finish_now(rj);
+		return;
+	}
+	bjr_end(rj->jr, !rj->failed, rj->failed ? rj->errors.data : NULL,
+	    on_end_rec, rj);
 }
 
 /* ---- restarting ---------------------------------------------------------- */
@@ -209,12 +240,39 @@ on_started(const char *msg, void *arg)
 }
 
 static void
+on_start_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	/* Started all the same: a service left stopped is worse. */
+	if (err < 0)
+		rj_error(rj, "journal: %s", strerror(-err));
+	quiesce_start(rj->q, on_started, rj);
+}
+
+static void
+on_written_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (err < 0)
+		rj_error(rj, "journal: %s", strerror(-err));
+	bjr_step(rj->jr, "start", NULL, on_start_rec, rj);
+}
+
+static void
 restart(struct restore_run *rj)
 {
 	if (rj->safety_id != NULL && rj->failed)
 		rj_error(rj, "what was there before is in the safety backup: "
 		    "shipctl restore --stack %s %s", rj->stack, rj->safety_id);
-	quiesce_start(rj->q, on_started, rj);
+	if (rj->jr == NULL)
+		quiesce_start(rj->q, on_started, rj);
+	else if (rj->written && !rj->failed)
+		bjr_step(rj->jr, "written", json_pack("{s:s?}", "safety",
+		    rj->safety_id), on_written_rec, rj);
+	else
+		bjr_step(rj->jr, "start", NULL, on_start_rec, rj);
 }
 
 /* ---- putting the archives back ------------------------------------------- */
@@ -291,11 +349,42 @@ on_put(const struct docker_result *res, void *arg)
 }
 
 static void
+put_one(struct restore_run *rj)
+{
+	json_t		*e = cur_entry(rj);
+	const char	*file = json_string_value(json_object_get(e, "file"));
+	const char	*path = json_string_value(json_object_get(e, "path"));
+	char		*fpath, *dir;
+
+	fpath = backup_path(rj->sd->cfg.state_dir, rj->stack, rj->id, false,
+	    file);
+	dir = backup_parent_dir(path);
+	rj->src = bfs_source_new(rj->sd->loop, fpath, on_src_ready, rj);
+	rj->dreq = docker_archive_put(rj->sd->docker, rj->svcs[rj->si].cid,
+	    dir, (uint64_t)json_integer_value(json_object_get(e, "size")),
+	    on_read, on_put, rj);
+	free(dir);
+	free(fpath);
+}
+
+static void
+on_write_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (err < 0) {
+		rj_error(rj, "journal: %s", strerror(-err));
+		restart(rj);
+		return;
+	}
+	put_one(rj);
+}
+
+static void
 put_next(struct restore_run *rj)
 {
 	json_t		*e;
 	const char	*file, *path;
-	char		*fpath, *dir;
 
 	for (; rj->si < rj->nsvcs; rj->si++, rj->pi = 0) {
 		for (; (e = cur_entry(rj)) != NULL; rj->pi++) {
@@ -305,20 +394,13 @@ put_next(struct restore_run *rj)
 			if (file == NULL || path == NULL ||
 			    !backup_id_valid(file))
 				continue;
-			fpath = backup_path(rj->sd->cfg.state_dir, rj->stack,
-			    rj->id, false, file);
-			dir = backup_parent_dir(path);
-			rj->src = bfs_source_new(rj->sd->loop, fpath,
-			    on_src_ready, rj);
-			rj->dreq = docker_archive_put(rj->sd->docker,
-			    rj->svcs[rj->si].cid, dir, (uint64_t)
-			    json_integer_value(json_object_get(e, "size")),
-			    on_read, on_put, rj);
-			free(dir);
-			free(fpath);
+			bjr_step(rj->jr, "write", json_pack("{s:s, s:s, s:s?}",
+			    "service", rj->svcs[rj->si].name, "path", path,
+			    "safety", rj->safety_id), on_write_rec, rj);
 			return;
 		}
 	}
+	rj->written = true;
 	restart(rj);
 }
 
@@ -390,11 +472,39 @@ on_quiesce_event(const char *service, const char *status, void *arg)
 }
 
 static void
+on_stop_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (err < 0) {
+		/* Nothing stopped: nothing to start again. */
+		rj_error(rj, "journal: %s", strerror(-err));
+		rj_finish(rj);
+		return;
+	}
+	quiesce_stop(rj->q, on_stopped, rj);
+}
+
+static void
+on_begin_rec(int err, void *arg)
+{
+	struct restore_run *rj = arg;
+
+	if (err < 0) {
+		rj_error(rj, "journal: %s", strerror(-err));
+		rj_finish(rj);
+		return;
+	}
+	bjr_step(rj->jr, "stop", json_pack("{s:o}", "containers",
+	    quiesce_targets(rj->q)), on_stop_rec, rj);
+}
+
+static void
 on_listed(const struct docker_result *res, void *arg)
 {
 	struct restore_run	*rj = arg;
 	unsigned char	*mark;
-	json_t		*c;
+	json_t		*c, *names;
 	size_t		 i;
 
 	rj->dreq = NULL;
@@ -425,7 +535,13 @@ on_listed(const struct docker_result *res, void *arg)
 	rj->q = quiesce_new(rj->sd, rj->st, rj->g, mark, rj->containers,
 	    on_quiesce_event, rj);
 	free(mark);
-	quiesce_stop(rj->q, on_stopped, rj);
+	names = json_array();
+	for (i = 0; i < rj->nsvcs; i++)
+		json_array_append_new(names, json_string(rj->svcs[i].name));
+	rj->jid = backup_id_new();
+	rj->jr = bjr_begin(rj->sd, rj->stack, "restore", rj->jid, json_pack(
+	    "{s:s, s:o}", "backup", rj->id, "services", names), on_begin_rec,
+	    rj);
 }
 
 static void

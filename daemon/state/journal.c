@@ -7,7 +7,9 @@
  *
  * Records: {"event":"begin","stack","kind","revision","prev"},
  * {"event":"step","stack","revision","service","replica","step"},
- * {"event":"commit",...}, {"event":"end",...}.
+ * {"event":"commit",...}, {"event":"end",...}.  Backup and restore jobs,
+ * which are not operations, write {"event":"job","stack","id","job":
+ * backup|restore,"step", ...} (backup/bjournal.c says which steps).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +25,8 @@
 
 /*
  * Crash testing: SHIPD_TEST_KILL_AT=LABEL makes shipd SIGKILL itself the
- * moment the record LABEL ("begin", "commit", "step:create", ...) is on
+ * moment the record LABEL ("begin", "commit", "step:create", a job's
+ * "backup:stop", "restore:write:db", "restore:written", ...) is on
  * disk, before the step it announces is taken: the worst moment, made
  * repeatable.  Only the test suite sets it.
  */
@@ -86,6 +89,25 @@ journal_step(struct store *st, const char *stack, const char *kind, int rev,
 	    arg);
 }
 
+void
+journal_job(struct store *st, const char *stack, const char *job,
+    const char *id, const char *step, json_t *fields, store_cb *cb, void *arg)
+{
+	json_t		*rec = fields != NULL ? fields : json_object();
+	const char	*svc;
+	char		 label[32];
+
+	/* No "kind": the operations' recovery reads only records with one. */
+	json_object_set_new(rec, "event", json_string("job"));
+	json_object_set_new(rec, "stack", json_string(stack));
+	json_object_set_new(rec, "id", json_string(id));
+	json_object_set_new(rec, "job", json_string(job));
+	json_object_set_new(rec, "step", json_string(step));
+	svc = json_string_value(json_object_get(rec, "service"));
+	snprintf(label, sizeof label, "%s:%s%s%s", job, step, svc ? ":" : "",
+	    svc ? svc : "");
+	append(st, rec, label, cb, arg);
+}
 
 /* ---- what stays ---------------------------------------------------------- */
 

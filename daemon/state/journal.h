@@ -16,6 +16,12 @@ void	journal_op(struct store *, const char *event, const char *stack,
 void	journal_step(struct store *, const char *stack, const char *kind,
 	    int rev, const char *service, int replica, const char *step,
 	    store_cb *, void *);
+/* {"event": "job", "stack", "id", "job": backup|restore, "step", and
+ * fields' members (stolen; NULL for none)}.  SHIPD_TEST_KILL_AT names it
+ * "<job>:<step>", or "<job>:<step>:<service>" when fields has one. */
+void	journal_job(struct store *, const char *stack, const char *job,
+	    const char *id, const char *step, json_t *fields, store_cb *,
+	    void *);
 
 /*
  * What the journal keeps.  Once nothing is under way its records are

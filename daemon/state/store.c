@@ -6,6 +6,7 @@
  */
 #include <sys/file.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -413,12 +414,19 @@ void
 store_journal_rewrite(struct store *st, const json_t *keep, store_cb *cb,
     void *arg)
 {
-	struct wreq	*r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
+	struct wreq	*r;
 	struct buf	 b;
 	json_t		*rec;
 	char		*s;
 	size_t		 i;
 
+	if (st->journal_holds > 0) {
+		/* A job's records are still needed after a crash: the job's
+		 * end settles the journal again (backup/bjournal.c). */
+		store_reject(st, 0, cb, arg);
+		return;
+	}
+	r = store_wreq_new(W_REPLACE, A_TRUNCATE, cb, arg);
 	r->doc = json_array();
 	buf_init(&b);
 	json_array_foreach(keep, i, rec) {
@@ -434,6 +442,19 @@ store_journal_rewrite(struct store *st, const json_t *keep, store_cb *cb,
 	r->data = buf_steal(&b);
 	r->path = xstrdup(st->journal_path);
 	store_submit(st, r);
+}
+
+void
+store_journal_hold(struct store *st)
+{
+	st->journal_holds++;
+}
+
+void
+store_journal_release(struct store *st)
+{
+	assert(st->journal_holds > 0);
+	st->journal_holds--;
 }
 
 void

@@ -65,6 +65,14 @@ json_t	*store_journal_read(struct store *);
 void	 store_journal_truncate(struct store *, store_cb *, void *arg);
 void	 store_journal_rewrite(struct store *, const json_t *keep,
 	    store_cb *, void *arg);
+/*
+ * A backup or restore job is not an operation: while one holds the
+ * journal, a truncate or rewrite (asked for when no operation is under
+ * way) leaves the file as it is and succeeds; the job's end settles it
+ * (journal_settle).  Holds nest.
+ */
+void	 store_journal_hold(struct store *);
+void	 store_journal_release(struct store *);
 
 /* One line per mutating command; failures are only logged. */
 void	 store_audit(struct store *, json_t *record);

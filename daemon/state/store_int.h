@@ -65,6 +65,7 @@ struct store {
 	struct stk	**stks;		/* sorted by name */
 	size_t		 nstks;
 	json_t		*journal;	/* records read at open */
+	int		 journal_holds;	/* jobs whose records must stay */
 	struct wreq	*head;		/* head is in flight when busy */
 	struct wreq	*tail;
 	bool		 busy;

@@ -339,6 +339,45 @@ test_sink_and_store(void **state)
 	rig_free(&g);
 }
 
+/* At start: the partials older than the daemon go, its own stay, and so
+ * does every finished backup. */
+static void
+test_clean_partials(void **state)
+{
+	struct rig	 g;
+	struct res	 r = { 0 };
+	char		*p, *boundary = backup_id_new();
+	struct stat	 sb;
+
+	(void)state;
+	rig_init(&g);
+	RUN(&g, &r, bfs_prepare(&g.loop, g.dir, "a", "20200101-000000-000",
+	    on_op, &r));
+	RUN(&g, &r, bfs_prepare(&g.loop, g.dir, "b", "20200101-000000-001",
+	    on_op, &r));
+	p = backup_path(g.dir, "b", "20190101-000000-000", false, NULL);
+	assert_int_equal(mkdir(p, 0750), 0);
+	free(p);
+	RUN(&g, &r, bfs_prepare(&g.loop, g.dir, "c", "29990101-000000-000",
+	    on_op, &r));
+	RUN(&g, &r, bfs_clean(&g.loop, g.dir, boundary, on_op, &r));
+	assert_int_equal(r.err, 0);
+	assert_int_equal(json_array_size(r.out), 2);
+	p = backup_path(g.dir, "a", "20200101-000000-000", true, NULL);
+	assert_int_equal(stat(p, &sb), -1);
+	assert_string_equal(json_string_value(json_array_get(r.out, 0)), p);
+	free(p);
+	p = backup_path(g.dir, "b", "20190101-000000-000", false, NULL);
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	p = backup_path(g.dir, "c", "29990101-000000-000", true, NULL);
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	res_reset(&r);
+	free(boundary);
+	rig_free(&g);
+}
+
 static void
 test_sink_error(void **state)
 {
@@ -645,6 +684,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_sink_and_store),
+		cmocka_unit_test(test_clean_partials),
 		cmocka_unit_test(test_sink_error),
 		cmocka_unit_test(test_sink_free_busy),
 		cmocka_unit_test(test_source),

@@ -635,7 +635,7 @@ static void
 test_hook(void **state)
 {
 	static char *const argv[] = { "sh", "-c", "dump", NULL };
-	struct hook_t	 ok, fail, missing, gone;
+	struct hook_t	 ok, fail, missing, gone, hung;
 	struct hook	*k;
 	struct fx	 f;
 
@@ -645,12 +645,15 @@ test_hook(void **state)
 	memset(&fail, 0, sizeof fail);
 	memset(&missing, 0, sizeof missing);
 	memset(&gone, 0, sizeof gone);
-	ok.f = fail.f = missing.f = gone.f = &f;
-	f.pending = 3;
-	hook_run(&f.sd, "ok", argv, on_hook, &ok);
-	fail.self = hook_run(&f.sd, "fail", argv, on_hook, &fail);
-	hook_run(&f.sd, "missing", argv, on_hook, &missing);
-	k = hook_run(&f.sd, "hang", argv, on_hook, &gone);
+	memset(&hung, 0, sizeof hung);
+	ok.f = fail.f = missing.f = gone.f = hung.f = &f;
+	f.pending = 4;
+	hook_run(&f.sd, "ok", argv, 0, on_hook, &ok);
+	fail.self = hook_run(&f.sd, "fail", argv, 0, on_hook, &fail);
+	hook_run(&f.sd, "missing", argv, 0, on_hook, &missing);
+	/* backup.timeout: a hook that never ends fails once it is past. */
+	hook_run(&f.sd, "hang", argv, 100, on_hook, &hung);
+	k = hook_run(&f.sd, "hang", argv, 0, on_hook, &gone);
 	hook_cancel(k);
 	fx_run(&f);
 	assert_int_equal(ok.code, 0);
@@ -663,6 +666,9 @@ test_hook(void **state)
 	assert_int_equal(missing.code, -1);
 	assert_string_equal(missing.why, "No such container: missing");
 	assert_int_equal(gone.called, 0);
+	assert_int_equal(hung.called, 1);
+	assert_int_equal(hung.code, -1);
+	assert_non_null(strstr(hung.why, "did not finish within"));
 }
 
 int

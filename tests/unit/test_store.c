@@ -383,6 +383,39 @@ test_journal_torn(void **state)
 	free(after);
 }
 
+/* A backup job holding the journal keeps it through a truncate. */
+static void
+test_journal_hold(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*rec = json_pack("{s:s}", "event", "job");
+
+	store_journal_append(f->st, rec, on_write, id(0));
+	json_decref(rec);
+	reopen(f);
+	assert_int_equal(json_array_size(store_journal_read(f->st)), 1);
+	ncb = 0;
+	store_journal_hold(f->st);
+	store_journal_truncate(f->st, on_write, id(0));
+	run(f);
+	assert_cbs(1, 0, 0);
+	assert_int_equal(json_array_size(store_journal_read(f->st)), 1);
+	/* A rewrite keeping nothing is a truncate: held, it is none too. */
+	ncb = 0;
+	store_journal_rewrite(f->st, NULL, on_write, id(0));
+	run(f);
+	assert_cbs(1, 0, 0);
+	assert_int_equal(json_array_size(store_journal_read(f->st)), 1);
+	store_journal_release(f->st);
+	ncb = 0;
+	store_journal_truncate(f->st, on_write, id(0));
+	run(f);
+	assert_cbs(1, 0, 0);
+	assert_int_equal(json_array_size(store_journal_read(f->st)), 0);
+	reopen(f);
+	assert_int_equal(json_array_size(store_journal_read(f->st)), 0);
+}
+
 static void
 test_journal_truncate(void **state)
 {
@@ -930,6 +963,7 @@ main(void)
 		T(test_journal_roundtrip),
 		T(test_journal_torn),
 		T(test_journal_rewrite),
+		T(test_journal_hold),
 		T(test_journal_truncate),
 		T(test_tmp_removed),
 		T(test_corrupt_skipped),
