@@ -267,13 +267,15 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s,
 	char			*e = docker_escape(id, NULL), *path;
 	uint64_t		 to = docker_timeout(d);
 
-	/* The engine waits up to t seconds before it kills and replies. */
-	if (timeout_s >= 0) {
+	/* The engine waits up to t seconds before it kills and replies: the
+	 * deadline is t plus an ordinary call's. */
+	if (timeout_s >= 0)
 		xasprintf(&path, "/containers/%s/stop?t=%d", e, timeout_s);
-		if (to > 0)
-			to += (uint64_t)timeout_s * 1000;
-	} else
+	else
 		xasprintf(&path, "/containers/%s/stop", e);
+	if (to > 0)
+		to += (uint64_t)(timeout_s >= 0 ? timeout_s :
+		    DOCKER_STOP_DEFAULT_S) * 1000;
 	memset(&o, 0, sizeof o);
 	o.method = "POST";
 	o.path = path;
@@ -395,6 +397,7 @@ docker_image_pull(struct docker *d, const char *ref, docker_line_cb *progress,
 	/* Errors come as lines inside the 200 reply, so read them even when
 	 * the caller does not care for progress. */
 	o.line = progress ? progress : ignore_line;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.done = done;
 	o.arg = arg;
 	r = docker_submit(d, &o);
@@ -654,6 +657,7 @@ docker_archive_get(struct docker *d, const char *id, const char *path,
 	o.path = url;
 	/* A tar is not lines: nothing to scan for "error". */
 	o.flags = DOCKER_F_STREAM | DOCKER_F_NOSCAN | DOCKER_F_BULK;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.data = data;
 	o.done = done;
 	o.arg = arg;
@@ -677,7 +681,9 @@ docker_archive_put(struct docker *d, const char *id, const char *dir,
 	memset(&o, 0, sizeof o);
 	o.method = "PUT";
 	o.path = url;
+	/* A big upload takes as long as it takes, but never stands still. */
 	o.flags = DOCKER_F_NOTIMEOUT | DOCKER_F_BULK;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.read = read;
 	o.read_size = size;
 	o.content_type = "application/x-tar";
