@@ -548,6 +548,8 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	r->arg = o->arg;
 	r->free_arg = o->free_arg;
 	r->loop = d->loop;
+	/* From now, not from the start of a long loop turn. */
+	uv_update_time(d->loop);
 	r->started = r->last_io = uv_now(d->loop);
 	/* The call as messages name it: method and path, no query. */
 	plen = strcspn(o->path, "?");

@@ -84,6 +84,26 @@ fx_init(struct fx *f, fake_handler *h, void *harg)
 }
 
 static void
+on_warm(const struct docker_result *res, void *arg)
+{
+	assert_int_equal(res->err, 0);
+	*(int *)arg = 1;
+}
+
+/* One answered call first, so that timings leave out the client's and
+ * the fake engine's start (long under valgrind). */
+static void
+fx_warm(struct fx *f)
+{
+	int done = 0;
+
+	assert_non_null(docker_ping(f->d, on_warm, &done));
+	while (!done)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	f->t0 = now_ms();
+}
+
+static void
 fx_run(struct fx *f)
 {
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -122,7 +142,7 @@ static void
 assert_about(uint64_t t, uint64_t want)
 {
 	assert_true(t + 10 >= want);
-	assert_true(t < want + 700);
+	assert_true(t < want + 1500);
 }
 
 /*
@@ -173,6 +193,7 @@ test_stalled_calls(void **state)
 
 	(void)state;
 	fx_init(&f, stall_handler, NULL);
+	fx_warm(&f);
 	memset(s, 0, sizeof s);
 	for (i = 0; i < 4; i++)
 		s[i].f = &f;
@@ -223,6 +244,7 @@ test_default_scaled(void **state)
 	setenv("SHIPD_TEST_ENGINE_DEADLINE_DIV", "100", 1);
 	fx_init(&f, stall_handler, NULL);
 	unsetenv("SHIPD_TEST_ENGINE_DEADLINE_DIV");
+	fx_warm(&f);
 	memset(s, 0, sizeof s);
 	s[0].f = s[1].f = &f;
 	f.pending = 2;
@@ -293,6 +315,7 @@ test_stream_idle(void **state)
 
 	(void)state;
 	fx_init(&f, stall_handler, NULL);
+	fx_warm(&f);
 	memset(&x, 0, sizeof x);
 	x.f = x.idle.f = x.quiet.f = x.paused.f = &f;
 	docker_set_timeout(f.d, 300);
