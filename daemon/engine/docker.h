@@ -53,7 +53,7 @@ struct docker_req;
  *	  oversized reply, 1xx/3xx
  *	connect failed, connection	-ECONNREFUSED	engine unreachable
  *	  dropped
- *	no reply within the timeout	-ETIMEDOUT
+ *	a deadline passed (below)	-ETIMEDOUT
  *	client closing			-ECANCELED
  *	engine API < DOCKER_API_MIN	-EPROTONOSUPPORT (docker_negotiate)
  *
