@@ -389,12 +389,13 @@ idle_runs(const struct docker_req *r)
 	return r->idle_ms > 0 && !r->pause_want && !r->paused;
 }
 
-/* Whether r's whole-reply deadline runs: a stream's ends with its headers. */
+/* Whether r's whole-reply deadline runs: a stream's ends with its 2xx
+ * headers (an error reply is a short body, due like any other). */
 static int
 limit_runs(const struct docker_req *r)
 {
-	return r->limit_ms > 0 &&
-	    (!(r->flags & DOCKER_F_STREAM) || r->status == 0);
+	return r->limit_ms > 0 && (!(r->flags & DOCKER_F_STREAM) ||
+	    r->status < 200 || r->status >= 300);
 }
 
 /* Mark r expired if a deadline has passed; else its next one, or 0. */

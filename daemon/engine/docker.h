@@ -114,6 +114,8 @@ void	 docker_close(struct docker *, void (*closed)(void *), void *arg);
  *  - An ordinary call: the whole reply within the client's timeout
  *    (DOCKER_TIMEOUT_MS, docker_set_timeout()).
  *  - docker_container_stop(): its t seconds plus that timeout.
+ *  - Container and volume removal (files to delete): DOCKER_SLOW_FACTOR
+ *    times that timeout.
  *  - A stream: its response headers within the timeout; after them only
  *    its idle deadline, if it has one (a pull, an archive: no byte for
  *    DOCKER_IDLE_MS).  Where silence is normal (logs -f, exec output,
@@ -131,6 +133,7 @@ void	 docker_close(struct docker *, void (*closed)(void *), void *arg);
  * by N, so that a test sees a stalled engine fail in a second.
  */
 #define DOCKER_TIMEOUT_MS	30000
+#define DOCKER_SLOW_FACTOR	4
 #define DOCKER_IDLE_MS		120000
 #define DOCKER_EVENTS_PING_MS	30000
 void	 docker_set_timeout(struct docker *, uint64_t ms);

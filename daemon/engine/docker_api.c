@@ -305,6 +305,32 @@ docker_container_kill(struct docker *d, const char *id, const char *signal,
 	return r;
 }
 
+/* A request on /containers/{id}/<what> with its own timeout. */
+static struct docker_req *
+on_container_slow(struct docker *d, const char *method, const char *id,
+    const char *query, docker_cb *cb, void *arg)
+{
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(id, NULL), *path;
+
+	xasprintf(&path, "/containers/%s%s%s", e, query ? "?" : "",
+	    query ? query : "");
+	memset(&o, 0, sizeof o);
+	o.method = method;
+	o.path = path;
+	o.flags = docker_timeout(d) == 0 ? DOCKER_F_NOTIMEOUT : 0;
+	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
+	o.done = cb;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(path);
+	free(e);
+	return r;
+}
+
+/* Removing a container deletes its filesystem (and with v its anonymous
+ * volumes): slower than an ordinary call. */
 struct docker_req *
 docker_container_remove(struct docker *d, const char *id, int force,
     int volumes, docker_cb *cb, void *arg)
@@ -312,7 +338,7 @@ docker_container_remove(struct docker *d, const char *id, int force,
 	char q[32];
 
 	snprintf(q, sizeof q, "force=%d&v=%d", force ? 1 : 0, volumes ? 1 : 0);
-	return on_container(d, "DELETE", 0, id, "", q, cb, arg);
+	return on_container_slow(d, "DELETE", id, q, cb, arg);
 }
 
 struct docker_req *
@@ -469,12 +495,27 @@ docker_volumes_list(struct docker *d, const char *label, docker_cb *cb,
 	return list_by_label(d, "volumes", label, cb, arg);
 }
 
+/* Deletes the volume's files: slower than an ordinary call. */
 struct docker_req *
 docker_volume_remove(struct docker *d, const char *name, int force,
     docker_cb *cb, void *arg)
 {
-	return on_object(d, "DELETE", "volumes", name, force ? "force=1" :
-	    NULL, cb, arg);
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(name, NULL), *path;
+
+	xasprintf(&path, "/volumes/%s%s", e, force ? "?force=1" : "");
+	memset(&o, 0, sizeof o);
+	o.method = "DELETE";
+	o.path = path;
+	o.flags = docker_timeout(d) == 0 ? DOCKER_F_NOTIMEOUT : 0;
+	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
+	o.done = cb;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(path);
+	free(e);
+	return r;
 }
 
 /* ---- exec ---------------------------------------------------------------- */

@@ -187,7 +187,7 @@ stall_handler(struct fake_conn *c, const struct fake_request *rq, void *arg)
 static void
 test_stalled_calls(void **state)
 {
-	struct slot	 s[4];
+	struct slot	 s[5];
 	struct fx	 f;
 	int		 i;
 
@@ -195,9 +195,9 @@ test_stalled_calls(void **state)
 	fx_init(&f, stall_handler, NULL);
 	fx_warm(&f);
 	memset(s, 0, sizeof s);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		s[i].f = &f;
-	f.pending = 4;
+	f.pending = 5;
 	docker_set_timeout(f.d, 300);
 	s[0].r = docker_container_inspect(f.d, "web-1", on_slot, &s[0]);
 	/* The engine's t=1, then the ordinary 300 ms. */
@@ -209,12 +209,14 @@ test_stalled_calls(void **state)
 	/* A stream whose headers never come. */
 	s[3].r = docker_stream(f.d, "GET", "/containers/web-1/logs?follow=1",
 	    NULL, on_line, NULL, on_slot, &s[3]);
-	for (i = 0; i < 4; i++) {
+	/* A removal has files to delete: four ordinary deadlines. */
+	s[4].r = docker_container_remove(f.d, "web-1", 1, 1, on_slot, &s[4]);
+	for (i = 0; i < 5; i++) {
 		assert_non_null(s[i].r);
 		assert_int_equal(s[i].called, 0);	/* never from inside */
 	}
 	fx_run(&f);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		assert_int_equal(s[i].called, 1);
 		assert_int_equal(s[i].err, -ETIMEDOUT);
 	}
@@ -230,6 +232,9 @@ test_stalled_calls(void **state)
 	assert_string_equal(s[3].msg, "engine did not answer "
 	    "GET /containers/web-1/logs within 300ms");
 	assert_about(s[3].after_ms, 300);
+	assert_string_equal(s[4].msg, "engine did not answer "
+	    "DELETE /containers/web-1 within 1.2s");
+	assert_about(s[4].after_ms, 1200);
 }
 
 /* The default: an ordinary call gives up after DOCKER_TIMEOUT_MS, here
