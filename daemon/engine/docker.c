@@ -398,39 +398,45 @@ limit_runs(const struct docker_req *r)
 	    r->status < 200 || r->status >= 300);
 }
 
-/* Mark r expired if a deadline has passed; else its next one, or 0. */
+/* r's next deadline in the loop's clock, 0 if none runs; *idle says
+ * whether it is the idle one. */
 static uint64_t
+req_due(const struct docker_req *r, int *idle)
+{
+	uint64_t due = 0;
+
+	*idle = 0;
+	if (r->canceled || r->expired || r->state == REQ_OFF)
+		return 0;
+	if (limit_runs(r))
+		due = r->started + r->limit_ms;
+	if (idle_runs(r) && (due == 0 || r->last_io + r->idle_ms < due)) {
+		due = r->last_io + r->idle_ms;
+		*idle = 1;
+	}
+	return due;
+}
+
+/* Mark r expired, its outcome decided, if its deadline has passed. */
+static void
 deadline_check(struct docker_req *r, uint64_t now)
 {
 	char		 dur[32];
-	uint64_t	 due = 0, at;
+	uint64_t	 due;
+	int		 idle;
 
-	if (r->canceled || r->expired || r->state == REQ_OFF)
-		return 0;
-	if (limit_runs(r)) {
-		at = r->started + r->limit_ms;
-		if (now >= at) {
-			fmt_duration_ms(dur, sizeof dur, r->limit_ms);
-			xfer_fail(r, -ETIMEDOUT, "engine did not answer %s "
-			    "within %s", r->call, dur);
-			r->expired = 1;
-			return 0;
-		}
-		due = at;
+	if ((due = req_due(r, &idle)) == 0 || now < due)
+		return;
+	if (idle) {
+		fmt_duration_ms(dur, sizeof dur, r->idle_ms);
+		xfer_fail(r, -ETIMEDOUT, "engine sent nothing on %s for %s",
+		    r->call, dur);
+	} else {
+		fmt_duration_ms(dur, sizeof dur, r->limit_ms);
+		xfer_fail(r, -ETIMEDOUT, "engine did not answer %s within %s",
+		    r->call, dur);
 	}
-	if (idle_runs(r)) {
-		at = r->last_io + r->idle_ms;
-		if (now >= at) {
-			fmt_duration_ms(dur, sizeof dur, r->idle_ms);
-			xfer_fail(r, -ETIMEDOUT, "engine sent nothing on %s "
-			    "for %s", r->call, dur);
-			r->expired = 1;
-			return 0;
-		}
-		if (due == 0 || at < due)
-			due = at;
-	}
-	return due;
+	r->expired = 1;
 }
 
 static void
@@ -445,6 +451,7 @@ on_deadline(uv_timer_t *t)
 		deadline_check(r, now);
 		any |= r->expired && r->state != REQ_OFF && !r->canceled;
 	}
+	/* settle() calls them back and frees them, out of curl. */
 	if (any)
 		settle(d);
 	deadline_arm(d);
@@ -456,18 +463,13 @@ deadline_arm(struct docker *d)
 {
 	struct docker_req	*r;
 	uint64_t		 now, due, next = 0;
+	int			 idle;
 
 	if (d->torn || d->closing)
 		return;
 	now = uv_now(d->loop);
 	TAILQ_FOREACH(r, &d->reqs, entry) {
-		if (r->canceled || r->expired || r->state == REQ_OFF)
-			continue;
-		due = 0;
-		if (limit_runs(r))
-			due = r->started + r->limit_ms;
-		if (idle_runs(r) && (due == 0 || r->last_io + r->idle_ms < due))
-			due = r->last_io + r->idle_ms;
+		due = req_due(r, &idle);
 		if (due != 0 && (next == 0 || due < next))
 			next = due;
 	}
