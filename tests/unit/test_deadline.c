@@ -23,6 +23,9 @@
 #include "util.h"
 
 #define WATCHDOG_MS	15000
+#ifndef PAUSABLE_GAP_MS
+#define PAUSABLE_GAP_MS	100
+#endif
 
 struct fx {
 	uv_loop_t		 loop;
@@ -63,8 +66,18 @@ fx_close(struct fx *f)
 static void
 on_watchdog(uv_timer_t *t)
 {
-	struct fx *f = t->data;
+	struct fx	*f = t->data;
+	unsigned	 i, n = fake_engine_nrequests(f->fe);
+	char		*rq;
 
+	/* What the engine saw, to tell a lost request from a lost reply. */
+	print_message("watchdog after %llu ms; the engine saw %u requests\n",
+	    (unsigned long long)(now_ms() - f->t0), n);
+	for (i = 1; i <= n; i++) {
+		rq = fake_engine_request(f->fe, i);
+		print_message("  %s\n", rq ? rq : "?");
+		free(rq);
+	}
 	f->timed_out = 1;
 	fx_close(f);
 }
@@ -171,7 +184,7 @@ stall_handler(struct fake_conn *c, const struct fake_request *rq, void *arg)
 	} else if (strcmp(rq->target, "/v1.41/pausable") == 0) {
 		fake_head(c, 200, chunked);
 		fake_chunk(c, "{\"n\":1}\n", 8);
-		if (fake_sleep(c, 100) < 0)
+		if (fake_sleep(c, PAUSABLE_GAP_MS) < 0)
 			return;
 		fake_chunk(c, "{\"n\":2}\n", 8);
 		fake_chunk(c, NULL, 0);
@@ -320,7 +333,6 @@ test_stream_idle(void **state)
 
 	(void)state;
 	fx_init(&f, stall_handler, NULL);
-	fx_warm(&f);
 	memset(&x, 0, sizeof x);
 	x.f = x.idle.f = x.quiet.f = x.paused.f = &f;
 	docker_set_timeout(f.d, 300);
