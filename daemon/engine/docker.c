@@ -1,7 +1,8 @@
 /*
  * Engine client core: one libcurl multi handle driven by libuv (a uv_poll
- * per curl socket, one uv_timer for curl's timeouts) and the life of a
- * request from submit to free.  What one transfer does is docker_xfer.c.
+ * per curl socket, one uv_timer for curl's timeouts), one uv_timer for the
+ * requests' deadlines, and the life of a request from submit to free.
+ * What one transfer does is docker_xfer.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,9 +31,11 @@ struct docker {
 	CURLM			*multi;
 	uv_timer_t		 timer;		/* curl's timeout */
 	uv_timer_t		 kick;		/* deferred work: reap, start */
+	uv_timer_t		 deadline;	/* the requests' deadlines */
 	char			*sock_path;
 	char			 version[16];	/* negotiated, or "" */
 	uint64_t		 timeout_ms;
+	uint64_t		 deadline_div;	/* test hook, >= 1 */
 	TAILQ_HEAD(, docker_req) reqs;
 	LIST_HEAD(, sock)	 socks;
 	LIST_HEAD(, docker_child) children;
@@ -46,6 +49,7 @@ struct docker {
 
 static void	settle(struct docker *);
 static void	req_resume(struct docker_req *);
+static void	deadline_arm(struct docker *);
 
 /* ---- internal interface (docker_int.h) ---------------------------------- */
 
@@ -93,6 +97,7 @@ req_free(struct docker *d, struct docker_req *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->hdrs);
 	free(r->url);
+	free(r->call);
 	free(r->payload);
 	free(r->api_version);
 	free(r->errmsg);
@@ -314,6 +319,7 @@ teardown(struct docker *d)
 		c->teardown(c->arg);
 	uv_close((uv_handle_t *)&d->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->kick, on_handle_closed);
+	uv_close((uv_handle_t *)&d->deadline, on_handle_closed);
 }
 
 /*
@@ -351,6 +357,12 @@ settle(struct docker *d)
 		if (r->canceled && r->state != REQ_OFF) {
 			req_remove(d, r);
 			req_free(d, r);
+		} else if (r->expired && r->state != REQ_OFF) {
+			/* Out of curl: done() may cancel, submit or close. */
+			req_remove(d, r);
+			xfer_finish(r, CURLE_OK);
+			if (!d->closing)
+				req_free(d, r);
 		} else if (r->resume) {
 			req_resume(r);
 		} else if (r->state == REQ_NEW) {
@@ -368,12 +380,143 @@ settle(struct docker *d)
 		teardown(d);
 }
 
+/* ---- deadlines --------------------------------------------------------- */
+
+/* Whether r's idle clock runs: not while we hold it paused. */
+static int
+idle_runs(const struct docker_req *r)
+{
+	return r->idle_ms > 0 && !r->pause_want && !r->paused;
+}
+
+/* Whether r's whole-reply deadline runs: a stream's ends with its 2xx
+ * headers (an error reply is a short body, due like any other). */
+static int
+limit_runs(const struct docker_req *r)
+{
+	return r->limit_ms > 0 && (!(r->flags & DOCKER_F_STREAM) ||
+	    r->status < 200 || r->status >= 300);
+}
+
+/* r's next deadline in the loop's clock, 0 if none runs; *idle says
+ * whether it is the idle one. */
+static uint64_t
+req_due(const struct docker_req *r, int *idle)
+{
+	uint64_t due = 0;
+
+	*idle = 0;
+	if (r->canceled || r->expired || r->state == REQ_OFF)
+		return 0;
+	if (limit_runs(r))
+		due = r->started + r->limit_ms;
+	if (idle_runs(r) && (due == 0 || r->last_io + r->idle_ms < due)) {
+		due = r->last_io + r->idle_ms;
+		*idle = 1;
+	}
+	return due;
+}
+
+/* Mark r expired, its outcome decided, if its deadline has passed. */
+static void
+deadline_check(struct docker_req *r, uint64_t now)
+{
+	char		 dur[32];
+	uint64_t	 due;
+	int		 idle;
+
+	if ((due = req_due(r, &idle)) == 0 || now < due)
+		return;
+	if (idle) {
+		fmt_duration_ms(dur, sizeof dur, r->idle_ms);
+		xfer_fail(r, -ETIMEDOUT, "engine sent nothing on %s for %s",
+		    r->call, dur);
+	} else {
+		fmt_duration_ms(dur, sizeof dur, r->limit_ms);
+		xfer_fail(r, -ETIMEDOUT, "engine did not answer %s within %s",
+		    r->call, dur);
+	}
+	r->expired = 1;
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct docker		*d = t->data;
+	struct docker_req	*r;
+	uint64_t		 now = uv_now(d->loop);
+	int			 any = 0;
+
+	TAILQ_FOREACH(r, &d->reqs, entry) {
+		deadline_check(r, now);
+		any |= r->expired && r->state != REQ_OFF && !r->canceled;
+	}
+	/* settle() calls them back and frees them, out of curl. */
+	if (any)
+		settle(d);
+	deadline_arm(d);
+}
+
+/* One timer for all: at the earliest deadline still to come. */
+static void
+deadline_arm(struct docker *d)
+{
+	struct docker_req	*r;
+	uint64_t		 now, due, next = 0;
+	int			 idle;
+
+	if (d->torn || d->closing)
+		return;
+	now = uv_now(d->loop);
+	TAILQ_FOREACH(r, &d->reqs, entry) {
+		due = req_due(r, &idle);
+		if (due != 0 && (next == 0 || due < next))
+			next = due;
+	}
+	if (next == 0)
+		uv_timer_stop(&d->deadline);
+	else
+		uv_timer_start(&d->deadline, on_deadline,
+		    next > now ? next - now : 0, 0);
+}
+
+/* A deadline as this client applies it: the test hook divides. */
+uint64_t
+docker_deadline(const struct docker *d, uint64_t ms)
+{
+	if (ms == 0 || d->deadline_div <= 1)
+		return ms;
+	return ms / d->deadline_div > 0 ? ms / d->deadline_div : 1;
+}
+
+void
+docker_req_set_timeout(struct docker_req *r, uint64_t ms)
+{
+	if (r == NULL || r->canceled || r->expired || r->state == REQ_OFF)
+		return;
+	r->limit_ms = docker_deadline(r->d, ms);
+	deadline_arm(r->d);
+}
+
+void
+docker_req_set_idle(struct docker_req *r, uint64_t ms)
+{
+	if (r == NULL || r->canceled || r->expired || r->state == REQ_OFF)
+		return;
+	r->idle_ms = docker_deadline(r->d, ms);
+	r->last_io = uv_now(r->d->loop);
+	deadline_arm(r->d);
+}
+
 /* Out of curl's callbacks: curl may deliver the held chunk from in here. */
 static void
 req_resume(struct docker_req *r)
 {
 	r->resume = 0;
 	r->paused = 0;
+	/* Time spent paused by us is not the engine's silence. */
+	r->last_io = uv_now(r->d->loop);
+	deadline_arm(r->d);
 	if (r->state != REQ_ADDED || r->easy == NULL)
 		return;
 	r->d->in_curl++;
@@ -387,6 +530,7 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 {
 	struct docker_req	*r;
 	uint64_t		 timeout = o->timeout_ms;
+	size_t			 plen;
 
 	/* A client that is gone (NULL, once shutdown has closed it) refuses
 	 * like a closing one: no request, no callback. */
@@ -406,6 +550,13 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	r->done = o->done;
 	r->arg = o->arg;
 	r->free_arg = o->free_arg;
+	r->loop = d->loop;
+	/* From now, not from the start of a long loop turn. */
+	uv_update_time(d->loop);
+	r->started = r->last_io = uv_now(d->loop);
+	/* The call as messages name it: method and path, no query. */
+	plen = strcspn(o->path, "?");
+	xasprintf(&r->call, "%s %.*s", o->method, (int)plen, o->path);
 	buf_init(&r->body);
 	buf_init(&r->part);
 	xasprintf(&r->url, "http://docker%s%s%s",
@@ -416,13 +567,15 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 	    (r->payload = json_dumps(o->body, JSON_COMPACT)) == NULL)
 		xfer_fail(r, -EINVAL, "request body for %s "
 		    "cannot be encoded as JSON", o->path);
-	if (timeout == 0 && !(o->flags & (DOCKER_F_STREAM |
-	    DOCKER_F_NOTIMEOUT)))
+	/* A stream's headers are due like an ordinary reply. */
+	if (timeout == 0 && !(o->flags & DOCKER_F_NOTIMEOUT))
 		timeout = d->timeout_ms;
+	r->limit_ms = docker_deadline(d, timeout);
+	r->idle_ms = docker_deadline(d, o->idle_ms);
 	if ((r->easy = curl_easy_init()) == NULL)
 		xfer_fail(r, -ECONNREFUSED, "curl_easy_init failed");
 	else
-		xfer_setup(r, o->method, timeout);
+		xfer_setup(r, o->method);
 	TAILQ_INSERT_TAIL(&d->reqs, r, entry);
 	/* curl refuses new transfers from inside its callbacks, and the
 	 * caller must not see its callback before this returns. */
@@ -430,6 +583,7 @@ docker_submit(struct docker *d, const struct docker_opts *o)
 		req_start(d, r);
 	if (r->state == REQ_NEW)
 		kick(d);
+	deadline_arm(d);
 	return r;
 }
 
@@ -452,8 +606,12 @@ docker_stream_pause(struct docker_req *r, int pause)
 		return;
 	}
 	r->pause_want = 0;
-	if (!r->paused)
+	if (!r->paused) {
+		/* Held by us, not by curl: the idle clock restarts. */
+		r->last_io = uv_now(r->d->loop);
+		deadline_arm(r->d);
 		return;
+	}
 	if (r->d->in_curl) {
 		r->resume = 1;
 		kick(r->d);
@@ -496,6 +654,9 @@ docker_new(uv_loop_t *loop, const char *sock_path, struct docker **out)
 {
 	static int	 curl_ready;
 	struct docker	*d;
+	const char	*v;
+	char		*end;
+	unsigned long	 div;
 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -510,6 +671,15 @@ docker_new(uv_loop_t *loop, const char *sock_path, struct docker **out)
 	d->loop = loop;
 	d->sock_path = xstrdup(sock_path);
 	d->timeout_ms = DOCKER_TIMEOUT_MS;
+	d->deadline_div = 1;
+	if ((v = getenv("SHIPD_TEST_ENGINE_DEADLINE_DIV")) != NULL) {
+		div = strtoul(v, &end, 10);
+		if (*v != '\0' && *end == '\0' && div >= 1)
+			d->deadline_div = div;
+		else
+			log_warn("engine client: SHIPD_TEST_ENGINE_DEADLINE_DIV"
+			    "=%s ignored", v);
+	}
 	TAILQ_INIT(&d->reqs);
 	LIST_INIT(&d->socks);
 	LIST_INIT(&d->children);
@@ -519,8 +689,9 @@ docker_new(uv_loop_t *loop, const char *sock_path, struct docker **out)
 	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
 	uv_timer_init(loop, &d->timer);
 	uv_timer_init(loop, &d->kick);
-	d->timer.data = d->kick.data = d;
-	d->nhandles = 2;
+	uv_timer_init(loop, &d->deadline);
+	d->timer.data = d->kick.data = d->deadline.data = d;
+	d->nhandles = 3;
 	*out = d;
 	return 0;
 }

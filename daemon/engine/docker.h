@@ -53,7 +53,7 @@ struct docker_req;
  *	  oversized reply, 1xx/3xx
  *	connect failed, connection	-ECONNREFUSED	engine unreachable
  *	  dropped
- *	no reply within the timeout	-ETIMEDOUT
+ *	a deadline passed (below)	-ETIMEDOUT
  *	client closing			-ECANCELED
  *	engine API < DOCKER_API_MIN	-EPROTONOSUPPORT (docker_negotiate)
  *
@@ -105,9 +105,37 @@ int	 docker_new(uv_loop_t *, const char *sock_path, struct docker **out);
  * and docker_events_stop() until closed() returns.  Safe from any callback.
  */
 void	 docker_close(struct docker *, void (*closed)(void *), void *arg);
-/* Timeout for docker_request() and the wrappers that use it; 0 = none.
- * Streams have none.  The default is DOCKER_TIMEOUT_MS. */
-#define DOCKER_TIMEOUT_MS	120000
+/*
+ * Deadlines: no engine call waits forever (docs/architecture.md, "engine
+ * contract").  A call past its deadline is cancelled and called back once,
+ * from the loop, with -ETIMEDOUT and a message naming it: "engine did not
+ * answer POST /containers/x/stop within 40.0s", or for a stream gone
+ * silent "engine sent nothing on GET /images/create for 2m00s".
+ *  - An ordinary call: the whole reply within the client's timeout
+ *    (DOCKER_TIMEOUT_MS, docker_set_timeout()).
+ *  - docker_container_stop(): its t seconds plus that timeout.
+ *  - Container and volume removal (files to delete): DOCKER_SLOW_FACTOR
+ *    times that timeout.
+ *  - A stream: its response headers within the timeout; after them only
+ *    its idle deadline, if it has one (a pull, an archive: no byte for
+ *    DOCKER_IDLE_MS).  Where silence is normal (logs -f, exec output,
+ *    events) there is none: the event stream checks the engine with a
+ *    /_ping every DOCKER_EVENTS_PING_MS instead, exec_run() has its own
+ *    deadline, a log follow lasts as long as its client.
+ *  - docker_container_wait() has none: it waits for an exit.
+ * Time a stream spends paused by us (docker_stream_pause, a read()
+ * returning DOCKER_READ_PAUSE) does not count as idle.  Callers change a
+ * call's deadlines after submitting it with docker_req_set_timeout() and
+ * docker_req_set_idle(), or in docker_opts.
+ *
+ * Testing: SHIPD_TEST_ENGINE_DEADLINE_DIV=N divides every deadline of
+ * clients created after it is set (and the event stream's ping interval)
+ * by N, so that a test sees a stalled engine fail in a second.
+ */
+#define DOCKER_TIMEOUT_MS	30000
+#define DOCKER_SLOW_FACTOR	4
+#define DOCKER_IDLE_MS		120000
+#define DOCKER_EVENTS_PING_MS	30000
 void	 docker_set_timeout(struct docker *, uint64_t ms);
 
 /*
@@ -145,10 +173,18 @@ struct docker_req *docker_stream(struct docker *, const char *method,
  * any callback, including this or another request's. */
 void	 docker_cancel(struct docker_req *);
 /*
+ * A request's deadlines, counted from its submit (timeout) or from its
+ * last byte (idle); 0 removes one.  The test hook's divisor applies.  NULL
+ * and a request already finishing are ignored.  Safe from any callback.
+ */
+void	 docker_req_set_timeout(struct docker_req *, uint64_t ms);
+void	 docker_req_set_idle(struct docker_req *, uint64_t ms);
+/*
  * Backpressure for a stream's data() or a body's read(): pause 1 makes the
  * transfer refuse the next chunk (it is delivered again on resume); pause 0
  * resumes it.  Safe from inside any callback.  A paused transfer keeps its
- * connection and, having no timeout, may stay paused for as long as needed.
+ * connection and, its idle deadline stopped, may stay paused for as long as
+ * needed (a whole-reply timeout still runs).
  */
 void	 docker_stream_pause(struct docker_req *, int pause);
 
@@ -158,9 +194,10 @@ void	 docker_stream_pause(struct docker_req *, int pause);
  */
 #define DOCKER_F_OK304		0x01	/* 304 "already in that state" is ok */
 #define DOCKER_F_NOVERSION	0x02	/* no /v1.xx prefix on the path */
-#define DOCKER_F_STREAM		0x04	/* deliver via line/data, no timeout */
+#define DOCKER_F_STREAM		0x04	/* deliver via line/data; the timeout
+					   covers the headers only */
 #define DOCKER_F_NOSCAN		0x08	/* do not look for "error" lines */
-#define DOCKER_F_NOTIMEOUT	0x10	/* a reply that may take forever */
+#define DOCKER_F_NOTIMEOUT	0x10	/* no timeout (idle_ms may apply) */
 #define DOCKER_F_BULK		0x20	/* gigabytes: bigger transfer buffers */
 struct docker_opts {
 	const char	*method;
@@ -168,6 +205,7 @@ struct docker_opts {
 	json_t		*body;
 	unsigned	 flags;
 	uint64_t	 timeout_ms;	/* 0: the client's default */
+	uint64_t	 idle_ms;	/* 0: none */
 	docker_line_cb	*line;
 	docker_data_cb	*data;
 	/* Once the response headers are in, with the final status. */
@@ -199,7 +237,9 @@ struct docker_req *docker_container_create(struct docker *, const char *name,
 	    json_t *spec, docker_cb *, void *);
 struct docker_req *docker_container_start(struct docker *, const char *id,
 	    docker_cb *, void *);
-/* timeout_s < 0: the container's own stop timeout. */
+/* timeout_s < 0: the container's own stop timeout; the deadline then
+ * assumes the engine's default, DOCKER_STOP_DEFAULT_S. */
+#define DOCKER_STOP_DEFAULT_S	10
 struct docker_req *docker_container_stop(struct docker *, const char *id,
 	    int timeout_s, docker_cb *, void *);
 /* signal NULL: the engine's default (SIGKILL). */
@@ -218,7 +258,8 @@ struct docker_req *docker_container_wait(struct docker *, const char *id,
 struct docker_req *docker_image_inspect(struct docker *, const char *ref,
 	    docker_cb *, void *);
 /* ref "name:tag" or "name" (tag latest).  progress gets each JSON line;
- * an "error" line makes done report DOCKER_E_SERVER with its message. */
+ * an "error" line makes done report DOCKER_E_SERVER with its message.
+ * Idle deadline DOCKER_IDLE_MS. */
 struct docker_req *docker_image_pull(struct docker *, const char *ref,
 	    docker_line_cb *progress, docker_cb *done, void *);
 
@@ -249,11 +290,13 @@ struct docker_req *docker_exec_inspect(struct docker *, const char *exec_id,
 /* ---- archives: a container's files as a tar stream ---- */
 
 /* GET /containers/{id}/archive?path=: a tar of path (its entries start
- * with path's last component), streamed through data(); no timeout. */
+ * with path's last component), streamed through data(); idle deadline
+ * DOCKER_IDLE_MS. */
 struct docker_req *docker_archive_get(struct docker *, const char *id,
 	    const char *path, docker_data_cb *data, docker_cb *done, void *);
 /* PUT /containers/{id}/archive?path=dir: extract a tar of size bytes,
- * read through read(), into dir, which must exist; no timeout. */
+ * read through read(), into dir, which must exist; no timeout, idle
+ * deadline DOCKER_IDLE_MS. */
 struct docker_req *docker_archive_put(struct docker *, const char *id,
 	    const char *dir, uint64_t size, docker_read_cb *read,
 	    docker_cb *done, void *);

@@ -267,13 +267,15 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s,
 	char			*e = docker_escape(id, NULL), *path;
 	uint64_t		 to = docker_timeout(d);
 
-	/* The engine waits up to t seconds before it kills and replies. */
-	if (timeout_s >= 0) {
+	/* The engine waits up to t seconds before it kills and replies: the
+	 * deadline is t plus an ordinary call's. */
+	if (timeout_s >= 0)
 		xasprintf(&path, "/containers/%s/stop?t=%d", e, timeout_s);
-		if (to > 0)
-			to += (uint64_t)timeout_s * 1000;
-	} else
+	else
 		xasprintf(&path, "/containers/%s/stop", e);
+	if (to > 0)
+		to += (uint64_t)(timeout_s >= 0 ? timeout_s :
+		    DOCKER_STOP_DEFAULT_S) * 1000;
 	memset(&o, 0, sizeof o);
 	o.method = "POST";
 	o.path = path;
@@ -303,6 +305,32 @@ docker_container_kill(struct docker *d, const char *id, const char *signal,
 	return r;
 }
 
+/* A request on /containers/{id}/<what> with its own timeout. */
+static struct docker_req *
+on_container_slow(struct docker *d, const char *method, const char *id,
+    const char *query, docker_cb *cb, void *arg)
+{
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(id, NULL), *path;
+
+	xasprintf(&path, "/containers/%s%s%s", e, query ? "?" : "",
+	    query ? query : "");
+	memset(&o, 0, sizeof o);
+	o.method = method;
+	o.path = path;
+	o.flags = docker_timeout(d) == 0 ? DOCKER_F_NOTIMEOUT : 0;
+	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
+	o.done = cb;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(path);
+	free(e);
+	return r;
+}
+
+/* Removing a container deletes its filesystem (and with v its anonymous
+ * volumes): slower than an ordinary call. */
 struct docker_req *
 docker_container_remove(struct docker *d, const char *id, int force,
     int volumes, docker_cb *cb, void *arg)
@@ -310,7 +338,7 @@ docker_container_remove(struct docker *d, const char *id, int force,
 	char q[32];
 
 	snprintf(q, sizeof q, "force=%d&v=%d", force ? 1 : 0, volumes ? 1 : 0);
-	return on_container(d, "DELETE", 0, id, "", q, cb, arg);
+	return on_container_slow(d, "DELETE", id, q, cb, arg);
 }
 
 struct docker_req *
@@ -395,6 +423,7 @@ docker_image_pull(struct docker *d, const char *ref, docker_line_cb *progress,
 	/* Errors come as lines inside the 200 reply, so read them even when
 	 * the caller does not care for progress. */
 	o.line = progress ? progress : ignore_line;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.done = done;
 	o.arg = arg;
 	r = docker_submit(d, &o);
@@ -466,12 +495,27 @@ docker_volumes_list(struct docker *d, const char *label, docker_cb *cb,
 	return list_by_label(d, "volumes", label, cb, arg);
 }
 
+/* Deletes the volume's files: slower than an ordinary call. */
 struct docker_req *
 docker_volume_remove(struct docker *d, const char *name, int force,
     docker_cb *cb, void *arg)
 {
-	return on_object(d, "DELETE", "volumes", name, force ? "force=1" :
-	    NULL, cb, arg);
+	struct docker_opts	 o;
+	struct docker_req	*r;
+	char			*e = docker_escape(name, NULL), *path;
+
+	xasprintf(&path, "/volumes/%s%s", e, force ? "?force=1" : "");
+	memset(&o, 0, sizeof o);
+	o.method = "DELETE";
+	o.path = path;
+	o.flags = docker_timeout(d) == 0 ? DOCKER_F_NOTIMEOUT : 0;
+	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
+	o.done = cb;
+	o.arg = arg;
+	r = docker_submit(d, &o);
+	free(path);
+	free(e);
+	return r;
 }
 
 /* ---- exec ---------------------------------------------------------------- */
@@ -654,6 +698,7 @@ docker_archive_get(struct docker *d, const char *id, const char *path,
 	o.path = url;
 	/* A tar is not lines: nothing to scan for "error". */
 	o.flags = DOCKER_F_STREAM | DOCKER_F_NOSCAN | DOCKER_F_BULK;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.data = data;
 	o.done = done;
 	o.arg = arg;
@@ -677,7 +722,9 @@ docker_archive_put(struct docker *d, const char *id, const char *dir,
 	memset(&o, 0, sizeof o);
 	o.method = "PUT";
 	o.path = url;
+	/* A big upload takes as long as it takes, but never stands still. */
 	o.flags = DOCKER_F_NOTIMEOUT | DOCKER_F_BULK;
+	o.idle_ms = DOCKER_IDLE_MS;
 	o.read = read;
 	o.read_size = size;
 	o.content_type = "application/x-tar";

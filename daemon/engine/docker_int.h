@@ -17,6 +17,8 @@ int		 docker_closing(const struct docker *);
 void		 docker_handle_opened(struct docker *);
 void		 docker_handle_closed(struct docker *);
 uint64_t	 docker_timeout(const struct docker *);
+/* ms as this client's deadlines apply it (the test hook's divisor). */
+uint64_t	 docker_deadline(const struct docker *, uint64_t ms);
 
 /*
  * Something built on the client that is not a request (an event stream),

@@ -162,7 +162,11 @@ xfer_finish(struct docker_req *r, CURLcode cc)
 	memset(&res, 0, sizeof res);
 	res.status = r->status;
 	res.message = "";
-	if (herr != 0) {
+	if (r->expired) {
+		/* A deadline passed: that is the outcome, whatever came. */
+		res.err = r->err;
+		res.message = r->errmsg ? r->errmsg : docker_strerror(r->err);
+	} else if (herr != 0) {
 		res.err = herr;
 		res.message = http_message(r, msg, sizeof msg);
 	} else if (r->err != 0) {
@@ -219,6 +223,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (r->canceled)
 		return 0;
+	r->last_io = uv_now(r->loop);
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* A new header block: an interim 1xx may come first. */
 		r->in_head = 1;
@@ -306,6 +311,7 @@ on_write(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (r->canceled)
 		return 0;
+	r->last_io = uv_now(r->loop);
 	if (!(r->flags & DOCKER_F_STREAM) || status_err(r) != 0) {
 		if (r->body.len + len > BODY_MAX) {
 			xfer_fail(r, -EPROTO, "reply larger than "
@@ -343,13 +349,14 @@ on_read(char *p, size_t size, size_t nmemb, void *arg)
 		r->paused = 1;
 		return CURL_READFUNC_PAUSE;
 	}
+	r->last_io = uv_now(r->loop);
 	return r->canceled ? CURL_READFUNC_ABORT : n;
 }
 
 /* ---- options ----------------------------------------------------------- */
 
 void
-xfer_setup(struct docker_req *r, const char *method, uint64_t timeout_ms)
+xfer_setup(struct docker_req *r, const char *method)
 {
 	CURL *e = r->easy;
 
@@ -370,8 +377,8 @@ xfer_setup(struct docker_req *r, const char *method, uint64_t timeout_ms)
 		curl_easy_setopt(e, CURLOPT_BUFFERSIZE, BULK_BUFFER);
 		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, BULK_BUFFER);
 	}
-	if (timeout_ms > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	/* The request's deadlines are docker.c's timer, not curl's: they can
+	 * change after the submit and a stream's idle one knows pauses. */
 	/* Without this, curl waits up to a second for "100 Continue"
 	 * before sending a larger body. */
 	r->hdrs = curl_slist_append(NULL, "Expect:");

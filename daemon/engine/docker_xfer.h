@@ -23,6 +23,7 @@ struct docker_req {
 	struct curl_slist	*hdrs;
 	const char		*sock_path;	/* the client's, for messages */
 	char			*url;
+	char			*call;		/* "POST /containers/x/stop" */
 	char			*payload;
 	unsigned		 flags;
 	docker_line_cb		*line;
@@ -45,13 +46,21 @@ struct docker_req {
 	struct buf		 body;		/* whole reply or error reply */
 	struct buf		 part;		/* a stream's unfinished line */
 	int			 err;		/* decided before completion */
+	/* Deadlines (docker.c), in the loop's clock: limit_ms from started
+	 * for the whole reply (a stream: its headers), idle_ms from the last
+	 * byte either way, not counting time paused by us; 0 = none. */
+	uv_loop_t		*loop;
+	uint64_t		 started;
+	uint64_t		 limit_ms;
+	uint64_t		 idle_ms;
+	uint64_t		 last_io;
+	int			 expired;	/* a deadline passed */
 	char			*errmsg;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 /* Set r->easy's options and callbacks for method on r->url. */
-void	xfer_setup(struct docker_req *, const char *method,
-	    uint64_t timeout_ms);
+void	xfer_setup(struct docker_req *, const char *method);
 /* Decide the outcome before completion; the first reason wins. */
 void	xfer_fail(struct docker_req *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

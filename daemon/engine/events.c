@@ -2,6 +2,12 @@
  * The engine's event stream: one long-lived GET /events split into JSON
  * objects, reconnected with backoff whenever it drops (an engine restart)
  * and resumed after the last event seen, so the owner misses nothing.
+ *
+ * An idle engine sends nothing on the stream, so silence cannot tell a
+ * stalled engine from a quiet one: while connected, a GET /_ping on the
+ * same client every DOCKER_EVENTS_PING_MS (with an ordinary call's
+ * deadline) does.  A ping that fails drops the stream as lost, and it is
+ * reconnected like after any loss (its headers have a deadline too).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +32,8 @@ struct docker_events {
 	docker_events_state_cb	*state;
 	void			*arg;
 	struct docker_req	*req;
-	uv_timer_t		 retry;
+	struct docker_req	*ping;		/* liveness check in flight */
+	uv_timer_t		 retry;		/* reconnect; connected: ping */
 	uint64_t		 backoff_ms;
 	int			 connected;
 	int			 stopped;
@@ -38,6 +45,7 @@ struct docker_events {
 };
 
 static void	ev_connect(struct docker_events *);
+static void	on_retry(uv_timer_t *);
 
 static int64_t
 wall_ns(void)
@@ -70,6 +78,7 @@ ev_teardown(void *arg)
 
 	ev->stopped = 1;
 	ev->req = NULL;
+	ev->ping = NULL;
 	uv_close((uv_handle_t *)&ev->retry, ev_closed);
 }
 
@@ -95,6 +104,8 @@ ev_on_headers(long status, void *arg)
 	if (ev->since_ns == 0)
 		ev->since_ns = wall_ns();
 	ev->connected = 1;
+	uv_timer_start(&ev->retry, on_retry, docker_deadline(ev->d,
+	    DOCKER_EVENTS_PING_MS), 0);
 	ev->state(1, ev->arg);
 }
 
@@ -138,26 +149,16 @@ ev_on_line(const char *line, size_t len, void *arg)
 	json_decref(j);
 }
 
+/* The stream is gone (err, message): tell the owner, retry later. */
 static void
-on_retry(uv_timer_t *t)
+ev_lost(struct docker_events *ev, const char *why)
 {
-	ev_connect(t->data);
-}
-
-static void
-ev_on_done(const struct docker_result *res, void *arg)
-{
-	struct docker_events *ev = arg;
-
-	ev->req = NULL;
 	if (ev->connected) {
-		log_info("engine event stream lost: %s", res->err ?
-		    res->message : "ended");
+		log_info("engine event stream lost: %s", why);
 		ev->connected = 0;
 		ev->state(0, ev->arg);
 	} else if (!ev->warned) {
-		log_warn("engine event stream: %s", res->err ? res->message :
-		    "ended before it began");
+		log_warn("engine event stream: %s", why);
 		ev->warned = 1;
 	}
 	if (ev->stopped)
@@ -167,6 +168,52 @@ ev_on_done(const struct docker_result *res, void *arg)
 	if (ev->backoff_ms > BACKOFF_MAX_MS)
 		ev->backoff_ms = BACKOFF_MAX_MS;
 	uv_timer_start(&ev->retry, on_retry, ev->backoff_ms, 0);
+}
+
+static void
+ev_on_ping(const struct docker_result *res, void *arg)
+{
+	struct docker_events	*ev = arg;
+	char			 why[600];
+
+	ev->ping = NULL;
+	if (ev->stopped || !ev->connected)
+		return;
+	if (res->err == 0) {
+		uv_timer_start(&ev->retry, on_retry, docker_deadline(ev->d,
+		    DOCKER_EVENTS_PING_MS), 0);
+		return;
+	}
+	/* The stream may look open on an engine that no longer answers. */
+	snprintf(why, sizeof why, "liveness check failed: %s", res->message);
+	docker_cancel(ev->req);
+	ev->req = NULL;
+	ev_lost(ev, why);
+}
+
+static void
+on_retry(uv_timer_t *t)
+{
+	struct docker_events *ev = t->data;
+
+	if (!ev->connected) {
+		ev_connect(ev);
+		return;
+	}
+	if (ev->ping == NULL)
+		ev->ping = docker_ping(ev->d, ev_on_ping, ev);
+}
+
+static void
+ev_on_done(const struct docker_result *res, void *arg)
+{
+	struct docker_events *ev = arg;
+
+	ev->req = NULL;
+	docker_cancel(ev->ping);
+	ev->ping = NULL;
+	ev_lost(ev, res->err ? res->message : ev->connected ? "ended" :
+	    "ended before it began");
 }
 
 static void
@@ -245,7 +292,9 @@ docker_events_stop(struct docker_events *ev)
 		return;
 	ev->stopped = 1;
 	docker_cancel(ev->req);
+	docker_cancel(ev->ping);
 	ev->req = NULL;
+	ev->ping = NULL;
 	docker_child_del(&ev->child);
 	uv_close((uv_handle_t *)&ev->retry, ev_closed);
 }
