@@ -738,6 +738,7 @@ op_maybe_finish(struct op *op)
 		return;
 	if (!op->failed && !op->verified) {
 		op->verified = true;
+		op_phase_enter(op, PH_VERIFY);
 		if (verify_start(op, on_verify_bad, on_verify_done))
 			return;
 	}
@@ -746,10 +747,18 @@ op_maybe_finish(struct op *op)
 		return;
 	}
 	op->finishing = true;
+	op_phase_enter(op, PH_COMMIT);
 	mark_skipped(op);
 	log_info("%s %s revision %d: %s", op->kind->name, op->stack_name,
 	    op->revision, op->failed ? op->error : "done");
 	op->kind->finish(op);
+}
+
+void
+apply_stop(struct op *op, const char *why)
+{
+	op_fail(op, why);
+	op_maybe_finish(op);
 }
 
 void
