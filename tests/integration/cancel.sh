@@ -6,6 +6,21 @@
 # free and history records revision 2 failed with the reason.
 . "$(dirname "$0")/lib.sh"
 
+HANGUP=${CTLHANGUP:-$ROOT/build/tests/ctlhangup}
+[ -x "$HANGUP" ] || fail "$HANGUP is not built (make tests)"
+
+# The request line shipctl sends for a command, caught on a socket of our
+# own (as hangup.sh does).
+capture() {
+	local sock=$IT_DIR/capture.sock
+
+	"$HANGUP" -c "$sock" >"$IT_DIR/line" &
+	wait_until 5 test -S "$sock" || fail "capture socket"
+	"$SHIPCTL" -s "$sock" "$@" >/dev/null 2>&1 || true
+	wait $! || fail "capture of shipctl $*"
+	cat "$IT_DIR/line"
+}
+
 api() {		# extra environment line
 	unit api <<EOF
 image: $IMAGE1
@@ -47,6 +62,16 @@ st=$(sctl status --stack "$IT_STACK")
 assert_match "$st" "$IT_STACK +deploy +2 +apply +[0-9.]+m?s +[0-9.]+m?s +$(id -u)" \
     "status's operation row"
 ok "status shows the deploy in phase apply with its age"
+
+# A deploy --wait queued behind it whose client hangs up at once leaves
+# the queue (it is answered, and audited, with nobody to read it).
+line=$(capture deploy --wait "$IT_UNITS")
+"$HANGUP" "$IT_SOCK" 1 "$line" || fail "shipd stopped answering after the hang-up"
+wait_until 20 grep -q 'the client went away while deploy waited for the lock' \
+    "$IT_STATE/audit.log" || fail "the queued deploy was not dropped: $(tail -3 "$IT_STATE/audit.log")"
+assert_eq "$(sctl --json status --stack "$IT_STACK" | jq -c '[.operations[] | .phase]')" \
+    '["apply"]' "operations after the queued client hung up"
+ok "a queued deploy whose client hung up left the queue"
 
 t0=$(now_ms)
 out=$(sctl cancel --stack "$IT_STACK" 2>&1) ||
