@@ -14,6 +14,7 @@
 #include "ops/op.h"
 #include "ops/ops.h"
 #include "proto.h"
+#include "state/lock.h"
 #include "util.h"
 
 /* ---- deadlines ------------------------------------------------------------- */
@@ -195,9 +196,17 @@ ops_cancel(struct shipd *sd, struct ctl_req *r, const char *stack)
 		op_stop(op, why);
 	}
 	if (json_array_size(done) == 0) {
+		const struct stack_lock *h = lock_holder(sd, stack);
+
 		json_decref(done);
-		ctl_req_err(r, PROTO_E_NOT_FOUND, "no operation under way on "
-		    "stack %s", stack);
+		if (h != NULL)
+			ctl_req_err(r, PROTO_E_NOT_FOUND, "no operation under "
+			    "way on stack %s: it is locked by a %s (uid %u), "
+			    "which cancel does not stop", stack, h->kind,
+			    (unsigned)h->uid);
+		else
+			ctl_req_err(r, PROTO_E_NOT_FOUND, "no operation under "
+			    "way on stack %s", stack);
 		return;
 	}
 	ctl_req_ok(r, json_pack("{s:s, s:o}", "stack", stack, "cancelled",
