@@ -102,3 +102,8 @@ ok "back on revision 1, lock free, history says revision 2 failed (cancelled)"
 api ""
 sctl deploy "$IT_UNITS" >/dev/null || fail "the deploy after the cancel failed"
 ok "the next deploy goes through"
+
+stop_shipd
+! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$IT_LOG" ||
+    fail "sanitizer report in shipd's log"
+ok "shipd exits 0 on SIGTERM, clean"
