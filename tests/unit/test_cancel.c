@@ -380,6 +380,55 @@ test_cancel_early(void **state)
 	rig_close(&g);
 }
 
+/* The scale's new replica is waiting at its gate. */
+static bool
+scale_gating(struct rig *g, void *arg)
+{
+	struct op	*op = find_op(g, OP_SCALE);
+	size_t		 i, j;
+
+	(void)arg;
+	for (i = 0; op != NULL && op->svcs != NULL &&
+	    i < op->stack->nunits; i++)
+		for (j = 0; j < op->svcs[i].nreps; j++)
+			if (op->svcs[i].reps[j].gate != NULL)
+				return true;
+	return false;
+}
+
+/* A scale stopped at the new replica's gate fails as a scale fails, with
+ * the canceller named, and lets the lock go. */
+static void
+test_cancel_scale(void **state)
+{
+	struct fake_image	 k = { -1, -1, 0, false, 0 };
+	struct rig		 g;
+	struct cap		*s, *c;
+	json_t			*n = json_pack("{s:i}", "api", 2);
+
+	(void)state;
+	open_v1(&g);
+	fakedocker_image_knobs(g.fd, "shipd-test/api:1", &k);
+	s = cap_new(&g, "scale");
+	ops_scale(&g.sd, s->req, "demo", n, false);
+	rig_until(&g, scale_gating, NULL, "the scale's gate");
+	c = cancel(&g, "demo");
+	cap_assert_ok(c);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(cap_result(c), "cancelled"), 0), "kind")),
+	    "scale");
+	rig_wait(&g, s);
+	assert_string_equal(cap_code(s), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(s), "cancelled by uid 4242"));
+	rig_settle(&g);
+	assert_null(lock_holder(&g.sd, "demo"));
+	assert_null(g.sd.ops);
+	json_decref(n);
+	cap_free(c);
+	cap_free(s);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -392,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_cancel_rollback_refused),
 		cmocka_unit_test(test_apply_deadline),
 		cmocka_unit_test(test_cancel_early),
+		cmocka_unit_test(test_cancel_scale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
