@@ -297,6 +297,7 @@ test_cancel_rollback_refused(void **state)
 	struct fake_image	 k = { 800, -1, 0, false, 0 };
 	struct rig		 g;
 	struct cap		*d, *c;
+	json_t			*st;
 
 	(void)state;
 	rig_open(&g);
@@ -307,6 +308,13 @@ test_cancel_rollback_refused(void **state)
 	fakedocker_image_knobs(g.fd, "shipd-test/api:1", &k);
 	d = rig_deploy(&g, v2fast, NULL, false);
 	rig_until(&g, rolling_back, NULL, "the automatic rollback");
+	st = ops_status(&g.sd, "demo");
+	assert_int_equal(json_array_size(st), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    st, 0), "phase")), "rollback");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    st, 1), "kind")), "rollback-auto");
+	json_decref(st);
 	c = cancel(&g, "demo");
 	assert_string_equal(cap_code(c), PROTO_E_BUSY);
 	assert_non_null(strstr(cap_message(c), "automatic rollback"));
@@ -429,6 +437,44 @@ test_cancel_scale(void **state)
 	rig_close(&g);
 }
 
+static bool
+verifying(struct rig *g, void *arg)
+{
+	struct op *op = find_op(g, OP_DEPLOY);
+
+	(void)arg;
+	return op != NULL && op->phase == PH_VERIFY && op->verify != NULL;
+}
+
+/* Cancel during a ten-minute monitor period: the monitor is let go of,
+ * the deploy fails and rolls back. */
+static void
+test_cancel_verify(void **state)
+{
+	static const char *const mon[] = {
+		"api.yaml", "image: shipd-test/api:1\n" CHECK
+		    "environment: {X: 1}\n"
+		    "update: {healthy_deadline: 10m, monitor: 10m}\n",
+		NULL
+	};
+	struct rig	 g;
+	struct cap	*d, *c;
+
+	(void)state;
+	open_v1(&g);
+	d = rig_deploy(&g, mon, NULL, false);
+	rig_until(&g, verifying, NULL, "the monitor period");
+	c = cancel(&g, "demo");
+	cap_assert_ok(c);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(cap_result(c), "cancelled"), 0), "phase")),
+	    "verify");
+	assert_rolled_back(&g, d, 2);
+	cap_free(c);
+	cap_free(d);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -442,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_apply_deadline),
 		cmocka_unit_test(test_cancel_early),
 		cmocka_unit_test(test_cancel_scale),
+		cmocka_unit_test(test_cancel_verify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
