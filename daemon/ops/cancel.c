@@ -28,14 +28,21 @@
  * `parallelism`, and a wave is bounded by its stop grace and its gate's
  * healthy_deadline; services run in dependency order, at worst one after
  * the other; then the longest monitor period.  The slack is for the
- * engine calls around them, which carry deadlines of their own.
+ * engine calls around them, which carry deadlines of their own.  A unit
+ * may set it instead (update.deadline).
  */
 static uint64_t
 apply_deadline_ms(const struct op *op)
 {
-	uint64_t	ms = APPLY_SLACK_MS, mon = 0;
+	uint64_t	ms = APPLY_SLACK_MS, mon = 0, set = 0;
 	size_t		i, waves;
 
+	/* Set on a unit (update.deadline): the largest such stands. */
+	for (i = 0; i < op->stack->nunits; i++)
+		if (op->stack->units[i]->update.deadline_ms > set)
+			set = op->stack->units[i]->update.deadline_ms;
+	if (set > 0)
+		return set;
 	for (i = 0; op->svcs != NULL && i < op->stack->nunits; i++) {
 		const struct svc	*s = &op->svcs[i];
 		const struct unit	*u = s->unit;

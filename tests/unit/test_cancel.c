@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "diag.h"
+#include "graph.h"
 #include "helper_opsrig.h"
 #include "ops/op.h"
 #include "proto.h"
@@ -356,6 +358,62 @@ test_apply_deadline(void **state)
 }
 
 /*
+ * update.deadline sets apply's deadline: loaded from YAML, carried
+ * through the stack's JSON (absent when unset, so older revisions still
+ * compare equal), and it fails the deploy when it passes.
+ */
+static void
+test_apply_deadline_knob(void **state)
+{
+	static const char *const v3[] = {
+		"api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 10m, deadline: 400ms}\n",
+		NULL
+	};
+	struct diag_list	 errs;
+	struct rig		 g;
+	struct stack		*st, *back;
+	struct graph		*gr;
+	struct cap		*d;
+	json_t			*j;
+	char			*text;
+
+	(void)state;
+	open_v1(&g);
+	rig_stack(&g, v3, &st, &gr);
+	j = stack_to_json(st);
+	text = json_dumps(j, 0);
+	assert_non_null(strstr(text, "\"deadline_ms\": 400"));
+	free(text);
+	diag_init(&errs);
+	assert_int_equal(stack_from_json(j, &back, &errs), 0);
+	assert_int_equal(back->units[0]->update.deadline_ms, 400);
+	stack_free(back);
+	diag_free(&errs);
+	json_decref(j);
+	stack_free(st);
+	graph_free(gr);
+	rig_stack(&g, v1, &st, &gr);
+	j = stack_to_json(st);
+	text = json_dumps(j, 0);
+	assert_null(strstr(text, "\"deadline_ms\""));
+	free(text);
+	json_decref(j);
+	stack_free(st);
+	graph_free(gr);
+
+	d = rig_deploy(&g, v3, NULL, true);
+	assert_string_equal(cap_code(d), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(d), "the apply phase passed its "
+	    "deadline of 400ms"));
+	assert_non_null(strstr(cap_message(d), "rolled back to revision 1"));
+	rig_settle(&g);
+	assert_null(lock_holder(&g.sd, "demo"));
+	cap_free(d);
+	rig_close(&g);
+}
+
+/*
  * Cancel while the engine's container list is on its way (phase images):
  * the pipeline stops at its next stage, before anything changed and
  * before a revision number was taken.
@@ -486,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_gone_under_way),
 		cmocka_unit_test(test_cancel_rollback_refused),
 		cmocka_unit_test(test_apply_deadline),
+		cmocka_unit_test(test_apply_deadline_knob),
 		cmocka_unit_test(test_cancel_early),
 		cmocka_unit_test(test_cancel_scale),
 		cmocka_unit_test(test_cancel_verify),
