@@ -1,6 +1,7 @@
 /*
  * shipctl status: the containers shipd manages, found by their labels;
- * with --stack, that stack's services and lock first.
+ * with --stack, that stack's services and lock first; the operations
+ * under way or queued, with their phase and age, before the containers.
  */
 #include <stdio.h>
 
@@ -22,6 +23,11 @@ const struct cli_cmd cli_cmd_status = {
 	    "for an http or tcp check shipd's own verdict: shipd probes those\n"
 	    "at their interval for as long as the container runs.  A replica\n"
 	    "is READY when it runs and is healthy or has no check.\n"
+	    "\n"
+	    "Operations under way or queued (--wait) are listed first: kind,\n"
+	    "revision, phase (queued, images, plan, checks, backup, begin,\n"
+	    "apply, verify, commit, rollback), time in that phase and in all,\n"
+	    "and the uid that started it.  `shipctl cancel` stops them.\n"
 	    "\n"
 	    "With --stack, a stack whose recovery failed after shipd\n"
 	    "restarted says so with the reason; its journal records stay\n"
@@ -88,6 +94,36 @@ show_containers(json_t *res)
 	table_free(t);
 }
 
+static void
+show_operations(json_t *res)
+{
+	static const char *const hdr[] = { "STACK", "OPERATION", "REVISION",
+	    "PHASE", "IN PHASE", "TOTAL", "UID" };
+	json_t		*ops = json_object_get(res, "operations"), *o;
+	struct table	*t;
+	char		 rev[16], inph[32], total[32], uid[16];
+	size_t		 i;
+
+	if (json_array_size(ops) == 0)
+		return;
+	t = table_new(nitems(hdr), hdr);
+	json_array_foreach(ops, i, o) {
+		snprintf(rev, sizeof rev, "%lld", cli_int(o, "revision"));
+		fmt_duration_ms(inph, sizeof inph, (uint64_t)cli_int(o,
+		    "phase_ms"));
+		fmt_duration_ms(total, sizeof total, (uint64_t)cli_int(o,
+		    "elapsed_ms"));
+		snprintf(uid, sizeof uid, "%lld", cli_int(o, "uid"));
+		const char *row[] = { cli_str(o, "stack"), cli_str(o, "kind"),
+		    cli_int(o, "revision") > 0 ? rev : "-",
+		    cli_str(o, "phase"), inph, total, uid };
+		table_add(t, row);
+	}
+	table_print(t);
+	table_free(t);
+	printf("\n");
+}
+
 static int
 cmd_status_exec(struct cli_ctx *c)
 {
@@ -105,6 +141,7 @@ cmd_status_exec(struct cli_ctx *c)
 	else {
 		if (json_array_size(json_object_get(res, "services")) > 0)
 			show_services(res);
+		show_operations(res);
 		show_containers(res);
 	}
 	json_decref(res);

@@ -39,6 +39,7 @@
 /* Command names: the "cmd" member of a request. */
 #define PROTO_CMD_BACKUP	"backup"
 #define PROTO_CMD_BACKUPS	"backups"
+#define PROTO_CMD_CANCEL	"cancel"
 #define PROTO_CMD_DEPLOY	"deploy"
 #define PROTO_CMD_DOWN		"down"
 #define PROTO_CMD_EVENTS	"events"

@@ -102,6 +102,9 @@ struct unit_update {
 	int			 parallelism;
 	uint64_t		 healthy_deadline_ms;
 	uint64_t		 monitor_ms;
+	/* Apply and verify of an operation must end within this (0: a bound
+	 * shipd derives from the other knobs, docs/deploys.md). */
+	uint64_t		 deadline_ms;
 	enum unit_update_failure on_failure;
 };
 

@@ -184,6 +184,11 @@ unit_json(const struct unit *u)
 	    "healthy_deadline_ms", (json_int_t)u->update.healthy_deadline_ms,
 	    "monitor_ms", (json_int_t)u->update.monitor_ms,
 	    "on_failure", unit_update_failure_name(u->update.on_failure)));
+	/* Only when set, as networks above. */
+	if (u->update.deadline_ms > 0)
+		json_object_set_new(json_object_get(o, "update"),
+		    "deadline_ms", json_integer((json_int_t)
+		    u->update.deadline_ms));
 	json_object_set_new(o, "backup", !b->present ? json_null() :
 	    json_pack("{s:o, s:o, s:o, s:b, s:i, s:I}", "paths",
 	    strv_json(b->paths), "pre", strv_json(b->pre), "post",
@@ -481,11 +486,12 @@ j_update(struct jread *c, const char *path, const json_t *o,
 {
 	static const char *const f[] = { "order", "parallelism",
 	    "healthy_deadline_ms", "monitor_ms", "on_failure" };
+	static const char *const opt[] = { "deadline_ms" };
 	const json_t	*v;
 	char		 sub[JREAD_PATH], *s;
 
 	if ((v = jread_field(path, o, "update", sub)) == NULL ||
-	    !jread_obj(c, sub, v, f, nitems(f)))
+	    !jread_obj_opt(c, sub, v, f, nitems(f), opt, nitems(opt)))
 		return;
 	if (jread_str(c, sub, v, "order", 0, &s) &&
 	    unit_update_order_parse(s, &up->order) != 0)
@@ -495,6 +501,7 @@ j_update(struct jread *c, const char *path, const json_t *o,
 	    UNIT_PARALLELISM_MAX, &up->parallelism);
 	jread_ms(c, sub, v, "healthy_deadline_ms", 1, &up->healthy_deadline_ms);
 	jread_ms(c, sub, v, "monitor_ms", 0, &up->monitor_ms);
+	jread_ms(c, sub, v, "deadline_ms", 1, &up->deadline_ms);
 	if (jread_str(c, sub, v, "on_failure", 0, &s) &&
 	    unit_update_failure_parse(s, &up->on_failure) != 0)
 		jread_err(c, sub, "on_failure: expected rollback or pause");

@@ -242,6 +242,13 @@ u_monitor(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 }
 
 static void
+u_apply_deadline(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	ytree_duration(c, path, n, 1, &UCTX(obj)->u->update.deadline_ms);
+}
+
+static void
 u_on_failure(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
@@ -261,6 +268,7 @@ static const struct ykey update_keys[] = {
 	{ "parallelism", u_parallelism },
 	{ "healthy_deadline", u_deadline },
 	{ "monitor", u_monitor },
+	{ "deadline", u_apply_deadline },
 	{ "on_failure", u_on_failure },
 };
 

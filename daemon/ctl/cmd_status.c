@@ -1,8 +1,9 @@
 /*
  * status: every container of a stack (or of every stack) as the engine
- * lists it, with per-service ready/desired counts, the current revision
- * and the lock holder.  Health is the engine's state of each running
- * container (inspected), or shipd's own verdict for http/tcp checks.
+ * lists it, with per-service ready/desired counts, the current revision,
+ * the lock holder and the operations under way or queued (phase, age).
+ * Health is the engine's state of each running container (inspected), or
+ * shipd's own verdict for http/tcp checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "engine/docker.h"
 #include "engine/spec.h"
 #include "ops/health.h"
+#include "ops/ops.h"
 #include "proto.h"
 #include "state/journal.h"
 #include "state/lock.h"
@@ -112,7 +114,8 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	size_t		 i;
 	int		 cur;
 
-	res = json_pack("{s:o}", "containers", rows);
+	res = json_pack("{s:o, s:o}", "containers", rows, "operations",
+	    ops_status(sd, stack));
 	if (stack == NULL)
 		return res;
 	cur = store_current(sd->store, stack);

@@ -13,6 +13,7 @@
 #include "state/journal.h"
 #include "log.h"
 #include "ops/op.h"
+#include "ops/progress.h"
 #include "ops/steps.h"
 #include "ops/verify.h"
 #include "proto.h"
@@ -23,47 +24,6 @@
 static void	op_kick(struct op *);
 static void	op_maybe_finish(struct op *);
 static void	rep_cancel_drain(struct replica *);
-
-/* ---- progress ------------------------------------------------------------ */
-
-static uint64_t
-elapsed(const struct op *op)
-{
-	return now_ms() - op->t0;
-}
-
-static void
-emit(struct op *op, const char *event, json_t *fields)
-{
-	json_object_set_new(fields, "elapsed_ms",
-	    json_integer((json_int_t)elapsed(op)));
-	op_emit(op, event, fields);
-}
-
-static void
-emit_step(struct replica *r, const char *step, const char *msg)
-{
-	json_t *f = json_pack("{s:s, s:i, s:s}", "service",
-	    r->svc->unit->name, "replica", r->n, "step", step);
-
-	if (msg != NULL)
-		json_object_set_new(f, "message", json_string(msg));
-	emit(r->svc->op, PROTO_EV_STEP, f);
-}
-
-static void
-emit_service(struct svc *s, const char *status)
-{
-	json_t *f = json_pack("{s:s, s:s, s:s}", "service", s->unit->name,
-	    "status", status, "action", plan_action_name(s->action));
-
-	if (s->error != NULL)
-		json_object_set_new(f, "message", json_string(s->error));
-	if (s->t_done > s->t_start && s->t_start != 0)
-		json_object_set_new(f, "took_ms",
-		    json_integer((json_int_t)(s->t_done - s->t_start)));
-	emit(s->op, PROTO_EV_SERVICE, f);
-}
 
 /* ---- failure ------------------------------------------------------------- */
 
@@ -143,7 +103,7 @@ svc_fail(struct svc *s, const char *why)
 	s->state = SVC_FAILED;
 	s->t_done = now_ms();
 	s->error = xstrdup(why);
-	emit_service(s, "failed");
+	progress_service(s, "failed");
 	op_fail(s->op, why);
 }
 
@@ -160,7 +120,7 @@ svc_settled(struct svc *s)
 		return;
 	s->state = SVC_DONE;
 	s->t_done = now_ms();
-	emit_service(s, "done");
+	progress_service(s, "done");
 	op_kick(op);
 }
 
@@ -242,7 +202,7 @@ static void
 rep_failed(struct replica *r, const char *why)
 {
 	r->state = REP_FAILED;
-	emit_step(r, "failed", why);
+	progress_step(r, "failed", why);
 	svc_fail(r->svc, why);
 	rep_release_slot(r);
 }
@@ -325,7 +285,7 @@ on_gate(int ok, const char *why, void *arg)
 		op_maybe_finish(op);
 		return;
 	}
-	emit_step(r, gate_goal_name(r->svc->goal), NULL);
+	progress_step(r, gate_goal_name(r->svc->goal), NULL);
 	rep_gated(r);
 	rep_next_step(r);
 }
@@ -411,7 +371,7 @@ on_step_done(const struct docker_result *res, void *arg)
 	default:
 		break;
 	}
-	emit_step(r, done[st], NULL);
+	progress_step(r, done[st], NULL);
 	rep_next_step(r);
 }
 
@@ -649,7 +609,7 @@ rep_begin(struct replica *r)
 		s->active++;
 	}
 	if (r->reuse && (r->nsteps == 0 || r->steps[0] == STEP_GATE))
-		emit_step(r, "kept", NULL);
+		progress_step(r, "kept", NULL);
 	rep_advance(r);
 }
 
@@ -663,7 +623,7 @@ svc_begin(struct svc *s)
 	s->state = SVC_ACTIVE;
 	s->t_start = now_ms();
 	s->pending = s->nreps;
-	emit_service(s, "begin");
+	progress_service(s, "begin");
 	if (svc_live_replicas(s) == 0)
 		svc_gated(s);
 	if (s->nreps == 0) {
@@ -740,7 +700,7 @@ on_verify_bad(struct replica *r, const char *why)
 {
 	struct op *op = r->svc->op;
 
-	emit_step(r, "failed", why);
+	progress_step(r, "failed", why);
 	svc_fail(r->svc, why);		/* ends the verify, too */
 	op_maybe_finish(op);
 }
@@ -763,7 +723,7 @@ mark_skipped(struct op *op)
 		if (s->state != SVC_PENDING)
 			continue;
 		s->state = SVC_SKIPPED;
-		emit(op, PROTO_EV_SERVICE, json_pack("{s:s, s:s, s:s}",
+		progress_emit(op, PROTO_EV_SERVICE, json_pack("{s:s, s:s, s:s}",
 		    "service", s->unit->name, "status", "skipped", "message",
 		    "a dependency failed"));
 	}
@@ -778,6 +738,7 @@ op_maybe_finish(struct op *op)
 		return;
 	if (!op->failed && !op->verified) {
 		op->verified = true;
+		op_phase_enter(op, PH_VERIFY);
 		if (verify_start(op, on_verify_bad, on_verify_done))
 			return;
 	}
@@ -786,10 +747,18 @@ op_maybe_finish(struct op *op)
 		return;
 	}
 	op->finishing = true;
+	op_phase_enter(op, PH_COMMIT);
 	mark_skipped(op);
 	log_info("%s %s revision %d: %s", op->kind->name, op->stack_name,
 	    op->revision, op->failed ? op->error : "done");
 	op->kind->finish(op);
+}
+
+void
+apply_stop(struct op *op, const char *why)
+{
+	op_fail(op, why);
+	op_maybe_finish(op);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #include "core/shipd.h"
 #include "log.h"
@@ -40,6 +41,25 @@ op_kind_parse(const char *name)
 	return -1;
 }
 
+static const char *const phase_names[PH_NPHASES] = {
+	[PH_QUEUED] = "queued",
+	[PH_IMAGES] = "images",
+	[PH_PLAN] = "plan",
+	[PH_CHECKS] = "checks",
+	[PH_BACKUP] = "backup",
+	[PH_BEGIN] = "begin",
+	[PH_APPLY] = "apply",
+	[PH_VERIFY] = "verify",
+	[PH_COMMIT] = "commit",
+	[PH_ROLLBACK] = "rollback",
+};
+
+const char *
+op_phase_name(enum op_phase ph)
+{
+	return ph < PH_NPHASES ? phase_names[ph] : "?";
+}
+
 /* The request goes with the control server at shutdown; the op stays
  * until the engine client has closed. */
 static void
@@ -49,6 +69,23 @@ on_req_cancel(struct ctl_req *r, void *arg)
 
 	(void)r;
 	op->req = NULL;
+}
+
+/*
+ * The client went away.  An operation under way goes on to its end (what
+ * it touched must be committed or rolled back); one still queued for the
+ * lock is dropped, or it would take the lock later for nobody.
+ */
+static void
+on_req_gone(struct ctl_req *r, void *arg)
+{
+	struct op *op = arg;
+
+	(void)r;
+	if (op->waiter != NULL && !op->ended)
+		op_abort(op, PROTO_E_FAILED, "the client went away while %s "
+		    "waited for the lock of %s", op->kind->name,
+		    op->stack_name);
 }
 
 struct op *
@@ -71,7 +108,9 @@ op_create(struct shipd *sd, const struct op_kind *kind, struct ctl_req *r,
 		op->uid = r->uid;
 		op->pid = r->pid;
 		ctl_req_on_cancel(r, on_req_cancel, op);
+		ctl_req_on_gone(r, on_req_gone, op);
 	}
+	op_phase_enter(op, PH_IMAGES);
 	return op;
 }
 
@@ -126,6 +165,7 @@ op_free(void *arg)
 	free(op->backup_id);
 	free(op->restore_id);
 	free(op->error);
+	free(op->stop_why);
 	free(op);
 }
 
@@ -174,6 +214,7 @@ on_lock_free(void *arg)
 		return;		/* someone queued earlier got it */
 	lock_wait_cancel(op->sd, op->waiter);
 	op->waiter = NULL;
+	op_phase_enter(op, PH_IMAGES);
 	op->kind->start(op);
 }
 
@@ -224,8 +265,11 @@ op_run(struct op *op)
 		op_abort(op, PROTO_E_BUSY, "%s", why);
 		return;
 	}
-	op_emit(op, PROTO_EV_WAITING, json_pack("{s:s}", "message", why));
+	/* Queued before the event: a peer found gone while sending it
+	 * drops the op from the queue (on_req_gone). */
+	op_phase_enter(op, PH_QUEUED);
 	op->waiter = lock_wait(op->sd, op->stack_name, on_lock_free, op);
+	op_emit(op, PROTO_EV_WAITING, json_pack("{s:s}", "message", why));
 }
 
 static void
@@ -233,6 +277,52 @@ on_truncated(int err, void *arg)
 {
 	(void)err;
 	(void)arg;
+}
+
+/* ---- the phase's deadline ------------------------------------------------ */
+
+struct op_timer {
+	uv_timer_t	 timer;
+	struct op	*op;
+	void		(*fn)(struct op *);
+};
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct op_timer	*ot = t->data;
+	struct op	*op = ot->op;
+	void		(*fn)(struct op *) = ot->fn;
+
+	op_deadline(op, 0, NULL);
+	fn(op);
+}
+
+void
+op_deadline(struct op *op, uint64_t ms, void (*fn)(struct op *))
+{
+	struct op_timer *ot = op->deadline;
+
+	if (ot != NULL) {
+		uv_timer_stop(&ot->timer);
+		uv_close((uv_handle_t *)&ot->timer, on_timer_closed);
+		op->deadline = NULL;
+	}
+	if (ms == 0 || fn == NULL || op->ended || op->sd->stopping)
+		return;
+	ot = xcalloc(1, sizeof *ot);
+	ot->op = op;
+	ot->fn = fn;
+	uv_timer_init(op->sd->loop, &ot->timer);
+	ot->timer.data = ot;
+	op->deadline = ot;
+	uv_timer_start(&ot->timer, on_deadline, ms, 0);
 }
 
 void
@@ -247,6 +337,7 @@ op_end(struct op *op)
 		op_reply_err(op, PROTO_E_INTERNAL, "%s %s ended without an "
 		    "answer", op->kind->name, op->stack_name);
 	list_del(op);
+	op_deadline(op, 0, NULL);
 	lock_release(sd, op->lock);
 	op->lock = NULL;
 	lock_wait_cancel(sd, op->waiter);
@@ -317,6 +408,8 @@ op_take_req(struct op *to, struct op *from)
 {
 	to->req = from->req;
 	from->req = NULL;
-	if (to->req != NULL)
+	if (to->req != NULL) {
 		ctl_req_on_cancel(to->req, on_req_cancel, to);
+		ctl_req_on_gone(to->req, on_req_gone, to);
+	}
 }

@@ -16,10 +16,12 @@
 #include "engine/gate.h"
 #include "graph.h"
 #include "unit.h"
+#include "util.h"
 
 struct shipd;
 struct docker_req;
 struct drain;
+struct op_timer;
 struct verify;
 
 enum svc_action {
@@ -137,6 +139,24 @@ enum op_kind_id {
 	OP_NKINDS
 };
 
+/*
+ * Where an operation is (status shows it, with the time it entered).
+ * The pipeline and apply set it as they go; commit once apply has ended.
+ */
+enum op_phase {
+	PH_QUEUED,		/* waiting for the stack's lock (--wait) */
+	PH_IMAGES,		/* the engine's containers and images */
+	PH_PLAN,
+	PH_CHECKS,		/* pre-flight checks */
+	PH_BACKUP,
+	PH_BEGIN,		/* journal, networks, volumes */
+	PH_APPLY,
+	PH_VERIFY,		/* the monitor period */
+	PH_COMMIT,		/* recording the outcome */
+	PH_ROLLBACK,		/* failed; its rollback is under way */
+	PH_NPHASES
+};
+
 /* The kinds' names, as the journal, revisions and locks record them. */
 #define OP_NAME_PLAN		"plan"
 #define OP_NAME_DEPLOY		"deploy"
@@ -211,6 +231,13 @@ struct op {
 						   (its own or its parent's):
 						   it ends through finish */
 	char			*error;
+	enum op_phase		 phase;
+	uint64_t		 phase_t;	/* now_ms() it entered it */
+	struct op_timer		*deadline;	/* the phase's, while armed */
+	uint64_t		 deadline_ms;	/* ...and its length */
+	char			*stop_why;	/* cancelled or past a deadline
+						   before apply: the pipeline
+						   stops at its next stage */
 	struct verify		*verify;	/* the monitor period, while on */
 	bool			 verified;
 	struct stack_lock	*lock;
@@ -258,6 +285,26 @@ void		 op_take_req(struct op *to, struct op *from);
 /* Apply failed: the first reason stands. */
 void		 op_fail(struct op *, const char *why);
 
+/* Enter a phase (a field write, so that apply may do it too). */
+static inline void
+op_phase_enter(struct op *op, enum op_phase ph)
+{
+	op->phase = ph;
+	op->phase_t = now_ms();
+}
+const char	*op_phase_name(enum op_phase);
+/* Arm the operation's one deadline timer: fn(op) in ms (0: disarm).  It
+ * is disarmed at the end and at shutdown (ops_stop). */
+void		 op_deadline(struct op *, uint64_t ms, void (*fn)(struct op *));
+
+/* cancel.c: stop an operation with a reason (a cancel, a deadline):
+ * queued, it is answered and ends; before apply, the pipeline fails at
+ * its next stage; in apply or verify, apply fails (a deploy rolls back).
+ * False when it is too late (committing, rolling back). */
+bool		 op_stop(struct op *, const char *why);
+/* Arm the deadline of the phase op has just entered (none: disarm). */
+void		 op_phase_deadline(struct op *);
+
 /* plan.c */
 int		 plan_compute(struct op *, const json_t *scale_overrides);
 const char	*plan_action_name(enum svc_action);
@@ -270,6 +317,8 @@ void		 pipeline_run(struct op *);
 
 /* apply.c: walk the graph; kind->finish when it has ended. */
 void		 apply_run(struct op *);
+/* op_fail() during apply or verify, and the end if nothing is left. */
+void		 apply_stop(struct op *, const char *why);
 void		 apply_free(struct op *);
 
 /* commit.c */

@@ -1,6 +1,6 @@
 /*
  * The end of every operation at shutdown.  Before the engine client
- * closes, every gate, drain and monitor timer, and the health watcher, is
+ * closes, every gate, drain, monitor and deadline timer, and the health watcher, is
  * let go of (ops_stop), so none fires into a closed client; once the
  * client and the store are closed no callback can reach an operation any
  * more, and what is still listed is freed (ops_free_all).
@@ -15,8 +15,10 @@ ops_stop(struct shipd *sd)
 {
 	struct op *op;
 
-	for (op = sd->ops; op != NULL; op = op->next)
+	for (op = sd->ops; op != NULL; op = op->next) {
 		apply_free(op);
+		op_deadline(op, 0, NULL);
+	}
 	/* After the monitors, which subscribe to it. */
 	health_stop(sd);
 }

@@ -35,6 +35,11 @@ void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
 /* rollback.c.  to 0: the newest committed revision before current. */
 void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
 	    int to, bool with_data);
+/* cancel.c: stop the operation under way on a stack, and those queued
+ * for its lock; answers what it stopped. */
+void	ops_cancel(struct shipd *, struct ctl_req *, const char *stack);
+/* cancel.c: the operations on a stack (every stack: NULL), for status. */
+json_t	*ops_status(struct shipd *, const char *stack);
 /* down.c */
 void	ops_down(struct shipd *, struct ctl_req *, const char *stack,
 	    bool volumes);

@@ -52,9 +52,40 @@ pipeline_fail(struct op *op, const char *code, const char *fmt, ...)
 			msg = NULL;
 		}
 		op->finishing = true;
+		op_phase_enter(op, PH_COMMIT);
 		op->kind->finish(op);
 	}
 	free(msg);
+}
+
+/*
+ * Cancelled, or past the phase's deadline, while the stage before ran
+ * (cancel.c): the pipeline stops here, on its failure path.
+ */
+static bool
+stopped(struct op *op)
+{
+	if (op->stop_why == NULL)
+		return false;
+	pipeline_fail(op, PROTO_E_FAILED, "%s", op->stop_why);
+	return true;
+}
+
+/* Enter the next stage's phase, with its deadline. */
+static void
+phase(struct op *op, enum op_phase ph)
+{
+	op_phase_enter(op, ph);
+	op_phase_deadline(op);
+}
+
+static void
+apply(struct op *op)
+{
+	if (stopped(op))
+		return;
+	phase(op, PH_APPLY);
+	apply_run(op);
 }
 
 /* ---- networks and volumes ------------------------------------------------ */
@@ -76,7 +107,7 @@ on_prepared(const struct docker_result *res, void *arg)
 		pipeline_fail(op, PROTO_E_ENGINE, "%s", op->error);
 		return;
 	}
-	apply_run(op);
+	apply(op);
 }
 
 /*
@@ -134,15 +165,20 @@ on_begun(int err, void *arg)
 		    "revision %d: %s", op->revision, strerror(-err));
 		return;
 	}
+	if (stopped(op))
+		return;
 	if (op->kind->flags & OPK_OBJECTS)
 		prepare_objects(op);
 	else
-		apply_run(op);
+		apply(op);
 }
 
 static void
 begin(struct op *op)
 {
+	if (stopped(op))
+		return;
+	phase(op, PH_BEGIN);
 	if (op->kind->flags & OPK_BEGIN)
 		commit_begin(op, on_begun);
 	else
@@ -196,6 +232,7 @@ backup_phase(struct op *op)
 		begin(op);
 		return;
 	}
+	phase(op, PH_BACKUP);
 	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:I}", "phase", "backup",
 	    "services", (json_int_t)n));
 	/* The op cannot end while its backup runs; at shutdown the backup
@@ -211,6 +248,8 @@ on_checked(struct op *op)
 {
 	char *why;
 
+	if (stopped(op))
+		return;
 	if ((why = preflight_failures(op)) != NULL) {
 		pipeline_fail(op, PROTO_E_PREFLIGHT, "%s", why);
 		free(why);
@@ -257,6 +296,9 @@ orphans_refused(struct op *op)
 static void
 planned(struct op *op)
 {
+	if (stopped(op))
+		return;
+	phase(op, PH_PLAN);
 	if (plan_compute(op, op->sd->store ? store_scale_get(op->sd->store,
 	    op->stack_name) : NULL) < 0) {
 		pipeline_fail(op, PROTO_E_INTERNAL, "planning failed");
@@ -285,9 +327,10 @@ planned(struct op *op)
 	    op->revision, "services", plan_json(op)));
 	if (orphans_refused(op))
 		return;
-	if (op->kind->flags & OPK_CHECKS)
+	if (op->kind->flags & OPK_CHECKS) {
+		phase(op, PH_CHECKS);
 		preflight_checks(op, on_checked);
-	else
+	} else
 		backup_phase(op);
 }
 
@@ -330,6 +373,7 @@ pipeline_run(struct op *op)
 {
 	char *filter;
 
+	phase(op, PH_IMAGES);
 	xasprintf(&filter, LABEL_STACK "=%s", op->stack_name);
 	docker_containers_list(op->sd->docker, filter, 1, on_listed, op);
 	free(filter);

@@ -120,6 +120,7 @@ rollback_auto(struct op *failed)
 	op_emit(failed, PROTO_EV_ROLLBACK, json_pack("{s:i, s:i, s:s}",
 	    "from", failed->revision, "to", failed->prev_revision, "reason",
 	    failed->error));
+	op_phase_enter(failed, PH_ROLLBACK);
 	op_take_req(rb, failed);
 	op_ref(failed);
 	rb->parent = failed;

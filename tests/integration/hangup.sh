@@ -77,6 +77,8 @@ hangup "verify" "$(req verify "{$S,\"id\":\"20260101T000000Z-aaaaaa\"}")"
 hangup "version" "$(req version '{}')"
 hangup "ping" "$(req ping '{}')"
 hangup "plan" "$(capture plan "$IT_UNITS")"
+# Mutating, but with nothing under way it answers at once.
+hangup "cancel" "$(req cancel "{$S}")"
 
 # Mutating: one at a time, each must still run to its end.
 N=1
