@@ -289,6 +289,18 @@ calibrate() {	# scenario: one unkilled run, its duration in DUR
 	ok "$sc unkilled: consistent in ${DUR[$sc]} ms"
 }
 
+# The checker must be able to fail: a stopped replica and a stray
+# container of the stack, on a consistent stack, are both reported.
+checker_selftest() {
+	docker stop -t 1 "$IT_STACK-web-1" >/dev/null || fail "selftest: stop"
+	it_run stray "$IMAGE1" >/dev/null || fail "selftest: run"
+	check_state "$(ids_now)"
+	assert_match "$PROBLEMS" "web-1 is exited" "checker on a stopped replica"
+	assert_match "$PROBLEMS" "orphan container $IT_STACK-stray" \
+	    "checker on a stray container"
+	ok "the checker reports a stopped replica and a stray container"
+}
+
 round() {	# scenario round
 	local sc=$1 k=$2 before delay r apid label
 	reset_world
@@ -302,7 +314,7 @@ round() {	# scenario round
 	apid=$!
 	sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
 	kill -KILL "$SHIPD_PID"
-	reap_shipd 10 || true
+	{ reap_shipd 10 || true; } 2>/dev/null
 	wait "$apid" 2>/dev/null || true
 	NKILL[$sc]=$((NKILL[$sc] + 1))
 	after_kill "$sc" "$label" "$before"
@@ -312,6 +324,7 @@ for sc in $CRASH_SCENARIOS; do
 	declare -F "${sc}_act" >/dev/null || fail "no scenario $sc"
 	NKILL[$sc]=0 NGOOD[$sc]=0 NBAD[$sc]=0
 	calibrate "$sc"
+	[ -n "${selftested:-}" ] || { checker_selftest; selftested=1; }
 	for k in $(seq 1 "$ROUNDS"); do
 		round "$sc" "$k"
 	done
