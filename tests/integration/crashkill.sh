@@ -150,6 +150,20 @@ bad() { PROBLEMS="$PROBLEMS
 revjq() { jq -r "$2" "$SDIR/revisions/$1.json"; }
 spec_of() { jq -cS ".specs[\"$2\"]" "$SDIR/revisions/$1.json"; }
 
+# want_replicas REV SERVICE: a count `shipctl scale` recorded (scale.json)
+# while the unit's own count is the one it was recorded against, else the
+# revision's.
+want_replicas() {
+	local u sc
+	u=$(revjq "$1" ".stack.units[] | select(.name == \"$2\") | .replicas")
+	if [ -f "$SDIR/scale.json" ]; then
+		sc=$(jq -r ".[\"$2\"] | select(.unit_replicas == $u) | .replicas" \
+		    "$SDIR/scale.json")
+		[ -z "$sc" ] || { echo "$sc"; return; }
+	fi
+	revjq "$1" ".replicas[\"$2\"]"
+}
+
 # check_state IDS-BEFORE: sets PROBLEMS (empty when consistent).
 check_state() {
 	local before=$1 n f r svc want image imgid spec hash i id name state
@@ -176,7 +190,7 @@ check_state() {
 	    > "$IT_DIR/engine.txt"
 
 	for svc in $(revjq "$n" '.specs | keys[]'); do
-		want=$(revjq "$n" ".replicas[\"$svc\"]")
+		want=$(want_replicas "$n" "$svc")
 		image=$(revjq "$n" ".specs[\"$svc\"].image")
 		imgid=$(revjq "$n" ".images[\"$image\"]")
 		spec=$(spec_of "$n" "$svc")
