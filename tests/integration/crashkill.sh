@@ -15,9 +15,16 @@
 #   - every other container of the stack is a kept <stack>-<svc>-<n>-r<rev>,
 #     stopped, its labels matching its name (no orphans);
 #   - every container that existed before the operation still exists (kept
-#     containers intact), except the replicas a scale-down removes;
+#     containers intact), except the replicas a scale-down removes and
+#     what an interrupted deploy had created;
 #   - no backup is left .partial;
 #   - `shipctl plan` of the revision's units exits 0.
+#
+# Scenarios: deploy (stop-first recreate), startfirst (start-first update
+# to a new image), scale_up (1 to 3), scale_down (3 to 1), rollback (the
+# new revision fails its gate and is rolled back), recover (a deploy
+# killed at a journal step, then the restarted shipd killed during its
+# recovery), backup (stop: true) and restore.
 #
 # Each scenario is first run once unkilled: that must end consistent too,
 # and measures its duration D; each round then kills shipd after a delay
@@ -41,7 +48,7 @@
 ROUNDS=${ROUNDS:-${CRASH_ROUNDS:-2}}
 SEED=${SEED:-$(($(date +%s%N) / 1000 % 1000000))}
 if [ -z "${CRASH_SCENARIOS:-}" ]; then
-	CRASH_SCENARIOS="deploy startfirst scale_up scale_down rollback"
+	CRASH_SCENARIOS="deploy startfirst scale_up scale_down rollback recover"
 	[ "${CRASH_BACKUP:-0}" = 1 ] && CRASH_SCENARIOS="$CRASH_SCENARIOS backup restore"
 fi
 RANDOM=$SEED
@@ -117,6 +124,31 @@ restore_setup() {
 }
 restore_act()		{ sctl restore --stack "$IT_STACK" "$BACKUP_ID"; }
 
+# recover: a deploy killed at a journal step (drawn from the seed), then
+# the restarted shipd killed at a random instant of its recovery.
+recover_setup() {
+	local points=(step:stop step:start step:gate) old id
+	deploy_setup
+	old=" $(ids_now) "
+	KILL_AT=${points[$((RANDOM % 3))]}
+	NOTE=", first killed at $KILL_AT"
+	stop_shipd
+	SHIPD_TEST_KILL_AT=$KILL_AT start_shipd
+	MODE=two sctl deploy "$IT_UNITS" >/dev/null 2>&1 || true
+	wait_until 10 shipd_gone || fail "recover setup: shipd did not die at $KILL_AT"
+	{ reap_shipd 5 || true; } 2>/dev/null
+	[ -s "$IT_STATE/journal" ] || fail "recover setup: the journal is empty"
+	for id in $(ids_now); do	# what the killed deploy created
+		case $old in *" $id "*) ;; *) MAYGO="$MAYGO $id" ;; esac
+	done
+}
+recover_launch() {	# shipd without waiting for it: recovery is the act
+	"$SHIPD" -f -d -s "$IT_SOCK" --state-dir "$IT_STATE" \
+	    --engine "$IT_ENGINE" >>"$IT_LOG" 2>&1 &
+	SHIPD_PID=$!
+}
+recover_act()		{ wait_until 60 settled; }
+
 # ---- one clean stack per round ----------------------------------------------
 
 reset_world() {
@@ -132,6 +164,7 @@ reset_world() {
 	: > "$IT_LOG"
 	MAYGO=
 	ACT_RC=0
+	NOTE=
 }
 
 # ---- settling and the checker -------------------------------------------
@@ -293,6 +326,7 @@ calibrate() {	# scenario: one unkilled run, its duration in DUR
 	"${sc}_setup"
 	before=$(ids_now)
 	t0=$(now_ms)
+	! declare -F "${sc}_launch" >/dev/null || "${sc}_launch"
 	"${sc}_act" > "$IT_DIR/act.out" 2>&1 || rc=$?
 	DUR[$sc]=$(($(now_ms) - t0))
 	[ "$rc" = "$ACT_RC" ] ||
@@ -300,7 +334,7 @@ calibrate() {	# scenario: one unkilled run, its duration in DUR
 	wait_until 30 settled || fail "$sc unkilled never settled"
 	check_state "$before"
 	[ -z "$PROBLEMS" ] || fail "$sc unkilled is inconsistent:$PROBLEMS"
-	ok "$sc unkilled: consistent in ${DUR[$sc]} ms"
+	ok "$sc unkilled: consistent in ${DUR[$sc]} ms$NOTE"
 }
 
 # The checker must be able to fail: a stopped replica and a stray
@@ -323,7 +357,8 @@ round() {	# scenario round
 	before=$(ids_now)
 	r=$(((RANDOM << 15) | RANDOM))
 	delay=${CRASH_DELAY_MS:-$((DUR[$sc] * r / 1073741824))}
-	label="$sc round $k/$ROUNDS (seed $SEED, kill at $delay ms of ${DUR[$sc]})"
+	label="$sc round $k/$ROUNDS (seed $SEED, kill at $delay ms of ${DUR[$sc]}$NOTE)"
+	! declare -F "${sc}_launch" >/dev/null || "${sc}_launch"
 	"${sc}_act" > "$IT_DIR/act.out" 2>&1 &
 	apid=$!
 	sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
