@@ -289,15 +289,14 @@ total_bad=0
 
 # after_kill SCENARIO LABEL IDS-BEFORE: restart, settle, check, count.
 after_kill() {
-	local sc=$1 label=$2 before=$3 journal
+	local sc=$1 label=$2 before=$3 journal st
 	journal=$(tr '\n' '|' < "$IT_STATE/journal" 2>/dev/null || true)
 	start_shipd
 	if ! wait_until 60 settled; then
-		PROBLEMS="
-    - never settled within 60 s: $(sctl --json status --stack "$IT_STACK" 2>&1)"
+		st=$(sctl --json status --stack "$IT_STACK" 2>&1 | head -c 400)
 		check_state "$before"
 		PROBLEMS="
-    - never settled within 60 s$PROBLEMS"
+    - never settled within 60 s: $st$PROBLEMS"
 	else
 		check_state "$before"
 	fi
