@@ -259,8 +259,9 @@ check_state() {
 		fi
 		[ "$kept" = "$csvc $crep $crev" ] ||
 		    bad "kept $name labelled $csvc/$crep revision $crev"
-		[ "$state" != running ] && [ "$state" != restarting ] ||
-		    bad "kept $name is $state"
+		case $state in
+		running|restarting) bad "kept $name is $state" ;;
+		esac
 	done < "$IT_DIR/engine.txt"
 
 	for id in $before; do
