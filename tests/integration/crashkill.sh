@@ -156,9 +156,14 @@ reset_world() {
 		kill -KILL "$SHIPD_PID" 2>/dev/null || true
 		reap_shipd 10 || true
 	fi
-	docker ps -aq --filter "label=$IT_LABEL" | xargs -r docker rm -f -v >/dev/null
-	docker network ls -q --filter "label=$IT_LABEL" | xargs -r docker network rm >/dev/null
-	docker volume ls -q --filter "label=$IT_LABEL" | xargs -r docker volume rm -f >/dev/null
+	docker ps -aq --filter "label=$IT_LABEL" |
+	    xargs -r docker rm -f -v >/dev/null || true
+	docker network ls -q --filter "label=$IT_LABEL" |
+	    xargs -r docker network rm >/dev/null || true
+	docker volume ls -q --filter "label=$IT_LABEL" |
+	    xargs -r docker volume rm -f >/dev/null || true
+	[ "$(count_containers)" = 0 ] ||
+	    fail "containers of the stack left after the reset: $(count_containers)"
 	rm -rf "$IT_STATE" "$IT_UNITS"
 	mkdir -p "$IT_UNITS"
 	: > "$IT_LOG"
