@@ -207,6 +207,7 @@ check_state() {
 	local before=$1 n f r svc want image imgid spec hash i id name state
 	local cimg csvc crep crev chash seen=" " left kept
 	PROBLEMS=
+	OUTCOME=
 	n=$(cat "$SDIR/current" 2>/dev/null) || { bad "no current revision"; return; }
 	[ -f "$SDIR/revisions/$n.json" ] || { bad "current $n has no revision file"; return; }
 	r=$(revjq "$n" .result)
@@ -229,6 +230,7 @@ check_state() {
 
 	for svc in $(revjq "$n" '.specs | keys[]'); do
 		want=$(want_replicas "$n" "$svc")
+		OUTCOME="$OUTCOME $svc×$want"
 		image=$(revjq "$n" ".specs[\"$svc\"].image")
 		imgid=$(revjq "$n" ".images[\"$image\"]")
 		spec=$(spec_of "$n" "$svc")
@@ -308,7 +310,7 @@ after_kill() {
 	fi
 	if [ -z "$PROBLEMS" ]; then
 		NGOOD[$sc]=$((NGOOD[$sc] + 1))
-		ok "$label: consistent at revision $(cat "$SDIR/current")"
+		ok "$label: consistent at revision $(cat "$SDIR/current"):$OUTCOME"
 		return
 	fi
 	NBAD[$sc]=$((NBAD[$sc] + 1))
