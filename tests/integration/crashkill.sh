@@ -230,7 +230,7 @@ check_state() {
 
 	for svc in $(revjq "$n" '.specs | keys[]'); do
 		want=$(want_replicas "$n" "$svc")
-		OUTCOME="$OUTCOME $svc×$want"
+		OUTCOME="$OUTCOME $svc=$want"
 		image=$(revjq "$n" ".specs[\"$svc\"].image")
 		imgid=$(revjq "$n" ".images[\"$image\"]")
 		spec=$(spec_of "$n" "$svc")
