@@ -5,6 +5,7 @@
 #   make demo       install what is missing, start dockerd, run the demo stack
 #   make bench      side-by-side benchmark against docker-compose
 #   make bench-rollback  rollback and update availability beside compose
+#   make crash-soak SIGKILL at random instants, CRASH_ROUNDS (20) per scenario
 #   make install    install binaries, units and docs under $(PREFIX)
 #
 # SAN=1 builds with ASan+UBSan into build-san/.  WERROR=1 makes warnings fatal.
@@ -122,6 +123,17 @@ test-unit: tests
 test-integration: all
 	@scripts/run-tests.sh integration
 
+# The random-kill test's long mode: every scenario (backup and restore
+# included), CRASH_ROUNDS kills each, then a table of the outcomes
+# (tests/integration/crashkill.sh; the test command runs a short mode).
+CRASH_ROUNDS ?= 20
+crash-soak: deps engine
+	@$(MAKE) --no-print-directory WERROR=1 all
+	@$(MAKE) --no-print-directory images
+	@CRASH_TABLE=1 CRASH_BACKUP=1 ROUNDS=$(CRASH_ROUNDS) \
+	    SHIPD=$(CURDIR)/build/shipd SHIPCTL=$(CURDIR)/build/shipctl \
+	    tests/integration/crashkill.sh
+
 # Who calls whom, read from the objects' symbols: no upward calls, no
 # cycles, no daemon or common .c over 800 lines (docs/architecture.md).
 check-layers: all
@@ -155,6 +167,6 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        check-layers demo bench bench-rollback install clean
+        check-layers crash-soak demo bench bench-rollback install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
