@@ -1,7 +1,7 @@
 /*
  * A scratch directory for the harnesses that must hand the loader files:
- * made once under $TMPDIR (default /tmp), emptied before each input,
- * removed at exit.
+ * made once under $TMPDIR (default /dev/shm, else /tmp), emptied before
+ * each input, removed at exit.
  */
 #ifndef SHIPD_FUZZDIR_H
 #define SHIPD_FUZZDIR_H
