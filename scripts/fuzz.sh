@@ -68,7 +68,7 @@ for n in "$@"; do
 	else
 		echo "fuzz $n: FOUND something (exit $rc) after ${execs:-?}" \
 		    "executions; log $log, artifacts:"
-		ls -1 "$B/artifacts/$n-"* 2>/dev/null | sed 's/^/  /'
+		find "$B/artifacts" -name "$n-*" | sed 's/^/  /'
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" |
 		    head -5 | sed 's/^/  /'
 		status=1

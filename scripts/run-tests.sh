@@ -106,7 +106,9 @@ fuzz_tests() {
 	for t in build-fuzz/fuzz_*; do
 		# shellcheck disable=SC2254
 		case "${t##*/}" in $ONLY) ;; *) continue ;; esac
-		[ -f "$t" ] && [ -x "$t" ] || continue
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+			continue
+		fi
 		n=${t##*/fuzz_}
 		echo "-- $t"
 		run "$t" $((FUZZ_SHORT + 60)) scripts/fuzz.sh -t "$FUZZ_SHORT" "$n"
