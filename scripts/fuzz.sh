@@ -55,10 +55,16 @@ for n in "$@"; do
 	# -timeout: one input running this long is a hang, a finding.
 	# Several jobs' worth of stderr would bury the finding: keep it in
 	# a log and show its tail when something was found.
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 -artifact_prefix="$B/artifacts/$n-" \
+	# The harness's scratch files, in memory when it can: removed here,
+	# since a crashing harness cannot.
+	tmp=$(mktemp -d /dev/shm/shipd-fuzz-run.XXXXXX 2>/dev/null ||
+	    mktemp -d /tmp/shipd-fuzz-run.XXXXXX) || exit 2
+	TMPDIR=$tmp "$bin" -max_total_time="$secs" -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix="$B/artifacts/$n-" \
 	    ${dict:+-dict="$dict"} "$corpus" >"$log" 2>&1
 	rc=$?
+	rm -rf "$tmp"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	t=$(sed -n 's/^stat::.*//; s/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log")
 	size=$(find "$corpus" -type f | wc -l)
