@@ -7,6 +7,7 @@
 #   make bench-rollback  rollback and update availability beside compose
 #   make crash-soak SIGKILL at random instants, CRASH_ROUNDS (20) per scenario
 #   make install    install binaries, units and docs under $(PREFIX)
+#   make fuzz       run each libFuzzer harness FUZZ_SECONDS (300) seconds
 #
 # SAN=1 builds with ASan+UBSan into build-san/.  WERROR=1 makes warnings fatal.
 
@@ -94,6 +95,44 @@ $(B)/tests/stallengine: tests/tools/stallengine.c $(B)/tests/unit/helper_fakeeng
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- fuzzing ---------------------------------------------------------------
+#
+# libFuzzer harnesses of tests/fuzz/ (docs/testing.md), built with clang
+# into build-fuzz/ with ASan+UBSan; they link common/ and the daemon's
+# modules.  They run on a copy of the seeds, build-fuzz/corpus/, and leave
+# crashes in build-fuzz/artifacts/: nothing the fuzzer makes is in the tree.
+
+FUZZ_CC     ?= clang
+FUZZ_B       = build-fuzz
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+# clang (unlike gcc) warns on vasprintf(fmt) of a va_list wrapper.
+FUZZ_CFLAGS  = -std=c11 -g -O1 $(WARN) -Wno-format-nonliteral $(FUZZ_SAN) \
+               -fsanitize=fuzzer-no-link \
+               $(PKG_CFLAGS) -MMD -MP
+FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     = $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+FUZZ_OBJ     = $(patsubst %.c,$(FUZZ_B)/%.o,$(COMMON_SRC) $(DAEMON_SRC) \
+               tests/fuzz/fuzzdir.c)
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT   ?= 12
+
+$(FUZZ_B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh -t $(FUZZ_SECONDS)
+
+# What the test command runs: about a minute for them all.
+fuzz-short: fuzz-build
+	@scripts/fuzz.sh -t $(FUZZ_SHORT)
+
 tests: $(TEST_BIN) $(B)/tests/ctlflood $(B)/tests/ctlhangup $(B)/tests/stallengine \
        $(B)/tests/engine_real
 
@@ -114,6 +153,7 @@ images: engine
 check: deps engine
 	@$(MAKE) --no-print-directory WERROR=1 all tests
 	@$(MAKE) --no-print-directory WERROR=1 SAN=1 all tests
+	@$(MAKE) --no-print-directory WERROR=1 fuzz-build
 	@$(MAKE) --no-print-directory images
 	@scripts/run-tests.sh
 
@@ -164,9 +204,10 @@ install: all
 	install -D -m 0644 systemd/shipd-backup.timer $(DESTDIR)$(UNITDIR)/shipd-backup.timer
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        check-layers crash-soak demo bench bench-rollback install clean
+        check-layers crash-soak demo bench bench-rollback install clean \
+        fuzz-build fuzz fuzz-short
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)

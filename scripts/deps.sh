@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install the Debian packages shipd builds and tests with, when missing.
-# Idempotent and quiet when everything is present.
+# Idempotent and quiet when everything is present.  clang and
+# libclang-rt-14-dev build the fuzz harnesses (tests/fuzz/): the latter
+# holds libFuzzer, which clang only recommends.
 set -eu
 
 PKGS="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libssl-dev
       libjansson-dev libyaml-dev libcmocka-dev docker.io busybox-static
-      iptables valgrind curl procps jq"
+      iptables valgrind curl procps jq clang libclang-rt-14-dev"
 [ "${SHIPD_BENCH:-0}" = 1 ] && PKGS="$PKGS docker-compose"
 
 missing=

@@ -1,10 +1,12 @@
 #!/bin/bash
 # Run the test suites: unit (cmocka binaries, plain and ASan+UBSan, then the
-# plain ones again under valgrind) and integration (the real-engine cmocka
-# binary and tests/integration/*.sh).  Ends with one line "N passed, N
-# failed", counting binaries and scripts, and exits non-zero on any failure.
+# plain ones again under valgrind), fuzz (each libFuzzer harness of
+# build-fuzz/ for FUZZ_SHORT seconds, default 12: about a minute in all) and
+# integration (the real-engine cmocka binary and tests/integration/*.sh).
+# Ends with one line "N passed, N failed", counting binaries, harnesses and
+# scripts, and exits non-zero on any failure.
 #
-#   scripts/run-tests.sh [unit|integration|all]      (default all)
+#   scripts/run-tests.sh [unit|fuzz|integration|all]      (default all)
 #
 # ONLY=GLOB limits both phases to tests whose file name matches, e.g.
 # ONLY='images*' scripts/run-tests.sh integration.
@@ -15,14 +17,15 @@ what=${1:-all}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 VALGRIND_TIMEOUT=${VALGRIND_TIMEOUT:-600}
 IT_TIMEOUT=${IT_TIMEOUT:-300}
+FUZZ_SHORT=${FUZZ_SHORT:-12}
 ONLY=${ONLY:-*}
 passed=0
 failed=0
 failures=
 
 case "$what" in
-unit|integration|all) ;;
-*)	echo "usage: run-tests.sh [unit|integration|all]" >&2; exit 2 ;;
+unit|fuzz|integration|all) ;;
+*)	echo "usage: run-tests.sh [unit|fuzz|integration|all]" >&2; exit 2 ;;
 esac
 
 # now in tenths of a second
@@ -91,6 +94,27 @@ unit_tests() {
 	done
 }
 
+# One test per harness: a finding (crash, leak, sanitizer report, hang)
+# fails it; scripts/fuzz.sh says where the input is.
+fuzz_tests() {
+	local t n
+	echo "== fuzz harnesses (${FUZZ_SHORT}s each)"
+	if ! ls build-fuzz/fuzz_* >/dev/null 2>&1; then
+		echo "== build-fuzz/ has no harness (make fuzz-build): skipping"
+		return
+	fi
+	for t in build-fuzz/fuzz_*; do
+		# shellcheck disable=SC2254
+		case "${t##*/}" in $ONLY) ;; *) continue ;; esac
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+			continue
+		fi
+		n=${t##*/fuzz_}
+		echo "-- $t"
+		run "$t" $((FUZZ_SHORT + 60)) scripts/fuzz.sh -t "$FUZZ_SHORT" "$n"
+	done
+}
+
 integration_tests() {
 	local t
 	echo "== integration tests (real engine)"
@@ -117,8 +141,9 @@ integration_tests() {
 
 case "$what" in
 unit)		unit_tests ;;
+fuzz)		fuzz_tests ;;
 integration)	integration_tests ;;
-all)		unit_tests; integration_tests ;;
+all)		unit_tests; fuzz_tests; integration_tests ;;
 esac
 
 echo

@@ -19,6 +19,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/hold.h"
+#include "ctl/request.h"
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -214,139 +215,26 @@ req_send(struct ctl_req *r, json_t *msg, bool final)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static const struct ctl_cmd *
-cmd_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ctl_ncmds; i++)
-		if (strcmp(ctl_cmds[i]->name, name) == 0)
-			return ctl_cmds[i];
-	return NULL;
-}
-
-static const char *
-type_name(json_type t)
-{
-	switch (t) {
-	case JSON_OBJECT:	return "an object";
-	case JSON_ARRAY:	return "an array";
-	case JSON_STRING:	return "a string";
-	case JSON_INTEGER:	return "an integer";
-	case JSON_REAL:		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:	return "a boolean";
-	default:		return "null";
-	}
-}
-
-/* Returns NULL when args fit the row, else a message in buf. */
-static const char *
-args_check(const struct ctl_cmd *cmd, json_t *args, char *buf, size_t len)
-{
-	const struct ctl_arg	*a;
-	const char		*key;
-	json_t			*v;
-
-	json_object_foreach(args, key, v) {
-		for (a = cmd->args; a != NULL && a->key != NULL; a++)
-			if (strcmp(a->key, key) == 0)
-				break;
-		if (a == NULL || a->key == NULL) {
-			snprintf(buf, len, "%s: unknown argument '%.64s'",
-			    cmd->name, key);
-			return buf;
-		}
-		if (json_typeof(v) != a->type &&
-		    !(a->type == JSON_TRUE && json_is_boolean(v))) {
-			snprintf(buf, len, "%s: argument '%s' must be %s, "
-			    "not %s", cmd->name, key, type_name(a->type),
-			    type_name(json_typeof(v)));
-			return buf;
-		}
-	}
-	for (a = cmd->args; a != NULL && a->key != NULL; a++)
-		if (a->required && json_object_get(args, a->key) == NULL) {
-			snprintf(buf, len, "%s: missing argument '%s'",
-			    cmd->name, a->key);
-			return buf;
-		}
-	return NULL;
-}
-
-static bool
-id_acceptable(json_t *id)
-{
-	return id == NULL || json_is_integer(id) || json_is_string(id) ||
-	    json_is_null(id);
-}
-
 static int
 on_line(const char *line, size_t len, void *arg)
 {
 	struct ctl_client	*c = arg;
 	struct ctl		*ctl = c->ctl;
 	const struct ctl_cmd	*cmd;
+	struct ctl_request	 q;
 	struct ctl_req		*r;
-	json_error_t		 jerr;
-	json_t			*msg, *id, *v, *args;
-	const char		*name, *why;
+	json_t			*id, *args;
+	const char		*code;
 	char			 ebuf[256];
 
-	if (line == NULL) {
-		snprintf(ebuf, sizeof ebuf, "request line longer than %d "
-		    "bytes", PROTO_MAX_LINE);
-		send_error(c, NULL, PROTO_E_TOO_LARGE, ebuf);
-		return 0;
-	}
-	msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (msg == NULL) {
-		snprintf(ebuf, sizeof ebuf, "malformed JSON at column %d: %s",
-		    jerr.column, jerr.text);
-		send_error(c, NULL, PROTO_E_BAD_REQUEST, ebuf);
-		return 0;
-	}
-	if (!json_is_object(msg)) {
-		send_error(c, NULL, PROTO_E_BAD_REQUEST,
-		    "a request must be a JSON object");
+	if ((code = ctl_request_decode(line, len, &q, ebuf,
+	    sizeof ebuf)) != NULL) {
+		send_error(c, q.id, code, ebuf);
 		goto out;
 	}
-	id = json_object_get(msg, "id");
-	if (!id_acceptable(id)) {
-		send_error(c, NULL, PROTO_E_BAD_REQUEST,
-		    "'id' must be an integer or a string");
-		goto out;
-	}
-	v = json_object_get(msg, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
-		snprintf(ebuf, sizeof ebuf, "shipd speaks protocol version %d; "
-		    "the request has %s", PROTO_VERSION,
-		    json_is_integer(v) ? "another version" : "no 'v'");
-		send_error(c, id, PROTO_E_VERSION, ebuf);
-		goto out;
-	}
-	name = json_string_value(json_object_get(msg, "cmd"));
-	if (name == NULL) {
-		send_error(c, id, PROTO_E_BAD_REQUEST,
-		    "'cmd' must be a string");
-		goto out;
-	}
-	if ((cmd = cmd_find(name)) == NULL) {
-		snprintf(ebuf, sizeof ebuf, "unknown command '%.64s'", name);
-		send_error(c, id, PROTO_E_UNKNOWN_CMD, ebuf);
-		goto out;
-	}
-	args = json_object_get(msg, "args");
-	if (args != NULL && !json_is_object(args)) {
-		send_error(c, id, PROTO_E_BAD_ARGS, "'args' must be an object");
-		goto out;
-	}
-	args = args ? json_incref(args) : json_object();
-	if ((why = args_check(cmd, args, ebuf, sizeof ebuf)) != NULL) {
-		send_error(c, id, PROTO_E_BAD_ARGS, why);
-		json_decref(args);
-		goto out;
-	}
+	cmd = q.cmd;
+	id = q.id;
+	args = json_incref(q.args);
 	if (cmd->mutating && !c->trusted) {
 		snprintf(ebuf, sizeof ebuf, "%s needs root, shipd's own user "
 		    "or the socket's group (you are uid %ld)", cmd->name,
@@ -395,7 +283,7 @@ on_line(const char *line, size_t len, void *arg)
 	else
 		cmd->handler(ctl->sd, r);
 out:
-	json_decref(msg);
+	ctl_request_clear(&q);
 	/* A handler may have dropped the client (write failure). */
 	return c->closing ? -1 : 0;
 }
