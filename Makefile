@@ -205,4 +205,12 @@ uninstall:
 
 .PHONY: man install uninstall
 
+# A forwarding engine socket, made anew like a restarted dockerd's
+# (tests/integration/engine_socket.sh).
+$(B)/tests/fwdengine: tests/tools/fwdengine.c tests/tools/rawsock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+tests: $(B)/tests/fwdengine
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
