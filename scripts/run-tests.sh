@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run the test suites: unit (cmocka binaries, plain and ASan+UBSan, then the
-# plain ones again under valgrind) and integration (the real-engine cmocka
+# plain ones again under valgrind, with the layering check and
+# systemd-analyze verify of the units) and integration (the real-engine cmocka
 # binary and tests/integration/*.sh).  Ends with one line "N passed, N
 # failed", counting binaries and scripts, and exits non-zero on any failure.
 #
@@ -71,6 +72,13 @@ unit_tests() {
 		run check-layers 60 scripts/check-layers.sh build
 		echo "-- tests/layers/selftest.sh"
 		run check-layers-selftest 60 tests/layers/selftest.sh
+		;;
+	esac
+	# The systemd units, as installed (skips only without the tool).
+	# shellcheck disable=SC2194,SC2254
+	case systemd-verify in $ONLY)
+		echo "-- tests/systemd/verify.sh"
+		run systemd-verify 120 tests/systemd/verify.sh
 		;;
 	esac
 	for t in $(binaries build) $(binaries build-san); do
