@@ -72,9 +72,12 @@ section() {
 		printf '```\n\n'
 	done
 	printf '## ENVIRONMENT\n\n'
-	printf '`SHIPD_SOCKET`\n: the control socket, when **-s** is not given\n\n'
-	printf '`SHIPD_STACK`\n: the stack, when **--stack** is not given\n\n'
-	printf '`NO_COLOR`\n: no colour even on a terminal\n\n'
+	# shellcheck disable=SC2016 # markdown backquotes, not expansions
+	printf -- '- `SHIPD_SOCKET`: the control socket, when **-s** is not given\n'
+	# shellcheck disable=SC2016
+	printf -- '- `SHIPD_STACK`: the stack, when **--stack** is not given\n'
+	# shellcheck disable=SC2016
+	printf -- '- `NO_COLOR`: no colour even on a terminal\n\n'
 	section docs/operations.md "Exit status of shipctl" |
 	    sed '1s/.*/## EXIT STATUS/'
 	printf '\n## SEE ALSO\n\n**shipd**(8), **shipd-units**(5)\n'
