@@ -6,22 +6,46 @@
 
 _shipctl()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} out
+	local -a words=()
+	local i w cword=0 eq=0 out
 
-	out=$("${COMP_WORDS[0]}" __complete "$COMP_CWORD" "${COMP_WORDS[@]}" \
-	    2>/dev/null) || return 0
-	case $out in
-	@dirs)	mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
-	@files)	mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
-	*)	mapfile -t COMPREPLY <<<"$out"
-		[ -z "$out" ] && COMPREPLY=()
-		# SERVICE= of scale: let the count follow without a space.
-		if [ "${#COMPREPLY[@]}" = 1 ] &&
-		    [ "${COMPREPLY[0]%=}" != "${COMPREPLY[0]}" ]; then
-			compopt -o nospace 2>/dev/null
+	# bash splits --stack=NAME at the "=" (COMP_WORDBREAKS): drop that
+	# word so shipctl sees "--stack NAME"; when the word being completed
+	# is the "=" itself, the candidates keep it in front.
+	for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+		w=${COMP_WORDS[i]}
+		if [ "$w" = = ] && [ "$i" -gt 0 ] &&
+		    [ "${COMP_WORDS[i-1]#--}" != "${COMP_WORDS[i-1]}" ]; then
+			if [ "$i" = "$COMP_CWORD" ]; then
+				eq=1
+				cword=${#words[@]}
+				words+=("")
+			fi
+			continue
 		fi
-		;;
+		[ "$i" = "$COMP_CWORD" ] && cword=${#words[@]}
+		words+=("$w")
+	done
+	[ "$cword" = 0 ] && cword=${#words[@]}
+
+	out=$("${words[0]}" __complete "$cword" "${words[@]}" 2>/dev/null) ||
+	    return 0
+	case $out in
+	@dirs)	mapfile -t COMPREPLY < <(compgen -d -- "${words[cword]}") ;;
+	@files)	mapfile -t COMPREPLY < <(compgen -f -- "${words[cword]}") ;;
+	'')	COMPREPLY=() ;;
+	*)	mapfile -t COMPREPLY <<<"$out" ;;
 	esac
+	if [ "$eq" = 1 ]; then
+		for i in "${!COMPREPLY[@]}"; do
+			COMPREPLY[i]="=${COMPREPLY[i]}"
+		done
+	fi
+	# SERVICE= of scale: let the count follow without a space.
+	if [ "${#COMPREPLY[@]}" = 1 ] &&
+	    [ "${COMPREPLY[0]%=}" != "${COMPREPLY[0]}" ]; then
+		compopt -o nospace 2>/dev/null
+	fi
 	return 0
 }
 complete -F _shipctl shipctl

@@ -49,7 +49,14 @@ ok "options: logs --f gives --follow, deploy --no gives --no-backup"
 out=$(complete_words status --stack "${IT_STACK%-*}")
 echo "$out" | grep -qxF -- "$IT_STACK" ||
     fail "stack $IT_STACK not offered: '$out'"
-ok "stacks: --stack offers $IT_STACK, asked from shipd"
+# bash splits --stack=NAME into "--stack" "=" "NAME".
+out=$(complete_words history --stack = "${IT_STACK%-*}")
+echo "$out" | grep -qxF -- "$IT_STACK" ||
+    fail "--stack=PREFIX: $IT_STACK not offered: '$out'"
+out=$(complete_words history --stack =)
+echo "$out" | grep -qxF -- "=$IT_STACK" ||
+    fail "--stack=: =$IT_STACK not offered: '$out'"
+ok "stacks: --stack offers $IT_STACK, asked from shipd; so does --stack="
 
 out=$(complete_words logs --stack "$IT_STACK" '')
 assert_eq "$(echo "$out" | sort | tr '\n' ' ')" "cache web " "services of logs"
