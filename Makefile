@@ -6,16 +6,14 @@
 #   make bench      side-by-side benchmark against docker-compose
 #   make bench-rollback  rollback and update availability beside compose
 #   make crash-soak SIGKILL at random instants, CRASH_ROUNDS (20) per scenario
-#   make install    install binaries, units and docs under $(PREFIX)
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (300) seconds
+#   make man        render the man pages from docs/ into build/man/ (pandoc)
+#   make install    binaries, man pages, units, completion, docs under
+#                   $(DESTDIR)$(PREFIX); make uninstall removes them
 #
 # SAN=1 builds with ASan+UBSan into build-san/.  WERROR=1 makes warnings fatal.
 
 PREFIX    ?= /usr/local
-SBINDIR   ?= $(PREFIX)/sbin
-BINDIR    ?= $(PREFIX)/bin
-MANDIR    ?= $(PREFIX)/share/man
-UNITDIR   ?= /etc/systemd/system
 
 CC        ?= cc
 PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
@@ -196,18 +194,76 @@ bench-rollback: deps engine
 	@$(MAKE) --no-print-directory images
 	@bench/rollback.sh
 
-install: all
-	install -D -m 0755 $(B)/shipd $(DESTDIR)$(SBINDIR)/shipd
-	install -D -m 0755 $(B)/shipctl $(DESTDIR)$(BINDIR)/shipctl
-	install -D -m 0644 systemd/shipd.service $(DESTDIR)$(UNITDIR)/shipd.service
-	install -D -m 0644 systemd/shipd-backup.service $(DESTDIR)$(UNITDIR)/shipd-backup.service
-	install -D -m 0644 systemd/shipd-backup.timer $(DESTDIR)$(UNITDIR)/shipd-backup.timer
-
 clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        check-layers crash-soak demo bench bench-rollback install clean \
+        check-layers crash-soak demo bench bench-rollback clean \
         fuzz-build fuzz fuzz-short
+
+# ---- packaging ------------------------------------------------------------
+# Where each file goes (README.md, "Installing"): PREFIX=/usr puts the
+# units in /lib/systemd/system as a Debian package would; any other PREFIX
+# in $(PREFIX)/lib/systemd/system, which systemd also reads for /usr/local.
+# The units name /usr/local; install rewrites those paths for the PREFIX.
+
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/shipd
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ifeq ($(PREFIX),/usr)
+UNITDIR   ?= /lib/systemd/system
+else
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+endif
+MAN_PAGES = $(B)/man/shipd.8 $(B)/man/shipctl.1 $(B)/man/shipd-units.5
+UNITS     = $(wildcard systemd/*.service systemd/*.timer)
+DOCS      = README.md $(wildcard docs/*.md)
+
+man: $(MAN_PAGES)
+
+$(MAN_PAGES) &: scripts/man.sh docs/operations.md docs/units.md $(B)/shipctl
+	@scripts/man.sh $(B)/man $(B)/shipctl
+
+install: all man
+	install -D -m 0755 $(B)/shipd $(DESTDIR)$(SBINDIR)/shipd
+	install -D -m 0755 $(B)/shipctl $(DESTDIR)$(BINDIR)/shipctl
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(B)/man/shipctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(B)/man/shipd-units.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(B)/man/shipd.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS); do \
+		sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+		    -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+		    -e 's|/usr/local/share/doc/shipd|$(DOCDIR)|g' "$$u" \
+		    > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp \
+		    $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	install -D -m 0644 cli/shipctl.bash $(DESTDIR)$(BASHCOMPDIR)/shipctl
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/shipd $(DESTDIR)$(BINDIR)/shipctl \
+	    $(DESTDIR)$(MANDIR)/man1/shipctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/shipd-units.5 \
+	    $(DESTDIR)$(MANDIR)/man8/shipd.8 \
+	    $(DESTDIR)$(BASHCOMPDIR)/shipctl \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+.PHONY: man install uninstall
+
+# A forwarding engine socket, made anew like a restarted dockerd's
+# (tests/integration/engine_socket.sh).
+$(B)/tests/fwdengine: tests/tools/fwdengine.c tests/tools/rawsock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+tests: $(B)/tests/fwdengine
 
 -include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)

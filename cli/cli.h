@@ -90,6 +90,9 @@ const char *cli_opt_get(const struct cli_ctx *, int ch); /* the last */
 int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* complete.c: shipctl __complete CWORD WORD..., for the shell. */
+int	cli_complete(struct cli *, int argc, char **argv);
+
 /* stackname.c: resolve ctx->stack as the entry's flags say (need: one
  * must be found).  EXIT_OK, or EXIT_USAGE with the error printed. */
 int	cli_stack(struct cli_ctx *, bool need);

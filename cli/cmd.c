@@ -58,7 +58,11 @@ cli_usage(const struct cli_cmd *const *cmds, FILE *f)
 	    "\nExit status: 0 ok, 1 failed, 2 usage or invalid input, "
 	    "3 shipd unreachable,\n"
 	    "4 permission denied, 5 engine unreachable (while shipd is still\n"
-	    "reaching the engine, a command waits up to 10 s for it first).\n");
+	    "reaching the engine, a command waits up to 10 s for it first).\n"
+	    "\nMore in shipctl(1), shipd(8) and shipd-units(5).  Bash "
+	    "completes commands,\noptions, stacks and services once "
+	    "share/bash-completion/completions/shipctl\nis loaded "
+	    "(make install puts it there).\n");
 }
 
 void

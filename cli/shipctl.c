@@ -30,6 +30,9 @@ main(int argc, char **argv)
 	cli.socket = getenv("SHIPD_SOCKET");
 	if (cli.socket == NULL || *cli.socket == '\0')
 		cli.socket = SHIPD_DEFAULT_SOCKET;
+	/* Hidden: the shell's completion asks with the words it has. */
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return cli_complete(&cli, argc - 2, argv + 2);
 	/* "+": stop at the command, so its own options stay its own. */
 	while ((ch = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (ch) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run the test suites: unit (cmocka binaries, plain and ASan+UBSan, then the
-# plain ones again under valgrind), fuzz (each libFuzzer harness of
+# plain ones again under valgrind, with the layering check and
+# systemd-analyze verify of the units), fuzz (each libFuzzer harness of
 # build-fuzz/ for FUZZ_SHORT seconds, default 12: about a minute in all) and
 # integration (the real-engine cmocka binary and tests/integration/*.sh).
 # Ends with one line "N passed, N failed", counting binaries, harnesses and
@@ -74,6 +75,13 @@ unit_tests() {
 		run check-layers 60 scripts/check-layers.sh build
 		echo "-- tests/layers/selftest.sh"
 		run check-layers-selftest 60 tests/layers/selftest.sh
+		;;
+	esac
+	# The systemd units, as installed (skips only without the tool).
+	# shellcheck disable=SC2194,SC2254
+	case systemd-verify in $ONLY)
+		echo "-- tests/systemd/verify.sh"
+		run systemd-verify 120 tests/systemd/verify.sh
 		;;
 	esac
 	for t in $(binaries build) $(binaries build-san); do
