@@ -305,17 +305,14 @@ docker_container_kill(struct docker *d, const char *id, const char *signal,
 	return r;
 }
 
-/* A request on /containers/{id}/<what> with its own timeout. */
+/* A removal: it deletes files, so it gets DOCKER_SLOW_FACTOR times the
+ * ordinary deadline. */
 static struct docker_req *
-on_container_slow(struct docker *d, const char *method, const char *id,
-    const char *query, docker_cb *cb, void *arg)
+submit_slow(struct docker *d, const char *method, const char *path,
+    docker_cb *cb, void *arg)
 {
-	struct docker_opts	 o;
-	struct docker_req	*r;
-	char			*e = docker_escape(id, NULL), *path;
+	struct docker_opts o;
 
-	xasprintf(&path, "/containers/%s%s%s", e, query ? "?" : "",
-	    query ? query : "");
 	memset(&o, 0, sizeof o);
 	o.method = method;
 	o.path = path;
@@ -323,7 +320,20 @@ on_container_slow(struct docker *d, const char *method, const char *id,
 	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
 	o.done = cb;
 	o.arg = arg;
-	r = docker_submit(d, &o);
+	return docker_submit(d, &o);
+}
+
+/* A request on /containers/{id} with a slow call's deadline. */
+static struct docker_req *
+on_container_slow(struct docker *d, const char *method, const char *id,
+    const char *query, docker_cb *cb, void *arg)
+{
+	struct docker_req	*r;
+	char			*e = docker_escape(id, NULL), *path;
+
+	xasprintf(&path, "/containers/%s%s%s", e, query ? "?" : "",
+	    query ? query : "");
+	r = submit_slow(d, method, path, cb, arg);
 	free(path);
 	free(e);
 	return r;
@@ -500,19 +510,11 @@ struct docker_req *
 docker_volume_remove(struct docker *d, const char *name, int force,
     docker_cb *cb, void *arg)
 {
-	struct docker_opts	 o;
 	struct docker_req	*r;
 	char			*e = docker_escape(name, NULL), *path;
 
 	xasprintf(&path, "/volumes/%s%s", e, force ? "?force=1" : "");
-	memset(&o, 0, sizeof o);
-	o.method = "DELETE";
-	o.path = path;
-	o.flags = docker_timeout(d) == 0 ? DOCKER_F_NOTIMEOUT : 0;
-	o.timeout_ms = docker_timeout(d) * DOCKER_SLOW_FACTOR;
-	o.done = cb;
-	o.arg = arg;
-	r = docker_submit(d, &o);
+	r = submit_slow(d, "DELETE", path, cb, arg);
 	free(path);
 	free(e);
 	return r;
