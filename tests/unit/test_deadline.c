@@ -17,12 +17,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND	0
+#endif
 
 #include "engine/docker.h"
 #include "helper_fakeengine.h"
 #include "util.h"
 
 #define WATCHDOG_MS	15000
+/*
+ * How late a deadline may be seen: the loop only notices it when it gets
+ * the CPU, and under valgrind on a loaded machine that can take seconds.
+ * Still well inside the watchdog, so that a deadline that never fires
+ * fails.  Being early fails everywhere.
+ */
+#define LATE_MS		(RUNNING_ON_VALGRIND ? 8000 : 1500)
+/* A stream's headers deadline in test_stream_idle: the fake engine sends
+ * them at once, but the client must get to read them in time. */
+#define HEAD_MS		(RUNNING_ON_VALGRIND ? 3000 : 300)
 #ifndef PAUSABLE_GAP_MS
 #define PAUSABLE_GAP_MS	100
 #endif
@@ -44,7 +62,8 @@ struct slot {
 	int			 called;
 	int			 err;
 	char			 msg[512];
-	uint64_t		 after_ms;	/* since f->t0 */
+	uint64_t		 t0;		/* its submit, or 0: f->t0 */
+	uint64_t		 after_ms;	/* since t0 */
 	char			 lines[128];
 };
 
@@ -96,11 +115,27 @@ fx_init(struct fx *f, fake_handler *h, void *harg)
 	f->t0 = now_ms();
 }
 
+struct warm {
+	uv_loop_t	*loop;
+	int		 done;
+};
+
 static void
 on_warm(const struct docker_result *res, void *arg)
 {
+	struct warm *w = arg;
+
 	assert_int_equal(res->err, 0);
-	*(int *)arg = 1;
+	w->done = 1;
+	/*
+	 * Stop the loop here rather than test a flag after each
+	 * uv_run(UV_RUN_ONCE): this runs from the timer phase when the
+	 * whole call is done within one curl_multi_socket_action() from
+	 * curl's timer (under valgrind the engine's reply can arrive while
+	 * curl is still sending), and UV_RUN_ONCE would then block in its
+	 * I/O phase until the next timer, the watchdog.
+	 */
+	uv_stop(w->loop);
 }
 
 /* One answered call first, so that timings leave out the client's and
@@ -108,11 +143,13 @@ on_warm(const struct docker_result *res, void *arg)
 static void
 fx_warm(struct fx *f)
 {
-	int done = 0;
+	struct warm w = { &f->loop, 0 };
 
-	assert_non_null(docker_ping(f->d, on_warm, &done));
-	while (!done)
-		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_non_null(docker_ping(f->d, on_warm, &w));
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	/* Ended by on_warm(), or by the watchdog closing the client. */
+	assert_true(w.done);
+	assert_false(f->timed_out);
 	f->t0 = now_ms();
 }
 
@@ -134,7 +171,7 @@ on_slot(const struct docker_result *res, void *arg)
 	s->called++;
 	s->err = res->err;
 	snprintf(s->msg, sizeof s->msg, "%s", res->message);
-	s->after_ms = now_ms() - s->f->t0;
+	s->after_ms = now_ms() - (s->t0 ? s->t0 : s->f->t0);
 	print_message("after %llu ms: %s\n", (unsigned long long)s->after_ms,
 	    s->msg);
 	if (--s->f->pending == 0)
@@ -155,7 +192,7 @@ static void
 assert_about(uint64_t t, uint64_t want)
 {
 	assert_true(t + 10 >= want);
-	assert_true(t < want + 1500);
+	assert_true(t < want + LATE_MS);
 }
 
 /*
@@ -212,17 +249,24 @@ test_stalled_calls(void **state)
 		s[i].f = &f;
 	f.pending = 5;
 	docker_set_timeout(f.d, 300);
+	/* Each timed from its own submit: under valgrind, a call's first
+	 * submit can take a while. */
+	s[0].t0 = now_ms();
 	s[0].r = docker_container_inspect(f.d, "web-1", on_slot, &s[0]);
 	/* The engine's t=1, then the ordinary 300 ms. */
+	s[1].t0 = now_ms();
 	s[1].r = docker_container_stop(f.d, "web-1", 1, on_slot, &s[1]);
 	/* A caller's own deadline, set after the submit. */
+	s[2].t0 = now_ms();
 	s[2].r = docker_containers_list(f.d, "io.shipd.stack=dl", 1, on_slot,
 	    &s[2]);
 	docker_req_set_timeout(s[2].r, 600);
 	/* A stream whose headers never come. */
+	s[3].t0 = now_ms();
 	s[3].r = docker_stream(f.d, "GET", "/containers/web-1/logs?follow=1",
 	    NULL, on_line, NULL, on_slot, &s[3]);
 	/* A removal has files to delete: four ordinary deadlines. */
+	s[4].t0 = now_ms();
 	s[4].r = docker_container_remove(f.d, "web-1", 1, 1, on_slot, &s[4]);
 	for (i = 0; i < 5; i++) {
 		assert_non_null(s[i].r);
@@ -266,8 +310,10 @@ test_default_scaled(void **state)
 	memset(s, 0, sizeof s);
 	s[0].f = s[1].f = &f;
 	f.pending = 2;
+	s[0].t0 = now_ms();
 	docker_container_create(f.d, "web-1", NULL, on_slot, &s[0]);
 	/* t=10: (10 s + 30 s) / 100 */
+	s[1].t0 = now_ms();
 	docker_container_stop(f.d, "web-1", 10, on_slot, &s[1]);
 	fx_run(&f);
 	assert_int_equal(s[0].err, -ETIMEDOUT);
@@ -333,9 +379,10 @@ test_stream_idle(void **state)
 
 	(void)state;
 	fx_init(&f, stall_handler, NULL);
+	fx_warm(&f);
 	memset(&x, 0, sizeof x);
 	x.f = x.idle.f = x.quiet.f = x.paused.f = &f;
-	docker_set_timeout(f.d, 300);
+	docker_set_timeout(f.d, HEAD_MS);
 	f.pending = 3;		/* idle, paused, the timer's end */
 	memset(&o, 0, sizeof o);
 	o.method = "GET";
@@ -356,7 +403,8 @@ test_stream_idle(void **state)
 	x.paused.r = docker_submit(f.d, &o);
 	uv_timer_init(&f.loop, &x.t);
 	x.t.data = &x;
-	uv_timer_start(&x.t, on_streams_timer, 1000, 0);
+	/* Past the headers' deadline, and the paused stream's idle one. */
+	uv_timer_start(&x.t, on_streams_timer, HEAD_MS + 700, 0);
 	fx_run(&f);
 	assert_int_equal(x.idle.called, 1);
 	assert_int_equal(x.idle.err, -ETIMEDOUT);
@@ -369,7 +417,7 @@ test_stream_idle(void **state)
 	assert_int_equal(x.paused.called, 1);
 	assert_int_equal(x.paused.err, 0);
 	assert_string_equal(x.paused.lines, "{\"n\":1}|{\"n\":2}|");
-	assert_true(x.paused.after_ms >= 1000);
+	assert_true(x.paused.after_ms >= HEAD_MS + 700);
 }
 
 /* ---- the event stream: a stalled engine found by its ping ---------------- */

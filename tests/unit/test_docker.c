@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "engine/docker.h"
@@ -21,7 +22,6 @@
 #include "util.h"
 
 #define WATCHDOG_MS	20000
-#define DELAY_MS	500
 
 struct fx {
 	uv_loop_t		 loop;
@@ -475,37 +475,75 @@ test_negotiate(void **state)
 
 /* ---- concurrency ---------------------------------------------------------- */
 
+#define NCONC		8
+#define HOLD_MAX_MS	5000	/* per request; NCONC of them outlast the watchdog */
+
+/*
+ * Concurrency counted, not timed: the engine holds every /held request
+ * until it holds NCONC at once (or HOLD_MAX_MS has passed), so a client
+ * that ran them one after another would see NCONC x HOLD_MAX_MS and a
+ * peak of 1, however fast or slow the machine is.
+ */
+struct conc {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	unsigned	 held;		/* requests held now */
+	unsigned	 peak;		/* most held at once */
+};
+
+/* Not on the test's stack: held requests outlive a failed assertion. */
+static struct conc conc = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0
+};
+
+static void
+conc_handler(struct fake_conn *c, const struct fake_request *rq, void *arg)
+{
+	struct conc	*x = arg;
+	struct timespec	 until;
+
+	(void)rq;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += HOLD_MAX_MS / 1000;
+	pthread_mutex_lock(&x->mu);
+	if (++x->held > x->peak)
+		x->peak = x->held;
+	pthread_cond_broadcast(&x->cv);
+	while (x->peak < NCONC &&
+	    pthread_cond_timedwait(&x->cv, &x->mu, &until) == 0)
+		;
+	x->held--;
+	pthread_mutex_unlock(&x->mu);
+	fake_reply(c, 200, NULL, "{\"slow\":true}");
+}
+
 static void
 test_concurrent(void **state)
 {
-	unsigned	 delay = DELAY_MS;
-	struct slot	 s[8];
-	uint64_t	 t0, last = 0;
+	struct slot	 s[NCONC];
+	struct conc	*x = &conc;
 	struct fx	 f;
 	size_t		 i;
 
 	(void)state;
-	fx_init(&f, slow_handler, &delay);
+	x->held = x->peak = 0;
+	fx_init(&f, conc_handler, x);
 	memset(s, 0, sizeof s);
 	f.pending = (int)nitems(s);
-	t0 = now_ms();
 	for (i = 0; i < nitems(s); i++) {
 		s[i].f = &f;
-		docker_request(f.d, "GET", "/slow", NULL, on_slot, &s[i]);
+		docker_request(f.d, "GET", "/held", NULL, on_slot, &s[i]);
 	}
 	fx_run(&f);
+	print_message("the engine held %u of %zu requests at once\n", x->peak,
+	    nitems(s));
 	for (i = 0; i < nitems(s); i++) {
 		assert_int_equal(s[i].err, DOCKER_OK);
 		assert_true(json_is_true(json_object_get(s[i].body, "slow")));
-		if (s[i].at_ms > last)
-			last = s[i].at_ms;
 		slot_free(&s[i]);
 	}
-	print_message("8 requests of %u ms each took %llu ms\n", delay,
-	    (unsigned long long)(last - t0));
-	/* One after another they would take 8 x DELAY_MS. */
-	assert_true(last - t0 >= DELAY_MS);
-	assert_true(last - t0 < 2 * DELAY_MS + 100);
+	/* All in flight together, none queued behind another. */
+	assert_int_equal(x->peak, NCONC);
 }
 
 /* ---- cancel and close ----------------------------------------------------- */
