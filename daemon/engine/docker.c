@@ -378,6 +378,9 @@ settle(struct docker *d)
 	}
 	if (d->closing)
 		teardown(d);
+	else
+		/* What finished may have held the earliest deadline. */
+		deadline_arm(d);
 }
 
 /* ---- deadlines --------------------------------------------------------- */
