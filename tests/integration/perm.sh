@@ -6,7 +6,7 @@
 # log with its uid and pid; a uid in no group cannot connect at all (exit
 # 4).  Root's deploy is audited when it starts and when it ends, the two
 # lines paired by "req"; a shipd SIGKILLed in the middle of a deploy has
-# left the start line, and the next shipd recovers the deploy.
+# left the start line, and the next shipd's recovery of it is audited.
 . "$(dirname "$0")/lib.sh"
 
 READER_UID=60201
@@ -122,6 +122,9 @@ recovered() {
 	sctl --json status --stack "$IT_STACK" | jq -e '(.operations // []) | length == 0'
 }
 wait_until 60 recovered || fail "the killed deploy was not recovered"
+rec=$(audit 'select(.cmd == "recover") | [.event, .result, .args.stack, .uid] | join(" ")' |
+    tr -d '"' | tr '\n' ',')
+assert_eq "$rec" "start  $IT_STACK 0,end ok $IT_STACK 0," "the recovery's audit lines"
 stop_shipd
 [ ! -e "$IT_SOCK.ro" ] || fail "the read-only socket is left after shutdown"
-ok "the next shipd recovered it; both sockets go at shutdown"
+ok "the next shipd recovered it, audited at start and end; both sockets go at shutdown"
