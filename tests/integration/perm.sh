@@ -12,8 +12,8 @@
 READER_UID=60201
 OUTSIDER_UID=60202
 GROUP=shipdit$$
-# Before the cleanup of lib.sh runs on exit, remove the group.
-trap 'groupdel "$GROUP" 2>/dev/null || true; it_cleanup' EXIT
+# Remove the group, then the cleanup of lib.sh with the test's status.
+trap 'rc=$?; set +e; groupdel "$GROUP" >/dev/null 2>&1; (exit "$rc"); it_cleanup' EXIT
 groupadd "$GROUP" || fail "groupadd $GROUP"
 gid=$(getent group "$GROUP" | cut -d: -f3)
 # The other uids need a way to the socket and to the unit files.
