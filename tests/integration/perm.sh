@@ -6,7 +6,8 @@
 # log with its uid and pid; a uid in no group cannot connect at all (exit
 # 4).  Root's deploy is audited when it starts and when it ends, the two
 # lines paired by "req"; a shipd SIGKILLed in the middle of a deploy has
-# left the start line, and the next shipd's recovery of it is audited.
+# left the start line, and the next shipd's recovery of it is audited; one
+# stopped with SIGTERM in the middle records its end as shutting_down.
 . "$(dirname "$0")/lib.sh"
 
 READER_UID=60201
@@ -125,6 +126,20 @@ wait_until 60 recovered || fail "the killed deploy was not recovered"
 rec=$(audit 'select(.cmd == "recover") | [.event, .result, .args.stack, .uid] | join(" ")' |
     tr -d '"' | tr '\n' ',')
 assert_eq "$rec" "start  $IT_STACK 0,end ok $IT_STACK 0," "the recovery's audit lines"
+ok "the next shipd recovered it, audited at its start and end"
+
+# SIGTERM in the middle of a deploy: its end says shipd stopped first.
+"$SHIPCTL" -s "$IT_SOCK" deploy "$IT_UNITS" >"$IT_DIR/deploy2.out" 2>&1 &
+wait_until 60 in_apply || fail "the third deploy never reached apply"
 stop_shipd
-[ ! -e "$IT_SOCK.ro" ] || fail "the read-only socket is left after shutdown"
-ok "the next shipd recovered it, audited at start and end; both sockets go at shutdown"
+wait || true
+req=$(audit 'select(.cmd == "deploy" and .event == "start") | .req' | tail -1)
+assert_eq "$(audit "select(.req == $req) | [.event, .result // \"\"] | join(\" \")" |
+    tr -d '"' | tr '\n' ',')" "start ,end shutting_down," "the stopped deploy's audit lines"
+[ ! -e "$IT_SOCK" ] && [ ! -e "$IT_SOCK.ro" ] ||
+    fail "a socket is left after shutdown: $(ls "$IT_DIR")"
+ok "a deploy under way at SIGTERM ends shutting_down in the audit log; both sockets go"
+
+start_shipd --group nogroup --read-group "$GROUP"
+wait_until 60 recovered || fail "the stopped deploy was not recovered"
+stop_shipd
