@@ -12,33 +12,68 @@
 #include "client.h"
 #include "util.h"
 
-int
-client_connect(struct client *cl, const char *path, char **err)
+static int
+connect_path(const char *path)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un	sun;
+	int			fd, e;
 
-	memset(cl, 0, sizeof *cl);
-	cl->fd = -1;
-	cl->next_id = 1;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		xasprintf(err, "%s: socket path too long", path);
+	if (strlen(path) >= sizeof sun.sun_path)
 		return -ENAMETOOLONG;
-	}
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, path);
-	if ((cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(cl->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		int e = errno;
-
-		xasprintf(err, "cannot reach shipd at %s: %s%s", path,
-		    strerror(e), e == ENOENT || e == ECONNREFUSED ?
-		    " (is shipd running? see -s or $SHIPD_SOCKET)" : "");
-		if (cl->fd >= 0)
-			close(cl->fd);
-		cl->fd = -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		e = errno;
+		close(fd);
 		return -e;
 	}
+	return fd;
+}
+
+/* Refused the socket itself, a member of shipd's --read-group gets the
+ * read-only one beside it (commands that change state are refused there,
+ * by shipd). */
+static int
+connect_or_readonly(const char *path)
+{
+	char	*ro;
+	size_t	 len = strlen(path);
+	int	 fd, rofd;
+
+	if ((fd = connect_path(path)) != -EACCES ||
+	    (len > 3 && strcmp(path + len - 3, ".ro") == 0))
+		return fd;
+	xasprintf(&ro, "%s.ro", path);
+	rofd = connect_path(ro);
+	free(ro);
+	return rofd >= 0 || rofd == -EACCES ? rofd : fd;
+}
+
+int
+client_connect(struct client *cl, const char *path, char **err)
+{
+	int fd;
+
+	memset(cl, 0, sizeof cl[0]);
+	cl->fd = -1;
+	cl->next_id = 1;
+	if ((fd = connect_or_readonly(path)) == -ENAMETOOLONG) {
+		xasprintf(err, "%s: socket path too long", path);
+		return fd;
+	}
+	if (fd < 0) {
+		xasprintf(err, "cannot reach shipd at %s: %s%s", path,
+		    strerror(-fd), fd == -ENOENT || fd == -ECONNREFUSED ?
+		    " (is shipd running? see -s or $SHIPD_SOCKET)" :
+		    fd == -EACCES ? " (needs root, the socket's group, or "
+		    "shipd's --read-group for the read-only socket beside it)" :
+		    "");
+		return fd;
+	}
+	cl->fd = fd;
 	proto_reader_init(&cl->rd, PROTO_MAX_LINE);
 	return 0;
 }

@@ -19,7 +19,8 @@ struct client {
 /* Called for each streamed event line; non-zero stops reading. */
 typedef int client_event_cb(json_t *event, void *arg);
 
-/* 0 or -errno; *err gets a message naming the socket. */
+/* 0 or -errno; *err gets a message naming the socket.  When path refuses
+ * with EACCES, path.ro (shipd --read-group) is tried. */
 int	client_connect(struct client *, const char *path, char **err);
 void	client_close(struct client *);
 /*

@@ -120,11 +120,12 @@ call(struct cli *cli, const char *cmd, json_t *args, cli_event_cb *cb,
 	char		*err = NULL;
 	int		 rc;
 
-	if (client_connect(&cl, cli->socket, &err) < 0) {
+	if ((rc = client_connect(&cl, cli->socket, &err)) < 0) {
 		json_decref(args);
 		cli_err("%s", err);
 		free(err);
-		return EXIT_NODAEMON;
+		return rc == -EACCES || rc == -EPERM ? EXIT_DENIED :
+		    EXIT_NODAEMON;
 	}
 	rc = client_call(&cl, cmd, args, cb, arg, result);
 	client_close(&cl);

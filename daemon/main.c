@@ -33,7 +33,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: shipd [-d] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
-"             [--group GROUP]\n"
+"             [--group GROUP] [--read-group GROUP]\n"
 "\n"
 "Runs in the foreground (systemd Type=notify) and logs to stderr.\n"
 "\n"
@@ -45,6 +45,10 @@ usage(FILE *f)
     SHIPD_DEFAULT_ENGINE ")\n"
 "      --group GROUP     group owning the control socket; its members may\n"
 "                        run mutating commands (default: none)\n"
+"      --read-group GROUP\n"
+"                        also listen on SOCKET.ro, owned by GROUP, whose\n"
+"                        members may only run commands that read (status,\n"
+"                        logs, history, plan...); refusals are audited\n"
 "  -f, --foreground      accepted for compatibility; shipd never forks\n"
 "  -d, --debug           log debug messages\n"
 "  -V, --version         print the version and exit\n"
@@ -74,6 +78,7 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 		{ "state-dir",	required_argument, NULL, 'S' },
 		{ "engine",	required_argument, NULL, 'e' },
 		{ "group",	required_argument, NULL, 'g' },
+		{ "read-group",	required_argument, NULL, 'r' },
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "debug",	no_argument,	   NULL, 'd' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -87,6 +92,7 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 	cfg->state_dir = SHIPD_DEFAULT_STATE;
 	cfg->engine_path = SHIPD_DEFAULT_ENGINE;
 	cfg->gid = (gid_t)-1;
+	cfg->read_gid = (gid_t)-1;
 	while ((ch = getopt_long(argc, argv, "s:fdVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -105,6 +111,14 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 				return 2;
 			}
 			cfg->gid = gr->gr_gid;
+			break;
+		case 'r':
+			if ((gr = getgrnam(optarg)) == NULL) {
+				fprintf(stderr, "shipd: --read-group: no group "
+				    "named '%s'\n", optarg);
+				return 2;
+			}
+			cfg->read_gid = gr->gr_gid;
 			break;
 		case 'f':
 			break;
@@ -129,6 +143,8 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 		usage(stderr);
 		return 2;
 	}
+	if (cfg->read_gid != (gid_t)-1)
+		xasprintf(&cfg->ro_path, "%s.ro", cfg->socket_path);
 	return 0;
 }
 
@@ -263,13 +279,16 @@ main(int argc, char **argv)
 		sd.exit_code = 1;
 		shipd_shutdown(&sd);
 	} else if (ctl_open(&sd, sd.cfg.socket_path, sd.cfg.gid,
-	    &sd.ctl) < 0) {
+	    &sd.ctl) < 0 || (sd.cfg.ro_path != NULL &&
+	    ctl_open_readonly(sd.ctl, sd.cfg.ro_path, sd.cfg.read_gid) < 0)) {
 		sd.exit_code = 1;
 		shipd_shutdown(&sd);
 	} else {
 		log_info("shipd %s listening on %s, engine %s, state %s",
 		    SHIPD_VERSION, sd.cfg.socket_path, sd.cfg.engine_path,
 		    sd.cfg.state_dir);
+		if (sd.cfg.ro_path != NULL)
+			log_info("read-only socket %s", sd.cfg.ro_path);
 		engine_connect(&sd);
 		watch_start(&sd);
 		/* Ready means the control socket answers; the engine may
@@ -281,6 +300,7 @@ main(int argc, char **argv)
 	journal_holds_free(&sd);
 	json_decref(sd.engine_version);
 	free(sd.engine_error);
+	free(sd.cfg.ro_path);
 	rc = uv_loop_close(&loop);
 	if (rc != 0) {
 		/* A handle left open is a bug: say which. */

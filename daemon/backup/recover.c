@@ -178,8 +178,8 @@ conclude(struct bopen *b, const char *startmsg)
 	if (b->backup != NULL)
 		json_object_set_new(args, "id", json_string(b->backup));
 	fmt_time_utc(now, sizeof now, (long long)time(NULL));
-	rec = json_pack("{s:s, s:i, s:i, s:s, s:o, s:s, s:s, s:b}", "time",
-	    now, "uid", (int)getuid(), "pid", (int)getpid(), "cmd", b->job,
+	rec = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:s, s:s, s:b}",
+	    "time", now, "event", "end", "uid", (int)getuid(), "pid", (int)getpid(), "cmd", b->job,
 	    "args", args, "result", ok ? "ok" : PROTO_E_FAILED, "message",
 	    why, "recovered", 1);
 	store_audit(sd->store, rec);

@@ -33,6 +33,7 @@ struct ctl_req {
 	json_t			*args;		/* always an object */
 	uid_t			 uid;
 	pid_t			 pid;
+	unsigned long		 audit_seq;	/* pairs its audit lines; 0: none */
 	bool			 gone;		/* the peer has gone */
 	ctl_req_send_fn		*send;
 	void			*owner;		/* the sender's */

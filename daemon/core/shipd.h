@@ -44,6 +44,8 @@ struct shipd_config {
 	const char	*state_dir;
 	const char	*engine_path;
 	gid_t		 gid;		/* socket group, or (gid_t)-1 */
+	gid_t		 read_gid;	/* read-only socket's group, or -1 */
+	char		*ro_path;	/* "<socket_path>.ro" with read_gid */
 	bool		 debug;
 };
 

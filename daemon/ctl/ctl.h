@@ -43,6 +43,9 @@ extern const struct ctl_cmd *const	ctl_cmds[];
 extern const size_t			ctl_ncmds;
 
 int	ctl_open(struct shipd *, const char *path, gid_t gid, struct ctl **);
+/* A second socket, 0660 and group gid, on which every command that
+ * changes state is refused (shipd --read-group). */
+int	ctl_open_readonly(struct ctl *, const char *path, gid_t gid);
 /* Stop accepting, cancel every request, close every client; calls done()
  * once every handle is closed and everything is freed. */
 void	ctl_close(struct ctl *, void (*done)(void *), void *);

@@ -4,6 +4,7 @@
  * dispatches it.  A peer can send anything at any rate: it gets an error
  * reply or is dropped, and other clients are never affected.
  */
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -17,13 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/audit.h"
 #include "ctl/ctl.h"
 #include "ctl/hold.h"
+#include "ctl/peer.h"
 #include "ctl/request.h"
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
-#include "state/store.h"
 #include "util.h"
 
 /*
@@ -49,6 +51,7 @@ struct ctl_client {
 	gid_t			 gid;
 	pid_t			 pid;
 	bool			 trusted;	/* may run mutating commands */
+	bool			 readonly;	/* came in on the read-only socket */
 	bool			 privileged;	/* root or shipd's user */
 	bool			 closing;
 	size_t			 nreqs;
@@ -64,6 +67,9 @@ struct ctl {
 	uint64_t		 idle_ms;
 	char			*path;
 	gid_t			 gid;
+	uv_pipe_t		 ro;		/* the read-only socket, if any */
+	char			*ro_path;	/* NULL: none */
+	gid_t			 ro_gid;
 	bool			 closing;
 	unsigned		 open_handles;
 	struct ctl_client	*clients;
@@ -148,35 +154,6 @@ send_error(struct ctl_client *c, json_t *id, const char *code,
 
 /* ---- requests ------------------------------------------------------------ */
 
-/*
- * The audit log: every mutating command with who asked (SO_PEERCRED), its
- * arguments (a sent stack by its name) and how it ended.
- */
-static void
-audit(struct ctl *ctl, struct ctl_req *r, json_t *msg)
-{
-	json_t		*args, *rec, *err;
-	char		 now[32];
-
-	if (!r->mutating || ctl->sd->store == NULL)
-		return;
-	args = json_deep_copy(r->args);
-	if (json_is_object(json_object_get(args, "stack")))
-		json_object_set(args, "stack", json_object_get(
-		    json_object_get(args, "stack"), "name"));
-	fmt_time_utc(now, sizeof now, (long long)time(NULL));
-	err = json_object_get(msg, "error");
-	rec = json_pack("{s:s, s:i, s:i, s:s, s:o, s:s}", "time", now,
-	    "uid", (int)r->uid, "pid", (int)r->pid, "cmd", r->cmd, "args",
-	    args, "result", err ? json_string_value(json_object_get(err,
-	    "code")) : "ok");
-	if (err != NULL)
-		json_object_set(rec, "message", json_object_get(err,
-		    "message"));
-	store_audit(ctl->sd->store, rec);
-	json_decref(rec);
-}
-
 static void
 req_unlink(struct ctl *ctl, struct ctl_req *r)
 {
@@ -206,7 +183,7 @@ req_send(struct ctl_req *r, json_t *msg, bool final)
 	if (c != NULL)
 		client_send(c, msg);
 	if (final) {
-		audit(ctl, r, msg);
+		ctl_audit_end(ctl->sd, r, msg, NULL, NULL);
 		req_unlink(ctl, r);
 		ctl_req_free(r);
 	}
@@ -214,6 +191,28 @@ req_send(struct ctl_req *r, json_t *msg, bool final)
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
+
+/* A mutating command from a peer that may only read: refused, and the
+ * refusal audited with who asked. */
+static void
+deny(struct ctl_client *c, json_t *id, const char *name, json_t *args)
+{
+	char buf[512];
+
+	if (c->readonly)
+		snprintf(buf, sizeof buf, "%s changes state: the read-only "
+		    "socket %s (--read-group) serves only commands that read "
+		    "(you are uid %ld)", name, c->ctl->ro_path, (long)c->uid);
+	else
+		snprintf(buf, sizeof buf, "%s needs root, shipd's own user "
+		    "or the socket's group (you are uid %ld)", name,
+		    (long)c->uid);
+	log_warn("control: refused %s from uid %ld pid %ld: %s", name,
+	    (long)c->uid, (long)c->pid, c->readonly ? "read-only socket" :
+	    "not in the socket's group");
+	ctl_audit_denied(c->ctl->sd, c->uid, c->pid, name, args, buf);
+	send_error(c, id, PROTO_E_DENIED, buf);
+}
 
 static int
 on_line(const char *line, size_t len, void *arg)
@@ -235,11 +234,8 @@ on_line(const char *line, size_t len, void *arg)
 	cmd = q.cmd;
 	id = q.id;
 	args = json_incref(q.args);
-	if (cmd->mutating && !c->trusted) {
-		snprintf(ebuf, sizeof ebuf, "%s needs root, shipd's own user "
-		    "or the socket's group (you are uid %ld)", cmd->name,
-		    (long)c->uid);
-		send_error(c, id, PROTO_E_DENIED, ebuf);
+	if (cmd->mutating && (!c->trusted || c->readonly)) {
+		deny(c, id, cmd->name, args);
 		json_decref(args);
 		goto out;
 	}
@@ -278,6 +274,7 @@ on_line(const char *line, size_t len, void *arg)
 	if (cmd->mutating)
 		log_info("control: %s from uid %ld pid %ld", cmd->name,
 		    (long)c->uid, (long)c->pid);
+	ctl_audit_start(ctl->sd, r);
 	if (cmd->engine && !ctl->sd->engine_ok)
 		ctl_hold_add(ctl->hold, cmd->handler, r);
 	else
@@ -323,6 +320,7 @@ ctl_maybe_done(struct ctl *ctl)
 	if (!ctl->closing || ctl->open_handles > 0)
 		return;
 	free(ctl->path);
+	free(ctl->ro_path);
 	free(ctl);
 	if (done != NULL)
 		done(arg);
@@ -368,40 +366,13 @@ client_close(struct ctl_client *c)
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
 
-/* Members of the socket's group may mutate; so may root and shipd's user.
- * Supplementary groups come from /proc, which SO_PEERCRED does not carry. */
+/* Members of the socket's group may mutate; so may root and shipd's user. */
 static bool
-peer_trusted(const struct ctl *ctl, uid_t uid, gid_t gid, pid_t pid)
+peer_trusted(const struct ctl *ctl, int fd, const struct ucred *cred)
 {
-	char	 path[64], *text = NULL, *p;
-	bool	 ok = false;
-
-	if (uid == 0 || uid == geteuid())
+	if (cred->uid == 0 || cred->uid == geteuid())
 		return true;
-	if (ctl->gid == (gid_t)-1)
-		return false;
-	if (gid == ctl->gid)
-		return true;
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if (file_read_all(path, 64 * 1024, &text, NULL) < 0)
-		return false;
-	if ((p = strstr(text, "\nGroups:")) != NULL) {
-		p += strlen("\nGroups:");
-		while (*p != '\n' && *p != '\0') {
-			char *end;
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			if ((gid_t)g == ctl->gid) {
-				ok = true;
-				break;
-			}
-			p = end;
-		}
-	}
-	free(text);
-	return ok;
+	return ctl_peer_in_group(fd, cred, ctl->gid);
 }
 
 /* Returns NULL when c (already counted) may stay, else why not in buf. */
@@ -489,7 +460,7 @@ on_connection(uv_stream_t *server, int status)
 	socklen_t		 clen = sizeof cred;
 	uv_os_fd_t		 fd;
 	const char		*why;
-	char			 ebuf[128];
+	char			 ebuf[256];
 
 	if (status < 0) {
 		log_warn("control: accept: %s", uv_strerror(status));
@@ -518,8 +489,23 @@ on_connection(uv_stream_t *server, int status)
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
-	c->trusted = peer_trusted(ctl, cred.uid, cred.gid, cred.pid);
+	c->trusted = peer_trusted(ctl, fd, &cred);
 	c->privileged = cred.uid == 0 || cred.uid == geteuid();
+	/* Whatever its mode says, the read-only socket only serves its
+	 * group and those who may use the other one. */
+	c->readonly = server == (uv_stream_t *)&ctl->ro;
+	if (c->readonly && !c->trusted &&
+	    !ctl_peer_in_group(fd, &cred, ctl->ro_gid)) {
+		snprintf(ebuf, sizeof ebuf, "uid %ld is not in the read "
+		    "group of %s", (long)c->uid, ctl->ro_path);
+		log_warn("control: refused uid %ld pid %ld: %s", (long)c->uid,
+		    (long)c->pid, ebuf);
+		ctl_audit_denied(ctl->sd, c->uid, c->pid, "connect", NULL,
+		    ebuf);
+		send_error(c, NULL, PROTO_E_DENIED, ebuf);
+		client_close(c);
+		return;
+	}
 	c->last_active = uv_now(server->loop);
 	if ((why = admit(ctl, c, ebuf, sizeof ebuf)) != NULL) {
 		/* Debug only: a flood of refusals must not flood the log. */
@@ -564,6 +550,32 @@ remove_stale(const char *path)
 	return 0;
 }
 
+/* Bind and listen on path, mode 0660, group gid unless (gid_t)-1; the
+ * handle is open (and counted) whatever the result. */
+static int
+listen_on(struct ctl *ctl, uv_pipe_t *p, const char *path, gid_t gid)
+{
+	int rc;
+
+	uv_pipe_init(ctl->sd->loop, p, 0);
+	p->data = ctl;
+	ctl->open_handles++;
+	if ((rc = uv_pipe_bind(p, path)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)p, 128, on_connection)) < 0) {
+		log_err("control: %s: %s", path, uv_strerror(rc));
+		return rc;
+	}
+	/* bind() honours the umask; the mode is part of the security model,
+	 * so set it explicitly. */
+	if (chmod(path, 0660) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
+		rc = -errno;
+		log_err("control: %s: %s", path, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
 int
 ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
 {
@@ -588,24 +600,10 @@ ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
 	ctl = xcalloc(1, sizeof *ctl);
 	ctl->sd = sd;
 	ctl->gid = gid;
+	ctl->ro_gid = (gid_t)-1;
 	ctl->path = xstrdup(path);
-	uv_pipe_init(sd->loop, &ctl->listener, 0);
-	ctl->listener.data = ctl;
-	ctl->open_handles = 1;
-	if ((rc = uv_pipe_bind(&ctl->listener, path)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&ctl->listener, 128,
-	    on_connection)) < 0) {
-		log_err("control: %s: %s", path, uv_strerror(rc));
+	if ((rc = listen_on(ctl, &ctl->listener, path, gid)) < 0)
 		goto fail;
-	}
-	/* bind() honours the umask; the mode is part of the security model,
-	 * so set it explicitly. */
-	if (chmod(path, 0660) < 0 ||
-	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
-		rc = -errno;
-		log_err("control: %s: %s", path, strerror(errno));
-		goto fail;
-	}
 	/* Checked a few times per timeout: closed within 1.25 of it. */
 	ctl->idle_ms = idle_timeout();
 	uv_timer_init(sd->loop, &ctl->sweep);
@@ -625,6 +623,22 @@ fail:
 	return rc;
 }
 
+int
+ctl_open_readonly(struct ctl *ctl, const char *path, gid_t gid)
+{
+	int rc;
+
+	assert(ctl->ro_path == NULL);
+	if ((rc = remove_stale(path)) < 0) {
+		log_err("control: %s: %s", path, rc == -EADDRINUSE ?
+		    "another shipd answers there" : strerror(-rc));
+		return rc;
+	}
+	ctl->ro_path = xstrdup(path);
+	ctl->ro_gid = gid;
+	return listen_on(ctl, &ctl->ro, path, gid);
+}
+
 void
 ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 {
@@ -635,7 +649,12 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 	ctl->done = done;
 	ctl->done_arg = arg;
 	unlink(ctl->path);
+	if (ctl->ro_path != NULL)
+		unlink(ctl->ro_path);
 	while ((r = ctl->reqs) != NULL) {
+		/* What it did is left for the next start's recovery. */
+		ctl_audit_end(ctl->sd, r, NULL, PROTO_E_SHUTDOWN, "shipd "
+		    "stopped before the command ended");
 		if (r->peer != NULL) {
 			json_t *m = proto_error(r->id, PROTO_E_SHUTDOWN,
 			    "shipd is shutting down");
@@ -654,6 +673,8 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 	ctl_hold_close(ctl->hold, own_closed, ctl);
 	uv_close((uv_handle_t *)&ctl->sweep, on_own_closed);
 	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
+	if (ctl->ro_path != NULL)
+		uv_close((uv_handle_t *)&ctl->ro, on_own_closed);
 }
 
 void

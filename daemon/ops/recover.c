@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/shipd.h"
 #include "engine/docker.h"
@@ -144,6 +145,33 @@ struct recover_ctx {
 	struct unfinished	*u;
 };
 
+/*
+ * The audit log's view of a recovery: shipd itself (its uid and pid)
+ * runs a "recover" command for the stack, written when it starts and
+ * when it ends, in the schema of ctl/audit.c; "req" pairs the two.
+ */
+static void
+audit_recovery(struct shipd *sd, const struct unfinished *u,
+    const char *event, const char *result, const char *message)
+{
+	json_t	*rec;
+	char	 req[64];
+
+	snprintf(req, sizeof req, "%ld-recover-%s-%d", (long)getpid(),
+	    u->stack, u->revision);
+	rec = json_pack("{s:s, s:s, s:i, s:i, s:s, s:{s:s, s:s, s:i, s:i}}",
+	    "event", event, "req", req, "uid", (int)geteuid(), "pid",
+	    (int)getpid(), "cmd", OP_NAME_RECOVER, "args", "stack", u->stack,
+	    "kind", u->kind, "revision", u->revision, "prev", u->prev);
+	if (result != NULL)
+		json_object_set_new(rec, "result", json_string(result));
+	if (message != NULL)
+		json_object_set_new(rec, "message", json_string(message));
+	json_object_set_new(rec, "recovered", json_true());
+	store_audit(sd->store, rec);
+	json_decref(rec);
+}
+
 /* The recovery's journal end is on disk: note the interrupted revision
  * failed, end the operation. */
 static void
@@ -168,6 +196,8 @@ on_recover_end(int err, void *arg)
 		    rx->u->prev);
 	log_warn("journal: %s: revision %d: %s", rx->u->stack,
 	    rx->u->revision, why);
+	audit_recovery(op->sd, rx->u, "end", op->failed ? PROTO_E_FAILED :
+	    "ok", why);
 	note_failed(rx->rc, rx->u, why);
 	op_end(op);
 }
@@ -378,7 +408,10 @@ recover_one(struct recovery *rc, struct unfinished *u)
 		log_warn("journal: %s: revision %d interrupted with nothing "
 		    "to go back to: %s", u->stack, u->revision,
 		    u->prev > 0 ? why : "removing what it created");
+		audit_recovery(rc->sd, u, "start", NULL, NULL);
 		prune_revision(rc->sd, u->stack, u->revision);
+		audit_recovery(rc->sd, u, "end", "ok", "interrupted; what it "
+		    "created is being removed");
 		note_failed(rc, u, "interrupted (shipd stopped); its "
 		    "containers were removed");
 		return;
@@ -401,6 +434,7 @@ recover_one(struct recovery *rc, struct unfinished *u)
 	 * pipeline comes to recover_finish. */
 	op->in_record = true;
 	op->revision = op->keep_rev = op->prev_revision = u->prev;
+	audit_recovery(rc->sd, u, "start", NULL, NULL);
 	settle_then_run(u, op);
 }
 

@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "ctl/ctl.h"
+#include "state/store.h"
 #include "proto.h"
 #include "core/shipd.h"
 #include "util.h"
@@ -33,6 +35,8 @@ struct fixture {
 	uv_async_t	 stop;
 	char		 dir[64];
 	char		 path[96];
+	char		 ro_path[100];	/* the read-only socket, if open */
+	const char	*connect_to;	/* the client's socket: path unless set */
 	/* what the client thread sends and what it got back */
 	const char	*const *sends;
 	size_t		 nsends;
@@ -47,11 +51,21 @@ struct fixture {
 };
 
 static void
+on_store_closed(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->sd.store = NULL;
+}
+
+static void
 on_ctl_closed(void *arg)
 {
 	struct fixture *f = arg;
 
 	f->sd.ctl = NULL;
+	if (f->sd.store != NULL)
+		store_close(f->sd.store, on_store_closed, f);
 }
 
 static void
@@ -117,7 +131,8 @@ client(void *arg)
 	buf_init(&in);
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", f->path);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", f->connect_to ?
+	    f->connect_to : f->path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
 		f->client_error = 1;
@@ -168,6 +183,7 @@ run(struct fixture *f, const char *const *sends, size_t n)
 	pthread_join(t, NULL);
 	assert_int_equal(f->client_error, 0);
 	assert_null(f->sd.ctl);
+	assert_null(f->sd.store);
 	/* every handle the server opened is closed */
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 }
@@ -195,9 +211,25 @@ teardown(void **state)
 	struct fixture	*f = *state;
 	size_t		 i;
 
+	char		 p[160];
+
 	for (i = 0; i < f->nreplies; i++)
 		free(f->replies[i]);
 	unlink(f->path);
+	/* What a store leaves in its dir (test_store.c knows them all). */
+	if (f->sd.cfg.state_dir != NULL) {
+		static const char *const files[] = { "audit.log", "journal",
+		    "shipd.lock" };
+		for (i = 0; i < nitems(files); i++) {
+			snprintf(p, sizeof p, "%s/%s", f->sd.cfg.state_dir,
+			    files[i]);
+			unlink(p);
+		}
+		snprintf(p, sizeof p, "%s/stacks", f->sd.cfg.state_dir);
+		rmdir(p);
+		rmdir(f->sd.cfg.state_dir);
+		free((char *)f->sd.cfg.state_dir);
+	}
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -390,6 +422,135 @@ test_engine_wait_bound(void **state)
 	assert_string_equal(code_of(f, 3, code, sizeof code), "ok");
 }
 
+/* With a store in f->dir/state, so that the audit log is written. */
+static int
+setup_store(void **state)
+{
+	struct fixture	*f;
+	char		*dir;
+
+	setup(state);
+	f = *state;
+	xasprintf(&dir, "%s/state", f->dir);
+	f->sd.cfg.state_dir = dir;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(store_open(&f->loop, dir, &f->sd.store), 0);
+	return 0;
+}
+
+static int
+setup_readonly(void **state)
+{
+	struct fixture *f;
+
+	setup_store(state);
+	f = *state;
+	snprintf(f->ro_path, sizeof f->ro_path, "%s.ro", f->path);
+	assert_int_equal(ctl_open_readonly(f->sd.ctl, f->ro_path, (gid_t)-1),
+	    0);
+	f->connect_to = f->ro_path;
+	return 0;
+}
+
+/* The audit log's lines, parsed. */
+static json_t *
+audit_lines(struct fixture *f)
+{
+	json_t	*arr = json_array(), *rec;
+	char	 p[160], *text = NULL, *line, *save = NULL;
+
+	snprintf(p, sizeof p, "%s/audit.log", f->sd.cfg.state_dir);
+	if (file_read_all(p, 1 << 20, &text, NULL) < 0)
+		return arr;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_non_null(rec = json_loads(line, 0, NULL));
+		json_array_append_new(arr, rec);
+	}
+	free(text);
+	return arr;
+}
+
+static const char *
+field(json_t *arr, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(arr, i),
+	    key));
+}
+
+/*
+ * On the read-only socket a command that changes state is refused, even
+ * for root, and the refusal is audited with who asked; one that reads is
+ * served.  The socket is removed at close.
+ */
+static void
+test_readonly_socket(void **state)
+{
+	struct fixture		*f = *state;
+	static const char *const sends[] = {
+		"{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":2,\"cmd\":\"down\",\"args\":{\"stack\":\"web\"}}\n",
+		"{\"v\":1,\"id\":3,\"cmd\":\"cancel\",\"args\":{\"stack\":\"db\"}}\n",
+		"{\"v\":1,\"id\":4,\"cmd\":\"ping\"}\n",
+	};
+	char			 code[64];
+	json_t			*a;
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 4);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
+	assert_string_equal(code_of(f, 1, code, sizeof code), PROTO_E_DENIED);
+	assert_non_null(strstr(f->replies[1], "down changes state: the "
+	    "read-only socket"));
+	assert_string_equal(code_of(f, 2, code, sizeof code), PROTO_E_DENIED);
+	assert_string_equal(code_of(f, 3, code, sizeof code), "ok");
+	assert_int_equal(access(f->ro_path, F_OK), -1);
+
+	a = audit_lines(f);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(field(a, 0, "event"), "denied");
+	assert_string_equal(field(a, 0, "cmd"), "down");
+	assert_string_equal(field(a, 0, "result"), PROTO_E_DENIED);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(a, 0), "args"), "stack")), "web");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a,
+	    0), "uid")), (json_int_t)getuid());
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a,
+	    0), "pid")), (json_int_t)getpid());
+	assert_string_equal(field(a, 1, "cmd"), "cancel");
+	assert_string_equal(field(a, 1, "event"), "denied");
+	json_decref(a);
+}
+
+/* A mutating command is audited before its handler runs and again with
+ * its outcome; both lines carry the same req.  Reads are not audited. */
+static void
+test_audit_start_end(void **state)
+{
+	struct fixture		*f = *state;
+	static const char *const sends[] = {
+		"{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n",
+		"{\"v\":1,\"id\":2,\"cmd\":\"cancel\",\"args\":{\"stack\":\"web\"}}\n",
+	};
+	char			 code[64];
+	json_t			*a;
+
+	run(f, sends, nitems(sends));
+	assert_int_equal(f->nreplies, 2);
+	assert_string_equal(code_of(f, 1, code, sizeof code),
+	    PROTO_E_NOT_FOUND);
+	a = audit_lines(f);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(field(a, 0, "event"), "start");
+	assert_null(json_object_get(json_array_get(a, 0), "result"));
+	assert_string_equal(field(a, 1, "event"), "end");
+	assert_string_equal(field(a, 1, "result"), PROTO_E_NOT_FOUND);
+	assert_non_null(field(a, 0, "req"));
+	assert_string_equal(field(a, 0, "req"), field(a, 1, "req"));
+	assert_string_equal(field(a, 0, "cmd"), "cancel");
+	json_decref(a);
+}
+
 int
 main(void)
 {
@@ -404,6 +565,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_wait_bound,
 		    setup_engine_wait, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_socket,
+		    setup_readonly, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_start_end,
+		    setup_store, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
