@@ -16,8 +16,11 @@
 #include "client.h"
 #include "proto.h"
 
-/* How long a completion may wait for shipd: a shell must stay snappy. */
-#define COMPLETE_TIMEOUT_MS	1000
+/* How long a completion may wait for a shipd that answers: a shell must
+ * stay snappy, but status inspects every running container, and on a
+ * busy host that takes more than a second.  A shipd that is down refuses
+ * the connect at once. */
+#define COMPLETE_TIMEOUT_MS	3000
 
 /* What the parse of the words before CWORD found. */
 struct cword {

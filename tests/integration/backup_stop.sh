@@ -35,12 +35,18 @@ EOF
 start_shipd
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy"
 docker exec "$IT_STACK-db-1" sh -c 'echo precious > /data/file' || fail "writing data"
+# The engine keeps few past events for --since (256 on 20.10): on a busy
+# engine the first stops would be gone, so follow them live from before.
 t0=$(date +%s.%N)
-out=$(sctl backup --stack "$IT_STACK" 2>&1) || fail "backup: $out"
-docker events --since "$t0" --until "$(date +%s.%N)" \
+docker events --since "$t0" \
     --filter "label=io.shipd.stack=$IT_STACK" --filter event=die --filter event=start \
     --format '{{.TimeNano}} {{.Action}} {{index .Actor.Attributes "io.shipd.service"}}' \
-    > "$IT_DIR/events"
+    > "$IT_DIR/events" &
+evpid=$!
+out=$(sctl backup --stack "$IT_STACK" 2>&1) || fail "backup: $out"
+wait_until 30 sh -c '[ "$(wc -l < "$1")" -ge 8 ]' _ "$IT_DIR/events" ||
+    fail "8 die/start events did not come: $(cat "$IT_DIR/events")"
+kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null
 order=$(sort -n "$IT_DIR/events" | awk '{print $2 ":" $3}' | tr '\n' ' ')
 assert_eq "$order" "die:web die:api die:api die:db start:db start:api start:api start:web " \
     "stop/start order"
