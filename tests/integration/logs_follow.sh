@@ -112,3 +112,9 @@ rc=0; wait "$fpid" || rc=$?
 tail -n 1 "$IT_DIR/follow.err" | grep -q "following ended: shipctl down removed stack $IT_STACK" ||
     fail "no last line saying why: $(cat "$IT_DIR/follow.err")"
 ok "logs -f follows the new replica after a redeploy and ends with exit 0 on down"
+
+# Under the sanitizer build a leak or a bad access shows here.
+stop_shipd
+! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$IT_LOG" ||
+    fail "sanitizer report in shipd's log"
+ok "shipd exits 0 on SIGTERM, its log clean"
