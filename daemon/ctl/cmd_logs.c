@@ -503,7 +503,6 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	struct logs		*l = arg;
 	struct logs_stream	*s;
 	json_t			*attrs;
-	json_int_t		 ns;
 	char			 since[40];
 	int			 replica = 0;
 
@@ -535,10 +534,16 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	}
 	if (s->dreq != NULL)
 		return;		/* followed already */
-	/* Started again: from its start on, what came before was sent. */
-	ns = json_integer_value(json_object_get(ev, "timeNano"));
-	snprintf(since, sizeof since, "%lld.%09lld",
-	    (long long)(ns / 1000000000), (long long)(ns % 1000000000));
+	/*
+	 * Started again: everything after the last line sent (its stream
+	 * read all until the stop).  Not the event's time: the engine
+	 * stamps it after the process has begun to write.
+	 */
+	if (s->nsec == 999999999)
+		snprintf(since, sizeof since, "%lld", s->sec + 1);
+	else
+		snprintf(since, sizeof since, "%lld.%09ld", s->sec,
+		    s->nsec + 1);
 	stream_start(s, since, true, true);
 }
 

@@ -105,6 +105,12 @@ wait_until 20 grep -q '^talk-1 | svc\[.* 2\]' "$IT_DIR/follow" ||
 kill -0 "$fpid" 2>/dev/null || fail "logs -f ended at the redeploy"
 grep -q "following talk-1, container ${new:0:12}" "$IT_DIR/follow.err" ||
     fail "no notice of the new replica: $(cat "$IT_DIR/follow.err")"
+# A restart of the same container: followed again from its start.
+wait_until 10 grep -q '^talk-1 | svc\[.* 2\]: listening' "$IT_DIR/follow" ||
+    fail "the new replica's start line is missing"
+docker restart -t 1 "$IT_STACK-talk-1" >/dev/null
+wait_until 20 sh -c "[ \$(grep -c '^talk-1 | svc\[.* 2\]: listening' '$IT_DIR/follow') = 2 ]" ||
+    { grep -v tick "$IT_DIR/follow"; cat "$IT_DIR/follow.err"; fail "logs -f lost the replica after its restart"; }
 sctl down --stack "$IT_STACK" >/dev/null || fail "down"
 wait_until 15 sh -c "! kill -0 $fpid 2>/dev/null" || fail "logs -f goes on after down"
 rc=0; wait "$fpid" || rc=$?
