@@ -72,6 +72,7 @@ struct logs {
 };
 
 static void	merge(struct logs *);
+static void	stream_free(struct logs_stream *);
 
 static void
 line_free(struct logs_line *ln)
@@ -86,23 +87,12 @@ logs_free(void *arg)
 {
 	struct logs		*l = arg;
 	struct logs_stream	*s;
-	struct logs_line	*ln;
-	size_t			 k;
 
 	task_del(l->sd, &l->task);
 	watch_cancel(l->watch);
 	while ((s = l->streams) != NULL) {
 		l->streams = s->next;
-		docker_demux_free(&s->dm);
-		for (k = 0; k < 3; k++)
-			buf_free(&s->part[k]);
-		while ((ln = s->head) != NULL) {
-			s->head = ln->next;
-			line_free(ln);
-		}
-		free(s->service);
-		free(s->id);
-		free(s);
+		stream_free(s);
 	}
 	free(l->stack);
 	free(l->service);
@@ -427,6 +417,39 @@ wanted(struct logs *l, const char *name, const char *svc, const char *rep,
 }
 
 static void
+stream_free(struct logs_stream *s)
+{
+	struct logs_line	*ln;
+	size_t			 k;
+
+	docker_demux_free(&s->dm);
+	for (k = 0; k < 3; k++)
+		buf_free(&s->part[k]);
+	while ((ln = s->head) != NULL) {
+		s->head = ln->next;
+		line_free(ln);
+	}
+	free(s->service);
+	free(s->id);
+	free(s);
+}
+
+/* A long follow across many deploys keeps only what may come back. */
+static void
+stream_drop(struct logs *l, const char *id)
+{
+	struct logs_stream **sp, *s;
+
+	for (sp = &l->streams; (s = *sp) != NULL; sp = &s->next)
+		if (strcmp(s->id, id) == 0)
+			break;
+	if (s == NULL || s->dreq != NULL || s->head != NULL)
+		return;		/* still read: it ends by itself */
+	*sp = s->next;
+	stream_free(s);
+}
+
+static void
 on_listed(const struct docker_result *res, void *arg)
 {
 	struct logs		*l = arg;
@@ -515,6 +538,10 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	if (strcmp(action, WATCH_RESYNC) == 0) {
 		if (l->listed)
 			list(l);
+		return;
+	}
+	if (id != NULL && strcmp(action, "destroy") == 0) {
+		stream_drop(l, id);
 		return;
 	}
 	if (id == NULL || (strcmp(action, "start") != 0 &&
