@@ -23,8 +23,10 @@ start_shipd
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy"
 
 # ---- merged order, prefixes, -t -------------------------------------------
-wait_until 15 sh -c "'$SHIPCTL' -s '$IT_SOCK' logs --stack '$IT_STACK' chatterbox | grep -q 'tick 4'" ||
-    fail "chatterbox logs no ticks"
+for s in talk chatterbox; do
+	wait_until 15 sh -c "'$SHIPCTL' -s '$IT_SOCK' logs --stack '$IT_STACK' $s | grep -q 'tick 8$'" ||
+	    fail "$s logs no ticks"
+done
 sctl logs --stack "$IT_STACK" -t > "$IT_DIR/all" || fail "logs of every service"
 grep -q '^talk-1       | [0-9-]*T[0-9:.]*Z tick' "$IT_DIR/all" ||
     { cat "$IT_DIR/all"; fail "talk's lines are not prefixed and aligned with -t"; }
@@ -111,7 +113,15 @@ wait_until 10 grep -q '^talk-1 | svc\[.* 2\]: listening' "$IT_DIR/follow" ||
 docker restart -t 1 "$IT_STACK-talk-1" >/dev/null
 wait_until 20 sh -c "[ \$(grep -c '^talk-1 | svc\[.* 2\]: listening' '$IT_DIR/follow') = 2 ]" ||
     { grep -v tick "$IT_DIR/follow"; cat "$IT_DIR/follow.err"; fail "logs -f lost the replica after its restart"; }
+sctl events --stack "$IT_STACK" --filter type=stack > "$IT_DIR/evs" 2>"$IT_DIR/evs.err" &
+e4=$!
+wait_until 10 grep -q "watching stack" "$IT_DIR/evs.err" || fail "events type=stack did not subscribe"
 sctl down --stack "$IT_STACK" >/dev/null || fail "down"
+wait_until 10 grep -Eq " $IT_STACK +stack removed$" "$IT_DIR/evs" ||
+    fail "events type=stack: no stack removed: $(cat "$IT_DIR/evs")"
+kill "$e4"
+wait "$e4" 2>/dev/null || true
+[ "$(wc -l < "$IT_DIR/evs")" = 1 ] || fail "type=stack shows container events: $(cat "$IT_DIR/evs")"
 wait_until 15 sh -c "! kill -0 $fpid 2>/dev/null" || fail "logs -f goes on after down"
 rc=0; wait "$fpid" || rc=$?
 [ "$rc" = 0 ] || fail "logs -f exited $rc after down"
