@@ -23,13 +23,13 @@ const struct cli_cmd cli_cmd_events = {
 	.usage = "[--stack NAME] [--all] [--filter KEY=VALUE[,...]] [DIR]",
 	.summary = "show the stack's engine events as they happen",
 	.help =
-	    "  --all            the exec_create/exec_start/exec_die of health\n"
-	    "                   checks too (left out by default)\n"
-	    "  --filter K=V     only matching events: service=NAME, type=TYPE\n"
-	    "                   (container: the engine's; stack: shipd's own,\n"
-	    "                   \"stack removed\" after a down).  Several, comma-\n"
-	    "                   separated or repeated: one value of a key must\n"
-	    "                   match, and every key given\n",
+	    "  --all           the exec_create/exec_start/exec_die of\n"
+	    "                  health checks too (left out by default)\n"
+	    "  --filter K=V    only matching events; keys: service=NAME,\n"
+	    "                  type=container (the engine's) or type=stack\n"
+	    "                  (shipd's own \"stack removed\" after a down).\n"
+	    "                  Comma-separated or repeated: an event must\n"
+	    "                  match one value of every key given\n",
 	.shortopts = "a",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,

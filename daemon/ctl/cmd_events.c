@@ -69,7 +69,8 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(
 	    "{s:s, s:O, s:s%, s:O, s:O, s:O, s:O, s:O}",
 	    "action", action, "type", json_object_get(ev, "Type") ?
-		json_object_get(ev, "Type") : json_null(), "container", id ? id : "", id ? 12 : 0,
+		json_object_get(ev, "Type") : json_null(),
+	    "container", id ? id : "", id ? 12 : 0,
 	    "name", json_object_get(attrs, "name") ?
 		json_object_get(attrs, "name") : json_null(),
 	    "service", json_object_get(attrs, LABEL_SERVICE) ?
