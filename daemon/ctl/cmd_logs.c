@@ -56,7 +56,7 @@ struct logs {
 	struct shipd		*sd;
 	struct ctl_req		*req;
 	struct task		 task;
-	struct docker_req	*list;		/* the container list, pending */
+	struct docker_req	*list;		/* container list, pending */
 	struct watch		*watch;		/* follow: the stack's events */
 	bool			 listed;	/* the first list came */
 	bool			 ended;
@@ -416,6 +416,24 @@ wanted(struct logs *l, const char *name, const char *svc, const char *rep,
 	return ok;
 }
 
+/*
+ * A container followed before started again: everything after the last
+ * line sent (its stream read all until the stop).  Not the start event's
+ * time: the engine stamps it after the process has begun to write.
+ */
+static void
+stream_resume(struct logs_stream *s)
+{
+	char since[40];
+
+	if (s->nsec == 999999999)
+		snprintf(since, sizeof since, "%lld", s->sec + 1);
+	else
+		snprintf(since, sizeof since, "%lld.%09ld", s->sec,
+		    s->nsec + 1);
+	stream_start(s, since, true, true);
+}
+
 static void
 stream_free(struct logs_stream *s)
 {
@@ -479,8 +497,16 @@ on_listed(const struct docker_result *res, void *arg)
 		    json_object_get(labels, LABEL_SERVICE)), json_string_value(
 		    json_object_get(labels, LABEL_REPLICA)), &replica))
 			continue;
-		if (stream_find(l, id) != NULL)
-			continue;	/* its start event came first */
+		if ((s = stream_find(l, id)) != NULL) {
+			const char *st = json_string_value(json_object_get(c,
+			    "State"));
+
+			/* Restarted while the engine's events were lost. */
+			if (!first && s->dreq == NULL && l->follow &&
+			    st != NULL && strcmp(st, "running") == 0)
+				stream_resume(s);
+			continue;	/* else its start event came first */
+		}
 		s = stream_new(l, id, json_string_value(json_object_get(
 		    labels, LABEL_SERVICE)), replica);
 		stream_start(s, since, !first, !first);
@@ -526,7 +552,6 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	struct logs		*l = arg;
 	struct logs_stream	*s;
 	json_t			*attrs;
-	char			 since[40];
 	int			 replica = 0;
 
 	if (l->ended)
@@ -561,17 +586,7 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	}
 	if (s->dreq != NULL)
 		return;		/* followed already */
-	/*
-	 * Started again: everything after the last line sent (its stream
-	 * read all until the stop).  Not the event's time: the engine
-	 * stamps it after the process has begun to write.
-	 */
-	if (s->nsec == 999999999)
-		snprintf(since, sizeof since, "%lld", s->sec + 1);
-	else
-		snprintf(since, sizeof since, "%lld.%09ld", s->sec,
-		    s->nsec + 1);
-	stream_start(s, since, true, true);
+	stream_resume(s);
 }
 
 /* The client went away: a follow never ends by itself. */
