@@ -1,6 +1,8 @@
 /*
- * shipctl logs SERVICE: every replica's output through shipd, each line
- * prefixed with its replica; -f follows until interrupted.
+ * shipctl logs [SERVICE]: the replicas' output through shipd, every
+ * service's when none is named, each line prefixed with its replica like
+ * compose does; -f follows until interrupted or the stack is removed,
+ * replicas a deploy starts meanwhile included.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,59 +19,105 @@ static int	cmd_logs_exec(struct cli_ctx *);
 static const struct option options[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "tail", required_argument, NULL, 'n' },
+	{ "timestamps", no_argument, NULL, 't' },
 	{ "since", required_argument, NULL, 's' },
+	{ "until", required_argument, NULL, 'u' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const struct cli_cmd cli_cmd_logs = {
 	.name = "logs",
-	.usage = "[--stack NAME] [-f] [--tail N] [--since DUR|TIME] SERVICE",
-	.summary = "show a service's output, every replica, through shipd",
+	.usage = "[--stack NAME] [-f] [-t] [--tail N] [--since WHEN] "
+	    "[--until WHEN] [SERVICE]",
+	.summary = "show the services' output, every replica, through shipd",
 	.help =
-	    "  -f, --follow   keep following until interrupted\n"
-	    "  -n, --tail N   only the last N lines of each replica\n"
-	    "  --since 10m    only lines newer than that (or a unix time)\n",
-	.shortopts = "fn:",
+	    "  Without SERVICE, every service of the stack.  Lines come as\n"
+	    "  \"SERVICE-N | line\", the prefixes aligned; without -f the\n"
+	    "  lines of all replicas are merged in time order, with -f they\n"
+	    "  are shown as they come.\n"
+	    "  -f, --follow      keep following until interrupted or the\n"
+	    "                    stack is removed (shipctl down); replicas\n"
+	    "                    a deploy or a restart starts are followed\n"
+	    "                    too\n"
+	    "  -t, --timestamps  the engine's time of each line (RFC 3339)\n"
+	    "  -n, --tail N      only the last N lines of each replica\n"
+	    "  --since WHEN      only lines from then on\n"
+	    "  --until WHEN      only lines before then (not with -f)\n"
+	    "  WHEN is a duration ago (10m, 1h30m), an RFC 3339 time\n"
+	    "  (2026-11-23T10:00:00Z, 2026-11-23T11:00:00+01:00) or unix\n"
+	    "  seconds.\n",
+	.shortopts = "fn:t",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_NEED,
 	.exec = cmd_logs_exec,
 };
 
+struct logs_out {
+	struct cli	*cli;
+	bool		 timestamps;
+	int		 width;		/* of the widest "service-N" */
+};
+
 static int
 on_event(json_t *ev, void *arg)
 {
-	struct cli	*cli = arg;
+	struct logs_out	*o = arg;
+	const char	*kind = cli_str(ev, "event");
 	const char	*line = json_string_value(json_object_get(ev, "line"));
+	char		 name[256];
 	FILE		*out;
+	int		 n;
 
-	if (cli->json) {
+	if (o->cli->json) {
 		cli_print_json(ev);
 		return 0;
 	}
-	if (line == NULL)
+	n = snprintf(name, sizeof name, "%s-%lld", cli_str(ev, "service"),
+	    cli_int(ev, "replica"));
+	if (strcmp(kind, PROTO_EV_FOLLOW) == 0) {
+		if (n > o->width)
+			o->width = n;
+		if (json_is_true(json_object_get(ev, "new")))
+			fprintf(stderr, "(following %s, container %s, "
+			    "started since)\n", name,
+			    cli_str(ev, "container"));
 		return 0;
+	}
+	if (strcmp(kind, PROTO_EV_LOG) != 0 || line == NULL)
+		return 0;
+	if (n > o->width)
+		o->width = n;
 	out = strcmp(cli_str(ev, "stream"), "stderr") == 0 ? stderr : stdout;
-	fprintf(out, "%s-%lld | %s\n", json_string_value(json_object_get(ev,
-	    "service")), cli_int(ev, "replica"), line);
+	if (o->timestamps)
+		fprintf(out, "%-*s | %s %s\n", o->width, name,
+		    cli_str(ev, "time"), line);
+	else
+		fprintf(out, "%-*s | %s\n", o->width, name, line);
 	fflush(out);
 	return 0;
 }
 
-/* "10m" ago, or a unix timestamp. */
+/* A duration ago, an RFC 3339 time, or unix seconds. */
 static int
-parse_since(const char *s, long long *out)
+parse_when(const char *s, long long *out)
 {
 	uint64_t	 ms;
+	long		 ns;
 	char		*end;
+	size_t		 n;
 	long long	 v;
 
 	if (parse_duration_ms(s, &ms) == 0) {
 		*out = (long long)time(NULL) - (long long)(ms / 1000);
 		return 0;
 	}
+	if ((n = parse_rfc3339(s, &v, &ns)) > 0 && s[n] == '\0') {
+		*out = v;
+		return 0;
+	}
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0)
+	if (errno != 0 || end == s || *end != '\0' || v < 0)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -77,47 +125,71 @@ parse_since(const char *s, long long *out)
 
 /* The options, checked in the order given. */
 static int
-logs_args(struct cli_ctx *c, json_t *args)
+logs_args(struct cli_ctx *c, json_t *args, struct logs_out *o)
 {
-	const struct cli_opt	*o;
-	long long		 v;
+	const struct cli_opt	*opt;
+	long long		 v, since = -1, until = -1;
 	char			*end;
 	size_t			 i;
 
 	for (i = 0; i < c->nopts; i++) {
-		o = &c->opts[i];
-		if (o->ch == 'f')
+		opt = &c->opts[i];
+		if (opt->ch == 'f')
 			json_object_set_new(args, "follow", json_true());
-		else if (o->ch == 'n') {
-			v = strtoll(o->arg, &end, 10);
-			if (*end != '\0' || end == o->arg || v < 0)
+		else if (opt->ch == 't')
+			o->timestamps = true;
+		else if (opt->ch == 'n') {
+			v = strtoll(opt->arg, &end, 10);
+			if (*end != '\0' || end == opt->arg || v < 0)
 				return cli_usage_error(c, "--tail takes a "
 				    "number of lines");
 			json_object_set_new(args, "tail", json_integer(v));
-		} else if (o->ch == 's') {
-			if (parse_since(o->arg, &v) < 0)
-				return cli_usage_error(c, "--since takes a "
-				    "duration (10m) or a unix time");
-			json_object_set_new(args, "since", json_integer(v));
+		} else if (opt->ch == 's' || opt->ch == 'u') {
+			const char *what = opt->ch == 's' ? "since" : "until";
+
+			if (parse_when(opt->arg, &v) < 0)
+				return cli_usage_error(c, "--%s %s: not a "
+				    "duration (10m), an RFC 3339 time "
+				    "(2026-11-23T10:00:00Z) or unix seconds",
+				    what, opt->arg);
+			if (v == 0)	/* the engine reads 0 as "not set" */
+				v = 1;
+			json_object_set_new(args, what, json_integer(v));
+			*(opt->ch == 's' ? &since : &until) = v;
 		}
 	}
-	if (c->argc != 1)
-		return cli_usage_error(c, "name one SERVICE");
-	json_object_set_new(args, "service", json_string(c->argv[0]));
+	if (until >= 0 && cli_opt_has(c, 'f'))
+		return cli_usage_error(c, "--until and --follow do not go "
+		    "together: a follow has no end time");
+	if (since >= 0 && until >= 0 && until <= since)
+		return cli_usage_error(c, "--until must be later than "
+		    "--since");
+	if (c->argc > 1)
+		return cli_usage_error(c, "name one SERVICE, or none for "
+		    "every service");
+	if (c->argc == 1)
+		json_object_set_new(args, "service", json_string(c->argv[0]));
 	return EXIT_OK;
 }
 
 static int
 cmd_logs_exec(struct cli_ctx *c)
 {
-	json_t	*args = json_object(), *res;
-	int	 rc;
+	struct logs_out	 o = { c->cli, false, 0 };
+	json_t		*args = json_object(), *res = NULL;
+	const char	*why;
+	int		 rc;
 
-	if ((rc = logs_args(c, args)) != EXIT_OK) {
+	if ((rc = logs_args(c, args, &o)) != EXIT_OK) {
 		json_decref(args);
 		return rc;
 	}
-	rc = cli_request(c, PROTO_CMD_LOGS, args, on_event, c->cli, &res);
+	rc = cli_request(c, PROTO_CMD_LOGS, args, on_event, &o, &res);
+	why = json_string_value(json_object_get(res, "ended"));
+	if (rc == EXIT_OK && why != NULL && !c->cli->json)
+		fprintf(stderr, "logs: following ended: %s %s\n",
+		    strcmp(why, "stack removed") == 0 ? "shipctl down removed "
+		    "stack" : why, c->stack);
 	json_decref(res);
 	return rc;
 }

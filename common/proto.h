@@ -58,6 +58,7 @@
 #define PROTO_EV_ARCHIVE	"archive"
 #define PROTO_EV_BACKUP		"backup"
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
+#define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */
 #define PROTO_EV_HOOK		"hook"
 #define PROTO_EV_LOG		"log"
 #define PROTO_EV_PHASE		"phase"

@@ -484,3 +484,68 @@ fmt_time_utc(char *dst, size_t len, long long secs)
 	else
 		strftime(dst, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+/* n digits exactly; -1 if not. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+size_t
+parse_rfc3339(const char *s, long long *sec, long *nsec)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	const char	*p;
+	struct tm	 tm;
+	int		 y, mo, d, h, mi, se, oh, om, scale;
+	long		 ns = 0;
+	long long	 off = 0;
+
+	if ((y = digits(s, 4)) < 0 || s[4] != '-' ||
+	    (mo = digits(s + 5, 2)) < 1 || mo > 12 || s[7] != '-' ||
+	    (d = digits(s + 8, 2)) < 1 || d > mdays[mo - 1] ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    (h = digits(s + 11, 2)) < 0 || h > 23 || s[13] != ':' ||
+	    (mi = digits(s + 14, 2)) < 0 || mi > 59 || s[16] != ':' ||
+	    (se = digits(s + 17, 2)) < 0 || se > 60)
+		return 0;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		for (scale = 100000000; isdigit((unsigned char)*p); p++) {
+			ns += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		if ((oh = digits(p + 1, 2)) < 0 || oh > 23 || p[3] != ':' ||
+		    (om = digits(p + 4, 2)) < 0 || om > 59)
+			return 0;
+		off = (oh * 3600LL + om * 60LL) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*sec = (long long)timegm(&tm) - off;
+	*nsec = ns;
+	return (size_t)(p - s);
+}

@@ -70,6 +70,13 @@ int	 mkdir_p(const char *path, int mode);
 
 /* "2026-11-23T00:12:04Z" */
 void	 fmt_time_utc(char *, size_t, long long unix_seconds);
+/*
+ * RFC 3339: "2026-11-23T00:12:04Z", "2026-11-23t00:12:04.5+01:00", a
+ * space for the T; the fraction up to nanoseconds (more digits are cut).
+ * Returns how many characters it read (the time may be followed by more)
+ * or 0 if s does not start with one.
+ */
+size_t	 parse_rfc3339(const char *s, long long *sec, long *nsec);
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

@@ -1,8 +1,11 @@
 /*
  * events: the engine's events for one stack, relayed until the client
- * goes.
+ * goes.  The health checks' exec_create/exec_start/exec_die are left out
+ * unless asked for ("all"); "services" and "types" keep only the events
+ * of those services and object types.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/shipd.h"
 #include "ctl/ctl.h"
@@ -14,7 +17,36 @@ struct events_sub {
 	struct shipd	*sd;
 	struct ctl_req	*req;
 	struct watch	*watch;
+	bool		 all;
+	json_t		*services;	/* array, or NULL: every service */
+	json_t		*types;		/* array, or NULL: every type */
 };
+
+static bool
+listed(json_t *a, const char *v)
+{
+	size_t	 i;
+	json_t	*e;
+
+	if (a == NULL || json_array_size(a) == 0)
+		return true;
+	if (v == NULL)
+		return false;
+	json_array_foreach(a, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), v) == 0)
+			return true;
+	return false;
+}
+
+static void
+sub_free(void *arg)
+{
+	struct events_sub *es = arg;
+
+	json_decref(es->services);
+	json_decref(es->types);
+	free(es);
+}
 
 static void
 on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
@@ -27,9 +59,18 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 		return;
 	}
 	attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+	if (!es->all && strncmp(action, "exec_", 5) == 0)
+		return;
+	if (!listed(es->types, json_string_value(json_object_get(ev, "Type"))))
+		return;
+	if (strcmp(action, WATCH_REMOVED) != 0 && !listed(es->services,
+	    json_string_value(json_object_get(attrs, LABEL_SERVICE))))
+		return;
 	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(
-	    "{s:s, s:s%, s:O, s:O, s:O, s:O, s:O}",
-	    "action", action, "container", id ? id : "", id ? 12 : 0,
+	    "{s:s, s:O, s:s%, s:O, s:O, s:O, s:O, s:O}",
+	    "action", action, "type", json_object_get(ev, "Type") ?
+		json_object_get(ev, "Type") : json_null(),
+	    "container", id ? id : "", id ? 12 : 0,
 	    "name", json_object_get(attrs, "name") ?
 		json_object_get(attrs, "name") : json_null(),
 	    "service", json_object_get(attrs, LABEL_SERVICE) ?
@@ -49,7 +90,7 @@ events_end(struct ctl_req *r, void *arg, bool reply)
 
 	watch_cancel(es->watch);
 	/* The hang-up may be found sending one of its events. */
-	defer_free(es->sd, free, es);
+	defer_free(es->sd, sub_free, es);
 	if (reply)
 		ctl_req_ok(r, NULL);
 }
@@ -73,6 +114,9 @@ cmd_events(struct shipd *sd, struct ctl_req *r)
 
 	es->sd = sd;
 	es->req = r;
+	es->all = ctl_bool(r, "all", false);
+	es->services = json_incref(json_object_get(r->args, "services"));
+	es->types = json_incref(json_object_get(r->args, "types"));
 	es->watch = watch_stack(sd, ctl_str(r, "stack"), on_engine_event, es);
 	ctl_req_on_gone(r, events_gone, es);
 	ctl_req_on_cancel(r, events_cancel, es);
@@ -84,6 +128,9 @@ cmd_events(struct shipd *sd, struct ctl_req *r)
 
 static const struct ctl_arg args[] = {
 	{ "stack", JSON_STRING, true },
+	{ "all", JSON_TRUE, false },
+	{ "services", JSON_ARRAY, false },
+	{ "types", JSON_ARRAY, false },
 	{ NULL, 0, false }
 };
 

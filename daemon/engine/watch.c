@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/docker.h"
 #include "log.h"
@@ -81,6 +82,21 @@ on_event(json_t *ev, void *arg)
 	dispatch(sd, json_string_value(json_object_get(actor, "ID")),
 	    json_string_value(json_object_get(attrs, LABEL_STACK)), action,
 	    ev);
+}
+
+void
+watch_stack_removed(struct shipd *sd, const char *stack)
+{
+	struct timespec	 ts;
+	json_t		*ev;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev = json_pack("{s:s, s:s, s:{s:{s:s}}, s:I, s:I}", "Type", "stack",
+	    "Action", WATCH_REMOVED, "Actor", "Attributes", "name", stack,
+	    "time", (json_int_t)ts.tv_sec, "timeNano",
+	    (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	dispatch(sd, NULL, stack, WATCH_REMOVED, ev);
+	json_decref(ev);
 }
 
 static void

@@ -13,6 +13,9 @@ struct shipd;
 struct watch;
 
 #define WATCH_RESYNC	"resync"	/* action when ev is NULL */
+/* shipd's own, not the engine's: a down removed the stack.  Its ev has
+ * Type "stack", Actor.Attributes.name the stack, time and timeNano. */
+#define WATCH_REMOVED	"stack_removed"
 
 /* action: the engine's ("start", "die", "health_status: healthy", ...).
  * Only ever from an event's dispatch, never from watch_container() or
@@ -26,6 +29,9 @@ struct watch	*watch_container(struct shipd *, const char *id, watch_cb *,
 		    void *);
 struct watch	*watch_stack(struct shipd *, const char *stack, watch_cb *,
 		    void *);
+/* Tell the stack's watchers (and the all-stacks ones) that a down removed
+ * it.  Called from a down's reply, never from inside a watch callback. */
+void		 watch_stack_removed(struct shipd *, const char *stack);
 /* Safe from inside any watch callback, for any watch. */
 void		 watch_cancel(struct watch *);
 

@@ -21,6 +21,7 @@
 #include "stackgraph.h"
 #include "state/store.h"
 #include "util.h"
+#include "engine/watch.h"
 
 struct down_svc {
 	char		*name;
@@ -101,6 +102,9 @@ down_reply(struct down *d)
 		if (d->sd->ops == NULL && d->sd->recovered && !d->sd->stopping)
 			journal_settle(d->sd, NULL, NULL);
 	}
+	/* A follower of its logs or events hears that it is gone. */
+	if (d->errors.len == 0)
+		watch_stack_removed(d->sd, d->stack);
 	/* The lock goes now; the memory once this callback has returned. */
 	task_del(d->sd, &d->task);
 	lock_release(d->sd, d->lock);

@@ -68,9 +68,14 @@ hangup "logs" "$(req logs "{$S,\"service\":\"talk\"}")"
 hangup "logs -f" "$(req logs "{$S,\"service\":\"talk\",\"follow\":true}")"
 hangup "logs -f, once streaming" -r \
     "$(req logs "{$S,\"service\":\"talk\",\"follow\":true,\"tail\":0}")"
+hangup "logs of every service" "$(req logs "{$S,\"until\":4102444800}")"
+hangup "logs -f of every service, once streaming" -r \
+    "$(req logs "{$S,\"follow\":true}")"
 hangup "status of a stack" "$(req status "{$S}")"
 hangup "status" "$(req status '{}')"
 hangup "events" "$(req events "{$S}")"
+hangup "events, filtered" \
+    "$(req events "{$S,\"all\":true,\"services\":[\"talk\"],\"types\":[\"container\"]}")"
 hangup "history" "$(req history "{$S}")"
 hangup "backups" "$(req backups "{$S}")"
 hangup "verify" "$(req verify "{$S,\"id\":\"20260101T000000Z-aaaaaa\"}")"
