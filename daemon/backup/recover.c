@@ -127,6 +127,7 @@ on_end(int err, void *arg)
 {
 	struct bopen	*b = arg;
 	struct brec	*br = b->br;
+	struct shipd	*sd = b->sd;
 
 	b->writing = false;
 	if (b->gone) {
@@ -136,7 +137,12 @@ on_end(int err, void *arg)
 	if (err < 0)
 		log_warn("journal: %s %s of %s: %s", b->job, b->id, b->stack,
 		    strerror(-err));
-	job_drop(b);
+	job_drop(b);	/* its hold on the journal goes */
+	/* As bjr_end() does: once recovery has settled the journal, a job
+	 * ending after it empties the journal, or nothing else would. */
+	if (err == 0 && sd->ops == NULL && sd->recovered && !sd->stopping &&
+	    sd->store != NULL)
+		journal_settle(sd, NULL, NULL);
 	brec_maybe_free(br);
 }
 
