@@ -60,6 +60,8 @@ echo "crashkill: seed $SEED, $ROUNDS rounds of: $CRASH_SCENARIOS"
 # Every variant is in the environment (MODE, VER, BAD), so the checker can
 # read it back from the revision and plan the same units again.
 # write_units ORDER REPLICAS WITH-BACKUP
+# web's healthy_deadline is 6 s: with 3 s, a restart's gate timed out
+# under load (health still "starting"), failing an unkilled backup.
 write_units() {
 	stack_yaml <<EOF
 retain: 5
@@ -82,7 +84,7 @@ depends_on: {db: healthy}
 replicas: $2
 init: true
 health: {test: [CMD, /bin/svc-check], interval: 1s}
-update: {order: $1, healthy_deadline: 3s}
+update: {order: $1, healthy_deadline: 6s}
 stop_grace: 2s
 EOF
 }
