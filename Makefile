@@ -161,14 +161,13 @@ test-unit: tests
 test-integration: all
 	@scripts/run-tests.sh integration
 
-# The random-kill test's long mode: every scenario (backup and restore
-# included), CRASH_ROUNDS kills each, then a table of the outcomes
+# The random-kill test's long mode: every scenario, CRASH_ROUNDS kills each, then a table of the outcomes
 # (tests/integration/crashkill.sh; the test command runs a short mode).
 CRASH_ROUNDS ?= 20
 crash-soak: deps engine
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory images
-	@CRASH_TABLE=1 CRASH_BACKUP=1 ROUNDS=$(CRASH_ROUNDS) \
+	@CRASH_TABLE=1 ROUNDS=$(CRASH_ROUNDS) \
 	    SHIPD=$(CURDIR)/build/shipd SHIPCTL=$(CURDIR)/build/shipctl \
 	    tests/integration/crashkill.sh
 

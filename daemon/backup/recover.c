@@ -36,6 +36,7 @@ struct bopen {
 	char			*safety;
 	json_t			*targets;	/* what its stops named */
 	bool			 written;
+	bool			 started;	/* its restart was recorded */
 	struct stack_lock	*lock;
 	struct lock_waiter	*waiter;
 	struct stack		*st;
@@ -127,6 +128,7 @@ on_end(int err, void *arg)
 {
 	struct bopen	*b = arg;
 	struct brec	*br = b->br;
+	struct shipd	*sd = b->sd;
 
 	b->writing = false;
 	if (b->gone) {
@@ -136,7 +138,12 @@ on_end(int err, void *arg)
 	if (err < 0)
 		log_warn("journal: %s %s of %s: %s", b->job, b->id, b->stack,
 		    strerror(-err));
-	job_drop(b);
+	job_drop(b);	/* its hold on the journal goes */
+	/* As bjr_end() does: once recovery has settled the journal, a job
+	 * ending after it empties the journal, or nothing else would. */
+	if (err == 0 && sd->ops == NULL && sd->recovered && !sd->stopping &&
+	    sd->store != NULL)
+		journal_settle(sd, NULL, NULL);
 	brec_maybe_free(br);
 }
 
@@ -207,7 +214,27 @@ on_started(const char *msg, void *arg)
 	conclude(b, msg);
 }
 
-/* Only what still exists: a container removed since is not ours to make. */
+/* Stopped again: now start what the job stopped. */
+static void
+on_restopped(const char *msg, void *arg)
+{
+	struct bopen *b = arg;
+
+	if (msg != NULL)
+		log_warn("journal: %s: %s %s: stopping again: %s", b->stack,
+		    b->job, b->id, msg);
+	quiesce_start(b->q, on_started, b);
+}
+
+/*
+ * Only what still exists: a container removed since is not ours to make.
+ * Unless the job had recorded its restart, a container it stopped may be
+ * running with that stop still under way (the engine finishes it whoever
+ * asked): starting it is a no-op, its gate passes and the old stop then
+ * leaves it exited.  So the stop is asked again first (of a stopping
+ * container it waits for the same exit, of an exited one it does
+ * nothing), as ops recovery does for a deploy's stop.
+ */
 static void
 on_listed(const struct docker_result *res, void *arg)
 {
@@ -239,7 +266,10 @@ on_listed(const struct docker_result *res, void *arg)
 	b->q = quiesce_from_targets(b->br->sd, b->st, b->g, have,
 	    on_quiesce_event, b);
 	json_decref(have);
-	quiesce_start(b->q, on_started, b);
+	if (b->started)
+		quiesce_start(b->q, on_started, b);
+	else
+		quiesce_stop(b->q, on_restopped, b);
 }
 
 static void
@@ -384,6 +414,8 @@ read_record(struct brec *br, const json_t *r)
 			json_array_append(b->targets, t);
 	else if (strcmp(step, "written") == 0)
 		b->written = true;
+	else if (strcmp(step, "start") == 0)
+		b->started = true;
 	else if (strcmp(step, "end") == 0)
 		job_drop(b);	/* it ended */
 }

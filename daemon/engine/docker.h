@@ -254,6 +254,9 @@ struct docker_req *docker_container_rename(struct docker *, const char *id,
 /* Blocks (asynchronously) until the container stops; body has StatusCode. */
 struct docker_req *docker_container_wait(struct docker *, const char *id,
 	    docker_cb *, void *);
+/* Until a container being removed is gone (a removal's deadline). */
+struct docker_req *docker_container_wait_removed(struct docker *,
+	    const char *id, docker_cb *, void *);
 
 struct docker_req *docker_image_inspect(struct docker *, const char *ref,
 	    docker_cb *, void *);

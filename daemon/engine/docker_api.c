@@ -323,15 +323,15 @@ submit_slow(struct docker *d, const char *method, const char *path,
 	return docker_submit(d, &o);
 }
 
-/* A request on /containers/{id} with a slow call's deadline. */
+/* A request on /containers/{id}<what> with a slow call's deadline. */
 static struct docker_req *
 on_container_slow(struct docker *d, const char *method, const char *id,
-    const char *query, docker_cb *cb, void *arg)
+    const char *what, const char *query, docker_cb *cb, void *arg)
 {
 	struct docker_req	*r;
 	char			*e = docker_escape(id, NULL), *path;
 
-	xasprintf(&path, "/containers/%s%s%s", e, query ? "?" : "",
+	xasprintf(&path, "/containers/%s%s%s%s", e, what, query ? "?" : "",
 	    query ? query : "");
 	r = submit_slow(d, method, path, cb, arg);
 	free(path);
@@ -348,7 +348,16 @@ docker_container_remove(struct docker *d, const char *id, int force,
 	char q[32];
 
 	snprintf(q, sizeof q, "force=%d&v=%d", force ? 1 : 0, volumes ? 1 : 0);
-	return on_container_slow(d, "DELETE", id, q, cb, arg);
+	return on_container_slow(d, "DELETE", id, "", q, cb, arg);
+}
+
+/* A removal another process asked for: as slow as one. */
+struct docker_req *
+docker_container_wait_removed(struct docker *d, const char *id,
+    docker_cb *cb, void *arg)
+{
+	return on_container_slow(d, "POST", id, "/wait", "condition=removed",
+	    cb, arg);
 }
 
 struct docker_req *

@@ -14,7 +14,10 @@
  * stop may be running with that stop under way (the engine finishes it
  * whoever asked), and inspect cannot tell.  So the stop is asked again
  * (of a stopping container it waits for the same exit) and recovery
- * plans once it has returned.
+ * plans once it has returned.  Likewise a container the engine lists as
+ * "removing" (a remove the killed shipd sent, say of a rollback): a
+ * remove of it answers 409 "already in progress", so recovery waits for
+ * it to be gone.
  *
  * A stack whose recovery fails keeps its records in the journal (the
  * next start tries again) and is held (state/journal.c): status names
@@ -282,6 +285,17 @@ on_restopped(const struct docker_result *res, void *arg)
 	settle_done(se);
 }
 
+static void
+on_gone(const struct docker_result *res, void *arg)
+{
+	struct settle *se = arg;
+
+	if (res->err < 0 && res->err != DOCKER_E_NOT_FOUND)
+		log_warn("journal: %s: waiting for a removal: %s",
+		    se->u->stack, res->message);
+	settle_done(se);
+}
+
 static const char *
 label_of(json_t *c, const char *key)
 {
@@ -344,8 +358,21 @@ on_settle_listed(const struct docker_result *res, void *arg)
 		log_warn("journal: %s: listing its containers: %s",
 		    se->u->stack, res->message);
 	json_array_foreach(res->err < 0 ? NULL : res->body, i, c) {
-		if (!was_stopping(se->u, c) || (id = json_string_value(
-		    json_object_get(c, "Id"))) == NULL)
+		if ((id = json_string_value(json_object_get(c, "Id"))) == NULL)
+			continue;
+		if (strcmp(json_string_value(json_object_get(c, "State")) ?: "",
+		    "removing") == 0) {
+			/* A removal the killed shipd sent: a remove of it now
+			 * answers 409 "already in progress"; it goes. */
+			log_warn("journal: %s: %s was being removed when shipd "
+			    "stopped; waiting for it to go", se->u->stack,
+			    json_string_value(json_array_get(json_object_get(c,
+			    "Names"), 0)) ?: id);
+			se->pending++;
+			docker_container_wait_removed(d, id, on_gone, se);
+			continue;
+		}
+		if (!was_stopping(se->u, c))
 			continue;
 		log_warn("journal: %s: %s replica %s was being stopped when "
 		    "shipd stopped; waiting for that stop to finish",

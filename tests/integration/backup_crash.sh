@@ -5,7 +5,8 @@
 # backup:begin, backup:stop before the stop is taken, backup:start after
 # the copy, before the restart).  The restarted shipd must bring db and api
 # back to running and healthy, record the backup failed (journal end and
-# audit log, no backup listed), and remove the .partial directory it left.
+# audit log, no backup listed), empty the journal once that end is written,
+# and remove the .partial directory it left.
 # SHIPD_TEST_BACKUP_BPS slows the copy so the test can act during it.
 . "$(dirname "$0")/lib.sh"
 
@@ -36,6 +37,7 @@ both_down() { [ "$(running db)" = false ] && [ "$(running api)" = false ]; }
 partials() { find "$IT_STATE/backups/$IT_STACK" -maxdepth 1 -name '*.partial' 2>/dev/null | wc -l; }
 bk_count() { sctl --json backups --stack "$IT_STACK" | grep -o '"id":"' | wc -l; }
 settled() { sctl --json status --stack "$IT_STACK" | grep -q '"lock":null'; }
+journal_empty() { [ ! -s "$IT_STATE/journal" ]; }
 
 # check LABEL: after the restart, everything back and the job failed.
 check() {
@@ -43,6 +45,10 @@ check() {
 
 	wait_until 60 both_up || fail "$label: db $(running db), api $(running api) 60 s after the restart"
 	wait_until 10 settled || fail "$label: the stack's lock is still held"
+	# The job's end recorded, nothing else under way: the journal is
+	# emptied (a recovered job ending after recovery settled must do it).
+	wait_until 10 journal_empty ||
+	    fail "$label: journal not emptied: $(tr '\n' '|' < "$IT_STATE/journal")"
 	assert_eq "$(partials)" 0 "$label: .partial directories left"
 	assert_eq "$(bk_count)" 0 "$label: backups listed"
 	audits=$(grep -c '"cmd":"backup".*"result":"failed".*"recovered":true' \

@@ -68,7 +68,12 @@ ok "SIGTERM while a backup had db and api stopped: shipd exits 0, sanitizers qui
 docker start "$IT_STACK-db-1" "$IT_STACK-api-1" >/dev/null || fail "docker start"
 
 # ---- a restore, writing its safety backup with the services stopped -------
+# The backup SIGTERM left open is recovered at start (its services
+# stopped again and started) under the stack's lock, which a backup
+# refuses rather than waits for: wait for the recovery first.
 start_shipd
+wait_until 60 sh -c "'$SHIPCTL' -s '$IT_SOCK' --json status --stack '$IT_STACK' | grep -q '\"lock\":null'" ||
+    fail "the interrupted backup's recovery never ended"
 out=$(sctl backup --stack "$IT_STACK" --quiet 2>&1) || fail "backup: $out"
 id=$(sctl --json backups --stack "$IT_STACK" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 | tail -1)
 [ -n "$id" ] || fail "no backup to restore"

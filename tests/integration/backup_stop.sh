@@ -46,7 +46,7 @@ evpid=$!
 out=$(sctl backup --stack "$IT_STACK" 2>&1) || fail "backup: $out"
 wait_until 30 sh -c '[ "$(wc -l < "$1")" -ge 8 ]' _ "$IT_DIR/events" ||
     fail "8 die/start events did not come: $(cat "$IT_DIR/events")"
-kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null
+kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null || true
 order=$(sort -n "$IT_DIR/events" | awk '{print $2 ":" $3}' | tr '\n' ' ')
 assert_eq "$order" "die:web die:api die:api die:db start:db start:api start:api start:web " \
     "stop/start order"

@@ -22,7 +22,9 @@ static const char *const bad[] = {
 	"{\"v\":1,\"id\":5,\"cmd\":\"scale\",\"args\":{\"stack\":\"x\",\"replicas\":7}}\n",
 	"{\"v\":1,\"id\":{\"a\":1},\"cmd\":\"ping\"}\n",
 	"\xff\xfe\xfd\n",
-	"{\"v\":1,\"id\":6,\"cmd\":\"logs\",\"args\":{\"stack\":\"x\"}}\n",
+	/* Refused before any engine call: ctlflood half-closes at once, and
+	 * shipd drops what a gone client still waits for. */
+	"{\"v\":1,\"id\":6,\"cmd\":\"logs\",\"args\":{\"stack\":\"x\",\"service\":7}}\n",
 };
 
 /* Read replies until `want` lines have arrived; count error replies. */

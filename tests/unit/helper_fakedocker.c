@@ -528,6 +528,21 @@ fakedocker_exit(struct fakedocker *fd, const char *name, int code)
 }
 
 int
+fakedocker_removing(struct fakedocker *fd, const char *name)
+{
+	struct fcont *c;
+
+	pthread_mutex_lock(&fd->mu);
+	if ((c = fdm_cont(fd, name)) != NULL) {
+		if (strcmp(c->state, "running") == 0)
+			fdm_exited(fd, c, 137);
+		snprintf(c->state, sizeof c->state, "removing");
+	}
+	pthread_mutex_unlock(&fd->mu);
+	return c ? 0 : -1;
+}
+
+int
 fakedocker_unhealthy(struct fakedocker *fd, const char *name)
 {
 	struct fcont	*c;

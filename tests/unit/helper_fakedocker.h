@@ -68,6 +68,10 @@ int	 fakedocker_remove(struct fakedocker *, const char *name);
 int	 fakedocker_rename(struct fakedocker *, const char *name,
 	    const char *newname);
 int	 fakedocker_exit(struct fakedocker *, const char *name, int code);
+/* The engine is removing the container (a DELETE sent by a shipd that
+ * died): listed as "removing", a DELETE answers 409 "already in
+ * progress", a wait?condition=removed ends the removal; 0 or -1. */
+int	 fakedocker_removing(struct fakedocker *, const char *name);
 /* A running, checked container's health turns unhealthy (and stays so,
  * health checks failing too); 0 or -1. */
 int	 fakedocker_unhealthy(struct fakedocker *, const char *name);

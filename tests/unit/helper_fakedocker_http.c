@@ -313,6 +313,20 @@ on_container(struct fakedocker *fd, const char *method, const char *raw,
 	} else if (strcmp(what, "exec") == 0) {
 		fdm_log(fd, raw, "exec %s", name);
 		a = container_exec(fd, c);
+	} else if (strcmp(what, "wait") == 0 &&
+	    strcmp(c->state, "removing") == 0) {
+		/* ?condition=removed on a container being removed: the
+		 * removal ends now. */
+		fdm_emit(fd, c, "destroy", NULL);
+		for (cp = &fd->conts; *cp != c; cp = &(*cp)->next)
+			;
+		*cp = c->next;
+		fdm_cont_free(c);
+		a = json_answer(200, json_pack("{s:i}", "StatusCode", 0));
+	} else if (*what == '\0' && strcmp(method, "DELETE") == 0 &&
+	    strcmp(c->state, "removing") == 0) {
+		a = msg_answer(409, "removal of container %s is already in "
+		    "progress", c->id);
 	} else if (*what == '\0' && strcmp(method, "DELETE") == 0) {
 		v = query_get(query, "force");
 		if (strcmp(c->state, "running") == 0 && (v == NULL ||

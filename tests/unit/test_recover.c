@@ -262,6 +262,53 @@ test_recover_stop_in_flight(void **state)
 }
 
 /*
+ * Killed with a remove of revision 2's replica sent (its gate failed and
+ * the rollback was taking it away): the engine lists it "removing" and
+ * answers a remove with 409 "already in progress".  Recovery waits for
+ * it to go, then brings revision 1's kept container back; before, the
+ * remove's 409 failed the recovery and the journal stayed.
+ */
+static void
+test_recover_remove_in_flight(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "create", "start", "gate", "stop", "remove", NULL };
+	struct rig	 g;
+	char		 id1[72], now[72], *t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1",
+	    "demo-api-1-r1"), 0);
+	seed_api(&g, v2, "demo-api-1", 2, false);
+	assert_int_equal(fakedocker_removing(g.fd, "demo-api-1"), 0);
+	put_revision(&g, v2, 2, "in_progress");
+	journal(&g, 2, 1, steps, false);
+	mark = fakedocker_ncalls(g.fd);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	assert_string_equal(reason(&g, 2), "interrupted (shipd stopped during "
+	    "deploy); revision 1 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 1);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n");
+	free(t);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_journal_empty(&g);
+	t = fakedocker_trace(g.fd, mark, MUTATING " wait", NULL);
+	assert_non_null(strstr(t, "wait demo-api-1\n"));
+	free(t);
+	rig_close(&g);
+}
+
+/*
  * Revision 2's commit was recorded but current had not moved yet: the
  * revision stands, current moves to it, the engine is not touched.
  */
@@ -749,6 +796,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recover_interrupted),
 		cmocka_unit_test(test_recover_stop_in_flight),
+		cmocka_unit_test(test_recover_remove_in_flight),
 		cmocka_unit_test(test_recover_committed),
 		cmocka_unit_test(test_recover_first_deploy),
 		cmocka_unit_test(test_recover_after_shutdown),
