@@ -232,7 +232,6 @@ typedef void bjob_event_cb(const char *event, json_t *fields, void *arg);
 
 #define BJOB_NO_HOOKS	0x01	/* skip pre and post */
 #define BJOB_NO_STOP	0x02	/* copy as found (the caller stopped them) */
-#define BJOB_NO_PRUNE	0x04
 #define BJOB_ABSENT_OK	0x08	/* a path the container lacks is skipped */
 #define BJOB_OWNED	0x10	/* the caller cancels it, also at shutdown */
 #define BJOB_MISSING_OK	0x20	/* a service without replica 1 is skipped */

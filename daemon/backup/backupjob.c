@@ -544,10 +544,6 @@ on_committed(int err, const char *msg, json_t *out, void *arg)
 	log_info("backup %s of %s: %llu bytes in %llu ms", j->id, j->st->name,
 	    (unsigned long long)j->bytes,
 	    (unsigned long long)(now_ms() - j->t0));
-	if (j->flags & BJOB_NO_PRUNE) {
-		report(j, j->id);
-		return;
-	}
 	keep = json_object();
 	for (i = 0; i < j->st->nunits; i++)
 		if (j->st->units[i]->backup.present)
