@@ -24,8 +24,8 @@ ytree_err(struct yctx *c, const struct ynode *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(c->errs, c->file, n ? n->line : 0, n ? n->col : 0, NULL,
-	    fmt, ap);
+	diag_vadd(c->errs, n && n->file ? n->file : c->file,
+	    n ? n->line : 0, n ? n->col : 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -62,11 +62,12 @@ ytree_kind(const struct ynode *n)
 }
 
 static struct ynode *
-node_new(enum ytype t, const yaml_mark_t *m)
+node_new(const struct yctx *c, enum ytype t, const yaml_mark_t *m)
 {
 	struct ynode *n = xcalloc(1, sizeof *n);
 
 	n->type = t;
+	n->file = c->file;
 	n->line = (int)m->line + 1;
 	n->col = (int)m->column + 1;
 	return n;
@@ -80,7 +81,7 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		n = node_new(Y_SCALAR, &ev->start_mark);
+		n = node_new(c, Y_SCALAR, &ev->start_mark);
 		n->str = xstrndup((const char *)ev->data.scalar.value,
 		    ev->data.scalar.length);
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -91,9 +92,9 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 		}
 		return n;
 	case YAML_SEQUENCE_START_EVENT:
-		return node_new(Y_SEQ, &ev->start_mark);
+		return node_new(c, Y_SEQ, &ev->start_mark);
 	case YAML_MAPPING_START_EVENT:
-		return node_new(Y_MAP, &ev->start_mark);
+		return node_new(c, Y_MAP, &ev->start_mark);
 	case YAML_ALIAS_EVENT:
 		diag_add(c->errs, c->file, (int)ev->start_mark.line + 1,
 		    (int)ev->start_mark.column + 1, "aliases (*%s) are not "

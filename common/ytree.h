@@ -19,6 +19,8 @@ enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
 
 struct ynode {
 	enum ytype	  type;
+	const char	 *file;		/* the yctx's at parse time (borrowed:
+					 * it must outlive the tree) */
 	int		  line;		/* 1-based */
 	int		  col;
 	char		 *str;		/* scalars: the text before expansion */
