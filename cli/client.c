@@ -12,6 +12,8 @@
 #include "client.h"
 #include "util.h"
 
+static int	on_frame(const struct proto_frame *, void *);
+
 static int
 connect_path(const char *path)
 {
@@ -75,6 +77,7 @@ client_connect(struct client *cl, const char *path, char **err)
 	}
 	cl->fd = fd;
 	proto_reader_init(&cl->rd, PROTO_MAX_LINE);
+	proto_reader_frames(&cl->rd, on_frame);
 	return 0;
 }
 
@@ -84,6 +87,8 @@ client_close(struct client *cl)
 	if (cl->fd >= 0)
 		close(cl->fd);
 	cl->fd = -1;
+	json_decref(cl->call.final);
+	cl->call.final = NULL;
 	proto_reader_free(&cl->rd);
 }
 
@@ -104,20 +109,13 @@ send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-struct call {
-	json_int_t	 id;
-	client_event_cb	*cb;
-	void		*arg;
-	json_t		*final;
-	int		 rc;
-};
-
 static int
 on_line(const char *line, size_t len, void *arg)
 {
-	struct call	*c = arg;
-	json_t		*m, *ok;
-	json_error_t	 jerr;
+	struct client		*cl = arg;
+	struct client_call	*c = &cl->call;
+	json_t			*m, *ok;
+	json_error_t		 jerr;
 
 	if (line == NULL ||
 	    (m = json_loadb(line, len, 0, &jerr)) == NULL) {
@@ -159,21 +157,45 @@ on_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
-int
-client_call(struct client *cl, const char *cmd, json_t *args,
-    client_event_cb *cb, void *arg, json_t **result)
+static int
+on_frame(const struct proto_frame *f, void *arg)
 {
-	struct call	 c = { .cb = cb, .arg = arg, .rc = -EPIPE };
-	json_t		*req;
-	char		*line, buf[65536];
-	size_t		 len;
-	ssize_t		 n;
-	int		 rc;
+	struct client		*cl = arg;
+	struct client_call	*c = &cl->call;
 
-	*result = NULL;
-	c.id = cl->next_id++;
+	if (f == NULL || c->frame_cb == NULL) {
+		/* A broken header, or a frame shipd sends only when asked. */
+		c->rc = -EPROTO;
+		return 1;
+	}
+	if (f->stream != (uint32_t)c->id)
+		return 0;	/* not ours */
+	if (c->frame_cb(f, c->arg) != 0) {
+		c->rc = -ECANCELED;
+		return 1;
+	}
+	return 0;
+}
+
+int
+client_start(struct client *cl, const char *cmd, json_t *args,
+    client_event_cb *cb, client_frame_cb *fcb, void *arg)
+{
+	struct client_call	*c = &cl->call;
+	json_t			*req;
+	char			*line;
+	size_t			 len;
+	int			 rc;
+
+	json_decref(c->final);
+	memset(c, 0, sizeof *c);
+	c->cb = cb;
+	c->frame_cb = fcb;
+	c->arg = arg;
+	c->rc = -EPIPE;
+	c->id = cl->next_id++;
 	req = json_pack("{s:i, s:I, s:s, s:o}", "v", PROTO_VERSION, "id",
-	    c.id, "cmd", cmd, "args", args ? args : json_object());
+	    c->id, "cmd", cmd, "args", args ? args : json_object());
 	line = proto_encode(req, &len);
 	json_decref(req);
 	/* shipd would drop it whole: say so rather than send it. */
@@ -183,17 +205,54 @@ client_call(struct client *cl, const char *cmd, json_t *args,
 	}
 	rc = send_all(cl->fd, line, len);
 	free(line);
-	if (rc < 0)
+	return rc;
+}
+
+int
+client_send_frame(struct client *cl, int type, int chan, const void *data,
+    size_t len)
+{
+	char	hdr[PROTO_FRAME_HDR];
+	int	rc;
+
+	if ((rc = proto_frame_header(hdr, type, chan, (uint32_t)cl->call.id,
+	    len)) != 0)
 		return rc;
-	for (;;) {
+	if ((rc = send_all(cl->fd, hdr, sizeof hdr)) != 0)
+		return rc;
+	return len > 0 ? send_all(cl->fd, data, len) : 0;
+}
+
+int
+client_pump(struct client *cl, json_t **result)
+{
+	struct client_call	*c = &cl->call;
+	char			 buf[65536];
+	ssize_t			 n;
+
+	*result = NULL;
+	do
 		n = recv(cl->fd, buf, sizeof buf, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		if (proto_reader_feed(&cl->rd, buf, (size_t)n, on_line, &c))
-			break;
-	}
-	*result = c.final;
-	return c.rc;
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : -EPIPE;
+	if (proto_reader_feed(&cl->rd, buf, (size_t)n, on_line, cl) == 0)
+		return CLIENT_MORE;
+	*result = c->final;
+	c->final = NULL;
+	return c->rc;
+}
+
+int
+client_call(struct client *cl, const char *cmd, json_t *args,
+    client_event_cb *cb, void *arg, json_t **result)
+{
+	int rc;
+
+	*result = NULL;
+	if ((rc = client_start(cl, cmd, args, cb, NULL, arg)) != 0)
+		return rc;
+	while ((rc = client_pump(cl, result)) == CLIENT_MORE)
+		;
+	return rc;
 }

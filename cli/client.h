@@ -10,14 +10,26 @@
 
 #include "proto.h"
 
+/* Called for each streamed event line; non-zero stops reading. */
+typedef int client_event_cb(json_t *event, void *arg);
+/* Called for each binary frame of the request; non-zero stops reading. */
+typedef int client_frame_cb(const struct proto_frame *, void *arg);
+
+struct client_call {
+	json_int_t	 id;
+	client_event_cb	*cb;
+	client_frame_cb	*frame_cb;
+	void		*arg;
+	json_t		*final;
+	int		 rc;
+};
+
 struct client {
 	int			 fd;
 	struct proto_reader	 rd;
 	int			 next_id;
+	struct client_call	 call;	/* the request under way */
 };
-
-/* Called for each streamed event line; non-zero stops reading. */
-typedef int client_event_cb(json_t *event, void *arg);
 
 /* 0 or -errno; *err gets a message naming the socket.  When path refuses
  * with EACCES, path.ro (shipd --read-group) is tried. */
@@ -32,5 +44,20 @@ void	client_close(struct client *);
  */
 int	client_call(struct client *, const char *cmd, json_t *args,
 	    client_event_cb *, void *, json_t **result);
+
+/*
+ * The same in steps, for a command that streams frames both ways (exec,
+ * build): client_start() sends the request; client_send_frame() sends a
+ * frame of it (0 or -errno); client_pump() reads once (it blocks in
+ * recv(): call it when poll() says the fd is readable) and hands over
+ * what came, returning CLIENT_MORE until the final reply, then what
+ * client_call() returns.  One request at a time.
+ */
+#define CLIENT_MORE	2
+int	client_start(struct client *, const char *cmd, json_t *args,
+	    client_event_cb *, client_frame_cb *, void *);
+int	client_send_frame(struct client *, int type, int chan,
+	    const void *, size_t);
+int	client_pump(struct client *, json_t **result);
 
 #endif

@@ -7,6 +7,7 @@
 #define SHIPD_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /* Bump PROTO_VERSION when a change is incompatible: a peer speaking another
@@ -86,12 +87,65 @@
 #define LABEL_HASH		"io.shipd.spec-hash"
 
 /*
- * Line framing shared by both ends.  Bytes go in; whole lines come out
- * through the callback.  A line longer than max is discarded up to its
- * newline and reported once through the callback with line == NULL, so a
- * peer cannot make the reader grow without bound.
+ * Binary frames, for what JSON lines cannot carry (a build context, a
+ * terminal's bytes).  Between lines, either end may send a frame: a 12-byte
+ * header and its payload.  A frame belongs to a request by its integer id;
+ * only a command that says it takes frames accepts them (docs/protocol.md,
+ * "Binary frames").  A JSON line never holds a NUL byte (it is encoded
+ * ASCII), so a NUL where a line would start is a frame's first byte.
+ *
+ *	offset	size	field
+ *	0	1	PROTO_FRAME_MARK (0x00)
+ *	1	1	PROTO_FRAME_VERSION (1)
+ *	2	1	type: PROTO_FRAME_DATA, _END (no more on chan), _ABORT
+ *	3	1	channel: PROTO_CHAN_IN (to the process or the engine),
+ *			_OUT, _ERR (from it)
+ *	4	4	stream: the request's id, big-endian, 1..2^32-1
+ *	8	4	payload length, big-endian, at most PROTO_FRAME_MAX
+ */
+#define PROTO_FRAME_MARK	0x00
+#define PROTO_FRAME_VERSION	1
+#define PROTO_FRAME_HDR		12
+#define PROTO_FRAME_MAX		(256 * 1024)
+
+enum proto_frame_type {
+	PROTO_FRAME_DATA = 1,
+	PROTO_FRAME_END = 2,
+	PROTO_FRAME_ABORT = 3,
+};
+
+enum proto_chan {
+	PROTO_CHAN_IN = 0,
+	PROTO_CHAN_OUT = 1,
+	PROTO_CHAN_ERR = 2,
+};
+
+struct proto_frame {
+	int		 type;		/* enum proto_frame_type */
+	int		 chan;		/* enum proto_chan */
+	uint32_t	 stream;
+	const char	*data;		/* valid during the callback */
+	size_t		 len;
+};
+
+/* Write a frame's header; -EINVAL for a type, channel, stream or length
+ * out of range. */
+int	proto_frame_header(char out[PROTO_FRAME_HDR], int type, int chan,
+	    uint32_t stream, size_t len);
+
+/*
+ * Framing shared by both ends.  Bytes go in; whole lines and frames come
+ * out through the callbacks.  A line longer than max is discarded up to
+ * its newline and reported once through the line callback with line ==
+ * NULL, so a peer cannot make the reader grow without bound.  A frame is
+ * delivered whole, so the reader holds at most PROTO_FRAME_MAX of it.  A
+ * malformed frame header cannot be skipped (the stream has lost its
+ * boundaries): it is reported through the frame callback with frame ==
+ * NULL, and the reader refuses everything after it.  Without a frame
+ * callback, frames are not recognised: a NUL starts a (bad) line.
  */
 typedef int proto_line_cb(const char *line, size_t len, void *arg);
+typedef int proto_frame_cb(const struct proto_frame *, void *arg);
 
 struct proto_reader {
 	char		*buf;
@@ -99,12 +153,20 @@ struct proto_reader {
 	size_t		 cap;
 	size_t		 max;
 	int		 skipping;	/* inside an oversized line */
+	proto_frame_cb	*frame_cb;	/* NULL: lines only */
+	int		 framing;	/* 0: lines; 1: header; 2: payload */
+	int		 broken;	/* a bad frame header was seen */
+	char		 hdr[PROTO_FRAME_HDR];
+	size_t		 hdr_len;
+	struct proto_frame frame;	/* the one being read */
 };
 
 void	proto_reader_init(struct proto_reader *, size_t max);
 void	proto_reader_free(struct proto_reader *);
+/* Recognise frames from now on, handing them to cb (with feed's arg). */
+void	proto_reader_frames(struct proto_reader *, proto_frame_cb *);
 /* Returns 0, or the first non-zero value a callback returned (which stops
- * the feed). */
+ * the feed), or -EPROTO after a malformed frame header. */
 int	proto_reader_feed(struct proto_reader *, const char *, size_t,
 	    proto_line_cb *, void *);
 

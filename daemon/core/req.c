@@ -2,6 +2,7 @@
  * Requests and their answers, independent of the socket they came on: see
  * req.h.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,76 @@ ctl_req_free(struct ctl_req *r)
 	json_decref(r->id);
 	json_decref(r->args);
 	free(r);
+}
+
+int
+ctl_req_take_frames(struct ctl_req *r, ctl_req_frame_cb *cb, void *arg)
+{
+	json_int_t id;
+
+	if (r->frames == NULL)
+		return -ENOTSUP;
+	id = json_is_integer(r->id) ? json_integer_value(r->id) : 0;
+	if (id < 1 || id > (json_int_t)UINT32_MAX)
+		return -EINVAL;
+	r->stream = (uint32_t)id;
+	r->on_frame = cb;
+	r->frame_arg = arg;
+	return 0;
+}
+
+bool
+ctl_req_frame(struct ctl_req *r, int type, int chan, const void *data,
+    size_t len)
+{
+	const char	*p = data;
+	char		 hdr[PROTO_FRAME_HDR];
+	size_t		 n;
+	json_int_t	 id;
+
+	id = json_is_integer(r->id) ? json_integer_value(r->id) : 0;
+	if (r->frames == NULL || r->gone || id < 1 ||
+	    id > (json_int_t)UINT32_MAX)
+		return false;
+	do {
+		n = len > PROTO_FRAME_MAX ? PROTO_FRAME_MAX : len;
+		if (type != PROTO_FRAME_DATA)
+			n = 0;
+		if (proto_frame_header(hdr, type, chan, (uint32_t)id, n) != 0 ||
+		    !r->frames->send_frame(r, hdr, p, n))
+			return false;
+		p += n;
+		len -= n;
+	} while (len > 0 && type == PROTO_FRAME_DATA);
+	return true;
+}
+
+void
+ctl_req_pause_input(struct ctl_req *r, bool pause)
+{
+	if (r->frames == NULL || r->paused == pause)
+		return;
+	r->frames->pause(r, pause);
+}
+
+size_t
+ctl_req_backlog(const struct ctl_req *r)
+{
+	return r->frames != NULL && !r->gone ? r->frames->backlog(r) : 0;
+}
+
+bool
+ctl_req_on_drain(struct ctl_req *r, void (*fn)(struct ctl_req *, void *),
+    void *arg)
+{
+	if (r->frames == NULL || r->gone ||
+	    r->frames->backlog(r) < CTL_REQ_DRAIN_LOW)
+		return false;
+	if (r->on_drain == NULL)
+		r->frames->want_drain(r, true);
+	r->on_drain = fn;
+	r->drain_arg = arg;
+	return true;
 }
 
 static void

@@ -23,134 +23,216 @@
 #include "ctl/hold.h"
 #include "ctl/peer.h"
 #include "ctl/request.h"
+#include "ctl/server_int.h"
 #include "log.h"
 #include "proto.h"
 #include "core/shipd.h"
 #include "util.h"
 
-/*
- * Connection limits.  Past CTL_MAX_CLIENTS only root and shipd's own user
- * are accepted, so a flood of connections cannot lock the operator out;
- * CTL_MAX_HARD bounds what even they may hold (memory, descriptors).  Any
- * other uid holds at most CTL_MAX_PER_UID, and a connection with no open
- * request that sends nothing for the idle timeout is closed.
- */
-#define CTL_MAX_CLIENTS		256
-#define CTL_MAX_HARD		512
-#define CTL_MAX_PER_UID		32
-#define CTL_IDLE_MS		60000
-#define CTL_MAX_OPEN_REQS	64	/* per client */
-#define CTL_MAX_QUEUED		(16u * 1024 * 1024)	/* unread reply bytes */
-#define CTL_READ_CHUNK		(64 * 1024)
-
-struct ctl_client {
-	struct ctl		*ctl;
-	uv_pipe_t		 pipe;
-	struct proto_reader	 rd;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
-	bool			 trusted;	/* may run mutating commands */
-	bool			 readonly;	/* came in on the read-only socket */
-	bool			 privileged;	/* root or shipd's user */
-	bool			 closing;
-	size_t			 nreqs;
-	uint64_t		 last_active;	/* uv_now() of the last byte or reply */
-	struct ctl_client	*next, *prev;
-};
-
-struct ctl {
-	struct shipd		*sd;
-	uv_pipe_t		 listener;
-	uv_timer_t		 sweep;		/* closes idle clients */
-	struct ctl_hold		*hold;		/* waiting for the engine */
-	uint64_t		 idle_ms;
-	char			*path;
-	gid_t			 gid;
-	uv_pipe_t		 ro;		/* the read-only socket, if any */
-	char			*ro_path;	/* NULL: none */
-	gid_t			 ro_gid;
-	bool			 closing;
-	unsigned		 open_handles;
-	struct ctl_client	*clients;
-	struct ctl_req		*reqs;
-	void			(*done)(void *);
-	void			*done_arg;
-	char			 rbuf[CTL_READ_CHUNK];
-};
-
-struct ctl_write {
-	uv_write_t	 req;
-	char		*data;
-};
-
-static void	client_close(struct ctl_client *);
-static void	ctl_maybe_done(struct ctl *);
-
-static void
-own_closed(void *arg)
-{
-	struct ctl *ctl = arg;
-
-	ctl->open_handles--;
-	ctl_maybe_done(ctl);
-}
-
-static void
-on_own_closed(uv_handle_t *h)
-{
-	own_closed(h->data);
-}
+static void	ctl_client_read(struct ctl_client *, bool);
+static void	ctl_client_detach(struct ctl_client *, struct ctl_req *);
+static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 
 /* ---- writing ------------------------------------------------------------- */
+
+/* Requests of c waiting for its unread replies to drain are told. */
+static void
+client_drained(struct ctl_client *c)
+{
+	struct ctl_req	*r, *next;
+	void		(*fn)(struct ctl_req *, void *);
+
+	for (r = c->ctl->reqs; r != NULL && c->ndrain > 0; r = next) {
+		next = r->next;
+		if (r->peer != c || (fn = r->on_drain) == NULL)
+			continue;
+		r->on_drain = NULL;
+		c->ndrain--;
+		fn(r, r->drain_arg);
+	}
+}
 
 static void
 on_written(uv_write_t *w, int status)
 {
-	struct ctl_write *cw = w->data;
+	struct ctl_write	*cw = w->data;
+	struct ctl_client	*c = w->handle->data;
 
 	(void)status;	/* a failed write shows up as a read error too */
 	free(cw->data);
 	free(cw);
+	if (c->ndrain > 0 && !c->closing &&
+	    c->pipe.write_queue_size < CTL_REQ_DRAIN_LOW)
+		client_drained(c);
 }
 
+/* Queue len bytes of data (taken) for c. */
 static void
-client_send(struct ctl_client *c, json_t *msg)
+ctl_client_write(struct ctl_client *c, char *data, size_t len)
 {
 	struct ctl_write	*cw;
 	uv_buf_t		 b;
-	size_t			 len;
 
-	if (c->closing)
+	if (c->closing) {
+		free(data);
 		return;
+	}
 	if (c->pipe.write_queue_size > CTL_MAX_QUEUED) {
 		/* A peer that does not read its replies (say a stalled
 		 * `logs -f`) is dropped rather than buffered without end. */
 		log_warn("control: client pid %ld is not reading; dropping it",
 		    (long)c->pid);
-		client_close(c);
+		free(data);
+		ctl_client_close(c);
 		return;
 	}
 	cw = xmalloc(sizeof *cw);
-	cw->data = proto_encode(msg, &len);
+	cw->data = data;
 	cw->req.data = cw;
 	b = uv_buf_init(cw->data, (unsigned)len);
 	if (uv_write(&cw->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
 		free(cw->data);
 		free(cw);
-		client_close(c);
+		ctl_client_close(c);
 	}
 }
 
 static void
-send_error(struct ctl_client *c, json_t *id, const char *code,
+ctl_client_send(struct ctl_client *c, json_t *msg)
+{
+	char	*line;
+	size_t	 len;
+
+	if (c->closing)
+		return;
+	line = proto_encode(msg, &len);
+	ctl_client_write(c, line, len);
+}
+
+static void
+ctl_client_error(struct ctl_client *c, json_t *id, const char *code,
     const char *msg)
 {
 	json_t *m = proto_error(id, code, "%s", msg);
 
-	client_send(c, m);
+	ctl_client_send(c, m);
 	json_decref(m);
 }
+
+/* ---- frames -------------------------------------------------------------- */
+
+static void
+client_pause(struct ctl_client *c, bool pause)
+{
+	if (c->closing)
+		return;
+	if (pause && c->npaused++ == 0)
+		ctl_client_read(c, false);
+	else if (!pause && --c->npaused == 0)
+		ctl_client_read(c, true);
+}
+
+static void
+ctl_client_detach(struct ctl_client *c, struct ctl_req *r)
+{
+	if (r->paused) {
+		r->paused = false;
+		client_pause(c, false);
+	}
+	if (r->on_drain != NULL) {
+		r->on_drain = NULL;
+		c->ndrain--;
+	}
+}
+
+static bool
+req_send_frame(struct ctl_req *r, const char *hdr, const void *data,
+    size_t len)
+{
+	struct ctl_client	*c = r->peer;
+	char			*buf;
+
+	if (c == NULL || c->closing)
+		return false;
+	buf = xmalloc(PROTO_FRAME_HDR + len);
+	memcpy(buf, hdr, PROTO_FRAME_HDR);
+	if (len > 0)
+		memcpy(buf + PROTO_FRAME_HDR, data, len);
+	ctl_client_write(c, buf, PROTO_FRAME_HDR + len);
+	return !c->closing;
+}
+
+static void
+req_pause(struct ctl_req *r, bool pause)
+{
+	struct ctl_client *c = r->peer;
+
+	r->paused = pause;
+	if (c != NULL)
+		client_pause(c, pause);
+}
+
+static size_t
+req_backlog(const struct ctl_req *r)
+{
+	const struct ctl_client *c = r->peer;
+
+	return c != NULL ? c->pipe.write_queue_size : 0;
+}
+
+static void
+req_want_drain(struct ctl_req *r, bool want)
+{
+	struct ctl_client *c = r->peer;
+
+	if (c != NULL)
+		c->ndrain += want ? 1 : -1;
+}
+
+const struct ctl_req_frames ctl_req_frames = {
+	.send_frame = req_send_frame,
+	.pause = req_pause,
+	.backlog = req_backlog,
+	.want_drain = req_want_drain,
+};
+
+/*
+ * A frame goes to the open request of this client that took frames under
+ * its stream id.  One for nobody (the request has ended, say an exec whose
+ * process exited while input was on its way) is dropped.  A header that
+ * cannot be a frame leaves no way to find the next line: the peer is told
+ * and dropped.
+ */
+static int
+ctl_client_frame(const struct proto_frame *f, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct ctl_req		*r;
+
+	if (f == NULL) {
+		log_warn("control: malformed binary frame from pid %ld; "
+		    "dropping it", (long)c->pid);
+		ctl_client_error(c, NULL, PROTO_E_BAD_REQUEST, "malformed binary "
+		    "frame header (docs/protocol.md, \"Binary frames\"); "
+		    "closing the connection");
+		ctl_client_close(c);
+		return -1;
+	}
+	for (r = c->ctl->reqs; r != NULL; r = r->next)
+		if (r->peer == c && r->stream == f->stream &&
+		    r->on_frame != NULL)
+			break;
+	if (r == NULL) {
+		log_debug("control: dropped a frame for stream %lu from pid "
+		    "%ld: no open request takes it", (unsigned long)f->stream,
+		    (long)c->pid);
+		return 0;
+	}
+	r->on_frame(r, f, r->frame_arg);
+	return c->closing ? -1 : 0;
+}
+
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -169,6 +251,7 @@ req_unlink(struct ctl *ctl, struct ctl_req *r)
 		c->nreqs--;
 		/* The idle time counts from the last reply. */
 		c->last_active = uv_now(ctl->sd->loop);
+		ctl_client_detach(c, r);
 	}
 	r->peer = NULL;
 }
@@ -181,7 +264,7 @@ req_send(struct ctl_req *r, json_t *msg, bool final)
 	struct ctl_client	*c = r->peer;
 
 	if (c != NULL)
-		client_send(c, msg);
+		ctl_client_send(c, msg);
 	if (final) {
 		ctl_audit_end(ctl->sd, r, msg, NULL, NULL);
 		req_unlink(ctl, r);
@@ -211,7 +294,7 @@ deny(struct ctl_client *c, json_t *id, const char *name, json_t *args)
 	    (long)c->uid, (long)c->pid, c->readonly ? "read-only socket" :
 	    "not in the socket's group");
 	ctl_audit_denied(c->ctl->sd, c->uid, c->pid, name, args, buf);
-	send_error(c, id, PROTO_E_DENIED, buf);
+	ctl_client_error(c, id, PROTO_E_DENIED, buf);
 }
 
 static int
@@ -228,7 +311,7 @@ on_line(const char *line, size_t len, void *arg)
 
 	if ((code = ctl_request_decode(line, len, &q, ebuf,
 	    sizeof ebuf)) != NULL) {
-		send_error(c, q.id, code, ebuf);
+		ctl_client_error(c, q.id, code, ebuf);
 		goto out;
 	}
 	cmd = q.cmd;
@@ -240,7 +323,7 @@ on_line(const char *line, size_t len, void *arg)
 		goto out;
 	}
 	if (ctl->closing) {
-		send_error(c, id, PROTO_E_SHUTDOWN, "shipd is shutting down");
+		ctl_client_error(c, id, PROTO_E_SHUTDOWN, "shipd is shutting down");
 		json_decref(args);
 		goto out;
 	}
@@ -250,12 +333,12 @@ on_line(const char *line, size_t len, void *arg)
 		snprintf(ebuf, sizeof ebuf, "engine %s: %s",
 		    ctl->sd->cfg.engine_path, ctl->sd->engine_error ?
 		    ctl->sd->engine_error : "not connected yet");
-		send_error(c, id, PROTO_E_UNAVAILABLE, ebuf);
+		ctl_client_error(c, id, PROTO_E_UNAVAILABLE, ebuf);
 		json_decref(args);
 		goto out;
 	}
 	if (c->nreqs >= CTL_MAX_OPEN_REQS) {
-		send_error(c, id, PROTO_E_BUSY, "too many open requests on "
+		ctl_client_error(c, id, PROTO_E_BUSY, "too many open requests on "
 		    "this connection");
 		json_decref(args);
 		goto out;
@@ -263,6 +346,7 @@ on_line(const char *line, size_t len, void *arg)
 
 	r = ctl_req_new(id, cmd->name, args, req_send, ctl);
 	r->peer = c;
+	r->frames = &ctl_req_frames;
 	r->mutating = cmd->mutating;
 	r->uid = c->uid;
 	r->pid = c->pid;
@@ -288,6 +372,15 @@ out:
 /* ---- clients ------------------------------------------------------------- */
 
 static void
+ctl_client_read(struct ctl_client *c, bool on)
+{
+	if (on)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	else
+		uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+static void
 on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct ctl_client *c = h->data;
@@ -302,7 +395,7 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct ctl_client *c = s->data;
 
 	if (n < 0) {
-		client_close(c);
+		ctl_client_close(c);
 		return;
 	}
 	if (n > 0) {
@@ -311,7 +404,7 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 }
 
-static void
+void
 ctl_maybe_done(struct ctl *ctl)
 {
 	void	(*done)(void *) = ctl->done;
@@ -344,8 +437,8 @@ on_client_closed(uv_handle_t *h)
 	ctl_maybe_done(ctl);
 }
 
-static void
-client_close(struct ctl_client *c)
+void
+ctl_client_close(struct ctl_client *c)
 {
 	struct ctl_req *r, *next;
 
@@ -415,44 +508,8 @@ admit(const struct ctl *ctl, const struct ctl_client *c, char *buf,
  * `logs -f`, `events` or deploy is never idle) that sent nothing for
  * idle_ms is closed, so idle connections cannot hold the slots.
  */
-static void
-on_sweep(uv_timer_t *t)
-{
-	struct ctl		*ctl = t->data;
-	struct ctl_client	*c, *next;
-	uint64_t		 now = uv_now(t->loop);
-
-	for (c = ctl->clients; c != NULL; c = next) {
-		next = c->next;
-		if (c->closing || c->nreqs > 0 ||
-		    now - c->last_active < ctl->idle_ms)
-			continue;
-		log_debug("control: closing idle client uid %ld pid %ld",
-		    (long)c->uid, (long)c->pid);
-		client_close(c);
-	}
-}
-
-/* Testing: SHIPD_TEST_CTL_IDLE_MS=N sets the idle timeout to N ms. */
-static uint64_t
-idle_timeout(void)
-{
-	const char	*v = getenv("SHIPD_TEST_CTL_IDLE_MS");
-	char		*end;
-	unsigned long	 ms;
-
-	if (v == NULL || *v == '\0')
-		return CTL_IDLE_MS;
-	ms = strtoul(v, &end, 10);
-	if (*end != '\0' || ms == 0) {
-		log_warn("control: SHIPD_TEST_CTL_IDLE_MS=%s ignored", v);
-		return CTL_IDLE_MS;
-	}
-	return ms;
-}
-
-static void
-on_connection(uv_stream_t *server, int status)
+void
+ctl_on_connection(uv_stream_t *server, int status)
 {
 	struct ctl		*ctl = server->data;
 	struct ctl_client	*c;
@@ -476,14 +533,15 @@ on_connection(uv_stream_t *server, int status)
 		ctl->clients->prev = c;
 	ctl->clients = c;
 	proto_reader_init(&c->rd, PROTO_MAX_LINE);
+	proto_reader_frames(&c->rd, ctl_client_frame);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
-		client_close(c);
+		ctl_client_close(c);
 		return;
 	}
 	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		log_warn("control: cannot read peer credentials; closing");
-		client_close(c);
+		ctl_client_close(c);
 		return;
 	}
 	c->uid = cred.uid;
@@ -502,8 +560,8 @@ on_connection(uv_stream_t *server, int status)
 		    (long)c->pid, ebuf);
 		ctl_audit_denied(ctl->sd, c->uid, c->pid, "connect", NULL,
 		    ebuf);
-		send_error(c, NULL, PROTO_E_DENIED, ebuf);
-		client_close(c);
+		ctl_client_error(c, NULL, PROTO_E_DENIED, ebuf);
+		ctl_client_close(c);
 		return;
 	}
 	c->last_active = uv_now(server->loop);
@@ -511,146 +569,21 @@ on_connection(uv_stream_t *server, int status)
 		/* Debug only: a flood of refusals must not flood the log. */
 		log_debug("control: refused uid %ld pid %ld: %s",
 		    (long)c->uid, (long)c->pid, why);
-		send_error(c, NULL, PROTO_E_BUSY, why);
-		client_close(c);
+		ctl_client_error(c, NULL, PROTO_E_BUSY, why);
+		ctl_client_close(c);
 		return;
 	}
 	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
-		client_close(c);
+		ctl_client_close(c);
 }
 
-/* ---- listening ----------------------------------------------------------- */
-
-/* A socket file that nobody answers on is stale (a killed shipd left it);
- * one that answers belongs to a running shipd, which we must not steal. */
-static int
-remove_stale(const char *path)
-{
-	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd, rc;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	if (strlen(path) >= sizeof sun.sun_path)
-		return -ENAMETOOLONG;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	close(fd);
-	if (rc == 0)
-		return -EADDRINUSE;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-/* Bind and listen on path, mode 0660, group gid unless (gid_t)-1; the
- * handle is open (and counted) whatever the result. */
-static int
-listen_on(struct ctl *ctl, uv_pipe_t *p, const char *path, gid_t gid)
-{
-	int rc;
-
-	uv_pipe_init(ctl->sd->loop, p, 0);
-	p->data = ctl;
-	ctl->open_handles++;
-	if ((rc = uv_pipe_bind(p, path)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)p, 128, on_connection)) < 0) {
-		log_err("control: %s: %s", path, uv_strerror(rc));
-		return rc;
-	}
-	/* bind() honours the umask; the mode is part of the security model,
-	 * so set it explicitly. */
-	if (chmod(path, 0660) < 0 ||
-	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
-		rc = -errno;
-		log_err("control: %s: %s", path, strerror(errno));
-		return rc;
-	}
-	return 0;
-}
-
-int
-ctl_open(struct shipd *sd, const char *path, gid_t gid, struct ctl **out)
-{
-	struct ctl	*ctl;
-	char		*dir, *slash;
-	int		 rc;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir_p(dir, 0755);
-	}
-	free(dir);
-	if ((rc = remove_stale(path)) < 0) {
-		if (rc == -EADDRINUSE)
-			log_err("control: %s: another shipd answers there",
-			    path);
-		else
-			log_err("control: %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	ctl = xcalloc(1, sizeof *ctl);
-	ctl->sd = sd;
-	ctl->gid = gid;
-	ctl->ro_gid = (gid_t)-1;
-	ctl->path = xstrdup(path);
-	if ((rc = listen_on(ctl, &ctl->listener, path, gid)) < 0)
-		goto fail;
-	/* Checked a few times per timeout: closed within 1.25 of it. */
-	ctl->idle_ms = idle_timeout();
-	uv_timer_init(sd->loop, &ctl->sweep);
-	ctl->sweep.data = ctl;
-	ctl->open_handles++;
-	uv_timer_start(&ctl->sweep, on_sweep, ctl->idle_ms / 4 + 1,
-	    ctl->idle_ms / 4 + 1);
-	ctl->hold = ctl_hold_new(sd);
-	ctl->open_handles++;
-	*out = ctl;
-	return 0;
-fail:
-	/* Freed in the close callback; the caller runs the loop once more
-	 * before uv_loop_close(). */
-	ctl->closing = true;
-	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
-	return rc;
-}
-
-int
-ctl_open_readonly(struct ctl *ctl, const char *path, gid_t gid)
-{
-	int rc;
-
-	assert(ctl->ro_path == NULL);
-	if ((rc = remove_stale(path)) < 0) {
-		log_err("control: %s: %s", path, rc == -EADDRINUSE ?
-		    "another shipd answers there" : strerror(-rc));
-		return rc;
-	}
-	ctl->ro_path = xstrdup(path);
-	ctl->ro_gid = gid;
-	return listen_on(ctl, &ctl->ro, path, gid);
-}
 
 void
-ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
+ctl_drop_all(struct ctl *ctl)
 {
 	struct ctl_client	*c, *cnext;
 	struct ctl_req		*r;
 
-	ctl->closing = true;
-	ctl->done = done;
-	ctl->done_arg = arg;
-	unlink(ctl->path);
-	if (ctl->ro_path != NULL)
-		unlink(ctl->ro_path);
 	while ((r = ctl->reqs) != NULL) {
 		/* What it did is left for the next start's recovery. */
 		ctl_audit_end(ctl->sd, r, NULL, PROTO_E_SHUTDOWN, "shipd "
@@ -659,7 +592,7 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 			json_t *m = proto_error(r->id, PROTO_E_SHUTDOWN,
 			    "shipd is shutting down");
 
-			client_send(r->peer, m);
+			ctl_client_send(r->peer, m);
 			json_decref(m);
 		}
 		req_unlink(ctl, r);
@@ -667,19 +600,6 @@ ctl_close(struct ctl *ctl, void (*done)(void *), void *arg)
 	}
 	for (c = ctl->clients; c != NULL; c = cnext) {
 		cnext = c->next;
-		client_close(c);
+		ctl_client_close(c);
 	}
-	/* Held requests were cancelled with the others above. */
-	ctl_hold_close(ctl->hold, own_closed, ctl);
-	uv_close((uv_handle_t *)&ctl->sweep, on_own_closed);
-	uv_close((uv_handle_t *)&ctl->listener, on_own_closed);
-	if (ctl->ro_path != NULL)
-		uv_close((uv_handle_t *)&ctl->ro, on_own_closed);
-}
-
-void
-ctl_engine_ready(struct ctl *ctl)
-{
-	if (ctl != NULL && !ctl->closing)
-		ctl_hold_wake(ctl->hold);
 }

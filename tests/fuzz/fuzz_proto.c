@@ -4,11 +4,15 @@
  * the command table (daemon/ctl/request.c), as the server runs them on
  * whatever a peer sends.
  *
- * The first input byte picks the reader's line limit and the chunk sizes
- * the rest is fed in.  Fed in chunks or at once, the reader must give
- * the same lines; each must be one line, without its newline; every
- * answer to a refused request must encode as a protocol line.
+ * The first input byte picks the reader's line limit, whether it takes
+ * binary frames, and the chunk sizes the rest is fed in.  Fed in chunks
+ * or at once, the reader must give the same lines and frames, and stop at
+ * the same malformed frame header; each line must be one line, without
+ * its newline; every answer to a refused request must encode as a
+ * protocol line.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,20 +77,46 @@ on_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+static int
+on_frame(const struct proto_frame *f, void *arg)
+{
+	struct seen	*s = arg;
+	char		 h[PROTO_FRAME_HDR];
+
+	s->nlines++;
+	if (f == NULL) {
+		buf_append(&s->b, "\3", 1);
+		return 0;
+	}
+	/* What was read must be what a writer could have sent. */
+	if (f->len > PROTO_FRAME_MAX || proto_frame_header(h, f->type,
+	    f->chan, f->stream, f->len) != 0)
+		abort();
+	buf_append(&s->b, "\2", 1);
+	buf_append(&s->b, h, sizeof h);
+	buf_append(&s->b, f->data, f->len);
+	return 0;
+}
+
 static void
-feed(struct seen *s, size_t max, const uint8_t *p, size_t n,
+feed(struct seen *s, size_t max, bool frames, const uint8_t *p, size_t n,
     uint8_t chunking)
 {
 	struct proto_reader	 r;
 	size_t			 take;
+	int			 rc;
 
 	proto_reader_init(&r, max);
+	if (frames)
+		proto_reader_frames(&r, on_frame);
 	while (n > 0) {
 		take = chunking == 0 ? n : (size_t)(p[0] ^ chunking) % 17 + 1;
 		if (take > n)
 			take = n;
-		if (proto_reader_feed(&r, (const char *)p, take, on_line,
-		    s) != 0)
+		rc = proto_reader_feed(&r, (const char *)p, take, on_line, s);
+		if (rc == -EPROTO && frames)
+			break;		/* a bad frame header ends the stream */
+		if (rc != 0)
 			abort();
 		p += take;
 		n -= take;
@@ -99,6 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct seen	 whole, chunked;
 	size_t		 max;
+	bool		 frames;
 
 	if (size < 1)
 		return 0;
@@ -110,8 +141,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&chunked.b);
 	whole.max = chunked.max = max;
 	whole.decode = 1;
-	feed(&whole, max, data + 1, size - 1, 0);
-	feed(&chunked, max, data + 1, size - 1, data[0] | 1);
+	frames = (data[0] & 0x40) != 0;
+	feed(&whole, max, frames, data + 1, size - 1, 0);
+	feed(&chunked, max, frames, data + 1, size - 1, data[0] | 1);
 	if (whole.nlines != chunked.nlines || whole.b.len != chunked.b.len ||
 	    (whole.b.len > 0 && memcmp(whole.b.data, chunked.b.data,
 	    whole.b.len) != 0))

@@ -39,6 +39,7 @@ struct fixture {
 	const char	*connect_to;	/* the client's socket: path unless set */
 	/* what the client thread sends and what it got back */
 	const char	*const *sends;
+	const size_t	*send_lens;	/* NULL: strlen of each */
 	size_t		 nsends;
 	char		*replies[MAX_REPLIES];
 	long		 reply_ms[MAX_REPLIES];	/* after its request */
@@ -142,7 +143,8 @@ client(void *arg)
 	 * then line up with requests. */
 	for (i = 0; i < f->nsends && f->nreplies < MAX_REPLIES; i++) {
 		const char *s = f->sends[i];
-		size_t len = strlen(s), off = 0;
+		size_t len = f->send_lens ? f->send_lens[i] : strlen(s);
+		size_t off = 0;
 		long t0 = mono_ms();
 
 		while (off < len) {
@@ -359,6 +361,49 @@ test_idle_closed(void **state)
 		    "300-375", f->eof_after);
 }
 
+/* A frame that no request takes is dropped; the line after it is served. */
+static void
+test_frame_for_nobody(void **state)
+{
+	struct fixture	*f = *state;
+	static const char ping[] = "{\"v\":1,\"id\":1,\"cmd\":\"ping\"}\n";
+	char		 buf[128], code[64];
+	const char	*sends[1] = { buf };
+	size_t		 lens[1];
+
+	assert_int_equal(proto_frame_header(buf, PROTO_FRAME_DATA,
+	    PROTO_CHAN_IN, 5, 3), 0);
+	memcpy(buf + PROTO_FRAME_HDR, "a\nb", 3);
+	memcpy(buf + PROTO_FRAME_HDR + 3, ping, sizeof ping - 1);
+	lens[0] = PROTO_FRAME_HDR + 3 + sizeof ping - 1;
+	f->send_lens = lens;
+	run(f, sends, 1);
+	assert_int_equal(f->nreplies, 1);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "ok");
+	assert_non_null(strstr(f->replies[0], "\"pong\":true"));
+}
+
+/* A header that cannot be a frame: the peer is told, then dropped. */
+static void
+test_frame_malformed(void **state)
+{
+	struct fixture	*f = *state;
+	char		 buf[PROTO_FRAME_HDR], code[64];
+	const char	*sends[1] = { buf };
+	size_t		 lens[1] = { sizeof buf };
+
+	assert_int_equal(proto_frame_header(buf, PROTO_FRAME_DATA,
+	    PROTO_CHAN_IN, 5, 0), 0);
+	buf[1] = 9;		/* no such frame version */
+	f->send_lens = lens;
+	f->wait_eof = true;
+	run(f, sends, 1);
+	assert_int_equal(f->nreplies, 1);
+	assert_string_equal(code_of(f, 0, code, sizeof code), "bad_request");
+	assert_non_null(strstr(f->replies[0], "\"id\":null"));
+	assert_true(f->eof_after >= 0);
+}
+
 /* An empty line as a connection's first bytes: nothing is buffered yet.
  * It is skipped, unanswered, and the request after it is served. */
 static void
@@ -561,6 +606,10 @@ main(void)
 		    test_many_requests_one_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_closed,
 		    setup_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_for_nobody,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_malformed,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_first_line,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_wait_bound,

@@ -1,7 +1,9 @@
 /*
  * Control protocol framing and message builders.
  */
+#include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +181,173 @@ test_builders(void **state)
 	json_decref(id);
 }
 
+/* ---- binary frames ---- */
+
+struct fseen {
+	struct seen	 lines;
+	char		 log[512];	/* "L<line>|" and "F<t>,<c>,<s>:<data>|" */
+	size_t		 nframes;
+	size_t		 bad;
+};
+
+static int
+fcollect_line(const char *line, size_t len, void *arg)
+{
+	struct fseen *f = arg;
+	size_t n = strlen(f->log);
+
+	assert_non_null(line);
+	snprintf(f->log + n, sizeof f->log - n, "L%.*s|", (int)len, line);
+	return 0;
+}
+
+static int
+fcollect(const struct proto_frame *fr, void *arg)
+{
+	struct fseen *f = arg;
+	size_t n = strlen(f->log);
+
+	if (fr == NULL) {
+		f->bad++;
+		return 0;
+	}
+	f->nframes++;
+	snprintf(f->log + n, sizeof f->log - n, "F%d,%d,%u:%.*s|", fr->type,
+	    fr->chan, (unsigned)fr->stream, (int)fr->len, fr->data);
+	return 0;
+}
+
+/* Append a frame to buf at *len. */
+static void
+put_frame(char *buf, size_t *len, int type, int chan, uint32_t stream,
+    const char *data)
+{
+	size_t n = strlen(data);
+
+	assert_int_equal(proto_frame_header(buf + *len, type, chan, stream,
+	    n), 0);
+	memcpy(buf + *len + PROTO_FRAME_HDR, data, n);
+	*len += PROTO_FRAME_HDR + n;
+}
+
+static void
+test_frames_between_lines(void **state)
+{
+	struct proto_reader	 r;
+	struct fseen		 f;
+	char			 in[256];
+	size_t			 len = 0, i;
+	const char		*want = "L{\"a\":1}|F1,0,7:ab\ncd|F2,0,7:|"
+	    "F1,2,4294967295:\n|L{\"b\":2}|";
+
+	(void)state;
+	memcpy(in, "{\"a\":1}\n", 8);
+	len = 8;
+	/* A payload holds newlines and NULs freely. */
+	put_frame(in, &len, PROTO_FRAME_DATA, PROTO_CHAN_IN, 7, "ab\ncd");
+	put_frame(in, &len, PROTO_FRAME_END, PROTO_CHAN_IN, 7, "");
+	put_frame(in, &len, PROTO_FRAME_DATA, PROTO_CHAN_ERR, UINT32_MAX,
+	    "\n");
+	memcpy(in + len, "{\"b\":2}\n", 8);
+	len += 8;
+
+	/* At once, then one byte at a time: the same lines and frames. */
+	memset(&f, 0, sizeof f);
+	proto_reader_init(&r, 64);
+	proto_reader_frames(&r, fcollect);
+	assert_int_equal(proto_reader_feed(&r, in, len, fcollect_line, &f), 0);
+	assert_string_equal(f.log, want);
+	proto_reader_free(&r);
+
+	memset(&f, 0, sizeof f);
+	proto_reader_init(&r, 64);
+	proto_reader_frames(&r, fcollect);
+	for (i = 0; i < len; i++)
+		assert_int_equal(proto_reader_feed(&r, in + i, 1,
+		    fcollect_line, &f), 0);
+	assert_string_equal(f.log, want);
+	assert_int_equal(f.nframes, 3);
+	assert_int_equal(f.bad, 0);
+	proto_reader_free(&r);
+}
+
+static void
+test_frame_bad_header_stops_reader(void **state)
+{
+	struct proto_reader	 r;
+	struct fseen		 f;
+	char			 in[64];
+	size_t			 len = 0;
+
+	(void)state;
+	memset(&f, 0, sizeof f);
+	put_frame(in, &len, PROTO_FRAME_DATA, PROTO_CHAN_OUT, 3, "x");
+	in[len] = PROTO_FRAME_MARK;
+	in[len + 1] = 9;		/* a version nobody speaks */
+	memset(in + len + 2, 1, PROTO_FRAME_HDR - 2);
+	len += PROTO_FRAME_HDR;
+	proto_reader_init(&r, 64);
+	proto_reader_frames(&r, fcollect);
+	assert_int_equal(proto_reader_feed(&r, in, len, fcollect_line, &f),
+	    -EPROTO);
+	assert_string_equal(f.log, "F1,1,3:x|");
+	assert_int_equal(f.bad, 1);
+	/* Boundaries are lost: nothing after it is believed. */
+	assert_int_equal(proto_reader_feed(&r, "{}\n", 3, fcollect_line, &f),
+	    -EPROTO);
+	assert_int_equal(f.bad, 1);
+	proto_reader_free(&r);
+}
+
+static void
+test_frame_header_limits(void **state)
+{
+	char h[PROTO_FRAME_HDR];
+
+	(void)state;
+	assert_int_equal(proto_frame_header(h, PROTO_FRAME_DATA,
+	    PROTO_CHAN_IN, 1, PROTO_FRAME_MAX), 0);
+	assert_int_equal((unsigned char)h[0], PROTO_FRAME_MARK);
+	assert_int_equal(proto_frame_header(h, PROTO_FRAME_DATA,
+	    PROTO_CHAN_IN, 1, PROTO_FRAME_MAX + 1), -EINVAL);
+	assert_int_equal(proto_frame_header(h, PROTO_FRAME_DATA,
+	    PROTO_CHAN_IN, 0, 1), -EINVAL);	/* stream 0 is no request */
+	assert_int_equal(proto_frame_header(h, PROTO_FRAME_END,
+	    PROTO_CHAN_IN, 1, 1), -EINVAL);	/* END carries nothing */
+	assert_int_equal(proto_frame_header(h, 4, PROTO_CHAN_IN, 1, 0),
+	    -EINVAL);
+	assert_int_equal(proto_frame_header(h, PROTO_FRAME_DATA, 3, 1, 0),
+	    -EINVAL);
+}
+
+static int
+raw_line(const char *line, size_t len, void *arg)
+{
+	size_t *got = arg;
+
+	assert_non_null(line);
+	assert_int_equal(line[0], '\0');
+	*got = len;
+	return 0;
+}
+
+static void
+test_frames_off_by_default(void **state)
+{
+	struct proto_reader	 r;
+	char			 in[32];
+	size_t			 len = 0, got = 0;
+
+	(void)state;
+	put_frame(in, &len, PROTO_FRAME_DATA, PROTO_CHAN_IN, 1, "ab");
+	in[len++] = '\n';
+	/* Without a frame callback a NUL is only a bad line's first byte. */
+	proto_reader_init(&r, 64);
+	assert_int_equal(proto_reader_feed(&r, in, len, raw_line, &got), 0);
+	assert_int_equal(got, PROTO_FRAME_HDR + 2);
+	proto_reader_free(&r);
+}
+
 int
 main(void)
 {
@@ -188,6 +357,10 @@ main(void)
 		cmocka_unit_test(test_callback_stops_feed),
 		cmocka_unit_test(test_empty_first_line),
 		cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_frames_between_lines),
+		cmocka_unit_test(test_frame_bad_header_stops_reader),
+		cmocka_unit_test(test_frame_header_limits),
+		cmocka_unit_test(test_frames_off_by_default),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
