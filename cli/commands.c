@@ -9,6 +9,7 @@
 extern const struct cli_cmd cli_cmd_backup;
 extern const struct cli_cmd cli_cmd_backups;
 extern const struct cli_cmd cli_cmd_cancel;
+extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_deploy;
 extern const struct cli_cmd cli_cmd_down;
 extern const struct cli_cmd cli_cmd_events;
@@ -28,6 +29,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_backup,
 	&cli_cmd_backups,
 	&cli_cmd_cancel,
+	&cli_cmd_config,
 	&cli_cmd_deploy,
 	&cli_cmd_down,
 	&cli_cmd_events,
