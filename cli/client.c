@@ -186,6 +186,8 @@ client_call(struct client *cl, const char *cmd, json_t *args,
 	if (rc < 0)
 		return rc;
 	for (;;) {
+		if (cl->stop != NULL && *cl->stop)
+			return -EINTR;
 		n = recv(cl->fd, buf, sizeof buf, 0);
 		if (n < 0 && errno == EINTR)
 			continue;

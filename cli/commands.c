@@ -6,6 +6,7 @@
 
 #include "cli.h"
 
+extern const struct cli_cmd cli_cmd_attach;
 extern const struct cli_cmd cli_cmd_backup;
 extern const struct cli_cmd cli_cmd_backups;
 extern const struct cli_cmd cli_cmd_cancel;
@@ -26,6 +27,7 @@ extern const struct cli_cmd cli_cmd_version;
 
 /* Sorted by name: help lists them in this order.  NULL ends it. */
 const struct cli_cmd *const cli_cmds[] = {
+	&cli_cmd_attach,
 	&cli_cmd_backup,
 	&cli_cmd_backups,
 	&cli_cmd_cancel,

@@ -70,6 +70,9 @@ op_phase_enter_with(struct op *op, enum op_phase ph, json_t *fields)
 	json_object_set_new(fields, "phase", json_string(op_phase_name(ph)));
 	json_object_set_new(fields, "elapsed_ms",
 	    json_integer((json_int_t)(op->phase_t - op->t0)));
+	/* Recording a failure (commit after a failed apply) says so. */
+	if (op->failed)
+		json_object_set_new(fields, "failed", json_true());
 	op_emit(op, PROTO_EV_PHASE, fields);
 }
 
