@@ -102,8 +102,10 @@ show_phase(struct cli_progress *p, json_t *ev, uint64_t since_ms)
 	if (p->step != 0) {
 		i = p->step;
 		step_close(p, json_is_true(json_object_get(ev, "failed")));
-		while (++i < step)
-			step_line(p, i, p->failed ? "-" : "skipped", -1);
+		/* After a failure, or in a rollback, what is left out is
+		 * not worth a line. */
+		while (++i < step && !p->failed && !p->rollback)
+			step_line(p, i, "skipped", -1);
 	}
 	p->step = step;
 	p->step_t = mono_ms() - since_ms;
@@ -114,6 +116,10 @@ cli_progress_end(struct cli_progress *p, bool ok)
 {
 	if (p->cli->json)
 		return;
+	/* A rollback that ran to its end answers with the deploy's
+	 * failure: its own last phase went through. */
+	if (p->rollback && !ok)
+		p->failed = true;
 	step_close(p, !ok);
 	fflush(stdout);
 }
