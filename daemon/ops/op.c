@@ -63,8 +63,15 @@ op_phase_name(enum op_phase ph)
 void
 op_phase_enter_with(struct op *op, enum op_phase ph, json_t *fields)
 {
+	bool same = op->phase == ph;
+
 	op->phase = ph;
 	op->phase_t = now_ms();
+	/* The lock taken at once re-enters images, which op_create did. */
+	if (same) {
+		json_decref(fields);
+		return;
+	}
 	if (fields == NULL)
 		fields = json_object();
 	json_object_set_new(fields, "phase", json_string(op_phase_name(ph)));

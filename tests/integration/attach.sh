@@ -94,6 +94,13 @@ assert_match "$err" "detached; the deploy of $IT_STACK goes on in shipd" \
 assert_match "$err" "shipctl attach --stack $IT_STACK" "how to re-attach"
 assert_match "$err" "shipctl cancel --stack $IT_STACK" "how to cancel"
 in_gate >/dev/null || fail "the deploy did not go on after the detach"
+# One that attaches and is killed: only it stops following.
+"$SHIPCTL" -s "$IT_SOCK" attach --stack "$IT_STACK" >"$IT_DIR/gone.out" 2>&1 &
+gone_pid=$!
+wait_until 10 grep -q '^attached to deploy' "$IT_DIR/gone.out" ||
+    fail "the first attach did not join: $(cat "$IT_DIR/gone.out")"
+kill -KILL "$gone_pid"
+wait "$gone_pid" 2>/dev/null || true
 rc=0
 out=$(sctl attach --stack "$IT_STACK" 2>&1) || rc=$?
 [ "$rc" = 0 ] || echo "$out"
