@@ -84,6 +84,21 @@ in_gate() {
 	    .kind == "deploy" and .phase == "apply"'
 }
 wait_until 30 in_gate || fail "the deploy never reached its gate"
+# A deploy queued behind it (--wait) is dropped by Ctrl-C, not left to run.
+"$SHIPCTL" -s "$IT_SOCK" deploy --wait "$IT_UNITS" >/dev/null \
+    2>"$IT_DIR/queued.err" &
+queued_pid=$!
+nops() {
+	sctl --json status --stack "$IT_STACK" | jq '.operations | length'
+}
+wait_until 10 eval '[ "$(nops)" = 2 ]' || fail "the second deploy was not queued"
+kill -INT "$queued_pid"
+rc=0
+wait "$queued_pid" || rc=$?
+assert_eq "$rc" 130 "a queued deploy's exit after Ctrl-C"
+assert_match "$(cat "$IT_DIR/queued.err")" "still queued for the lock and is dropped" \
+    "what Ctrl-C says of a queued deploy"
+wait_until 10 eval '[ "$(nops)" = 1 ]' || fail "the queued deploy stayed queued"
 kill -INT "$deploy_pid"
 rc=0
 wait "$deploy_pid" || rc=$?
