@@ -181,6 +181,7 @@ test_attach_rollback(void **state)
 	struct rig	 g;
 	struct cap	*d, *b;
 	json_t		*ev;
+	char		*pd, *pb;
 
 	(void)state;
 	open_v1(&g);
@@ -196,6 +197,16 @@ test_attach_rollback(void **state)
 	ev = cap_events(b, PROTO_EV_ROLLBACK);
 	assert_int_equal(json_array_size(ev), 1);
 	json_decref(ev);
+	/* What the rollback did, b saw as d did: the same events from the
+	 * point b attached on. */
+	pd = phases(d);
+	pb = phases(b);
+	print_message("deploy: %s\nattached: %s\n", pd, pb);
+	assert_non_null(strstr(pb, "rollback plan begin apply"));
+	assert_true(strlen(pb) <= strlen(pd) &&
+	    strcmp(pd + strlen(pd) - strlen(pb), pb) == 0);
+	free(pd);
+	free(pb);
 	/* The commit recording the failure says so. */
 	ev = cap_events(b, PROTO_EV_PHASE);
 	assert_true(json_is_true(json_object_get(json_array_get(ev, 0),
