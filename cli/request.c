@@ -128,7 +128,8 @@ on_sigint(int sig)
 /*
  * Without SA_RESTART, so that the wait for shipd's next line returns.
  * Only while the request is under way: before it is sent, Ctrl-C stops
- * shipctl as it always did, with nothing started.
+ * shipctl as it always did, with nothing started.  A SIGINT ignored
+ * when shipctl started (a background job of a script) stays ignored.
  */
 static void
 detach_arm(struct client *cl, struct sigaction *old)
@@ -140,7 +141,10 @@ detach_arm(struct client *cl, struct sigaction *old)
 	sigemptyset(&sa.sa_mask);
 	interrupted = 0;
 	sigaction(SIGINT, &sa, old);
-	cl->stop = &interrupted;
+	if (old->sa_handler == SIG_IGN)
+		sigaction(SIGINT, old, NULL);
+	else
+		cl->stop = &interrupted;
 }
 
 /*

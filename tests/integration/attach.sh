@@ -75,6 +75,11 @@ ok "attach with nothing under way is an error"
 
 # ---- Ctrl-C mid-gate detaches; attach sees the end ------------------------
 
+# Job control, so that the background shipctl gets SIGINT as one in a
+# terminal does (a script's background jobs ignore it, and so does
+# shipctl then).
+set -m
+
 api ', SVC_HEALTHY_AFTER: "6"'
 "$SHIPCTL" -s "$IT_SOCK" deploy "$IT_UNITS" >"$IT_DIR/deploy.out" \
     2>"$IT_DIR/deploy.err" &
@@ -128,6 +133,7 @@ cur=$(sctl --json history --stack "$IT_STACK" |
     jq -r '.revisions[] | select(.current) | "\(.revision) \(.result)"')
 assert_eq "$cur" "3 committed" "the current revision after the detached deploy"
 ok "Ctrl-C detached, the deploy committed, attach showed its end"
+set +m
 
 # ---- a failing deploy, followed to its rollback ---------------------------
 
