@@ -6,9 +6,11 @@
 
 #include "cli.h"
 
+extern const struct cli_cmd cli_cmd_attach;
 extern const struct cli_cmd cli_cmd_backup;
 extern const struct cli_cmd cli_cmd_backups;
 extern const struct cli_cmd cli_cmd_cancel;
+extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_deploy;
 extern const struct cli_cmd cli_cmd_down;
 extern const struct cli_cmd cli_cmd_events;
@@ -25,9 +27,11 @@ extern const struct cli_cmd cli_cmd_version;
 
 /* Sorted by name: help lists them in this order.  NULL ends it. */
 const struct cli_cmd *const cli_cmds[] = {
+	&cli_cmd_attach,
 	&cli_cmd_backup,
 	&cli_cmd_backups,
 	&cli_cmd_cancel,
+	&cli_cmd_config,
 	&cli_cmd_deploy,
 	&cli_cmd_down,
 	&cli_cmd_events,

@@ -38,6 +38,7 @@
 #define PROTO_E_INTERNAL	"internal"
 
 /* Command names: the "cmd" member of a request. */
+#define PROTO_CMD_ATTACH	"attach"
 #define PROTO_CMD_BACKUP	"backup"
 #define PROTO_CMD_BACKUPS	"backups"
 #define PROTO_CMD_CANCEL	"cancel"
@@ -57,6 +58,7 @@
 
 /* Event names: the "event" member of a streamed line. */
 #define PROTO_EV_ARCHIVE	"archive"
+#define PROTO_EV_ATTACHED	"attached"	/* attach: where the op is */
 #define PROTO_EV_BACKUP		"backup"
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
 #define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */

@@ -8,6 +8,7 @@
 #include "util.h"
 
 const struct ctl_cmd *const ctl_cmds[] = {
+	&ctl_cmd_attach,
 	&ctl_cmd_backup,
 	&ctl_cmd_backups,
 	&ctl_cmd_cancel,

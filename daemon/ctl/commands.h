@@ -6,6 +6,7 @@
 
 #include "ctl/ctl.h"
 
+extern const struct ctl_cmd ctl_cmd_attach;
 extern const struct ctl_cmd ctl_cmd_backup;
 extern const struct ctl_cmd ctl_cmd_backups;
 extern const struct ctl_cmd ctl_cmd_cancel;

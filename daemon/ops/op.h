@@ -22,6 +22,7 @@ struct shipd;
 struct docker_req;
 struct drain;
 struct op_timer;
+struct op_watch;
 struct verify;
 
 enum svc_action {
@@ -250,6 +251,8 @@ struct op {
 	bool			 no_backup;	/* deploy --no-backup */
 	char			*backup_id;	/* taken before this deploy */
 	char			*restore_id;	/* rollback --with-data: restore */
+	struct op_watch		*watchers;	/* shipctl attach: they get
+						   every event and the answer */
 	struct op		*next;		/* sd->ops */
 };
 
@@ -280,18 +283,18 @@ void		 op_reply_err(struct op *, const char *code, const char *fmt,
 /* Answer with an error and end. */
 void		 op_abort(struct op *, const char *code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
-/* Hand the client from one operation to another. */
+/* Hand the client, and those attached, from one operation to another. */
 void		 op_take_req(struct op *to, struct op *from);
+/* shipctl attach: r gets op's events from now on and its answer. */
+void		 op_watch_add(struct op *, struct ctl_req *r);
 /* Apply failed: the first reason stands. */
 void		 op_fail(struct op *, const char *why);
 
-/* Enter a phase (a field write, so that apply may do it too). */
-static inline void
-op_phase_enter(struct op *op, enum op_phase ph)
-{
-	op->phase = ph;
-	op->phase_t = now_ms();
-}
+/* Enter a phase, and tell the client (and those attached): a `phase`
+ * event with the time since the operation began.  fields (stolen; may be
+ * NULL) add to the event. */
+void		 op_phase_enter_with(struct op *, enum op_phase, json_t *fields);
+void		 op_phase_enter(struct op *, enum op_phase);
 const char	*op_phase_name(enum op_phase);
 /* Arm the operation's one deadline timer: fn(op) in ms (0: disarm).  It
  * is disarmed at the end and at shutdown (ops_stop). */

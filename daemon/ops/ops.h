@@ -38,6 +38,10 @@ void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
 /* cancel.c: stop the operation under way on a stack, and those queued
  * for its lock; answers what it stopped. */
 void	ops_cancel(struct shipd *, struct ctl_req *, const char *stack);
+/* shipctl attach: r follows the operation under way on stack (an
+ * `attached` event, its plan, then its events and its answer), or is
+ * answered not_found. */
+void	ops_attach(struct shipd *, struct ctl_req *, const char *stack);
 /* cancel.c: the operations on a stack (every stack: NULL), for status. */
 json_t	*ops_status(struct shipd *, const char *stack);
 /* down.c */
