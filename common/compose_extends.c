@@ -204,6 +204,8 @@ base_of(struct cload *st, const struct expand_ctx *x, struct ynode *root,
 	if (filen != NULL) {
 		dir = cload_dir_of(filen->file);
 		path = cload_join(dir, text(filen));
+		free(dir);
+		dir = cload_dir_of(path);
 		if ((from = cached(st, x, path, filen, rc)) == NULL) {
 			free(dir);
 			free(path);
@@ -303,8 +305,7 @@ compose_extends(struct cload *st, const struct expand_ctx *x,
 	for (i = 0; i + 1 < svcs->nkids; i += 2) {
 		memset(&ch, 0, sizeof ch);
 		name = xstrdup(text(svcs->kids[i]));
-		if (resolve(st, x, root, name, &ch) != 0)
-			rc = -EINVAL;
+		cload_rc(&rc, resolve(st, x, root, name, &ch));
 		free(name);
 	}
 	return rc;
@@ -517,8 +518,7 @@ compose_include(struct cload *st, const struct expand_ctx *x,
 		}
 	} else {
 		for (i = 0; i < inc->nkids; i++) {
-			if (include_one(st, x, root, inc->kids[i]) != 0)
-				rc = -EINVAL;
+			cload_rc(&rc, include_one(st, x, root, inc->kids[i]));
 		}
 	}
 	ytree_del(root, (size_t)ytree_find(root, "include"));

@@ -35,6 +35,8 @@ struct cload {
 
 extern const struct ymerge_rules compose_merge_rules;
 
+/* Keep the first failure, but an unreadable file (-errno) over -EINVAL. */
+void		 cload_rc(int *rc, int r);
 /* A stable copy of path among the project's files (for ynode.file). */
 const char	*cload_keep(struct cload *, const char *path);
 char		*cload_dir_of(const char *path);

@@ -192,6 +192,13 @@ compose_project_free(struct compose_project *p)
 
 /* ---- files --------------------------------------------------------------- */
 
+void
+cload_rc(int *rc, int r)
+{
+	if (r != 0 && (*rc == 0 || (*rc == -EINVAL && r != -EINVAL)))
+		*rc = r;
+}
+
 const char *
 cload_keep(struct cload *st, const char *path)
 {
@@ -269,9 +276,10 @@ cload_model(struct cload *st, const struct expand_ctx *x,
 	for (i = 0; i < n; i++) {
 		/* Per file, before the merge (12-interpolation.md), and
 		 * extends within the file it is written in. */
-		if (compose_interpolate(st, x, trees[i]) != 0 ||
-		    compose_extends(st, x, trees[i]) != 0)
-			rc = -EINVAL;
+		if (compose_interpolate(st, x, trees[i]) != 0)
+			rc = rc ? rc : -EINVAL;
+		else
+			cload_rc(&rc, compose_extends(st, x, trees[i]));
 		root = ytree_merge(&compose_merge_rules, NULL, root, trees[i]);
 		trees[i] = NULL;
 	}
