@@ -553,6 +553,41 @@ test_merge_rules(void **state)
 	diag_free(&errs);
 }
 
+/* Whether any node under n (keys too) still carries a merge tag. */
+static bool
+has_merge_tag(const struct ynode *n)
+{
+	size_t i;
+
+	if (n->tag != NULL && (strcmp(n->tag, "!reset") == 0 ||
+	    strcmp(n->tag, "!override") == 0))
+		return true;
+	for (i = 0; i < n->nkids; i++) {
+		if (has_merge_tag(n->kids[i]))
+			return true;
+	}
+	return false;
+}
+
+static void
+test_merge_tags_in_keys(void **state)
+{
+	char			*dir = mkproj(NULL);
+	struct compose_project	*p;
+	struct diag_list	 errs;
+
+	/* Found by fuzz_compose: a tag inside a complex key was kept. */
+	diag_init(&errs);
+	put(dir, "compose.yaml", "services:\n  a: {image: x}\n"
+	    "x-odd:\n  ? {v: !override [e]}\n  : 1\n  ? !reset k\n  : 2\n");
+	assert_int_equal(load(dir, &p, &errs), 0);
+	assert_false(has_merge_tag(p->root));
+	assert_int_equal(nkids(at(p->root, "x-odd")), 2);
+	compose_project_free(p);
+	diag_free(&errs);
+	rmproj(dir, false);
+}
+
 static void
 test_merge_reset_override(void **state)
 {
@@ -1065,6 +1100,7 @@ main(void)
 		cmocka_unit_test(test_files_in_order),
 		cmocka_unit_test(test_merge_rules),
 		cmocka_unit_test(test_merge_reset_override),
+		cmocka_unit_test(test_merge_tags_in_keys),
 		cmocka_unit_test(test_interpolation),
 		cmocka_unit_test(test_env_files),
 		cmocka_unit_test(test_name_interpolated),
