@@ -205,7 +205,7 @@ base_of(struct cload *st, const struct expand_ctx *x, struct ynode *root,
 		dir = cload_dir_of(filen->file);
 		path = cload_join(dir, text(filen));
 		free(dir);
-		dir = cload_dir_of(path);
+		dir = cload_abs(cload_dir_of(path));
 		if ((from = cached(st, x, path, filen, rc)) == NULL) {
 			free(dir);
 			free(path);
@@ -433,8 +433,8 @@ include_one(struct cload *st, const struct expand_ctx *x, struct ynode *root,
 		rc = -EINVAL;
 		goto out;
 	}
-	pdir = pdirn != NULL && pdirn->type == Y_SCALAR ?
-	    cload_join(dir, text(pdirn)) : cload_dir_of(paths[0]);
+	pdir = cload_abs(pdirn != NULL && pdirn->type == Y_SCALAR ?
+	    cload_join(dir, text(pdirn)) : cload_dir_of(paths[0]));
 	if ((rc = paths_of(st, envn, dir, "env_file", &envs, &ne)) != 0)
 		goto out;
 	if (envn == NULL) {

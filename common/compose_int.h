@@ -40,6 +40,8 @@ void		 cload_rc(int *rc, int r);
 /* A stable copy of path among the project's files (for ynode.file). */
 const char	*cload_keep(struct cload *, const char *path);
 char		*cload_dir_of(const char *path);
+/* dir (consumed) made absolute if it exists, else dir itself. */
+char		*cload_abs(char *dir);
 char		*cload_join(const char *dir, const char *name);
 /* Parse a file into a mapping (not interpolated): 0, -EINVAL, -errno. */
 int		 cload_parse(struct cload *, const char *path,

@@ -77,6 +77,20 @@ abs_dir(const char *dir)
 	return xstrdup(buf);
 }
 
+char *
+cload_abs(char *dir)
+{
+	char	 cwd[PATH_MAX], *a = abs_dir(dir);
+
+	/* One that does not exist (yet) is still made absolute. */
+	if (a == NULL && dir[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+		a = cload_join(cwd, dir);
+	if (a == NULL)
+		return dir;
+	free(dir);
+	return a;
+}
+
 /*
  * compose's normalisation of a directory's name into a project name:
  * lower case, only [a-z0-9_-] kept, no leading '_' or '-'.

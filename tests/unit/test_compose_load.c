@@ -1024,6 +1024,30 @@ test_include(void **state)
 	assert_non_null(strstr(at(p->root, "services.db.image")->file,
 	    "db/compose.yaml"));
 	compose_project_free(p);
+
+	/* With -f relative to the working directory, what the included
+	 * project names is still absolute (the mapper resolves relative
+	 * paths from the project directory, not from here). */
+	{
+		char	 cwd[4096], *rel = "inc/compose.yaml", *s;
+
+		assert_non_null(getcwd(cwd, sizeof cwd));
+		s = xstrdup(dir);
+		*strrchr(s, '/') = '\0';
+		assert_int_equal(chdir(s), 0);
+		memset(&o, 0, sizeof o);
+		o.files = &rel;
+		o.nfiles = 1;
+		o.envp = env;
+		p = loado(&o, &errs, 0);
+		assert_int_equal(chdir(cwd), 0);
+		free(s);
+		assert_true(kid(at(p->root, "services.db.volumes"), 0)[0] ==
+		    '/');
+		assert_true(str_at(p->root, "secrets.pw.file")[0] == '/');
+		assert_true(str_at(p->root, "services.cache.build")[0] == '/');
+		compose_project_free(p);
+	}
 	assert_int_equal(errs.n, 0);
 	diag_free(&errs);
 	rmproj(dir, true);
@@ -1087,6 +1111,63 @@ test_file_errors(void **state)
 	rmproj(dir, true);
 }
 
+/* ---- the merge engine alone ----------------------------------------------- */
+
+static struct ynode *
+parse(const char *file, const char *text, struct diag_list *errs)
+{
+	struct yctx	 c = { file, NULL, errs };
+	struct ynode	*n;
+
+	assert_int_equal(ytree_parse(&c, text, strlen(text), &n), 0);
+	return n;
+}
+
+/* Another table at another path: what unit overlays will use. */
+static void
+test_ytree_merge_generic(void **state)
+{
+	static const struct ymerge_rule r[] = {
+		{ "*.env", YM_KV, NULL, "=", NULL, NULL },
+		{ "*.cmd", YM_REPLACE, NULL, NULL, NULL, NULL },
+		{ "*.tags", YM_KEYED, NULL, NULL, NULL, NULL },
+	};
+	const struct ymerge_rules rules = { r, 3 };
+	struct diag_list	 errs;
+	struct ynode		*a, *b, *m;
+
+	diag_init(&errs);
+	a = parse("base", "env: [A=1, B=2]\ncmd: [x, y]\ntags: [t1, t2]\n"
+	    "list: [1]\nmap: {k: v}\n", &errs);
+	b = parse("over", "env: [B=3]\ncmd: [z]\ntags: [t2, t3]\nlist: [1]\n"
+	    "map: {k2: v2}\n", &errs);
+	/* At "svc" the rules apply (*.env matches svc.env). */
+	m = ytree_merge(&rules, "svc", a, b);
+	assert_int_equal(nkids(ytree_get(m, "env")), 2);
+	assert_string_equal(kid(ytree_get(m, "env"), 1), "B=3");
+	assert_string_equal(ytree_get(m, "env")->kids[1]->file, "over");
+	assert_int_equal(nkids(ytree_get(m, "cmd")), 1);
+	assert_int_equal(nkids(ytree_get(m, "tags")), 3);
+	/* No rule: lists append (duplicates kept), mappings merge. */
+	assert_int_equal(nkids(ytree_get(m, "list")), 2);
+	assert_int_equal(nkids(ytree_get(m, "map")), 4);
+	ytree_free(m);
+	/* At the root the rules do not match: plain appends. */
+	a = parse("base", "env: [A=1]\ncmd: [x]\n", &errs);
+	b = parse("over", "env: [A=2]\ncmd: [y]\n", &errs);
+	m = ytree_merge(&rules, NULL, a, b);
+	assert_int_equal(nkids(ytree_get(m, "env")), 2);
+	assert_int_equal(nkids(ytree_get(m, "cmd")), 2);
+	ytree_free(m);
+	/* A !reset at the top leaves nothing. */
+	a = parse("base", "k: v\n", &errs);
+	b = parse("over", "!reset {}\n", &errs);
+	assert_null(ytree_merge(&rules, NULL, a, b));
+	assert_null(ytree_merge(&rules, NULL, NULL, NULL));
+	assert_int_equal(errs.n, 0);
+	diag_free(&errs);
+}
+
 int
 main(void)
 {
@@ -1110,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_ytree_merge_generic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
