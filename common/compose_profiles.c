@@ -254,6 +254,28 @@ check_refs(struct cload *st, const struct ynode *svcs, const char *name,
 	}
 }
 
+/*
+ * A dependency with required: false on a service its profiles leave out
+ * is dropped, as compose drops it: the service runs without it.
+ */
+static void
+drop_optional(const struct ynode *svcs, struct ynode *svc, const bool *on)
+{
+	struct ynode	*d = ytree_get(svc, "depends_on");
+	ssize_t		 j;
+	size_t		 i;
+
+	if (d == NULL || d->type != Y_MAP)
+		return;
+	for (i = d->nkids; i >= 2; i -= 2) {
+		if (d->kids[i - 2]->type != Y_SCALAR)
+			continue;
+		j = ytree_find(svcs, d->kids[i - 2]->str);
+		if (j >= 0 && !on[j / 2])
+			ytree_del(d, i - 2);
+	}
+}
+
 int
 cload_profiles(struct cload *st, const struct expand_ctx *x,
     struct ynode *root)
@@ -285,12 +307,17 @@ cload_profiles(struct cload *st, const struct expand_ctx *x,
 			    svcs->kids[2 * i]->str : "", svcs->kids[2 * i + 1],
 			    on);
 	}
+	for (i = 0; i < n; i++) {
+		if (on[i] && svcs->kids[2 * i + 1]->type == Y_MAP)
+			drop_optional(svcs, svcs->kids[2 * i + 1], on);
+	}
 	for (i = n; i > 0; i--) {
 		if (!on[i - 1])
 			ytree_del(svcs, 2 * (i - 1));
 	}
 	free(on);
-	strv_free(pr.v ? (pr.v = xrealloc(pr.v, (pr.n + 1) *
-	    sizeof *pr.v), pr.v[pr.n] = NULL, pr.v) : NULL);
+	for (i = 0; i < pr.n; i++)
+		free(pr.v[i]);
+	free(pr.v);
 	return st->errs->n == before ? 0 : -EINVAL;
 }

@@ -861,6 +861,9 @@ test_profiles(void **state)
 	p = with_profiles(both, 2, NULL, &errs, 0);
 	assert_true(has_svc(p, "zot") && has_svc(p, "bar"));
 	assert_false(has_svc(p, "opt"));
+	/* The dependency that is not required goes with the service. */
+	assert_null(at(p->root, "services.zot.depends_on.opt"));
+	assert_non_null(at(p->root, "services.zot.depends_on.bar"));
 	compose_project_free(p);
 	p = with_profiles(NULL, 0, env, &errs, 0);
 	assert_true(has_svc(p, "zot") && has_svc(p, "baz"));
