@@ -55,6 +55,25 @@ ytree_clone(const struct ynode *n)
 	return c;
 }
 
+bool
+ytree_equal(const struct ynode *a, const struct ynode *b)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->type != b->type || a->nkids != b->nkids)
+		return false;
+	if (a->type == Y_SCALAR && (strcmp(text(a), text(b)) != 0 ||
+	    ytree_null(a) != ytree_null(b)))
+		return false;
+	for (i = 0; i < a->nkids; i++) {
+		if (!ytree_equal(a->kids[i], b->kids[i]))
+			return false;
+	}
+	return true;
+}
+
 ssize_t
 ytree_find(const struct ynode *map, const char *key)
 {

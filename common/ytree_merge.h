@@ -61,6 +61,8 @@ struct ymerge_rules {
 struct ynode	*ytree_merge(const struct ymerge_rules *, const char *path,
 		    struct ynode *base, struct ynode *over);
 struct ynode	*ytree_clone(const struct ynode *);
+/* The same values (positions, files and tags aside), keys in order. */
+bool		 ytree_equal(const struct ynode *, const struct ynode *);
 /* A new scalar at n's position (and file). */
 struct ynode	*ytree_scalar_at(const struct ynode *n, const char *s,
 		    bool plain);

@@ -1074,6 +1074,20 @@ test_include_errors(void **state)
 	assert_true(has_err(&errs, "is also defined at"));
 	diag_free(&errs);
 	diag_init(&errs);
+	/* The same definitions twice (two includes of one file) are one. */
+	put(dir, "compose.yaml", "include: [a/x.yaml, b/x.yaml]\n"
+	    "services:\n  db: {image: db}\n");
+	put(dir, "a/x.yaml", "include: [../common.yaml]\nservices:\n"
+	    "  a: {image: a}\n");
+	put(dir, "b/x.yaml", "include: [../common.yaml]\nservices:\n"
+	    "  b: {image: b}\n");
+	put(dir, "common.yaml", "services:\n  log: {image: log}\n");
+	assert_int_equal(load(dir, &p, &errs), 0);
+	assert_non_null(at(p->root, "services.log"));
+	assert_non_null(at(p->root, "services.a"));
+	assert_non_null(at(p->root, "services.b"));
+	compose_project_free(p);
+	assert_int_equal(errs.n, 0);
 	put(dir, "compose.yaml", "include: [loop.yaml]\nservices: {}\n");
 	put(dir, "loop.yaml", "include: [compose.yaml]\nservices: {}\n");
 	assert_int_equal(load(dir, &p, &errs), -EINVAL);
