@@ -755,6 +755,14 @@ test_env_files(void **state)
 	free(ef[0]);
 	free(ef[1]);
 	diag_free(&errs);
+	/* A bad line of .env is an error at its line. */
+	diag_init(&errs);
+	put(dir, ".env", "A=1\nnot a line\n");
+	o.env_files = NULL;
+	o.nenv_files = 0;
+	p = loado(&o, &errs, -EINVAL);
+	assert_true(has_err(&errs, "/.env:2:1: expected KEY=VALUE"));
+	diag_free(&errs);
 	rmproj(dir, true);
 }
 
