@@ -417,6 +417,19 @@ short_to_map(const char *name, struct ynode *s)
 }
 
 static struct ynode *
+seq_of(struct ynode *s)
+{
+	struct ynode *seq = xcalloc(1, sizeof *seq);
+
+	seq->type = Y_SEQ;
+	seq->file = s->file;
+	seq->line = s->line;
+	seq->col = s->col;
+	ytree_push(seq, s);
+	return seq;
+}
+
+static struct ynode *
 merge(const struct ymerge_rules *rules, struct mpath *p, struct ynode *base,
     struct ynode *over)
 {
@@ -431,6 +444,18 @@ merge(const struct ymerge_rules *rules, struct mpath *p, struct ynode *base,
 		return strip(over);
 	}
 	r = rule_for(rules, p);
+	/* A later null leaves the value alone: !reset is what removes. */
+	if (ytree_null(over) && over->tag == NULL) {
+		ytree_free(over);
+		return base;
+	}
+	/* In a list rule, one string stands for a list of one. */
+	if (r != NULL && (r->kind == YM_KEYED || r->kind == YM_KV)) {
+		if (base->type == Y_SCALAR && over->type == Y_SEQ)
+			base = seq_of(base);
+		else if (base->type == Y_SEQ && over->type == Y_SCALAR)
+			over = seq_of(over);
+	}
 	if (r != NULL && r->kind == YM_REPLACE) {
 		ytree_free(base);
 		return strip(over);

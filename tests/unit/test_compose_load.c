@@ -539,6 +539,39 @@ test_merge_rules(void **state)
 	    "local");
 	assert_null(at(p->root, "services.a.logging.options"));
 	compose_project_free(p);
+	/* A null changes nothing; a string in a list rule is a list of
+	 * one; extra_hosts keeps several addresses of a host; devices are
+	 * one per container path; a listed dependency is required. */
+	p = merge2("services:\n  a:\n    image: x\n    user: root\n"
+	    "    environment: {A: '1'}\n    dns: 1.1.1.1\n"
+	    "    extra_hosts: ['h:1.1.1.1']\n    devices: ['/dev/a:/dev/x']\n"
+	    "    depends_on: [db]\n  db: {image: db}\n",
+	    "services:\n  a:\n    user:\n    environment:\n"
+	    "    dns: [8.8.8.8, 1.1.1.1]\n"
+	    "    extra_hosts: ['h:2.2.2.2', 'h:1.1.1.1']\n"
+	    "    devices: ['/dev/b:/dev/x']\n", &errs, 0);
+	assert_string_equal(str_at(p->root, "services.a.user"), "root");
+	assert_string_equal(str_at(p->root, "services.a.environment.A"), "1");
+	n = at(p->root, "services.a.dns");
+	assert_int_equal(nkids(n), 2);
+	assert_string_equal(kid(n, 0), "1.1.1.1");
+	assert_string_equal(kid(n, 1), "8.8.8.8");
+	n = at(p->root, "services.a.extra_hosts");
+	assert_int_equal(nkids(n), 2);
+	assert_string_equal(kid(n, 1), "h:2.2.2.2");
+	n = at(p->root, "services.a.devices");
+	assert_int_equal(nkids(n), 1);
+	assert_string_equal(kid(n, 0), "/dev/b:/dev/x");
+	compose_project_free(p);
+	p = merge2("services:\n  a: {image: x, depends_on: [db]}\n"
+	    "  db: {image: db}\n  c: {image: c}\n",
+	    "services:\n  a: {depends_on: {c: {condition: "
+	    "service_healthy}}}\n", &errs, 0);
+	assert_string_equal(str_at(p->root,
+	    "services.a.depends_on.db.required"), "true");
+	assert_string_equal(str_at(p->root,
+	    "services.a.depends_on.c.condition"), "service_healthy");
+	compose_project_free(p);
 	/* Two lists of KEY=VALUE stay a list, merged by key. */
 	p = merge2("services:\n  a:\n    image: x\n    environment: [A=1, "
 	    "B=2]\n", "services:\n  a:\n    environment: [B=3, C=4]\n",
