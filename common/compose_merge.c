@@ -1,7 +1,9 @@
 /*
  * compose's merge rules as a table for ytree_merge (compose-spec
  * 13-merge.md; 05-services.md "extends", "Merging service definitions")
- * and its interpolation of values (12-interpolation.md).
+ * and its interpolation of values (12-interpolation.md).  What the
+ * specification leaves open (nulls, a string for a list, which entries
+ * are the same) follows compose-go's override/merge.go and uncity.go.
  */
 #include <errno.h>
 #include <stdlib.h>
