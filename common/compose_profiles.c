@@ -155,12 +155,32 @@ svc_enabled(const struct profiles *pr, const struct ynode *svc)
 				return true;
 		}
 	}
-	/* A single string is one profile. */
-	for (j = 0; l->type == Y_SCALAR && j < pr->n; j++) {
-		if (strcmp(l->str, pr->v[j]) == 0)
-			return true;
-	}
 	return false;
+}
+
+/* profiles: a list of names (compose's schema: a list of strings). */
+static void
+check_profiles(struct cload *st, const char *name, const struct ynode *svc)
+{
+	const struct ynode	*l = ytree_get(svc, "profiles"), *it;
+	size_t			 i;
+
+	if (l == NULL || ytree_null(l))
+		return;
+	if (l->type != Y_SEQ) {
+		diag_add(st->errs, l->file, l->line, l->col, "services.%s."
+		    "profiles: expected a list of profile names, got %s", name,
+		    ytree_kind(l));
+		return;
+	}
+	for (i = 0; i < l->nkids; i++) {
+		it = l->kids[i];
+		if (it->type != Y_SCALAR || ytree_null(it) || *it->str == '\0')
+			diag_add(st->errs, it->file, it->line, it->col,
+			    "services.%s.profiles[%zu]: expected a profile "
+			    "name, got %s", name, i, it->type == Y_SCALAR ?
+			    "an empty string" : ytree_kind(it));
+	}
 }
 
 static void
@@ -297,6 +317,15 @@ cload_profiles(struct cload *st, const struct expand_ctx *x,
 		profiles_add(&pr, env, strlen(env));
 	}
 	n = svcs->nkids / 2;
+	for (i = 0; i < n; i++)
+		check_profiles(st, svcs->kids[2 * i]->str ?
+		    svcs->kids[2 * i]->str : "", svcs->kids[2 * i + 1]);
+	if (st->errs->n != before) {
+		for (i = 0; i < pr.n; i++)
+			free(pr.v[i]);
+		free(pr.v);
+		return -EINVAL;
+	}
 	on = xcalloc(n + 1, sizeof *on);
 	for (i = 0; i < n; i++)
 		on[i] = svcs->kids[2 * i + 1]->type != Y_MAP ||

@@ -914,6 +914,19 @@ test_profiles(void **state)
 	compose_project_free(p);
 	assert_int_equal(errs.n, 0);
 	diag_free(&errs);
+
+	/* profiles is a list of names. */
+	diag_init(&errs);
+	p = interp("services:\n  a: {image: x, profiles: debug}\n"
+	    "  b: {image: x, profiles: [ok, '', {x: y}]}\n", no_env, NULL,
+	    &errs, NULL, -EINVAL);
+	assert_true(has_err(&errs, "compose.yaml:2:27: services.a.profiles: "
+	    "expected a list of profile names, got a scalar"));
+	assert_true(has_err(&errs, "services.b.profiles[1]: expected a "
+	    "profile name, got an empty string"));
+	assert_true(has_err(&errs, "services.b.profiles[2]: expected a "
+	    "profile name, got a mapping"));
+	diag_free(&errs);
 }
 
 /* ---- extends -------------------------------------------------------------- */
