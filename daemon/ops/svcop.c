@@ -69,13 +69,13 @@ svcop_finish(struct op *op)
 
 		if (s->action == ACT_NONE)
 			continue;
-		/* What got all the way there; a failed one says which. */
-		if (s->state != SVC_DONE)
-			continue;
-		if (s->action == ACT_STOP)
+		/* Stopped all the way; or started at all (a start that
+		 * failed in a gate leaves it running, so not stopped). */
+		if (s->action == ACT_STOP && s->state == SVC_DONE)
 			json_object_set_new(stopped, s->unit->name, json_pack(
 			    "{s:s, s:i}", "since", t1, "uid", (int)op->uid));
-		else
+		else if (s->action != ACT_STOP && (s->state == SVC_DONE ||
+		    s->started > 0))
 			json_object_del(stopped, s->unit->name);
 	}
 	entry = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:o}",
