@@ -8,7 +8,7 @@
 # is healthy; restart api stops and starts the same containers (new start
 # time) and restarts web after it; history lists stop, start, restart with
 # no new revision; an unknown service is not_found with nothing changed;
-# ps shows all of it, human and --json.
+# ps shows all of it, human and --json; down forgets the stopped marks.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$((20000 + $$ % 20000))
@@ -155,3 +155,12 @@ echo "$h" | jq -e '[.revisions[] | select(.kind == "stop")][0] | .result == "don
 out=$(sctl history --stack "$IT_STACK")
 assert_match "$(echo "$out" | grep ' stop ')" "^- .* stop +done +stop web, stop api, stop db" "history's stop row"
 ok "history lists stop, start and restart with no new revision"
+
+# ---- down forgets the marks -----------------------------------------------
+sctl stop --stack "$IT_STACK" web >/dev/null || fail "stop web"
+sctl down --stack "$IT_STACK" >/dev/null || fail "down"
+sctl deploy "$IT_UNITS" >/dev/null || fail "deploy after down"
+assert_eq "$(state web)" running "web after down and deploy"
+sctl --json ps --stack "$IT_STACK" | jq -e '[.services[] | .stopped] | any | not' >/dev/null ||
+    fail "a stopped mark outlived down"
+ok "down forgets what stop left stopped: the next deploy starts everything"
