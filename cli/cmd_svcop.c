@@ -17,7 +17,7 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-#define SVCOP_WAIT_HELP \
+#define SVCOP_WAIT_HELP "\n" \
 	"  --wait   queue behind another operation on the stack instead of\n" \
 	"           being refused busy\n"
 
@@ -85,9 +85,12 @@ show_plan(json_t *ev)
 	json_array_foreach(json_object_get(ev, "services"), i, row) {
 		const char *why = cli_str(row, "reason");
 
-		printf("  %-16s %-8s %s\n", cli_str(row, "service"),
-		    cli_str(row, "action"), strcmp(why, "named") == 0 ? "" :
-		    why);
+		if (strcmp(why, "named") == 0)
+			printf("  %-16s %s\n", cli_str(row, "service"),
+			    cli_str(row, "action"));
+		else
+			printf("  %-16s %-8s %s\n", cli_str(row, "service"),
+			    cli_str(row, "action"), why);
 	}
 }
 
