@@ -108,7 +108,9 @@ echo "$js" | jq -e '.services[] | select(.service == "web") |
 echo "$js" | jq -e '.services[] | select(.service == "x") |
     .stopped == false and .running == 1 and .ready == 1 and (.status | startswith("up "))' >/dev/null ||
     fail "ps --json x: $js"
-ok "ps shows stopped services as stopped and x up, human and --json"
+out=$(sctl status --stack "$IT_STACK") || fail "status"
+assert_match "$(echo "$out" | grep '^db ')" "^db +0/1 +0 \(stopped\)" "status db"
+ok "ps shows stopped services as stopped and x up, human and --json; so does status"
 
 # ---- start db: dependency order, gated ----------------------------------
 record start.ev
