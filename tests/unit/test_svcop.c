@@ -310,12 +310,12 @@ reseed_running(struct rig *g, const char *svc)
 
 /* The journal of a stop or start that got as far as its first step. */
 static void
-journal(struct rig *g, const char *kind, const char *svc)
+journal(struct rig *g, const char *kind, const char *svc, const char *step)
 {
 	int done = 0;
 
 	journal_op(g->sd.store, "begin", "demo", kind, 1, 1, NULL, NULL);
-	journal_step(g->sd.store, "demo", kind, 1, svc, 1, kind, rig_store_cb,
+	journal_step(g->sd.store, "demo", kind, 1, svc, 1, step, rig_store_cb,
 	    &done);
 	rig_store_wait(g, &done);
 }
@@ -331,12 +331,34 @@ test_recover_stop(void **state)
 	(void)state;
 	open_deployed(&g);
 	assert_int_equal(fakedocker_exit(g.fd, "demo-web-1", 0), 0);
-	journal(&g, "stop", "web");
+	journal(&g, "stop", "web", "stop");
 	mark = fakedocker_ncalls(g.fd);
 	restart(&g);
 	assert_str(fakedocker_trace(g.fd, mark, MUTATING, NULL),
 	    "start demo-web-1\n");
 	assert_str(marks(&g), "");
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/* Killed after api was stopped for a restart of api: recovery finishes
+ * it, api is started again; web, not reached, is left running. */
+static void
+test_recover_restart(void **state)
+{
+	struct rig	g;
+	int		mark;
+
+	(void)state;
+	open_deployed(&g);
+	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 0), 0);
+	journal(&g, "restart", "api", "stop");
+	mark = fakedocker_ncalls(g.fd);
+	restart(&g);
+	assert_str(fakedocker_trace(g.fd, mark, MUTATING, NULL),
+	    "start demo-api-1\n");
+	assert_str(fakedocker_containers(g.fd), "demo-api-1 running 1\n"
+	    "demo-db-1 running 1\ndemo-web-1 running 1\ndemo-x-1 running 1\n");
 	assert_journal_empty(&g);
 	rig_close(&g);
 }
@@ -353,7 +375,7 @@ test_recover_start(void **state)
 	open_deployed(&g);
 	svcop_ok(&g, "stop", "db");
 	/* db started by the start that was under way */
-	journal(&g, "start", "db");
+	journal(&g, "start", "db", "start");
 	reseed_running(&g, "db");
 	mark = fakedocker_ncalls(g.fd);
 	restart(&g);
@@ -376,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_recover_stop),
 		cmocka_unit_test(test_recover_start),
+		cmocka_unit_test(test_recover_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
