@@ -39,12 +39,13 @@ EOF
 
 state() { docker inspect -f '{{.State.Status}}' "$(cid "$1" "${2:-1}")"; }
 started_at() { docker inspect -f '{{.State.StartedAt}}' "$(cid "$1" "${2:-1}")"; }
-record() {	# engine events of the stack into $IT_DIR/$1
-	docker events --filter "label=$IT_LABEL" --filter type=container \
+record() {	# engine events of the stack from now on into $IT_DIR/$1
+	# --since now: what happens while it subscribes is replayed
+	docker events --since "$(date +%s.%N)" \
+	    --filter "label=$IT_LABEL" --filter type=container \
 	    --format '{{.TimeNano}} {{.Action}} {{index .Actor.Attributes "io.shipd.service"}} {{index .Actor.Attributes "io.shipd.replica"}}' \
 	    > "$IT_DIR/$1" &
 	evpid=$!
-	sleep 0.3	# docker events subscribes asynchronously; nothing to poll
 }
 first() {	# first time of ACTION SERVICE in file
 	grep -E "^[0-9]+ $2 $3 " "$IT_DIR/$1" | head -1 | cut -d' ' -f1
@@ -133,6 +134,7 @@ before1=$(started_at api 1); before2=$(started_at api 2); beforew=$(started_at w
 befored=$(started_at db)
 record restart.ev
 out=$(sctl restart --stack "$IT_STACK" api) || { echo "$out"; fail "restart api"; }
+wait_until 10 grep -q " start web " "$IT_DIR/restart.ev" || fail "no start of web seen"
 kill "$evpid"; wait "$evpid" 2>/dev/null || true
 [ "$(started_at api 1)" != "$before1" ] || fail "api replica 1 was not restarted"
 [ "$(started_at api 2)" != "$before2" ] || fail "api replica 2 was not restarted"
