@@ -18,10 +18,14 @@ extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_history;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_plan;
+extern const struct cli_cmd cli_cmd_ps;
+extern const struct cli_cmd cli_cmd_restart;
 extern const struct cli_cmd cli_cmd_restore;
 extern const struct cli_cmd cli_cmd_rollback;
 extern const struct cli_cmd cli_cmd_scale;
+extern const struct cli_cmd cli_cmd_start;
 extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_stop;
 extern const struct cli_cmd cli_cmd_validate;
 extern const struct cli_cmd cli_cmd_version;
 
@@ -39,10 +43,14 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_history,
 	&cli_cmd_logs,
 	&cli_cmd_plan,
+	&cli_cmd_ps,
+	&cli_cmd_restart,
 	&cli_cmd_restore,
 	&cli_cmd_rollback,
 	&cli_cmd_scale,
+	&cli_cmd_start,
 	&cli_cmd_status,
+	&cli_cmd_stop,
 	&cli_cmd_validate,
 	&cli_cmd_version,
 	NULL

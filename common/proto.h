@@ -49,10 +49,13 @@
 #define PROTO_CMD_LOGS		"logs"
 #define PROTO_CMD_PING		"ping"
 #define PROTO_CMD_PLAN		"plan"
+#define PROTO_CMD_RESTART	"restart"
 #define PROTO_CMD_RESTORE	"restore"
 #define PROTO_CMD_ROLLBACK	"rollback"
 #define PROTO_CMD_SCALE		"scale"
+#define PROTO_CMD_START		"start"
 #define PROTO_CMD_STATUS	"status"
+#define PROTO_CMD_STOP		"stop"
 #define PROTO_CMD_VERIFY	"verify"
 #define PROTO_CMD_VERSION	"version"
 

@@ -19,10 +19,13 @@ const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_logs,
 	&ctl_cmd_ping,
 	&ctl_cmd_plan,
+	&ctl_cmd_restart,
 	&ctl_cmd_restore,
 	&ctl_cmd_rollback,
 	&ctl_cmd_scale,
+	&ctl_cmd_start,
 	&ctl_cmd_status,
+	&ctl_cmd_stop,
 	&ctl_cmd_verify,
 	&ctl_cmd_version,
 };

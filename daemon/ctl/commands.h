@@ -17,10 +17,13 @@ extern const struct ctl_cmd ctl_cmd_history;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_plan;
+extern const struct ctl_cmd ctl_cmd_restart;
 extern const struct ctl_cmd ctl_cmd_restore;
 extern const struct ctl_cmd ctl_cmd_rollback;
 extern const struct ctl_cmd ctl_cmd_scale;
+extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_status;
+extern const struct ctl_cmd ctl_cmd_stop;
 extern const struct ctl_cmd ctl_cmd_verify;
 extern const struct ctl_cmd ctl_cmd_version;
 

@@ -25,6 +25,9 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_PLAN] = OP_NAME_PLAN,
 	[OP_DEPLOY] = OP_NAME_DEPLOY,
 	[OP_SCALE] = OP_NAME_SCALE,
+	[OP_STOP] = OP_NAME_STOP,
+	[OP_START] = OP_NAME_START,
+	[OP_RESTART] = OP_NAME_RESTART,
 	[OP_ROLLBACK] = OP_NAME_ROLLBACK,
 	[OP_ROLLBACK_AUTO] = OP_NAME_ROLLBACK_AUTO,
 	[OP_RECOVER] = OP_NAME_RECOVER,
@@ -272,6 +275,7 @@ op_free(void *arg)
 	json_decref(op->removals);
 	json_decref(op->orphans);
 	json_decref(op->scale);
+	json_decref(op->targets);
 	json_decref(op->skip_checks);
 	json_decref(op->preflight_errors);
 	if (op->graph != NULL)
@@ -366,9 +370,9 @@ op_run(struct op *op)
 
 	list_add(op);
 	/* A stack whose recovery failed is half way between revisions: a
-	 * scale would build on that.  Deploy and rollback bring it to one
-	 * revision, whole, and a plan only reads. */
-	if (op->kind->id == OP_SCALE &&
+	 * scale, stop, start or restart would build on that.  Deploy and
+	 * rollback bring it to one revision, whole; a plan only reads. */
+	if ((op->kind->id == OP_SCALE || op->targets != NULL) &&
 	    (held = journal_held(op->sd, op->stack_name)) != NULL) {
 		op_abort(op, PROTO_E_FAILED, "stack %s: recovery after shipd "
 		    "restarted failed (%s); deploy or roll back the stack to "

@@ -32,6 +32,9 @@ enum svc_action {
 	ACT_RECREATE,
 	ACT_SCALE,
 	ACT_REMOVE,
+	ACT_STOP,		/* shipctl stop: stopped in place */
+	ACT_START,		/* shipctl start: started, gated */
+	ACT_RESTART,		/* shipctl restart: stop, start, gate */
 };
 
 enum svc_state { SVC_PENDING, SVC_ACTIVE, SVC_DONE, SVC_FAILED, SVC_SKIPPED };
@@ -51,6 +54,8 @@ enum rep_step {
 	STEP_START,
 	STEP_GATE,		/* wait for its goal */
 	STEP_END,
+	STEP_STOP,		/* stop it in place (stop, restart, a
+				   service left stopped) */
 };
 #define REP_MAX_STEPS	11
 
@@ -112,6 +117,10 @@ struct svc {
 	bool			 touched;
 	bool			 judged;	/* touched, or depends on one */
 	bool			 needed;	/* a touched one waits on it */
+	/* shipctl stop left it stopped (svcstate.json): a deploy, rollback
+	 * or recovery neither starts nor gates it, and stops a replica
+	 * found running. */
+	bool			 stopped;
 	unsigned		 met;		/* dep_cond bits reached */
 	struct replica		*reps;
 	size_t			 nreps;
@@ -137,6 +146,9 @@ enum op_kind_id {
 	OP_ROLLBACK,		/* shipctl rollback: a committed revision again */
 	OP_ROLLBACK_AUTO,	/* a failed deploy's way back */
 	OP_RECOVER,		/* an interrupted operation's way back */
+	OP_STOP,		/* shipctl stop: services and dependents */
+	OP_START,
+	OP_RESTART,
 	OP_NKINDS
 };
 
@@ -165,6 +177,9 @@ enum op_phase {
 #define OP_NAME_ROLLBACK	"rollback"
 #define OP_NAME_ROLLBACK_AUTO	"rollback-auto"
 #define OP_NAME_RECOVER		"recover"
+#define OP_NAME_STOP		"stop"
+#define OP_NAME_START		"start"
+#define OP_NAME_RESTART		"restart"
 
 /* A recorded name read back (the journal's): its kind, or -1. */
 int		 op_kind_parse(const char *name);
@@ -218,6 +233,9 @@ struct op {
 	size_t			 removing;	/* their removals in flight */
 	size_t			 preparing;	/* network/volume creates */
 	json_t			*scale;		/* {svc: n} for a scale op */
+	json_t			*targets;	/* stop/start/restart: {svc:
+						   why}, named ones and the
+						   dependents they take */
 	json_t			*skip_checks;	/* names from --skip-check */
 	json_t			*preflight_errors;
 	uid_t			 uid;

@@ -32,6 +32,10 @@ void	ops_deploy(struct shipd *, struct ctl_req *, struct stack *,
  * revision. */
 void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
 	    json_t *replicas, bool wait);
+/* svcop.c: kind "stop", "start" or "restart" of services (an array of
+ * names, checked here: an unknown one is not_found, nothing changed). */
+void	ops_svcop(struct shipd *, struct ctl_req *, const char *kind,
+	    const char *stack, const json_t *services, bool wait);
 /* rollback.c.  to 0: the newest committed revision before current. */
 void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
 	    int to, bool with_data);
