@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "proto.h"
 
 static int	cmd_help_exec(struct cli_ctx *);
 
@@ -26,7 +27,7 @@ cmd_help_exec(struct cli_ctx *c)
 		return EXIT_OK;
 	}
 	if ((cmd = cli_cmd_find(c->cli->cmds, c->argv[0], &why)) == NULL) {
-		cli_err("%s command '%s'", why, c->argv[0]);
+		cli_fail(PROTO_E_USAGE, "%s command '%s'", why, c->argv[0]);
 		return EXIT_USAGE;
 	}
 	cli_cmd_print_help(cmd);

@@ -48,7 +48,7 @@ cmd_version_exec(struct cli_ctx *c)
 	int	 rc;
 
 	if (c->argc > 0) {
-		cli_err("version takes no arguments");
+		cli_fail(PROTO_E_USAGE, "version takes no arguments");
 		return EXIT_USAGE;
 	}
 	rc = cli_request(c, PROTO_CMD_VERSION, json_pack("{s:s}", "client",
