@@ -35,12 +35,18 @@ static void
 add_row(struct table *t, json_t *row, struct buf *ch)
 {
 	json_t	*c;
-	char	 rev[32], uid[32];
+	char	 rev[32], uid[32], kind[64];
 	size_t	 k;
 
 	snprintf(rev, sizeof rev, "%lld%s", cli_int(row, "revision"),
 	    json_is_true(json_object_get(row, "current")) ? "*" : "");
 	user_name(uid, sizeof uid, row);
+	/* A rollback says where it went: "rollback to 2". */
+	if (json_is_integer(json_object_get(row, "to")))
+		snprintf(kind, sizeof kind, "%s to %lld", cli_str(row, "kind"),
+		    cli_int(row, "to"));
+	else
+		snprintf(kind, sizeof kind, "%s", cli_str(row, "kind"));
 	buf_reset(ch);
 	json_array_foreach(json_object_get(row, "changes"), k, c)
 		buf_printf(ch, "%s%s %s", k ? ", " : "",
@@ -50,7 +56,7 @@ add_row(struct table *t, json_t *row, struct buf *ch)
 		buf_printf(ch, "%s(%s)", ch->len ? " " : "",
 		    json_string_value(json_object_get(row, "reason")));
 	const char *cells[] = { rev, json_string_value(json_object_get(row,
-	    "started")), uid, json_string_value(json_object_get(row, "kind")),
+	    "started")), uid, kind,
 	    json_string_value(json_object_get(row, "result")),
 	    ch->data ? ch->data : "" };
 	table_add(t, cells);

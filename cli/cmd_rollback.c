@@ -74,9 +74,16 @@ cmd_rollback_exec(struct cli_ctx *c)
 		return rc;
 	if (c->cli->json)
 		cli_print_json(res);
-	else
+	else {
 		printf("rolled back %s: revision %lld in %.2fs\n", c->stack,
 		    cli_int(res, "revision"), cli_secs(res, "elapsed_ms"));
+		if (json_is_string(json_object_get(res, "restored")))
+			printf("restored backup %s; what the volumes held "
+			    "before is in safety backup %s\n(shipctl restore "
+			    "--stack %s %s brings it back)\n", cli_str(res,
+			    "restored"), cli_str(res, "safety"), c->stack,
+			    cli_str(res, "safety"));
+	}
 	json_decref(res);
 	return EXIT_OK;
 }

@@ -46,8 +46,11 @@ show_services(json_t *res)
 	char		 ready[32], running[16];
 	size_t		 i;
 
-	printf("stack %s: revision %lld", cli_str(res, "stack"),
-	    cli_int(res, "current"));
+	if (cli_int(res, "current") > 0)
+		printf("stack %s: revision %lld", cli_str(res, "stack"),
+		    cli_int(res, "current"));
+	else
+		printf("stack %s: no revision yet", cli_str(res, "stack"));
 	if (json_is_object(lock))
 		printf("; locked by %s (uid %lld, pid %lld) since %s",
 		    cli_str(lock, "kind"), cli_int(lock, "uid"),
@@ -58,6 +61,8 @@ show_services(json_t *res)
 		    "(restart shipd to try again, or deploy or roll back the "
 		    "stack)\n", cli_str(res, "recovery_failed"));
 	printf("\n");
+	if (json_array_size(json_object_get(res, "services")) == 0)
+		return;
 	t = table_new(nitems(hdr), hdr);
 	json_array_foreach(json_object_get(res, "services"), i, sv) {
 		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,
@@ -79,11 +84,19 @@ show_containers(json_t *res)
 	    "NAME", "STATE", "HEALTH", "IMAGE", "STATUS" };
 	struct table	*t = table_new(nitems(hdr), hdr);
 	json_t		*c;
+	char		 rep[48];
 	size_t		 i;
 
 	json_array_foreach(json_object_get(res, "containers"), i, c) {
+		/* A container kept for rollback is not a live replica. */
+		if (json_is_true(json_object_get(c, "kept")))
+			snprintf(rep, sizeof rep, "kept (rev %lld)",
+			    cli_int(c, "revision"));
+		else
+			snprintf(rep, sizeof rep, "%lld", cli_int(c,
+			    "replica"));
 		const char *row[] = { cli_str(c, "stack"),
-		    cli_str(c, "service"), cli_str(c, "replica"),
+		    cli_str(c, "service"), rep,
 		    cli_str(c, "name"), cli_str(c, "state"),
 		    cli_str(c, "health"), cli_str(c, "image"),
 		    cli_str(c, "status") };
@@ -139,7 +152,9 @@ cmd_status_exec(struct cli_ctx *c)
 	if (c->cli->json)
 		cli_print_json(res);
 	else {
-		if (json_array_size(json_object_get(res, "services")) > 0)
+		/* With --stack: its revision and lock holder, even when it
+		 * has no container (yet, or any more). */
+		if (json_is_string(json_object_get(res, "stack")))
 			show_services(res);
 		show_operations(res);
 		show_containers(res);

@@ -92,11 +92,13 @@ void	backup_for_deploy(struct shipd *, const struct stack *,
  * Restore every service a backup holds into the stack's current
  * containers (replica 1 of each), stopping them and their dependents
  * around it and taking a safety backup first.  No lock taken: the caller
- * holds it.  done(err, msg, arg); at shutdown no callback.
+ * holds it.  done(err, msg, safety, arg), safety the safety backup's ID
+ * once it was taken (else NULL); at shutdown no callback.
  */
 void	restore_for_rollback(struct shipd *, const char *stack,
 	    const char *backup_id,
-	    void (*done)(int err, const char *msg, void *arg), void *arg);
+	    void (*done)(int err, const char *msg, const char *safety,
+	    void *arg), void *arg);
 
 /*
  * At start, once the engine answers, before ops_recover(): start again

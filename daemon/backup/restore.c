@@ -63,7 +63,8 @@ struct restore_run {
 	struct buf		 errors;
 	uint64_t		 t0;
 	backup_done_cb		*cb;		/* restore_run()'s */
-	void			(*done)(int, const char *, void *);
+	void			(*done)(int, const char *, const char *,
+			    void *);
 	void			*arg;
 };
 
@@ -177,7 +178,7 @@ rj_report(struct restore_run *rj)
 
 	if (rj->done != NULL)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
-		    NULL, rj->arg);
+		    NULL, rj->safety_id, rj->arg);
 	else if (rj->cb != NULL && rj->failed)
 		rj->cb(-EIO, rj->errors.data, NULL, rj->arg);
 	else if (rj->cb != NULL) {
@@ -710,8 +711,8 @@ restore_run_detach(struct restore_run *rj)
 
 void
 restore_for_rollback(struct shipd *sd, const char *stack,
-    const char *backup_id, void (*done)(int, const char *, void *),
-    void *arg)
+    const char *backup_id,
+    void (*done)(int, const char *, const char *, void *), void *arg)
 {
 	struct restore_run *rj = rjob_new(sd, stack, backup_id);
 

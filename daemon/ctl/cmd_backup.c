@@ -7,6 +7,7 @@
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 
 static void
@@ -40,7 +41,7 @@ strings_ok(const json_t *a)
 }
 
 static void
-cmd_backup(struct shipd *sd, struct ctl_req *r)
+backup_run(struct shipd *sd, struct ctl_req *r)
 {
 	const char	*stack = ctl_str(r, "stack");
 	json_t		*svcs = json_object_get(r->args, "services");
@@ -53,6 +54,13 @@ cmd_backup(struct shipd *sd, struct ctl_req *r)
 	}
 	b = backup_run(sd, r, stack, svcs, on_done, r);
 	ctl_req_on_cancel(r, on_cancel, b);
+}
+
+/* An unknown stack is not_found, like everywhere else. */
+static void
+cmd_backup(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, backup_run);
 }
 
 static const struct ctl_arg args[] = {

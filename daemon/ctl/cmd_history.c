@@ -6,11 +6,12 @@
 
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 #include "state/store.h"
 
 static void
-cmd_history(struct shipd *sd, struct ctl_req *r)
+history_run(struct shipd *sd, struct ctl_req *r)
 {
 	const char	*name = ctl_str(r, "stack");
 	int		 revs[256], cur;
@@ -38,6 +39,11 @@ cmd_history(struct shipd *sd, struct ctl_req *r)
 		    "kind", json_object_get(doc, "kind") ?: json_null(),
 		    "result", json_object_get(doc, "result") ?: json_null(),
 		    "current", revs[i] == cur, "changes", changes);
+		/* A rollback: the revision it went back to. */
+		json_object_set_new(row, "to", json_integer_value(
+		    json_object_get(doc, "rollback_of")) > 0 ? json_integer(
+		    json_integer_value(json_object_get(doc, "rollback_of"))) :
+		    json_null());
 		if (json_is_string(json_object_get(doc, "reason")))
 			json_object_set(row, "reason",
 			    json_object_get(doc, "reason"));
@@ -45,6 +51,13 @@ cmd_history(struct shipd *sd, struct ctl_req *r)
 	}
 	ctl_req_ok(r, json_pack("{s:s, s:i, s:o}", "stack", name, "current",
 	    cur, "revisions", arr));
+}
+
+/* An unknown stack is not_found, not an empty answer. */
+static void
+cmd_history(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, history_run);
 }
 
 static const struct ctl_arg args[] = {

@@ -5,6 +5,7 @@
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 
 static void
@@ -26,7 +27,7 @@ on_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-cmd_restore(struct shipd *sd, struct ctl_req *r)
+restore_run(struct shipd *sd, struct ctl_req *r)
 {
 	json_t		*svcs = json_object_get(r->args, "services"), *v;
 	const char	*id = ctl_str(r, "id");
@@ -44,6 +45,13 @@ cmd_restore(struct shipd *sd, struct ctl_req *r)
 		}
 	ctl_req_on_cancel(r, on_cancel, restore_run(sd, r, ctl_str(r,
 	    "stack"), id, svcs, on_done, r));
+}
+
+/* An unknown stack is not_found, like everywhere else. */
+static void
+cmd_restore(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, restore_run);
 }
 
 static const struct ctl_arg args[] = {

@@ -250,6 +250,7 @@ struct op {
 	bool			 no_backup;	/* deploy --no-backup */
 	char			*backup_id;	/* taken before this deploy */
 	char			*restore_id;	/* rollback --with-data: restore */
+	char			*safety_id;	/* and the safety backup it took */
 	struct op		*next;		/* sd->ops */
 };
 
