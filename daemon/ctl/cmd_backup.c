@@ -41,7 +41,7 @@ strings_ok(const json_t *a)
 }
 
 static void
-backup_run(struct shipd *sd, struct ctl_req *r)
+cmd_backup_known(struct shipd *sd, struct ctl_req *r)
 {
 	const char	*stack = ctl_str(r, "stack");
 	json_t		*svcs = json_object_get(r->args, "services");
@@ -60,7 +60,7 @@ backup_run(struct shipd *sd, struct ctl_req *r)
 static void
 cmd_backup(struct shipd *sd, struct ctl_req *r)
 {
-	ctl_known_stack(sd, r, backup_run);
+	ctl_known_stack(sd, r, cmd_backup_known);
 }
 
 static const struct ctl_arg args[] = {

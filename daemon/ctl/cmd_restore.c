@@ -27,7 +27,7 @@ on_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-restore_run(struct shipd *sd, struct ctl_req *r)
+cmd_restore_known(struct shipd *sd, struct ctl_req *r)
 {
 	json_t		*svcs = json_object_get(r->args, "services"), *v;
 	const char	*id = ctl_str(r, "id");
@@ -51,7 +51,7 @@ restore_run(struct shipd *sd, struct ctl_req *r)
 static void
 cmd_restore(struct shipd *sd, struct ctl_req *r)
 {
-	ctl_known_stack(sd, r, restore_run);
+	ctl_known_stack(sd, r, cmd_restore_known);
 }
 
 static const struct ctl_arg args[] = {
