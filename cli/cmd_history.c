@@ -39,7 +39,7 @@ add_row(struct table *t, json_t *row, struct buf *ch)
 	size_t	 k;
 
 	snprintf(rev, sizeof rev, "%lld%s", cli_int(row, "revision"),
-	    json_is_true(json_object_get(row, "current")) ? "*" : "");
+	    json_is_true(json_object_get(row, "is_current")) ? "*" : "");
 	user_name(uid, sizeof uid, row);
 	/* A rollback says where it went: "rollback to 2". */
 	if (json_is_integer(json_object_get(row, "to")))

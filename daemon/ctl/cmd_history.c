@@ -38,7 +38,7 @@ history_run(struct shipd *sd, struct ctl_req *r)
 		    "uid", json_object_get(doc, "uid") ?: json_null(),
 		    "kind", json_object_get(doc, "kind") ?: json_null(),
 		    "result", json_object_get(doc, "result") ?: json_null(),
-		    "current", revs[i] == cur, "changes", changes);
+		    "is_current", revs[i] == cur, "changes", changes);
 		/* A rollback: the revision it went back to. */
 		json_object_set_new(row, "to", json_integer_value(
 		    json_object_get(doc, "rollback_of")) > 0 ? json_integer(

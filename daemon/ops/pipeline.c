@@ -213,6 +213,7 @@ static void
 backup_phase(struct op *op)
 {
 	const char	**names;
+	json_t		 *svcs;
 	size_t		  i, n = 0;
 
 	if (!(op->kind->flags & OPK_BACKUP) || op->no_backup) {
@@ -233,8 +234,12 @@ backup_phase(struct op *op)
 		return;
 	}
 	phase(op, PH_BACKUP);
-	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:I}", "phase", "backup",
-	    "services", (json_int_t)n));
+	/* "services" is an array everywhere: the names, not their count. */
+	svcs = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(svcs, json_string(names[i]));
+	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:o}", "phase", "backup",
+	    "services", svcs));
 	/* The op cannot end while its backup runs; at shutdown the backup
 	 * is dropped without a callback, before the op is freed. */
 	backup_for_deploy(op->sd, op->stack, names, n, op->revision,
