@@ -38,7 +38,7 @@ show_versions(json_t *res)
 		    str(eng, "api_version"), str(eng, "negotiated_api"));
 	else
 		printf("engine   unreachable at %s: %s\n", str(eng, "socket"),
-		    str(eng, "error"));
+		    str(eng, "message"));
 }
 
 static int

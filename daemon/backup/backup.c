@@ -148,7 +148,7 @@ run_fail(struct backup_run *b, const char *stack, const char *msg)
 	    b->failures.len ? "\n" : "", stack, msg);
 	if (b->req != NULL)
 		ctl_req_event(b->req, PROTO_EV_BACKUP, json_pack("{s:s, s:s, "
-		    "s:s}", "stack", stack, "status", "failed", "error", msg));
+		    "s:s}", "stack", stack, "status", "failed", "message", msg));
 }
 
 static void

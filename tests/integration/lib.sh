@@ -177,7 +177,7 @@ it_cleanup() {
 		echo "--- last lines of shipd's log ($IT_NAME)" >&2
 		tail -n 40 "$IT_LOG" >&2
 	fi
-	rm -rf "$IT_DIR"
+	[ -n "${IT_KEEP:-}" ] || rm -rf "$IT_DIR"
 	exit "$rc"
 }
 trap it_cleanup EXIT
