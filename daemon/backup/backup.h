@@ -32,7 +32,8 @@ typedef void backup_done_cb(int err, const char *msg, const json_t *out,
  * those that declare no backup: skipped.  services (names, borrowed) limit
  * it to some services of the one stack named.  Progress goes out as events
  * on req.  done: out is [{stack, id, size, elapsed_ms}] of the backups
- * written, or err -EIO with one line per stack that failed.
+ * written, or err -EIO with one line per stack that failed (-EBUSY when
+ * each of them was locked by another operation).
  */
 struct backup_run;
 struct backup_run *backup_run(struct shipd *, struct ctl_req *req,
@@ -65,7 +66,8 @@ void	backup_query_cancel(struct backup_query *);
  * stack's lock in the name of req's peer, and put back the services it
  * holds (those named, when services is not NULL) as docs/backup.md says.
  * Progress goes out as events on req.  done: out is {stack, id, services,
- * safety, elapsed_ms}, or err -EIO with what failed.
+ * safety, elapsed_ms}, or err -EIO with what failed (-EBUSY: the stack
+ * was locked).
  */
 struct restore_run;
 struct restore_run *restore_run(struct shipd *, struct ctl_req *req,

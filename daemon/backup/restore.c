@@ -57,6 +57,7 @@ struct restore_run {
 	struct bfs_source	*src;
 	size_t			 si, pi;
 	bool			 failed;
+	bool			 busy;		/* the stack was locked */
 	bool			 written;	/* every archive is back */
 	struct bjrec		*jr;
 	char			*jid;		/* the journal's name for it */
@@ -180,7 +181,8 @@ rj_report(struct restore_run *rj)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
 		    NULL, rj->safety_id, rj->arg);
 	else if (rj->cb != NULL && rj->failed)
-		rj->cb(-EIO, rj->errors.data, NULL, rj->arg);
+		rj->cb(rj->busy ? -EBUSY : -EIO, rj->errors.data, NULL,
+		    rj->arg);
 	else if (rj->cb != NULL) {
 		names = json_array();
 		for (i = 0; i < rj->nsvcs; i++)
@@ -656,6 +658,7 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 	    rj->req ? rj->req->uid : 0, rj->req ? rj->req->pid : 0, &rj->lock,
 	    why, sizeof why) < 0) {
 		rj->own_lock = false;
+		rj->busy = true;
 		rj_error(rj, "%s", why);
 		rj_finish(rj);
 		return;

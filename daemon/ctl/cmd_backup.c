@@ -2,6 +2,7 @@
  * backup: back up the data of one stack's services, or of every deployed
  * stack (what cron and the systemd timer run), streaming each step.
  */
+#include <errno.h>
 #include <stdbool.h>
 
 #include "backup/backup.h"
@@ -16,7 +17,8 @@ on_done(int err, const char *msg, const json_t *out, void *arg)
 	struct ctl_req *r = arg;
 
 	if (err < 0)
-		ctl_req_err(r, PROTO_E_FAILED, "%s", msg);
+		ctl_req_err(r, err == -EBUSY ? PROTO_E_BUSY : PROTO_E_FAILED,
+		    "%s", msg);
 	else
 		ctl_req_ok(r, json_pack("{s:O}", "backups", (json_t *)out));
 }

@@ -2,6 +2,8 @@
  * restore: put a backup's data back into a stack's containers, after a
  * safety backup of what it overwrites, streaming each step.
  */
+#include <errno.h>
+
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
@@ -14,7 +16,8 @@ on_done(int err, const char *msg, const json_t *out, void *arg)
 	struct ctl_req *r = arg;
 
 	if (err < 0)
-		ctl_req_err(r, PROTO_E_FAILED, "%s", msg);
+		ctl_req_err(r, err == -EBUSY ? PROTO_E_BUSY : PROTO_E_FAILED,
+		    "%s", msg);
 	else
 		ctl_req_ok(r, json_deep_copy(out));
 }
