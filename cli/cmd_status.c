@@ -82,10 +82,16 @@ show_containers(json_t *res)
 {
 	static const char *const hdr[] = { "STACK", "SERVICE", "REPLICA",
 	    "NAME", "STATE", "HEALTH", "IMAGE", "STATUS" };
-	struct table	*t = table_new(nitems(hdr), hdr);
+	struct table	*t;
 	json_t		*c;
 	char		 rep[48];
 	size_t		 i;
+
+	if (json_array_size(json_object_get(res, "containers")) == 0) {
+		printf("no containers\n");
+		return;
+	}
+	t = table_new(nitems(hdr), hdr);
 
 	json_array_foreach(json_object_get(res, "containers"), i, c) {
 		/* A container kept for rollback is not a live replica. */
