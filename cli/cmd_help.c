@@ -1,8 +1,9 @@
 /*
- * shipctl help [COMMAND]: the list of commands and global options, or one
- * command's usage and help text.
+ * shipctl help [COMMAND | json]: the list of commands and global options,
+ * one command's usage and help text, or what --json prints.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "proto.h"
@@ -11,10 +12,56 @@ static int	cmd_help_exec(struct cli_ctx *);
 
 const struct cli_cmd cli_cmd_help = {
 	.name = "help",
-	.usage = "[COMMAND]",
+	.usage = "[COMMAND | json]",
 	.summary = "show help for shipctl or one command",
+	.help = "  `shipctl help json`: what --json prints, and the exit "
+	    "status.\n",
 	.exec = cmd_help_exec,
 };
+
+/* Kept in step with docs/protocol.md, "shipctl --json" and "Types". */
+static const char json_help[] =
+    "shipctl --json (or -j, before or after the command) prints JSON lines "
+    "on stdout,\n"
+    "one object a line, and nothing else there:\n"
+    "\n"
+    "  - the events of a command that streams (deploy, rollback, scale, "
+    "backup,\n"
+    "    restore, logs, events), as shipd sends them: each has \"event\";\n"
+    "  - then one final line that carries \"ok\": the command's result "
+    "with\n"
+    "    \"ok\":true added, or on any failure, shipd's or shipctl's own,\n"
+    "    {\"ok\":false,\"error\":{\"code\":\"..\",\"message\":\"..\"}}.\n"
+    "\n"
+    "events and logs -f have no final line when interrupted (logs -f ends "
+    "with\n"
+    "{\"ended\":\"stack removed\",...,\"ok\":true} after a down).  "
+    "plan exits 1 when it\n"
+    "would change something, with \"ok\":true all the same.\n"
+    "\n"
+    "Every member has one type everywhere: replica, revision, uid, pid, "
+    "counts and\n"
+    "sizes are integers; IDs are strings; times (time, since, started, "
+    "finished,\n"
+    "created) are RFC 3339 in UTC; durations are integers of "
+    "milliseconds named\n"
+    "*_ms; what may be missing is null.  docs/protocol.md lists every "
+    "member and\n"
+    "each command's result.\n"
+    "\n"
+    "Exit status and error codes:\n"
+    "  0  ok\n"
+    "  1  failed, or not found          failed, not_found, "
+    "preflight_failed, ...\n"
+    "  2  bad command line or input     usage, bad_args, invalid_stack, "
+    "too_large\n"
+    "  3  shipd not reached, or lost    no_daemon\n"
+    "  4  permission denied             permission_denied\n"
+    "  5  engine unreachable            engine_unavailable\n"
+    "  6  busy: the stack is locked     busy\n"
+    "\n"
+    "An unknown stack is not_found (exit 1) for every command that names "
+    "one.\n";
 
 static int
 cmd_help_exec(struct cli_ctx *c)
@@ -24,6 +71,10 @@ cmd_help_exec(struct cli_ctx *c)
 
 	if (c->argc < 1) {
 		cli_usage(c->cli->cmds, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(c->argv[0], "json") == 0) {
+		fputs(json_help, stdout);
 		return EXIT_OK;
 	}
 	if ((cmd = cli_cmd_find(c->cli->cmds, c->argv[0], &why)) == NULL) {

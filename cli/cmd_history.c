@@ -14,6 +14,10 @@ const struct cli_cmd cli_cmd_history = {
 	.name = "history",
 	.usage = "[--stack NAME] [DIR]",
 	.summary = "list a stack's revisions (* marks the current one)",
+	.help =
+	    "  KIND is deploy, scale or rollback; a rollback says which\n"
+	    "  revision it went back to (\"rollback to 2\"; \"to\" with\n"
+	    "  --json).  An unknown stack is an error (not_found).\n",
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
 	.exec = cmd_history_exec,
 };

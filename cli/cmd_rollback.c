@@ -28,7 +28,10 @@ const struct cli_cmd cli_cmd_rollback = {
 	    "  started (no create, no pull); others are recreated from the\n"
 	    "  revision's snapshot, pinned to its image IDs.  The result is\n"
 	    "  a new revision.  --with-data also restores the backup taken\n"
-	    "  before the deploy being rolled back.\n",
+	    "  before the deploy being rolled back, after a safety backup\n"
+	    "  of what the volumes hold; its ID is printed (\"safety\" with\n"
+	    "  --json, beside \"restored\"): `shipctl restore` of it undoes\n"
+	    "  the data part.\n",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
 	.exec = cmd_rollback_exec,
