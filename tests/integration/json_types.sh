@@ -70,9 +70,9 @@ j backups-all 0 backups --json
 j backups 0 backups --stack "$IT_STACK" --json
 j logs 0 logs --stack "$IT_STACK" -n 3 --json
 j scale 0 scale --stack "$IT_STACK" web=1 --json
-# A deploy that fails its gate and is rolled back by itself; while it
-# runs, status shows it and its lock, and a second deploy is refused busy
-# with its own exit status.
+# A deploy that never gets healthy: while it runs, status shows it and
+# its lock, a second deploy is refused busy with its own exit status, and
+# a cancel stops it (it rolls back what it touched).
 write "$IMAGE1" ", SVC_NEVER_HEALTHY: '1'"
 "$SHIPCTL" -s "$IT_SOCK" deploy "$IT_UNITS" --json > "$OUT/50-deploy-fails" \
     2>"$IT_DIR/stderr-bg" &
@@ -84,6 +84,7 @@ under_way() {
 wait_until 20 under_way || fail "status never showed the deploy: $(cat "$IT_DIR/st")"
 cp "$IT_DIR/st" "$OUT/51-status-busy"
 j deploy-busy 6 deploy "$IT_UNITS" --json
+j cancel 0 cancel --stack "$IT_STACK" --json
 rc=0
 wait "$dpid" || rc=$?
 [ "$rc" = 1 ] || fail "the unhealthy deploy exited $rc, want 1: $(tail -n 3 "$OUT/50-deploy-fails")"
@@ -94,6 +95,7 @@ j history2 0 history --stack "$IT_STACK" --json
 j status-kept 0 status --stack "$IT_STACK" --json
 bid=$(jq -r '.backups[0].id' "$OUT"/*-backups | head -1)
 j restore 0 restore --stack "$IT_STACK" "$bid" --json
+j verify 0 backup --verify "$bid" --stack "$IT_STACK" --json
 # Errors: shipd's and shipctl's own.
 j cancel-idle 1 cancel --stack "$IT_STACK" --json
 j unknown-stack 1 status --stack "$IT_STACK-typo" --json
