@@ -10,6 +10,21 @@
 #include "proto.h"
 #include "state/store.h"
 
+/* A revision recorded before a remove row's count was renamed has it as
+ * "containers", which is an array everywhere else. */
+static json_t *
+change(json_t *c)
+{
+	json_t *n = json_object_get(c, "containers");
+
+	if (!json_is_integer(n))
+		return json_incref(c);
+	c = json_copy(c);
+	json_object_set(c, "remove_containers", n);
+	json_object_del(c, "containers");
+	return c;
+}
+
 static void
 history_run(struct shipd *sd, struct ctl_req *r)
 {
@@ -31,7 +46,7 @@ history_run(struct shipd *sd, struct ctl_req *r)
 		json_array_foreach(json_object_get(doc, "changes"), k, c)
 			if (strcmp(json_string_value(json_object_get(c,
 			    "action")) ?: "", "unchanged") != 0)
-				json_array_append(changes, c);
+				json_array_append_new(changes, change(c));
 		row = json_pack("{s:i, s:O, s:O, s:O, s:O, s:b, s:o}",
 		    "revision", revs[i],
 		    "started", json_object_get(doc, "started") ?: json_null(),
