@@ -15,7 +15,9 @@ const struct cli_cmd cli_cmd_help = {
 	.usage = "[COMMAND | json]",
 	.summary = "show help for shipctl or one command",
 	.help = "  `shipctl help json`: what --json prints, and the exit "
-	    "status.\n",
+	    "status.\n"
+	    "  With --json: {\"commands\":[{name, usage, summary, help}]}, or\n"
+	    "  one command's object.\n",
 	.exec = cmd_help_exec,
 };
 
@@ -63,12 +65,50 @@ static const char json_help[] =
     "An unknown stack is not_found (exit 1) for every command that names "
     "one.\n";
 
+static json_t *
+cmd_json(const struct cli_cmd *cmd)
+{
+	return json_pack("{s:s, s:s, s:s, s:s?}", "name", cmd->name, "usage",
+	    cmd->usage, "summary", cmd->summary, "help", cmd->help);
+}
+
+/* help --json: the command table, or one command's entry. */
+static int
+help_json(struct cli_ctx *c)
+{
+	const struct cli_cmd	*cmd;
+	const char		*why;
+	json_t			*o, *a;
+	size_t			 i;
+
+	if (c->argc >= 1) {
+		if ((cmd = cli_cmd_find(c->cli->cmds, c->argv[0], &why)) ==
+		    NULL) {
+			cli_fail(PROTO_E_USAGE, "%s command '%s'", why,
+			    c->argv[0]);
+			return EXIT_USAGE;
+		}
+		o = cmd_json(cmd);
+	} else {
+		a = json_array();
+		for (i = 0; c->cli->cmds[i] != NULL; i++)
+			json_array_append_new(a, cmd_json(c->cli->cmds[i]));
+		o = json_pack("{s:o}", "commands", a);
+	}
+	json_object_set_new(o, "ok", json_true());
+	cli_print_json(o);
+	json_decref(o);
+	return EXIT_OK;
+}
+
 static int
 cmd_help_exec(struct cli_ctx *c)
 {
 	const struct cli_cmd	*cmd;
 	const char		*why;
 
+	if (c->cli->json && (c->argc < 1 || strcmp(c->argv[0], "json") != 0))
+		return help_json(c);
 	if (c->argc < 1) {
 		cli_usage(c->cli->cmds, stdout);
 		return EXIT_OK;

@@ -62,6 +62,8 @@ logpid=$!
 wait_until 10 grep -q '"subscribed"' "$OUT/90-events" ||
     fail "events never subscribed"
 j version 0 version --json
+j help 0 help --json
+j help-one 0 --json help status
 j status-all 0 status --json
 j status 0 status --stack "$IT_STACK" --json
 j history 0 history --stack "$IT_STACK" --json
