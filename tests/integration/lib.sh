@@ -159,6 +159,7 @@ it_run() {
 
 # Every container, network and volume labelled with this test's stack, and
 # nothing else (-v takes only the containers' anonymous volumes along).
+# IT_KEEP=1 keeps $IT_DIR (outputs, state, shipd's log) for a look after.
 it_cleanup() {
 	local rc=$?
 

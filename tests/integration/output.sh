@@ -58,6 +58,7 @@ ok "status, history, events, down, logs, backups, cancel, backup, restore: an un
 # deploy in its images phase: the stack has the lock, no revision and no
 # container yet.
 port=$((20000 + ($$ * 11) % 20000))
+# shellcheck disable=SC2016 # perl, not shell, expands these
 timeout 120 perl -MIO::Socket::INET -e '
 	$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
 	    LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1) or
