@@ -22,6 +22,7 @@
 #define EXIT_ENGINE	5	/* the engine is unreachable */
 #define EXIT_DETACHED	130	/* Ctrl-C: shipctl left, the operation
 				   goes on in shipd (128 + SIGINT) */
+#define EXIT_BUSY	6	/* the stack is locked by another operation */
 
 struct cli_cmd;
 struct cli_ctx;
@@ -122,6 +123,15 @@ void	cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	cli_verr(const char *fmt, va_list)
 	    __attribute__((format(printf, 1, 0)));
 void	cli_print_json(const json_t *);
+/* Failures shipctl reports: the message on stderr or, once
+ * cli_json_errors(true) (--json), {"ok":false,"error":{"code","message",
+ * more's members}} on stdout; more is stolen, NULL ok. */
+void	cli_json_errors(bool);
+void	cli_print_error(const char *code, const char *message, json_t *more);
+void	cli_fail(const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	cli_vfail(const char *code, const char *fmt, va_list)
+	    __attribute__((format(printf, 2, 0)));
 struct diag_list;
 void	cli_print_diags(struct cli *, struct diag_list *, const char *dir);
 const char *cli_str(const json_t *, const char *key); /* "" if absent */

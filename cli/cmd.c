@@ -56,15 +56,20 @@ cli_usage(const struct cli_cmd *const *cmds, FILE *f)
 	    "                       you, SOCKET.ro, where shipd --read-group "
 	    "serves\n"
 	    "                       only the commands that read\n"
-	    "  -j, --json           machine-readable output (JSON lines)\n"
+	    "  -j, --json           machine-readable output (JSON lines), before "
+	    "or after\n"
+	    "                       the command; `shipctl help json` says what "
+	    "it prints\n"
 	    "  -h, --help           this help; `shipctl help COMMAND` for "
 	    "one command\n"
-	    "\nExit status: 0 ok, 1 failed, 2 usage or invalid input, "
-	    "3 shipd unreachable,\n"
-	    "4 permission denied (no access to the socket, or a command "
-	    "that changes\nstate on the read-only one), 5 engine unreachable (while shipd is still\n"
-	    "reaching the engine, a command waits up to 10 s for it first), 130 detached\n"
-	    "by Ctrl-C from a deploy, rollback, scale or attach, which goes on in shipd.\n"
+	    "\nExit status: 0 ok, 1 failed (or not found: an unknown stack, "
+	    "revision or\nbackup), 2 usage or invalid input, 3 shipd "
+	    "unreachable, 4 permission denied\n(no access to the socket, or a "
+	    "command that changes state on the read-only\none), 5 engine "
+	    "unreachable (while shipd is still reaching the engine, a\n"
+	    "command waits up to 10 s for it first), 6 busy (another "
+	    "operation holds the\nstack's lock), 130 detached by Ctrl-C from "
+	    "a deploy, rollback, scale or\nattach, which goes on in shipd.\n"
 	    "\nMore in shipctl(1), shipd(8) and shipd-units(5).  Bash "
 	    "completes commands,\noptions, stacks and services once "
 	    "share/bash-completion/completions/shipctl\nis loaded "
@@ -86,10 +91,11 @@ cli_usage_error(const struct cli_ctx *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cli_verr(fmt, ap);
+	cli_vfail(PROTO_E_USAGE, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "usage: shipctl %s %s\n", c->cmd->name,
-	    c->cmd->usage);
+	if (!c->cli->json)
+		fprintf(stderr, "usage: shipctl %s %s\n", c->cmd->name,
+		    c->cmd->usage);
 	return EXIT_USAGE;
 }
 
@@ -117,19 +123,24 @@ cli_opt_get(const struct cli_ctx *c, int ch)
 	return arg;
 }
 
-/* The entry's long options with --stack in front when it takes one. */
+/* The entry's long options with --stack in front when it takes one, and
+ * --json, which every command takes after its name too. */
 static struct option *
 long_options(const struct cli_cmd *cmd)
 {
 	static const struct option stack = {
 		"stack", required_argument, NULL, 'S'
 	};
+	static const struct option json = {
+		"json", no_argument, NULL, 'j'
+	};
 	struct option	*lo;
 	size_t		 n = 0, k = 0;
 
 	while (cmd->longopts != NULL && cmd->longopts[n].name != NULL)
 		n++;
-	lo = xcalloc(n + 2, sizeof *lo);
+	lo = xcalloc(n + 3, sizeof *lo);
+	lo[k++] = json;
 	if (cmd->flags & CLI_STACK)
 		lo[k++] = stack;
 	if (n > 0)
@@ -142,14 +153,21 @@ static int
 parse_options(struct cli_ctx *c, int argc, char **argv)
 {
 	struct option	*lo = long_options(c->cmd);
-	const char	*so = c->cmd->shortopts ? c->cmd->shortopts : "";
+	char		*so;
 	int		 ch, rc = EXIT_OK;
 
+	xasprintf(&so, "j%s", c->cmd->shortopts ? c->cmd->shortopts : "");
 	optind = 0;	/* glibc: re-initialise getopt for the command */
+	opterr = !c->cli->json;
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (ch == '?' || ch == ':') {
-			rc = cli_usage_error(c, "unknown option");
+			rc = cli_usage_error(c, "unknown option or missing "
+			    "argument");
 			break;
+		}
+		if (ch == 'j') {
+			c->cli->json = true;	/* seen by main() already */
+			continue;
 		}
 		if (ch == 'S' && c->cmd->flags & CLI_STACK) {
 			c->stack_opt = optarg;
@@ -161,6 +179,7 @@ parse_options(struct cli_ctx *c, int argc, char **argv)
 		c->opts[c->nopts++].arg = optarg;
 	}
 	free(lo);
+	free(so);
 	c->argc = argc - optind;
 	c->argv = argv + optind;
 	return rc;

@@ -41,7 +41,8 @@ on_event(json_t *ev, void *arg)
 {
 	struct cli	*cli = arg;
 	const char	*kind = cli_str(ev, "event");
-	char		 when[32];
+	const char	*when = cli_str(ev, "time");
+	char		 code[32] = "";
 
 	if (cli->json) {
 		cli_print_json(ev);
@@ -56,15 +57,16 @@ on_event(json_t *ev, void *arg)
 		    "missed)\n");
 		return 0;
 	}
-	fmt_time_utc(when, sizeof when, cli_int(ev, "time"));
 	if (strcmp(cli_str(ev, "type"), "stack") == 0) {
 		printf("%s  %-24s stack removed\n", when, cli_str(ev, "name"));
 		fflush(stdout);
 		return 0;
 	}
-	printf("%s  %-24s %s%s%s\n", when, cli_str(ev, "name"),
-	    cli_str(ev, "action"), *cli_str(ev, "exit_code") ?
-	    " exit code " : "", cli_str(ev, "exit_code"));
+	if (json_is_integer(json_object_get(ev, "exit_code")))
+		snprintf(code, sizeof code, " exit code %lld", cli_int(ev,
+		    "exit_code"));
+	printf("%s  %-24s %s%s\n", when, cli_str(ev, "name"),
+	    cli_str(ev, "action"), code);
 	fflush(stdout);
 	return 0;
 }
@@ -129,6 +131,8 @@ cmd_events_exec(struct cli_ctx *c)
 		}
 	}
 	rc = cli_request(c, PROTO_CMD_EVENTS, args, on_event, c->cli, &res);
+	if (rc == EXIT_OK && c->cli->json)
+		cli_print_json(res);	/* the stack is gone: {"ok":true} */
 	json_decref(res);
 	return rc;
 }

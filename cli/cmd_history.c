@@ -15,8 +15,12 @@ const struct cli_cmd cli_cmd_history = {
 	.usage = "[--stack NAME] [DIR]",
 	.summary = "list a stack's revisions (* marks the current one)",
 	.help =
-	    "  Rows with REV - are stop, start and restart operations, which\n"
-	    "  record no revision: they ran on the revision before them.\n",
+	    "  KIND is deploy, scale or rollback; a rollback says which\n"
+	    "  revision it went back to (\"rollback to 2\"; \"to\" with\n"
+	    "  --json).  Rows with REV - are stop, start and restart\n"
+	    "  operations, which record no revision: they ran on the\n"
+	    "  revision before them.  An unknown stack is an error\n"
+	    "  (not_found).\n",
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
 	.exec = cmd_history_exec,
 };
@@ -38,7 +42,7 @@ static void
 add_row(struct table *t, json_t *row, struct buf *ch)
 {
 	json_t	*c;
-	char	 rev[32], uid[32];
+	char	 rev[32], uid[32], kind[64];
 	size_t	 k;
 
 	/* stop, start, restart: no revision of their own */
@@ -46,8 +50,14 @@ add_row(struct table *t, json_t *row, struct buf *ch)
 		snprintf(rev, sizeof rev, "-");
 	else
 		snprintf(rev, sizeof rev, "%lld%s", cli_int(row, "revision"),
-		    json_is_true(json_object_get(row, "current")) ? "*" : "");
+		    json_is_true(json_object_get(row, "is_current")) ? "*" : "");
 	user_name(uid, sizeof uid, row);
+	/* A rollback says where it went: "rollback to 2". */
+	if (json_is_integer(json_object_get(row, "to")))
+		snprintf(kind, sizeof kind, "%s to %lld", cli_str(row, "kind"),
+		    cli_int(row, "to"));
+	else
+		snprintf(kind, sizeof kind, "%s", cli_str(row, "kind"));
 	buf_reset(ch);
 	json_array_foreach(json_object_get(row, "changes"), k, c)
 		buf_printf(ch, "%s%s %s", k ? ", " : "",
@@ -57,7 +67,7 @@ add_row(struct table *t, json_t *row, struct buf *ch)
 		buf_printf(ch, "%s(%s)", ch->len ? " " : "",
 		    json_string_value(json_object_get(row, "reason")));
 	const char *cells[] = { rev, json_string_value(json_object_get(row,
-	    "started")), uid, json_string_value(json_object_get(row, "kind")),
+	    "started")), uid, kind,
 	    json_string_value(json_object_get(row, "result")),
 	    ch->data ? ch->data : "" };
 	table_add(t, cells);

@@ -186,7 +186,9 @@ cmd_logs_exec(struct cli_ctx *c)
 	}
 	rc = cli_request(c, PROTO_CMD_LOGS, args, on_event, &o, &res);
 	why = json_string_value(json_object_get(res, "ended"));
-	if (rc == EXIT_OK && why != NULL && !c->cli->json)
+	if (rc == EXIT_OK && c->cli->json)
+		cli_print_json(res);
+	else if (rc == EXIT_OK && why != NULL)
 		fprintf(stderr, "logs: following ended: %s %s\n",
 		    strcmp(why, "stack removed") == 0 ? "shipctl down removed "
 		    "stack" : why, c->stack);

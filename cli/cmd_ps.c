@@ -138,9 +138,9 @@ cmd_ps_exec(struct cli_ctx *c)
 	    &res)) != EXIT_OK)
 		return rc;
 	if (c->cli->json) {
-		json_t *out = json_pack("{s:O, s:O, s:[]}", "stack",
+		json_t *out = json_pack("{s:O, s:O, s:[], s:b}", "stack",
 		    json_object_get(res, "stack"), "current",
-		    json_object_get(res, "current"), "services"), *sv;
+		    json_object_get(res, "current"), "services", "ok", 1), *sv;
 		char status[96];
 		size_t i;
 

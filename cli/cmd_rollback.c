@@ -28,7 +28,10 @@ const struct cli_cmd cli_cmd_rollback = {
 	    "  started (no create, no pull); others are recreated from the\n"
 	    "  revision's snapshot, pinned to its image IDs.  The result is\n"
 	    "  a new revision.  --with-data also restores the backup taken\n"
-	    "  before the deploy being rolled back.\n"
+	    "  before the deploy being rolled back, after a safety backup\n"
+	    "  of what the volumes hold; its ID is printed (\"safety\" with\n"
+	    "  --json, beside \"restored\"): `shipctl restore` of it undoes\n"
+	    "  the data part.\n"
 	    "  Its phases are shown as deploy shows them, and Ctrl-C\n"
 	    "  detaches as it does from deploy (exit 130; the rollback goes\n"
 	    "  on: shipctl attach, shipctl cancel).\n",
@@ -80,9 +83,16 @@ cmd_rollback_exec(struct cli_ctx *c)
 		return rc;
 	if (c->cli->json)
 		cli_print_json(res);
-	else
+	else {
 		printf("rolled back %s: revision %lld in %.2fs\n", c->stack,
 		    cli_int(res, "revision"), cli_secs(res, "elapsed_ms"));
+		if (json_is_string(json_object_get(res, "restored")))
+			printf("restored backup %s; what the volumes held "
+			    "before is in safety backup %s\n(shipctl restore "
+			    "--stack %s %s brings it back)\n", cli_str(res,
+			    "restored"), cli_str(res, "safety"), c->stack,
+			    cli_str(res, "safety"));
+	}
 	json_decref(res);
 	return EXIT_OK;
 }

@@ -30,6 +30,15 @@ const struct cli_cmd cli_cmd_status = {
 	    "apply, verify, commit, rollback), time in that phase and in all,\n"
 	    "and the uid that started it.  `shipctl cancel` stops them.\n"
 	    "\n"
+	    "REPLICA is the replica number, or `kept (rev N)` for a container\n"
+	    "kept from revision N for rollback or draining (not counted in\n"
+	    "READY or RUNNING).  IMAGE is the reference the revision names,\n"
+	    "also for a container a rollback recreated pinned to an image ID.\n"
+	    "\n"
+	    "With --stack, the stack's revision and the lock holder come\n"
+	    "first, even while it has no container; an unknown stack is an\n"
+	    "error (not_found, exit 1).\n"
+	    "\n"
 	    "With --stack, a stack whose recovery failed after shipd\n"
 	    "restarted says so with the reason; its journal records stay\n"
 	    "for the next start, and scale is refused until a deploy or\n"
@@ -47,8 +56,11 @@ show_services(json_t *res)
 	char		 ready[32], running[32];
 	size_t		 i;
 
-	printf("stack %s: revision %lld", cli_str(res, "stack"),
-	    cli_int(res, "current"));
+	if (cli_int(res, "current") > 0)
+		printf("stack %s: revision %lld", cli_str(res, "stack"),
+		    cli_int(res, "current"));
+	else
+		printf("stack %s: no revision yet", cli_str(res, "stack"));
 	if (json_is_object(lock))
 		printf("; locked by %s (uid %lld, pid %lld) since %s",
 		    cli_str(lock, "kind"), cli_int(lock, "uid"),
@@ -59,6 +71,8 @@ show_services(json_t *res)
 		    "(restart shipd to try again, or deploy or roll back the "
 		    "stack)\n", cli_str(res, "recovery_failed"));
 	printf("\n");
+	if (json_array_size(json_object_get(res, "services")) == 0)
+		return;
 	t = table_new(nitems(hdr), hdr);
 	json_array_foreach(json_object_get(res, "services"), i, sv) {
 		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,
@@ -79,13 +93,27 @@ show_containers(json_t *res)
 {
 	static const char *const hdr[] = { "STACK", "SERVICE", "REPLICA",
 	    "NAME", "STATE", "HEALTH", "IMAGE", "STATUS" };
-	struct table	*t = table_new(nitems(hdr), hdr);
+	struct table	*t;
 	json_t		*c;
+	char		 rep[48];
 	size_t		 i;
 
+	if (json_array_size(json_object_get(res, "containers")) == 0) {
+		printf("no containers\n");
+		return;
+	}
+	t = table_new(nitems(hdr), hdr);
+
 	json_array_foreach(json_object_get(res, "containers"), i, c) {
+		/* A container kept for rollback is not a live replica. */
+		if (json_is_true(json_object_get(c, "kept")))
+			snprintf(rep, sizeof rep, "kept (rev %lld)",
+			    cli_int(c, "revision"));
+		else
+			snprintf(rep, sizeof rep, "%lld", cli_int(c,
+			    "replica"));
 		const char *row[] = { cli_str(c, "stack"),
-		    cli_str(c, "service"), cli_str(c, "replica"),
+		    cli_str(c, "service"), rep,
 		    cli_str(c, "name"), cli_str(c, "state"),
 		    cli_str(c, "health"), cli_str(c, "image"),
 		    cli_str(c, "status") };
@@ -141,7 +169,9 @@ cmd_status_exec(struct cli_ctx *c)
 	if (c->cli->json)
 		cli_print_json(res);
 	else {
-		if (json_array_size(json_object_get(res, "services")) > 0)
+		/* With --stack: its revision and lock holder, even when it
+		 * has no container (yet, or any more). */
+		if (json_is_string(json_object_get(res, "stack")))
 			show_services(res);
 		show_operations(res);
 		show_containers(res);

@@ -38,7 +38,7 @@ show_versions(json_t *res)
 		    str(eng, "api_version"), str(eng, "negotiated_api"));
 	else
 		printf("engine   unreachable at %s: %s\n", str(eng, "socket"),
-		    str(eng, "error"));
+		    str(eng, "message"));
 }
 
 static int
@@ -48,7 +48,7 @@ cmd_version_exec(struct cli_ctx *c)
 	int	 rc;
 
 	if (c->argc > 0) {
-		cli_err("version takes no arguments");
+		cli_fail(PROTO_E_USAGE, "version takes no arguments");
 		return EXIT_USAGE;
 	}
 	rc = cli_request(c, PROTO_CMD_VERSION, json_pack("{s:s}", "client",

@@ -245,8 +245,10 @@ put_options(const struct cli_cmd *cmd, const char *cur)
 		snprintf(buf, sizeof buf, "--%s", lo[i].name);
 		put(buf, cur);
 	}
-	if (cmd != NULL)
+	if (cmd != NULL) {
 		put("--help", cur);
+		put("--json", cur);	/* every command takes it after */
+	}
 }
 
 /* Operands: what the entry's usage names.  "@dirs" asks the shell to

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "proto.h"
 #include "util.h"
 
 void
@@ -26,6 +27,62 @@ cli_err(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	cli_verr(fmt, ap);
+	va_end(ap);
+}
+
+/* With --json, a failure shipctl reports itself is one JSON line on
+ * stdout instead, the shape of shipd's error replies. */
+static bool json_errors;
+
+void
+cli_json_errors(bool on)
+{
+	json_errors = on;
+}
+
+void
+cli_print_error(const char *code, const char *message, json_t *more)
+{
+	json_t *err;
+
+	if (!json_errors) {
+		json_decref(more);
+		return;
+	}
+	err = json_pack("{s:s, s:s}", "code", code, "message", message);
+	if (more != NULL)
+		json_object_update(err, more);
+	json_decref(more);
+	err = json_pack("{s:b, s:o}", "ok", 0, "error", err);
+	cli_print_json(err);
+	json_decref(err);
+}
+
+void
+cli_vfail(const char *code, const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (msg == NULL) {
+		fputs("shipctl: out of memory\n", stderr);
+		exit(EXIT_FAILED);
+	}
+	if (json_errors)
+		cli_print_error(code, msg, NULL);
+	else
+		fprintf(stderr, "shipctl: %s\n", msg);
+	free(msg);
+}
+
+void
+cli_fail(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vfail(code, fmt, ap);
 	va_end(ap);
 }
 
@@ -164,9 +221,10 @@ cli_print_diags(struct cli *cli, struct diag_list *errs, const char *dir)
 			json_array_append_new(arr, json_string(s));
 			free(s);
 		}
-		o = json_pack("{s:b, s:o}", "ok", 0, "errors", arr);
-		cli_print_json(o);
-		json_decref(o);
+		s = diag_format(&errs->v[0]);
+		o = json_pack("{s:o}", "diagnostics", arr);
+		cli_print_error(PROTO_E_INVALID_STACK, s, o);
+		free(s);
 		return;
 	}
 	for (i = 0; i < errs->n; i++) {

@@ -94,6 +94,8 @@ exit_for_code(const char *code)
 		return EXIT_DENIED;
 	if (strcmp(code, PROTO_E_UNAVAILABLE) == 0)
 		return EXIT_ENGINE;
+	if (strcmp(code, PROTO_E_BUSY) == 0)
+		return EXIT_BUSY;
 	if (strcmp(code, PROTO_E_BAD_ARGS) == 0 ||
 	    strcmp(code, PROTO_E_INVALID_STACK) == 0)
 		return EXIT_USAGE;
@@ -107,9 +109,12 @@ reply_error(struct cli *cli, json_t *err)
 	const char *code = json_string_value(json_object_get(err, "code"));
 	const char *msg = json_string_value(json_object_get(err, "message"));
 
-	if (cli->json)
-		cli_print_json(err);
-	else
+	if (cli->json) {
+		json_t *o = json_pack("{s:b, s:O}", "ok", 0, "error", err);
+
+		cli_print_json(o);
+		json_decref(o);
+	} else
 		cli_err("%s", msg ? msg : code ? code : "error");
 	return exit_for_code(code);
 }
@@ -188,14 +193,16 @@ call(struct cli_ctx *c, const char *cmd, json_t *args, cli_event_cb *cb,
 	struct client		 cl;
 	struct sigaction	 old;
 	char			*err = NULL;
+	bool			 denied;
 	int			 rc;
 
 	if ((rc = client_connect(&cl, cli->socket, &err)) < 0) {
 		json_decref(args);
-		cli_err("%s", err);
+		denied = rc == -EACCES || rc == -EPERM;
+		cli_fail(denied ? PROTO_E_DENIED : PROTO_E_NO_DAEMON, "%s",
+		    err);
 		free(err);
-		return rc == -EACCES || rc == -EPERM ? EXIT_DENIED :
-		    EXIT_NODAEMON;
+		return denied ? EXIT_DENIED : EXIT_NODAEMON;
 	}
 	if (c->cmd->flags & CLI_DETACH)
 		detach_arm(&cl, &old);
@@ -209,12 +216,13 @@ call(struct cli_ctx *c, const char *cmd, json_t *args, cli_event_cb *cb,
 		if (rc == -ECANCELED)
 			return EXIT_OK;
 		if (rc == -EMSGSIZE) {
-			cli_err("the %s request is over the %d bytes shipd "
-			    "reads in one line", cmd, PROTO_MAX_LINE);
+			cli_fail(PROTO_E_TOO_LARGE, "the %s request is over "
+			    "the %d bytes shipd reads in one line", cmd,
+			    PROTO_MAX_LINE);
 			return EXIT_USAGE;
 		}
-		cli_err("connection to shipd at %s lost: %s", cli->socket,
-		    strerror(-rc));
+		cli_fail(PROTO_E_NO_DAEMON, "connection to shipd at %s "
+		    "lost: %s", cli->socket, strerror(-rc));
 		return EXIT_NODAEMON;
 	}
 	if (rc == 1) {
@@ -223,6 +231,10 @@ call(struct cli_ctx *c, const char *cmd, json_t *args, cli_event_cb *cb,
 		*result = NULL;
 		return rc;
 	}
+	/* The final line of a --json command carries "ok" (docs/protocol.md):
+	 * the result a command prints is this object. */
+	if (cli->json && json_is_object(*result))
+		json_object_set_new(*result, "ok", json_true());
 	return EXIT_OK;
 }
 

@@ -3,6 +3,7 @@
  * from the table in commands.c; each command lives in its own cmd_*.c.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,36 @@
 
 #include "cli.h"
 #include "proto.h"
+
+/*
+ * --json (-j) may come after the command too, as `shipctl status --json`;
+ * it is seen before anything is parsed, so that every error, a bad
+ * option's too, is printed as JSON.  Nothing after "--" counts.
+ */
+static bool
+wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "-j") == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+usage_error(struct cli *cli, const char *why)
+{
+	if (cli->json)
+		cli_fail(PROTO_E_USAGE, "%s (see shipctl --help)", why);
+	else
+		cli_usage(cli->cmds, stderr);
+	return EXIT_USAGE;
+}
 
 int
 main(int argc, char **argv)
@@ -33,6 +64,9 @@ main(int argc, char **argv)
 	/* Hidden: the shell's completion asks with the words it has. */
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
 		return cli_complete(&cli, argc - 2, argv + 2);
+	cli.json = wants_json(argc, argv);
+	cli_json_errors(cli.json);
+	opterr = !cli.json;
 	/* "+": stop at the command, so its own options stay its own. */
 	while ((ch = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -46,18 +80,15 @@ main(int argc, char **argv)
 			cli_usage(cli.cmds, stdout);
 			return EXIT_OK;
 		default:
-			cli_usage(cli.cmds, stderr);
-			return EXIT_USAGE;
+			return usage_error(&cli, "unknown option");
 		}
 	}
-	if (optind >= argc) {
-		cli_usage(cli.cmds, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return usage_error(&cli, "no command");
 	cli.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	if ((cmd = cli_cmd_find(cli.cmds, argv[optind], &why)) == NULL) {
-		cli_err("%s command '%s' (see shipctl --help)", why,
-		    argv[optind]);
+		cli_fail(PROTO_E_USAGE, "%s command '%s' (see shipctl --help)",
+		    why, argv[optind]);
 		return EXIT_USAGE;
 	}
 	return cli_cmd_run(&cli, cmd, argc - optind, argv + optind);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "unit.h"
 #include "util.h"
 
@@ -22,8 +23,9 @@ stack_of_dir(const char *dir, char **name)
 	diag_init(&errs);
 	if (stack_load_dir(dir, environ, &st, &errs) != 0) {
 		why = errs.n ? diag_format(&errs.v[0]) : NULL;
-		cli_err("which stack? name it with --stack NAME (or a unit "
-		    "directory); %s: %s", dir, why ? why : "cannot load units");
+		cli_fail(PROTO_E_USAGE, "which stack? name it with --stack "
+		    "NAME (or a unit directory); %s: %s", dir,
+		    why ? why : "cannot load units");
 		free(why);
 		rc = EXIT_USAGE;
 	} else

@@ -36,6 +36,10 @@
 #define PROTO_E_FAILED		"failed"	/* the operation ran and failed */
 #define PROTO_E_SHUTDOWN	"shutting_down"
 #define PROTO_E_INTERNAL	"internal"
+/* shipctl's own, in the same shape with --json: bad command line, shipd
+ * not reached or the connection lost. */
+#define PROTO_E_USAGE		"usage"
+#define PROTO_E_NO_DAEMON	"no_daemon"
 
 /* Command names: the "cmd" member of a request. */
 #define PROTO_CMD_ATTACH	"attach"

@@ -80,5 +80,10 @@ section() {
 	printf -- '- `NO_COLOR`: no colour even on a terminal\n\n'
 	section docs/operations.md "Exit status of shipctl" |
 	    sed '1s/.*/## EXIT STATUS/'
+	section docs/operations.md "Scripts: --json" |
+	    sed '1s/.*/## JSON OUTPUT/'
+	printf '\n```\n'
+	"$shipctl" help json
+	printf '```\n'
 	printf '\n## SEE ALSO\n\n**shipd**(8), **shipd-units**(5)\n'
 } | render shipctl 1 "User Commands"

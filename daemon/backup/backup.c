@@ -89,6 +89,7 @@ struct backup_run {
 	uint64_t		 t0;
 	json_t			*done;
 	struct buf		 failures;
+	size_t			 nfailed, nbusy; /* stacks; busy: locked */
 	backup_done_cb		*cb;
 	void			*arg;
 };
@@ -146,9 +147,10 @@ run_fail(struct backup_run *b, const char *stack, const char *msg)
 {
 	buf_printf(&b->failures, "%sbackup of stack %s failed: %s",
 	    b->failures.len ? "\n" : "", stack, msg);
+	b->nfailed++;
 	if (b->req != NULL)
 		ctl_req_event(b->req, PROTO_EV_BACKUP, json_pack("{s:s, s:s, "
-		    "s:s}", "stack", stack, "status", "failed", "error", msg));
+		    "s:s}", "stack", stack, "status", "failed", "message", msg));
 }
 
 static void
@@ -202,8 +204,10 @@ run_report(struct backup_run *b)
 	/* Held across the callback, which may detach or end the run. */
 	run_ref(b);
 	if (b->cb != NULL) {
+		/* Every stack it failed was locked: the caller may retry. */
 		if (b->failures.len > 0)
-			b->cb(-EIO, b->failures.data, NULL, b->arg);
+			b->cb(b->nbusy == b->nfailed ? -EBUSY : -EIO,
+			    b->failures.data, NULL, b->arg);
 		else
 			b->cb(0, NULL, b->done, b->arg);
 	}
@@ -239,6 +243,7 @@ run_next(struct backup_run *b)
 		    b->req->uid : 0, b->req ? b->req->pid : 0, &b->lock, why,
 		    sizeof why) < 0) {
 			run_fail(b, b->cur, why);
+			b->nbusy++;
 			json_decref(want);
 			stack_free(st);
 			continue;

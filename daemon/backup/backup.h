@@ -32,7 +32,8 @@ typedef void backup_done_cb(int err, const char *msg, const json_t *out,
  * those that declare no backup: skipped.  services (names, borrowed) limit
  * it to some services of the one stack named.  Progress goes out as events
  * on req.  done: out is [{stack, id, size, elapsed_ms}] of the backups
- * written, or err -EIO with one line per stack that failed.
+ * written, or err -EIO with one line per stack that failed (-EBUSY when
+ * each of them was locked by another operation).
  */
 struct backup_run;
 struct backup_run *backup_run(struct shipd *, struct ctl_req *req,
@@ -65,7 +66,8 @@ void	backup_query_cancel(struct backup_query *);
  * stack's lock in the name of req's peer, and put back the services it
  * holds (those named, when services is not NULL) as docs/backup.md says.
  * Progress goes out as events on req.  done: out is {stack, id, services,
- * safety, elapsed_ms}, or err -EIO with what failed.
+ * safety, elapsed_ms}, or err -EIO with what failed (-EBUSY: the stack
+ * was locked).
  */
 struct restore_run;
 struct restore_run *restore_run(struct shipd *, struct ctl_req *req,
@@ -92,11 +94,13 @@ void	backup_for_deploy(struct shipd *, const struct stack *,
  * Restore every service a backup holds into the stack's current
  * containers (replica 1 of each), stopping them and their dependents
  * around it and taking a safety backup first.  No lock taken: the caller
- * holds it.  done(err, msg, arg); at shutdown no callback.
+ * holds it.  done(err, msg, safety, arg), safety the safety backup's ID
+ * once it was taken (else NULL); at shutdown no callback.
  */
 void	restore_for_rollback(struct shipd *, const char *stack,
 	    const char *backup_id,
-	    void (*done)(int err, const char *msg, void *arg), void *arg);
+	    void (*done)(int err, const char *msg, const char *safety,
+	    void *arg), void *arg);
 
 /*
  * At start, once the engine answers, before ops_recover(): start again

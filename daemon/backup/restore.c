@@ -57,13 +57,15 @@ struct restore_run {
 	struct bfs_source	*src;
 	size_t			 si, pi;
 	bool			 failed;
+	bool			 busy;		/* the stack was locked */
 	bool			 written;	/* every archive is back */
 	struct bjrec		*jr;
 	char			*jid;		/* the journal's name for it */
 	struct buf		 errors;
 	uint64_t		 t0;
 	backup_done_cb		*cb;		/* restore_run()'s */
-	void			(*done)(int, const char *, void *);
+	void			(*done)(int, const char *, const char *,
+			    void *);
 	void			*arg;
 };
 
@@ -177,9 +179,10 @@ rj_report(struct restore_run *rj)
 
 	if (rj->done != NULL)
 		rj->done(rj->failed ? -EIO : 0, rj->failed ? rj->errors.data :
-		    NULL, rj->arg);
+		    NULL, rj->safety_id, rj->arg);
 	else if (rj->cb != NULL && rj->failed)
-		rj->cb(-EIO, rj->errors.data, NULL, rj->arg);
+		rj->cb(rj->busy ? -EBUSY : -EIO, rj->errors.data, NULL,
+		    rj->arg);
 	else if (rj->cb != NULL) {
 		names = json_array();
 		for (i = 0; i < rj->nsvcs; i++)
@@ -655,6 +658,7 @@ on_found(int err, const char *msg, json_t *out, void *arg)
 	    rj->req ? rj->req->uid : 0, rj->req ? rj->req->pid : 0, &rj->lock,
 	    why, sizeof why) < 0) {
 		rj->own_lock = false;
+		rj->busy = true;
 		rj_error(rj, "%s", why);
 		rj_finish(rj);
 		return;
@@ -710,8 +714,8 @@ restore_run_detach(struct restore_run *rj)
 
 void
 restore_for_rollback(struct shipd *sd, const char *stack,
-    const char *backup_id, void (*done)(int, const char *, void *),
-    void *arg)
+    const char *backup_id,
+    void (*done)(int, const char *, const char *, void *), void *arg)
 {
 	struct restore_run *rj = rjob_new(sd, stack, backup_id);
 

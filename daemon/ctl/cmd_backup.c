@@ -2,11 +2,13 @@
  * backup: back up the data of one stack's services, or of every deployed
  * stack (what cron and the systemd timer run), streaming each step.
  */
+#include <errno.h>
 #include <stdbool.h>
 
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 
 static void
@@ -15,7 +17,8 @@ on_done(int err, const char *msg, const json_t *out, void *arg)
 	struct ctl_req *r = arg;
 
 	if (err < 0)
-		ctl_req_err(r, PROTO_E_FAILED, "%s", msg);
+		ctl_req_err(r, err == -EBUSY ? PROTO_E_BUSY : PROTO_E_FAILED,
+		    "%s", msg);
 	else
 		ctl_req_ok(r, json_pack("{s:O}", "backups", (json_t *)out));
 }
@@ -40,7 +43,7 @@ strings_ok(const json_t *a)
 }
 
 static void
-cmd_backup(struct shipd *sd, struct ctl_req *r)
+cmd_backup_known(struct shipd *sd, struct ctl_req *r)
 {
 	const char	*stack = ctl_str(r, "stack");
 	json_t		*svcs = json_object_get(r->args, "services");
@@ -53,6 +56,13 @@ cmd_backup(struct shipd *sd, struct ctl_req *r)
 	}
 	b = backup_run(sd, r, stack, svcs, on_done, r);
 	ctl_req_on_cancel(r, on_cancel, b);
+}
+
+/* An unknown stack is not_found, like everywhere else. */
+static void
+cmd_backup(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, cmd_backup_known);
 }
 
 static const struct ctl_arg args[] = {

@@ -5,6 +5,7 @@
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 
 static void
@@ -26,10 +27,17 @@ on_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-cmd_backups(struct shipd *sd, struct ctl_req *r)
+backups_run(struct shipd *sd, struct ctl_req *r)
 {
 	ctl_req_on_cancel(r, on_cancel, backup_list(sd, ctl_str(r, "stack"),
 	    on_listed, r));
+}
+
+/* An unknown stack is not_found, not an empty answer. */
+static void
+cmd_backups(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, backups_run);
 }
 
 static const struct ctl_arg args[] = {

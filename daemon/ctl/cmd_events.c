@@ -9,6 +9,7 @@
 
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "engine/watch.h"
 #include "proto.h"
 #include "util.h"
@@ -66,8 +67,10 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	if (strcmp(action, WATCH_REMOVED) != 0 && !listed(es->services,
 	    json_string_value(json_object_get(attrs, LABEL_SERVICE))))
 		return;
+	/* The engine's attributes are strings, its time Unix seconds:
+	 * numbers and an RFC 3339 time here, as everywhere else. */
 	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(
-	    "{s:s, s:O, s:s%, s:O, s:O, s:O, s:O, s:O}",
+	    "{s:s, s:O, s:s%, s:O, s:O, s:o, s:o, s:o}",
 	    "action", action, "type", json_object_get(ev, "Type") ?
 		json_object_get(ev, "Type") : json_null(),
 	    "container", id ? id : "", id ? 12 : 0,
@@ -75,12 +78,11 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 		json_object_get(attrs, "name") : json_null(),
 	    "service", json_object_get(attrs, LABEL_SERVICE) ?
 		json_object_get(attrs, LABEL_SERVICE) : json_null(),
-	    "replica", json_object_get(attrs, LABEL_REPLICA) ?
-		json_object_get(attrs, LABEL_REPLICA) : json_null(),
-	    "exit_code", json_object_get(attrs, "exitCode") ?
-		json_object_get(attrs, "exitCode") : json_null(),
-	    "time", json_object_get(ev, "time") ?
-		json_object_get(ev, "time") : json_null()));
+	    "replica", ctl_json_num(json_string_value(json_object_get(attrs,
+		LABEL_REPLICA))),
+	    "exit_code", ctl_json_num(json_string_value(json_object_get(attrs,
+		"exitCode"))),
+	    "time", ctl_json_time(json_object_get(ev, "time"))));
 }
 
 static void
@@ -108,7 +110,7 @@ events_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-cmd_events(struct shipd *sd, struct ctl_req *r)
+events_run(struct shipd *sd, struct ctl_req *r)
 {
 	struct events_sub *es = xcalloc(1, sizeof *es);
 
@@ -124,6 +126,13 @@ cmd_events(struct shipd *sd, struct ctl_req *r)
 	 * act knowing nothing will be missed from here on. */
 	ctl_req_event(r, PROTO_EV_SUBSCRIBED, json_pack("{s:s}", "stack",
 	    ctl_str(r, "stack")));
+}
+
+/* An unknown stack is not_found, not an empty answer. */
+static void
+cmd_events(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, events_run);
 }
 
 static const struct ctl_arg args[] = {

@@ -8,8 +8,10 @@
 
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 #include "state/store.h"
+#include "util.h"
 
 static int
 by_started(const void *a, const void *b)
@@ -42,7 +44,7 @@ merge_ops(json_t *arr, const json_t *ops)
 		    "uid", json_object_get(op, "uid") ?: json_null(),
 		    "kind", json_object_get(op, "kind") ?: json_null(),
 		    "result", json_object_get(op, "result") ?: json_null(),
-		    "current", 0, "operation", 1,
+		    "is_current", 0, "operation", 1,
 		    "changes", json_object_get(op, "changes") ?: json_null());
 		if (json_is_string(json_object_get(op, "reason")))
 			json_object_set(row, "reason", json_object_get(op,
@@ -50,9 +52,7 @@ merge_ops(json_t *arr, const json_t *ops)
 		json_array_append_new(arr, row);
 	}
 	n = json_array_size(arr);
-	v = calloc(n, sizeof *v);
-	if (v == NULL)
-		return;
+	v = xcalloc(n, sizeof *v);
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(arr, i));
 	/* Stable for equal keys: the revisions were already in order. */
@@ -72,8 +72,23 @@ merge_ops(json_t *arr, const json_t *ops)
 	free(v);
 }
 
+/* A revision recorded before a remove row's count was renamed has it as
+ * "containers", which is an array everywhere else. */
+static json_t *
+change(json_t *c)
+{
+	json_t *n = json_object_get(c, "containers");
+
+	if (!json_is_integer(n))
+		return json_incref(c);
+	c = json_copy(c);
+	json_object_set(c, "remove_containers", n);
+	json_object_del(c, "containers");
+	return c;
+}
+
 static void
-cmd_history(struct shipd *sd, struct ctl_req *r)
+history_run(struct shipd *sd, struct ctl_req *r)
 {
 	const char	*name = ctl_str(r, "stack");
 	int		 revs[256], cur;
@@ -93,14 +108,19 @@ cmd_history(struct shipd *sd, struct ctl_req *r)
 		json_array_foreach(json_object_get(doc, "changes"), k, c)
 			if (strcmp(json_string_value(json_object_get(c,
 			    "action")) ?: "", "unchanged") != 0)
-				json_array_append(changes, c);
+				json_array_append_new(changes, change(c));
 		row = json_pack("{s:i, s:O, s:O, s:O, s:O, s:b, s:o}",
 		    "revision", revs[i],
 		    "started", json_object_get(doc, "started") ?: json_null(),
 		    "uid", json_object_get(doc, "uid") ?: json_null(),
 		    "kind", json_object_get(doc, "kind") ?: json_null(),
 		    "result", json_object_get(doc, "result") ?: json_null(),
-		    "current", revs[i] == cur, "changes", changes);
+		    "is_current", revs[i] == cur, "changes", changes);
+		/* A rollback: the revision it went back to. */
+		json_object_set_new(row, "to", json_integer_value(
+		    json_object_get(doc, "rollback_of")) > 0 ? json_integer(
+		    json_integer_value(json_object_get(doc, "rollback_of"))) :
+		    json_null());
 		if (json_is_string(json_object_get(doc, "reason")))
 			json_object_set(row, "reason",
 			    json_object_get(doc, "reason"));
@@ -110,6 +130,13 @@ cmd_history(struct shipd *sd, struct ctl_req *r)
 	    "ops"));
 	ctl_req_ok(r, json_pack("{s:s, s:i, s:o}", "stack", name, "current",
 	    cur, "revisions", arr));
+}
+
+/* An unknown stack is not_found, not an empty answer. */
+static void
+cmd_history(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, history_run);
 }
 
 static const struct ctl_arg args[] = {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "engine/docker.h"
 #include "log.h"
 #include "proto.h"
@@ -607,7 +608,7 @@ logs_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-cmd_logs(struct shipd *sd, struct ctl_req *r)
+logs_run(struct shipd *sd, struct ctl_req *r)
 {
 	struct logs *l;
 
@@ -628,6 +629,13 @@ cmd_logs(struct shipd *sd, struct ctl_req *r)
 	if (l->follow)
 		l->watch = watch_stack(sd, l->stack, on_engine_event, l);
 	list(l);
+}
+
+/* An unknown stack is not_found, not an empty answer. */
+static void
+cmd_logs(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, logs_run);
 }
 
 static const struct ctl_arg args[] = {

@@ -2,9 +2,12 @@
  * restore: put a backup's data back into a stack's containers, after a
  * safety backup of what it overwrites, streaming each step.
  */
+#include <errno.h>
+
 #include "backup/backup.h"
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "proto.h"
 
 static void
@@ -13,7 +16,8 @@ on_done(int err, const char *msg, const json_t *out, void *arg)
 	struct ctl_req *r = arg;
 
 	if (err < 0)
-		ctl_req_err(r, PROTO_E_FAILED, "%s", msg);
+		ctl_req_err(r, err == -EBUSY ? PROTO_E_BUSY : PROTO_E_FAILED,
+		    "%s", msg);
 	else
 		ctl_req_ok(r, json_deep_copy(out));
 }
@@ -26,7 +30,7 @@ on_cancel(struct ctl_req *r, void *arg)
 }
 
 static void
-cmd_restore(struct shipd *sd, struct ctl_req *r)
+cmd_restore_known(struct shipd *sd, struct ctl_req *r)
 {
 	json_t		*svcs = json_object_get(r->args, "services"), *v;
 	const char	*id = ctl_str(r, "id");
@@ -44,6 +48,13 @@ cmd_restore(struct shipd *sd, struct ctl_req *r)
 		}
 	ctl_req_on_cancel(r, on_cancel, restore_run(sd, r, ctl_str(r,
 	    "stack"), id, svcs, on_done, r));
+}
+
+/* An unknown stack is not_found, like everywhere else. */
+static void
+cmd_restore(struct shipd *sd, struct ctl_req *r)
+{
+	ctl_known_stack(sd, r, cmd_restore_known);
 }
 
 static const struct ctl_arg args[] = {

@@ -10,6 +10,7 @@
 
 #include "core/shipd.h"
 #include "ctl/ctl.h"
+#include "ctl/known.h"
 #include "engine/docker.h"
 #include "engine/spec.h"
 #include "ops/health.h"
@@ -76,8 +77,8 @@ cmp_rows(const void *a, const void *b)
 		c = strcmp(json_string_value(json_object_get(x, "service")),
 		    json_string_value(json_object_get(y, "service")));
 	if (c == 0)
-		c = atoi(json_string_value(json_object_get(x, "replica"))) -
-		    atoi(json_string_value(json_object_get(y, "replica")));
+		c = (int)json_integer_value(json_object_get(x, "replica")) -
+		    (int)json_integer_value(json_object_get(y, "replica"));
 	if (c == 0)
 		c = strcmp(json_string_value(json_object_get(x, "name")),
 		    json_string_value(json_object_get(y, "name")));
@@ -325,6 +326,37 @@ label(json_t *c, const char *key)
 	return v ? v : "";
 }
 
+/*
+ * The image as the stack names it.  A container a rollback recreated from
+ * a snapshot is pinned to an image ID ("sha256:..."): its revision's
+ * record has the reference that ID was resolved from.
+ */
+static const char *
+image_ref(struct shipd *sd, json_t *c)
+{
+	const char	*img = json_string_value(json_object_get(c, "Image"));
+	const char	*ref, *id;
+	const json_t	*doc, *v;
+	json_t		*rev;
+
+	if (img == NULL)
+		return "";
+	if (strncmp(img, "sha256:", 7) != 0)
+		return img;
+	rev = ctl_json_num(label(c, LABEL_REVISION));
+	doc = json_is_integer(rev) ? store_revision_get(sd->store,
+	    label(c, LABEL_STACK), (int)json_integer_value(rev)) : NULL;
+	json_decref(rev);
+	if ((ref = json_string_value(json_object_get(json_object_get(
+	    json_object_get(doc, "specs"), label(c, LABEL_SERVICE)),
+	    "image"))) != NULL)
+		return ref;
+	json_object_foreach((json_t *)json_object_get(doc, "images"), id, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), img) == 0)
+			return id;
+	return img;
+}
+
 static void
 status_listed(const struct docker_result *res, void *arg)
 {
@@ -341,6 +373,14 @@ status_listed(const struct docker_result *res, void *arg)
 		    "listing containers: %s", res->message);
 		return;
 	}
+	if (ctl_str(r, "stack") != NULL && json_array_size(res->body) == 0 &&
+	    !ctl_stack_known(op->sd, ctl_str(r, "stack"))) {
+		status_free(op);
+		ctl_req_err(r, PROTO_E_NOT_FOUND, "no stack '%s': it has no "
+		    "revision, no container and no operation",
+		    ctl_str(r, "stack"));
+		return;
+	}
 	rows = json_array();
 	json_array_foreach(res->body, i, c) {
 		const char *name = json_string_value(
@@ -348,21 +388,21 @@ status_listed(const struct docker_result *res, void *arg)
 		const char *st = json_string_value(json_object_get(c,
 		    "Status"));
 
+		name = name && name[0] == '/' ? name + 1 : name ? name : "";
 		json_array_append_new(rows, json_pack(
-		    "{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
+		    "{s:s%, s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s, s:s, s:o}",
 		    "id", json_string_value(json_object_get(c, "Id")), 12,
-		    "name", name && name[0] == '/' ? name + 1 : name ? name : "",
+		    "name", name,
 		    "stack", label(c, LABEL_STACK),
 		    "service", label(c, LABEL_SERVICE),
-		    "replica", label(c, LABEL_REPLICA),
-		    "revision", label(c, LABEL_REVISION),
+		    "replica", ctl_json_num(label(c, LABEL_REPLICA)),
+		    "revision", ctl_json_num(label(c, LABEL_REVISION)),
+		    "kept", spec_kept_revision(name) > 0,
 		    "state", json_string_value(json_object_get(c, "State")) ?
 			json_string_value(json_object_get(c, "State")) : "",
 		    "health", "",
-		    "image", json_string_value(json_object_get(c, "Image")) ?
-			json_string_value(json_object_get(c, "Image")) : "",
-		    "created", json_object_get(c, "Created") ?
-			json_object_get(c, "Created") : json_null()));
+		    "image", image_ref(op->sd, c),
+		    "created", ctl_json_time(json_object_get(c, "Created"))));
 		json_object_set_new(json_array_get(rows, i), "status",
 		    json_string(st ? st : ""));
 		json_object_set(json_array_get(rows, i), "full_id",

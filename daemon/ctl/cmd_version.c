@@ -26,7 +26,7 @@ cmd_version(struct shipd *sd, struct ctl_req *r)
 		json_object_set_new(eng, "negotiated_api",
 		    json_string(docker_api_version(sd->docker)));
 	if (!sd->engine_ok && sd->engine_error != NULL)
-		json_object_set_new(eng, "error",
+		json_object_set_new(eng, "message",
 		    json_string(sd->engine_error));
 	res = json_pack("{s:s, s:i, s:o}", "daemon", SHIPD_VERSION,
 	    "protocol", PROTO_VERSION, "engine", eng);

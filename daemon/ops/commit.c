@@ -165,7 +165,13 @@ reply_result(struct op *op)
 		op_emit(op, PROTO_EV_SUMMARY, json_pack("{s:o}", "services",
 		    summary_json(op)));
 		op_reply_err(op, PROTO_E_FAILED, "%s", op->error);
-	} else
+	} else if (op->restore_id != NULL)	/* rollback --with-data */
+		op_reply_ok(op, json_pack("{s:i, s:I, s:o, s:s, s:s?}",
+		    "revision", op->revision, "elapsed_ms",
+		    (json_int_t)(now_ms() - op->t0), "services",
+		    summary_json(op), "restored", op->restore_id, "safety",
+		    op->safety_id));
+	else
 		op_reply_ok(op, json_pack("{s:i, s:I, s:o}", "revision",
 		    op->revision, "elapsed_ms", (json_int_t)(now_ms() - op->t0),
 		    "services", summary_json(op)));

@@ -285,6 +285,7 @@ op_free(void *arg)
 	free(op->stack_name);
 	free(op->backup_id);
 	free(op->restore_id);
+	free(op->safety_id);
 	free(op->error);
 	free(op->stop_why);
 	/* At shutdown the control server dropped their requests first. */

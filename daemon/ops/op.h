@@ -271,6 +271,7 @@ struct op {
 	char			*restore_id;	/* rollback --with-data: restore */
 	struct op_watch		*watchers;	/* shipctl attach: they get
 						   every event and the answer */
+	char			*safety_id;	/* and the safety backup it took */
 	struct op		*next;		/* sd->ops */
 };
 

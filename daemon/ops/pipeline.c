@@ -213,6 +213,7 @@ static void
 backup_phase(struct op *op)
 {
 	const char	**names;
+	json_t		 *svcs;
 	size_t		  i, n = 0;
 
 	if (!(op->kind->flags & OPK_BACKUP) || op->no_backup) {
@@ -232,8 +233,12 @@ backup_phase(struct op *op)
 		begin(op);
 		return;
 	}
-	op_phase_enter_with(op, PH_BACKUP, json_pack("{s:I}", "services",
-	    (json_int_t)n));
+	/* "services" is an array everywhere: the names, not their count. */
+	svcs = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(svcs, json_string(names[i]));
+	op_phase_enter_with(op, PH_BACKUP, json_pack("{s:o}", "services",
+	    svcs));
 	op_phase_deadline(op);
 	/* The op cannot end while its backup runs; at shutdown the backup
 	 * is dropped without a callback, before the op is freed. */

@@ -548,7 +548,7 @@ plan_json(const struct op *op)
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, "
 		    "s:O}", "service", orphans[i], "action", "remove", "reason",
-		    "no longer in the stack", "replicas", 0, "containers",
+		    "no longer in the stack", "replicas", 0, "remove_containers",
 		    json_object_get(op->orphans, orphans[i])));
 	free(orphans);
 	free(order);

@@ -138,10 +138,12 @@ rollback_auto(struct op *failed)
 
 /* rollback --with-data: the containers are back; so is their data now. */
 static void
-on_restored(int err, const char *msg, void *arg)
+on_restored(int err, const char *msg, const char *safety, void *arg)
 {
 	struct op *op = arg;
 
+	if (safety != NULL)
+		op->safety_id = xstrdup(safety);
 	if (err < 0) {
 		op->failed = true;
 		xasprintf(&op->error, "the containers of revision %d are back, "

@@ -38,7 +38,7 @@ wait_until 20 streaming 1048576 || fail "the archive never started streaming"
 
 rc=0
 out=$(sctl backup --stack "$IT_STACK" 2>&1) || rc=$?
-assert_eq "$rc" 1 "a second backup while one runs"
+assert_eq "$rc" 6 "a second backup while one runs (busy)"
 assert_match "$out" "busy: backup" "second backup refused by the lock"
 ok "a second backup is refused while one runs"
 

@@ -45,7 +45,7 @@ out=$(sctl status --stack "$IT_STACK")
 [ "$(echo "$out" | grep -c " web ")" = 2 ] || fail "status: $out"
 echo "$out" | grep -E " web +1 +[^ ]+ +running" >/dev/null || fail "status: $out"
 echo "$out" | grep -E " web +2 +[^ ]+ +created" >/dev/null || fail "status: $out"
-sctl --json status --stack "$IT_STACK" | grep -q '"replica":"2"' ||
+sctl --json status --stack "$IT_STACK" | grep -q '"replica":2,' ||
     fail "status --json"
 ok "status lists the stack's containers by label"
 

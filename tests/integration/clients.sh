@@ -59,6 +59,9 @@ holder() {		# uid n outfile
 
 SHIPD_TEST_CTL_IDLE_MS=$IDLE_MS start_shipd --group nogroup
 
+# events of a stack shipd does not know is not_found: one container with
+# the stack's label makes it known.
+it_run known "$IMAGE1" >/dev/null
 "$SHIPCTL" -s "$IT_SOCK" events --stack "$IT_STACK" > "$IT_DIR/events" 2>"$IT_DIR/events.err" &
 epid=$!
 wait_until 10 grep -q "watching stack" "$IT_DIR/events.err" ||

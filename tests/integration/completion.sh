@@ -46,6 +46,7 @@ out=$(complete_words deploy --no)
 assert_eq "$out" --no-backup "option of deploy"
 out=$(complete_words status -)
 echo "$out" | grep -qx -- --stack || fail "status options lack --stack: $out"
+echo "$out" | grep -qx -- --json || fail "status options lack --json: $out"
 ok "options: logs --f gives --follow, deploy --no gives --no-backup"
 
 out=$(complete_words status --stack "${IT_STACK%-*}")

@@ -21,7 +21,7 @@ EOF
 # Replica 1 of service $1 in status --json.
 health_of() {
 	sctl --json status --stack "$IT_STACK" | jq -r --arg s "$1" \
-	    '.containers[] | select(.service == $s and .replica == "1") | .health'
+	    '.containers[] | select(.service == $s and .replica == 1) | .health'
 }
 ready_of() {
 	sctl --json status --stack "$IT_STACK" | jq -r --arg s "$1" \

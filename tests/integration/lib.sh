@@ -159,6 +159,7 @@ it_run() {
 
 # Every container, network and volume labelled with this test's stack, and
 # nothing else (-v takes only the containers' anonymous volumes along).
+# IT_KEEP=1 keeps $IT_DIR (outputs, state, shipd's log) for a look after.
 it_cleanup() {
 	local rc=$?
 
@@ -177,7 +178,7 @@ it_cleanup() {
 		echo "--- last lines of shipd's log ($IT_NAME)" >&2
 		tail -n 40 "$IT_LOG" >&2
 	fi
-	rm -rf "$IT_DIR"
+	[ -n "${IT_KEEP:-}" ] || rm -rf "$IT_DIR"
 	exit "$rc"
 }
 trap it_cleanup EXIT

@@ -35,7 +35,7 @@ assert_eq "$(echo "$out" | grep -Ec '^  worker +remove +no longer in the stack$'
     "plan rows removing worker"
 echo "$out" | grep -q "deploy needs --remove-orphans" ||
     { echo "$out"; fail "plan does not say deploy needs --remove-orphans"; }
-sctl --json plan "$IT_UNITS" | grep -Eq '"service": *"worker", *"action": *"remove",.*"containers": *2' ||
+sctl --json plan "$IT_UNITS" | grep -Eq '"service": *"worker", *"action": *"remove",.*"remove_containers": *2' ||
     fail "plan --json does not count worker's 2 containers"
 ok "plan shows worker's removal once, with its 2 containers"
 

@@ -100,7 +100,12 @@ rc=0
 out=$(as_outsider status 2>&1) || rc=$?
 assert_eq "$rc" 4 "outsider's status: exit"
 assert_match "$out" "Permission denied" "outsider's status: message"
-ok "a uid in neither group is refused on connect (exit 4)"
+rc=0
+out=$(as_outsider status --json 2>/dev/null) || rc=$?
+assert_eq "$rc" 4 "outsider's status --json: exit"
+assert_eq "$(echo "$out" | jq -c '[.ok, .error.code]')" '[false,"permission_denied"]' \
+    "outsider's status --json: the error line"
+ok "a uid in neither group is refused on connect (exit 4; with --json the error line)"
 
 # SIGKILL in the middle of a deploy: its start line is there, no end.
 api 'environment: {SVC_NEVER_HEALTHY: "1"}'

@@ -62,7 +62,7 @@ health: {test: [CMD, /bin/svc-check]}
 EOF
 rc=0
 out=$(sctl deploy "$IT_UNITS" 2>&1) || rc=$?
-[ "$rc" = 1 ] || { echo "$out"; fail "a concurrent deploy exited $rc"; }
+[ "$rc" = 6 ] || { echo "$out"; fail "a concurrent deploy exited $rc, want 6 (busy)"; }
 echo "$out" | grep -Eq "is busy: deploy by uid [0-9]+ \(pid [0-9]+\) since" ||
     { echo "$out"; fail "the refusal does not name the owner"; }
 ok "a concurrent deploy is refused at once, naming the owner"

@@ -375,9 +375,9 @@ on_backup(int err, const char *id, const char *msg, void *arg)
 }
 
 static void
-on_restore(int err, const char *msg, void *arg)
+on_restore(int err, const char *msg, const char *safety, void *arg)
 {
-	on_backup(err, NULL, msg, arg);
+	on_backup(err, safety, msg, arg);
 }
 
 static void
@@ -441,6 +441,9 @@ test_deploy_backup_and_rollback_restore(void **state)
 	wait_flag(&g, &o.done, "restore_for_rollback");
 	if (o.err != 0)
 		fail_msg("restore_for_rollback: %s", o.msg);
+	/* It names the safety backup it took of what it overwrote. */
+	assert_true(o.id[0] != '\0');
+	assert_string_not_equal(o.id, id);
 	out = db_exec(&g, "cat /data/f");
 	assert_string_equal(out, "v2\n");
 	free(out);

@@ -21,6 +21,7 @@
 #include "engine/docker.h"
 #include "helper_fakeengine.h"
 #include "proto.h"
+#include "state/store.h"
 #include "util.h"
 
 #define NLINES		3000	/* per replica: more than its queue holds */
@@ -164,6 +165,14 @@ on_send(struct ctl_req *r, json_t *msg, bool final)
 }
 
 static void
+on_store_closed(void *arg)
+{
+	struct shipd *sd = arg;
+
+	sd->store = NULL;
+}
+
+static void
 test_merged_in_time_order(void **state)
 {
 	struct fake_engine	*fe;
@@ -171,6 +180,7 @@ test_merged_in_time_order(void **state)
 	struct got		 g;
 	struct ctl_req		*r;
 	uv_loop_t		 loop;
+	char			 dir[] = "/tmp/shipd-test-logs-XXXXXX", *cmd;
 
 	(void)state;
 	memset(&sd, 0, sizeof sd);
@@ -181,6 +191,12 @@ test_merged_in_time_order(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(fake_engine_start(handler, NULL, &fe), 0);
 	sd.loop = &loop;
+	/* An empty store: logs asks it whether the stack is known (it is
+	 * not, so the handler asks the engine's containers: the fake has
+	 * them). */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(&loop, dir, &sd.store), 0);
+	sd.engine_ok = true;
 	defer_init(&sd);
 	assert_int_equal(docker_new(&loop, fake_engine_path(fe), &sd.docker),
 	    0);
@@ -190,9 +206,14 @@ test_merged_in_time_order(void **state)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	defer_flush(&sd);
 	defer_close(&sd);
+	store_close(sd.store, on_store_closed, &sd);
 	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_null(sd.store);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	fake_engine_stop(fe);
+	xasprintf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
 
 	assert_int_equal(g.finals, 1);
 	assert_int_equal(g.follows, 2);

@@ -229,7 +229,7 @@ test_orphans(void **state)
 	assert_int_equal(json_array_size(svcs), 2);
 	assert_entry(svcs, "gone", "remove", "no longer in the stack", 0);
 	assert_int_equal(json_integer_value(json_object_get(find_service(svcs,
-	    "gone"), "containers")), 2);
+	    "gone"), "remove_containers")), 2);
 	json_decref(ev);
 	t = fakedocker_trace(g.fd, mark, MUTATING, NULL);
 	assert_string_equal(t, "");
