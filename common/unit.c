@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "unithost.h"
 #include "util.h"
 
 static const char *const restart_names[] = {
@@ -358,6 +359,7 @@ unit_sort(struct unit *u)
 	if (u->nnetworks > 1)
 		qsort(u->networks, u->nnetworks, sizeof *u->networks,
 		    net_cmp);
+	unit_host_sort(u);
 }
 
 static void
@@ -409,6 +411,7 @@ unit_free(struct unit *u)
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);
+	unit_host_free(u);
 	free(u);
 }
 

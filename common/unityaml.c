@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unithost.h"
 #include "unityaml.h"
 #include "util.h"
 
@@ -587,6 +588,12 @@ static const struct ykey unit_keys[] = {
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
 	{ "backup", unit_yaml_backup },
+	{ "privileged", unit_yaml_privileged },
+	{ "network_mode", unit_yaml_network_mode },
+	{ "pid", unit_yaml_pid },
+	{ "devices", unit_yaml_devices },
+	{ "cap_add", unit_yaml_cap_add },
+	{ "cap_drop", unit_yaml_cap_drop },
 };
 
 static bool
