@@ -33,7 +33,4 @@ void	unit_host_json(const struct unit *, json_t *obj);
 void	unit_host_from_json(struct jread *, const char *path, const json_t *,
 	    struct unit *);
 
-void	unit_host_sort(struct unit *);
-void	unit_host_free(struct unit *);
-
 #endif
