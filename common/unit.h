@@ -278,6 +278,10 @@ char		*unit_cap_canon(const char *);
 /* "/dev/x[:/dev/y][:rwm]": NULL, or what is wrong (caller frees). */
 char		*unit_device_parse(const char *, struct unit_device *);
 
+/* What to say of an unknown unit key compose's files have (at path:
+ * NULL for the top level, "health", "update"), or NULL. */
+const char	*unit_compose_hint(const char *path, const char *key);
+
 /* Loader internals, shared by common/unit*.c; not for other callers. */
 #define UNIT_DEF_INTERVAL_MS		5000	/* explicit checks only */
 #define UNIT_DEF_TIMEOUT_MS		3000

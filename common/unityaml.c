@@ -636,7 +636,8 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 		    "expected a mapping with at least 'image'");
 		return;
 	}
-	ytree_walk(&uc->y, NULL, root, unit_keys, nitems(unit_keys), uc, seen);
+	unit_yaml_walk(&uc->y, NULL, root, unit_keys, nitems(unit_keys), uc,
+	    seen);
 	if (root->type != Y_MAP)
 		return;
 	if (seen[0] == NULL)

@@ -498,6 +498,42 @@ test_unit_key_errors(void **state)
 	diag_free(&errs);
 }
 
+/* Compose's keys get a hint rather than the nearest spelling. */
+static void
+test_compose_hints(void **state)
+{
+	struct diag_list errs;
+
+	assert_null(load_api("image: shipd-test/svc:1\n"
+	    "healthcheck: {test: [CMD, /bin/true]}\n"
+	    "container_name: web\n"
+	    "deploy: {replicas: 2}\n"
+	    "health: {disable: true}\n"
+	    "update: {failure_action: pause}\n"
+	    "imagee: x\n", -EINVAL, &errs));
+	assert_diag(&errs, "api.yaml:2:1: unknown key 'healthcheck' (did you "
+	    "mean 'health'? shipd's unit format differs from compose, see "
+	    "docs/units.md)");
+	assert_diag(&errs, "api.yaml:3:1: unknown key 'container_name' (shipd "
+	    "names containers itself (STACK-SERVICE-N)");
+	assert_diag(&errs, "api.yaml:4:1: unknown key 'deploy' (compose's "
+	    "deploy: is shipd's replicas:, update: and resources:");
+	assert_diag(&errs, "api.yaml:5:10: unknown key 'disable' in health "
+	    "(write test: [NONE]");
+	assert_diag(&errs, "api.yaml:6:10: unknown key 'failure_action' in "
+	    "update (did you mean 'on_failure'?");
+	/* A plain typo is still a typo. */
+	assert_diag(&errs, "api.yaml:7:1: unknown key 'imagee'; did you mean "
+	    "'image'?");
+	assert_int_equal(errs.n, 6);
+	diag_free(&errs);
+	/* A repeated hinted key is reported at each. */
+	assert_null(load_api("image: shipd-test/svc:1\nlinks: [db]\n"
+	    "links: [db]\n", -EINVAL, &errs));
+	assert_diag(&errs, "api.yaml:3:1: unknown key 'links'");
+	diag_free(&errs);
+}
+
 int
 main(void)
 {
@@ -509,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_unit_keys),
 		cmocka_unit_test(test_unit_key_errors),
+		cmocka_unit_test(test_compose_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
