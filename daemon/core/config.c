@@ -230,7 +230,10 @@ config_load(const char *path, bool must_exist, struct shipd_conf *conf,
 			diag_add(errs, path, 0, 0, "%s", strerror(-rc));
 		return rc;
 	}
-	conf->path = xstrdup(path);
+	/* Messages name the file wherever shipd was started from. */
+	conf->path = realpath(path, NULL);
+	if (conf->path == NULL)
+		conf->path = xstrdup(path);
 	memset(&c, 0, sizeof c);
 	c.file = conf->path;
 	c.errs = errs;
