@@ -54,6 +54,7 @@ out=$("$SHIPD" -c "$conf" --check-config 2>&1) || rc=$?
 assert_eq "$rc" 2 "a configuration others may write"
 assert_match "$out" "may be changed by others" "world-writable file"
 chmod 0644 "$conf"
+cp "$conf" "$IT_DIR/strict.yaml"
 ok "--check-config, bad files refused at file:line:col, shipd does not start on one"
 
 start_shipd -c "$conf"
@@ -88,6 +89,8 @@ out=$(sctl deploy --skip-check policy "$IT_UNITS" 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "--skip-check policy deployed"
 assert_match "$out" "cannot be skipped" "--skip-check policy"
 [ "$(count_containers)" = 0 ] || fail "--skip-check policy created containers"
+grep -q '"event":"end",.*"cmd":"deploy",.*"result":"preflight_failed","message":"policy: api: volumes: bind source /' "$IT_STATE/audit.log" ||
+    fail "the audit log lacks the refusal: $(cat "$IT_STATE/audit.log")"
 ok "a bind of / and privileged refused naming service, key and rule; plan shows it; not skippable; nothing created"
 
 # A symlink under the allowed root that leads out of it.
@@ -147,6 +150,26 @@ hc=$(docker inspect -f '{{.HostConfig.PidMode}} {{.HostConfig.NetworkMode}} {{ra
 assert_eq "$hc" "host host /dev/null:/dev/shipd-null:r" "HostConfig of the host-pid service"
 ok "pid: host, network_mode: host and devices deploy when the policy allows them; HostConfig matches"
 
+# The policy tightened under a running stack: what exists stays, but a
+# scale that creates more of it is refused, and a rollback to what the
+# policy allows goes ahead.
+cp "$conf" "$IT_DIR/open.yaml"
+cp "$IT_DIR/strict.yaml" "$conf"
+stop_shipd
+start_shipd -c "$conf"
+rc=0
+out=$(sctl scale api=2 --stack "$IT_STACK" 2>&1) || rc=$?
+[ "$rc" != 0 ] || { echo "$out"; fail "scale of a host-pid service passed the strict policy"; }
+assert_match "$out" "api: pid: host is not allowed \(policy.host_pid is false\)" "scale refusal"
+assert_eq "$(count_containers --filter label=io.shipd.service=api --filter status=running)" 1 "running api containers after the refused scale"
+out=$(sctl rollback --stack "$IT_STACK" --to 1 2>&1) || { echo "$out"; fail "a rollback to an allowed revision failed"; }
+hc=$(docker inspect -f '{{.HostConfig.PidMode}}' "$(cid api)")
+assert_eq "$hc" "" "PidMode after the rollback"
+ok "a tightened policy refuses a scale that creates more; a rollback to what it allows deploys"
+stop_shipd
+cp "$IT_DIR/open.yaml" "$conf"
+start_shipd -c "$conf"
+
 unit api <<EOF
 image: $IMAGE1
 init: true
@@ -158,7 +181,7 @@ out=$(sctl deploy "$IT_UNITS" 2>&1) || rc=$?
 ! echo "$out" | grep -q "policy:.*not allowed" || { echo "$out"; fail "an allowed privileged service was refused"; }
 [ "$rc" = 0 ] || echo "$out" | grep -q "start: " ||
     { echo "$out"; fail "privileged deploy failed other than at the engine's start"; }
-id=$(docker ps -aq --no-trunc --filter "label=$IT_LABEL" --filter "label=io.shipd.service=api" --filter "label=io.shipd.revision=3")
-[ -n "$id" ] || fail "no container of revision 3"
+id=$(docker ps -aq --no-trunc --filter "label=$IT_LABEL" --filter "label=io.shipd.service=api" --filter "label=io.shipd.revision=4")
+[ -n "$id" ] || fail "no container of revision 4"
 assert_eq "$(docker inspect -f '{{.HostConfig.Privileged}}' "$id")" true "HostConfig.Privileged"
 ok "privileged passes the policy that allows it; HostConfig.Privileged is true (deploy exit $rc)"
