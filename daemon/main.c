@@ -117,8 +117,9 @@ load_config(struct shipd *sd)
 	else if (sd->conf.policy.set)
 		log_info("policy from %s: %s", sd->conf.path, s);
 	else
-		log_info("%s (no policy in %s): anyone who may deploy is root "
-		    "on this host", s, sd->cfg.config_path);
+		log_info("no policy in %s: anyone who may deploy is root on "
+		    "this host (shipd(8), \"The policy\")",
+		    sd->cfg.config_path);
 	free(s);
 	return 0;
 }
