@@ -191,6 +191,12 @@ port_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	struct unit_port	 p;
 	char			*s;
 
+	if (n->type == Y_MAP) {
+		ytree_err(c, n, "%s: write \"HOST:CONTAINER\" or \"CONTAINER\" "
+		    "(compose's long syntax {target, published} differs, see "
+		    "docs/units.md)", path);
+		return;
+	}
 	if ((s = ytree_text(c, path, n, "a port")) == NULL)
 		return;
 	if (entry_ok(c, path, n, s, unit_port_parse(s, &p))) {
@@ -231,6 +237,12 @@ mount_item(struct yctx *c, const char *path, const struct ynode *n,
 	struct unit_mount	 m;
 	char			*s;
 
+	if (n->type == Y_MAP) {
+		ytree_err(c, n, "%s: write \"SOURCE:TARGET[:ro]\" (compose's "
+		    "long syntax {type, source, target} differs, see "
+		    "docs/units.md)", path);
+		return;
+	}
 	if ((s = ytree_text(c, path, n, "a volume")) == NULL)
 		return;
 	if (entry_ok(c, path, n, s, unit_mount_parse(s, UCTX(obj)->dir, &m))) {
@@ -302,10 +314,21 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 		if ((k = ytree_map_key(c, n, i)) == NULL)
 			continue;
 		ipath = ytree_path(path, k->str);
+		if (n->kids[i + 1]->type == Y_MAP) {
+			ytree_err(c, n->kids[i + 1], "%s: write %s: healthy (or "
+			    "started, completed): compose's {condition: "
+			    "service_healthy} differs, see docs/units.md", ipath,
+			    k->str);
+			free(ipath);
+			continue;
+		}
 		s = ytree_text(c, ipath, n->kids[i + 1], "a condition");
 		if (s != NULL && unit_dep_cond_parse(s, &cond) != 0)
 			ytree_err(c, n->kids[i + 1], "%s: expected started, "
-			    "healthy or completed, got '%s'", ipath, s);
+			    "healthy or completed, got '%s'%s", ipath, s,
+			    strncmp(s, "service_", 8) == 0 ? " (compose's "
+			    "service_healthy is healthy here, see docs/units.md)"
+			    : "");
 		else if (s != NULL)
 			dep_add(obj, k, path, k->str, cond);
 		free(s);

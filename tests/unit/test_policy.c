@@ -527,6 +527,23 @@ test_compose_hints(void **state)
 	    "'image'?");
 	assert_int_equal(errs.n, 6);
 	diag_free(&errs);
+	/* Compose's long syntax and conditions. */
+	assert_null(load_api("image: shipd-test/svc:1\n"
+	    "ports: [{target: 80, published: 8080}]\n"
+	    "volumes: [{type: bind, source: /srv, target: /x}]\n"
+	    "depends_on: {db: {condition: service_healthy}, c: service_started}\n",
+	    -EINVAL, &errs));
+	assert_diag(&errs, "api.yaml:2:9: ports[0]: write \"HOST:CONTAINER\" or "
+	    "\"CONTAINER\" (compose's long syntax {target, published} differs");
+	assert_diag(&errs, "api.yaml:3:11: volumes[0]: write \"SOURCE:TARGET[:ro]"
+	    "\" (compose's long syntax {type, source, target} differs");
+	assert_diag(&errs, "api.yaml:4:18: depends_on.db: write db: healthy (or "
+	    "started, completed): compose's {condition: service_healthy} "
+	    "differs");
+	assert_diag(&errs, "depends_on.c: expected started, healthy or "
+	    "completed, got 'service_started' (compose's service_healthy is "
+	    "healthy here");
+	diag_free(&errs);
 	/* A repeated hinted key is reported at each. */
 	assert_null(load_api("image: shipd-test/svc:1\nlinks: [db]\n"
 	    "links: [db]\n", -EINVAL, &errs));
