@@ -134,32 +134,32 @@ policy_judge(const struct shipd_policy *p, const char *cf,
 		return;
 	judge_binds(p, cf, u, real, real_err, out);
 	if (u->privileged && !p->privileged)
-		refuse(out, u, cf, "privileged: true is not allowed "
-		    "(policy.privileged is false)");
+		refuse(out, u, cf, "privileged: true is not allowed: "
+		    "policy.privileged is false");
 	if (u->host_network && !p->host_network)
-		refuse(out, u, cf, "network_mode: host is not allowed "
-		    "(policy.host_network is false)");
+		refuse(out, u, cf, "network_mode: host is not allowed: "
+		    "policy.host_network is false");
 	if (u->host_pid && !p->host_pid)
-		refuse(out, u, cf, "pid: host is not allowed "
-		    "(policy.host_pid is false)");
+		refuse(out, u, cf, "pid: host is not allowed: "
+		    "policy.host_pid is false");
 	if (u->ndevices > 0 && !p->devices)
-		refuse(out, u, cf, "devices: %s%s is not allowed "
-		    "(policy.devices is false)", u->devices[0].host,
+		refuse(out, u, cf, "devices: %s%s is not allowed: "
+		    "policy.devices is false", u->devices[0].host,
 		    u->ndevices > 1 ? " and the others" : "");
 	for (i = 0; u->cap_add != NULL && u->cap_add[i] != NULL; i++) {
 		if (strv_has(p->cap_add, "ALL") ||
 		    strv_has(p->cap_add, u->cap_add[i]))
 			continue;
 		if (p->cap_add == NULL || p->cap_add[0] == NULL)
-			refuse(out, u, cf, "cap_add: %s is not allowed "
-			    "(policy.cap_add allows none)", u->cap_add[i]);
+			refuse(out, u, cf, "cap_add: %s is not allowed: "
+			    "policy.cap_add allows none", u->cap_add[i]);
 		else {
 			struct buf b;
 
 			buf_init(&b);
 			roots_text(&b, p->cap_add);
-			refuse(out, u, cf, "cap_add: %s is not in the allowed "
-			    "list %s (policy.cap_add)", u->cap_add[i], b.data);
+			refuse(out, u, cf, "cap_add: %s is not allowed: "
+			    "policy.cap_add allows %s", u->cap_add[i], b.data);
 			buf_free(&b);
 		}
 	}

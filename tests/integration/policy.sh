@@ -160,7 +160,7 @@ start_shipd -c "$conf"
 rc=0
 out=$(sctl scale api=2 --stack "$IT_STACK" 2>&1) || rc=$?
 [ "$rc" != 0 ] || { echo "$out"; fail "scale of a host-pid service passed the strict policy"; }
-assert_match "$out" "api: pid: host is not allowed \(policy.host_pid is false\)" "scale refusal"
+assert_match "$out" "api: pid: host is not allowed: policy.host_pid is false \(policy in $conf\)" "scale refusal"
 assert_eq "$(count_containers --filter label=io.shipd.service=api --filter status=running)" 1 "running api containers after the refused scale"
 out=$(sctl rollback --stack "$IT_STACK" --to 1 2>&1) || { echo "$out"; fail "a rollback to an allowed revision failed"; }
 hc=$(docker inspect -f '{{.HostConfig.PidMode}}' "$(cid api)")
