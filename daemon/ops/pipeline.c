@@ -296,9 +296,11 @@ orphans_refused(struct op *op)
 
 /*
  * The policy of shipd's configuration, before anything changes and
- * before any other check: what it refuses no option lets through
- * (docs/operations.md).  Each refusal is a pre-flight event, so a plan
- * shows it as a deploy does.
+ * before the checks that follow the plan: what it refuses no option lets
+ * through (docs/operations.md).  Each refusal is a pre-flight event, so a
+ * plan shows it as a deploy does; a refusal ends the operation here with
+ * every failure so far (an image's too), and otherwise the others are
+ * reported with the later checks as before.
  */
 static bool
 policy_refused(struct op *op)
@@ -313,11 +315,11 @@ policy_refused(struct op *op)
 	policy_check_op(op, out);
 	json_array_foreach(out, i, v)
 		preflight_report(op, "policy", false, json_string_value(v));
-	if (json_array_size(out) == 0)
+	if ((i = json_array_size(out)) == 0)
 		preflight_report(op, "policy", true, "what this changes is "
 		    "within the policy");
 	json_decref(out);
-	if ((why = preflight_failures(op)) == NULL)
+	if (i == 0 || (why = preflight_failures(op)) == NULL)
 		return false;
 	pipeline_fail(op, PROTO_E_PREFLIGHT, "%s", why);
 	free(why);

@@ -37,6 +37,27 @@ static const char *const priv_web[] = {
 	"web.yaml", "image: shipd-test/app:1\n", NULL
 };
 
+static const char *const missing[] = {
+	STACK, "api.yaml", "image: shipd-test/none:1\n", NULL
+};
+
+/* Whether some preflight event of c is check, passed as ok. */
+static bool
+checked(const struct cap *c, const char *check, bool ok)
+{
+	json_t	*ev = cap_events(c, PROTO_EV_PREFLIGHT), *e;
+	size_t	 i;
+	bool	 found = false;
+
+	json_array_foreach(ev, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "check")),
+		    check) == 0 && json_is_true(json_object_get(e,
+		    "passed")) == ok)
+			found = true;
+	json_decref(ev);
+	return found;
+}
+
 static void
 policy_set(struct rig *g)
 {
@@ -106,6 +127,14 @@ test_refused(void **state)
 	t = fakedocker_trace(g.fd, mark, CHANGES, NULL);
 	assert_string_equal(t, "");
 	free(t);
+	/* Within the policy, the other failures are reported where they
+	 * always were, with the later checks. */
+	c = rig_deploy(&g, missing, NULL, true);
+	assert_refused(c, "images: shipd-test/none:1");
+	assert_true(checked(c, "policy", true));
+	assert_true(checked(c, "disk", true));
+	cap_free(c);
+	rig_settle(&g);
 	policy_clear(&g);
 	rig_close(&g);
 }
