@@ -498,6 +498,55 @@ test_unit_key_errors(void **state)
 	diag_free(&errs);
 }
 
+/* What a client sends is held to the same rules, by JSON path. */
+static void
+test_unit_keys_json(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s, *back = NULL;
+	json_t			*j, *u;
+
+	s = load_api("image: shipd-test/svc:1\n", 0, &errs);
+	j = stack_to_json(s);
+	u = json_array_get(json_object_get(j, "units"), 0);
+	json_object_set_new(u, "privileged", json_string("yes"));
+	json_object_set_new(u, "network_mode", json_string("bridge"));
+	json_object_set_new(u, "cap_add", json_pack("[s]", "net_admin"));
+	json_object_set_new(u, "devices", json_pack("[{s:s, s:s, s:s}]",
+	    "host", "/dev/x", "container", "/dev/x", "permissions", "rwx"));
+	json_object_set_new(u, "cap_drop", json_pack("[s, s]", "MKNOD",
+	    "MKNOD"));
+	diag_free(&errs);
+	diag_init(&errs);
+	assert_int_equal(stack_from_json(j, &back, &errs), -EINVAL);
+	assert_null(back);
+	assert_diag(&errs, "stack.units.api.privileged: expected true or "
+	    "false");
+	assert_diag(&errs, "stack.units.api: network_mode: expected \"host\"");
+	assert_diag(&errs, "stack.units.api.cap_add[0]: expected a capability "
+	    "name in upper case without CAP_, got 'net_admin'");
+	assert_diag(&errs, "stack.units.api.devices[0]: permissions: expected "
+	    "some of r, w and m");
+	diag_free(&errs);
+	/* Valid values, one rule broken: named by the JSON path. */
+	json_object_set_new(u, "privileged", json_true());
+	json_object_set_new(u, "network_mode", json_string("host"));
+	json_object_del(u, "cap_add");
+	json_object_del(u, "devices");
+	json_object_set_new(u, "ports", json_pack("[{s:n, s:i, s:i, s:s}]",
+	    "host_ip", "host_port", 8080, "container_port", 80, "protocol",
+	    "tcp"));
+	diag_init(&errs);
+	assert_int_equal(stack_from_json(j, &back, &errs), -EINVAL);
+	assert_diag(&errs, "stack.units.api.cap_drop[1]: 'MKNOD' is listed "
+	    "twice");
+	assert_diag(&errs, "stack.units.api.network_mode: host: a service on "
+	    "the host's network publishes no ports");
+	diag_free(&errs);
+	json_decref(j);
+	stack_free(s);
+}
+
 /* Compose's keys get a hint rather than the nearest spelling. */
 static void
 test_compose_hints(void **state)
@@ -562,6 +611,7 @@ main(void)
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_unit_keys),
 		cmocka_unit_test(test_unit_key_errors),
+		cmocka_unit_test(test_unit_keys_json),
 		cmocka_unit_test(test_compose_hints),
 	};
 
