@@ -211,6 +211,9 @@ BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 DOCDIR    ?= $(PREFIX)/share/doc/shipd
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# shipd reads /etc/shipd/shipd.yaml whatever the PREFIX (shipd -c FILE
+# names another).
+SYSCONFDIR ?= /etc
 ifeq ($(PREFIX),/usr)
 UNITDIR   ?= /lib/systemd/system
 else
@@ -244,6 +247,11 @@ install: all man
 	done
 	install -D -m 0644 cli/shipctl.bash $(DESTDIR)$(BASHCOMPDIR)/shipctl
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 systemd/shipd.yaml $(DESTDIR)$(DOCDIR)/shipd.yaml.example
+	@# The policy is the operator's: an existing file is never replaced.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/shipd/shipd.yaml ] || \
+	    install -D -m 0644 systemd/shipd.yaml \
+	    $(DESTDIR)$(SYSCONFDIR)/shipd/shipd.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/shipd $(DESTDIR)$(BINDIR)/shipctl \
@@ -252,7 +260,12 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/shipd.8 \
 	    $(DESTDIR)$(BASHCOMPDIR)/shipctl \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+	    $(DESTDIR)$(DOCDIR)/shipd.yaml.example
+	@# Only when unchanged: an edited policy stays.
+	if cmp -s systemd/shipd.yaml $(DESTDIR)$(SYSCONFDIR)/shipd/shipd.yaml; \
+	then rm -f $(DESTDIR)$(SYSCONFDIR)/shipd/shipd.yaml; \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/shipd 2>/dev/null || true; fi
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 .PHONY: man install uninstall

@@ -64,7 +64,8 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "                     everything else is up)\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
 	    "                     ports, disk, dependencies, networks,\n"
-	    "                     volumes\n",
+	    "                     volumes (never the policy of shipd's\n"
+	    "                     configuration: see shipd(8))\n",
 	.longopts = options,
 	.flags = CLI_DIR | CLI_UNITS | CLI_DETACH,
 	.exec = cmd_deploy_exec,

@@ -342,6 +342,33 @@ net_cmp(const void *a, const void *b)
 	    ((const struct unit_net *)b)->name);
 }
 
+static int
+dev_cmp(const void *a, const void *b)
+{
+	const struct unit_device *p = a, *q = b;
+
+	if (p->container == NULL || q->container == NULL)
+		return (p->container == NULL) - (q->container == NULL);
+	return strcmp(p->container, q->container);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+strv_sort(char **v)
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	if (n > 1)
+		qsort(v, n, sizeof *v, str_cmp);
+}
+
 void
 unit_sort(struct unit *u)
 {
@@ -358,6 +385,10 @@ unit_sort(struct unit *u)
 	if (u->nnetworks > 1)
 		qsort(u->networks, u->nnetworks, sizeof *u->networks,
 		    net_cmp);
+	if (u->ndevices > 1)
+		qsort(u->devices, u->ndevices, sizeof *u->devices, dev_cmp);
+	strv_sort(u->cap_add);
+	strv_sort(u->cap_drop);
 }
 
 static void
@@ -409,6 +440,13 @@ unit_free(struct unit *u)
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);
+	for (i = 0; i < u->ndevices; i++) {
+		free(u->devices[i].host);
+		free(u->devices[i].container);
+	}
+	free(u->devices);
+	strv_free(u->cap_add);
+	strv_free(u->cap_drop);
 	free(u);
 }
 

@@ -72,6 +72,13 @@ struct unit_net {
 	int		 col;
 };
 
+/* A host device in the container: devices: ["/dev/x[:/dev/y][:rwm]"]. */
+struct unit_device {
+	char	*host;		/* absolute path on the host */
+	char	*container;	/* absolute path inside; the host's if unset */
+	char	 perms[4];	/* cgroup permissions, some of "rwm" */
+};
+
 enum unit_health_kind {
 	HEALTH_IMAGE = 0,	/* unset: the image's HEALTHCHECK, if any */
 	HEALTH_DISABLED,	/* test: [NONE] */
@@ -156,6 +163,19 @@ struct unit {
 	char			 *user;
 	char			 *working_dir;
 	struct unit_backup	  backup;
+	/*
+	 * What changes what the container may do on the host (docs/units.md):
+	 * the policy in shipd's configuration judges these at pre-flight.
+	 * Unset, each is as before the key existed (and hashes so).
+	 */
+	bool			  privileged;
+	bool			  host_network;	/* network_mode: host */
+	bool			  host_pid;	/* pid: host */
+	struct unit_device	 *devices;	/* sorted by container path */
+	size_t			  ndevices;
+	/* Capability names without CAP_, upper case, sorted; NULL: none. */
+	char			**cap_add;
+	char			**cap_drop;
 };
 
 struct stack {
@@ -203,7 +223,9 @@ int		 stack_from_json(const json_t *, struct stack **out,
  * What a container is made from: image, command, entrypoint, environment,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
  * resources, labels, user, working_dir, networks (only when the unit
- * names some, so a unit without them hashes as it always did).  Left out on purpose, since
+ * names some, so a unit without them hashes as it always did), and
+ * privileged, network_mode, pid, devices, cap_add, cap_drop (each only
+ * when set, for the same reason).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */
@@ -249,6 +271,16 @@ bool		 unit_health_test_valid(char *const *);
 char		*unit_port_parse(const char *, struct unit_port *);
 char		*unit_mount_parse(const char *, const char *dir,
 		    struct unit_mount *);
+
+/* A capability as a unit names it, "NET_ADMIN", "cap_net_admin" or
+ * "ALL": the canonical name (upper case, no CAP_; caller frees) or NULL. */
+char		*unit_cap_canon(const char *);
+/* "/dev/x[:/dev/y][:rwm]": NULL, or what is wrong (caller frees). */
+char		*unit_device_parse(const char *, struct unit_device *);
+
+/* What to say of an unknown unit key compose's files have (at path:
+ * NULL for the top level, "health", "update"), or NULL. */
+const char	*unit_compose_hint(const char *path, const char *key);
 
 /* Loader internals, shared by common/unit*.c; not for other callers. */
 #define UNIT_DEF_INTERVAL_MS		5000	/* explicit checks only */

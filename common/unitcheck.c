@@ -37,6 +37,12 @@ static const struct {
 	[UF_CPUS] = { "resources.cpus", "resources.nano_cpus", false },
 	[UF_WORKING_DIR] = { "working_dir", "working_dir", false },
 	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
+	[UF_PRIVILEGED] = { "privileged", "privileged", false },
+	[UF_NETWORK_MODE] = { "network_mode", "network_mode", false },
+	[UF_PID] = { "pid", "pid", false },
+	[UF_DEVICE] = { "devices", "devices", true },
+	[UF_CAP_ADD] = { "cap_add", "cap_add", true },
+	[UF_CAP_DROP] = { "cap_drop", "cap_drop", true },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
 	[UF_NETWORK] = { "networks", "networks", true },
@@ -463,10 +469,79 @@ check_scalars(const struct unit *u, const struct unit_where *w,
 	}
 }
 
+/* Each capability once, and not both added and dropped. */
+static void
+check_caps(char *const *v, char *const *other, enum unit_field f,
+    const struct unit_where *w, struct diag_list *errs)
+{
+	size_t i, j;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		for (j = 0; j < i && strcmp(v[j], v[i]) != 0; j++)
+			;
+		if (j < i)
+			report(w, errs, f, i, "'%s' is listed twice", v[i]);
+		for (j = 0; f == UF_CAP_ADD && other != NULL &&
+		    other[j] != NULL; j++) {
+			if (strcmp(other[j], v[i]) == 0)
+				report(w, errs, f, i, "'%s' is both added and "
+				    "dropped", v[i]);
+		}
+	}
+}
+
+/*
+ * The keys that change what runs on the host.  A container on the host's
+ * network has no port of its own to publish and no stack network to join,
+ * and no address of its own for shipd's http and tcp probes.
+ */
+static void
+check_host(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const struct unit_device	*d;
+	size_t				 i, j;
+
+	for (i = 0; i < u->ndevices; i++) {
+		d = &u->devices[i];
+		if (d->host == NULL || !unit_abs_path_valid(d->host) ||
+		    d->container == NULL ||
+		    !unit_abs_path_valid(d->container)) {
+			report(w, errs, UF_DEVICE, i, "host and container "
+			    "paths must be absolute");
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (u->devices[j].container != NULL &&
+			    strcmp(u->devices[j].container, d->container) == 0)
+				break;
+		}
+		if (j < i)
+			report(w, errs, UF_DEVICE, i, "'%s' is given twice",
+			    d->container);
+	}
+	check_caps(u->cap_add, u->cap_drop, UF_CAP_ADD, w, errs);
+	check_caps(u->cap_drop, NULL, UF_CAP_DROP, w, errs);
+	if (!u->host_network)
+		return;
+	if (u->nports > 0)
+		report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
+		    "host's network publishes no ports (it binds the host's "
+		    "own); drop ports");
+	if (u->nnetworks > 0)
+		report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
+		    "host's network joins no stack network; drop networks");
+	if (u->health.kind == HEALTH_HTTP || u->health.kind == HEALTH_TCP)
+		report(w, errs, UF_NETWORK_MODE, 0, "host: shipd's %s check "
+		    "needs an address of the container's own; use a test: "
+		    "check", unit_health_kind_name(u->health.kind));
+}
+
 void
 unit_validate(const struct unit *u, const struct unit_where *w,
     struct diag_list *errs)
 {
+	check_host(u, w, errs);
 	check_scalars(u, w, errs);
 	check_kv(u->env, u->nenv, UF_ENV, w, errs);
 	check_kv(u->labels, u->nlabels, UF_LABEL, w, errs);

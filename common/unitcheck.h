@@ -32,6 +32,12 @@ enum unit_field {
 	UF_CPUS,
 	UF_WORKING_DIR,
 	UF_BACKUP_PATH,		/* item: u->backup.paths[i] */
+	UF_PRIVILEGED,
+	UF_NETWORK_MODE,
+	UF_PID,
+	UF_DEVICE,		/* item: u->devices[i] */
+	UF_CAP_ADD,		/* item: u->cap_add[i] */
+	UF_CAP_DROP,		/* item: u->cap_drop[i] */
 	UF_STACK_NAME,
 	UF_STACK_DIR,
 	UF_NETWORK,		/* item: s->networks[i] */

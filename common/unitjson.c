@@ -15,6 +15,7 @@
 #include "jread.h"
 #include "unit.h"
 #include "unitcheck.h"
+#include "unithost.h"
 #include "util.h"
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -152,6 +153,7 @@ unit_spec_json(const struct unit *u)
 	    "working_dir", jstr_or_null(u->working_dir));
 	if (u->nnetworks > 0)
 		json_object_set_new(o, "networks", nets_json(u, false));
+	unit_host_json(u, o);
 	return o;
 }
 
@@ -601,7 +603,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
-	static const char *const opt[] = { "networks" };
+	static const char *const opt[] = { "networks", UNIT_HOST_JSON_KEYS };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;
@@ -628,6 +630,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	jeach(c, upath, v, "mounts", j_mount, u);
 	j_health(c, upath, v, &u->health);
 	j_unit_more(c, upath, v, u);
+	unit_host_from_json(c, upath, v, u);
 	/* Rules read whole units: a field missing here would be a false
 	 * complaint there. */
 	w.arg = upath;

@@ -184,7 +184,7 @@ unit_yaml_health(struct yctx *c, const char *path, const struct ynode *n,
 	struct unit_health	*h = &UCTX(obj)->u->health;
 	const struct ynode	*seen[HK_N] = { NULL };
 
-	ytree_walk(c, path, n, health_keys, HK_N, obj, seen);
+	unit_yaml_walk(c, path, n, health_keys, HK_N, obj, seen);
 	health_keys_check(c, path, h->kind, seen);
 	if (h->kind == HEALTH_DISABLED) {
 		h->interval_ms = h->timeout_ms = h->start_period_ms = 0;
@@ -276,7 +276,8 @@ void
 unit_yaml_update(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	ytree_walk(c, path, n, update_keys, nitems(update_keys), obj, NULL);
+	unit_yaml_walk(c, path, n, update_keys, nitems(update_keys), obj,
+	    NULL);
 }
 
 /* ---- resources ----------------------------------------------------------- */

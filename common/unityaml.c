@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unithost.h"
 #include "unityaml.h"
 #include "util.h"
 
@@ -190,6 +191,12 @@ port_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	struct unit_port	 p;
 	char			*s;
 
+	if (n->type == Y_MAP) {
+		ytree_err(c, n, "%s: write \"HOST:CONTAINER\" or \"CONTAINER\" "
+		    "(compose's long syntax {target, published} differs, see "
+		    "docs/units.md)", path);
+		return;
+	}
 	if ((s = ytree_text(c, path, n, "a port")) == NULL)
 		return;
 	if (entry_ok(c, path, n, s, unit_port_parse(s, &p))) {
@@ -230,6 +237,12 @@ mount_item(struct yctx *c, const char *path, const struct ynode *n,
 	struct unit_mount	 m;
 	char			*s;
 
+	if (n->type == Y_MAP) {
+		ytree_err(c, n, "%s: write \"SOURCE:TARGET[:ro]\" (compose's "
+		    "long syntax {type, source, target} differs, see "
+		    "docs/units.md)", path);
+		return;
+	}
 	if ((s = ytree_text(c, path, n, "a volume")) == NULL)
 		return;
 	if (entry_ok(c, path, n, s, unit_mount_parse(s, UCTX(obj)->dir, &m))) {
@@ -301,10 +314,21 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 		if ((k = ytree_map_key(c, n, i)) == NULL)
 			continue;
 		ipath = ytree_path(path, k->str);
+		if (n->kids[i + 1]->type == Y_MAP) {
+			ytree_err(c, n->kids[i + 1], "%s: write %s: healthy (or "
+			    "started, completed): compose's {condition: "
+			    "service_healthy} differs, see docs/units.md", ipath,
+			    k->str);
+			free(ipath);
+			continue;
+		}
 		s = ytree_text(c, ipath, n->kids[i + 1], "a condition");
 		if (s != NULL && unit_dep_cond_parse(s, &cond) != 0)
 			ytree_err(c, n->kids[i + 1], "%s: expected started, "
-			    "healthy or completed, got '%s'", ipath, s);
+			    "healthy or completed, got '%s'%s", ipath, s,
+			    strncmp(s, "service_", 8) == 0 ? " (compose's "
+			    "service_healthy is healthy here, see docs/units.md)"
+			    : "");
 		else if (s != NULL)
 			dep_add(obj, k, path, k->str, cond);
 		free(s);
@@ -587,6 +611,12 @@ static const struct ykey unit_keys[] = {
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
 	{ "backup", unit_yaml_backup },
+	{ "privileged", unit_yaml_privileged },
+	{ "network_mode", unit_yaml_network_mode },
+	{ "pid", unit_yaml_pid },
+	{ "devices", unit_yaml_devices },
+	{ "cap_add", unit_yaml_cap_add },
+	{ "cap_drop", unit_yaml_cap_drop },
 };
 
 static bool
@@ -629,7 +659,8 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 		    "expected a mapping with at least 'image'");
 		return;
 	}
-	ytree_walk(&uc->y, NULL, root, unit_keys, nitems(unit_keys), uc, seen);
+	unit_yaml_walk(&uc->y, NULL, root, unit_keys, nitems(unit_keys), uc,
+	    seen);
 	if (root->type != Y_MAP)
 		return;
 	if (seen[0] == NULL)

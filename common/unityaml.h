@@ -25,6 +25,11 @@ struct uctx {
 #define YMARK(marks, f, n, path) \
 	unit_mark((marks), (f), (n)->line, (n)->col, "%s", (path))
 
+/* ytree_walk, with compose's keys that units lack refused by a hint
+ * (unit_compose_hint) rather than by the nearest spelling. */
+void	unit_yaml_walk(struct yctx *, const char *path, const struct ynode *,
+	    const struct ykey *, size_t, void *obj, const struct ynode **seen);
+
 /* The mapping-valued keys of a unit file (unitsections.c). */
 void	unit_yaml_health(struct yctx *, const char *, const struct ynode *,
 	    void *);

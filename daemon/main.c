@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backup/backup.h"
+#include "core/config.h"
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/supervise.h"
@@ -32,11 +33,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: shipd [-d] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
+"usage: shipd [-d] [-c FILE] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
 "             [--group GROUP] [--read-group GROUP]\n"
+"       shipd [-c FILE] --check-config\n"
 "\n"
 "Runs in the foreground (systemd Type=notify) and logs to stderr.\n"
 "\n"
+"  -c, --config FILE     configuration file (default " SHIPD_DEFAULT_CONFIG ";\n"
+"                        absent: the defaults, no policy); its policy:\n"
+"                        limits what units may ask of the host (bind\n"
+"                        roots, privileged, host network/pid, devices,\n"
+"                        cap_add); a bad file stops shipd from starting\n"
+"      --check-config    read the configuration file, print the policy,\n"
+"                        and exit: 0 if it is good, 2 if not\n"
 "  -s, --socket SOCKET   control socket (default " SHIPD_DEFAULT_SOCKET ")\n"
 "      --state-dir DIR   revisions, journal, backups (default "
     SHIPD_DEFAULT_STATE ");\n"
@@ -70,10 +79,57 @@ on_engine_ready(struct shipd *sd)
 	ctl_engine_ready(sd->ctl);
 }
 
+/*
+ * The configuration file, before anything else is opened: a bad one
+ * stops shipd (a policy half read would be worse than none), and with
+ * --check-config reading it is all there is to do.
+ */
+static int
+load_config(struct shipd *sd)
+{
+	struct diag_list	 errs;
+	size_t			 i;
+	char			*s;
+	int			 rc;
+
+	diag_init(&errs);
+	rc = config_load(sd->cfg.config_path, sd->cfg.config_given,
+	    &sd->conf, &errs);
+	for (i = 0; i < errs.n; i++) {
+		s = diag_format(&errs.v[i]);
+		if (sd->cfg.check_config)
+			fprintf(stderr, "shipd: %s\n", s);
+		else
+			log_err("configuration: %s", s);
+		free(s);
+	}
+	diag_free(&errs);
+	if (rc < 0) {
+		if (!sd->cfg.check_config)
+			log_err("not starting: fix %s (shipd --check-config "
+			    "reads it)", sd->cfg.config_path);
+		return 2;
+	}
+	s = config_policy_text(&sd->conf.policy);
+	if (sd->cfg.check_config)
+		printf("%s: %s\npolicy: %s\n", sd->cfg.config_path,
+		    sd->conf.path != NULL ? "ok" : "absent, the defaults", s);
+	else if (sd->conf.policy.set)
+		log_info("policy from %s: %s", sd->conf.path, s);
+	else
+		log_info("no policy in %s: anyone who may deploy is root on "
+		    "this host (shipd(8), \"The policy\")",
+		    sd->cfg.config_path);
+	free(s);
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct shipd_config *cfg)
 {
 	static const struct option opts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "check-config", no_argument,	   NULL, 'C' },
 		{ "socket",	required_argument, NULL, 's' },
 		{ "state-dir",	required_argument, NULL, 'S' },
 		{ "engine",	required_argument, NULL, 'e' },
@@ -91,10 +147,18 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 	cfg->socket_path = SHIPD_DEFAULT_SOCKET;
 	cfg->state_dir = SHIPD_DEFAULT_STATE;
 	cfg->engine_path = SHIPD_DEFAULT_ENGINE;
+	cfg->config_path = SHIPD_DEFAULT_CONFIG;
 	cfg->gid = (gid_t)-1;
 	cfg->read_gid = (gid_t)-1;
-	while ((ch = getopt_long(argc, argv, "s:fdVh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:s:fdVh", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			cfg->config_path = optarg;
+			cfg->config_given = true;
+			break;
+		case 'C':
+			cfg->check_config = true;
+			break;
 		case 's':
 			cfg->socket_path = optarg;
 			break;
@@ -243,6 +307,12 @@ main(int argc, char **argv)
 		return rc;
 	log_init("shipd", sd.cfg.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 	    getenv("JOURNAL_STREAM") != NULL);
+	rc = load_config(&sd);
+	if (sd.cfg.check_config || rc != 0) {
+		config_free(&sd.conf);
+		free(sd.cfg.ro_path);
+		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	umask(027);
 
@@ -301,6 +371,7 @@ main(int argc, char **argv)
 	json_decref(sd.engine_version);
 	free(sd.engine_error);
 	free(sd.cfg.ro_path);
+	config_free(&sd.conf);
 	rc = uv_loop_close(&loop);
 	if (rc != 0) {
 		/* A handle left open is a bug: say which. */

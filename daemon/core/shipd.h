@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "core/config.h"
+
 struct ctl;
 struct docker;
 struct docker_events;
@@ -43,6 +45,9 @@ struct shipd_config {
 	const char	*socket_path;
 	const char	*state_dir;
 	const char	*engine_path;
+	const char	*config_path;	/* -c; SHIPD_DEFAULT_CONFIG */
+	bool		 config_given;	/* named with -c: must exist */
+	bool		 check_config;	/* --check-config: read it, exit */
 	gid_t		 gid;		/* socket group, or (gid_t)-1 */
 	gid_t		 read_gid;	/* read-only socket's group, or -1 */
 	char		*ro_path;	/* "<socket_path>.ro" with read_gid */
@@ -52,6 +57,7 @@ struct shipd_config {
 struct shipd {
 	uv_loop_t		*loop;
 	struct shipd_config	 cfg;
+	struct shipd_conf	 conf;		/* the file's: the policy */
 	struct docker		*docker;
 	struct ctl		*ctl;
 	uv_signal_t		 sig_term;

@@ -171,6 +171,8 @@ spec_nets(const struct stack *st, const struct unit *u)
 {
 	size_t i, n = 1;
 
+	if (u->host_network)
+		return 0;
 	if (u->nnetworks > 0)
 		return u->nnetworks;
 	for (i = 0; i < st->nnetworks; i++)
@@ -213,6 +215,34 @@ endpoints(const struct stack *st, const struct unit *u, bool aliased,
 	return json_pack("{s:o}", "EndpointsConfig", eps);
 }
 
+/* The keys that change what the container may do on the host. */
+static void
+host_keys(const struct unit *u, json_t *host)
+{
+	const struct unit_device	*d;
+	json_t				*a;
+	size_t				 i;
+
+	if (u->privileged)
+		json_object_set_new(host, "Privileged", json_true());
+	if (u->host_pid)
+		json_object_set_new(host, "PidMode", json_string("host"));
+	if (u->ndevices > 0) {
+		a = json_array();
+		for (i = 0; i < u->ndevices; i++) {
+			d = &u->devices[i];
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+			    "PathOnHost", d->host, "PathInContainer",
+			    d->container, "CgroupPermissions", d->perms));
+		}
+		json_object_set_new(host, "Devices", a);
+	}
+	if (u->cap_add != NULL)
+		json_object_set_new(host, "CapAdd", argv_json(u->cap_add));
+	if (u->cap_drop != NULL)
+		json_object_set_new(host, "CapDrop", argv_json(u->cap_drop));
+}
+
 json_t *
 spec_container(const struct stack *st, const struct unit *u, int replica,
     int revision, bool aliased, bool all_nets)
@@ -249,10 +279,14 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 		    json_string(u->stop_signal));
 	json_object_set_new(c, "StopTimeout", json_integer(
 	    (json_int_t)((u->stop_grace_ms + 999) / 1000)));
-	xasprintf(&hostname, "%s-%d", u->name, replica);
-	json_object_set_new(c, "Hostname", json_string(hostname));
-	free(hostname);
+	/* On the host's network the container has the host's name. */
+	if (!u->host_network) {
+		xasprintf(&hostname, "%s-%d", u->name, replica);
+		json_object_set_new(c, "Hostname", json_string(hostname));
+		free(hostname);
+	}
 	add_ports(u, c, host);
+	host_keys(u, host);
 
 	json_object_set_new(host, "Mounts", mounts(st, u));
 	json_object_set_new(host, "RestartPolicy", json_pack("{s:s, s:i}",
@@ -266,10 +300,14 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 	if (u->nano_cpus)
 		json_object_set_new(host, "NanoCpus",
 		    json_integer(u->nano_cpus));
+	json_object_set_new(c, "HostConfig", host);
+	if (u->host_network) {
+		json_object_set_new(host, "NetworkMode", json_string("host"));
+		return c;
+	}
 	net = spec_network_name(st->name, spec_net(st, u, 0));
 	json_object_set_new(host, "NetworkMode", json_string(net));
 	free(net);
-	json_object_set_new(c, "HostConfig", host);
 	json_object_set_new(c, "NetworkingConfig", endpoints(st, u, aliased,
 	    all_nets));
 	return c;

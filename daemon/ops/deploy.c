@@ -28,7 +28,7 @@ plan_start(struct op *op)
 }
 
 static const struct op_kind op_kind_plan = {
-	OP_PLAN, OP_NAME_PLAN, OPK_PLAN_ONLY, plan_start, NULL, NULL
+	OP_PLAN, OP_NAME_PLAN, OPK_PLAN_ONLY | OPK_POLICY, plan_start, NULL, NULL
 };
 
 void
@@ -62,7 +62,8 @@ deploy_finish(struct op *op)
 
 static const struct op_kind op_kind_deploy = {
 	OP_DEPLOY, OP_NAME_DEPLOY, OPK_LOCK | OPK_CHECKS | OPK_BACKUP |
-	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS | OPK_ORPHANS | OPK_NOOP,
+	    OPK_REVISION | OPK_BEGIN | OPK_OBJECTS | OPK_ORPHANS | OPK_NOOP |
+	    OPK_POLICY,
 	deploy_start, deploy_finish, NULL
 };
 
@@ -90,7 +91,7 @@ scale_start(struct op *op)
 }
 
 static const struct op_kind op_kind_scale = {
-	OP_SCALE, OP_NAME_SCALE, OPK_LOCK | OPK_BEGIN,
+	OP_SCALE, OP_NAME_SCALE, OPK_LOCK | OPK_BEGIN | OPK_POLICY,
 	scale_start, commit_end, NULL
 };
 

@@ -197,6 +197,8 @@ int		 op_kind_parse(const char *name);
 				   only when asked (op->remove_orphans) */
 #define OPK_NOOP	0x200	/* nothing to change ends it at the plan,
 				   with no revision */
+#define OPK_POLICY	0x400	/* the policy judges what it creates
+				   (policy.c); never skipped */
 
 struct op_kind {
 	enum op_kind_id	 id;

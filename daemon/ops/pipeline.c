@@ -16,6 +16,7 @@
 #include "engine/docker.h"
 #include "engine/spec.h"
 #include "ops/op.h"
+#include "ops/policy.h"
 #include "ops/preflight.h"
 #include "proto.h"
 #include "state/store.h"
@@ -298,6 +299,38 @@ orphans_refused(struct op *op)
 	return true;
 }
 
+/*
+ * The policy of shipd's configuration, before anything changes and
+ * before the checks that follow the plan: what it refuses no option lets
+ * through (docs/operations.md).  Each refusal is a pre-flight event, so a
+ * plan shows it as a deploy does; a refusal ends the operation here with
+ * every failure so far (an image's too), and otherwise the others are
+ * reported with the later checks as before.
+ */
+static bool
+policy_refused(struct op *op)
+{
+	json_t	*out, *v;
+	char	*why;
+	size_t	 i;
+
+	if (!(op->kind->flags & OPK_POLICY) || !op->sd->conf.policy.set)
+		return false;
+	out = json_array();
+	policy_check_op(op, out);
+	json_array_foreach(out, i, v)
+		preflight_report(op, "policy", false, json_string_value(v));
+	if ((i = json_array_size(out)) == 0)
+		preflight_report(op, "policy", true, "what this changes is "
+		    "within the policy");
+	json_decref(out);
+	if (i == 0 || (why = preflight_failures(op)) == NULL)
+		return false;
+	pipeline_fail(op, PROTO_E_PREFLIGHT, "%s", why);
+	free(why);
+	return true;
+}
+
 static void
 planned(struct op *op)
 {
@@ -309,6 +342,8 @@ planned(struct op *op)
 		pipeline_fail(op, PROTO_E_INTERNAL, "planning failed");
 		return;
 	}
+	if (policy_refused(op))
+		return;
 	if (op->kind->flags & OPK_PLAN_ONLY) {
 		op_reply_ok(op, json_pack("{s:i, s:o}", "current",
 		    op->prev_revision, "services", plan_json(op)));

@@ -62,6 +62,12 @@ skipped(const struct op *op, const char *check)
 static void
 report(struct op *op, const char *check, bool ok, const char *msg)
 {
+	preflight_report(op, check, ok, msg);
+}
+
+void
+preflight_report(struct op *op, const char *check, bool ok, const char *msg)
+{
 	op_emit(op, PROTO_EV_PREFLIGHT, json_pack("{s:s, s:b, s:s}",
 	    "check", check, "passed", ok, "message", msg));
 	if (ok || skipped(op, check))

@@ -19,6 +19,10 @@ void	preflight_images(struct op *, preflight_cb *);
 /* Host ports, disk, what changed services wait on, network and volume
  * names; after plan_compute. */
 void	preflight_checks(struct op *, preflight_cb *);
+/* Report one check's result as an event, and a failure for the end
+ * (unless --skip-check named it; "policy" cannot be named). */
+void	preflight_report(struct op *, const char *check, bool ok,
+	    const char *msg);
 /* The failures as one message, or NULL; caller frees. */
 char	*preflight_failures(const struct op *);
 

@@ -181,7 +181,7 @@ manual_start(struct op *op)
 
 static const struct op_kind op_kind_rollback = {
 	OP_ROLLBACK, OP_NAME_ROLLBACK, OPK_LOCK | OPK_CHECKS | OPK_REVISION |
-	    OPK_BEGIN | OPK_OBJECTS | OPK_PIN,
+	    OPK_BEGIN | OPK_OBJECTS | OPK_PIN | OPK_POLICY,
 	manual_start, manual_finish, NULL
 };
 

@@ -148,7 +148,7 @@ steps_plan(struct replica *r, const char *state)
 		/* The engine's DNS names a container as soon as it starts,
 		 * healthy or not: a start-first successor stays unnamed
 		 * until its gate passes, while its predecessor serves. */
-		r->unaliased = start_first;
+		r->unaliased = start_first && !u->host_network;
 		push(r, STEP_CREATE);
 		/* Engines before API 1.44 take one network at create. */
 		if (r->connect)

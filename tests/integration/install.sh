@@ -41,6 +41,22 @@ grep -q '^Documentation=.*man:shipd(8)' "$u" || fail "no man:shipd(8) in $u"
 grep -q '^Documentation=file:///usr/local/share/doc/shipd/operations.md' "$u" ||
     fail "shipd.service names no installed doc"
 
+# The strict policy example, in /etc whatever the PREFIX; shipd reads it.
+cf=$D/etc/shipd/shipd.yaml
+[ -f "$cf" ] || fail "make install left no /etc/shipd/shipd.yaml"
+[ -f "$D/usr/local/share/doc/shipd/shipd.yaml.example" ] ||
+    fail "make install left no shipd.yaml.example"
+out=$("$D/usr/local/sbin/shipd" -c "$cf" --check-config) ||
+    fail "the installed configuration does not read: $out"
+assert_match "$out" "bind_roots: /srv, /var/lib/app; privileged: false" "installed policy"
+# An edited configuration is the operator's: install keeps it.
+echo "policy: {bind_roots: [/]}" > "$cf"
+make -s -C "$ROOT" install DESTDIR="$D" > "$IT_DIR/make.out" 2>&1 ||
+    fail "make install again: $(tail -5 "$IT_DIR/make.out")"
+assert_eq "$(cat "$cf")" "policy: {bind_roots: [/]}" "an edited shipd.yaml after install"
+cp "$ROOT/systemd/shipd.yaml" "$cf"
+ok "make install puts the strict policy in /etc/shipd/shipd.yaml and never replaces an edited one"
+
 # Another PREFIX: the paths in the units follow it.
 P=$IT_DIR/prefix
 make -s -C "$ROOT" install DESTDIR="$D" PREFIX=/opt/shipd \
@@ -58,4 +74,5 @@ make -s -C "$ROOT" uninstall DESTDIR="$D" > "$IT_DIR/make.out" 2>&1 ||
     fail "make uninstall"
 left=$(find "$D/usr/local" -type f)
 assert_eq "$left" "" "files left by make uninstall"
+[ ! -e "$D/etc/shipd" ] || fail "make uninstall left the unchanged /etc/shipd/shipd.yaml"
 ok "make uninstall removes every installed file"

@@ -78,9 +78,13 @@ sctl() {
 
 # start_shipd [EXTRA-ARGS...]: shipd in the foreground in the background,
 # debug log in $IT_LOG; returns once it answers and has reached the engine.
+# An empty configuration unless the test passes its own -c: the host's
+# /etc/shipd/shipd.yaml (a policy, say) is no part of any test.
 start_shipd() {
-	"$SHIPD" -f -d -s "$IT_SOCK" --state-dir "$IT_STATE" \
-	    --engine "$IT_ENGINE" "$@" >>"$IT_LOG" 2>&1 &
+	: > "$IT_DIR/shipd.yaml"
+	"$SHIPD" -f -d -c "$IT_DIR/shipd.yaml" -s "$IT_SOCK" \
+	    --state-dir "$IT_STATE" --engine "$IT_ENGINE" "$@" \
+	    >>"$IT_LOG" 2>&1 &
 	SHIPD_PID=$!
 	wait_until 10 sctl version ||
 	    fail "shipd did not answer on $IT_SOCK within 10 s"
