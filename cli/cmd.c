@@ -123,14 +123,25 @@ long_options(const struct cli_cmd *cmd)
 	static const struct option stack = {
 		"stack", required_argument, NULL, 'S'
 	};
+	static const struct option compose[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "project-name", required_argument, NULL, 'p' },
+		{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
+		{ "env-file", required_argument, NULL, CLI_OPT_ENV_FILE },
+		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+	};
 	struct option	*lo;
 	size_t		 n = 0, k = 0;
 
 	while (cmd->longopts != NULL && cmd->longopts[n].name != NULL)
 		n++;
-	lo = xcalloc(n + 2, sizeof *lo);
+	lo = xcalloc(n + 2 + nitems(compose), sizeof *lo);
 	if (cmd->flags & CLI_STACK)
 		lo[k++] = stack;
+	if (cmd->flags & CLI_COMPOSE) {
+		memcpy(lo + k, compose, sizeof compose);
+		k += nitems(compose);
+	}
 	if (n > 0)
 		memcpy(lo + k, cmd->longopts, n * sizeof *lo);
 	return lo;
@@ -141,9 +152,11 @@ static int
 parse_options(struct cli_ctx *c, int argc, char **argv)
 {
 	struct option	*lo = long_options(c->cmd);
-	const char	*so = c->cmd->shortopts ? c->cmd->shortopts : "";
+	char		*so;
 	int		 ch, rc = EXIT_OK;
 
+	xasprintf(&so, "%s%s", c->cmd->shortopts ? c->cmd->shortopts : "",
+	    c->cmd->flags & CLI_COMPOSE ? "f:p:" : "");
 	optind = 0;	/* glibc: re-initialise getopt for the command */
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (ch == '?' || ch == ':') {
@@ -160,24 +173,9 @@ parse_options(struct cli_ctx *c, int argc, char **argv)
 		c->opts[c->nopts++].arg = optarg;
 	}
 	free(lo);
+	free(so);
 	c->argc = argc - optind;
 	c->argv = argv + optind;
-	return rc;
-}
-
-static int
-load_units(struct cli_ctx *c)
-{
-	struct diag_list	errs;
-	int			rc = EXIT_OK;
-
-	diag_init(&errs);
-	if (stack_load_checked(c->dir, environ, &c->st, &c->g, &errs) != 0 ||
-	    cli_stack_fits(c->st, c->dir, &errs) != 0) {
-		cli_print_diags(c->cli, &errs, c->dir);
-		rc = EXIT_USAGE;
-	}
-	diag_free(&errs);
 	return rc;
 }
 
@@ -211,7 +209,7 @@ cli_cmd_run(struct cli *cli, const struct cli_cmd *cmd, int argc,
 		if (c.argc >= 1)
 			c.dir = c.argv[0];
 	}
-	if (cmd->flags & CLI_UNITS && (rc = load_units(&c)) != EXIT_OK)
+	if (cmd->flags & CLI_UNITS && (rc = cli_load(&c)) != EXIT_OK)
 		goto out;
 	rc = cmd->exec(&c);
 out:

@@ -23,7 +23,7 @@ static const struct option options[] = {
 const struct cli_cmd cli_cmd_deploy = {
 	.name = "deploy",
 	.usage = "[--wait] [--no-backup] [--remove-orphans] "
-	    "[--skip-check NAME]... [DIR]",
+	    "[--skip-check NAME]... " CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "deploy the unit directory (default .) in dependency order",
 	.help =
 	    "  Loads and validates DIR with your environment, sends the\n"
@@ -55,9 +55,9 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "                     everything else is up)\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
 	    "                     ports, disk, dependencies, networks,\n"
-	    "                     volumes\n",
+	    "                     volumes\n" CLI_COMPOSE_HELP,
 	.longopts = options,
-	.flags = CLI_DIR | CLI_UNITS,
+	.flags = CLI_DIR | CLI_UNITS | CLI_COMPOSE,
 	.exec = cmd_deploy_exec,
 };
 

@@ -4,12 +4,32 @@
  * directory's name), as far as the command's entry allows.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "compose.h"
 #include "unit.h"
 #include "util.h"
 
 extern char **environ;
+
+/* A compose project's name, as compose_load() gives it. */
+static int
+compose_stack_name(const char *dir, char **name, struct diag_list *errs)
+{
+	struct compose_opts	 o;
+	struct compose_project	*p = NULL;
+	int			 rc;
+
+	memset(&o, 0, sizeof o);
+	o.dir = dir;
+	o.envp = environ;
+	if ((rc = compose_load(&o, &p, errs)) == 0)
+		*name = xstrdup(p->name);
+	if (p != NULL)
+		compose_project_free(p);
+	return rc;
+}
 
 static int
 stack_of_dir(const char *dir, char **name)
@@ -17,17 +37,28 @@ stack_of_dir(const char *dir, char **name)
 	struct diag_list	 errs;
 	struct stack		*st = NULL;
 	char			*why;
-	int			 rc = EXIT_OK;
+	int			 rc = EXIT_OK, kind;
 
 	diag_init(&errs);
-	if (stack_load_dir(dir, environ, &st, &errs) != 0) {
+	if ((kind = cli_dir_kind(dir, &why)) == CLI_KIND_COMPOSE) {
+		if (compose_stack_name(dir, name, &errs) != 0) {
+			free(why);
+			why = errs.n ? diag_format(&errs.v[0]) : NULL;
+			cli_err("which stack? name it with --stack NAME; %s: %s",
+			    dir, why ? why : "cannot load the compose project");
+			rc = EXIT_USAGE;
+		}
+	} else if (kind < 0) {
+		cli_err("which stack? name it with --stack NAME; %s", why);
+		rc = EXIT_USAGE;
+	} else if (stack_load_dir(dir, environ, &st, &errs) != 0) {
 		why = errs.n ? diag_format(&errs.v[0]) : NULL;
 		cli_err("which stack? name it with --stack NAME (or a unit "
 		    "directory); %s: %s", dir, why ? why : "cannot load units");
-		free(why);
 		rc = EXIT_USAGE;
 	} else
 		*name = xstrdup(st->name);
+	free(why);
 	if (st != NULL)
 		stack_free(st);
 	diag_free(&errs);
