@@ -1,8 +1,9 @@
 /*
- * Internals of compose_to_stack(), shared by its halves: compose_map.c
- * (the project: top-level networks, volumes, secrets, configs, the
- * service loop and what is lost) and compose_svc.c, compose_io.c (the
- * keys of one service).  Not for other callers.
+ * Internals of compose_to_stack(), shared by its parts, each calling
+ * only those below it: compose_map.c (the project: top-level sections
+ * and the service loop), compose_svc.c (the table of service keys),
+ * compose_run.c and compose_io.c (the keys of one service), and
+ * compose_util.c (losses, lookups, paths, words).  Not for other callers.
  */
 #ifndef SHIPD_COMPOSEMAP_H
 #define SHIPD_COMPOSEMAP_H
@@ -67,6 +68,21 @@ void	cm_service_shipd(struct csvc *, const struct ynode *k,
 /* The table of service keys (compose_svc.c). */
 extern const struct cmkey cm_service_keys[];
 extern const size_t cm_nservice_keys;
+
+/* Every key of map n (at path) not in keys (NULL-ended) is lost: why. */
+void	cm_lost_others(struct yctx *, const char *path, const struct ynode *n,
+	    void *obj, const char *const *keys, const char *why);
+
+/* compose_run.c: depends_on, healthcheck, restart, deploy; cpus and
+ * memory limits (deploy's, and the older cpus: and mem_limit:). */
+void	cm_depends_on(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	cm_healthcheck(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	cm_restart(struct yctx *, const char *, const struct ynode *, void *);
+void	cm_deploy(struct yctx *, const char *, const struct ynode *, void *);
+void	cm_cpus(struct yctx *, const char *, const struct ynode *, void *);
+void	cm_memory(struct yctx *, const char *, const struct ynode *, void *);
 
 /* compose_io.c: ports, expose, volumes, secrets and configs. */
 void	cm_ports(struct yctx *, const char *, const struct ynode *, void *);
