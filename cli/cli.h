@@ -53,7 +53,7 @@ struct cli {
 	"\n" \
 	"  DIR may be a compose project instead: a directory with\n" \
 	"  compose.yaml (or compose.yml, docker-compose.yaml,\n" \
-	"  docker-compose.yml) and no unit files.  What shipd cannot honour\n" \
+	"  docker-compose.yml) and no stack.yaml.  What shipd cannot honour\n" \
 	"  is a warning naming FILE:LINE:COL, printed first\n" \
 	"  (docs/compose.md).\n" \
 	"  -f, --file FILE          a compose file; again for files merged\n" \
@@ -122,7 +122,7 @@ int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
  * EXIT_OK or EXIT_USAGE. */
 int	cli_load(struct cli_ctx *);
 /* What DIR holds: CLI_KIND_UNITS, CLI_KIND_COMPOSE (a compose file and
- * no unit files), or -1 with *why (caller frees) when both. */
+ * no stack.yaml), or -1 with *why (caller frees) when both. */
 #define CLI_KIND_UNITS		0
 #define CLI_KIND_COMPOSE	1
 int	cli_dir_kind(const char *dir, char **why);

@@ -1,7 +1,7 @@
 /*
  * The one way shipctl loads a stack for the commands that take one (the
  * prologue's CLI_UNITS): a unit directory, or a compose project, which is
- * a directory with a compose file and no unit files, or the files -f
+ * a directory with a compose file and no stack.yaml, or the files -f
  * names.  Both end in the same checked stack and graph; a compose
  * project's losses are printed as warnings first (docs/compose.md).
  */

@@ -3,7 +3,8 @@
  * else $SHIPD_STACK, else the unit directory's (stack.yaml's name or the
  * directory's name), as far as the command's entry allows.
  */
-#include <dirent.h>
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,40 +15,19 @@
 
 extern char **environ;
 
-static bool
-compose_name(const char *s)
-{
-	static const char *const names[] = COMPOSE_FILE_NAMES;
-	size_t i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		if (strcmp(s, names[i]) == 0)
-			return true;
-	}
-	return strcmp(s, "compose.override.yaml") == 0 ||
-	    strcmp(s, "compose.override.yml") == 0 ||
-	    strcmp(s, "docker-compose.override.yaml") == 0 ||
-	    strcmp(s, "docker-compose.override.yml") == 0;
-}
-
-/* Unit files in dir besides the compose files: stack.yaml or *.yaml. */
+/* A unit directory names its stack in stack.yaml; a directory with both
+ * that and a compose file is ambiguous.  Other *.yaml files beside a
+ * compose file are common (extends, include, configs): not units. */
 static bool
 has_units(const char *dir)
 {
-	DIR		*d;
-	struct dirent	*e;
-	size_t		 n;
-	bool		 found = false;
+	struct stat	 st;
+	char		*p;
+	bool		 found;
 
-	if ((d = opendir(dir)) == NULL)
-		return false;
-	while (!found && (e = readdir(d)) != NULL) {
-		n = strlen(e->d_name);
-		if (e->d_name[0] == '.' || n < 6 || compose_name(e->d_name))
-			continue;
-		found = strcmp(e->d_name + n - 5, ".yaml") == 0;
-	}
-	closedir(d);
+	xasprintf(&p, "%s/stack.yaml", dir);
+	found = stat(p, &st) == 0;
+	free(p);
 	return found;
 }
 
@@ -60,7 +40,7 @@ cli_dir_kind(const char *dir, char **why)
 	if ((f = compose_find(dir)) == NULL)
 		return CLI_KIND_UNITS;
 	if (has_units(dir)) {
-		xasprintf(why, "%s holds both %s and unit files: name the "
+		xasprintf(why, "%s holds both %s and stack.yaml: name the "
 		    "compose files with -f, or keep them apart", dir,
 		    strrchr(f, '/') ? strrchr(f, '/') + 1 : f);
 		free(f);
