@@ -1,13 +1,11 @@
 /*
- * extends and include: the two ways a compose file takes services from
- * elsewhere (compose-spec 05-services.md "extends", 14-include.md), and
- * the relative paths of what comes from another directory, made absolute
- * so they keep meaning what they meant there.
+ * extends (compose-spec 05-services.md "extends"), and the relative paths
+ * of what comes from another directory (an extended file, an included
+ * project), made absolute so they keep meaning what they meant there.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "compose_int.h"
 #include "util.h"
@@ -204,6 +202,8 @@ base_of(struct cload *st, const struct expand_ctx *x, struct ynode *root,
 	if (filen != NULL) {
 		dir = cload_dir_of(filen->file);
 		path = cload_join(dir, text(filen));
+		free(dir);
+		dir = cload_abs(cload_dir_of(path));
 		if ((from = cached(st, x, path, filen, rc)) == NULL) {
 			free(dir);
 			free(path);
@@ -303,224 +303,9 @@ compose_extends(struct cload *st, const struct expand_ctx *x,
 	for (i = 0; i + 1 < svcs->nkids; i += 2) {
 		memset(&ch, 0, sizeof ch);
 		name = xstrdup(text(svcs->kids[i]));
-		if (resolve(st, x, root, name, &ch) != 0)
-			rc = -EINVAL;
+		cload_rc(&rc, resolve(st, x, root, name, &ch));
 		free(name);
 	}
 	return rc;
 }
 
-/* ---- include ------------------------------------------------------------- */
-
-static const char *sections[] = {
-	"services", "networks", "volumes", "secrets", "configs"
-};
-
-/* Move what sub defines into root; a name defined twice is an error. */
-static int
-take(struct cload *st, struct ynode *root, struct ynode *sub,
-    const char *from)
-{
-	struct ynode	*dst, *src, *k, *old;
-	size_t		 s, i;
-	int		 rc = 0;
-
-	for (s = 0; s < nitems(sections); s++) {
-		if ((src = ytree_get(sub, sections[s])) == NULL ||
-		    src->type != Y_MAP)
-			continue;
-		if ((dst = ytree_get(root, sections[s])) == NULL) {
-			ytree_put(root, ytree_scalar_at(src, sections[s], true),
-			    ytree_scalar_at(src, "", true));
-			dst = root->kids[root->nkids - 1];
-			dst->type = Y_MAP;
-			free(dst->str);
-			dst->str = NULL;
-			dst->plain = false;
-		}
-		if (dst->type != Y_MAP)
-			continue;
-		for (i = 0; i + 1 < src->nkids; i += 2) {
-			k = src->kids[i];
-			if ((old = ytree_get(dst, text(k))) != NULL) {
-				const struct ynode *ok =
-				    dst->kids[ytree_find(dst, text(k))];
-
-				diag_add(st->errs, k->file, k->line, k->col,
-				    "%s.%s, included from %s, is also defined "
-				    "at %s:%d:%d; include does not merge: "
-				    "rename one", sections[s], text(k), from,
-				    ok->file ? ok->file : "?", ok->line,
-				    ok->col);
-				rc = -EINVAL;
-				continue;
-			}
-			ytree_put(dst, k, src->kids[i + 1]);
-			src->kids[i] = src->kids[i + 1] = NULL;
-		}
-	}
-	return rc;
-}
-
-/* A string or a list of strings as paths from dir, into *v. */
-static int
-paths_of(struct cload *st, const struct ynode *n, const char *dir,
-    const char *what, char ***v, size_t *nv)
-{
-	size_t i;
-
-	*v = NULL;
-	*nv = 0;
-	if (n == NULL)
-		return 0;
-	if (n->type == Y_SCALAR && !ytree_null(n)) {
-		*v = xcalloc(2, sizeof **v);
-		(*v)[(*nv)++] = cload_join(dir, text(n));
-		return 0;
-	}
-	if (n->type == Y_SEQ) {
-		*v = xcalloc(n->nkids + 1, sizeof **v);
-		for (i = 0; i < n->nkids; i++) {
-			if (n->kids[i]->type != Y_SCALAR ||
-			    ytree_null(n->kids[i])) {
-				diag_add(st->errs, n->kids[i]->file,
-				    n->kids[i]->line, n->kids[i]->col,
-				    "include.%s: expected a path", what);
-				return -EINVAL;
-			}
-			(*v)[(*nv)++] = cload_join(dir, text(n->kids[i]));
-		}
-		return 0;
-	}
-	diag_add(st->errs, n->file, n->line, n->col, "include.%s: expected a "
-	    "path or a list of paths, got %s", what, ytree_kind(n));
-	return -EINVAL;
-}
-
-static int
-include_one(struct cload *st, const struct expand_ctx *x, struct ynode *root,
-    const struct ynode *item)
-{
-	const struct ynode	*pathn, *pdirn = NULL, *envn = NULL;
-	struct ynode		**trees = NULL, *sub = NULL;
-	struct envfile		 ef = { NULL, 0 };
-	struct expand_ctx	 x2;
-	char			*dir, *pdir = NULL, **paths = NULL, **envs = NULL;
-	char			*dot;
-	const char		*kept;
-	size_t			 np = 0, ne = 0, i, j;
-	int			 rc;
-
-	dir = cload_dir_of(item->file);
-	if (item->type == Y_MAP) {
-		pathn = ytree_get(item, "path");
-		pdirn = ytree_get(item, "project_directory");
-		envn = ytree_get(item, "env_file");
-	} else
-		pathn = item;
-	if (pathn == NULL) {
-		diag_add(st->errs, item->file, item->line, item->col,
-		    "include: an entry needs 'path'");
-		rc = -EINVAL;
-		goto out;
-	}
-	if ((rc = paths_of(st, pathn, dir, "path", &paths, &np)) != 0)
-		goto out;
-	if (np == 0) {
-		diag_add(st->errs, pathn->file, pathn->line, pathn->col,
-		    "include.path: expected a path");
-		rc = -EINVAL;
-		goto out;
-	}
-	pdir = pdirn != NULL && pdirn->type == Y_SCALAR ?
-	    cload_join(dir, text(pdirn)) : cload_dir_of(paths[0]);
-	if ((rc = paths_of(st, envn, dir, "env_file", &envs, &ne)) != 0)
-		goto out;
-	if (envn == NULL) {
-		dot = cload_join(pdir, ".env");
-		if (access(dot, F_OK) == 0) {
-			envs = xcalloc(2, sizeof *envs);
-			envs[ne++] = dot;
-		} else
-			free(dot);
-	}
-	for (i = 0; i < st->nincl; i++) {
-		if (strcmp(st->incl[i], paths[0]) == 0)
-			break;
-	}
-	if (i < st->nincl || st->nincl == COMPOSE_INCLUDE_DEPTH) {
-		diag_add(st->errs, pathn->file, pathn->line, pathn->col,
-		    "include: %s '%s'", i < st->nincl ? "a cycle through" :
-		    "nested too deeply at", paths[0]);
-		rc = -EINVAL;
-		goto out;
-	}
-	if ((rc = cload_env_files(st, envs, ne, NULL, &ef)) != 0)
-		goto out;
-	/* The including project's variables win over the included ones. */
-	for (j = 0; x->dotenv != NULL && j < x->dotenv->n; j++) {
-		ef.v = xrealloc(ef.v, (ef.n + 1) * sizeof *ef.v);
-		ef.v[ef.n].key = xstrdup(x->dotenv->v[j].key);
-		ef.v[ef.n].value = xstrdup(x->dotenv->v[j].value);
-		ef.v[ef.n++].line = x->dotenv->v[j].line;
-	}
-	x2.envp = x->envp;
-	x2.dotenv = &ef;
-	trees = xcalloc(np, sizeof *trees);
-	for (i = 0; i < np; i++) {
-		kept = cload_keep(st, paths[i]);
-		if ((rc = cload_parse(st, kept, &trees[i])) != 0) {
-			diag_add(st->errs, pathn->file, pathn->line,
-			    pathn->col, "include: cannot load '%s'", paths[i]);
-			goto out;
-		}
-	}
-	st->incl[st->nincl++] = cload_keep(st, paths[0]);
-	rc = cload_model(st, &x2, trees, np, &sub);
-	st->nincl--;
-	np = 0;		/* consumed */
-	if (rc != 0)
-		goto out;
-	compose_abs_paths(sub, pdir);
-	rc = take(st, root, sub, cload_keep(st, paths[0]));
-out:
-	for (i = 0; trees != NULL && i < np; i++)
-		ytree_free(trees[i]);
-	free(trees);
-	ytree_free(sub);
-	expand_envfile_free(&ef);
-	strv_free(paths);
-	strv_free(envs);
-	free(pdir);
-	free(dir);
-	return rc;
-}
-
-int
-compose_include(struct cload *st, const struct expand_ctx *x,
-    struct ynode *root)
-{
-	struct ynode	*inc;
-	ssize_t		 at;
-	size_t		 i;
-	int		 rc = 0;
-
-	if ((at = ytree_find(root, "include")) < 0)
-		return 0;
-	inc = root->kids[at + 1];
-	if (inc->type != Y_SEQ) {
-		if (!ytree_null(inc)) {
-			diag_add(st->errs, inc->file, inc->line, inc->col,
-			    "include: expected a list, got %s",
-			    ytree_kind(inc));
-			rc = -EINVAL;
-		}
-	} else {
-		for (i = 0; i < inc->nkids; i++) {
-			if (include_one(st, x, root, inc->kids[i]) != 0)
-				rc = -EINVAL;
-		}
-	}
-	ytree_del(root, (size_t)ytree_find(root, "include"));
-	return rc;
-}

@@ -35,9 +35,26 @@ struct cload {
 
 extern const struct ymerge_rules compose_merge_rules;
 
+/* Keep the first failure, but an unreadable file (-errno) over -EINVAL. */
+void		 cload_rc(int *rc, int r);
 /* A stable copy of path among the project's files (for ynode.file). */
 const char	*cload_keep(struct cload *, const char *path);
 char		*cload_dir_of(const char *path);
+bool		 cload_exists(const char *path);
+/* realpath, or NULL with errno. */
+char		*cload_abs_dir(const char *dir);
+/* The project's name (compose's rules); name_text is the interpolated
+ * top-level name: at name_node.  0 or -EINVAL (reported). */
+int		 cload_project_name(const struct compose_opts *,
+		    const char *dotenv_name, const struct ynode *name_node,
+		    const char *name_text, const char *dir, char **out,
+		    struct diag_list *errs);
+/* Drop the services no active profile enables: 0 or -EINVAL. */
+int		 cload_profiles(struct cload *, const struct expand_ctx *,
+		    struct ynode *root);
+/* dir (consumed) made absolute: realpath if it exists, else from the
+ * working directory. */
+char		*cload_abs(char *dir);
 char		*cload_join(const char *dir, const char *name);
 /* Parse a file into a mapping (not interpolated): 0, -EINVAL, -errno. */
 int		 cload_parse(struct cload *, const char *path,

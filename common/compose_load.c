@@ -1,181 +1,24 @@
 /*
- * Loading a compose project: which files, in what order, and the project's
- * name.  See compose.h and docs/compose.md ("How shipd loads a compose
- * project").  The rules follow the compose specification
- * (compose-spec/compose-spec: 04-version-and-name.md for the name,
- * 03-compose-file.md for the file lookup).
+ * Loading a compose project: the files in order, each interpolated and
+ * extended, merged, then include (compose-spec 14-include.md), the name
+ * and the profiles.  See compose.h and docs/compose.md ("How shipd loads
+ * a compose project"); the files are compose_files.c, the rules
+ * compose_merge.c, extends compose_extends.c, name and profiles
+ * compose_profiles.c.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "compose_int.h"
-#include "unit.h"
 #include "util.h"
 #include "ytree.h"
 
-
-char *
-cload_join(const char *dir, const char *name)
-{
-	char *s;
-
-	if (name[0] == '/' || dir == NULL)
-		return xstrdup(name);
-	while (name[0] == '.' && name[1] == '/')
-		for (name += 2; *name == '/'; name++)
-			;
-	if (strcmp(name, ".") == 0 || *name == '\0')
-		return xstrdup(dir);
-	xasprintf(&s, "%s/%s", dir, name);
-	return s;
-}
-
-static bool
-file_exists(const char *path)
-{
-	return access(path, F_OK) == 0;
-}
-
-char *
-compose_find(const char *dir)
-{
-	static const char	*names[] = COMPOSE_FILE_NAMES;
-	char			*p;
-	size_t			 i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		p = cload_join(dir, names[i]);
-		if (file_exists(p))
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
-char *
-cload_dir_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	if (s == NULL)
-		return xstrdup(".");
-	if (s == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(s - path));
-}
-
-static char *
-abs_dir(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	if (realpath(dir, buf) == NULL)
-		return NULL;
-	return xstrdup(buf);
-}
-
-/*
- * compose's normalisation of a directory's name into a project name:
- * lower case, only [a-z0-9_-] kept, no leading '_' or '-'.
- */
-static char *
-compose_name_normalise(const char *s)
-{
-	char	*out = xmalloc(strlen(s) + 1), *o = out;
-	int	 c;
-
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '-'))
-			continue;
-		if (o == out && (c == '_' || c == '-'))
-			continue;
-		*o++ = (char)c;
-	}
-	*o = '\0';
-	return out;
-}
-
 static const char *
-env_get(char *const *envp, const char *name)
+text(const struct ynode *n)
 {
-	size_t n = strlen(name);
-
-	for (; envp != NULL && *envp != NULL; envp++) {
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	}
-	return NULL;
-}
-
-/*
- * The project's name: -p, COMPOSE_PROJECT_NAME, top-level name:, else the
- * directory's name normalised.  A name given explicitly must already be
- * valid: shipd (like compose) does not silently rename a project.
- */
-static int
-project_name(const struct compose_opts *o, const char *dotenv_name,
-    const struct ynode *name_node, const char *name_text, const char *dir,
-    char **out, struct diag_list *errs)
-{
-	const char	*given = NULL, *what = NULL, *base;
-	char		*norm;
-
-	*out = NULL;
-	if (o->project != NULL && *o->project != '\0') {
-		given = o->project;
-		what = "-p";
-	} else if ((given = env_get(o->envp, "COMPOSE_PROJECT_NAME")) != NULL &&
-	    *given != '\0')
-		what = "COMPOSE_PROJECT_NAME";
-	else if ((given = dotenv_name) != NULL && *given != '\0')
-		what = "COMPOSE_PROJECT_NAME (from the .env file)";
-	else if (name_text != NULL && *name_text != '\0') {
-		given = name_text;
-		what = "name:";
-	} else
-		given = NULL;
-	if (given != NULL) {
-		if (stack_name_valid(given)) {
-			*out = xstrdup(given);
-			return 0;
-		}
-		norm = compose_name_normalise(given);
-		if (what != NULL && strcmp(what, "name:") == 0 &&
-		    name_node != NULL)
-			diag_add(errs, name_node->file, name_node->line,
-			    name_node->col, "invalid project name '%s': use "
-			    "lower-case letters, digits, '_' and '-', starting "
-			    "with a letter or digit%s%s%s", given,
-			    *norm ? " (for example '" : "", norm,
-			    *norm ? "')" : "");
-		else
-			diag_add(errs, NULL, 0, 0, "invalid project name '%s' "
-			    "(%s): use lower-case letters, digits, '_' and '-', "
-			    "starting with a letter or digit%s%s%s", given,
-			    what, *norm ? " (for example '" : "", norm,
-			    *norm ? "')" : "");
-		free(norm);
-		return -EINVAL;
-	}
-	base = strrchr(dir, '/');
-	base = base != NULL ? base + 1 : dir;
-	norm = compose_name_normalise(base);
-	if (!stack_name_valid(norm)) {
-		diag_add(errs, NULL, 0, 0, "the project directory's name '%s' "
-		    "gives no valid project name; name the project with -p, "
-		    "COMPOSE_PROJECT_NAME or a top-level 'name:'", base);
-		free(norm);
-		return -EINVAL;
-	}
-	*out = norm;
-	return 0;
+	return n != NULL && n->type == Y_SCALAR && n->str != NULL ? n->str : "";
 }
 
 void
@@ -190,73 +33,6 @@ compose_project_free(struct compose_project *p)
 	free(p);
 }
 
-/* ---- files --------------------------------------------------------------- */
-
-const char *
-cload_keep(struct cload *st, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < st->nfiles; i++) {
-		if (strcmp(st->files[i], path) == 0)
-			return st->files[i];
-	}
-	st->files = xrealloc(st->files, (st->nfiles + 2) * sizeof *st->files);
-	st->files[st->nfiles] = xstrdup(path);
-	st->files[st->nfiles + 1] = NULL;
-	return st->files[st->nfiles++];
-}
-
-int
-cload_parse(struct cload *st, const char *path, struct ynode **root)
-{
-	struct yctx	c;
-	int		rc;
-
-	memset(&c, 0, sizeof c);
-	c.file = cload_keep(st, path);
-	c.errs = st->errs;
-	if ((rc = ytree_load_file(&c, c.file, COMPOSE_FILE_MAX, root)) != 0)
-		return rc;
-	if (*root == NULL) {
-		diag_add(st->errs, c.file, 0, 0, "empty compose file: it needs "
-		    "at least 'services'");
-		return -EINVAL;
-	}
-	if ((*root)->type != Y_MAP) {
-		diag_add(st->errs, c.file, (*root)->line, (*root)->col, "a "
-		    "compose file must be a mapping, not %s",
-		    ytree_kind(*root));
-		ytree_free(*root);
-		*root = NULL;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int
-cload_env_files(struct cload *st, char *const *paths, size_t n,
-    const char *rel, struct envfile *ef)
-{
-	char	*path;
-	size_t	 i;
-	int	 rc, ret = 0;
-
-	for (i = 0; i < n; i++) {
-		path = cload_join(rel, paths[i]);
-		if ((rc = expand_envfile_load(path, ef, st->errs)) < 0 &&
-		    rc != -EINVAL) {
-			diag_add(st->errs, path, 0, 0, "env file: %s",
-			    strerror(-rc));
-			if (ret == 0 || ret == -EINVAL)
-				ret = rc;
-		} else if (rc != 0 && ret == 0)
-			ret = rc;
-		free(path);
-	}
-	return ret;
-}
-
 int
 cload_model(struct cload *st, const struct expand_ctx *x,
     struct ynode **trees, size_t n, struct ynode **out)
@@ -269,9 +45,10 @@ cload_model(struct cload *st, const struct expand_ctx *x,
 	for (i = 0; i < n; i++) {
 		/* Per file, before the merge (12-interpolation.md), and
 		 * extends within the file it is written in. */
-		if (compose_interpolate(st, x, trees[i]) != 0 ||
-		    compose_extends(st, x, trees[i]) != 0)
-			rc = -EINVAL;
+		if (compose_interpolate(st, x, trees[i]) != 0)
+			rc = rc ? rc : -EINVAL;
+		else
+			cload_rc(&rc, compose_extends(st, x, trees[i]));
 		root = ytree_merge(&compose_merge_rules, NULL, root, trees[i]);
 		trees[i] = NULL;
 	}
@@ -287,186 +64,218 @@ cload_model(struct cload *st, const struct expand_ctx *x,
 	return 0;
 }
 
-/* ---- profiles ------------------------------------------------------------ */
+/* ---- include ------------------------------------------------------------- */
 
-struct profiles {
-	char	**v;
-	size_t	  n;
-	bool	  all;		/* "*" */
+static const char *sections[] = {
+	"services", "networks", "volumes", "secrets", "configs"
 };
 
-static void
-profiles_add(struct profiles *pr, const char *s, size_t len)
+/* Move what sub defines into root; a name defined twice is an error. */
+static int
+take(struct cload *st, struct ynode *root, struct ynode *sub,
+    const char *from)
 {
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
+	struct ynode	*dst, *src, *k, *old;
+	size_t		 s, i;
+	int		 rc = 0;
+
+	for (s = 0; s < nitems(sections); s++) {
+		if ((src = ytree_get(sub, sections[s])) == NULL ||
+		    src->type != Y_MAP)
+			continue;
+		if ((dst = ytree_get(root, sections[s])) == NULL) {
+			ytree_put(root, ytree_scalar_at(src, sections[s], true),
+			    ytree_scalar_at(src, "", true));
+			dst = root->kids[root->nkids - 1];
+			dst->type = Y_MAP;
+			free(dst->str);
+			dst->str = NULL;
+			dst->plain = false;
+		}
+		if (dst->type != Y_MAP)
+			continue;
+		for (i = 0; i + 1 < src->nkids; i += 2) {
+			k = src->kids[i];
+			if ((old = ytree_get(dst, text(k))) != NULL) {
+				const struct ynode *ok =
+				    dst->kids[ytree_find(dst, text(k))];
+
+				diag_add(st->errs, k->file, k->line, k->col,
+				    "%s.%s, included from %s, is also defined "
+				    "at %s:%d:%d; include does not merge: "
+				    "rename one", sections[s], text(k), from,
+				    ok->file ? ok->file : "?", ok->line,
+				    ok->col);
+				rc = -EINVAL;
+				continue;
+			}
+			ytree_put(dst, k, src->kids[i + 1]);
+			src->kids[i] = src->kids[i + 1] = NULL;
+		}
 	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	if (len == 0)
-		return;
-	if (len == 1 && *s == '*')
-		pr->all = true;
-	pr->v = xrealloc(pr->v, (pr->n + 1) * sizeof *pr->v);
-	pr->v[pr->n++] = xstrndup(s, len);
+	return rc;
 }
 
-static bool
-svc_enabled(const struct profiles *pr, const struct ynode *svc)
+/* A string or a list of strings as paths from dir, into *v. */
+static int
+paths_of(struct cload *st, const struct ynode *n, const char *dir,
+    const char *what, char ***v, size_t *nv)
 {
-	const struct ynode	*l = ytree_get(svc, "profiles");
-	size_t			 i, j;
+	size_t i;
 
-	if (l == NULL || ytree_null(l) || (l->type == Y_SEQ && l->nkids == 0))
-		return true;
-	if (pr->all)
-		return true;
-	for (i = 0; l->type == Y_SEQ && i < l->nkids; i++) {
-		for (j = 0; j < pr->n; j++) {
-			if (l->kids[i]->type == Y_SCALAR &&
-			    strcmp(l->kids[i]->str, pr->v[j]) == 0)
-				return true;
+	*v = NULL;
+	*nv = 0;
+	if (n == NULL)
+		return 0;
+	if (n->type == Y_SCALAR && !ytree_null(n)) {
+		*v = xcalloc(2, sizeof **v);
+		(*v)[(*nv)++] = cload_join(dir, text(n));
+		return 0;
+	}
+	if (n->type == Y_SEQ) {
+		*v = xcalloc(n->nkids + 1, sizeof **v);
+		for (i = 0; i < n->nkids; i++) {
+			if (n->kids[i]->type != Y_SCALAR ||
+			    ytree_null(n->kids[i])) {
+				diag_add(st->errs, n->kids[i]->file,
+				    n->kids[i]->line, n->kids[i]->col,
+				    "include.%s: expected a path", what);
+				return -EINVAL;
+			}
+			(*v)[(*nv)++] = cload_join(dir, text(n->kids[i]));
 		}
+		return 0;
 	}
-	/* A single string is one profile. */
-	for (j = 0; l->type == Y_SCALAR && j < pr->n; j++) {
-		if (strcmp(l->str, pr->v[j]) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void
-disabled_ref(struct cload *st, const struct ynode *svcs, const char *from,
-    const char *key, const struct ynode *at, const char *to, size_t tolen,
-    const bool *on)
-{
-	const struct ynode	*l;
-	struct buf		 b;
-	char			*name = xstrndup(to, tolen);
-	ssize_t			 j;
-	size_t			 i;
-
-	if ((j = ytree_find(svcs, name)) < 0 || on[j / 2]) {
-		free(name);
-		return;
-	}
-	buf_init(&b);
-	l = ytree_get(svcs->kids[j + 1], "profiles");
-	for (i = 0; l != NULL && l->type == Y_SEQ && i < l->nkids; i++)
-		buf_printf(&b, "%s%s", i ? ", " : "", l->kids[i]->str ?
-		    l->kids[i]->str : "?");
-	if (l != NULL && l->type == Y_SCALAR)
-		buf_puts(&b, l->str);
-	diag_add(st->errs, at->file, at->line, at->col, "services.%s.%s: "
-	    "service '%s' needs '%s', which its profiles (%s) leave out: "
-	    "enable one with --profile or COMPOSE_PROFILES, or give '%s' the "
-	    "profiles of '%s'", from, key, from, name, b.len ? b.data : "",
-	    from, name);
-	buf_free(&b);
-	free(name);
-}
-
-/* A service that an enabled one needs must be enabled too (15-profiles.md). */
-static void
-check_refs(struct cload *st, const struct ynode *svcs, const char *name,
-    const struct ynode *svc, const bool *on)
-{
-	const struct ynode	*d, *v, *req;
-	const char		*s, *c;
-	size_t			 i;
-
-	if ((d = ytree_get(svc, "depends_on")) != NULL) {
-		for (i = 0; d->type == Y_SEQ && i < d->nkids; i++) {
-			if (d->kids[i]->type == Y_SCALAR)
-				disabled_ref(st, svcs, name, "depends_on",
-				    d->kids[i], d->kids[i]->str,
-				    strlen(d->kids[i]->str), on);
-		}
-		for (i = 0; d->type == Y_MAP && i + 1 < d->nkids; i += 2) {
-			v = d->kids[i + 1];
-			req = v->type == Y_MAP ? ytree_get(v, "required") :
-			    NULL;
-			if (req != NULL && req->type == Y_SCALAR &&
-			    strcasecmp(req->str, "false") == 0)
-				continue;
-			disabled_ref(st, svcs, name, "depends_on", d->kids[i],
-			    d->kids[i]->str ? d->kids[i]->str : "",
-			    d->kids[i]->str ? strlen(d->kids[i]->str) : 0, on);
-		}
-	}
-	if ((d = ytree_get(svc, "links")) != NULL && d->type == Y_SEQ) {
-		for (i = 0; i < d->nkids; i++) {
-			if (d->kids[i]->type != Y_SCALAR)
-				continue;
-			s = d->kids[i]->str;
-			c = strchr(s, ':');
-			disabled_ref(st, svcs, name, "links", d->kids[i], s,
-			    c ? (size_t)(c - s) : strlen(s), on);
-		}
-	}
-	if ((d = ytree_get(svc, "volumes_from")) != NULL && d->type == Y_SEQ) {
-		for (i = 0; i < d->nkids; i++) {
-			if (d->kids[i]->type != Y_SCALAR ||
-			    strncmp(d->kids[i]->str, "container:", 10) == 0)
-				continue;
-			s = d->kids[i]->str;
-			c = strchr(s, ':');
-			disabled_ref(st, svcs, name, "volumes_from",
-			    d->kids[i], s, c ? (size_t)(c - s) : strlen(s), on);
-		}
-	}
-	for (i = 0; i < 3; i++) {
-		static const char *keys[] = { "network_mode", "ipc", "pid" };
-
-		d = ytree_get(svc, keys[i]);
-		if (d != NULL && d->type == Y_SCALAR &&
-		    strncmp(d->str, "service:", 8) == 0)
-			disabled_ref(st, svcs, name, keys[i], d, d->str + 8,
-			    strlen(d->str + 8), on);
-	}
+	diag_add(st->errs, n->file, n->line, n->col, "include.%s: expected a "
+	    "path or a list of paths, got %s", what, ytree_kind(n));
+	return -EINVAL;
 }
 
 static int
-apply_profiles(struct cload *st, const struct expand_ctx *x,
+include_one(struct cload *st, const struct expand_ctx *x, struct ynode *root,
+    const struct ynode *item)
+{
+	const struct ynode	*pathn, *pdirn = NULL, *envn = NULL;
+	struct ynode		**trees = NULL, *sub = NULL;
+	struct envfile		 ef = { NULL, 0 };
+	struct expand_ctx	 x2;
+	char			*dir, *pdir = NULL, **paths = NULL, **envs = NULL;
+	char			*dot;
+	const char		*kept;
+	size_t			 np = 0, ne = 0, i, j;
+	int			 rc;
+
+	dir = cload_dir_of(item->file);
+	if (item->type == Y_MAP) {
+		pathn = ytree_get(item, "path");
+		pdirn = ytree_get(item, "project_directory");
+		envn = ytree_get(item, "env_file");
+	} else
+		pathn = item;
+	if (pathn == NULL) {
+		diag_add(st->errs, item->file, item->line, item->col,
+		    "include: an entry needs 'path'");
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = paths_of(st, pathn, dir, "path", &paths, &np)) != 0)
+		goto out;
+	if (np == 0) {
+		diag_add(st->errs, pathn->file, pathn->line, pathn->col,
+		    "include.path: expected a path");
+		rc = -EINVAL;
+		goto out;
+	}
+	pdir = cload_abs(pdirn != NULL && pdirn->type == Y_SCALAR ?
+	    cload_join(dir, text(pdirn)) : cload_dir_of(paths[0]));
+	if ((rc = paths_of(st, envn, dir, "env_file", &envs, &ne)) != 0)
+		goto out;
+	if (envn == NULL) {
+		dot = cload_join(pdir, ".env");
+		if (access(dot, F_OK) == 0) {
+			envs = xcalloc(2, sizeof *envs);
+			envs[ne++] = dot;
+		} else
+			free(dot);
+	}
+	for (i = 0; i < st->nincl; i++) {
+		if (strcmp(st->incl[i], paths[0]) == 0)
+			break;
+	}
+	if (i < st->nincl || st->nincl == COMPOSE_INCLUDE_DEPTH) {
+		diag_add(st->errs, pathn->file, pathn->line, pathn->col,
+		    "include: %s '%s'", i < st->nincl ? "a cycle through" :
+		    "nested too deeply at", paths[0]);
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = cload_env_files(st, envs, ne, NULL, &ef)) != 0)
+		goto out;
+	/* The including project's variables win over the included ones. */
+	for (j = 0; x->dotenv != NULL && j < x->dotenv->n; j++) {
+		ef.v = xrealloc(ef.v, (ef.n + 1) * sizeof *ef.v);
+		ef.v[ef.n].key = xstrdup(x->dotenv->v[j].key);
+		ef.v[ef.n].value = xstrdup(x->dotenv->v[j].value);
+		ef.v[ef.n++].line = x->dotenv->v[j].line;
+	}
+	x2.envp = x->envp;
+	x2.dotenv = &ef;
+	trees = xcalloc(np, sizeof *trees);
+	for (i = 0; i < np; i++) {
+		kept = cload_keep(st, paths[i]);
+		if ((rc = cload_parse(st, kept, &trees[i])) != 0) {
+			diag_add(st->errs, pathn->file, pathn->line,
+			    pathn->col, "include: cannot load '%s'", paths[i]);
+			goto out;
+		}
+	}
+	st->incl[st->nincl++] = cload_keep(st, paths[0]);
+	rc = cload_model(st, &x2, trees, np, &sub);
+	st->nincl--;
+	np = 0;		/* consumed */
+	if (rc != 0)
+		goto out;
+	compose_abs_paths(sub, pdir);
+	rc = take(st, root, sub, cload_keep(st, paths[0]));
+out:
+	for (i = 0; trees != NULL && i < np; i++)
+		ytree_free(trees[i]);
+	free(trees);
+	ytree_free(sub);
+	expand_envfile_free(&ef);
+	strv_free(paths);
+	strv_free(envs);
+	free(pdir);
+	free(dir);
+	return rc;
+}
+
+int
+compose_include(struct cload *st, const struct expand_ctx *x,
     struct ynode *root)
 {
-	struct profiles	 pr = { NULL, 0, false };
-	struct ynode	*svcs = ytree_get(root, "services");
-	const char	*env, *c;
-	size_t		 i, before = st->errs->n, n;
-	bool		*on;
+	struct ynode	*inc;
+	ssize_t		 at;
+	size_t		 i;
+	int		 rc = 0;
 
-	if (svcs == NULL || svcs->type != Y_MAP)
+	if ((at = ytree_find(root, "include")) < 0)
 		return 0;
-	for (i = 0; i < st->o->nprofiles; i++)
-		profiles_add(&pr, st->o->profiles[i],
-		    strlen(st->o->profiles[i]));
-	if ((env = expand_lookup(x, "COMPOSE_PROFILES")) != NULL) {
-		for (; (c = strchr(env, ',')) != NULL; env = c + 1)
-			profiles_add(&pr, env, (size_t)(c - env));
-		profiles_add(&pr, env, strlen(env));
+	inc = root->kids[at + 1];
+	if (inc->type != Y_SEQ) {
+		if (!ytree_null(inc)) {
+			diag_add(st->errs, inc->file, inc->line, inc->col,
+			    "include: expected a list, got %s",
+			    ytree_kind(inc));
+			rc = -EINVAL;
+		}
+	} else {
+		for (i = 0; i < inc->nkids; i++) {
+			cload_rc(&rc, include_one(st, x, root, inc->kids[i]));
+		}
 	}
-	n = svcs->nkids / 2;
-	on = xcalloc(n + 1, sizeof *on);
-	for (i = 0; i < n; i++)
-		on[i] = svcs->kids[2 * i + 1]->type != Y_MAP ||
-		    svc_enabled(&pr, svcs->kids[2 * i + 1]);
-	for (i = 0; i < n; i++) {
-		if (on[i] && svcs->kids[2 * i + 1]->type == Y_MAP)
-			check_refs(st, svcs, svcs->kids[2 * i]->str ?
-			    svcs->kids[2 * i]->str : "", svcs->kids[2 * i + 1],
-			    on);
-	}
-	for (i = n; i > 0; i--) {
-		if (!on[i - 1])
-			ytree_del(svcs, 2 * (i - 1));
-	}
-	free(on);
-	strv_free(pr.v ? (pr.v = xrealloc(pr.v, (pr.n + 1) *
-	    sizeof *pr.v), pr.v[pr.n] = NULL, pr.v) : NULL);
-	return st->errs->n == before ? 0 : -EINVAL;
+	ytree_del(root, (size_t)ytree_find(root, "include"));
+	return rc;
 }
 
 /* ---- the project --------------------------------------------------------- */
@@ -484,7 +293,7 @@ find_override(const char *dir)
 
 	for (i = 0; names[i] != NULL; i++) {
 		p = cload_join(dir, names[i]);
-		if (file_exists(p))
+		if (cload_exists(p))
 			return p;
 		free(p);
 	}
@@ -561,7 +370,7 @@ compose_load(const struct compose_opts *o, struct compose_project **out,
 	/* The project directory: given, or the first file's, or here. */
 	dir = o->dir ? xstrdup(o->dir) : o->nfiles > 0 ?
 	    cload_dir_of(o->files[0]) : xstrdup(".");
-	if ((p->dir = abs_dir(dir)) == NULL) {
+	if ((p->dir = cload_abs_dir(dir)) == NULL) {
 		rc = -errno;
 		diag_add(errs, dir, 0, 0, "project directory: %s",
 		    strerror(errno));
@@ -593,7 +402,7 @@ compose_load(const struct compose_opts *o, struct compose_project **out,
 		    &ef);
 	else {
 		dot = cload_join(p->dir, ".env");
-		if (file_exists(dot))
+		if (cload_exists(dot))
 			rc = cload_env_files(&st, &dot, 1, NULL, &ef);
 		free(dot);
 	}
@@ -616,7 +425,7 @@ compose_load(const struct compose_opts *o, struct compose_project **out,
 	if ((rc = name_from_files(&st, &x, trees, nfiles, &name_at,
 	    &fname)) != 0)
 		goto out;
-	if ((rc = project_name(o, expand_envfile_get(&ef,
+	if ((rc = cload_project_name(o, expand_envfile_get(&ef,
 	    "COMPOSE_PROJECT_NAME"), name_at, fname, p->dir, &p->name,
 	    errs)) != 0)
 		goto out;
@@ -631,7 +440,7 @@ compose_load(const struct compose_opts *o, struct compose_project **out,
 	rc = cload_model(&st, &x, trees, nfiles, &p->root);
 	nfiles = 0;
 	if (rc == 0)
-		rc = apply_profiles(&st, &x, p->root);
+		rc = cload_profiles(&st, &x, p->root);
 out:
 	for (i = 0; trees != NULL && i < nfiles; i++)
 		ytree_free(trees[i]);

@@ -22,8 +22,11 @@ volume_key(const struct ynode *n)
 {
 	const char *s, *a, *b;
 
-	if (n->type == Y_MAP)
-		return xstrdup(text(ytree_get(n, "target")));
+	if (n->type == Y_MAP) {
+		/* No target: an error for the mapper, not a match. */
+		s = text(ytree_get(n, "target"));
+		return *s ? xstrdup(s) : NULL;
+	}
 	if (n->type != Y_SCALAR)
 		return NULL;
 	s = text(n);
@@ -48,6 +51,8 @@ mount_key(const struct ynode *n, const char *dir)
 	} else if (n->type == Y_SCALAR)
 		t = text(n);
 	else
+		return NULL;
+	if (*t == '\0')
 		return NULL;
 	if (*t == '/')
 		return xstrdup(t);
@@ -84,6 +89,8 @@ port_key(const struct ynode *n)
 			pub = text(ytree_get(n, "published"));
 		if (ytree_get(n, "protocol"))
 			proto = text(ytree_get(n, "protocol"));
+		if (*text(ytree_get(n, "target")) == '\0')
+			return NULL;
 		xasprintf(&k, "%s|%s|%s/%s", ip, pub,
 		    text(ytree_get(n, "target")), proto);
 		return k;

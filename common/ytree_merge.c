@@ -121,8 +121,16 @@ strip(struct ynode *n)
 	}
 	if (n->type == Y_MAP) {
 		for (i = 0; i + 1 < n->nkids; ) {
-			if ((n->kids[i + 1] = strip(n->kids[i + 1])) == NULL) {
+			/* Keys too: a complex key may hold tags; a key tagged
+			 * !reset takes its pair with it. */
+			if ((n->kids[i] = strip(n->kids[i])) == NULL) {
+				ytree_free(n->kids[i + 1]);
+				n->kids[i + 1] = NULL;
+			} else
+				n->kids[i + 1] = strip(n->kids[i + 1]);
+			if (n->kids[i] == NULL || n->kids[i + 1] == NULL) {
 				ytree_free(n->kids[i]);
+				ytree_free(n->kids[i + 1]);
 				memmove(&n->kids[i], &n->kids[i + 2],
 				    (n->nkids - i - 2) * sizeof *n->kids);
 				n->nkids -= 2;
@@ -326,9 +334,13 @@ merge_map(const struct ymerge_rules *rules, struct mpath *p,
 	size_t		 i;
 
 	for (i = 0; i + 1 < over->nkids; i += 2) {
-		k = over->kids[i];
+		k = strip(over->kids[i]);
 		v = over->kids[i + 1];
 		over->kids[i] = over->kids[i + 1] = NULL;
+		if (k == NULL) {
+			ytree_free(v);
+			continue;
+		}
 		j = k->type == Y_SCALAR ? ytree_find(base, text(k)) : -1;
 		if (j < 0) {
 			if ((v = strip(v)) != NULL)
