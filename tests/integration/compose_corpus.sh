@@ -127,16 +127,15 @@ all_healthy() {	# STACK SERVICE
 	[ "$n" -gt 0 ]
 }
 
-ev_first() {	# STACK REGEX: the first matching event's time
-	grep -E "^[0-9]+ $2$" "$EV" | awk -v s="$1" '$3 == s' | head -1 |
-	    cut -d' ' -f1
+ev_first() {	# REGEX: the first matching event's time
+	grep -E "^[0-9]+ $1$" "$EV" | head -1 | cut -d' ' -f1
 }
 
 # Events: "TIME ACTION STACK SERVICE EXITCODE"; an action may hold spaces
 # ("health_status: healthy"), so the stack and service are matched last.
-started() { ev_first "$1" "start $1 $2 *"; }
-healthy() { ev_first "$1" "(exec_die $1 $2 0|health_status: healthy $1 $2 *)"; }
-completed() { ev_first "$1" "die $1 $2 0"; }
+started() { ev_first "start $1 $2 *"; }
+healthy() { ev_first "(exec_die $1 $2 0|health_status: healthy $1 $2 *)"; }
+completed() { ev_first "die $1 $2 0"; }
 
 before() {	# T1 T2 WHAT
 	[ -n "$1" ] && [ -n "$2" ] || { cat "$EV" >&2; fail "$3: no event"; }
