@@ -255,6 +255,68 @@ k_working_dir(struct yctx *c, const char *path, const struct ynode *n,
 }
 
 static void
+k_hostname(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	free(U(obj)->hostname);
+	if ((U(obj)->hostname = ytree_string(c, path, n)) != NULL)
+		MARK(obj, UF_HOSTNAME, n, path);
+}
+
+static void
+extra_host_add(void *obj, const struct ynode *at, const char *path,
+    char *entry)
+{
+	struct unit	*u = U(obj);
+	size_t		 n = 0;
+
+	while (u->extra_hosts != NULL && u->extra_hosts[n] != NULL)
+		n++;
+	u->extra_hosts = xrealloc(u->extra_hosts, (n + 2) *
+	    sizeof *u->extra_hosts);
+	u->extra_hosts[n] = entry;
+	u->extra_hosts[n + 1] = NULL;
+	MARK(obj, UF_EXTRA_HOST, at, path);
+}
+
+/* A list of "HOST:IP" or "HOST=IP", or a mapping HOST: IP. */
+static void
+k_extra_hosts(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	const struct ynode	*k;
+	char			*s, *ipath, *eq;
+	size_t			 i;
+
+	if (n->type == Y_SEQ) {
+		for (i = 0; i < n->nkids; i++) {
+			xasprintf(&ipath, "%s[%zu]", path, i);
+			if ((s = ytree_text(c, ipath, n->kids[i],
+			    "HOST:IP")) != NULL) {
+				if ((eq = strchr(s, '=')) != NULL)
+					*eq = ':';
+				extra_host_add(obj, n->kids[i], ipath, s);
+			}
+			free(ipath);
+		}
+		return;
+	}
+	if (!ytree_is(c, path, n, Y_MAP))
+		return;
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if ((k = ytree_map_key(c, n, i)) == NULL)
+			continue;
+		ipath = ytree_path(path, k->str);
+		if ((s = ytree_text(c, ipath, n->kids[i + 1], "an address")) !=
+		    NULL) {
+			xasprintf(&eq, "%s:%s", k->str, s);
+			extra_host_add(obj, k, ipath, eq);
+			free(s);
+		}
+		free(ipath);
+	}
+}
+
+static void
 k_mem_limit(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
@@ -458,11 +520,11 @@ const struct cmkey cm_service_keys[] = {
 	{ "expose", cm_expose },
 	{ "extends", k_ignore },	/* the loader resolved it */
 	{ "external_links", k_links },
-	{ "extra_hosts", k_lost },
+	{ "extra_hosts", k_extra_hosts },
 	{ "gpus", k_host },
 	{ "group_add", k_lost },
 	{ "healthcheck", cm_healthcheck },
-	{ "hostname", k_lost },
+	{ "hostname", k_hostname },
 	{ "image", k_image },
 	{ "init", k_init },
 	{ "ipc", k_host },

@@ -251,6 +251,33 @@ unit_signal_valid(const char *s)
 }
 
 bool
+unit_hostname_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > UNIT_NAME_MAX)
+		return false;
+	if (s[0] == '-' || s[n - 1] == '-')
+		return false;
+	return strspn(s, LOWER UPPER DIGIT "-") == n;
+}
+
+/* HOST is a host name (labels joined by dots), IP an address. */
+bool
+unit_extra_host_valid(const char *s)
+{
+	const char	*colon = s != NULL ? strchr(s, ':') : NULL;
+	size_t		 n;
+
+	if (colon == NULL || (n = (size_t)(colon - s)) == 0 || n > 253)
+		return false;
+	if (strspn(s, LOWER UPPER DIGIT "-.") < n || s[0] == '.' ||
+	    s[0] == '-')
+		return false;
+	return unit_ip_valid(colon + 1);
+}
+
+bool
 unit_abs_path_valid(const char *s)
 {
 	return s != NULL && s[0] == '/' && strlen(s) < PATH_MAX;
@@ -406,6 +433,8 @@ unit_free(struct unit *u)
 	kv_free(u->labels, u->nlabels);
 	free(u->user);
 	free(u->working_dir);
+	free(u->hostname);
+	strv_free(u->extra_hosts);
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);

@@ -155,6 +155,9 @@ struct unit {
 	size_t			  nlabels;
 	char			 *user;
 	char			 *working_dir;
+	char			 *hostname;	/* NULL: SERVICE-N */
+	/* "HOST:IP" entries for /etc/hosts, in order; NULL: none. */
+	char			**extra_hosts;
 	struct unit_backup	  backup;
 };
 
@@ -202,8 +205,9 @@ int		 stack_from_json(const json_t *, struct stack **out,
 /*
  * What a container is made from: image, command, entrypoint, environment,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
- * resources, labels, user, working_dir, networks (only when the unit
- * names some, so a unit without them hashes as it always did).  Left out on purpose, since
+ * resources, labels, user, working_dir, networks, hostname and
+ * extra_hosts (these three only when the unit sets them, so a unit
+ * without them hashes as it always did).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */
@@ -239,6 +243,9 @@ bool		 unit_env_key_valid(const char *);
 bool		 unit_signal_valid(const char *);
 bool		 unit_abs_path_valid(const char *);
 bool		 unit_ip_valid(const char *);
+bool		 unit_hostname_valid(const char *);	/* one DNS label */
+/* "HOST:IP" for /etc/hosts. */
+bool		 unit_extra_host_valid(const char *);
 bool		 unit_proto_valid(const char *);	/* "tcp", "udp" */
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 /* [CMD, arg, ...] or [CMD-SHELL, "command"]. */

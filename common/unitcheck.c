@@ -36,6 +36,8 @@ static const struct {
 	[UF_MEMORY] = { "resources.memory", "resources.memory", false },
 	[UF_CPUS] = { "resources.cpus", "resources.nano_cpus", false },
 	[UF_WORKING_DIR] = { "working_dir", "working_dir", false },
+	[UF_HOSTNAME] = { "hostname", "hostname", false },
+	[UF_EXTRA_HOST] = { "extra_hosts", "extra_hosts", true },
 	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
@@ -455,6 +457,16 @@ check_scalars(const struct unit *u, const struct unit_where *w,
 	if (u->working_dir != NULL && !unit_abs_path_valid(u->working_dir))
 		report(w, errs, UF_WORKING_DIR, 0, "'%s' must be an absolute "
 		    "path", u->working_dir);
+	if (u->hostname != NULL && !unit_hostname_valid(u->hostname))
+		report(w, errs, UF_HOSTNAME, 0, "invalid host name '%s': "
+		    "letters, digits and '-', at most %d characters",
+		    u->hostname, UNIT_NAME_MAX);
+	for (p = u->extra_hosts; p != NULL && *p != NULL; p++) {
+		if (!unit_extra_host_valid(*p))
+			report(w, errs, UF_EXTRA_HOST,
+			    (size_t)(p - u->extra_hosts), "expected HOST:IP, "
+			    "got '%s'", *p);
+	}
 	for (p = u->backup.paths; p != NULL && *p != NULL; p++) {
 		if (!unit_abs_path_valid(*p))
 			report(w, errs, UF_BACKUP_PATH,

@@ -152,6 +152,12 @@ unit_spec_json(const struct unit *u)
 	    "working_dir", jstr_or_null(u->working_dir));
 	if (u->nnetworks > 0)
 		json_object_set_new(o, "networks", nets_json(u, false));
+	/* Only when set, as networks. */
+	if (u->hostname != NULL)
+		json_object_set_new(o, "hostname", json_string(u->hostname));
+	if (u->extra_hosts != NULL)
+		json_object_set_new(o, "extra_hosts",
+		    strv_json(u->extra_hosts));
 	return o;
 }
 
@@ -578,6 +584,10 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jkv(c, path, v, "labels", &u->labels, &u->nlabels);
 	jread_str(c, path, v, "user", JREAD_NULL | JREAD_NONEMPTY, &u->user);
 	jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir);
+	if (json_object_get(v, "hostname") != NULL)
+		jread_str(c, path, v, "hostname", 0, &u->hostname);
+	if (json_object_get(v, "extra_hosts") != NULL)
+		jread_strv(c, path, v, "extra_hosts", 0, &u->extra_hosts);
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
@@ -601,7 +611,8 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
-	static const char *const opt[] = { "networks" };
+	static const char *const opt[] = { "networks", "hostname",
+	    "extra_hosts" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;

@@ -418,6 +418,26 @@ k_working_dir(struct yctx *c, const char *path, const struct ynode *n,
 	    UF_WORKING_DIR);
 }
 
+static void
+k_hostname(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	UCTX(obj)->u->hostname = noted_string(c, path, n, obj, UF_HOSTNAME);
+}
+
+static void
+k_extra_hosts(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	size_t i;
+
+	if ((UCTX(obj)->u->extra_hosts = ytree_strv(c, path, n, false,
+	    true)) == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&UCTX(obj)->at, UF_EXTRA_HOST, n->kids[i]->line,
+		    n->kids[i]->col, "%s[%zu]", path, i);
+}
+
 /* ---- short syntax ------------------------------------------------------- */
 
 char *
@@ -586,6 +606,8 @@ static const struct ykey unit_keys[] = {
 	{ "labels", k_labels },
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
+	{ "hostname", k_hostname },
+	{ "extra_hosts", k_extra_hosts },
 	{ "backup", unit_yaml_backup },
 };
 

@@ -249,9 +249,16 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 		    json_string(u->stop_signal));
 	json_object_set_new(c, "StopTimeout", json_integer(
 	    (json_int_t)((u->stop_grace_ms + 999) / 1000)));
-	xasprintf(&hostname, "%s-%d", u->name, replica);
-	json_object_set_new(c, "Hostname", json_string(hostname));
-	free(hostname);
+	if (u->hostname != NULL)
+		json_object_set_new(c, "Hostname", json_string(u->hostname));
+	else {
+		xasprintf(&hostname, "%s-%d", u->name, replica);
+		json_object_set_new(c, "Hostname", json_string(hostname));
+		free(hostname);
+	}
+	if (u->extra_hosts != NULL)
+		json_object_set_new(host, "ExtraHosts",
+		    argv_json(u->extra_hosts));
 	add_ports(u, c, host);
 
 	json_object_set_new(host, "Mounts", mounts(st, u));

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "compose.h"
+#include "engine/spec.h"
 #include "unit.h"
 #include "util.h"
 #include "ytree.h"
@@ -594,6 +595,97 @@ test_x_shipd(void **state)
 	res_free(&r);
 }
 
+/* ---- hostname and extra_hosts, in compose, units, JSON and the engine ------- */
+
+static void
+test_hostname_extra_hosts(void **state)
+{
+	struct res		 r;
+	struct stack		*us = NULL, *js = NULL;
+	struct diag_list	 errs;
+	const struct unit	*u;
+	json_t			*j, *spec;
+	char			*dir, *path;
+	char *const		 no_env[] = { NULL };
+	char			 h1[65], h2[65];
+	FILE			*f;
+
+	(void)state;
+	map_ok(SVC "    hostname: api-host\n"
+	    "    extra_hosts: [\"db.internal:10.0.0.5\", \"v6=::1\"]\n"
+	    "  w:\n    image: shipd-test/svc:1\n"
+	    "    extra_hosts: {metadata: 169.254.169.254}\n", &r);
+	u = unit(r.s, "api");
+	assert_string_equal(u->hostname, "api-host");
+	assert_argv(u->extra_hosts, "db.internal:10.0.0.5", "v6:::1", NULL);
+	assert_argv(unit(r.s, "w")->extra_hosts, "metadata:169.254.169.254",
+	    NULL);
+	assert_null(unit(r.s, "w")->hostname);
+
+	/* the engine gets them; without, the replica's own name */
+	spec = spec_container(r.s, u, 2, 1, false, true);
+	assert_string_equal(json_string_value(json_object_get(spec,
+	    "Hostname")), "api-host");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(spec,
+	    "HostConfig"), "ExtraHosts")), 2);
+	json_decref(spec);
+	spec = spec_container(r.s, unit(r.s, "w"), 2, 1, false, true);
+	assert_string_equal(json_string_value(json_object_get(spec,
+	    "Hostname")), "w-2");
+	json_decref(spec);
+
+	/* shipctl's JSON carries them to shipd */
+	diag_init(&errs);
+	j = stack_to_json(r.s);
+	assert_int_equal(stack_from_json(j, &js, &errs), 0);
+	assert_string_equal(stack_unit(js, "api")->hostname, "api-host");
+	assert_argv(stack_unit(js, "api")->extra_hosts,
+	    "db.internal:10.0.0.5", "v6:::1", NULL);
+	unit_spec_hash(u, h1);
+	unit_spec_hash(stack_unit(js, "api"), h2);
+	assert_string_equal(h1, h2);
+	json_decref(j);
+	stack_free(js);
+
+	/* a unit file says the same, and the same rules hold */
+	dir = xstrdup("/tmp/cmap/units-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&path, "%s/api.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("image: shipd-test/svc:1\nhostname: api-host\n"
+	    "extra_hosts: [\"db.internal:10.0.0.5\", \"v6:::1\"]\n"
+	    "restart: \"no\"\n", f);
+	fclose(f);
+	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), 0);
+	unit_spec_hash(stack_unit(us, "api"), h2);
+	assert_string_equal(h1, h2);
+	stack_free(us);
+	us = NULL;
+	assert_non_null(f = fopen(path, "w"));
+	fputs("image: shipd-test/svc:1\nhostname: -bad\n"
+	    "extra_hosts: [\"nocolon\", \"h:not-an-ip\"]\n", f);
+	fclose(f);
+	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), -EINVAL);
+	assert_int_equal(errs.n, 3);
+	assert_int_equal(errs.v[0].line, 2);
+	assert_non_null(strstr(errs.v[0].msg, "invalid host name"));
+	assert_int_equal(errs.v[1].line, 3);
+	assert_non_null(strstr(errs.v[2].msg, "'h:not-an-ip'"));
+	remove(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+	diag_free(&errs);
+	res_free(&r);
+
+	map(SVC "    hostname: \"a b\"\n    extra_hosts: [\"x\"]\n", false,
+	    &r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_has(&r.e, 4, "invalid host name");
+	assert_has(&r.e, 5, "expected HOST:IP");
+	res_free(&r);
+}
+
 /* ---- the same containers as a unit file -------------------------------------- */
 
 static void
@@ -657,8 +749,6 @@ static const struct lossc losses[] = {
 	{ SVC "    container_name: api1\n", 4, "names containers itself" },
 	{ SVC "    cap_add: [NET_ADMIN]\n", 4, "does not change capabilities" },
 	{ SVC "    cap_drop: [ALL]\n", 4, "does not change capabilities" },
-	{ SVC "    hostname: api\n", 4, "hostname: not supported" },
-	{ SVC "    extra_hosts: [\"h:1.2.3.4\"]\n", 4, "not supported" },
 	{ SVC "    sysctls: {net.core.somaxconn: 1024}\n", 4, "sysctls" },
 	{ SVC "    ulimits: {nofile: 1024}\n", 4, "ulimits" },
 	{ SVC "    logging: {driver: json-file}\n", 4, "logging" },
@@ -836,6 +926,7 @@ main(void)
 		cmocka_unit_test(test_deploy),
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_x_shipd),
+		cmocka_unit_test(test_hostname_extra_hosts),
 		cmocka_unit_test(test_same_hash_as_units),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_refusals),
