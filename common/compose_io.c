@@ -1,7 +1,7 @@
 /*
  * What a compose service exchanges with the host: ports and expose,
- * volumes (named, anonymous, bind; short and long syntax), and secrets
- * and configs as read-only binds of their files.
+ * tmpfs, volumes (named, anonymous, bind, tmpfs; short and long syntax),
+ * and secrets and configs as read-only binds of their files.
  */
 #include <sys/stat.h>
 
@@ -242,6 +242,72 @@ cm_expose(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_each(c, path, n, expose_item, obj);
 }
 
+/* ---- tmpfs ---------------------------------------------------------------------- */
+
+void
+cm_tmpfs_add(void *obj, const struct ynode *at, const char *path,
+    char *entry)
+{
+	struct unit	*u = U(obj);
+	size_t		 n = 0;
+
+	while (u->tmpfs != NULL && u->tmpfs[n] != NULL)
+		n++;
+	u->tmpfs = xrealloc(u->tmpfs, (n + 2) * sizeof *u->tmpfs);
+	u->tmpfs[n] = entry;
+	u->tmpfs[n + 1] = NULL;
+	MARK(obj, UF_TMPFS, at, path);
+}
+
+/* tmpfs: a path, or a list of "PATH[:OPTIONS]". */
+void
+cm_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	char	*s, *ipath;
+	size_t	 i;
+
+	if (n->type != Y_SEQ) {
+		if ((s = ytree_string(c, path, n)) != NULL)
+			cm_tmpfs_add(obj, n, path, s);
+		return;
+	}
+	for (i = 0; i < n->nkids; i++) {
+		xasprintf(&ipath, "%s[%zu]", path, i);
+		if ((s = ytree_string(c, ipath, n->kids[i])) != NULL)
+			cm_tmpfs_add(obj, n->kids[i], ipath, s);
+		free(ipath);
+	}
+}
+
+/* A long-syntax volume of type tmpfs: its size and mode as options. */
+static void
+tmpfs_long(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj, char *target)
+{
+	const struct ynode	*t = cm_get(n, "tmpfs"), *v;
+	struct buf		 b;
+	uint64_t		 size;
+	char			*s;
+
+	buf_init(&b);
+	buf_printf(&b, "%s", target);
+	if ((v = cm_get(t, "size")) != NULL && (s = ytree_text(c, path, v,
+	    "a size")) != NULL) {
+		if (parse_size(s, &size) != 0)
+			ytree_err(c, v, "%s.tmpfs.size: expected a size such as "
+			    "64m, got '%s'", path, s);
+		else
+			buf_printf(&b, ":size=%llu", (unsigned long long)size);
+		free(s);
+	}
+	if ((v = cm_get(t, "mode")) != NULL && v->type == Y_SCALAR)
+		buf_printf(&b, "%smode=%o", strchr(b.data, ':') ? "," : ":",
+		    (unsigned)strtoul(v->str, NULL, v->str[0] == '0' ? 8 : 10));
+	cm_tmpfs_add(obj, n, path, xstrdup(b.data));
+	buf_free(&b);
+	free(target);
+}
+
 /* ---- volumes ------------------------------------------------------------------ */
 
 static void
@@ -397,6 +463,9 @@ volume_long(struct yctx *c, const char *path, const struct ynode *n,
 		    v->nkids == 2 && strcmp(v->kids[0]->str,
 		    "create_host_path") == 0)
 			;	/* shipd checks the source exists instead */
+		else if (strcmp(k->str, "tmpfs") == 0 && type != NULL &&
+		    type->type == Y_SCALAR && strcmp(type->str, "tmpfs") == 0)
+			;	/* size and mode: below */
 		else
 			cm_loss(SV(obj)->m, k, "%s: not supported by shipd; "
 			    "ignored", ipath);
@@ -412,10 +481,9 @@ volume_long(struct yctx *c, const char *path, const struct ynode *n,
 		goto bad;
 	}
 	if (strcmp(type->str, "tmpfs") == 0) {
-		cm_loss(SV(obj)->m, type, "%s: tmpfs mounts are not supported "
-		    "by shipd yet; %s is in the container's own layer", path,
-		    m.target);
-		goto bad;
+		tmpfs_long(c, path, n, obj, m.target);
+		free(src);
+		return;
 	}
 	if (strcmp(type->str, "volume") == 0 && src == NULL) {
 		anon_volume(c, path, n, obj, &m);
@@ -466,14 +534,6 @@ void
 cm_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	ytree_each(c, path, n, volume_item, obj);
-}
-
-void
-cm_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	(void)c;
-	cm_loss(SV(obj)->m, n, "%s: tmpfs mounts are not supported by shipd "
-	    "yet; those paths are in the container's own layer", path);
 }
 
 /* ---- secrets and configs -------------------------------------------------------- */

@@ -79,8 +79,10 @@ kv_add(void *obj, enum unit_field f, const struct ynode *at,
     const char *path, char *key, char *value)
 {
 	struct unit	 *u = U(obj);
-	struct unit_kv	**v = f == UF_ENV ? &u->env : &u->labels;
-	size_t		 *nv = f == UF_ENV ? &u->nenv : &u->nlabels, i;
+	struct unit_kv	**v = f == UF_ENV ? &u->env : f == UF_SYSCTL ?
+			    &u->sysctls : &u->labels;
+	size_t		 *nv = f == UF_ENV ? &u->nenv : f == UF_SYSCTL ?
+			    &u->nsysctls : &u->nlabels, i;
 
 	for (i = 0; i < *nv; i++) {
 		if (strcmp((*v)[i].key, key) == 0)
@@ -104,7 +106,7 @@ static void
 kv_novalue(void *obj, enum unit_field f, const struct ynode *at,
     const char *path, const char *key)
 {
-	if (f == UF_LABEL)
+	if (f != UF_ENV)
 		kv_add(obj, f, at, path, xstrdup(key), xstrdup(""));
 	else
 		cm_loss(SV(obj)->m, at, "%s: %s has no value: compose would "
@@ -166,6 +168,12 @@ static void
 k_labels(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	kv_decode(c, path, n, obj, UF_LABEL);
+}
+
+static void
+k_sysctls(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_decode(c, path, n, obj, UF_SYSCTL);
 }
 
 static void
@@ -562,7 +570,7 @@ const struct cmkey cm_service_keys[] = {
 	{ "stop_grace_period", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
 	{ "storage_opt", k_lost },
-	{ "sysctls", k_lost },
+	{ "sysctls", k_sysctls },
 	{ "tmpfs", cm_tmpfs },
 	{ "tty", k_lost },
 	{ "ulimits", k_lost },

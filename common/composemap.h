@@ -91,5 +91,8 @@ void	cm_volumes(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_secrets(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_configs(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_tmpfs(struct yctx *, const char *, const struct ynode *, void *);
+/* One tmpfs mount, "PATH[:OPTIONS]" (entry is taken), noted at at. */
+void	cm_tmpfs_add(void *, const struct ynode *at, const char *path,
+	    char *entry);
 
 #endif

@@ -278,6 +278,29 @@ unit_extra_host_valid(const char *s)
 }
 
 bool
+unit_sysctl_key_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 255 || s[0] == '.' ||
+	    s[n - 1] == '.')
+		return false;
+	return strspn(s, LOWER UPPER DIGIT "._-/") == n;
+}
+
+bool
+unit_tmpfs_valid(const char *s)
+{
+	const char	*colon = s != NULL ? strchr(s, ':') : NULL;
+	size_t		 n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+
+	if (s == NULL || s[0] != '/' || n >= PATH_MAX)
+		return false;
+	return colon == NULL || (colon[1] != '\0' && strspn(colon + 1,
+	    LOWER UPPER DIGIT "=,.-_") == strlen(colon + 1));
+}
+
+bool
 unit_abs_path_valid(const char *s)
 {
 	return s != NULL && s[0] == '/' && strlen(s) < PATH_MAX;
@@ -385,6 +408,8 @@ unit_sort(struct unit *u)
 	if (u->nnetworks > 1)
 		qsort(u->networks, u->nnetworks, sizeof *u->networks,
 		    net_cmp);
+	if (u->nsysctls > 1)
+		qsort(u->sysctls, u->nsysctls, sizeof *u->sysctls, kv_cmp);
 }
 
 static void
@@ -435,6 +460,8 @@ unit_free(struct unit *u)
 	free(u->working_dir);
 	free(u->hostname);
 	strv_free(u->extra_hosts);
+	kv_free(u->sysctls, u->nsysctls);
+	strv_free(u->tmpfs);
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);

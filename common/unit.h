@@ -158,6 +158,11 @@ struct unit {
 	char			 *hostname;	/* NULL: SERVICE-N */
 	/* "HOST:IP" entries for /etc/hosts, in order; NULL: none. */
 	char			**extra_hosts;
+	/* Namespaced kernel settings, sorted by key; none: NULL, 0. */
+	struct unit_kv		 *sysctls;
+	size_t			  nsysctls;
+	/* "PATH[:OPTIONS]" tmpfs mounts, in order; NULL: none. */
+	char			**tmpfs;
 	struct unit_backup	  backup;
 };
 
@@ -205,9 +210,9 @@ int		 stack_from_json(const json_t *, struct stack **out,
 /*
  * What a container is made from: image, command, entrypoint, environment,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
- * resources, labels, user, working_dir, networks, hostname and
- * extra_hosts (these three only when the unit sets them, so a unit
- * without them hashes as it always did).  Left out on purpose, since
+ * resources, labels, user, working_dir, networks, hostname,
+ * extra_hosts, sysctls and tmpfs (these five only when the unit sets
+ * them, so a unit without them hashes as it always did).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */
@@ -246,6 +251,9 @@ bool		 unit_ip_valid(const char *);
 bool		 unit_hostname_valid(const char *);	/* one DNS label */
 /* "HOST:IP" for /etc/hosts. */
 bool		 unit_extra_host_valid(const char *);
+bool		 unit_sysctl_key_valid(const char *);	/* net.core.x */
+/* "/path" or "/path:size=64m,mode=1777". */
+bool		 unit_tmpfs_valid(const char *);
 bool		 unit_proto_valid(const char *);	/* "tcp", "udp" */
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 /* [CMD, arg, ...] or [CMD-SHELL, "command"]. */

@@ -38,6 +38,8 @@ static const struct {
 	[UF_WORKING_DIR] = { "working_dir", "working_dir", false },
 	[UF_HOSTNAME] = { "hostname", "hostname", false },
 	[UF_EXTRA_HOST] = { "extra_hosts", "extra_hosts", true },
+	[UF_SYSCTL] = { "sysctls", "sysctls", false },
+	[UF_TMPFS] = { "tmpfs", "tmpfs", true },
 	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
@@ -229,6 +231,8 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 			;
 		if (f == UF_ENV && !unit_env_key_valid(k))
 			report(w, errs, f, i, "invalid variable name '%s'", k);
+		else if (f == UF_SYSCTL && !unit_sysctl_key_valid(k))
+			report(w, errs, f, i, "invalid sysctl name '%s'", k);
 		else if (f == UF_LABEL && *k == '\0')
 			report(w, errs, f, i, "a label key must not be empty");
 		else if (f == UF_LABEL && strncmp(k, UNIT_LABEL_RESERVED,
@@ -467,6 +471,12 @@ check_scalars(const struct unit *u, const struct unit_where *w,
 			    (size_t)(p - u->extra_hosts), "expected HOST:IP, "
 			    "got '%s'", *p);
 	}
+	for (p = u->tmpfs; p != NULL && *p != NULL; p++) {
+		if (!unit_tmpfs_valid(*p))
+			report(w, errs, UF_TMPFS, (size_t)(p - u->tmpfs),
+			    "expected an absolute path, then :OPTIONS if any "
+			    "(size=64m,mode=1777), got '%s'", *p);
+	}
 	for (p = u->backup.paths; p != NULL && *p != NULL; p++) {
 		if (!unit_abs_path_valid(*p))
 			report(w, errs, UF_BACKUP_PATH,
@@ -482,6 +492,7 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_scalars(u, w, errs);
 	check_kv(u->env, u->nenv, UF_ENV, w, errs);
 	check_kv(u->labels, u->nlabels, UF_LABEL, w, errs);
+	check_kv(u->sysctls, u->nsysctls, UF_SYSCTL, w, errs);
 	check_ports(u, w, errs);
 	check_mounts(u, w, errs);
 	check_deps(u, w, errs);

@@ -33,6 +33,8 @@ enum unit_field {
 	UF_WORKING_DIR,
 	UF_HOSTNAME,
 	UF_EXTRA_HOST,		/* item: u->extra_hosts[i] */
+	UF_SYSCTL,		/* item: u->sysctls[i] */
+	UF_TMPFS,		/* item: u->tmpfs[i] */
 	UF_BACKUP_PATH,		/* item: u->backup.paths[i] */
 	UF_STACK_NAME,
 	UF_STACK_DIR,

@@ -158,6 +158,11 @@ unit_spec_json(const struct unit *u)
 	if (u->extra_hosts != NULL)
 		json_object_set_new(o, "extra_hosts",
 		    strv_json(u->extra_hosts));
+	if (u->nsysctls > 0)
+		json_object_set_new(o, "sysctls", kv_json(u->sysctls,
+		    u->nsysctls));
+	if (u->tmpfs != NULL)
+		json_object_set_new(o, "tmpfs", strv_json(u->tmpfs));
 	return o;
 }
 
@@ -588,6 +593,10 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 		jread_str(c, path, v, "hostname", 0, &u->hostname);
 	if (json_object_get(v, "extra_hosts") != NULL)
 		jread_strv(c, path, v, "extra_hosts", 0, &u->extra_hosts);
+	if (json_object_get(v, "sysctls") != NULL)
+		jkv(c, path, v, "sysctls", &u->sysctls, &u->nsysctls);
+	if (json_object_get(v, "tmpfs") != NULL)
+		jread_strv(c, path, v, "tmpfs", 0, &u->tmpfs);
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
@@ -612,7 +621,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
 	static const char *const opt[] = { "networks", "hostname",
-	    "extra_hosts" };
+	    "extra_hosts", "sysctls", "tmpfs" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;

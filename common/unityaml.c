@@ -55,6 +55,8 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 
 	if (f == UF_ENV)
 		kv_push(&u->env, &u->nenv, key, value);
+	else if (f == UF_SYSCTL)
+		kv_push(&u->sysctls, &u->nsysctls, key, value);
 	else
 		kv_push(&u->labels, &u->nlabels, key, value);
 	YMARK(&uc->at, f, at, path);
@@ -100,7 +102,7 @@ kv_decode(struct yctx *c, const char *path, const struct ynode *n,
 	char			*kpath, *s;
 	size_t			 i;
 
-	if (n->type == Y_SEQ) {
+	if (n->type == Y_SEQ && f != UF_SYSCTL) {
 		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
 		    uc);
 		return;
@@ -438,6 +440,25 @@ k_extra_hosts(struct yctx *c, const char *path, const struct ynode *n,
 		    n->kids[i]->col, "%s[%zu]", path, i);
 }
 
+static void
+k_sysctls(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_decode(c, path, n, obj, UF_SYSCTL);
+}
+
+static void
+k_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	size_t i;
+
+	if ((UCTX(obj)->u->tmpfs = ytree_strv(c, path, n, false, true)) ==
+	    NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&UCTX(obj)->at, UF_TMPFS, n->kids[i]->line,
+		    n->kids[i]->col, "%s[%zu]", path, i);
+}
+
 /* ---- short syntax ------------------------------------------------------- */
 
 char *
@@ -608,6 +629,8 @@ static const struct ykey unit_keys[] = {
 	{ "working_dir", k_working_dir },
 	{ "hostname", k_hostname },
 	{ "extra_hosts", k_extra_hosts },
+	{ "sysctls", k_sysctls },
+	{ "tmpfs", k_tmpfs },
 	{ "backup", unit_yaml_backup },
 };
 

@@ -259,6 +259,29 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 	if (u->extra_hosts != NULL)
 		json_object_set_new(host, "ExtraHosts",
 		    argv_json(u->extra_hosts));
+	if (u->nsysctls > 0) {
+		json_t *sc = json_object();
+
+		for (i = 0; i < u->nsysctls; i++)
+			json_object_set_new(sc, u->sysctls[i].key,
+			    json_string(u->sysctls[i].value));
+		json_object_set_new(host, "Sysctls", sc);
+	}
+	if (u->tmpfs != NULL) {
+		json_t	*tf = json_object();
+		char	*p, *colon;
+		size_t	 k;
+
+		for (k = 0; u->tmpfs[k] != NULL; k++) {
+			p = xstrdup(u->tmpfs[k]);
+			if ((colon = strchr(p, ':')) != NULL)
+				*colon++ = '\0';
+			json_object_set_new(tf, p, json_string(colon ? colon :
+			    ""));
+			free(p);
+		}
+		json_object_set_new(host, "Tmpfs", tf);
+	}
 	add_ports(u, c, host);
 
 	json_object_set_new(host, "Mounts", mounts(st, u));

@@ -654,6 +654,17 @@ test_hostname_extra_hosts(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("image: shipd-test/svc:1\nhostname: api-host\n"
 	    "extra_hosts: [\"db.internal:10.0.0.5\", \"v6:::1\"]\n"
+	    "restart: \"no\"\nsysctls: {net.core.somaxconn: \"64\"}\n"
+	    "tmpfs: [/run]\n", f);
+	fclose(f);
+	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), 0);
+	assert_int_equal(stack_unit(us, "api")->nsysctls, 1);
+	assert_argv(stack_unit(us, "api")->tmpfs, "/run", NULL);
+	stack_free(us);
+	us = NULL;
+	assert_non_null(f = fopen(path, "w"));
+	fputs("image: shipd-test/svc:1\nhostname: api-host\n"
+	    "extra_hosts: [\"db.internal:10.0.0.5\", \"v6:::1\"]\n"
 	    "restart: \"no\"\n", f);
 	fclose(f);
 	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), 0);
@@ -663,10 +674,14 @@ test_hostname_extra_hosts(void **state)
 	us = NULL;
 	assert_non_null(f = fopen(path, "w"));
 	fputs("image: shipd-test/svc:1\nhostname: -bad\n"
-	    "extra_hosts: [\"nocolon\", \"h:not-an-ip\"]\n", f);
+	    "extra_hosts: [\"nocolon\", \"h:not-an-ip\"]\n"
+	    "sysctls: {\"a b\": \"1\"}\ntmpfs: [rel]\n", f);
 	fclose(f);
 	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), -EINVAL);
-	assert_int_equal(errs.n, 3);
+	assert_int_equal(errs.n, 5);
+	assert_int_equal(errs.v[3].line, 4);
+	assert_non_null(strstr(errs.v[3].msg, "invalid sysctl name"));
+	assert_int_equal(errs.v[4].line, 5);
 	assert_int_equal(errs.v[0].line, 2);
 	assert_non_null(strstr(errs.v[0].msg, "invalid host name"));
 	assert_int_equal(errs.v[1].line, 3);
@@ -683,6 +698,66 @@ test_hostname_extra_hosts(void **state)
 	assert_int_equal(r.rc, -EINVAL);
 	assert_has(&r.e, 4, "invalid host name");
 	assert_has(&r.e, 5, "expected HOST:IP");
+	res_free(&r);
+}
+
+/* ---- sysctls and tmpfs ------------------------------------------------------- */
+
+static void
+test_sysctls_tmpfs(void **state)
+{
+	struct res		 r;
+	struct stack		*js = NULL;
+	struct diag_list	 errs;
+	const struct unit	*u;
+	json_t			*spec, *host, *j;
+
+	(void)state;
+	map_ok(SVC "    sysctls:\n      net.ipv4.ip_forward: 1\n"
+	    "      net.core.somaxconn: \"1024\"\n"
+	    "    tmpfs: [/run, \"/tmp:size=64m,mode=1777\"]\n"
+	    "    volumes:\n      - type: tmpfs\n        target: /scratch\n"
+	    "        tmpfs: {size: 1m, mode: 0700}\n"
+	    "  w:\n    image: shipd-test/svc:1\n"
+	    "    sysctls: [kernel.shm_rmid_forced=1]\n    tmpfs: /cache\n",
+	    &r);
+	u = unit(r.s, "api");
+	assert_int_equal(u->nsysctls, 2);
+	assert_string_equal(u->sysctls[0].key, "net.core.somaxconn");
+	assert_string_equal(u->sysctls[1].value, "1");
+	assert_argv(u->tmpfs, "/run", "/tmp:size=64m,mode=1777",
+	    "/scratch:size=1048576,mode=700", NULL);
+	assert_int_equal(u->nmounts, 0);
+	assert_argv(unit(r.s, "w")->tmpfs, "/cache", NULL);
+	assert_string_equal(unit(r.s, "w")->sysctls[0].key,
+	    "kernel.shm_rmid_forced");
+
+	spec = spec_container(r.s, u, 1, 1, false, true);
+	host = json_object_get(spec, "HostConfig");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    host, "Sysctls"), "net.core.somaxconn")), "1024");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    host, "Tmpfs"), "/tmp")), "size=64m,mode=1777");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    host, "Tmpfs"), "/run")), "");
+	json_decref(spec);
+
+	diag_init(&errs);
+	j = stack_to_json(r.s);
+	assert_int_equal(stack_from_json(j, &js, &errs), 0);
+	assert_int_equal(stack_unit(js, "api")->nsysctls, 2);
+	assert_argv(stack_unit(js, "api")->tmpfs, "/run",
+	    "/tmp:size=64m,mode=1777", "/scratch:size=1048576,mode=700", NULL);
+	json_decref(j);
+	stack_free(js);
+	diag_free(&errs);
+	res_free(&r);
+
+	map(SVC "    sysctls: {\"bad key\": 1}\n    tmpfs: [run]\n", false,
+	    &r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_has(&r.e, 4, "invalid sysctl name");
+	assert_has(&r.e, 5, "expected an absolute path");
 	res_free(&r);
 }
 
@@ -749,11 +824,8 @@ static const struct lossc losses[] = {
 	{ SVC "    container_name: api1\n", 4, "names containers itself" },
 	{ SVC "    cap_add: [NET_ADMIN]\n", 4, "does not change capabilities" },
 	{ SVC "    cap_drop: [ALL]\n", 4, "does not change capabilities" },
-	{ SVC "    sysctls: {net.core.somaxconn: 1024}\n", 4, "sysctls" },
 	{ SVC "    ulimits: {nofile: 1024}\n", 4, "ulimits" },
 	{ SVC "    logging: {driver: json-file}\n", 4, "logging" },
-	{ SVC "    tmpfs: [/tmp]\n", 4, "tmpfs mounts" },
-	{ SVC "    volumes: [{type: tmpfs, target: /t}]\n", 4, "tmpfs mounts" },
 	{ SVC "    links: [db]\n  db: {image: x}\n", 4, "link aliases" },
 	{ SVC "    pull_policy: always\n", 4, "does not pull" },
 	{ SVC "    ports: [\"80\"]\n", 4, "random host port" },
@@ -927,6 +999,7 @@ main(void)
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_x_shipd),
 		cmocka_unit_test(test_hostname_extra_hosts),
+		cmocka_unit_test(test_sysctls_tmpfs),
 		cmocka_unit_test(test_same_hash_as_units),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_refusals),
