@@ -79,10 +79,19 @@ kv_add(void *obj, enum unit_field f, const struct ynode *at,
     const char *path, char *key, char *value)
 {
 	struct unit	 *u = U(obj);
-	struct unit_kv	**v = f == UF_ENV ? &u->env : f == UF_SYSCTL ?
-			    &u->sysctls : &u->labels;
-	size_t		 *nv = f == UF_ENV ? &u->nenv : f == UF_SYSCTL ?
-			    &u->nsysctls : &u->nlabels, i;
+	struct unit_kv	**v = &u->labels;
+	size_t		 *nv = &u->nlabels, i;
+
+	if (f == UF_ENV) {
+		v = &u->env;
+		nv = &u->nenv;
+	} else if (f == UF_SYSCTL) {
+		v = &u->sysctls;
+		nv = &u->nsysctls;
+	} else if (f == UF_ULIMIT) {
+		v = &u->ulimits;
+		nv = &u->nulimits;
+	}
 
 	for (i = 0; i < *nv; i++) {
 		if (strcmp((*v)[i].key, key) == 0)
@@ -174,6 +183,37 @@ static void
 k_sysctls(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	kv_decode(c, path, n, obj, UF_SYSCTL);
+}
+
+/* NAME: N, or NAME: {soft: N, hard: M}; as "N" or "N:M". */
+static void
+k_ulimits(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	const struct ynode	*k, *v, *soft, *hard;
+	char			*ipath, *s;
+	size_t			 i;
+
+	if (!ytree_is(c, path, n, Y_MAP))
+		return;
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if ((k = ytree_map_key(c, n, i)) == NULL)
+			continue;
+		v = n->kids[i + 1];
+		ipath = ytree_path(path, k->str);
+		s = NULL;
+		if (v->type != Y_MAP)
+			s = ytree_text(c, ipath, v, "a number or soft/hard");
+		else if ((soft = cm_get(v, "soft")) == NULL ||
+		    (hard = cm_get(v, "hard")) == NULL ||
+		    soft->type != Y_SCALAR || hard->type != Y_SCALAR)
+			ytree_err(c, v, "%s: expected soft: and hard: numbers",
+			    ipath);
+		else
+			xasprintf(&s, "%s:%s", soft->str, hard->str);
+		if (s != NULL)
+			kv_add(obj, UF_ULIMIT, k, path, xstrdup(k->str), s);
+		free(ipath);
+	}
 }
 
 static void
@@ -573,7 +613,7 @@ const struct cmkey cm_service_keys[] = {
 	{ "sysctls", k_sysctls },
 	{ "tmpfs", cm_tmpfs },
 	{ "tty", k_lost },
-	{ "ulimits", k_lost },
+	{ "ulimits", k_ulimits },
 	{ "user", k_user },
 	{ "userns_mode", k_host },
 	{ "uts", k_host },

@@ -301,6 +301,56 @@ unit_tmpfs_valid(const char *s)
 }
 
 bool
+unit_ulimit_name_valid(const char *s)
+{
+	static const char *const names[] = { "core", "cpu", "data", "fsize",
+	    "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
+	    "rtprio", "rttime", "sigpending", "stack" };
+	size_t i;
+
+	for (i = 0; s != NULL && i < nitems(names); i++) {
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+ulimit_number(const char *s, const char *end, long long *out)
+{
+	char		*e;
+	long long	 v;
+
+	if (s == end || (!isdigit((unsigned char)*s) && *s != '-'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (errno != 0 || e != end || v < -1)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+unit_ulimit_parse(const char *s, long long *soft, long long *hard)
+{
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL) {
+		if (ulimit_number(s, s + strlen(s), soft) != 0)
+			return -EINVAL;
+		*hard = *soft;
+		return 0;
+	}
+	if (ulimit_number(s, colon, soft) != 0 ||
+	    ulimit_number(colon + 1, colon + strlen(colon), hard) != 0)
+		return -EINVAL;
+	if (*hard != -1 && (*soft == -1 || *soft > *hard))
+		return -EINVAL;
+	return 0;
+}
+
+bool
 unit_abs_path_valid(const char *s)
 {
 	return s != NULL && s[0] == '/' && strlen(s) < PATH_MAX;
@@ -410,6 +460,8 @@ unit_sort(struct unit *u)
 		    net_cmp);
 	if (u->nsysctls > 1)
 		qsort(u->sysctls, u->nsysctls, sizeof *u->sysctls, kv_cmp);
+	if (u->nulimits > 1)
+		qsort(u->ulimits, u->nulimits, sizeof *u->ulimits, kv_cmp);
 }
 
 static void
@@ -461,6 +513,7 @@ unit_free(struct unit *u)
 	free(u->hostname);
 	strv_free(u->extra_hosts);
 	kv_free(u->sysctls, u->nsysctls);
+	kv_free(u->ulimits, u->nulimits);
 	strv_free(u->tmpfs);
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);

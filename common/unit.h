@@ -163,6 +163,9 @@ struct unit {
 	size_t			  nsysctls;
 	/* "PATH[:OPTIONS]" tmpfs mounts, in order; NULL: none. */
 	char			**tmpfs;
+	/* Resource limits: name ("nofile") to "N" or "SOFT:HARD", sorted. */
+	struct unit_kv		 *ulimits;
+	size_t			  nulimits;
 	struct unit_backup	  backup;
 };
 
@@ -211,8 +214,8 @@ int		 stack_from_json(const json_t *, struct stack **out,
  * What a container is made from: image, command, entrypoint, environment,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
  * resources, labels, user, working_dir, networks, hostname,
- * extra_hosts, sysctls and tmpfs (these five only when the unit sets
- * them, so a unit without them hashes as it always did).  Left out on purpose, since
+ * extra_hosts, sysctls, tmpfs and ulimits (these six only when the unit
+ * sets them, so a unit without them hashes as it always did).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */
@@ -254,6 +257,11 @@ bool		 unit_extra_host_valid(const char *);
 bool		 unit_sysctl_key_valid(const char *);	/* net.core.x */
 /* "/path" or "/path:size=64m,mode=1777". */
 bool		 unit_tmpfs_valid(const char *);
+/* A limit the kernel knows ("nofile", "nproc", ...). */
+bool		 unit_ulimit_name_valid(const char *);
+/* "N" or "SOFT:HARD", -1 for unlimited, soft at most hard: 0 or -EINVAL. */
+int		 unit_ulimit_parse(const char *, long long *soft,
+		    long long *hard);
 bool		 unit_proto_valid(const char *);	/* "tcp", "udp" */
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 /* [CMD, arg, ...] or [CMD-SHELL, "command"]. */

@@ -40,6 +40,7 @@ static const struct {
 	[UF_EXTRA_HOST] = { "extra_hosts", "extra_hosts", true },
 	[UF_SYSCTL] = { "sysctls", "sysctls", false },
 	[UF_TMPFS] = { "tmpfs", "tmpfs", true },
+	[UF_ULIMIT] = { "ulimits", "ulimits", false },
 	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
@@ -217,8 +218,9 @@ static void
 check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
     const struct unit_where *w, struct diag_list *errs)
 {
-	size_t	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
-	char	*k;
+	size_t	 	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
+	long long	 lo, hi;
+	char		*k;
 
 	if (n > UNIT_KV_MAX) {
 		report(w, errs, f, 0, "%zu entries; a service may have at "
@@ -233,6 +235,14 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 			report(w, errs, f, i, "invalid variable name '%s'", k);
 		else if (f == UF_SYSCTL && !unit_sysctl_key_valid(k))
 			report(w, errs, f, i, "invalid sysctl name '%s'", k);
+		else if (f == UF_ULIMIT && !unit_ulimit_name_valid(k))
+			report(w, errs, f, i, "unknown limit '%s' (nofile, "
+			    "nproc, core, memlock, stack, ...)", k);
+		else if (f == UF_ULIMIT && unit_ulimit_parse(v[i].value, &lo,
+		    &hi) != 0)
+			report(w, errs, f, i, "%s: expected N or SOFT:HARD "
+			    "(-1: unlimited; soft at most hard), got '%s'", k,
+			    v[i].value);
 		else if (f == UF_LABEL && *k == '\0')
 			report(w, errs, f, i, "a label key must not be empty");
 		else if (f == UF_LABEL && strncmp(k, UNIT_LABEL_RESERVED,
@@ -493,6 +503,7 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_kv(u->env, u->nenv, UF_ENV, w, errs);
 	check_kv(u->labels, u->nlabels, UF_LABEL, w, errs);
 	check_kv(u->sysctls, u->nsysctls, UF_SYSCTL, w, errs);
+	check_kv(u->ulimits, u->nulimits, UF_ULIMIT, w, errs);
 	check_ports(u, w, errs);
 	check_mounts(u, w, errs);
 	check_deps(u, w, errs);

@@ -35,6 +35,7 @@ enum unit_field {
 	UF_EXTRA_HOST,		/* item: u->extra_hosts[i] */
 	UF_SYSCTL,		/* item: u->sysctls[i] */
 	UF_TMPFS,		/* item: u->tmpfs[i] */
+	UF_ULIMIT,		/* item: u->ulimits[i] */
 	UF_BACKUP_PATH,		/* item: u->backup.paths[i] */
 	UF_STACK_NAME,
 	UF_STACK_DIR,

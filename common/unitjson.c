@@ -163,6 +163,9 @@ unit_spec_json(const struct unit *u)
 		    u->nsysctls));
 	if (u->tmpfs != NULL)
 		json_object_set_new(o, "tmpfs", strv_json(u->tmpfs));
+	if (u->nulimits > 0)
+		json_object_set_new(o, "ulimits", kv_json(u->ulimits,
+		    u->nulimits));
 	return o;
 }
 
@@ -597,6 +600,8 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 		jkv(c, path, v, "sysctls", &u->sysctls, &u->nsysctls);
 	if (json_object_get(v, "tmpfs") != NULL)
 		jread_strv(c, path, v, "tmpfs", 0, &u->tmpfs);
+	if (json_object_get(v, "ulimits") != NULL)
+		jkv(c, path, v, "ulimits", &u->ulimits, &u->nulimits);
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
@@ -621,7 +626,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
 	static const char *const opt[] = { "networks", "hostname",
-	    "extra_hosts", "sysctls", "tmpfs" };
+	    "extra_hosts", "sysctls", "tmpfs", "ulimits" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;

@@ -57,6 +57,8 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 		kv_push(&u->env, &u->nenv, key, value);
 	else if (f == UF_SYSCTL)
 		kv_push(&u->sysctls, &u->nsysctls, key, value);
+	else if (f == UF_ULIMIT)
+		kv_push(&u->ulimits, &u->nulimits, key, value);
 	else
 		kv_push(&u->labels, &u->nlabels, key, value);
 	YMARK(&uc->at, f, at, path);
@@ -102,7 +104,7 @@ kv_decode(struct yctx *c, const char *path, const struct ynode *n,
 	char			*kpath, *s;
 	size_t			 i;
 
-	if (n->type == Y_SEQ && f != UF_SYSCTL) {
+	if (n->type == Y_SEQ && f != UF_SYSCTL && f != UF_ULIMIT) {
 		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
 		    uc);
 		return;
@@ -447,6 +449,12 @@ k_sysctls(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 }
 
 static void
+k_ulimits(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_decode(c, path, n, obj, UF_ULIMIT);
+}
+
+static void
 k_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	size_t i;
@@ -631,6 +639,7 @@ static const struct ykey unit_keys[] = {
 	{ "extra_hosts", k_extra_hosts },
 	{ "sysctls", k_sysctls },
 	{ "tmpfs", k_tmpfs },
+	{ "ulimits", k_ulimits },
 	{ "backup", unit_yaml_backup },
 };
 

@@ -282,6 +282,21 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 		}
 		json_object_set_new(host, "Tmpfs", tf);
 	}
+	if (u->nulimits > 0) {
+		json_t		*ul = json_array();
+		long long	 soft, hard;
+
+		for (i = 0; i < u->nulimits; i++) {
+			/* unitcheck held it to the syntax */
+			if (unit_ulimit_parse(u->ulimits[i].value, &soft,
+			    &hard) != 0)
+				continue;
+			json_array_append_new(ul, json_pack("{s:s, s:I, s:I}",
+			    "Name", u->ulimits[i].key, "Soft",
+			    (json_int_t)soft, "Hard", (json_int_t)hard));
+		}
+		json_object_set_new(host, "Ulimits", ul);
+	}
 	add_ports(u, c, host);
 
 	json_object_set_new(host, "Mounts", mounts(st, u));

@@ -655,9 +655,10 @@ test_hostname_extra_hosts(void **state)
 	fputs("image: shipd-test/svc:1\nhostname: api-host\n"
 	    "extra_hosts: [\"db.internal:10.0.0.5\", \"v6:::1\"]\n"
 	    "restart: \"no\"\nsysctls: {net.core.somaxconn: \"64\"}\n"
-	    "tmpfs: [/run]\n", f);
+	    "tmpfs: [/run]\nulimits: {nofile: \"1024:2048\", nproc: 64}\n", f);
 	fclose(f);
 	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), 0);
+	assert_int_equal(stack_unit(us, "api")->nulimits, 2);
 	assert_int_equal(stack_unit(us, "api")->nsysctls, 1);
 	assert_argv(stack_unit(us, "api")->tmpfs, "/run", NULL);
 	stack_free(us);
@@ -675,10 +676,13 @@ test_hostname_extra_hosts(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("image: shipd-test/svc:1\nhostname: -bad\n"
 	    "extra_hosts: [\"nocolon\", \"h:not-an-ip\"]\n"
-	    "sysctls: {\"a b\": \"1\"}\ntmpfs: [rel]\n", f);
+	    "sysctls: {\"a b\": \"1\"}\ntmpfs: [rel]\n"
+	    "ulimits: {nofile: \"9:1\"}\n", f);
 	fclose(f);
 	assert_int_equal(stack_load_dir(dir, no_env, &us, &errs), -EINVAL);
-	assert_int_equal(errs.n, 5);
+	assert_int_equal(errs.n, 6);
+	assert_int_equal(errs.v[5].line, 6);
+	assert_non_null(strstr(errs.v[5].msg, "SOFT:HARD"));
 	assert_int_equal(errs.v[3].line, 4);
 	assert_non_null(strstr(errs.v[3].msg, "invalid sysctl name"));
 	assert_int_equal(errs.v[4].line, 5);
@@ -718,6 +722,8 @@ test_sysctls_tmpfs(void **state)
 	    "    tmpfs: [/run, \"/tmp:size=64m,mode=1777\"]\n"
 	    "    volumes:\n      - type: tmpfs\n        target: /scratch\n"
 	    "        tmpfs: {size: 1m, mode: 0700}\n"
+	    "    ulimits:\n      nproc: 65535\n"
+	    "      nofile: {soft: 1024, hard: 65536}\n"
 	    "  w:\n    image: shipd-test/svc:1\n"
 	    "    sysctls: [kernel.shm_rmid_forced=1]\n    tmpfs: /cache\n",
 	    &r);
@@ -728,6 +734,10 @@ test_sysctls_tmpfs(void **state)
 	assert_argv(u->tmpfs, "/run", "/tmp:size=64m,mode=1777",
 	    "/scratch:size=1048576,mode=700", NULL);
 	assert_int_equal(u->nmounts, 0);
+	assert_int_equal(u->nulimits, 2);
+	assert_string_equal(u->ulimits[0].key, "nofile");
+	assert_string_equal(u->ulimits[0].value, "1024:65536");
+	assert_string_equal(u->ulimits[1].value, "65535");
 	assert_argv(unit(r.s, "w")->tmpfs, "/cache", NULL);
 	assert_string_equal(unit(r.s, "w")->sysctls[0].key,
 	    "kernel.shm_rmid_forced");
@@ -740,12 +750,18 @@ test_sysctls_tmpfs(void **state)
 	    host, "Tmpfs"), "/tmp")), "size=64m,mode=1777");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    host, "Tmpfs"), "/run")), "");
+	assert_int_equal(json_array_size(json_object_get(host, "Ulimits")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(host, "Ulimits"), 0), "Name")), "nofile");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(host, "Ulimits"), 0), "Hard")), 65536);
 	json_decref(spec);
 
 	diag_init(&errs);
 	j = stack_to_json(r.s);
 	assert_int_equal(stack_from_json(j, &js, &errs), 0);
 	assert_int_equal(stack_unit(js, "api")->nsysctls, 2);
+	assert_int_equal(stack_unit(js, "api")->nulimits, 2);
 	assert_argv(stack_unit(js, "api")->tmpfs, "/run",
 	    "/tmp:size=64m,mode=1777", "/scratch:size=1048576,mode=700", NULL);
 	json_decref(j);
@@ -753,11 +769,15 @@ test_sysctls_tmpfs(void **state)
 	diag_free(&errs);
 	res_free(&r);
 
-	map(SVC "    sysctls: {\"bad key\": 1}\n    tmpfs: [run]\n", false,
-	    &r);
+	map(SVC "    sysctls: {\"bad key\": 1}\n    tmpfs: [run]\n"
+	    "    ulimits: {nofiles: 1, nproc: {soft: 10, hard: 5}, "
+	    "core: {soft: 1}}\n", false, &r);
 	assert_int_equal(r.rc, -EINVAL);
 	assert_has(&r.e, 4, "invalid sysctl name");
 	assert_has(&r.e, 5, "expected an absolute path");
+	assert_has(&r.e, 6, "unknown limit 'nofiles'");
+	assert_has(&r.e, 6, "soft at most hard");
+	assert_has(&r.e, 6, "expected soft: and hard:");
 	res_free(&r);
 }
 
@@ -824,7 +844,6 @@ static const struct lossc losses[] = {
 	{ SVC "    container_name: api1\n", 4, "names containers itself" },
 	{ SVC "    cap_add: [NET_ADMIN]\n", 4, "does not change capabilities" },
 	{ SVC "    cap_drop: [ALL]\n", 4, "does not change capabilities" },
-	{ SVC "    ulimits: {nofile: 1024}\n", 4, "ulimits" },
 	{ SVC "    logging: {driver: json-file}\n", 4, "logging" },
 	{ SVC "    links: [db]\n  db: {image: x}\n", 4, "link aliases" },
 	{ SVC "    pull_policy: always\n", 4, "does not pull" },
