@@ -96,7 +96,10 @@ take(struct cload *st, struct ynode *root, struct ynode *sub,
 			continue;
 		for (i = 0; i + 1 < src->nkids; i += 2) {
 			k = src->kids[i];
-			if ((old = ytree_get(dst, text(k))) != NULL) {
+			old = ytree_get(dst, text(k));
+			if (old != NULL && ytree_equal(old, src->kids[i + 1]))
+				continue;	/* the same file included twice */
+			if (old != NULL) {
 				const struct ynode *ok =
 				    dst->kids[ytree_find(dst, text(k))];
 

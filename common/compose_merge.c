@@ -1,7 +1,9 @@
 /*
  * compose's merge rules as a table for ytree_merge (compose-spec
  * 13-merge.md; 05-services.md "extends", "Merging service definitions")
- * and its interpolation of values (12-interpolation.md).
+ * and its interpolation of values (12-interpolation.md).  What the
+ * specification leaves open (nulls, a string for a list, which entries
+ * are the same) follows compose-go's override/merge.go and uncity.go.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -119,6 +121,26 @@ port_key(const struct ynode *n)
 	return k;
 }
 
+/* A device is one per container path: "host[:container[:perms]]". */
+static char *
+device_key(const struct ynode *n)
+{
+	const char *s, *a, *b;
+
+	if (n->type == Y_MAP) {
+		s = text(ytree_get(n, "target"));
+		return *s ? xstrdup(s) : NULL;
+	}
+	if (n->type != Y_SCALAR)
+		return NULL;
+	s = text(n);
+	if ((a = strchr(s, ':')) == NULL)
+		return xstrdup(s);
+	a++;
+	b = strchr(a, ':');
+	return b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
+}
+
 static char *
 envfile_key(const struct ynode *n)
 {
@@ -139,6 +161,8 @@ depends_fill(const struct ynode *item)
 	m->col = item->col;
 	ytree_put(m, ytree_scalar_at(item, "condition", true),
 	    ytree_scalar_at(item, "service_started", true));
+	ytree_put(m, ytree_scalar_at(item, "required", true),
+	    ytree_scalar_at(item, "true", true));
 	return m;
 }
 
@@ -162,8 +186,14 @@ static const struct ymerge_rule rules[] = {
 	KV("volumes.*.labels"),
 	KV("secrets.*.labels"),
 	KV("configs.*.labels"),
-	{ "services.*.extra_hosts", YM_KV, NULL, "=:", NULL, NULL },
-	{ "services.*.build.extra_hosts", YM_KV, NULL, "=:", NULL, NULL },
+	/* A host may have several addresses: only the same entry twice
+	 * is one. */
+	UNIQ("services.*.extra_hosts"),
+	UNIQ("services.*.build.extra_hosts"),
+	UNIQ("services.*.build.tags"),
+	UNIQ("services.*.build.platforms"),
+	UNIQ("services.*.networks.*.link_local_ips"),
+	KEYED("services.*.devices", device_key),
 	KEYED("services.*.volumes", volume_key),
 	KEYED("services.*.secrets", secret_key),
 	KEYED("services.*.configs", config_key),
@@ -179,7 +209,6 @@ static const struct ymerge_rule rules[] = {
 	UNIQ("services.*.profiles"),
 	UNIQ("services.*.security_opt"),
 	UNIQ("services.*.tmpfs"),
-	UNIQ("services.*.devices"),
 	UNIQ("services.*.links"),
 	UNIQ("services.*.external_links"),
 	UNIQ("services.*.group_add"),

@@ -155,12 +155,32 @@ svc_enabled(const struct profiles *pr, const struct ynode *svc)
 				return true;
 		}
 	}
-	/* A single string is one profile. */
-	for (j = 0; l->type == Y_SCALAR && j < pr->n; j++) {
-		if (strcmp(l->str, pr->v[j]) == 0)
-			return true;
-	}
 	return false;
+}
+
+/* profiles: a list of names (compose's schema: a list of strings). */
+static void
+check_profiles(struct cload *st, const char *name, const struct ynode *svc)
+{
+	const struct ynode	*l = ytree_get(svc, "profiles"), *it;
+	size_t			 i;
+
+	if (l == NULL || ytree_null(l))
+		return;
+	if (l->type != Y_SEQ) {
+		diag_add(st->errs, l->file, l->line, l->col, "services.%s."
+		    "profiles: expected a list of profile names, got %s", name,
+		    ytree_kind(l));
+		return;
+	}
+	for (i = 0; i < l->nkids; i++) {
+		it = l->kids[i];
+		if (it->type != Y_SCALAR || ytree_null(it) || *it->str == '\0')
+			diag_add(st->errs, it->file, it->line, it->col,
+			    "services.%s.profiles[%zu]: expected a profile "
+			    "name, got %s", name, i, it->type == Y_SCALAR ?
+			    "an empty string" : ytree_kind(it));
+	}
 }
 
 static void
@@ -254,6 +274,28 @@ check_refs(struct cload *st, const struct ynode *svcs, const char *name,
 	}
 }
 
+/*
+ * A dependency with required: false on a service its profiles leave out
+ * is dropped, as compose drops it: the service runs without it.
+ */
+static void
+drop_optional(const struct ynode *svcs, struct ynode *svc, const bool *on)
+{
+	struct ynode	*d = ytree_get(svc, "depends_on");
+	ssize_t		 j;
+	size_t		 i;
+
+	if (d == NULL || d->type != Y_MAP)
+		return;
+	for (i = d->nkids; i >= 2; i -= 2) {
+		if (d->kids[i - 2]->type != Y_SCALAR)
+			continue;
+		j = ytree_find(svcs, d->kids[i - 2]->str);
+		if (j >= 0 && !on[j / 2])
+			ytree_del(d, i - 2);
+	}
+}
+
 int
 cload_profiles(struct cload *st, const struct expand_ctx *x,
     struct ynode *root)
@@ -275,6 +317,15 @@ cload_profiles(struct cload *st, const struct expand_ctx *x,
 		profiles_add(&pr, env, strlen(env));
 	}
 	n = svcs->nkids / 2;
+	for (i = 0; i < n; i++)
+		check_profiles(st, svcs->kids[2 * i]->str ?
+		    svcs->kids[2 * i]->str : "", svcs->kids[2 * i + 1]);
+	if (st->errs->n != before) {
+		for (i = 0; i < pr.n; i++)
+			free(pr.v[i]);
+		free(pr.v);
+		return -EINVAL;
+	}
 	on = xcalloc(n + 1, sizeof *on);
 	for (i = 0; i < n; i++)
 		on[i] = svcs->kids[2 * i + 1]->type != Y_MAP ||
@@ -285,12 +336,17 @@ cload_profiles(struct cload *st, const struct expand_ctx *x,
 			    svcs->kids[2 * i]->str : "", svcs->kids[2 * i + 1],
 			    on);
 	}
+	for (i = 0; i < n; i++) {
+		if (on[i] && svcs->kids[2 * i + 1]->type == Y_MAP)
+			drop_optional(svcs, svcs->kids[2 * i + 1], on);
+	}
 	for (i = n; i > 0; i--) {
 		if (!on[i - 1])
 			ytree_del(svcs, 2 * (i - 1));
 	}
 	free(on);
-	strv_free(pr.v ? (pr.v = xrealloc(pr.v, (pr.n + 1) *
-	    sizeof *pr.v), pr.v[pr.n] = NULL, pr.v) : NULL);
+	for (i = 0; i < pr.n; i++)
+		free(pr.v[i]);
+	free(pr.v);
 	return st->errs->n == before ? 0 : -EINVAL;
 }

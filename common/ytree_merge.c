@@ -55,6 +55,25 @@ ytree_clone(const struct ynode *n)
 	return c;
 }
 
+bool
+ytree_equal(const struct ynode *a, const struct ynode *b)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->type != b->type || a->nkids != b->nkids)
+		return false;
+	if (a->type == Y_SCALAR && (strcmp(text(a), text(b)) != 0 ||
+	    ytree_null(a) != ytree_null(b)))
+		return false;
+	for (i = 0; i < a->nkids; i++) {
+		if (!ytree_equal(a->kids[i], b->kids[i]))
+			return false;
+	}
+	return true;
+}
+
 ssize_t
 ytree_find(const struct ynode *map, const char *key)
 {
@@ -398,6 +417,19 @@ short_to_map(const char *name, struct ynode *s)
 }
 
 static struct ynode *
+seq_of(struct ynode *s)
+{
+	struct ynode *seq = xcalloc(1, sizeof *seq);
+
+	seq->type = Y_SEQ;
+	seq->file = s->file;
+	seq->line = s->line;
+	seq->col = s->col;
+	ytree_push(seq, s);
+	return seq;
+}
+
+static struct ynode *
 merge(const struct ymerge_rules *rules, struct mpath *p, struct ynode *base,
     struct ynode *over)
 {
@@ -412,6 +444,18 @@ merge(const struct ymerge_rules *rules, struct mpath *p, struct ynode *base,
 		return strip(over);
 	}
 	r = rule_for(rules, p);
+	/* A later null leaves the value alone: !reset is what removes. */
+	if (ytree_null(over) && over->tag == NULL) {
+		ytree_free(over);
+		return base;
+	}
+	/* In a list rule, one string stands for a list of one. */
+	if (r != NULL && (r->kind == YM_KEYED || r->kind == YM_KV)) {
+		if (base->type == Y_SCALAR && over->type == Y_SEQ)
+			base = seq_of(base);
+		else if (base->type == Y_SEQ && over->type == Y_SCALAR)
+			over = seq_of(over);
+	}
 	if (r != NULL && r->kind == YM_REPLACE) {
 		ytree_free(base);
 		return strip(over);

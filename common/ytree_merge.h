@@ -4,8 +4,11 @@
  * and, later, unit-directory environment overlays.
  *
  * Without a rule: mappings merge key by key, lists append, anything else
- * is replaced by the later value.  A later value tagged !reset removes
- * what was there; one tagged !override replaces it whole.  Every node of
+ * is replaced by the later value, except that a later null changes
+ * nothing (but a null entry of a YM_KV mapping is a value: it replaces).  A later
+ * value tagged !reset removes what was there; one tagged !override
+ * replaces it whole.  In YM_KEYED and YM_KV a string merged with a list
+ * is a list of one.  Every node of
  * the result is a node of one of the inputs (or made from one, at its
  * position), so it still names its file, line and column.
  */
@@ -61,6 +64,8 @@ struct ymerge_rules {
 struct ynode	*ytree_merge(const struct ymerge_rules *, const char *path,
 		    struct ynode *base, struct ynode *over);
 struct ynode	*ytree_clone(const struct ynode *);
+/* The same values (positions, files and tags aside), keys in order. */
+bool		 ytree_equal(const struct ynode *, const struct ynode *);
 /* A new scalar at n's position (and file). */
 struct ynode	*ytree_scalar_at(const struct ynode *n, const char *s,
 		    bool plain);

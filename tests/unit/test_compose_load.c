@@ -539,6 +539,39 @@ test_merge_rules(void **state)
 	    "local");
 	assert_null(at(p->root, "services.a.logging.options"));
 	compose_project_free(p);
+	/* A null changes nothing; a string in a list rule is a list of
+	 * one; extra_hosts keeps several addresses of a host; devices are
+	 * one per container path; a listed dependency is required. */
+	p = merge2("services:\n  a:\n    image: x\n    user: root\n"
+	    "    environment: {A: '1'}\n    dns: 1.1.1.1\n"
+	    "    extra_hosts: ['h:1.1.1.1']\n    devices: ['/dev/a:/dev/x']\n"
+	    "    depends_on: [db]\n  db: {image: db}\n",
+	    "services:\n  a:\n    user:\n    environment:\n"
+	    "    dns: [8.8.8.8, 1.1.1.1]\n"
+	    "    extra_hosts: ['h:2.2.2.2', 'h:1.1.1.1']\n"
+	    "    devices: ['/dev/b:/dev/x']\n", &errs, 0);
+	assert_string_equal(str_at(p->root, "services.a.user"), "root");
+	assert_string_equal(str_at(p->root, "services.a.environment.A"), "1");
+	n = at(p->root, "services.a.dns");
+	assert_int_equal(nkids(n), 2);
+	assert_string_equal(kid(n, 0), "1.1.1.1");
+	assert_string_equal(kid(n, 1), "8.8.8.8");
+	n = at(p->root, "services.a.extra_hosts");
+	assert_int_equal(nkids(n), 2);
+	assert_string_equal(kid(n, 1), "h:2.2.2.2");
+	n = at(p->root, "services.a.devices");
+	assert_int_equal(nkids(n), 1);
+	assert_string_equal(kid(n, 0), "/dev/b:/dev/x");
+	compose_project_free(p);
+	p = merge2("services:\n  a: {image: x, depends_on: [db]}\n"
+	    "  db: {image: db}\n  c: {image: c}\n",
+	    "services:\n  a: {depends_on: {c: {condition: "
+	    "service_healthy}}}\n", &errs, 0);
+	assert_string_equal(str_at(p->root,
+	    "services.a.depends_on.db.required"), "true");
+	assert_string_equal(str_at(p->root,
+	    "services.a.depends_on.c.condition"), "service_healthy");
+	compose_project_free(p);
 	/* Two lists of KEY=VALUE stay a list, merged by key. */
 	p = merge2("services:\n  a:\n    image: x\n    environment: [A=1, "
 	    "B=2]\n", "services:\n  a:\n    environment: [B=3, C=4]\n",
@@ -755,6 +788,14 @@ test_env_files(void **state)
 	free(ef[0]);
 	free(ef[1]);
 	diag_free(&errs);
+	/* A bad line of .env is an error at its line. */
+	diag_init(&errs);
+	put(dir, ".env", "A=1\nnot a line\n");
+	o.env_files = NULL;
+	o.nenv_files = 0;
+	p = loado(&o, &errs, -EINVAL);
+	assert_true(has_err(&errs, "/.env:2:1: expected KEY=VALUE"));
+	diag_free(&errs);
 	rmproj(dir, true);
 }
 
@@ -861,6 +902,9 @@ test_profiles(void **state)
 	p = with_profiles(both, 2, NULL, &errs, 0);
 	assert_true(has_svc(p, "zot") && has_svc(p, "bar"));
 	assert_false(has_svc(p, "opt"));
+	/* The dependency that is not required goes with the service. */
+	assert_null(at(p->root, "services.zot.depends_on.opt"));
+	assert_non_null(at(p->root, "services.zot.depends_on.bar"));
 	compose_project_free(p);
 	p = with_profiles(NULL, 0, env, &errs, 0);
 	assert_true(has_svc(p, "zot") && has_svc(p, "baz"));
@@ -869,6 +913,19 @@ test_profiles(void **state)
 	assert_true(has_svc(p, "opt"));
 	compose_project_free(p);
 	assert_int_equal(errs.n, 0);
+	diag_free(&errs);
+
+	/* profiles is a list of names. */
+	diag_init(&errs);
+	p = interp("services:\n  a: {image: x, profiles: debug}\n"
+	    "  b: {image: x, profiles: [ok, '', {x: y}]}\n", no_env, NULL,
+	    &errs, NULL, -EINVAL);
+	assert_true(has_err(&errs, "compose.yaml:2:27: services.a.profiles: "
+	    "expected a list of profile names, got a scalar"));
+	assert_true(has_err(&errs, "services.b.profiles[1]: expected a "
+	    "profile name, got an empty string"));
+	assert_true(has_err(&errs, "services.b.profiles[2]: expected a "
+	    "profile name, got a mapping"));
 	diag_free(&errs);
 }
 
@@ -1071,6 +1128,20 @@ test_include_errors(void **state)
 	assert_true(has_err(&errs, "is also defined at"));
 	diag_free(&errs);
 	diag_init(&errs);
+	/* The same definitions twice (two includes of one file) are one. */
+	put(dir, "compose.yaml", "include: [a/x.yaml, b/x.yaml]\n"
+	    "services:\n  db: {image: db}\n");
+	put(dir, "a/x.yaml", "include: [../common.yaml]\nservices:\n"
+	    "  a: {image: a}\n");
+	put(dir, "b/x.yaml", "include: [../common.yaml]\nservices:\n"
+	    "  b: {image: b}\n");
+	put(dir, "common.yaml", "services:\n  log: {image: log}\n");
+	assert_int_equal(load(dir, &p, &errs), 0);
+	assert_non_null(at(p->root, "services.log"));
+	assert_non_null(at(p->root, "services.a"));
+	assert_non_null(at(p->root, "services.b"));
+	compose_project_free(p);
+	assert_int_equal(errs.n, 0);
 	put(dir, "compose.yaml", "include: [loop.yaml]\nservices: {}\n");
 	put(dir, "loop.yaml", "include: [compose.yaml]\nservices: {}\n");
 	assert_int_equal(load(dir, &p, &errs), -EINVAL);
