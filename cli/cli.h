@@ -70,6 +70,8 @@ struct cli {
 #define CLI_OPT_PROFILE		0x101
 #define CLI_OPT_ENV_FILE	0x102
 #define CLI_OPT_STRICT		0x103
+/* cmd.c: what CLI_COMPOSE adds (-f and -p have short forms too). */
+extern const struct option cli_compose_options[];
 
 struct cli_cmd {
 	const char		*name;

@@ -116,6 +116,15 @@ cli_opt_get(const struct cli_ctx *c, int ch)
 	return arg;
 }
 
+const struct option cli_compose_options[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "project-name", required_argument, NULL, 'p' },
+	{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
+	{ "env-file", required_argument, NULL, CLI_OPT_ENV_FILE },
+	{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+	{ NULL, 0, NULL, 0 }
+};
+
 /* The entry's long options with --stack in front when it takes one. */
 static struct option *
 long_options(const struct cli_cmd *cmd)
@@ -123,24 +132,18 @@ long_options(const struct cli_cmd *cmd)
 	static const struct option stack = {
 		"stack", required_argument, NULL, 'S'
 	};
-	static const struct option compose[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "project-name", required_argument, NULL, 'p' },
-		{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
-		{ "env-file", required_argument, NULL, CLI_OPT_ENV_FILE },
-		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
-	};
+	const size_t	 nc = nitems(cli_compose_options) - 1;
 	struct option	*lo;
 	size_t		 n = 0, k = 0;
 
 	while (cmd->longopts != NULL && cmd->longopts[n].name != NULL)
 		n++;
-	lo = xcalloc(n + 2 + nitems(compose), sizeof *lo);
+	lo = xcalloc(n + 2 + nc, sizeof *lo);
 	if (cmd->flags & CLI_STACK)
 		lo[k++] = stack;
 	if (cmd->flags & CLI_COMPOSE) {
-		memcpy(lo + k, compose, sizeof compose);
-		k += nitems(compose);
+		memcpy(lo + k, cli_compose_options, nc * sizeof *lo);
+		k += nc;
 	}
 	if (n > 0)
 		memcpy(lo + k, cmd->longopts, n * sizeof *lo);

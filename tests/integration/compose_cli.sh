@@ -73,3 +73,21 @@ out=$("$SHIPCTL" -s "$IT_DIR/none.sock" history "$P" 2>&1) || rc=$?
     fail "history could not name the stack of a compose directory: $out"
 assert_eq "$rc" 3 "history without a shipd: it got as far as connecting"
 ok "a compose directory names the stack for history, down, ..."
+
+# Completion knows the compose options, and that -f takes a value.
+complete_words() {
+	bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="${COMP_WORDS[*]}"
+		_shipctl
+		[ "${#COMPREPLY[@]}" = 0 ] || printf "%s\n" "${COMPREPLY[@]}"
+	' complete "$ROOT/cli/shipctl.bash" "$SHIPCTL" -s "$IT_DIR/none.sock" "$@"
+}
+assert_eq "$(complete_words deploy --prof)" --profile "deploy --prof"
+assert_eq "$(complete_words validate --str)" --strict "validate --str"
+out=$(complete_words plan -f compose.yaml --env)
+assert_eq "$out" --env-file "an option after -f FILE"
+assert_eq "$(complete_words down --prof)" "" "down takes no compose options"
+ok "completion: --profile, --strict, --env-file after -f FILE"
