@@ -138,7 +138,10 @@ healthy() { ev_first "(exec_die $1 $2 0|health_status: healthy $1 $2 *)"; }
 completed() { ev_first "die $1 $2 0"; }
 
 before() {	# T1 T2 WHAT
-	[ -n "$1" ] && [ -n "$2" ] || { cat "$EV" >&2; fail "$3: no event"; }
+	if [ -z "$1" ] || [ -z "$2" ]; then
+		cat "$EV" >&2
+		fail "$3: no event"
+	fi
 	[ "$1" -le "$2" ] || fail "$3 ($1 > $2)"
 }
 
