@@ -90,7 +90,13 @@ top_section(struct cmctx *m, const struct ynode *sec, const char *kind,
 		if ((k = ytree_map_key(&c, sec, i)) == NULL)
 			continue;
 		decl_keys(m, kind, k->str, sec->kids[i + 1], driver);
-		if (names != NULL && strcmp(k->str, "default") != 0)
+		if (strcmp(k->str, "default") == 0)
+			continue;
+		if (!unit_volume_name_valid(k->str))
+			ytree_err(&c, k, "%ss.%s: invalid name: use letters, "
+			    "digits, '_', '.' and '-', starting with a letter "
+			    "or digit", kind, k->str);
+		else if (names != NULL)
 			names_add(names, nnames, k->str);
 	}
 }

@@ -973,6 +973,8 @@ static const struct lossc refusals[] = {
 	{ SVC "networks: {n: {external: true}}\n", 4, "external" },
 	{ SVC "volumes: {v: {external: true}}\n", 4, "external" },
 	{ SVC "x-shipd: {foo: 1}\n", 4, "takes retain" },
+	{ SVC "volumes: {\"pg`data\": {}}\n", 4, "volumes.pg`data: invalid name" },
+	{ SVC "networks: {\"a b\": {}}\n", 4, "networks.a b: invalid name" },
 	{ "services: {}\n", 0, "no services" },
 	{ "services:\n  Bad_Name!: {image: x}\n", 2, "Bad_Name!" },
 	{ "services:\n  api:\n    image: [x]\n", 3, "expected a string" },
