@@ -50,6 +50,35 @@ struct cli {
 				   events, history, rollback always did */
 #define CLI_DETACH	0x40	/* Ctrl-C detaches from the operation,
 				   which goes on (cli_request) */
+#define CLI_COMPOSE	0x80	/* DIR may be a compose project: takes
+				   -f, -p, --profile, --env-file, --strict */
+
+/* Usage and help of the compose options, for the entries' texts. */
+#define CLI_COMPOSE_USAGE \
+	"[-f FILE]... [-p NAME] [--profile P]... [--env-file F]... [--strict]"
+#define CLI_COMPOSE_HELP \
+	"\n" \
+	"  DIR may be a compose project instead: a directory with\n" \
+	"  compose.yaml (or compose.yml, docker-compose.yaml,\n" \
+	"  docker-compose.yml) and no stack.yaml.  What shipd cannot honour\n" \
+	"  is a warning naming FILE:LINE:COL, printed first\n" \
+	"  (docs/compose.md).\n" \
+	"  -f, --file FILE          a compose file; again for files merged\n" \
+	"                           over it (the project directory is the\n" \
+	"                           first file's, unless DIR is given)\n" \
+	"  -p, --project-name NAME  the stack name (else name:, then\n" \
+	"                           $COMPOSE_PROJECT_NAME, then the directory)\n" \
+	"  --profile P              enable the services of profile P\n" \
+	"  --env-file F             variables for interpolation instead of\n" \
+	"                           DIR/.env\n" \
+	"  --strict                 every warning is an error\n"
+
+/* The compose options without a short form (CLI_COMPOSE). */
+#define CLI_OPT_PROFILE		0x101
+#define CLI_OPT_ENV_FILE	0x102
+#define CLI_OPT_STRICT		0x103
+/* cmd.c: what CLI_COMPOSE adds (-f and -p have short forms too). */
+extern const struct option cli_compose_options[];
 
 struct cli_cmd {
 	const char		*name;
@@ -96,6 +125,16 @@ bool	cli_opt_has(const struct cli_ctx *, int ch);
 const char *cli_opt_get(const struct cli_ctx *, int ch); /* the last */
 int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* load.c: what CLI_UNITS loads: the unit DIR, or the compose project
+ * of DIR or of -f, as ctx->st and ctx->g.  Warnings and errors printed;
+ * EXIT_OK or EXIT_USAGE. */
+int	cli_load(struct cli_ctx *);
+/* What DIR holds: CLI_KIND_UNITS, CLI_KIND_COMPOSE (a compose file and
+ * no stack.yaml), or -1 with *why (caller frees) when both. */
+#define CLI_KIND_UNITS		0
+#define CLI_KIND_COMPOSE	1
+int	cli_dir_kind(const char *dir, char **why);
 
 /* complete.c: shipctl __complete CWORD WORD..., for the shell. */
 int	cli_complete(struct cli *, int argc, char **argv);

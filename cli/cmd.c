@@ -123,6 +123,15 @@ cli_opt_get(const struct cli_ctx *c, int ch)
 	return arg;
 }
 
+const struct option cli_compose_options[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "project-name", required_argument, NULL, 'p' },
+	{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
+	{ "env-file", required_argument, NULL, CLI_OPT_ENV_FILE },
+	{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+	{ NULL, 0, NULL, 0 }
+};
+
 /* The entry's long options with --stack in front when it takes one, and
  * --json, which every command takes after its name too. */
 static struct option *
@@ -134,15 +143,20 @@ long_options(const struct cli_cmd *cmd)
 	static const struct option json = {
 		"json", no_argument, NULL, 'j'
 	};
+	const size_t	 nc = nitems(cli_compose_options) - 1;
 	struct option	*lo;
 	size_t		 n = 0, k = 0;
 
 	while (cmd->longopts != NULL && cmd->longopts[n].name != NULL)
 		n++;
-	lo = xcalloc(n + 3, sizeof *lo);
+	lo = xcalloc(n + 3 + nc, sizeof *lo);
 	lo[k++] = json;
 	if (cmd->flags & CLI_STACK)
 		lo[k++] = stack;
+	if (cmd->flags & CLI_COMPOSE) {
+		memcpy(lo + k, cli_compose_options, nc * sizeof *lo);
+		k += nc;
+	}
 	if (n > 0)
 		memcpy(lo + k, cmd->longopts, n * sizeof *lo);
 	return lo;
@@ -156,7 +170,8 @@ parse_options(struct cli_ctx *c, int argc, char **argv)
 	char		*so;
 	int		 ch, rc = EXIT_OK;
 
-	xasprintf(&so, "j%s", c->cmd->shortopts ? c->cmd->shortopts : "");
+	xasprintf(&so, "j%s%s", c->cmd->shortopts ? c->cmd->shortopts : "",
+	    c->cmd->flags & CLI_COMPOSE ? "f:p:" : "");
 	optind = 0;	/* glibc: re-initialise getopt for the command */
 	opterr = !c->cli->json;
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -182,22 +197,6 @@ parse_options(struct cli_ctx *c, int argc, char **argv)
 	free(so);
 	c->argc = argc - optind;
 	c->argv = argv + optind;
-	return rc;
-}
-
-static int
-load_units(struct cli_ctx *c)
-{
-	struct diag_list	errs;
-	int			rc = EXIT_OK;
-
-	diag_init(&errs);
-	if (stack_load_checked(c->dir, environ, &c->st, &c->g, &errs) != 0 ||
-	    cli_stack_fits(c->st, c->dir, &errs) != 0) {
-		cli_print_diags(c->cli, &errs, c->dir);
-		rc = EXIT_USAGE;
-	}
-	diag_free(&errs);
 	return rc;
 }
 
@@ -231,7 +230,7 @@ cli_cmd_run(struct cli *cli, const struct cli_cmd *cmd, int argc,
 		if (c.argc >= 1)
 			c.dir = c.argv[0];
 	}
-	if (cmd->flags & CLI_UNITS && (rc = load_units(&c)) != EXIT_OK)
+	if (cmd->flags & CLI_UNITS && (rc = cli_load(&c)) != EXIT_OK)
 		goto out;
 	rc = cmd->exec(&c);
 out:

@@ -15,7 +15,7 @@ static int	cmd_config_exec(struct cli_ctx *);
 
 const struct cli_cmd cli_cmd_config = {
 	.name = "config",
-	.usage = "[DIR]",
+	.usage = CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "print the resolved stack: variables expanded, defaults "
 	    "written out (no daemon needed)",
 	.help =
@@ -29,8 +29,11 @@ const struct cli_cmd cli_cmd_config = {
 	    "  document loads back to the same service (the same spec hash).\n"
 	    "  With --json, one line {\"ok\":true,\"stack\":{...}} holding the\n"
 	    "  stack's JSON form (docs/units.md, The JSON form).  Invalid\n"
-	    "  units are listed as validate lists them (exit 2).\n",
-	.flags = CLI_DIR | CLI_UNITS,
+	    "  units are listed as validate lists them (exit 2).  For a\n"
+	    "  compose project this is the stack shipd makes of it, in\n"
+	    "  shipd's unit format (like `docker compose config`, in\n"
+	    "  shipd's terms).\n" CLI_COMPOSE_HELP,
+	.flags = CLI_DIR | CLI_UNITS | CLI_COMPOSE,
 	.exec = cmd_config_exec,
 };
 

@@ -23,7 +23,7 @@ static const struct option options[] = {
 const struct cli_cmd cli_cmd_deploy = {
 	.name = "deploy",
 	.usage = "[--wait] [--no-backup] [--remove-orphans] "
-	    "[--skip-check NAME]... [DIR]",
+	    "[--skip-check NAME]... " CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "deploy the unit directory (default .) in dependency order",
 	.help =
 	    "  Loads and validates DIR with your environment, sends the\n"
@@ -65,9 +65,10 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
 	    "                     ports, disk, dependencies, networks,\n"
 	    "                     volumes (never the policy of shipd's\n"
-	    "                     configuration: see shipd(8))\n",
+	    "                     configuration: see shipd(8))\n"
+	    CLI_COMPOSE_HELP,
 	.longopts = options,
-	.flags = CLI_DIR | CLI_UNITS | CLI_DETACH,
+	.flags = CLI_DIR | CLI_UNITS | CLI_DETACH | CLI_COMPOSE,
 	.exec = cmd_deploy_exec,
 };
 

@@ -14,14 +14,14 @@ static int	cmd_plan_exec(struct cli_ctx *);
 
 const struct cli_cmd cli_cmd_plan = {
 	.name = "plan",
-	.usage = "[DIR]",
+	.usage = CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "show what a deploy of DIR would change, and why",
 	.help =
 	    "  Per service: create, recreate, scale, remove or unchanged,\n"
 	    "  with the reason.  remove is a service whose unit file is no\n"
 	    "  longer in DIR: deploy removes it only with --remove-orphans.\n"
-	    "  Exit 0: no change; 1: changes; 2: error.\n",
-	.flags = CLI_DIR | CLI_UNITS,
+	    "  Exit 0: no change; 1: changes; 2: error.\n" CLI_COMPOSE_HELP,
+	.flags = CLI_DIR | CLI_UNITS | CLI_COMPOSE,
 	.exec = cmd_plan_exec,
 };
 

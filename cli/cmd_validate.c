@@ -15,7 +15,7 @@ static int	cmd_validate_exec(struct cli_ctx *);
 /* The prologue loads and checks DIR: what is left is to show the order. */
 const struct cli_cmd cli_cmd_validate = {
 	.name = "validate",
-	.usage = "[DIR]",
+	.usage = CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "check a unit directory and print the start order (no "
 	    "daemon needed)",
 	.help =
@@ -24,8 +24,8 @@ const struct cli_cmd cli_cmd_validate = {
 	    "  references, bind sources that do not exist (with your\n"
 	    "  permissions), and a stack too big for one request to shipd.\n"
 	    "  Every error is listed as FILE:LINE:COL: message; the exit\n"
-	    "  status is 2 when any.\n",
-	.flags = CLI_DIR | CLI_UNITS,
+	    "  status is 2 when any.\n" CLI_COMPOSE_HELP,
+	.flags = CLI_DIR | CLI_UNITS | CLI_COMPOSE,
 	.exec = cmd_validate_exec,
 };
 

@@ -63,6 +63,12 @@ find_long(const struct cli_cmd *cmd, const char *name, size_t len)
 		if (cmd->flags & CLI_STACK && strlen(stack_opt.name) == len &&
 		    strncmp(stack_opt.name, name, len) == 0)
 			return &stack_opt;
+		for (i = 0; cmd->flags & CLI_COMPOSE &&
+		    cli_compose_options[i].name != NULL; i++) {
+			if (strlen(cli_compose_options[i].name) == len &&
+			    strncmp(cli_compose_options[i].name, name, len) == 0)
+				return &cli_compose_options[i];
+		}
 		if ((lo = cmd->longopts) == NULL)
 			return NULL;
 	}
@@ -79,6 +85,9 @@ short_takes_arg(const struct cli_cmd *cmd, int ch)
 {
 	const char *so = cmd == NULL ? "s:jh" : cmd->shortopts, *p;
 
+	if (cmd != NULL && cmd->flags & CLI_COMPOSE && (ch == 'f' ||
+	    ch == 'p'))
+		return true;
 	if (so == NULL || ch == ':' || (p = strchr(so, ch)) == NULL)
 		return false;
 	return p[1] == ':';
@@ -241,6 +250,11 @@ put_options(const struct cli_cmd *cmd, const char *cur)
 
 	if (cmd != NULL && cmd->flags & CLI_STACK)
 		put("--stack", cur);
+	for (i = 0; cmd != NULL && cmd->flags & CLI_COMPOSE &&
+	    cli_compose_options[i].name != NULL; i++) {
+		snprintf(buf, sizeof buf, "--%s", cli_compose_options[i].name);
+		put(buf, cur);
+	}
 	for (i = 0; lo != NULL && lo[i].name != NULL; i++) {
 		snprintf(buf, sizeof buf, "--%s", lo[i].name);
 		put(buf, cur);

@@ -3,14 +3,71 @@
  * else $SHIPD_STACK, else the unit directory's (stack.yaml's name or the
  * directory's name), as far as the command's entry allows.
  */
+#include <sys/stat.h>
+
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "proto.h"
+#include "compose.h"
 #include "unit.h"
 #include "util.h"
 
 extern char **environ;
+
+/* A unit directory names its stack in stack.yaml; a directory with both
+ * that and a compose file is ambiguous.  Other *.yaml files beside a
+ * compose file are common (extends, include, configs): not units. */
+static bool
+has_units(const char *dir)
+{
+	struct stat	 st;
+	char		*p;
+	bool		 found;
+
+	xasprintf(&p, "%s/stack.yaml", dir);
+	found = stat(p, &st) == 0;
+	free(p);
+	return found;
+}
+
+int
+cli_dir_kind(const char *dir, char **why)
+{
+	char *f;
+
+	*why = NULL;
+	if ((f = compose_find(dir)) == NULL)
+		return CLI_KIND_UNITS;
+	if (has_units(dir)) {
+		xasprintf(why, "%s holds both %s and stack.yaml: name the "
+		    "compose files with -f, or keep them apart", dir,
+		    strrchr(f, '/') ? strrchr(f, '/') + 1 : f);
+		free(f);
+		return -1;
+	}
+	free(f);
+	return CLI_KIND_COMPOSE;
+}
+
+/* A compose project's name, as compose_load() gives it. */
+static int
+compose_stack_name(const char *dir, char **name, struct diag_list *errs)
+{
+	struct compose_opts	 o;
+	struct compose_project	*p = NULL;
+	int			 rc;
+
+	memset(&o, 0, sizeof o);
+	o.dir = dir;
+	o.envp = environ;
+	if ((rc = compose_load(&o, &p, errs)) == 0)
+		*name = xstrdup(p->name);
+	if (p != NULL)
+		compose_project_free(p);
+	return rc;
+}
 
 static int
 stack_of_dir(const char *dir, char **name)
@@ -18,10 +75,21 @@ stack_of_dir(const char *dir, char **name)
 	struct diag_list	 errs;
 	struct stack		*st = NULL;
 	char			*why;
-	int			 rc = EXIT_OK;
+	int			 rc = EXIT_OK, kind;
 
 	diag_init(&errs);
-	if (stack_load_dir(dir, environ, &st, &errs) != 0) {
+	if ((kind = cli_dir_kind(dir, &why)) == CLI_KIND_COMPOSE) {
+		if (compose_stack_name(dir, name, &errs) != 0) {
+			free(why);
+			why = errs.n ? diag_format(&errs.v[0]) : NULL;
+			cli_err("which stack? name it with --stack NAME; %s: %s",
+			    dir, why ? why : "cannot load the compose project");
+			rc = EXIT_USAGE;
+		}
+	} else if (kind < 0) {
+		cli_err("which stack? name it with --stack NAME; %s", why);
+		rc = EXIT_USAGE;
+	} else if (stack_load_dir(dir, environ, &st, &errs) != 0) {
 		why = errs.n ? diag_format(&errs.v[0]) : NULL;
 		cli_fail(PROTO_E_USAGE, "which stack? name it with --stack "
 		    "NAME (or a unit directory); %s: %s", dir,
@@ -30,6 +98,7 @@ stack_of_dir(const char *dir, char **name)
 		rc = EXIT_USAGE;
 	} else
 		*name = xstrdup(st->name);
+	free(why);
 	if (st != NULL)
 		stack_free(st);
 	diag_free(&errs);

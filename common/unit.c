@@ -251,6 +251,106 @@ unit_signal_valid(const char *s)
 }
 
 bool
+unit_hostname_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > UNIT_NAME_MAX)
+		return false;
+	if (s[0] == '-' || s[n - 1] == '-')
+		return false;
+	return strspn(s, LOWER UPPER DIGIT "-") == n;
+}
+
+/* HOST is a host name (labels joined by dots), IP an address. */
+bool
+unit_extra_host_valid(const char *s)
+{
+	const char	*colon = s != NULL ? strchr(s, ':') : NULL;
+	size_t		 n;
+
+	if (colon == NULL || (n = (size_t)(colon - s)) == 0 || n > 253)
+		return false;
+	if (strspn(s, LOWER UPPER DIGIT "-.") < n || s[0] == '.' ||
+	    s[0] == '-')
+		return false;
+	return unit_ip_valid(colon + 1);
+}
+
+bool
+unit_sysctl_key_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 255 || s[0] == '.' ||
+	    s[n - 1] == '.')
+		return false;
+	return strspn(s, LOWER UPPER DIGIT "._-/") == n;
+}
+
+bool
+unit_tmpfs_valid(const char *s)
+{
+	const char	*colon = s != NULL ? strchr(s, ':') : NULL;
+	size_t		 n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+
+	if (s == NULL || s[0] != '/' || n >= PATH_MAX)
+		return false;
+	return colon == NULL || (colon[1] != '\0' && strspn(colon + 1,
+	    LOWER UPPER DIGIT "=,.-_") == strlen(colon + 1));
+}
+
+bool
+unit_ulimit_name_valid(const char *s)
+{
+	static const char *const names[] = { "core", "cpu", "data", "fsize",
+	    "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
+	    "rtprio", "rttime", "sigpending", "stack" };
+	size_t i;
+
+	for (i = 0; s != NULL && i < nitems(names); i++) {
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+ulimit_number(const char *s, const char *end, long long *out)
+{
+	char		*e;
+	long long	 v;
+
+	if (s == end || (!isdigit((unsigned char)*s) && *s != '-'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (errno != 0 || e != end || v < -1)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+unit_ulimit_parse(const char *s, long long *soft, long long *hard)
+{
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL) {
+		if (ulimit_number(s, s + strlen(s), soft) != 0)
+			return -EINVAL;
+		*hard = *soft;
+		return 0;
+	}
+	if (ulimit_number(s, colon, soft) != 0 ||
+	    ulimit_number(colon + 1, colon + strlen(colon), hard) != 0)
+		return -EINVAL;
+	if (*hard != -1 && (*soft == -1 || *soft > *hard))
+		return -EINVAL;
+	return 0;
+}
+
+bool
 unit_abs_path_valid(const char *s)
 {
 	return s != NULL && s[0] == '/' && strlen(s) < PATH_MAX;
@@ -389,6 +489,10 @@ unit_sort(struct unit *u)
 		qsort(u->devices, u->ndevices, sizeof *u->devices, dev_cmp);
 	strv_sort(u->cap_add);
 	strv_sort(u->cap_drop);
+	if (u->nsysctls > 1)
+		qsort(u->sysctls, u->nsysctls, sizeof *u->sysctls, kv_cmp);
+	if (u->nulimits > 1)
+		qsort(u->ulimits, u->nulimits, sizeof *u->ulimits, kv_cmp);
 }
 
 static void
@@ -437,6 +541,11 @@ unit_free(struct unit *u)
 	kv_free(u->labels, u->nlabels);
 	free(u->user);
 	free(u->working_dir);
+	free(u->hostname);
+	strv_free(u->extra_hosts);
+	kv_free(u->sysctls, u->nsysctls);
+	kv_free(u->ulimits, u->nulimits);
+	strv_free(u->tmpfs);
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);

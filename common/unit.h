@@ -162,6 +162,17 @@ struct unit {
 	size_t			  nlabels;
 	char			 *user;
 	char			 *working_dir;
+	char			 *hostname;	/* NULL: SERVICE-N */
+	/* "HOST:IP" entries for /etc/hosts, in order; NULL: none. */
+	char			**extra_hosts;
+	/* Namespaced kernel settings, sorted by key; none: NULL, 0. */
+	struct unit_kv		 *sysctls;
+	size_t			  nsysctls;
+	/* "PATH[:OPTIONS]" tmpfs mounts, in order; NULL: none. */
+	char			**tmpfs;
+	/* Resource limits: name ("nofile") to "N" or "SOFT:HARD", sorted. */
+	struct unit_kv		 *ulimits;
+	size_t			  nulimits;
 	struct unit_backup	  backup;
 	/*
 	 * What changes what the container may do on the host (docs/units.md):
@@ -224,8 +235,9 @@ int		 stack_from_json(const json_t *, struct stack **out,
  * ports, mounts, health, init, restart, stop_grace, stop_signal,
  * resources, labels, user, working_dir, networks (only when the unit
  * names some, so a unit without them hashes as it always did), and
- * privileged, network_mode, pid, devices, cap_add, cap_drop (each only
- * when set, for the same reason).  Left out on purpose, since
+ * hostname, extra_hosts, sysctls, tmpfs, ulimits, privileged,
+ * network_mode, pid, devices, cap_add, cap_drop (each only when set, for
+ * the same reason).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
  * depends_on, update, backup.
  */
@@ -261,6 +273,17 @@ bool		 unit_env_key_valid(const char *);
 bool		 unit_signal_valid(const char *);
 bool		 unit_abs_path_valid(const char *);
 bool		 unit_ip_valid(const char *);
+bool		 unit_hostname_valid(const char *);	/* one DNS label */
+/* "HOST:IP" for /etc/hosts. */
+bool		 unit_extra_host_valid(const char *);
+bool		 unit_sysctl_key_valid(const char *);	/* net.core.x */
+/* "/path" or "/path:size=64m,mode=1777". */
+bool		 unit_tmpfs_valid(const char *);
+/* A limit the kernel knows ("nofile", "nproc", ...). */
+bool		 unit_ulimit_name_valid(const char *);
+/* "N" or "SOFT:HARD", -1 for unlimited, soft at most hard: 0 or -EINVAL. */
+int		 unit_ulimit_parse(const char *, long long *soft,
+		    long long *hard);
 bool		 unit_proto_valid(const char *);	/* "tcp", "udp" */
 int		 unit_port_number(const char *, int *);	/* "1".."65535" */
 /* [CMD, arg, ...] or [CMD-SHELL, "command"]. */

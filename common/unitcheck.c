@@ -36,6 +36,11 @@ static const struct {
 	[UF_MEMORY] = { "resources.memory", "resources.memory", false },
 	[UF_CPUS] = { "resources.cpus", "resources.nano_cpus", false },
 	[UF_WORKING_DIR] = { "working_dir", "working_dir", false },
+	[UF_HOSTNAME] = { "hostname", "hostname", false },
+	[UF_EXTRA_HOST] = { "extra_hosts", "extra_hosts", true },
+	[UF_SYSCTL] = { "sysctls", "sysctls", false },
+	[UF_TMPFS] = { "tmpfs", "tmpfs", true },
+	[UF_ULIMIT] = { "ulimits", "ulimits", false },
 	[UF_BACKUP_PATH] = { "backup.paths", "backup.paths", true },
 	[UF_PRIVILEGED] = { "privileged", "privileged", false },
 	[UF_NETWORK_MODE] = { "network_mode", "network_mode", false },
@@ -219,8 +224,9 @@ static void
 check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
     const struct unit_where *w, struct diag_list *errs)
 {
-	size_t	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
-	char	*k;
+	size_t	 	 rl = strlen(UNIT_LABEL_RESERVED), i, j;
+	long long	 lo, hi;
+	char		*k;
 
 	if (n > UNIT_KV_MAX) {
 		report(w, errs, f, 0, "%zu entries; a service may have at "
@@ -233,6 +239,16 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 			;
 		if (f == UF_ENV && !unit_env_key_valid(k))
 			report(w, errs, f, i, "invalid variable name '%s'", k);
+		else if (f == UF_SYSCTL && !unit_sysctl_key_valid(k))
+			report(w, errs, f, i, "invalid sysctl name '%s'", k);
+		else if (f == UF_ULIMIT && !unit_ulimit_name_valid(k))
+			report(w, errs, f, i, "unknown limit '%s' (nofile, "
+			    "nproc, core, memlock, stack, ...)", k);
+		else if (f == UF_ULIMIT && unit_ulimit_parse(v[i].value, &lo,
+		    &hi) != 0)
+			report(w, errs, f, i, "%s: expected N or SOFT:HARD "
+			    "(-1: unlimited; soft at most hard), got '%s'", k,
+			    v[i].value);
 		else if (f == UF_LABEL && *k == '\0')
 			report(w, errs, f, i, "a label key must not be empty");
 		else if (f == UF_LABEL && strncmp(k, UNIT_LABEL_RESERVED,
@@ -461,6 +477,22 @@ check_scalars(const struct unit *u, const struct unit_where *w,
 	if (u->working_dir != NULL && !unit_abs_path_valid(u->working_dir))
 		report(w, errs, UF_WORKING_DIR, 0, "'%s' must be an absolute "
 		    "path", u->working_dir);
+	if (u->hostname != NULL && !unit_hostname_valid(u->hostname))
+		report(w, errs, UF_HOSTNAME, 0, "invalid host name '%s': "
+		    "letters, digits and '-', at most %d characters",
+		    u->hostname, UNIT_NAME_MAX);
+	for (p = u->extra_hosts; p != NULL && *p != NULL; p++) {
+		if (!unit_extra_host_valid(*p))
+			report(w, errs, UF_EXTRA_HOST,
+			    (size_t)(p - u->extra_hosts), "expected HOST:IP, "
+			    "got '%s'", *p);
+	}
+	for (p = u->tmpfs; p != NULL && *p != NULL; p++) {
+		if (!unit_tmpfs_valid(*p))
+			report(w, errs, UF_TMPFS, (size_t)(p - u->tmpfs),
+			    "expected an absolute path, then :OPTIONS if any "
+			    "(size=64m,mode=1777), got '%s'", *p);
+	}
 	for (p = u->backup.paths; p != NULL && *p != NULL; p++) {
 		if (!unit_abs_path_valid(*p))
 			report(w, errs, UF_BACKUP_PATH,
@@ -545,6 +577,8 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_scalars(u, w, errs);
 	check_kv(u->env, u->nenv, UF_ENV, w, errs);
 	check_kv(u->labels, u->nlabels, UF_LABEL, w, errs);
+	check_kv(u->sysctls, u->nsysctls, UF_SYSCTL, w, errs);
+	check_kv(u->ulimits, u->nulimits, UF_ULIMIT, w, errs);
 	check_ports(u, w, errs);
 	check_mounts(u, w, errs);
 	check_deps(u, w, errs);

@@ -31,6 +31,11 @@ enum unit_field {
 	UF_MEMORY,
 	UF_CPUS,
 	UF_WORKING_DIR,
+	UF_HOSTNAME,
+	UF_EXTRA_HOST,		/* item: u->extra_hosts[i] */
+	UF_SYSCTL,		/* item: u->sysctls[i] */
+	UF_TMPFS,		/* item: u->tmpfs[i] */
+	UF_ULIMIT,		/* item: u->ulimits[i] */
 	UF_BACKUP_PATH,		/* item: u->backup.paths[i] */
 	UF_PRIVILEGED,
 	UF_NETWORK_MODE,

@@ -447,6 +447,43 @@ opt_str(struct emit *m, const char *k, const char *v)
 	str(m, v);
 }
 
+/* The keys that change what runs on the host: only those set. */
+static void
+host(struct emit *m, const struct unit *u)
+{
+	const struct unit_device	*d;
+	char				*spec;
+	size_t				 i;
+
+	if (u->privileged) {
+		key(m, "privileged");
+		raw(m, "true", YAML_PLAIN_SCALAR_STYLE);
+	}
+	if (u->host_network) {
+		key(m, "network_mode");
+		str(m, "host");
+	}
+	if (u->host_pid) {
+		key(m, "pid");
+		str(m, "host");
+	}
+	if (u->ndevices > 0) {
+		key(m, "devices");
+		seq_begin(m, true);
+		for (i = 0; i < u->ndevices; i++) {
+			d = &u->devices[i];
+			xasprintf(&spec, "%s:%s%s%s", d->host, d->container ?
+			    d->container : d->host, d->perms[0] ? ":" : "",
+			    d->perms);
+			str(m, spec);
+			free(spec);
+		}
+		seq_end(m);
+	}
+	strv(m, "cap_add", u->cap_add);
+	strv(m, "cap_drop", u->cap_drop);
+}
+
 static void
 unit_body(struct emit *m, const struct unit *u)
 {
@@ -472,6 +509,12 @@ unit_body(struct emit *m, const struct unit *u)
 	kv(m, "labels", u->labels, u->nlabels);
 	opt_str(m, "user", u->user);
 	opt_str(m, "working_dir", u->working_dir);
+	opt_str(m, "hostname", u->hostname);
+	strv(m, "extra_hosts", u->extra_hosts);
+	kv(m, "sysctls", u->sysctls, u->nsysctls);
+	strv(m, "tmpfs", u->tmpfs);
+	kv(m, "ulimits", u->ulimits, u->nulimits);
+	host(m, u);
 	backup(m, &u->backup);
 	map_end(m);
 }

@@ -154,6 +154,20 @@ unit_spec_json(const struct unit *u)
 	if (u->nnetworks > 0)
 		json_object_set_new(o, "networks", nets_json(u, false));
 	unit_host_json(u, o);
+	/* Only when set, as networks. */
+	if (u->hostname != NULL)
+		json_object_set_new(o, "hostname", json_string(u->hostname));
+	if (u->extra_hosts != NULL)
+		json_object_set_new(o, "extra_hosts",
+		    strv_json(u->extra_hosts));
+	if (u->nsysctls > 0)
+		json_object_set_new(o, "sysctls", kv_json(u->sysctls,
+		    u->nsysctls));
+	if (u->tmpfs != NULL)
+		json_object_set_new(o, "tmpfs", strv_json(u->tmpfs));
+	if (u->nulimits > 0)
+		json_object_set_new(o, "ulimits", kv_json(u->ulimits,
+		    u->nulimits));
 	return o;
 }
 
@@ -580,6 +594,16 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jkv(c, path, v, "labels", &u->labels, &u->nlabels);
 	jread_str(c, path, v, "user", JREAD_NULL | JREAD_NONEMPTY, &u->user);
 	jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir);
+	if (json_object_get(v, "hostname") != NULL)
+		jread_str(c, path, v, "hostname", 0, &u->hostname);
+	if (json_object_get(v, "extra_hosts") != NULL)
+		jread_strv(c, path, v, "extra_hosts", 0, &u->extra_hosts);
+	if (json_object_get(v, "sysctls") != NULL)
+		jkv(c, path, v, "sysctls", &u->sysctls, &u->nsysctls);
+	if (json_object_get(v, "tmpfs") != NULL)
+		jread_strv(c, path, v, "tmpfs", 0, &u->tmpfs);
+	if (json_object_get(v, "ulimits") != NULL)
+		jkv(c, path, v, "ulimits", &u->ulimits, &u->nulimits);
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
@@ -603,7 +627,9 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
-	static const char *const opt[] = { "networks", UNIT_HOST_JSON_KEYS };
+	static const char *const opt[] = { "networks", "hostname",
+	    "extra_hosts", "sysctls", "tmpfs", "ulimits",
+	    UNIT_HOST_JSON_KEYS };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;

@@ -56,6 +56,10 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 
 	if (f == UF_ENV)
 		kv_push(&u->env, &u->nenv, key, value);
+	else if (f == UF_SYSCTL)
+		kv_push(&u->sysctls, &u->nsysctls, key, value);
+	else if (f == UF_ULIMIT)
+		kv_push(&u->ulimits, &u->nulimits, key, value);
 	else
 		kv_push(&u->labels, &u->nlabels, key, value);
 	YMARK(&uc->at, f, at, path);
@@ -101,7 +105,7 @@ kv_decode(struct yctx *c, const char *path, const struct ynode *n,
 	char			*kpath, *s;
 	size_t			 i;
 
-	if (n->type == Y_SEQ) {
+	if (n->type == Y_SEQ && f != UF_SYSCTL && f != UF_ULIMIT) {
 		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
 		    uc);
 		return;
@@ -442,6 +446,51 @@ k_working_dir(struct yctx *c, const char *path, const struct ynode *n,
 	    UF_WORKING_DIR);
 }
 
+static void
+k_hostname(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	UCTX(obj)->u->hostname = noted_string(c, path, n, obj, UF_HOSTNAME);
+}
+
+static void
+k_extra_hosts(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	size_t i;
+
+	if ((UCTX(obj)->u->extra_hosts = ytree_strv(c, path, n, false,
+	    true)) == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&UCTX(obj)->at, UF_EXTRA_HOST, n->kids[i]->line,
+		    n->kids[i]->col, "%s[%zu]", path, i);
+}
+
+static void
+k_sysctls(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_decode(c, path, n, obj, UF_SYSCTL);
+}
+
+static void
+k_ulimits(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	kv_decode(c, path, n, obj, UF_ULIMIT);
+}
+
+static void
+k_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	size_t i;
+
+	if ((UCTX(obj)->u->tmpfs = ytree_strv(c, path, n, false, true)) ==
+	    NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		unit_mark(&UCTX(obj)->at, UF_TMPFS, n->kids[i]->line,
+		    n->kids[i]->col, "%s[%zu]", path, i);
+}
+
 /* ---- short syntax ------------------------------------------------------- */
 
 char *
@@ -610,6 +659,11 @@ static const struct ykey unit_keys[] = {
 	{ "labels", k_labels },
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
+	{ "hostname", k_hostname },
+	{ "extra_hosts", k_extra_hosts },
+	{ "sysctls", k_sysctls },
+	{ "tmpfs", k_tmpfs },
+	{ "ulimits", k_ulimits },
 	{ "backup", unit_yaml_backup },
 	{ "privileged", unit_yaml_privileged },
 	{ "network_mode", unit_yaml_network_mode },

@@ -280,10 +280,55 @@ spec_container(const struct stack *st, const struct unit *u, int replica,
 	json_object_set_new(c, "StopTimeout", json_integer(
 	    (json_int_t)((u->stop_grace_ms + 999) / 1000)));
 	/* On the host's network the container has the host's name. */
-	if (!u->host_network) {
+	if (u->host_network)
+		;
+	else if (u->hostname != NULL)
+		json_object_set_new(c, "Hostname", json_string(u->hostname));
+	else {
 		xasprintf(&hostname, "%s-%d", u->name, replica);
 		json_object_set_new(c, "Hostname", json_string(hostname));
 		free(hostname);
+	}
+	if (u->extra_hosts != NULL)
+		json_object_set_new(host, "ExtraHosts",
+		    argv_json(u->extra_hosts));
+	if (u->nsysctls > 0) {
+		json_t *sc = json_object();
+
+		for (i = 0; i < u->nsysctls; i++)
+			json_object_set_new(sc, u->sysctls[i].key,
+			    json_string(u->sysctls[i].value));
+		json_object_set_new(host, "Sysctls", sc);
+	}
+	if (u->tmpfs != NULL) {
+		json_t	*tf = json_object();
+		char	*p, *colon;
+		size_t	 k;
+
+		for (k = 0; u->tmpfs[k] != NULL; k++) {
+			p = xstrdup(u->tmpfs[k]);
+			if ((colon = strchr(p, ':')) != NULL)
+				*colon++ = '\0';
+			json_object_set_new(tf, p, json_string(colon ? colon :
+			    ""));
+			free(p);
+		}
+		json_object_set_new(host, "Tmpfs", tf);
+	}
+	if (u->nulimits > 0) {
+		json_t		*ul = json_array();
+		long long	 soft, hard;
+
+		for (i = 0; i < u->nulimits; i++) {
+			/* unitcheck held it to the syntax */
+			if (unit_ulimit_parse(u->ulimits[i].value, &soft,
+			    &hard) != 0)
+				continue;
+			json_array_append_new(ul, json_pack("{s:s, s:I, s:I}",
+			    "Name", u->ulimits[i].key, "Soft",
+			    (json_int_t)soft, "Hard", (json_int_t)hard));
+		}
+		json_object_set_new(host, "Ulimits", ul);
 	}
 	add_ports(u, c, host);
 	host_keys(u, host);

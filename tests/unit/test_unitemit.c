@@ -197,6 +197,17 @@ test_tricky(void **state)
 		    "command: run\nrestart: always\nresources: {cpus: 4096}\n" },
 		{ "e.yaml", "image: x/e\nhealth: {test: 'wget -q -O- http://x/'}\n"
 		    "depends_on: {d: started}\n" },
+		/* Host tuning and the keys the policy judges. */
+		{ "f.yaml", "image: x/f\nhostname: f-host\n"
+		    "extra_hosts: ['db.local:10.0.0.2', 'x:::1']\n"
+		    "sysctls: {net.core.somaxconn: '1024'}\n"
+		    "tmpfs: ['/run:size=64m', /tmp]\n"
+		    "ulimits: {nofile: '1024:2048', nproc: '512'}\n"
+		    "privileged: true\npid: host\n"
+		    "devices: ['/dev/fuse', '/dev/null:/dev/nil:rw']\n"
+		    "cap_add: [net_admin]\ncap_drop: [ALL]\n" },
+		{ "g.yaml", "image: x/g\nnetwork_mode: host\n"
+		    "health: {test: [CMD, /bin/true]}\n" },
 	};
 	char		*dir = xstrdup("/tmp/shipd-emit-src-XXXXXX"), *path;
 	struct stack	*s;
