@@ -409,6 +409,7 @@ unit_free(struct unit *u)
 	strv_free(u->backup.paths);
 	strv_free(u->backup.pre);
 	strv_free(u->backup.post);
+	unit_build_free(&u->build);
 	free(u);
 }
 

@@ -194,6 +194,12 @@ unit_json(const struct unit *u)
 	    strv_json(b->paths), "pre", strv_json(b->pre), "post",
 	    strv_json(b->post), "stop", b->stop, "keep", b->keep,
 	    "timeout_ms", (json_int_t)b->timeout_ms));
+	/* Only when set, as networks above. */
+	if (u->build.present)
+		json_object_set_new(o, "build", unit_build_json(&u->build));
+	if (u->pull_policy != PULL_MISSING)
+		json_object_set_new(o, "pull_policy",
+		    json_string(unit_pull_policy_name(u->pull_policy)));
 	return o;
 }
 
@@ -601,7 +607,8 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "restart", "stop_grace_ms", "stop_signal", "resources", "labels",
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
-	static const char *const opt[] = { "networks" };
+	static const char *const opt[] = { "networks", "build",
+	    "pull_policy" };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;
@@ -628,6 +635,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	jeach(c, upath, v, "mounts", j_mount, u);
 	j_health(c, upath, v, &u->health);
 	j_unit_more(c, upath, v, u);
+	unit_build_from_json(c, upath, v, u);
 	/* Rules read whole units: a field missing here would be a false
 	 * complaint there. */
 	w.arg = upath;

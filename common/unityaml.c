@@ -476,7 +476,7 @@ out:
 }
 
 /* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
-static char *
+char *
 path_clean(const char *in)
 {
 	char	*out = xmalloc(strlen(in) + 2), *o = out;
@@ -587,6 +587,8 @@ static const struct ykey unit_keys[] = {
 	{ "user", k_user },
 	{ "working_dir", k_working_dir },
 	{ "backup", unit_yaml_backup },
+	{ "build", unit_yaml_build },
+	{ "pull_policy", unit_yaml_pull_policy },
 };
 
 static bool
@@ -632,8 +634,9 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	ytree_walk(&uc->y, NULL, root, unit_keys, nitems(unit_keys), uc, seen);
 	if (root->type != Y_MAP)
 		return;
-	if (seen[0] == NULL)
-		ytree_err(&uc->y, root, "missing required key 'image'");
+	if (seen[0] == NULL && !uc->u->build.present)
+		ytree_err(&uc->y, root, "missing required key 'image' "
+		    "(or 'build')");
 	/* Before sorting: items are noted in file order. */
 	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);
