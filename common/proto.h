@@ -40,6 +40,7 @@
 /* Command names: the "cmd" member of a request. */
 #define PROTO_CMD_BACKUP	"backup"
 #define PROTO_CMD_BACKUPS	"backups"
+#define PROTO_CMD_BUILD		"build"
 #define PROTO_CMD_CANCEL	"cancel"
 #define PROTO_CMD_DEPLOY	"deploy"
 #define PROTO_CMD_DOWN		"down"
@@ -58,6 +59,7 @@
 /* Event names: the "event" member of a streamed line. */
 #define PROTO_EV_ARCHIVE	"archive"
 #define PROTO_EV_BACKUP		"backup"
+#define PROTO_EV_BUILD		"build"		/* build: progress, state */
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
 #define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */
 #define PROTO_EV_HOOK		"hook"

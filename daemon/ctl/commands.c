@@ -10,6 +10,7 @@
 const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_backup,
 	&ctl_cmd_backups,
+	&ctl_cmd_build,
 	&ctl_cmd_cancel,
 	&ctl_cmd_deploy,
 	&ctl_cmd_down,

@@ -8,6 +8,7 @@
 
 extern const struct ctl_cmd ctl_cmd_backup;
 extern const struct ctl_cmd ctl_cmd_backups;
+extern const struct ctl_cmd ctl_cmd_build;
 extern const struct ctl_cmd ctl_cmd_cancel;
 extern const struct ctl_cmd ctl_cmd_deploy;
 extern const struct ctl_cmd ctl_cmd_down;
