@@ -20,6 +20,9 @@ PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# shipctl alone writes tar streams (build contexts).
+ARCHIVE_CFLAGS = $(shell pkg-config --cflags libarchive 2>/dev/null)
+ARCHIVE_LIBS = $(shell pkg-config --libs libarchive 2>/dev/null)
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
        -Wstrict-prototypes -Wpointer-arith -Wno-unused-parameter
@@ -39,7 +42,8 @@ OPT      = -O2
 endif
 
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Idaemon -Icli
-CFLAGS   += -std=c11 -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS   += -std=c11 -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) \
+            $(ARCHIVE_CFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
 
@@ -63,7 +67,7 @@ $(B)/shipd: $(B)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/shipctl: $(B)/cli/shipctl.o $(CLI_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(ARCHIVE_LIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

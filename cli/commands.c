@@ -8,6 +8,7 @@
 
 extern const struct cli_cmd cli_cmd_backup;
 extern const struct cli_cmd cli_cmd_backups;
+extern const struct cli_cmd cli_cmd_build;
 extern const struct cli_cmd cli_cmd_cancel;
 extern const struct cli_cmd cli_cmd_deploy;
 extern const struct cli_cmd cli_cmd_down;
@@ -27,6 +28,7 @@ extern const struct cli_cmd cli_cmd_version;
 const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_backup,
 	&cli_cmd_backups,
+	&cli_cmd_build,
 	&cli_cmd_cancel,
 	&cli_cmd_deploy,
 	&cli_cmd_down,
