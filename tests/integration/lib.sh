@@ -173,6 +173,9 @@ it_cleanup() {
 	    xargs -r docker network rm >/dev/null 2>&1 || true
 	docker volume ls -q --filter "label=$IT_LABEL" 2>/dev/null |
 	    xargs -r docker volume rm -f >/dev/null 2>&1 || true
+	# Images a test built (build: labels them with the stack).
+	docker image ls -q --filter "label=$IT_LABEL" 2>/dev/null |
+	    sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	if [ "$rc" != 0 ] && [ -s "$IT_LOG" ]; then
 		echo "--- last lines of shipd's log ($IT_NAME)" >&2
 		tail -n 40 "$IT_LOG" >&2
