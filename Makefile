@@ -165,6 +165,11 @@ test-unit: tests
 test-integration: all
 	@scripts/run-tests.sh integration
 
+# A 500 MiB build context through shipctl and shipd with both RSS
+# measured flat (tests/slow/build_big.sh; slow, not in check).
+test-build-big: all
+	@tests/slow/build_big.sh
+
 # The random-kill test's long mode: every scenario, CRASH_ROUNDS kills each, then a table of the outcomes
 # (tests/integration/crashkill.sh; the test command runs a short mode).
 CRASH_ROUNDS ?= 20
@@ -201,6 +206,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all tests deps engine images check test-unit test-integration \
+        test-build-big \
         check-layers crash-soak demo bench bench-rollback clean \
         fuzz-build fuzz fuzz-short
 
