@@ -373,6 +373,18 @@ kv_free(struct unit_kv *v, size_t n)
 }
 
 void
+unit_build_free(struct unit_build *b)
+{
+	free(b->context);
+	free(b->dockerfile);
+	kv_free(b->args, b->nargs);
+	free(b->target);
+	kv_free(b->labels, b->nlabels);
+	strv_free(b->cache_from);
+	memset(b, 0, sizeof *b);
+}
+
+void
 unit_free(struct unit *u)
 {
 	size_t i;

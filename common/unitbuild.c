@@ -66,30 +66,6 @@ kv_has(const struct unit_kv *v, size_t n, const char *key)
 	return false;
 }
 
-static void
-kv_free(struct unit_kv *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].key);
-		free(v[i].value);
-	}
-	free(v);
-}
-
-void
-unit_build_free(struct unit_build *b)
-{
-	free(b->context);
-	free(b->dockerfile);
-	kv_free(b->args, b->nargs);
-	free(b->target);
-	kv_free(b->labels, b->nlabels);
-	strv_free(b->cache_from);
-	memset(b, 0, sizeof *b);
-}
-
 /* What is wrong with a label's or an argument's key, or NULL. */
 static const char *
 key_problem(const char *k, bool label)

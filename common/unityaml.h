@@ -39,7 +39,6 @@ void	unit_yaml_build(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	unit_yaml_pull_policy(struct yctx *, const char *,
 	    const struct ynode *, void *);
-/* Lexically tidy an absolute path: no "//", "." or "..". */
-char	*path_clean(const char *);
+
 
 #endif
