@@ -17,6 +17,7 @@ extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_history;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_plan;
+extern const struct cli_cmd cli_cmd_pull;
 extern const struct cli_cmd cli_cmd_restore;
 extern const struct cli_cmd cli_cmd_rollback;
 extern const struct cli_cmd cli_cmd_scale;
@@ -37,6 +38,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_history,
 	&cli_cmd_logs,
 	&cli_cmd_plan,
+	&cli_cmd_pull,
 	&cli_cmd_restore,
 	&cli_cmd_rollback,
 	&cli_cmd_scale,

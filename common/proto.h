@@ -49,6 +49,7 @@
 #define PROTO_CMD_LOGS		"logs"
 #define PROTO_CMD_PING		"ping"
 #define PROTO_CMD_PLAN		"plan"
+#define PROTO_CMD_PULL		"pull"
 #define PROTO_CMD_RESTORE	"restore"
 #define PROTO_CMD_ROLLBACK	"rollback"
 #define PROTO_CMD_SCALE		"scale"
@@ -67,6 +68,7 @@
 #define PROTO_EV_PHASE		"phase"
 #define PROTO_EV_PLAN		"plan"
 #define PROTO_EV_PREFLIGHT	"preflight"
+#define PROTO_EV_PULL		"pull"		/* pull: the engine's progress */
 #define PROTO_EV_PRUNED		"pruned"
 #define PROTO_EV_RESTORED	"restored"
 #define PROTO_EV_RESYNC		"resync"

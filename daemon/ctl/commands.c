@@ -19,6 +19,7 @@ const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_logs,
 	&ctl_cmd_ping,
 	&ctl_cmd_plan,
+	&ctl_cmd_pull,
 	&ctl_cmd_restore,
 	&ctl_cmd_rollback,
 	&ctl_cmd_scale,

@@ -17,6 +17,7 @@ extern const struct ctl_cmd ctl_cmd_history;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_plan;
+extern const struct ctl_cmd ctl_cmd_pull;
 extern const struct ctl_cmd ctl_cmd_restore;
 extern const struct ctl_cmd ctl_cmd_rollback;
 extern const struct ctl_cmd ctl_cmd_scale;

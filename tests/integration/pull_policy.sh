@@ -3,7 +3,7 @@
 # missing one without pulling; always pulls first (no registry here, so
 # it fails, naming the policy); a build: service whose image was not
 # built (deploy --no-build) is refused, not pulled.  Nothing runs after a
-# refusal.
+# refusal.  shipctl pull pulls what has no build: and names what failed.
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml </dev/null
@@ -50,4 +50,18 @@ assert_eq "$rc" 1 "--no-build, never built: exit status"
 assert_match "$out" "shipd/$IT_STACK-web:latest: not present on the engine: it is built" \
     "--no-build, never built: message"
 ok "a build: image that was not built is refused, not pulled"
+
+unit cache <<EOF
+image: $IMAGE1
+EOF
+rc=0
+out=$(sctl pull "$IT_UNITS" web 2>&1) || rc=$?
+assert_eq "$rc" 2 "pull of a build: service: exit status"
+assert_match "$out" "web: nothing to pull \(it has build:\)" "pull of a build: service"
+rc=0
+out=$(sctl pull "$IT_UNITS" 2>&1) || rc=$?
+assert_eq "$rc" 1 "pull without a registry: exit status"
+assert_match "$out" "pull failed: $IMAGE1: " "pull names the image that failed"
+assert_eq "$(docker image inspect -f ok "$IMAGE1")" ok "the local image is still there"
+ok "shipctl pull leaves build: services out and names a failed pull"
 stop_shipd
