@@ -293,7 +293,7 @@ test_ignore_rules(void **state)
 	dockerignore_free(&di);
 
 	/* "**" alone and "!" alone. */
-	dockerignore_parse(&di, "**\n!\n!Dockerfile\n", 19);
+	dockerignore_parse(&di, "**\n!\n!Dockerfile\n", 17);
 	assert_int_equal(di.n, 2);
 	assert_true(dockerignore_excluded(&di, "a/b"));
 	assert_false(dockerignore_excluded(&di, "Dockerfile"));
