@@ -3,7 +3,8 @@
 # FROM the test image deploy; .dockerignore keeps a file out of the image;
 # changing one context rebuilds only that service; rollback goes back to
 # the previous build's image ID though the tag has moved; a failing RUN
-# names its step and shows its output, and nothing is stopped.
+# names its step and shows its output, and nothing is stopped; a client
+# killed while sending a context leaves shipd serving.
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml </dev/null
@@ -93,5 +94,29 @@ assert_eq "$(cid web)" "$before" "web's container after a failed build"
 assert_eq "$(docker inspect -f '{{.State.Running}}' "$before")" true \
     "web still runs"
 ok "a failing RUN names its step and shows its output; nothing stopped"
+
+# A client that dies while it sends a context: shipd drops that build
+# and goes on serving.
+mkdir -p "$IT_UNITS/big"
+printf 'FROM %s\n' "$IMAGE1" > "$IT_UNITS/big/Dockerfile"
+head -c $((256 * 1024 * 1024)) /dev/zero > "$IT_UNITS/big/blob"
+unit big <<'EOF'
+build: ./big
+EOF
+"$SHIPCTL" -s "$IT_SOCK" build "$IT_UNITS" big > "$IT_DIR/big.out" 2>&1 &
+bigpid=$!
+wait_until 30 grep -q "sending the context" "$IT_DIR/big.out" ||
+    fail "the big context was never asked for: $(cat "$IT_DIR/big.out")"
+kill -KILL "$bigpid"
+wait "$bigpid" 2>/dev/null || true
+sctl version >/dev/null || fail "shipd after a client died mid-context"
+! docker image inspect "shipd/$IT_STACK-big:latest" >/dev/null 2>&1 ||
+    fail "a half-sent context made an image"
+rm -rf "$IT_UNITS/big" "$IT_UNITS/big.yaml"
+printf 'FROM %s\nCOPY . /ctx/\n' "$IMAGE1" > "$IT_UNITS/web/Dockerfile"
+echo three > "$IT_UNITS/web/hello.txt"
+out=$(sctl build "$IT_UNITS" web 2>&1) || fail "build after a dead client: $out"
+assert_match "$out" "web: built" "build after a dead client"
+ok "a client killed while sending its context leaves shipd serving"
 
 stop_shipd
