@@ -20,6 +20,8 @@
 #define EXIT_NODAEMON	3	/* shipd could not be reached */
 #define EXIT_DENIED	4	/* shipd refused: permission */
 #define EXIT_ENGINE	5	/* the engine is unreachable */
+#define EXIT_DETACHED	130	/* Ctrl-C: shipctl left, the operation
+				   goes on in shipd (128 + SIGINT) */
 
 struct cli_cmd;
 struct cli_ctx;
@@ -32,6 +34,8 @@ struct cli {
 	bool				  json;	/* --json: machine output */
 	bool				  color; /* stdout is a terminal */
 	const struct cli_cmd *const	 *cmds;	/* the table, for help */
+	bool				  queued; /* the operation we follow
+						   waits for the lock */
 };
 
 /* Which parts of the prologue a command wants. */
@@ -43,6 +47,8 @@ struct cli {
 #define CLI_UNITS	0x10	/* load and check DIR before exec */
 #define CLI_DIR_EXTRA	0x20	/* operands after DIR are ignored, as
 				   events, history, rollback always did */
+#define CLI_DETACH	0x40	/* Ctrl-C detaches from the operation,
+				   which goes on (cli_request) */
 
 struct cli_cmd {
 	const char		*name;
@@ -136,9 +142,18 @@ struct cli_progress {
 	struct cli	*cli;
 	bool		 quiet;		/* --quiet: failures only */
 	json_t		*unchanged;	/* services the plan leaves alone */
+	/* The numbered phases ("[3/6] backup ... ok (1.2s)"): the one shown
+	 * as under way (0: none yet), since when, and whether the operation
+	 * failed in an earlier one. */
+	int		 step;
+	uint64_t	 step_t;
+	bool		 failed;
+	bool		 rollback;	/* phases of a failed deploy's rollback */
 };
 int	cli_progress_deploy(json_t *, void *);
 int	cli_progress_backup(json_t *, void *);
+/* The reply came (ok or not): the last phase's line. */
+void	cli_progress_end(struct cli_progress *, bool ok);
 void	cli_progress_free(struct cli_progress *);
 
 #endif

@@ -231,9 +231,13 @@ client_pump(struct client *cl, json_t **result)
 	ssize_t			 n;
 
 	*result = NULL;
-	do
+	for (;;) {
+		if (cl->stop != NULL && *cl->stop)
+			return -EINTR;
 		n = recv(cl->fd, buf, sizeof buf, 0);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
 	if (n <= 0)
 		return n < 0 ? -errno : -EPIPE;
 	if (proto_reader_feed(&cl->rd, buf, (size_t)n, on_line, cl) == 0)

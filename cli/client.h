@@ -6,6 +6,7 @@
 #ifndef SHIPCTL_CLIENT_H
 #define SHIPCTL_CLIENT_H
 
+#include <signal.h>
 #include <jansson.h>
 
 #include "proto.h"
@@ -29,6 +30,9 @@ struct client {
 	struct proto_reader	 rd;
 	int			 next_id;
 	struct client_call	 call;	/* the request under way */
+	/* Set (by a signal handler) while client_call waits: it returns
+	 * -EINTR at once.  NULL: signals are only retried over. */
+	volatile sig_atomic_t	*stop;
 };
 
 /* 0 or -errno; *err gets a message naming the socket.  When path refuses
@@ -40,7 +44,8 @@ void	client_close(struct client *);
  * Returns 0 when the reply is ok (*result set, caller decrefs), 1 when it
  * is an error (*result holds the error object: code, message), or -errno
  * when the connection failed (*result NULL): -EMSGSIZE, unsent, for a
- * request longer than the PROTO_MAX_LINE bytes shipd reads.
+ * request longer than the PROTO_MAX_LINE bytes shipd reads; -EINTR when
+ * *stop was set while it waited.
  */
 int	client_call(struct client *, const char *cmd, json_t *args,
 	    client_event_cb *, void *, json_t **result);

@@ -13,7 +13,7 @@ static int	cmd_cancel_exec(struct cli_ctx *);
 const struct cli_cmd cli_cmd_cancel = {
 	.name = "cancel",
 	.usage = "[--stack NAME] [DIR]",
-	.summary = "stop the deploy, scale or rollback under way on a stack",
+	.summary = "stop the operation under way on a stack (deploy, scale, ...)",
 	.help =
 	    "  The operation fails with \"cancelled by uid U\" and takes its\n"
 	    "  failure path: a deploy rolls back what it touched (the\n"

@@ -46,6 +46,15 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "  A deploy that would remove services whose unit files are no\n"
 	    "  longer in DIR is refused, naming them, with nothing changed\n"
 	    "  (exit 2), unless --remove-orphans is given.\n"
+	    "  Each phase ends with a line of its own, with its result and\n"
+	    "  time: [1/6] plan, [2/6] pre-flight, [3/6] backup, [4/6] apply,\n"
+	    "  [5/6] verify, [6/6] commit (\"skipped\" for one the deploy\n"
+	    "  did not need; a rollback's phases follow as \"rollback ...\").\n"
+	    "  Ctrl-C detaches: the deploy goes on in shipd, shipctl says how\n"
+	    "  to follow it (shipctl attach --stack S) or stop it (shipctl\n"
+	    "  cancel --stack S), and exits 130.  A deploy still queued for\n"
+	    "  the lock (--wait) is dropped instead, with nothing changed.\n"
+	    "  Ctrl-C never cancels, so there is no second one to press.\n"
 	    "\n"
 	    "  --wait             queue behind another operation on the stack\n"
 	    "                     instead of failing at once (a stack shipd is\n"
@@ -63,7 +72,7 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "                     ports, disk, dependencies, networks,\n"
 	    "                     volumes\n",
 	.longopts = options,
-	.flags = CLI_DIR | CLI_UNITS,
+	.flags = CLI_DIR | CLI_UNITS | CLI_DETACH,
 	.exec = cmd_deploy_exec,
 };
 
@@ -103,6 +112,8 @@ cmd_deploy_exec(struct cli_ctx *c)
 		return rc;
 	rc = cli_request(c, PROTO_CMD_DEPLOY, deploy_args(c),
 	    cli_progress_deploy, &p, &res);
+	if (rc != EXIT_DETACHED)
+		cli_progress_end(&p, rc == EXIT_OK);
 	cli_progress_free(&p);
 	if (rc != EXIT_OK)
 		return rc;

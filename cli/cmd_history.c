@@ -14,6 +14,9 @@ const struct cli_cmd cli_cmd_history = {
 	.name = "history",
 	.usage = "[--stack NAME] [DIR]",
 	.summary = "list a stack's revisions (* marks the current one)",
+	.help =
+	    "  Rows with REV - are stop, start and restart operations, which\n"
+	    "  record no revision: they ran on the revision before them.\n",
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
 	.exec = cmd_history_exec,
 };
@@ -38,8 +41,12 @@ add_row(struct table *t, json_t *row, struct buf *ch)
 	char	 rev[32], uid[32];
 	size_t	 k;
 
-	snprintf(rev, sizeof rev, "%lld%s", cli_int(row, "revision"),
-	    json_is_true(json_object_get(row, "current")) ? "*" : "");
+	/* stop, start, restart: no revision of their own */
+	if (json_is_true(json_object_get(row, "operation")))
+		snprintf(rev, sizeof rev, "-");
+	else
+		snprintf(rev, sizeof rev, "%lld%s", cli_int(row, "revision"),
+		    json_is_true(json_object_get(row, "current")) ? "*" : "");
 	user_name(uid, sizeof uid, row);
 	buf_reset(ch);
 	json_array_foreach(json_object_get(row, "changes"), k, c)

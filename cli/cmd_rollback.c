@@ -28,9 +28,13 @@ const struct cli_cmd cli_cmd_rollback = {
 	    "  started (no create, no pull); others are recreated from the\n"
 	    "  revision's snapshot, pinned to its image IDs.  The result is\n"
 	    "  a new revision.  --with-data also restores the backup taken\n"
-	    "  before the deploy being rolled back.\n",
+	    "  before the deploy being rolled back.\n"
+	    "  Its phases are shown as deploy shows them, and Ctrl-C\n"
+	    "  detaches as it does from deploy (exit 130; the rollback goes\n"
+	    "  on: shipctl attach, shipctl cancel).\n",
 	.longopts = options,
-	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
+	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA |
+	    CLI_DETACH,
 	.exec = cmd_rollback_exec,
 };
 
@@ -69,6 +73,8 @@ cmd_rollback_exec(struct cli_ctx *c)
 	}
 	rc = cli_request(c, PROTO_CMD_ROLLBACK, args, cli_progress_deploy, &p,
 	    &res);
+	if (rc != EXIT_DETACHED)
+		cli_progress_end(&p, rc == EXIT_OK);
 	cli_progress_free(&p);
 	if (rc != EXIT_OK)
 		return rc;

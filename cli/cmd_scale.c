@@ -24,8 +24,10 @@ const struct cli_cmd cli_cmd_scale = {
 	    "  file's own replicas value changes.  A count the unit files\n"
 	    "  could not say (a fixed host port, a completed dependency on\n"
 	    "  the service, the range) is refused, exit 2, with nothing\n"
-	    "  changed.\n",
-	.flags = CLI_STACK | CLI_STACK_NEED,
+	    "  changed.\n"
+	    "  Ctrl-C detaches as it does from deploy (exit 130; the scale\n"
+	    "  goes on: shipctl attach, shipctl cancel).\n",
+	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DETACH,
 	.exec = cmd_scale_exec,
 };
 

@@ -22,7 +22,8 @@ const struct cli_cmd cli_cmd_status = {
 	    "HEALTH is the engine's health state of a running container, or\n"
 	    "for an http or tcp check shipd's own verdict: shipd probes those\n"
 	    "at their interval for as long as the container runs.  A replica\n"
-	    "is READY when it runs and is healthy or has no check.\n"
+	    "is READY when it runs and is healthy or has no check.  RUNNING\n"
+	    "says \"(stopped)\" for a service `shipctl stop` left stopped.\n"
 	    "\n"
 	    "Operations under way or queued (--wait) are listed first: kind,\n"
 	    "revision, phase (queued, images, plan, checks, backup, begin,\n"
@@ -43,7 +44,7 @@ show_services(json_t *res)
 	static const char *const hdr[] = { "SERVICE", "READY", "RUNNING" };
 	json_t		*lock = json_object_get(res, "lock"), *sv;
 	struct table	*t;
-	char		 ready[32], running[16];
+	char		 ready[32], running[32];
 	size_t		 i;
 
 	printf("stack %s: revision %lld", cli_str(res, "stack"),
@@ -62,8 +63,9 @@ show_services(json_t *res)
 	json_array_foreach(json_object_get(res, "services"), i, sv) {
 		snprintf(ready, sizeof ready, "%lld/%lld", cli_int(sv,
 		    "ready"), cli_int(sv, "desired"));
-		snprintf(running, sizeof running, "%lld", cli_int(sv,
-		    "running"));
+		snprintf(running, sizeof running, "%lld%s", cli_int(sv,
+		    "running"), json_is_true(json_object_get(sv, "stopped")) ?
+		    " (stopped)" : "");
 		const char *row[] = { cli_str(sv, "service"), ready, running };
 		table_add(t, row);
 	}

@@ -4,6 +4,8 @@
  * code.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,13 +114,81 @@ reply_error(struct cli *cli, json_t *err)
 	return exit_for_code(code);
 }
 
+/* ---- Ctrl-C: detach ------------------------------------------------------ */
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * Without SA_RESTART, so that the wait for shipd's next line returns.
+ * Only while the request is under way: before it is sent, Ctrl-C stops
+ * shipctl as it always did, with nothing started.  A SIGINT ignored
+ * when shipctl started (a background job of a script) stays ignored.
+ */
+static void
+detach_arm(struct client *cl, struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, old);
+	if (old->sa_handler == SIG_IGN)
+		sigaction(SIGINT, old, NULL);
+	else
+		cl->stop = &interrupted;
+}
+
+/*
+ * The connection is closed, which shipd takes as the client gone: an
+ * operation under way goes on to its end (docs/architecture.md,
+ * Hang-ups); one still queued for the lock is dropped.
+ */
 static int
-call(struct cli *cli, const char *cmd, json_t *args, cli_event_cb *cb,
+detached(const struct cli_ctx *c, const char *cmd)
+{
+	const char *stack = c->stack ? c->stack : c->st ? c->st->name : "?";
+
+	/* attach follows whatever kind is under way. */
+	if (strcmp(cmd, PROTO_CMD_ATTACH) == 0)
+		cmd = "operation";
+
+	if (c->cli->json) {
+		json_t *o = json_pack("{s:b, s:s, s:s, s:b}", "ok", 0,
+		    "detached", cmd, "stack", stack, "dropped", c->cli->queued);
+
+		cli_print_json(o);
+		json_decref(o);
+	} else if (c->cli->queued)
+		fprintf(stderr, "\nshipctl: detached; the %s of %s was still "
+		    "queued for the lock and is dropped: nothing was "
+		    "changed\n", cmd, stack);
+	else
+		fprintf(stderr, "\nshipctl: detached; the %s of %s goes on in "
+		    "shipd\n  follow it:  shipctl attach --stack %s\n"
+		    "  stop it:    shipctl cancel --stack %s\n", cmd, stack,
+		    stack, stack);
+	fflush(stdout);
+	return EXIT_DETACHED;
+}
+
+static int
+call(struct cli_ctx *c, const char *cmd, json_t *args, cli_event_cb *cb,
     void *arg, json_t **result)
 {
-	struct client	 cl;
-	char		*err = NULL;
-	int		 rc;
+	struct cli		*cli = c->cli;
+	struct client		 cl;
+	struct sigaction	 old;
+	char			*err = NULL;
+	int			 rc;
 
 	if ((rc = client_connect(&cl, cli->socket, &err)) < 0) {
 		json_decref(args);
@@ -127,9 +197,15 @@ call(struct cli *cli, const char *cmd, json_t *args, cli_event_cb *cb,
 		return rc == -EACCES || rc == -EPERM ? EXIT_DENIED :
 		    EXIT_NODAEMON;
 	}
+	if (c->cmd->flags & CLI_DETACH)
+		detach_arm(&cl, &old);
 	rc = client_call(&cl, cmd, args, cb, arg, result);
 	client_close(&cl);
+	if (c->cmd->flags & CLI_DETACH)
+		sigaction(SIGINT, &old, NULL);
 	if (rc < 0) {
+		if (rc == -EINTR)
+			return detached(c, cmd);
 		if (rc == -ECANCELED)
 			return EXIT_OK;
 		if (rc == -EMSGSIZE) {
@@ -169,5 +245,5 @@ cli_request(struct cli_ctx *c, const char *cmd, json_t *args,
 			json_object_set_new(args, "stack",
 			    json_string(c->stack));
 	}
-	return call(c->cli, cmd, args, cb, arg, result);
+	return call(c, cmd, args, cb, arg, result);
 }

@@ -42,6 +42,8 @@ struct compose_opts {
 	char *const	 *env_files;	/* --env-file; NULL: DIR/.env if any */
 	size_t		  nenv_files;
 	char *const	 *envp;		/* the caller's environment, wins */
+	struct diag_list *warns;	/* NULL, or gets what compose only
+					 * warns about (an unset variable) */
 };
 
 struct compose_project {

@@ -56,8 +56,14 @@ expand_lookup(const struct expand_ctx *x, const char *name)
 	return NULL;
 }
 
-static int	expand_into(const struct expand_ctx *, const char *, size_t,
-		    struct buf *, char **, int);
+/* How expand_str_compose differs from the unit files' expansion. */
+struct xmode {
+	void	(*unset)(void *, const char *);
+	void	 *arg;
+};
+
+static int	expand_into(const struct expand_ctx *, const struct xmode *,
+		    const char *, size_t, struct buf *, char **, int);
 
 /* Find the '}' closing a ${ whose word starts at s; nested ${} count. */
 static size_t
@@ -83,8 +89,8 @@ find_close(const char *s, size_t len)
  * consumed, or 0 with *err set.
  */
 static size_t
-expand_brace(const struct expand_ctx *x, const char *s, size_t len,
-    struct buf *b, char **err, int depth)
+expand_brace(const struct expand_ctx *x, const struct xmode *m, const char *s,
+    size_t len, struct buf *b, char **err, int depth)
 {
 	const char	*v;
 	char		*name;
@@ -100,7 +106,8 @@ expand_brace(const struct expand_ctx *x, const char *s, size_t len,
 	}
 	name = xstrndup(s + 2, i - 2);
 	if (i < len && s[i] == ':' && i + 1 < len &&
-	    (s[i + 1] == '-' || s[i + 1] == '?')) {
+	    (s[i + 1] == '-' || s[i + 1] == '?' ||
+	    (m != NULL && s[i + 1] == '+'))) {
 		colon = 1;
 		i++;
 	}
@@ -109,7 +116,7 @@ expand_brace(const struct expand_ctx *x, const char *s, size_t len,
 		goto fail;
 	}
 	op = s[i];
-	if (op != '}' && op != '-' && op != '?') {
+	if (op != '}' && op != '-' && op != '?' && !(m != NULL && op == '+')) {
 		xasprintf(err, "invalid character '%c' in '${%s...}'", op,
 		    name);
 		goto fail;
@@ -122,6 +129,14 @@ expand_brace(const struct expand_ctx *x, const char *s, size_t len,
 	}
 	n = wstart + wlen + 1;
 	v = expand_lookup(x, name);
+	if (op == '+') {
+		/* ${VAR+alt}: alt when set; ${VAR:+alt}: when set, not empty. */
+		if (v != NULL && !(colon && *v == '\0') && expand_into(x, m,
+		    s + wstart, wlen, b, err, depth + 1) != 0)
+			goto fail;
+		free(name);
+		return n;
+	}
 	if (v != NULL && !(colon && *v == '\0')) {
 		buf_puts(b, v);
 		free(name);
@@ -129,25 +144,32 @@ expand_brace(const struct expand_ctx *x, const char *s, size_t len,
 	}
 	switch (op) {
 	case '}':
+		if (m != NULL) {
+			if (m->unset != NULL)
+				m->unset(m->arg, name);
+			break;
+		}
 		xasprintf(err, "variable '%s' is not set (write ${%s:-default} "
 		    "for a fallback)", name, name);
 		goto fail;
 	case '-':
-		if (expand_into(x, s + wstart, wlen, b, err, depth + 1) != 0)
+		if (expand_into(x, m, s + wstart, wlen, b, err,
+		    depth + 1) != 0)
 			goto fail;
 		break;
 	case '?': {
-		struct buf	m;
+		struct buf	msg;
 
-		buf_init(&m);
-		if (expand_into(x, s + wstart, wlen, &m, err, depth + 1) != 0) {
-			buf_free(&m);
+		buf_init(&msg);
+		if (expand_into(x, m, s + wstart, wlen, &msg, err,
+		    depth + 1) != 0) {
+			buf_free(&msg);
 			goto fail;
 		}
 		xasprintf(err, "variable '%s' is %s: %s", name,
 		    colon ? "not set or empty" : "not set",
-		    m.len ? m.data : "a value is required");
-		buf_free(&m);
+		    msg.len ? msg.data : "a value is required");
+		buf_free(&msg);
 		goto fail;
 	}
 	}
@@ -159,8 +181,8 @@ fail:
 }
 
 static int
-expand_into(const struct expand_ctx *x, const char *s, size_t len,
-    struct buf *b, char **err, int depth)
+expand_into(const struct expand_ctx *x, const struct xmode *m, const char *s,
+    size_t len, struct buf *b, char **err, int depth)
 {
 	const char	*v;
 	char		*name;
@@ -178,7 +200,7 @@ expand_into(const struct expand_ctx *x, const char *s, size_t len,
 			buf_append(b, "$", 1);
 			i += 2;
 		} else if (s[i + 1] == '{') {
-			if ((n = expand_brace(x, s + i, len - i, b, err,
+			if ((n = expand_brace(x, m, s + i, len - i, b, err,
 			    depth)) == 0)
 				return -EINVAL;
 			i += n;
@@ -186,13 +208,17 @@ expand_into(const struct expand_ctx *x, const char *s, size_t len,
 			for (j = i + 1; j < len && name_char(s[j]); j++)
 				;
 			name = xstrndup(s + i + 1, j - i - 1);
-			if ((v = expand_lookup(x, name)) == NULL) {
+			if ((v = expand_lookup(x, name)) == NULL &&
+			    m != NULL) {
+				if (m->unset != NULL)
+					m->unset(m->arg, name);
+			} else if (v == NULL) {
 				xasprintf(err, "variable '%s' is not set "
 				    "(write $$ for a literal '$')", name);
 				free(name);
 				return -EINVAL;
-			}
-			buf_puts(b, v);
+			} else
+				buf_puts(b, v);
 			free(name);
 			i = j;
 		} else {
@@ -211,7 +237,30 @@ expand_str(const struct expand_ctx *x, const char *s, char **out, char **err)
 
 	*err = NULL;
 	buf_init(&b);
-	if (expand_into(x, s, strlen(s), &b, err, 0) != 0) {
+	if (expand_into(x, NULL, s, strlen(s), &b, err, 0) != 0) {
+		buf_free(&b);
+		*out = NULL;
+		return -EINVAL;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+/*
+ * compose's interpolation (compose-spec 12-interpolation.md): as above,
+ * plus ${VAR+alt} and ${VAR:+alt}, and a variable that is not set (with no
+ * default) becomes "" after unset(arg, name) is told, rather than an error.
+ */
+int
+expand_str_compose(const struct expand_ctx *x, const char *s,
+    void (*unset)(void *, const char *), void *arg, char **out, char **err)
+{
+	struct xmode	m = { unset, arg };
+	struct buf	b;
+
+	*err = NULL;
+	buf_init(&b);
+	if (expand_into(x, &m, s, strlen(s), &b, err, 0) != 0) {
 		buf_free(&b);
 		*out = NULL;
 		return -EINVAL;

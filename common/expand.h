@@ -32,6 +32,11 @@ struct expand_ctx {
  */
 int		 expand_str(const struct expand_ctx *, const char *s,
 		    char **out, char **err);
+/* compose's rules: also ${VAR+alt}, ${VAR:+alt}; an unset variable with
+ * no default is "" and reported through unset (may be NULL). */
+int		 expand_str_compose(const struct expand_ctx *, const char *s,
+		    void (*unset)(void *, const char *), void *arg,
+		    char **out, char **err);
 const char	*expand_lookup(const struct expand_ctx *, const char *name);
 
 /* Parse KEY=VALUE lines; every bad line goes to errs.  0 or -EINVAL. */

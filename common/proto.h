@@ -38,6 +38,7 @@
 #define PROTO_E_INTERNAL	"internal"
 
 /* Command names: the "cmd" member of a request. */
+#define PROTO_CMD_ATTACH	"attach"
 #define PROTO_CMD_BACKUP	"backup"
 #define PROTO_CMD_BACKUPS	"backups"
 #define PROTO_CMD_BUILD		"build"
@@ -50,15 +51,19 @@
 #define PROTO_CMD_PING		"ping"
 #define PROTO_CMD_PLAN		"plan"
 #define PROTO_CMD_PULL		"pull"
+#define PROTO_CMD_RESTART	"restart"
 #define PROTO_CMD_RESTORE	"restore"
 #define PROTO_CMD_ROLLBACK	"rollback"
 #define PROTO_CMD_SCALE		"scale"
+#define PROTO_CMD_START		"start"
 #define PROTO_CMD_STATUS	"status"
+#define PROTO_CMD_STOP		"stop"
 #define PROTO_CMD_VERIFY	"verify"
 #define PROTO_CMD_VERSION	"version"
 
 /* Event names: the "event" member of a streamed line. */
 #define PROTO_EV_ARCHIVE	"archive"
+#define PROTO_EV_ATTACHED	"attached"	/* attach: where the op is */
 #define PROTO_EV_BACKUP		"backup"
 #define PROTO_EV_BUILD		"build"		/* build: progress, state */
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */

@@ -40,6 +40,7 @@ ytree_free(struct ynode *n)
 		ytree_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
+	free(n->tag);
 	free(n);
 }
 
@@ -73,6 +74,14 @@ node_new(const struct yctx *c, enum ytype t, const yaml_mark_t *m)
 	return n;
 }
 
+static struct ynode *
+tagged(struct ynode *n, const yaml_char_t *tag)
+{
+	if (tag != NULL)
+		n->tag = xstrdup((const char *)tag);
+	return n;
+}
+
 /* Returns the new node, or NULL (with an error) if it cannot be kept. */
 static struct ynode *
 event_node(struct yctx *c, const yaml_event_t *ev)
@@ -81,7 +90,8 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		n = node_new(c, Y_SCALAR, &ev->start_mark);
+		n = tagged(node_new(c, Y_SCALAR, &ev->start_mark),
+		    ev->data.scalar.tag);
 		n->str = xstrndup((const char *)ev->data.scalar.value,
 		    ev->data.scalar.length);
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -92,9 +102,11 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 		}
 		return n;
 	case YAML_SEQUENCE_START_EVENT:
-		return node_new(c, Y_SEQ, &ev->start_mark);
+		return tagged(node_new(c, Y_SEQ, &ev->start_mark),
+		    ev->data.sequence_start.tag);
 	case YAML_MAPPING_START_EVENT:
-		return node_new(c, Y_MAP, &ev->start_mark);
+		return tagged(node_new(c, Y_MAP, &ev->start_mark),
+		    ev->data.mapping_start.tag);
 	case YAML_ALIAS_EVENT:
 		diag_add(c->errs, c->file, (int)ev->start_mark.line + 1,
 		    (int)ev->start_mark.column + 1, "aliases (*%s) are not "

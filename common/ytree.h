@@ -25,6 +25,7 @@ struct ynode {
 	int		  col;
 	char		 *str;		/* scalars: the text before expansion */
 	bool		  plain;	/* unquoted: "", ~, null are null */
+	char		 *tag;		/* an explicit tag ("!reset"), or NULL */
 	struct ynode	**kids;		/* seq: items; map: key, value, ... */
 	size_t		  nkids;
 };

@@ -100,6 +100,77 @@ json_array_sort(json_t *rows)
 	free(v);
 }
 
+static void
+add_port(json_t *ports, const char *port)
+{
+	json_t	*v;
+	size_t	 k;
+
+	json_array_foreach(ports, k, v)
+		if (strcmp(json_string_value(v), port) == 0)
+			return;
+	json_array_append_new(ports, json_string(port));
+}
+
+/* The engine's Ports as "8080->80/tcp", once for all the addresses it
+ * binds each on; only those published on the host. */
+static json_t *
+ports_of(const json_t *list)
+{
+	json_t	*ports = json_array(), *p;
+	size_t	 i;
+	char	 buf[64];
+
+	json_array_foreach(list, i, p) {
+		if (json_integer_value(json_object_get(p, "PublicPort")) == 0)
+			continue;
+		snprintf(buf, sizeof buf, "%lld->%lld/%s",
+		    (long long)json_integer_value(json_object_get(p,
+		    "PublicPort")), (long long)json_integer_value(
+		    json_object_get(p, "PrivatePort")), json_string_value(
+		    json_object_get(p, "Type")) ?: "tcp");
+		add_port(ports, buf);
+	}
+	return ports;
+}
+
+/*
+ * What `shipctl ps` shows of a service, from its live replicas' rows:
+ * the image, the host ports, whether stop left it stopped (and since
+ * when), and the engine's status line of one replica that says the most
+ * (a running one; else the one that exited last listed).
+ */
+static void
+service_view(json_t *row, const json_t *rows, const json_t *mark)
+{
+	json_t		*ports = json_array(), *c, *p, *best = NULL;
+	const char	*svc = json_string_value(json_object_get(row,
+	    "service"));
+	size_t		 i, k;
+
+	json_array_foreach(rows, i, c) {
+		const char *name = json_string_value(json_object_get(c,
+		    "name"));
+		const char *st = json_string_value(json_object_get(c, "state"));
+
+		if (strcmp(json_string_value(json_object_get(c, "service")),
+		    svc) != 0 || spec_kept_revision(name) > 0)
+			continue;
+		json_array_foreach(json_object_get(c, "ports"), k, p)
+			add_port(ports, json_string_value(p));
+		if (best == NULL || strcmp(st, "running") == 0)
+			best = c;
+	}
+	json_object_set_new(row, "image", json_string(best ?
+	    json_string_value(json_object_get(best, "image")) : ""));
+	json_object_set_new(row, "ports", ports);
+	json_object_set_new(row, "engine_status", json_string(best ?
+	    json_string_value(json_object_get(best, "status")) : ""));
+	json_object_set_new(row, "stopped", json_boolean(mark != NULL));
+	json_object_set(row, "stopped_since", json_object_get(mark, "since") ?:
+	    json_null());
+}
+
 /*
  * Per service of a stack: replicas wanted (the current revision's count,
  * or a later scale's), running and ready, from the container rows.
@@ -109,7 +180,8 @@ static json_t *
 status_result(struct shipd *sd, const char *stack, json_t *rows)
 {
 	const json_t	*doc, *scale;
-	json_t		*res, *svcs, *want, *c, *n, *lock;
+	json_t		*res, *svcs, *want, *c, *n, *lock, *row;
+	const json_t	*stopped;
 	const char	*svc, *held;
 	size_t		 i;
 	int		 cur;
@@ -121,6 +193,8 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	cur = store_current(sd->store, stack);
 	doc = cur > 0 ? store_revision_get(sd->store, stack, cur) : NULL;
 	scale = store_scale_get(sd->store, stack);
+	stopped = json_object_get(store_svcstate_get(sd->store, stack),
+	    "stopped");
 	json_object_set_new(res, "stack", json_string(stack));
 	json_object_set_new(res, "current", json_integer(cur));
 	if ((lock = lock_json(lock_holder(sd, stack))) == NULL)
@@ -152,14 +226,18 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 				running++;
 				if (*h == '\0' || strcmp(h, "healthy") == 0)
 					ready++;
-			} else if (strcmp(st, "exited") == 0 && strncmp(
+			} else if (strcmp(st, "exited") == 0 &&
+			    json_object_get(stopped, svc) == NULL && strncmp(
 			    json_string_value(json_object_get(c, "status")),
 			    "Exited (0)", 10) == 0)
-				ready++;	/* a one-shot that completed */
+				ready++;	/* a one-shot that completed,
+						   not one stop left so */
 		}
-		json_array_append_new(svcs, json_pack("{s:s, s:I, s:i, s:i}",
+		row = json_pack("{s:s, s:I, s:i, s:i}",
 		    "service", svc, "desired", json_integer_value(o ? o : n),
-		    "running", running, "ready", ready));
+		    "running", running, "ready", ready);
+		service_view(row, rows, json_object_get(stopped, svc));
+		json_array_append_new(svcs, row);
 	}
 	json_object_set_new(res, "services", svcs);
 	return res;
@@ -289,6 +367,8 @@ status_listed(const struct docker_result *res, void *arg)
 		    json_string(st ? st : ""));
 		json_object_set(json_array_get(rows, i), "full_id",
 		    json_object_get(c, "Id"));
+		json_object_set_new(json_array_get(rows, i), "ports",
+		    ports_of(json_object_get(c, "Ports")));
 	}
 	op->rows = rows;
 	status_inspect(op);

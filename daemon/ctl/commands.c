@@ -8,6 +8,7 @@
 #include "util.h"
 
 const struct ctl_cmd *const ctl_cmds[] = {
+	&ctl_cmd_attach,
 	&ctl_cmd_backup,
 	&ctl_cmd_backups,
 	&ctl_cmd_build,
@@ -20,10 +21,13 @@ const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_ping,
 	&ctl_cmd_plan,
 	&ctl_cmd_pull,
+	&ctl_cmd_restart,
 	&ctl_cmd_restore,
 	&ctl_cmd_rollback,
 	&ctl_cmd_scale,
+	&ctl_cmd_start,
 	&ctl_cmd_status,
+	&ctl_cmd_stop,
 	&ctl_cmd_verify,
 	&ctl_cmd_version,
 };

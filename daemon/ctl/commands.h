@@ -6,6 +6,7 @@
 
 #include "ctl/ctl.h"
 
+extern const struct ctl_cmd ctl_cmd_attach;
 extern const struct ctl_cmd ctl_cmd_backup;
 extern const struct ctl_cmd ctl_cmd_backups;
 extern const struct ctl_cmd ctl_cmd_build;
@@ -18,10 +19,13 @@ extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_plan;
 extern const struct ctl_cmd ctl_cmd_pull;
+extern const struct ctl_cmd ctl_cmd_restart;
 extern const struct ctl_cmd ctl_cmd_restore;
 extern const struct ctl_cmd ctl_cmd_rollback;
 extern const struct ctl_cmd ctl_cmd_scale;
+extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_status;
+extern const struct ctl_cmd ctl_cmd_stop;
 extern const struct ctl_cmd ctl_cmd_verify;
 extern const struct ctl_cmd ctl_cmd_version;
 

@@ -309,10 +309,10 @@ on_step_done(const struct docker_result *res, void *arg)
 	static const char *const what[] = { "leave network", "stop",
 	    "rename", "remove", "rename back", "join network",
 	    "leave network", "join network", "create", "connect network",
-	    "start" };
+	    "start", "gate", "end", "stop" };
 	static const char *const done[] = { "left", "stopped", "kept",
 	    "removed", "restored", "joined", "named", "in service",
-	    "created", "connected", "started" };
+	    "created", "connected", "started", "", "", "stopped" };
 	const char	*id;
 	size_t		 nets = step_nets(r, st);
 
@@ -339,7 +339,7 @@ on_step_done(const struct docker_result *res, void *arg)
 		return;
 	}
 	if (!rep_call_done(r, res, what[st], st == STEP_OLD_STOP ||
-	    st == STEP_OLD_REMOVE))
+	    st == STEP_OLD_REMOVE || st == STEP_STOP))
 		return;
 	/* One call per network. */
 	if (nets > 0 && ++r->net < nets) {
@@ -548,6 +548,11 @@ rep_advance(struct replica *r)
 		    (int)((s->unit->stop_grace_ms + 999) / 1000),
 		    on_step_done, r);
 		break;
+	case STEP_STOP:
+		r->dreq = docker_container_stop(d, r->id,
+		    (int)((s->unit->stop_grace_ms + 999) / 1000),
+		    on_step_done, r);
+		break;
 	case STEP_OLD_RENAME:
 		name = kept_name(r);
 		r->dreq = docker_container_rename(d, r->old_id, name,
@@ -600,7 +605,10 @@ rep_begin(struct replica *r)
 	    !docker_api_since(s->op->sd->docker, DOCKER_API_MULTI_NET);
 	if (steps_plan(r, r->reuse ? container_state(s->op, r->id) : NULL))
 		rep_started(r);
-	if (r->old_id != NULL && !r->remove) {
+	/* A restart takes its replicas down update.parallelism at a time,
+	 * as a deploy replaces them. */
+	if ((r->old_id != NULL || (s->action == ACT_RESTART &&
+	    r->nsteps > 0 && r->steps[0] == STEP_STOP)) && !r->remove) {
 		if (s->active >= (size_t)s->unit->update.parallelism) {
 			r->queued = true;
 			return;

@@ -220,6 +220,67 @@ ops_cancel(struct shipd *sd, struct ctl_req *r, const char *stack)
 	    done));
 }
 
+/* ---- shipctl attach ---------------------------------------------------------- */
+
+/*
+ * The operation whose progress a client of the stack sees now: the one
+ * holding the lock, else the oldest queued.  A failed deploy whose
+ * rollback runs has handed its client to the rollback, and so is passed
+ * over; a plan changes nothing and is not followed.
+ */
+static struct op *
+attach_target(struct shipd *sd, const char *stack)
+{
+	struct op *op, *queued = NULL;
+
+	for (op = sd->ops; op != NULL; op = op->next) {
+		if (op->ended || strcmp(op->stack_name, stack) != 0 ||
+		    op->kind->id == OP_PLAN || op->phase == PH_ROLLBACK)
+			continue;
+		if (op->waiter == NULL)
+			return op;
+		if (queued == NULL)
+			queued = op;
+	}
+	return queued;
+}
+
+void
+ops_attach(struct shipd *sd, struct ctl_req *r, const char *stack)
+{
+	struct op	*op = attach_target(sd, stack);
+	json_t		*o;
+	char		 t[32];
+
+	if (op == NULL) {
+		const struct stack_lock *h = lock_holder(sd, stack);
+
+		if (h != NULL)
+			ctl_req_err(r, PROTO_E_NOT_FOUND, "no operation under "
+			    "way on stack %s to attach to: it is locked by a "
+			    "%s (uid %u), which attach does not follow", stack,
+			    h->kind, (unsigned)h->uid);
+		else
+			ctl_req_err(r, PROTO_E_NOT_FOUND, "no operation under "
+			    "way on stack %s to attach to", stack);
+		return;
+	}
+	/* Where it is, then (once planned) its plan, then what comes. */
+	o = op_json(op);
+	fmt_time_utc(t, sizeof t, (long long)op->started_at);
+	json_object_set_new(o, "stack", json_string(op->stack_name));
+	json_object_set_new(o, "started", json_string(t));
+	json_object_set_new(o, "phase_ms",
+	    json_integer((json_int_t)(now_ms() - op->phase_t)));
+	json_object_set_new(o, "elapsed_ms",
+	    json_integer((json_int_t)(now_ms() - op->t0)));
+	ctl_req_event(r, PROTO_EV_ATTACHED, o);
+	if (op->svcs != NULL && op->phase > PH_PLAN && op->waiter == NULL)
+		ctl_req_event(r, PROTO_EV_PLAN, json_pack("{s:i, s:o}",
+		    "revision", op->revision, "services", plan_json(op)));
+	op_watch_add(op, r);
+}
+
 /* ---- status -------------------------------------------------------------------- */
 
 /*

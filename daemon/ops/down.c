@@ -82,6 +82,21 @@ down_error(struct down *d, const char *what, const char *msg)
 }
 
 static void
+clear_stopped(struct down *d)
+{
+	const json_t	*doc = d->sd->store ? store_svcstate_get(d->sd->store,
+	    d->stack) : NULL;
+	json_t		*c;
+
+	if (json_object_size(json_object_get(doc, "stopped")) == 0)
+		return;
+	c = json_deep_copy(doc);
+	json_object_del(c, "stopped");
+	store_svcstate_set(d->sd->store, d->stack, c, NULL, NULL);
+	json_decref(c);
+}
+
+static void
 down_reply(struct down *d)
 {
 	if (d->req != NULL) {
@@ -105,6 +120,10 @@ down_reply(struct down *d)
 	/* A follower of its logs or events hears that it is gone. */
 	if (d->errors.len == 0)
 		watch_stack_removed(d->sd, d->stack);
+	/* No container is left for a stop's mark to keep down: the next
+	 * deploy starts every service. */
+	if (d->errors.len == 0)
+		clear_stopped(d);
 	/* The lock goes now; the memory once this callback has returned. */
 	task_del(d->sd, &d->task);
 	lock_release(d->sd, d->lock);

@@ -25,6 +25,9 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_PLAN] = OP_NAME_PLAN,
 	[OP_DEPLOY] = OP_NAME_DEPLOY,
 	[OP_SCALE] = OP_NAME_SCALE,
+	[OP_STOP] = OP_NAME_STOP,
+	[OP_START] = OP_NAME_START,
+	[OP_RESTART] = OP_NAME_RESTART,
 	[OP_ROLLBACK] = OP_NAME_ROLLBACK,
 	[OP_ROLLBACK_AUTO] = OP_NAME_ROLLBACK_AUTO,
 	[OP_RECOVER] = OP_NAME_RECOVER,
@@ -58,6 +61,123 @@ const char *
 op_phase_name(enum op_phase ph)
 {
 	return ph < PH_NPHASES ? phase_names[ph] : "?";
+}
+
+void
+op_phase_enter_with(struct op *op, enum op_phase ph, json_t *fields)
+{
+	bool same = op->phase == ph;
+
+	op->phase = ph;
+	op->phase_t = now_ms();
+	/* The lock taken at once re-enters images, which op_create did. */
+	if (same) {
+		json_decref(fields);
+		return;
+	}
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "phase", json_string(op_phase_name(ph)));
+	json_object_set_new(fields, "elapsed_ms",
+	    json_integer((json_int_t)(op->phase_t - op->t0)));
+	/* Recording a failure (commit after a failed apply) says so. */
+	if (op->failed)
+		json_object_set_new(fields, "failed", json_true());
+	op_emit(op, PROTO_EV_PHASE, fields);
+}
+
+void
+op_phase_enter(struct op *op, enum op_phase ph)
+{
+	op_phase_enter_with(op, ph, NULL);
+}
+
+/* ---- those attached (shipctl attach) ------------------------------------- */
+
+/*
+ * One client attached to the operation: it gets what the operation's own
+ * client gets from then on.  A watcher whose request is done (answered,
+ * gone, or dropped at shutdown) has req NULL and is freed outside the
+ * loops that send, since a hang-up may be found inside a send.
+ */
+struct op_watch {
+	struct ctl_req	*req;
+	struct op_watch	*next;
+};
+
+static void
+on_watch_gone(struct ctl_req *r, void *arg)
+{
+	struct op_watch *w = arg;
+
+	w->req = NULL;
+	ctl_req_err(r, PROTO_E_FAILED, "the client went away");
+}
+
+static void
+on_watch_cancel(struct ctl_req *r, void *arg)
+{
+	struct op_watch *w = arg;
+
+	(void)r;
+	w->req = NULL;
+}
+
+void
+op_watch_add(struct op *op, struct ctl_req *r)
+{
+	struct op_watch *w = xcalloc(1, sizeof *w);
+
+	w->req = r;
+	w->next = op->watchers;
+	op->watchers = w;
+	ctl_req_on_gone(r, on_watch_gone, w);
+	ctl_req_on_cancel(r, on_watch_cancel, w);
+}
+
+static void
+watch_prune(struct op *op)
+{
+	struct op_watch **wp = &op->watchers, *w;
+
+	while ((w = *wp) != NULL) {
+		if (w->req == NULL) {
+			*wp = w->next;
+			free(w);
+		} else
+			wp = &w->next;
+	}
+}
+
+static void
+watch_emit(struct op *op, const char *event, json_t *fields)
+{
+	struct op_watch *w;
+
+	for (w = op->watchers; w != NULL; w = w->next)
+		if (w->req != NULL)
+			ctl_req_event(w->req, event, json_incref(fields));
+	watch_prune(op);
+}
+
+/* The answer, to each attached: result or (code, msg). */
+static void
+watch_answer(struct op *op, json_t *result, const char *code,
+    const char *msg)
+{
+	struct op_watch	*w;
+	struct ctl_req	*r;
+
+	for (w = op->watchers; w != NULL; w = w->next) {
+		if ((r = w->req) == NULL)
+			continue;
+		w->req = NULL;
+		if (code == NULL)
+			ctl_req_ok(r, json_incref(result));
+		else
+			ctl_req_err(r, code, "%s", msg);
+	}
+	watch_prune(op);
 }
 
 /* The request goes with the control server at shutdown; the op stays
@@ -155,6 +275,7 @@ op_free(void *arg)
 	json_decref(op->removals);
 	json_decref(op->orphans);
 	json_decref(op->scale);
+	json_decref(op->targets);
 	json_decref(op->skip_checks);
 	json_decref(op->preflight_errors);
 	if (op->graph != NULL)
@@ -166,6 +287,9 @@ op_free(void *arg)
 	free(op->restore_id);
 	free(op->error);
 	free(op->stop_why);
+	/* At shutdown the control server dropped their requests first. */
+	watch_prune(op);
+	assert(op->watchers == NULL);
 	free(op);
 }
 
@@ -246,9 +370,9 @@ op_run(struct op *op)
 
 	list_add(op);
 	/* A stack whose recovery failed is half way between revisions: a
-	 * scale would build on that.  Deploy and rollback bring it to one
-	 * revision, whole, and a plan only reads. */
-	if (op->kind->id == OP_SCALE &&
+	 * scale, stop, start or restart would build on that.  Deploy and
+	 * rollback bring it to one revision, whole; a plan only reads. */
+	if ((op->kind->id == OP_SCALE || op->targets != NULL) &&
 	    (held = journal_held(op->sd, op->stack_name)) != NULL) {
 		op_abort(op, PROTO_E_FAILED, "stack %s: recovery after shipd "
 		    "restarted failed (%s); deploy or roll back the stack to "
@@ -333,7 +457,7 @@ op_end(struct op *op)
 	if (op->ended)
 		return;
 	op->ended = true;
-	if (op->req != NULL)
+	if (op->req != NULL || op->watchers != NULL)
 		op_reply_err(op, PROTO_E_INTERNAL, "%s %s ended without an "
 		    "answer", op->kind->name, op->stack_name);
 	list_del(op);
@@ -355,6 +479,8 @@ op_end(struct op *op)
 void
 op_emit(struct op *op, const char *event, json_t *fields)
 {
+	if (op->watchers != NULL)
+		watch_emit(op, event, fields);
 	if (op->req != NULL)
 		ctl_req_event(op->req, event, fields);
 	else
@@ -364,6 +490,8 @@ op_emit(struct op *op, const char *event, json_t *fields)
 void
 op_reply_ok(struct op *op, json_t *result)
 {
+	if (op->watchers != NULL)
+		watch_answer(op, result, NULL, NULL);
 	if (op->req != NULL)
 		ctl_req_ok(op->req, result);
 	else
@@ -377,6 +505,8 @@ reply_verr(struct op *op, const char *code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (op->watchers != NULL)
+		watch_answer(op, NULL, code, msg);
 	if (op->req != NULL)
 		ctl_req_err(op->req, code, "%s", msg);
 	op->req = NULL;
@@ -406,6 +536,12 @@ op_abort(struct op *op, const char *code, const char *fmt, ...)
 void
 op_take_req(struct op *to, struct op *from)
 {
+	struct op_watch **wp = &to->watchers;
+
+	while (*wp != NULL)
+		wp = &(*wp)->next;
+	*wp = from->watchers;
+	from->watchers = NULL;
 	to->req = from->req;
 	from->req = NULL;
 	if (to->req != NULL) {

@@ -22,6 +22,7 @@ struct shipd;
 struct docker_req;
 struct drain;
 struct op_timer;
+struct op_watch;
 struct verify;
 
 enum svc_action {
@@ -31,6 +32,9 @@ enum svc_action {
 	ACT_RECREATE,
 	ACT_SCALE,
 	ACT_REMOVE,
+	ACT_STOP,		/* shipctl stop: stopped in place */
+	ACT_START,		/* shipctl start: started, gated */
+	ACT_RESTART,		/* shipctl restart: stop, start, gate */
 };
 
 enum svc_state { SVC_PENDING, SVC_ACTIVE, SVC_DONE, SVC_FAILED, SVC_SKIPPED };
@@ -50,6 +54,8 @@ enum rep_step {
 	STEP_START,
 	STEP_GATE,		/* wait for its goal */
 	STEP_END,
+	STEP_STOP,		/* stop it in place (stop, restart, a
+				   service left stopped) */
 };
 #define REP_MAX_STEPS	11
 
@@ -111,6 +117,10 @@ struct svc {
 	bool			 touched;
 	bool			 judged;	/* touched, or depends on one */
 	bool			 needed;	/* a touched one waits on it */
+	/* shipctl stop left it stopped (svcstate.json): a deploy, rollback
+	 * or recovery neither starts nor gates it, and stops a replica
+	 * found running. */
+	bool			 stopped;
 	unsigned		 met;		/* dep_cond bits reached */
 	struct replica		*reps;
 	size_t			 nreps;
@@ -136,6 +146,9 @@ enum op_kind_id {
 	OP_ROLLBACK,		/* shipctl rollback: a committed revision again */
 	OP_ROLLBACK_AUTO,	/* a failed deploy's way back */
 	OP_RECOVER,		/* an interrupted operation's way back */
+	OP_STOP,		/* shipctl stop: services and dependents */
+	OP_START,
+	OP_RESTART,
 	OP_NKINDS
 };
 
@@ -164,6 +177,9 @@ enum op_phase {
 #define OP_NAME_ROLLBACK	"rollback"
 #define OP_NAME_ROLLBACK_AUTO	"rollback-auto"
 #define OP_NAME_RECOVER		"recover"
+#define OP_NAME_STOP		"stop"
+#define OP_NAME_START		"start"
+#define OP_NAME_RESTART		"restart"
 
 /* A recorded name read back (the journal's): its kind, or -1. */
 int		 op_kind_parse(const char *name);
@@ -217,6 +233,9 @@ struct op {
 	size_t			 removing;	/* their removals in flight */
 	size_t			 preparing;	/* network/volume creates */
 	json_t			*scale;		/* {svc: n} for a scale op */
+	json_t			*targets;	/* stop/start/restart: {svc:
+						   why}, named ones and the
+						   dependents they take */
 	json_t			*skip_checks;	/* names from --skip-check */
 	json_t			*preflight_errors;
 	uid_t			 uid;
@@ -250,6 +269,8 @@ struct op {
 	bool			 no_backup;	/* deploy --no-backup */
 	char			*backup_id;	/* taken before this deploy */
 	char			*restore_id;	/* rollback --with-data: restore */
+	struct op_watch		*watchers;	/* shipctl attach: they get
+						   every event and the answer */
 	struct op		*next;		/* sd->ops */
 };
 
@@ -280,18 +301,18 @@ void		 op_reply_err(struct op *, const char *code, const char *fmt,
 /* Answer with an error and end. */
 void		 op_abort(struct op *, const char *code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
-/* Hand the client from one operation to another. */
+/* Hand the client, and those attached, from one operation to another. */
 void		 op_take_req(struct op *to, struct op *from);
+/* shipctl attach: r gets op's events from now on and its answer. */
+void		 op_watch_add(struct op *, struct ctl_req *r);
 /* Apply failed: the first reason stands. */
 void		 op_fail(struct op *, const char *why);
 
-/* Enter a phase (a field write, so that apply may do it too). */
-static inline void
-op_phase_enter(struct op *op, enum op_phase ph)
-{
-	op->phase = ph;
-	op->phase_t = now_ms();
-}
+/* Enter a phase, and tell the client (and those attached): a `phase`
+ * event with the time since the operation began.  fields (stolen; may be
+ * NULL) add to the event. */
+void		 op_phase_enter_with(struct op *, enum op_phase, json_t *fields);
+void		 op_phase_enter(struct op *, enum op_phase);
 const char	*op_phase_name(enum op_phase);
 /* Arm the operation's one deadline timer: fn(op) in ms (0: disarm).  It
  * is disarmed at the end and at shutdown (ops_stop). */

@@ -32,12 +32,20 @@ void	ops_deploy(struct shipd *, struct ctl_req *, struct stack *,
  * revision. */
 void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
 	    json_t *replicas, bool wait);
+/* svcop.c: kind "stop", "start" or "restart" of services (an array of
+ * names, checked here: an unknown one is not_found, nothing changed). */
+void	ops_svcop(struct shipd *, struct ctl_req *, const char *kind,
+	    const char *stack, const json_t *services, bool wait);
 /* rollback.c.  to 0: the newest committed revision before current. */
 void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
 	    int to, bool with_data);
 /* cancel.c: stop the operation under way on a stack, and those queued
  * for its lock; answers what it stopped. */
 void	ops_cancel(struct shipd *, struct ctl_req *, const char *stack);
+/* shipctl attach: r follows the operation under way on stack (an
+ * `attached` event, its plan, then its events and its answer), or is
+ * answered not_found. */
+void	ops_attach(struct shipd *, struct ctl_req *, const char *stack);
 /* cancel.c: the operations on a stack (every stack: NULL), for status. */
 json_t	*ops_status(struct shipd *, const char *stack);
 /* down.c */

@@ -232,9 +232,9 @@ backup_phase(struct op *op)
 		begin(op);
 		return;
 	}
-	phase(op, PH_BACKUP);
-	op_emit(op, PROTO_EV_PHASE, json_pack("{s:s, s:I}", "phase", "backup",
-	    "services", (json_int_t)n));
+	op_phase_enter_with(op, PH_BACKUP, json_pack("{s:I}", "services",
+	    (json_int_t)n));
+	op_phase_deadline(op);
 	/* The op cannot end while its backup runs; at shutdown the backup
 	 * is dropped without a callback, before the op is freed. */
 	backup_for_deploy(op->sd, op->stack, names, n, op->revision,

@@ -27,6 +27,9 @@ plan_action_name(enum svc_action a)
 	case ACT_RECREATE:	return "recreate";
 	case ACT_SCALE:		return "scale";
 	case ACT_REMOVE:	return "remove";
+	case ACT_STOP:		return "stop";
+	case ACT_START:		return "start";
+	case ACT_RESTART:	return "restart";
 	}
 	return "?";
 }
@@ -331,7 +334,12 @@ touches(const struct op *op, const struct svc *s)
 	if (s->action == ACT_CREATE || s->action == ACT_RECREATE ||
 	    s->action == ACT_SCALE)
 		return true;
-	for (i = 0; s->action == ACT_UNCHANGED && i < s->nreps; i++)
+	if (s->action == ACT_STOP)
+		return false;
+	if (s->action == ACT_START || s->action == ACT_RESTART)
+		return true;
+	for (i = 0; s->action == ACT_UNCHANGED && !s->stopped &&
+	    i < s->nreps; i++)
 		if (s->reps[i].reuse && steps_reuse_starts(s->unit,
 		    container_state(op, s->reps[i].id)))
 			return true;
@@ -369,12 +377,60 @@ plan_judge(struct op *op)
 	}
 	for (i = 0; i < op->stack->nunits; i++) {
 		s = &op->svcs[i];
+		/* Left stopped, or being stopped: nothing to judge. */
+		if (s->stopped || s->action == ACT_STOP)
+			s->judged = false;
 		for (j = 0; s->touched && j < s->unit->ndeps; j++)
 			if (s->unit->deps[j].cond != DEP_STARTED &&
 			    (d = svc_named(op, s->unit->deps[j].name)) !=
 			    NULL && d->action != ACT_NONE)
 				d->needed = true;
 	}
+}
+
+/*
+ * A service of a stop, start or restart: its containers as they are, the
+ * action the kind says (steps.c plans each replica's steps from it).
+ */
+static void
+plan_svcop(struct op *op, struct svc *s)
+{
+	const struct unit	*u = s->unit;
+	json_t			*c;
+	int			 n, top;
+
+	unit_spec_hash(u, s->hash);
+	s->action = op->kind->id == OP_STOP ? ACT_STOP :
+	    op->kind->id == OP_START ? ACT_START : ACT_RESTART;
+	s->reason = xstrdup(json_string_value(json_object_get(op->targets,
+	    u->name)) ?: "");
+	s->stopped = false;
+	top = highest_replica(op, u->name);
+	s->reps = xcalloc((size_t)top + 1, sizeof *s->reps);
+	for (n = 1; n <= top; n++) {
+		struct replica *r = &s->reps[s->nreps];
+
+		if ((c = existing(op, u, n)) == NULL)
+			continue;
+		s->nreps++;
+		r->svc = s;
+		r->n = n;
+		r->reuse = true;
+		r->id = xstrdup(json_string_value(json_object_get(c, "Id")));
+	}
+	s->want = (int)s->nreps;
+}
+
+/* What shipctl stop left stopped, by service (svcstate.json). */
+static bool
+marked_stopped(const struct op *op, const char *svc)
+{
+	const json_t *doc;
+
+	if (op->sd->store == NULL)
+		return false;
+	doc = store_svcstate_get(op->sd->store, op->stack_name);
+	return json_object_get(json_object_get(doc, "stopped"), svc) != NULL;
 }
 
 int
@@ -393,6 +449,20 @@ plan_compute(struct op *op, const json_t *overrides)
 		s->unit = op->stack->units[i];
 		s->idx = i;
 		s->goal = goal_of(op, i);
+		s->stopped = marked_stopped(op, s->unit->name);
+		if (op->targets != NULL) {
+			if (json_object_get(op->targets, s->unit->name) !=
+			    NULL) {
+				plan_svcop(op, s);
+				continue;
+			}
+			/* Not one of them: as it is. */
+			s->action = ACT_NONE;
+			s->state = SVC_DONE;
+			op->met[i] = DEP_STARTED | DEP_HEALTHY | DEP_COMPLETED;
+			op->begun[i] = 1;
+			continue;
+		}
 		if (op->scale != NULL &&
 		    json_object_get(op->scale, s->unit->name) == NULL) {
 			/* Untouched by a scale: its dependents may go. */
@@ -403,12 +473,22 @@ plan_compute(struct op *op, const json_t *overrides)
 			continue;
 		}
 		plan_service(op, s, overrides);
+		/* Left stopped: its dependents (stopped with it, or started
+		 * by hand) do not wait for it. */
+		if (s->stopped) {
+			op->met[i] = DEP_STARTED | DEP_HEALTHY | DEP_COMPLETED;
+			if (s->action == ACT_UNCHANGED) {
+				free(s->reason);
+				s->reason = xstrdup("stopped (shipctl start "
+				    "brings it back)");
+			}
+		}
 	}
 	plan_judge(op);
 	/* Containers of services no longer in the stack go at the end. */
 	op->removals = json_array();
 	op->orphans = json_object();
-	if (op->scale != NULL)
+	if (op->scale != NULL || op->targets != NULL)
 		return 0;
 	json_array_foreach(op->containers, i, c) {
 		const char *svc = label(c, LABEL_SERVICE);

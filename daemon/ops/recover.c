@@ -306,7 +306,8 @@ label_of(json_t *c, const char *key)
 /*
  * A container the killed shipd was stopping: its replica's last record
  * is a stop, and it is not the one that step made room for (a scale's
- * stop is of a replica of the revision that stands, so any of them).
+ * stop is of a replica of the revision that stands, so any of them, and
+ * so is the in-place stop of a stop or restart).
  */
 static bool
 was_stopping(const struct unfinished *u, json_t *c)
@@ -327,9 +328,16 @@ was_stopping(const struct unfinished *u, json_t *c)
 	if (last == NULL || strcmp(json_string_value(json_object_get(last,
 	    "step")), "stop") != 0)
 		return false;
-	if (op_kind_parse(json_string_value(json_object_get(last, "kind"))) ==
-	    OP_SCALE)
+	switch (op_kind_parse(json_string_value(json_object_get(last,
+	    "kind")))) {
+	case OP_SCALE:
+	case OP_STOP:		/* in place, whatever its revision */
+	case OP_START:
+	case OP_RESTART:
 		return true;
+	default:
+		break;
+	}
 	return rev == NULL || atoi(rev) != (int)json_integer_value(
 	    json_object_get(last, "revision"));
 }

@@ -12,7 +12,7 @@
 
 static const char *const step_names[] = {
 	"leave", "stop", "keep", "remove", "restore", "join", "unname",
-	"name", "create", "connect", "start", "gate", "end",
+	"name", "create", "connect", "start", "gate", "end", "stop",
 };
 
 const char *
@@ -51,6 +51,58 @@ steps_reuse_starts(const struct unit *u, const char *state)
 	    !(strcmp(state, "exited") == 0 && strcmp(u->restart, "no") == 0));
 }
 
+/*
+ * A replica of a stop, start or restart, and one of a service stop left
+ * stopped that another kind plans: in place, or (the latter, its spec
+ * changed) replaced by a container that is created and left stopped.
+ */
+static bool
+steps_svcop(struct replica *r, const char *state)
+{
+	const struct unit	*u = r->svc->unit;
+	bool			 running = state != NULL &&
+	    (strcmp(state, "running") == 0 || strcmp(state, "restarting") == 0 ||
+	    strcmp(state, "paused") == 0);
+
+	switch (r->svc->action) {
+	case ACT_START:
+		if (!steps_reuse_starts(u, state)) {
+			push(r, STEP_GATE);
+			return true;
+		}
+		push(r, STEP_START);
+		push(r, STEP_GATE);
+		return false;
+	case ACT_RESTART:
+		if (running)
+			push(r, STEP_STOP);
+		push(r, STEP_START);
+		push(r, STEP_GATE);
+		return false;
+	default:
+		break;
+	}
+	if (r->reuse || r->svc->action == ACT_STOP) {
+		if (running)
+			push(r, STEP_STOP);
+		return false;
+	}
+	if (r->old_id != NULL) {
+		push(r, STEP_OLD_LEAVE);
+		push(r, STEP_OLD_STOP);
+		push(r, r->old_keep ? STEP_OLD_RENAME : STEP_OLD_REMOVE);
+	}
+	if (r->restore_id != NULL) {
+		push(r, STEP_JOIN);
+		push(r, STEP_RESTORE);
+	} else {
+		push(r, STEP_CREATE);
+		if (r->connect)
+			push(r, STEP_CONNECT);
+	}
+	return false;
+}
+
 bool
 steps_plan(struct replica *r, const char *state)
 {
@@ -58,6 +110,9 @@ steps_plan(struct replica *r, const char *state)
 	bool			 start_first, running = false;
 
 	r->nsteps = r->step = 0;
+	if ((r->svc->stopped && !r->remove) || r->svc->action == ACT_STOP ||
+	    r->svc->action == ACT_START || r->svc->action == ACT_RESTART)
+		return steps_svcop(r, state);
 	if (r->reuse) {
 		if (steps_reuse_starts(u, state))
 			push(r, STEP_START);

@@ -302,7 +302,8 @@ store_stacks(struct store *st, const char **names, size_t max)
 		const struct stk *k = st->stks[i];
 
 		/* a stack that only reserved a number has nothing on disk */
-		if (k->nrevs > 0 || k->current > 0 || k->scale != NULL)
+		if (k->nrevs > 0 || k->current > 0 || k->scale != NULL ||
+		    k->svcstate != NULL)
 			names[n++] = k->name;
 	}
 	return n;
@@ -337,6 +338,38 @@ store_scale_set(struct store *st, const char *stack, json_t *obj,
 		return;
 	}
 	xasprintf(&r->path, "%s/scale.json", r->stk->dir);
+	store_submit(st, r);
+}
+
+/* ---- services' own state: stopped marks, operations without a revision -- */
+
+const json_t *
+store_svcstate_get(struct store *st, const char *stack)
+{
+	struct stk *k = store_stk_lookup(st, stack);
+
+	return k != NULL ? k->svcstate : NULL;
+}
+
+void
+store_svcstate_set(struct store *st, const char *stack, json_t *obj,
+    store_cb *cb, void *arg)
+{
+	struct wreq	*r;
+
+	if (!store_name_valid(stack) || !json_is_object(obj)) {
+		store_reject(st, -EINVAL, cb, arg);
+		return;
+	}
+	r = store_wreq_new(W_REPLACE, A_SVCSTATE, cb, arg);
+	r->stk = store_stk_get(st, stack);
+	r->doc = json_deep_copy(obj);
+	if (store_wreq_dump(r, r->doc, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+		store_wreq_free(r);
+		store_reject(st, -EINVAL, cb, arg);
+		return;
+	}
+	xasprintf(&r->path, "%s/svcstate.json", r->stk->dir);
 	store_submit(st, r);
 }
 

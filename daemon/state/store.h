@@ -51,6 +51,17 @@ void	 store_scale_set(struct store *, const char *stack, json_t *obj,
 	    store_cb *, void *arg);
 
 /*
+ * The services' own state beside the revisions (svcstate.json):
+ * {"stopped": {"db": {"since": RFC 3339, "kind": "stop"}},
+ *  "ops": [{kind, started, finished, uid, result, services, ...}]}:
+ * what shipctl stop left stopped, and the stop/start/restart operations
+ * history lists (they record no revision).  Replaced whole, atomically.
+ */
+const json_t *store_svcstate_get(struct store *, const char *stack);
+void	 store_svcstate_set(struct store *, const char *stack, json_t *obj,
+	    store_cb *, void *arg);
+
+/*
  * Journal: one JSON line per deploy step, fdatasync'd before cb fires.
  * "time" is added when missing.  store_journal_read returns (borrowed) the
  * records found at open; a torn last line is dropped.  Truncating empties

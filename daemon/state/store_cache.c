@@ -74,6 +74,7 @@ stk_free(struct stk *k)
 		json_decref(k->revs[i].doc);
 	free(k->revs);
 	json_decref(k->scale);
+	json_decref(k->svcstate);
 	free(k->dir);
 	free(k->name);
 	free(k);

@@ -32,10 +32,11 @@ struct stk {
 	int		 current;
 	int		 next;		/* lowest number not yet handed out */
 	json_t		*scale;
+	json_t		*svcstate;	/* svcstate.json */
 };
 
 enum wkind { W_NOP, W_REPLACE, W_APPEND };
-enum wapply { A_NONE, A_REVISION, A_CURRENT, A_SCALE, A_TRUNCATE };
+enum wapply { A_NONE, A_REVISION, A_CURRENT, A_SCALE, A_SVCSTATE, A_TRUNCATE };
 
 /* One queued write.  The worker sees only path, data, len, err and
  * stk->dir: JSON values never cross to the thread pool. */

@@ -164,6 +164,9 @@ load_stack(struct stk *k)
 	xasprintf(&path, "%s/scale.json", k->dir);
 	k->scale = read_object(path);
 	free(path);
+	xasprintf(&path, "%s/svcstate.json", k->dir);
+	k->svcstate = read_object(path);
+	free(path);
 }
 
 static int

@@ -186,6 +186,11 @@ w_apply(struct store *st, struct wreq *r)
 		r->stk->scale = r->doc;
 		r->doc = NULL;
 		break;
+	case A_SVCSTATE:
+		json_decref(r->stk->svcstate);
+		r->stk->svcstate = r->doc;
+		r->doc = NULL;
+		break;
 	case A_TRUNCATE:
 		/* What was rewritten is what the journal holds now. */
 		json_array_clear(st->journal);

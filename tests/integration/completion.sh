@@ -31,12 +31,14 @@ EOF
 start_shipd
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy"
 
-out=$(complete_words sta)
-assert_eq "$out" status "command 'sta'"
+out=$(complete_words stat)
+assert_eq "$out" status "command 'stat'"
+out=$(complete_words sto)
+assert_eq "$out" stop "command 'sto'"
 out=$(complete_words '')
 assert_eq "$(echo "$out" | wc -l)" "$("$SHIPCTL" help |
     grep -cE '^  [a-z]+ ')" "every command of shipctl help"
-ok "commands: 'sta' gives status; '' gives every command help lists"
+ok "commands: 'stat' gives status, 'sto' stop; '' gives every command help lists"
 
 out=$(complete_words logs --f)
 assert_eq "$out" --follow "option of logs"
@@ -62,7 +64,11 @@ out=$(complete_words logs --stack "$IT_STACK" '')
 assert_eq "$(echo "$out" | sort | tr '\n' ' ')" "cache web " "services of logs"
 out=$(complete_words scale --stack "$IT_STACK" w)
 assert_eq "$out" "web=" "service of scale"
-ok "services: logs offers cache and web; scale offers web="
+for c in stop start restart; do
+	out=$(complete_words $c --stack "$IT_STACK" w)
+	assert_eq "$out" "web" "service of $c"
+done
+ok "services: logs offers cache and web; scale offers web=; stop, start, restart web"
 
 stop_shipd
 t0=$(now_ms)
@@ -70,6 +76,6 @@ out=$(complete_words status --stack '' 2>&1)
 dt=$(($(now_ms) - t0))
 assert_eq "$out" "" "completion output with shipd down"
 assert_lt "$dt" 2000 "milliseconds to complete with shipd down"
-out=$(complete_words st 2>&1)
+out=$(complete_words stat 2>&1)
 assert_eq "$out" status "commands with shipd down"
 ok "shipd down: no stack, no message, ${dt} ms; commands still complete"

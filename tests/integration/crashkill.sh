@@ -24,7 +24,9 @@
 # to a new image), scale_up (1 to 3), scale_down (3 to 1), rollback (the
 # new revision fails its gate and is rolled back), recover (a deploy
 # killed at a journal step, then the restarted shipd killed during its
-# recovery), backup (stop: true) and restore.
+# recovery), backup (stop: true), restore, and restart (shipctl restart
+# of db: db, then web, stopped and started in place, no revision; a
+# restart killed half way is finished by recovery).
 #
 # Each scenario is first run once unkilled: that must end consistent too,
 # and measures its duration D; each round then kills shipd after a delay
@@ -37,7 +39,7 @@
 #   ROUNDS=N          kills per scenario (default 2; CRASH_ROUNDS too)
 #   SEED=N            seeds the draws (default: from the clock; logged)
 #   CRASH_DELAY_MS=N  kill after exactly N ms in every round (replay)
-#   CRASH_SCENARIOS="deploy scale_up ..."   run only these (default: all 8)
+#   CRASH_SCENARIOS="deploy scale_up ..."   run only these (default: all 9)
 #   CRASH_LOGDIR=DIR  where an inconsistent round's shipd log is kept
 #                     (default /tmp)
 #   CRASH_TABLE=1     end with a table: scenario, kills, consistent,
@@ -49,7 +51,7 @@
 ROUNDS=${ROUNDS:-${CRASH_ROUNDS:-2}}
 SEED=${SEED:-$(($(date +%s%N) / 1000 % 1000000))}
 if [ -z "${CRASH_SCENARIOS:-}" ]; then
-	CRASH_SCENARIOS="deploy startfirst scale_up scale_down rollback recover backup restore"
+	CRASH_SCENARIOS="deploy startfirst scale_up scale_down rollback recover backup restore restart"
 fi
 RANDOM=$SEED
 SDIR=$IT_STATE/stacks/$IT_STACK
@@ -125,6 +127,8 @@ restore_setup() {
 	[ -n "$BACKUP_ID" ] || fail "setup: no backup listed"
 }
 restore_act()		{ sctl restore --stack "$IT_STACK" "$BACKUP_ID"; }
+restart_setup()		{ write_units stop-first 2 0; deploy_ok; }
+restart_act()		{ sctl restart --stack "$IT_STACK" db; }
 
 # recover: a deploy killed at a journal step (drawn from the seed), then
 # the restarted shipd killed at a random instant of its recovery.

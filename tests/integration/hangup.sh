@@ -82,6 +82,7 @@ hangup "verify" "$(req verify "{$S,\"id\":\"20260101T000000Z-aaaaaa\"}")"
 hangup "version" "$(req version '{}')"
 hangup "ping" "$(req ping '{}')"
 hangup "plan" "$(capture plan "$IT_UNITS")"
+hangup "attach with nothing under way" "$(req attach "{$S}")"
 # Mutating, but with nothing under way it answers at once.
 hangup "cancel" "$(req cancel "{$S}")"
 
