@@ -447,6 +447,27 @@ opt_str(struct emit *m, const char *k, const char *v)
 	str(m, v);
 }
 
+/* Every key written out; image: beside it keeps the tag it makes. */
+static void
+build(struct emit *m, const struct unit *u)
+{
+	const struct unit_build *b = &u->build;
+
+	if (b->present) {
+		key(m, "build");
+		map_begin(m, false);
+		opt_str(m, "context", b->context);
+		opt_str(m, "dockerfile", b->dockerfile);
+		kv(m, "args", b->args, b->nargs);
+		opt_str(m, "target", b->target);
+		kv(m, "labels", b->labels, b->nlabels);
+		strv(m, "cache_from", b->cache_from);
+		map_end(m);
+	}
+	if (u->pull_policy != PULL_MISSING)
+		opt_str(m, "pull_policy", unit_pull_policy_name(u->pull_policy));
+}
+
 static void
 unit_body(struct emit *m, const struct unit *u)
 {
@@ -473,6 +494,7 @@ unit_body(struct emit *m, const struct unit *u)
 	opt_str(m, "user", u->user);
 	opt_str(m, "working_dir", u->working_dir);
 	backup(m, &u->backup);
+	build(m, u);
 	map_end(m);
 }
 

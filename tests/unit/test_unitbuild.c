@@ -16,6 +16,7 @@
 
 #include "dockerignore.h"
 #include "unit.h"
+#include "unitemit.h"
 #include "util.h"
 
 static char *const no_env[] = { NULL };
@@ -228,6 +229,38 @@ test_build_json_errors(void **state)
 	diag_free(&errs);
 }
 
+/* shipctl config writes build: and pull_policy: out, and what it writes
+ * loads back to the same unit. */
+static void
+test_build_emit(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s = NULL, *t = NULL;
+	struct buf		 b;
+	json_t			*j1, *j2;
+	char			*err = NULL;
+
+	assert_int_equal(load("build:\n  context: .\n  args: {A: \"1\"}\n"
+	    "  target: t\n  cache_from: [c:1]\npull_policy: never\n", &s,
+	    &errs), 0);
+	buf_init(&b);
+	assert_int_equal(unit_emit_yaml(stack_unit(s, "web"), &b, &err), 0);
+	assert_non_null(strstr(b.data, "pull_policy: never"));
+	assert_non_null(strstr(b.data, "target: t"));
+	assert_int_equal(load(b.data, &t, &errs), 0);
+	j1 = unit_build_json(&stack_unit(s, "web")->build);
+	j2 = unit_build_json(&stack_unit(t, "web")->build);
+	/* The context is absolute, so it survives the move. */
+	assert_true(json_equal(j1, j2));
+	assert_int_equal(stack_unit(t, "web")->pull_policy, PULL_NEVER);
+	json_decref(j1);
+	json_decref(j2);
+	buf_free(&b);
+	stack_free(s);
+	stack_free(t);
+	diag_free(&errs);
+}
+
 /* ---- .dockerignore ------------------------------------------------------- */
 
 static void
@@ -308,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_build_string_and_image),
 		cmocka_unit_test(test_build_errors),
 		cmocka_unit_test(test_build_json_errors),
+		cmocka_unit_test(test_build_emit),
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_ignore_rules),
 	};
