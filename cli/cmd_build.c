@@ -29,7 +29,7 @@ static const struct option options[] = {
 const struct cli_cmd cli_cmd_build = {
 	.name = "build",
 	.usage = "[--force] [DIR] [SERVICE...]",
-	.summary = "build the images of DIR's services that have build:",
+	.summary = "build the images of the services with build: in DIR",
 	.help =
 	    "  Reads each build context in DIR (default .) as you, leaving\n"
 	    "  out what its .dockerignore names, and streams it through shipd\n"
