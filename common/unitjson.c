@@ -132,9 +132,11 @@ unit_spec_json(const struct unit *u)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
+	/* image is NULL only for a unit with build: loaded alone, before
+	 * its stack names the tag (stack_build_tags()). */
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
 	    " s:{s:s, s:i}, s:I, s:o, s:{s:I, s:I}, s:o, s:o, s:o}",
-	    "image", u->image,
+	    "image", jstr_or_null(u->image),
 	    "command", strv_json(u->command),
 	    "entrypoint", strv_json(u->entrypoint),
 	    "environment", kv_json(u->env, u->nenv),
