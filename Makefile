@@ -20,6 +20,9 @@ PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# shipctl alone writes tar streams (build contexts).
+ARCHIVE_CFLAGS = $(shell pkg-config --cflags libarchive 2>/dev/null)
+ARCHIVE_LIBS = $(shell pkg-config --libs libarchive 2>/dev/null)
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
        -Wstrict-prototypes -Wpointer-arith -Wno-unused-parameter
@@ -39,7 +42,8 @@ OPT      = -O2
 endif
 
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Idaemon -Icli
-CFLAGS   += -std=c11 -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS   += -std=c11 -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) \
+            $(ARCHIVE_CFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
 
@@ -63,7 +67,7 @@ $(B)/shipd: $(B)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/shipctl: $(B)/cli/shipctl.o $(CLI_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(ARCHIVE_LIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,6 +165,11 @@ test-unit: tests
 test-integration: all
 	@scripts/run-tests.sh integration
 
+# A 500 MiB build context through shipctl and shipd with both RSS
+# measured flat (tests/slow/build_big.sh; slow, not in check).
+test-build-big: all
+	@tests/slow/build_big.sh
+
 # The random-kill test's long mode: every scenario, CRASH_ROUNDS kills each, then a table of the outcomes
 # (tests/integration/crashkill.sh; the test command runs a short mode).
 CRASH_ROUNDS ?= 20
@@ -197,6 +206,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all tests deps engine images check test-unit test-integration \
+        test-build-big \
         check-layers crash-soak demo bench bench-rollback clean \
         fuzz-build fuzz fuzz-short
 

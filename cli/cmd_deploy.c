@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buildctx.h"
 #include "cli.h"
 #include "proto.h"
 #include "unit.h"
@@ -17,12 +18,13 @@ static const struct option options[] = {
 	{ "wait", no_argument, NULL, 'w' },
 	{ "no-backup", no_argument, NULL, 'B' },
 	{ "remove-orphans", no_argument, NULL, 'R' },
+	{ "no-build", no_argument, NULL, 'N' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const struct cli_cmd cli_cmd_deploy = {
 	.name = "deploy",
-	.usage = "[--wait] [--no-backup] [--remove-orphans] "
+	.usage = "[--wait] [--no-backup] [--no-build] [--remove-orphans] "
 	    "[--skip-check NAME]... " CLI_COMPOSE_USAGE " [DIR]",
 	.summary = "deploy the unit directory (default .) in dependency order",
 	.help =
@@ -60,6 +62,10 @@ const struct cli_cmd cli_cmd_deploy = {
 	    "                     without it)\n"
 	    "  --no-backup        do not back up the services about to change\n"
 	    "                     (those with backup:) before applying\n"
+	    "  --no-build         do not build the services with build:\n"
+	    "                     first (by default each is built as\n"
+	    "                     `shipctl build` does, before anything is\n"
+	    "                     stopped; an unchanged context is reused)\n"
 	    "  --remove-orphans   remove the services no longer in DIR (after\n"
 	    "                     everything else is up)\n"
 	    "  --skip-check NAME  skip a pre-flight check: images, pull,\n"
@@ -102,6 +108,10 @@ cmd_deploy_exec(struct cli_ctx *c)
 	const char		*act;
 	int			 rc;
 
+	/* Before the stack goes: a failed build changes nothing. */
+	if (!cli_opt_has(c, 'N') &&
+	    (rc = cli_build_stack(c->cli, c->st, NULL, 0, false)) != EXIT_OK)
+		return rc;
 	rc = cli_request(c, PROTO_CMD_DEPLOY, deploy_args(c),
 	    cli_progress_deploy, &p, &res);
 	if (rc != EXIT_DETACHED)

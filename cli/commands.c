@@ -9,6 +9,7 @@
 extern const struct cli_cmd cli_cmd_attach;
 extern const struct cli_cmd cli_cmd_backup;
 extern const struct cli_cmd cli_cmd_backups;
+extern const struct cli_cmd cli_cmd_build;
 extern const struct cli_cmd cli_cmd_cancel;
 extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_deploy;
@@ -19,6 +20,7 @@ extern const struct cli_cmd cli_cmd_history;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_plan;
 extern const struct cli_cmd cli_cmd_ps;
+extern const struct cli_cmd cli_cmd_pull;
 extern const struct cli_cmd cli_cmd_restart;
 extern const struct cli_cmd cli_cmd_restore;
 extern const struct cli_cmd cli_cmd_rollback;
@@ -34,6 +36,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_attach,
 	&cli_cmd_backup,
 	&cli_cmd_backups,
+	&cli_cmd_build,
 	&cli_cmd_cancel,
 	&cli_cmd_config,
 	&cli_cmd_deploy,
@@ -44,6 +47,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_logs,
 	&cli_cmd_plan,
 	&cli_cmd_ps,
+	&cli_cmd_pull,
 	&cli_cmd_restart,
 	&cli_cmd_restore,
 	&cli_cmd_rollback,

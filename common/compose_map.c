@@ -399,8 +399,10 @@ compose_to_stack(const struct compose_project *p,
 		top_files(&m, m.configs, "configs");
 		services_map(&m);
 	}
-	if (errs->n == before)
+	if (errs->n == before) {
+		stack_build_tags(m.s);
 		stack_finish(m.s, true, errs);
+	}
 	diag_sort(warns, wbefore);
 	diag_sort(errs, before);
 	if (errs->n != before) {

@@ -11,6 +11,7 @@
 
 #include "composemap.h"
 #include "unithost.h"
+#include "unityaml.h"
 #include "util.h"
 
 #define SV(obj)		CSVC(obj)
@@ -48,12 +49,43 @@ k_image(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		MARK(obj, UF_IMAGE, n, path);
 }
 
+/*
+ * build: the keys shipd passes to the engine's build become the unit's
+ * build (common/unitbuild.c); the others are losses.  The tag is image:
+ * when given, else shipd's own per stack and service.
+ */
+static const char *const build_passed[] = {
+	"context", "dockerfile", "args", "target", "labels", "cache_from",
+};
+
 static void
 k_build(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	(void)obj;
-	ytree_err(c, n, "%s: not yet supported: shipd cannot build images "
-	    "yet; build it with docker build and name it in image:", path);
+	struct ynode	 kept = *n;
+	size_t		 i, j;
+
+	if (n->type != Y_MAP) {
+		unit_yaml_build(c, path, n, obj);
+		return;
+	}
+	kept.kids = xcalloc(n->nkids + 1, sizeof *kept.kids);
+	kept.nkids = 0;
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		const struct ynode *k = n->kids[i];
+
+		for (j = 0; j < nitems(build_passed); j++)
+			if (k->type == Y_SCALAR &&
+			    strcmp(k->str, build_passed[j]) == 0)
+				break;
+		if (j < nitems(build_passed)) {
+			kept.kids[kept.nkids++] = n->kids[i];
+			kept.kids[kept.nkids++] = n->kids[i + 1];
+		} else if (k->type == Y_SCALAR && strncmp(k->str, "x-", 2) != 0)
+			cm_loss(SV(obj)->m, k, "%s.%s: shipd does not pass it to "
+			    "the engine's build; ignored", path, k->str);
+	}
+	unit_yaml_build(c, path, &kept, obj);
+	free(kept.kids);
 }
 
 static void
@@ -486,17 +518,27 @@ k_links(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	    "name on the stack's networks; link aliases are ignored", path);
 }
 
+/* pull_policy: compose's always, never, missing (if_not_present) and
+ * build are the unit's; daily, weekly and every_N pull as missing. */
 static void
 k_pull_policy(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
-	(void)c;
-	if (n->type == Y_SCALAR && (strcmp(n->str, "missing") == 0 ||
-	    strcmp(n->str, "if_not_present") == 0 ||
-	    strcmp(n->str, "never") == 0))
+	if (n->type == Y_SCALAR && strcmp(n->str, "if_not_present") == 0) {
+		U(obj)->pull_policy = PULL_MISSING;
 		return;
-	cm_loss(SV(obj)->m, n, "%s: shipd uses the image the engine has "
-	    "and does not pull; ignored", path);
+	}
+	if (n->type == Y_SCALAR && unit_pull_policy_parse(n->str,
+	    &U(obj)->pull_policy) == 0)
+		return;
+	if (n->type == Y_SCALAR && (strcmp(n->str, "daily") == 0 ||
+	    strcmp(n->str, "weekly") == 0 || strncmp(n->str, "every_", 6) == 0)) {
+		cm_loss(SV(obj)->m, n, "%s: shipd does not pull on a schedule; "
+		    "'%s' pulls as missing does", path, n->str);
+		return;
+	}
+	ytree_err(c, n, "%s: expected always, never, missing, build, "
+	    "if_not_present, daily, weekly or every_<duration>", path);
 }
 
 /* x-shipd: what only a unit file can say. */

@@ -45,6 +45,7 @@
 #define PROTO_CMD_ATTACH	"attach"
 #define PROTO_CMD_BACKUP	"backup"
 #define PROTO_CMD_BACKUPS	"backups"
+#define PROTO_CMD_BUILD		"build"
 #define PROTO_CMD_CANCEL	"cancel"
 #define PROTO_CMD_DEPLOY	"deploy"
 #define PROTO_CMD_DOWN		"down"
@@ -53,6 +54,7 @@
 #define PROTO_CMD_LOGS		"logs"
 #define PROTO_CMD_PING		"ping"
 #define PROTO_CMD_PLAN		"plan"
+#define PROTO_CMD_PULL		"pull"
 #define PROTO_CMD_RESTART	"restart"
 #define PROTO_CMD_RESTORE	"restore"
 #define PROTO_CMD_ROLLBACK	"rollback"
@@ -67,6 +69,7 @@
 #define PROTO_EV_ARCHIVE	"archive"
 #define PROTO_EV_ATTACHED	"attached"	/* attach: where the op is */
 #define PROTO_EV_BACKUP		"backup"
+#define PROTO_EV_BUILD		"build"		/* build: progress, state */
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
 #define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */
 #define PROTO_EV_HOOK		"hook"
@@ -74,6 +77,7 @@
 #define PROTO_EV_PHASE		"phase"
 #define PROTO_EV_PLAN		"plan"
 #define PROTO_EV_PREFLIGHT	"preflight"
+#define PROTO_EV_PULL		"pull"		/* pull: the engine's progress */
 #define PROTO_EV_PRUNED		"pruned"
 #define PROTO_EV_RESTORED	"restored"
 #define PROTO_EV_RESYNC		"resync"

@@ -508,6 +508,18 @@ kv_free(struct unit_kv *v, size_t n)
 }
 
 void
+unit_build_free(struct unit_build *b)
+{
+	free(b->context);
+	free(b->dockerfile);
+	kv_free(b->args, b->nargs);
+	free(b->target);
+	kv_free(b->labels, b->nlabels);
+	strv_free(b->cache_from);
+	memset(b, 0, sizeof *b);
+}
+
+void
 unit_free(struct unit *u)
 {
 	size_t i;
@@ -556,6 +568,7 @@ unit_free(struct unit *u)
 	free(u->devices);
 	strv_free(u->cap_add);
 	strv_free(u->cap_drop);
+	unit_build_free(&u->build);
 	free(u);
 }
 

@@ -126,6 +126,36 @@ struct unit_backup {
 };
 
 /*
+ * build: an image made from a context directory on shipctl's host
+ * (docs/units.md, "build").  shipctl reads the context; shipd never does.
+ */
+struct unit_build {
+	bool		  present;	/* false: no build: key; rest zero */
+	char		 *context;	/* absolute */
+	char		 *dockerfile;	/* relative to the context */
+	struct unit_kv	 *args;		/* sorted by key */
+	size_t		  nargs;
+	char		 *target;	/* NULL: the last stage */
+	struct unit_kv	 *labels;	/* sorted by key */
+	size_t		  nlabels;
+	char		**cache_from;	/* or NULL */
+};
+
+/* pull_policy: when the image is pulled or built (docs/units.md). */
+enum unit_pull_policy {
+	PULL_MISSING = 0,	/* the default */
+	PULL_ALWAYS,
+	PULL_NEVER,
+	PULL_BUILD,
+};
+
+/* The tag of a built image without image: "shipd/STACK-SERVICE:latest". */
+#define UNIT_BUILD_REPO		"shipd/"
+#define UNIT_BUILD_TAG		"latest"
+/* The image label that holds a build's input hash. */
+#define UNIT_BUILD_HASH_LABEL	"io.shipd.build-hash"
+
+/*
  * One service.  Arrays of strings are argv-style (NULL-terminated) and NULL
  * when unset; an empty entrypoint ({ NULL }) clears the image's.  env and
  * labels are sorted by key, ports and mounts are in a canonical order, deps
@@ -187,6 +217,8 @@ struct unit {
 	/* Capability names without CAP_, upper case, sorted; NULL: none. */
 	char			**cap_add;
 	char			**cap_drop;
+	struct unit_build	  build;
+	enum unit_pull_policy	  pull_policy;
 };
 
 struct stack {
@@ -251,6 +283,17 @@ const char	*unit_health_kind_name(enum unit_health_kind);
 const char	*unit_mount_kind_name(int);
 const char	*unit_update_order_name(enum unit_update_order);
 const char	*unit_update_failure_name(enum unit_update_failure);
+const char	*unit_pull_policy_name(enum unit_pull_policy);
+int		 unit_pull_policy_parse(const char *, enum unit_pull_policy *);
+/* The unit's build: as JSON (null when none), and its inverse, which
+ * leaves b zeroed when v is null; 0 or -EINVAL with errs filled. */
+json_t		*unit_build_json(const struct unit_build *);
+void		 unit_build_free(struct unit_build *);
+struct jread;
+void		 unit_build_from_json(struct jread *, const char *path,
+		    const json_t *unit, struct unit *);
+/* Fill in image for a unit with build: and no image: (the stack's tag). */
+void		 stack_build_tags(struct stack *);
 
 /*
  * Shared by the YAML and JSON halves so both accept exactly the same

@@ -484,6 +484,27 @@ host(struct emit *m, const struct unit *u)
 	strv(m, "cap_drop", u->cap_drop);
 }
 
+/* Every key written out; image: beside it keeps the tag it makes. */
+static void
+build(struct emit *m, const struct unit *u)
+{
+	const struct unit_build *b = &u->build;
+
+	if (b->present) {
+		key(m, "build");
+		map_begin(m, false);
+		opt_str(m, "context", b->context);
+		opt_str(m, "dockerfile", b->dockerfile);
+		kv(m, "args", b->args, b->nargs);
+		opt_str(m, "target", b->target);
+		kv(m, "labels", b->labels, b->nlabels);
+		strv(m, "cache_from", b->cache_from);
+		map_end(m);
+	}
+	if (u->pull_policy != PULL_MISSING)
+		opt_str(m, "pull_policy", unit_pull_policy_name(u->pull_policy));
+}
+
 static void
 unit_body(struct emit *m, const struct unit *u)
 {
@@ -516,6 +537,7 @@ unit_body(struct emit *m, const struct unit *u)
 	kv(m, "ulimits", u->ulimits, u->nulimits);
 	host(m, u);
 	backup(m, &u->backup);
+	build(m, u);
 	map_end(m);
 }
 

@@ -133,9 +133,11 @@ unit_spec_json(const struct unit *u)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
+	/* image is NULL only for a unit with build: loaded alone, before
+	 * its stack names the tag (stack_build_tags()). */
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
 	    " s:{s:s, s:i}, s:I, s:o, s:{s:I, s:I}, s:o, s:o, s:o}",
-	    "image", u->image,
+	    "image", jstr_or_null(u->image),
 	    "command", strv_json(u->command),
 	    "entrypoint", strv_json(u->entrypoint),
 	    "environment", kv_json(u->env, u->nenv),
@@ -210,6 +212,12 @@ unit_json(const struct unit *u)
 	    strv_json(b->paths), "pre", strv_json(b->pre), "post",
 	    strv_json(b->post), "stop", b->stop, "keep", b->keep,
 	    "timeout_ms", (json_int_t)b->timeout_ms));
+	/* Only when set, as networks above. */
+	if (u->build.present)
+		json_object_set_new(o, "build", unit_build_json(&u->build));
+	if (u->pull_policy != PULL_MISSING)
+		json_object_set_new(o, "pull_policy",
+		    json_string(unit_pull_policy_name(u->pull_policy)));
 	return o;
 }
 
@@ -628,8 +636,8 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
 	static const char *const opt[] = { "networks", "hostname",
-	    "extra_hosts", "sysctls", "tmpfs", "ulimits",
-	    UNIT_HOST_JSON_KEYS };
+	    "extra_hosts", "sysctls", "tmpfs", "ulimits", "build",
+	    "pull_policy", UNIT_HOST_JSON_KEYS };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;
@@ -657,6 +665,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	j_health(c, upath, v, &u->health);
 	j_unit_more(c, upath, v, u);
 	unit_host_from_json(c, upath, v, u);
+	unit_build_from_json(c, upath, v, u);
 	/* Rules read whole units: a field missing here would be a false
 	 * complaint there. */
 	w.arg = upath;

@@ -329,6 +329,7 @@ stack_load_dir(const char *dir, char *const *envp, struct stack **out,
 		}
 	}
 	load_units(s, shown, &files, &x, errs, &ioerr);
+	stack_build_tags(s);
 	if (s->nunits == 0 && errs->n == before)
 		diag_add(errs, shown, 0, 0, "no unit files (*.yaml) here");
 	stack_finish(s, true, errs);

@@ -548,37 +548,6 @@ out:
 	return err;
 }
 
-/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
-static char *
-path_clean(const char *in)
-{
-	char	*out = xmalloc(strlen(in) + 2), *o = out;
-	const char *p = in, *e;
-	size_t	 n;
-
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		for (e = p; *e != '\0' && *e != '/'; e++)
-			;
-		n = (size_t)(e - p);
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			;
-		else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > out && *--o != '/')
-				;
-		} else {
-			*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = e;
-	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	return out;
-}
 
 static bool
 is_relative_bind(const char *s)
@@ -671,6 +640,8 @@ static const struct ykey unit_keys[] = {
 	{ "devices", unit_yaml_devices },
 	{ "cap_add", unit_yaml_cap_add },
 	{ "cap_drop", unit_yaml_cap_drop },
+	{ "build", unit_yaml_build },
+	{ "pull_policy", unit_yaml_pull_policy },
 };
 
 static bool
@@ -717,8 +688,9 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	    seen);
 	if (root->type != Y_MAP)
 		return;
-	if (seen[0] == NULL)
-		ytree_err(&uc->y, root, "missing required key 'image'");
+	if (seen[0] == NULL && !uc->u->build.present)
+		ytree_err(&uc->y, root, "missing required key 'image' "
+		    "(or 'build')");
 	/* Before sorting: items are noted in file order. */
 	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);

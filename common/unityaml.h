@@ -39,5 +39,11 @@ void	unit_yaml_resources(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 	    void *);
+/* build: and pull_policy: (unitbuild.c). */
+void	unit_yaml_build(struct yctx *, const char *, const struct ynode *,
+	    void *);
+void	unit_yaml_pull_policy(struct yctx *, const char *,
+	    const struct ynode *, void *);
+
 
 #endif

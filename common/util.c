@@ -549,3 +549,35 @@ parse_rfc3339(const char *s, long long *sec, long *nsec)
 	*nsec = ns;
 	return (size_t)(p - s);
 }
+
+/* Lexically tidy an absolute path: no "//", "." or "..", no trailing '/'. */
+char *
+path_clean(const char *in)
+{
+	char	*out = xmalloc(strlen(in) + 2), *o = out;
+	const char *p = in, *e;
+	size_t	 n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			;
+		else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > out && *--o != '/')
+				;
+		} else {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
+}

@@ -67,6 +67,9 @@ int	 file_write_atomic(const char *path, const void *, size_t, int mode);
 int	 file_read_all(const char *path, size_t max, char **out, size_t *len);
 /* mkdir -p; 0 or -errno. */
 int	 mkdir_p(const char *path, int mode);
+/* Lexically tidy an absolute path: no "//", "." or "..", no trailing
+ * '/' (caller frees). */
+char	*path_clean(const char *);
 
 /* "2026-11-23T00:12:04Z" */
 void	 fmt_time_utc(char *, size_t, long long unix_seconds);

@@ -9,6 +9,7 @@
 extern const struct ctl_cmd ctl_cmd_attach;
 extern const struct ctl_cmd ctl_cmd_backup;
 extern const struct ctl_cmd ctl_cmd_backups;
+extern const struct ctl_cmd ctl_cmd_build;
 extern const struct ctl_cmd ctl_cmd_cancel;
 extern const struct ctl_cmd ctl_cmd_deploy;
 extern const struct ctl_cmd ctl_cmd_down;
@@ -17,6 +18,7 @@ extern const struct ctl_cmd ctl_cmd_history;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_plan;
+extern const struct ctl_cmd ctl_cmd_pull;
 extern const struct ctl_cmd ctl_cmd_restart;
 extern const struct ctl_cmd ctl_cmd_restore;
 extern const struct ctl_cmd ctl_cmd_rollback;

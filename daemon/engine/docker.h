@@ -95,6 +95,7 @@ typedef void docker_data_cb(const char *data, size_t len, void *arg);
  * ready yet (then docker_stream_pause(req, 0) once some are). */
 #define DOCKER_READ_PAUSE	((size_t)-1)
 typedef size_t docker_read_cb(char *buf, size_t n, void *arg);
+#define DOCKER_READ_CHUNKED	UINT64_MAX
 
 /* 0 or -errno. */
 int	 docker_new(uv_loop_t *, const char *sock_path, struct docker **out);
@@ -213,7 +214,8 @@ struct docker_opts {
 	docker_cb	*done;
 	void		*arg;
 	/* A body of read_size bytes from read() instead of JSON, sent with
-	 * content_type: an archive upload. */
+	 * content_type: an archive upload.  DOCKER_READ_CHUNKED: of unknown
+	 * size, sent chunked (a build context). */
 	docker_read_cb	*read;
 	uint64_t	 read_size;
 	const char	*content_type;
@@ -303,6 +305,18 @@ struct docker_req *docker_archive_get(struct docker *, const char *id,
 struct docker_req *docker_archive_put(struct docker *, const char *id,
 	    const char *dir, uint64_t size, docker_read_cb *read,
 	    docker_cb *done, void *);
+
+/* ---- image builds ---- */
+
+/* POST /build with query from q, an object of strings (t, dockerfile,
+ * target) and JSON values (buildargs, labels: objects; cachefrom: an
+ * array), each sent as the engine wants it: the context, a tar of unknown size, comes through read(); the
+ * engine's JSON progress lines through progress(); an "error" line makes
+ * done report DOCKER_E_SERVER with its message.  No timeout, idle
+ * deadline DOCKER_IDLE_MS (time paused by us does not count). */
+struct docker_req *docker_image_build(struct docker *, const json_t *q,
+	    docker_read_cb *read, docker_line_cb *progress, docker_cb *done,
+	    void *);
 
 /* ---- stdout/stderr frame stream (logs, attach, exec without a TTY) ---- */
 

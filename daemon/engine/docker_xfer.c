@@ -392,8 +392,13 @@ xfer_setup(struct docker_req *r, const char *method)
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)r->read_size);
+		/* Of unknown length (a build context): chunked. */
+		if (r->read_size == DOCKER_READ_CHUNKED)
+			r->hdrs = curl_slist_append(r->hdrs,
+			    "Transfer-Encoding: chunked");
+		else
+			curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)r->read_size);
 	} else if (r->payload != NULL) {
 		r->hdrs = curl_slist_append(r->hdrs,
 		    "Content-Type: application/json");
@@ -405,7 +410,9 @@ xfer_setup(struct docker_req *r, const char *method)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+	/* An upload is a PUT to curl unless told. */
+	if ((strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) ||
+	    (r->read != NULL && strcmp(method, "POST") == 0))
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
 }

@@ -96,6 +96,9 @@ struct image {
 	struct pf	*pf;
 	char		*ref;
 	bool		 pulled;
+	/* Of the units that use it, the most careful: any build: or
+	 * never/build forbids a pull, else any always pulls first. */
+	enum unit_pull_policy policy;
 };
 
 static void	image_inspect(struct image *);
@@ -129,8 +132,9 @@ on_pulled(const struct docker_result *res, void *arg)
 	struct image	*im = arg;
 
 	if (res->err != 0) {
-		image_report(im, "not on the engine, and pulling it failed: ",
-		    res->message);
+		image_report(im, im->policy == PULL_ALWAYS ? "pull_policy: "
+		    "always, and pulling it failed: " : "not on the engine, "
+		    "and pulling it failed: ", res->message);
 		pf_release(im->pf);
 		free(im->ref);
 		free(im);
@@ -157,6 +161,12 @@ on_inspected(const struct docker_result *res, void *arg)
 			report(op, "images", true, msg);
 		}
 	} else if (res->err == DOCKER_E_NOT_FOUND && !im->pulled &&
+	    (im->policy == PULL_NEVER || im->policy == PULL_BUILD)) {
+		image_report(im, im->policy == PULL_NEVER ? "not present on "
+		    "the engine, and pull_policy: never" : "not present on "
+		    "the engine: it is built (shipctl build, or deploy without "
+		    "--no-build)", "");
+	} else if (res->err == DOCKER_E_NOT_FOUND && !im->pulled &&
 	    !(op->kind->flags & OPK_PLAN_ONLY) && !skipped(op, "pull")) {
 		/* Pull now, before anything is stopped. */
 		docker_image_pull(op->sd->docker, im->ref, NULL, on_pulled, im);
@@ -173,8 +183,39 @@ on_inspected(const struct docker_result *res, void *arg)
 static void
 image_inspect(struct image *im)
 {
-	docker_image_inspect(im->pf->op->sd->docker, im->ref, on_inspected,
-	    im);
+	struct op *op = im->pf->op;
+
+	/* pull_policy: always pulls before it looks, except for a plan and
+	 * a rollback (which runs the image IDs it recorded). */
+	if (im->policy == PULL_ALWAYS && !im->pulled &&
+	    !(op->kind->flags & (OPK_PLAN_ONLY | OPK_PIN)) &&
+	    !skipped(op, "pull")) {
+		docker_image_pull(op->sd->docker, im->ref, NULL, on_pulled, im);
+		return;
+	}
+	docker_image_inspect(op->sd->docker, im->ref, on_inspected, im);
+}
+
+static enum unit_pull_policy
+image_policy(const struct stack *st, const char *ref)
+{
+	const struct unit	*u;
+	enum unit_pull_policy	 p = PULL_MISSING;
+	size_t			 i;
+
+	for (i = 0; i < st->nunits; i++) {
+		u = st->units[i];
+		if (strcmp(u->image, ref) != 0)
+			continue;
+		if (u->build.present && u->pull_policy != PULL_NEVER)
+			return PULL_BUILD;
+		if (u->pull_policy == PULL_NEVER ||
+		    u->pull_policy == PULL_BUILD)
+			return u->pull_policy;
+		if (u->pull_policy == PULL_ALWAYS)
+			p = PULL_ALWAYS;
+	}
+	return p;
 }
 
 void
@@ -198,6 +239,7 @@ preflight_images(struct op *op, preflight_cb *done)
 		im = xcalloc(1, sizeof *im);
 		im->pf = pf;
 		im->ref = xstrdup(ref);
+		im->policy = image_policy(op->stack, ref);
 		pf->inflight++;
 		image_inspect(im);
 	}

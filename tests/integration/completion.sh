@@ -43,11 +43,11 @@ ok "commands: 'stat' gives status, 'sto' stop; '' gives every command help lists
 out=$(complete_words logs --f)
 assert_eq "$out" --follow "option of logs"
 out=$(complete_words deploy --no)
-assert_eq "$out" --no-backup "option of deploy"
+assert_eq "$(echo $out)" "--no-backup --no-build" "options of deploy"
 out=$(complete_words status -)
 echo "$out" | grep -qx -- --stack || fail "status options lack --stack: $out"
 echo "$out" | grep -qx -- --json || fail "status options lack --json: $out"
-ok "options: logs --f gives --follow, deploy --no gives --no-backup"
+ok "options: logs --f gives --follow, deploy --no gives --no-backup and --no-build"
 
 out=$(complete_words status --stack "${IT_STACK%-*}")
 echo "$out" | grep -qxF -- "$IT_STACK" ||

@@ -24,16 +24,12 @@ stack_of() {
 	echo "$PREFIX${1%%-*}"
 }
 
-# Every container, network and volume of our stacks, on any exit.
+# Every container, network, volume and built image of our stacks, on any
+# exit.
 corpus_cleanup() {
 	local s
 	for s in $stacks; do
-		docker ps -aq --filter "label=io.shipd.stack=$s" |
-		    xargs -r docker rm -f -v >/dev/null 2>&1 || true
-		docker network ls -q --filter "label=io.shipd.stack=$s" |
-		    xargs -r docker network rm >/dev/null 2>&1 || true
-		docker volume ls -q --filter "label=io.shipd.stack=$s" |
-		    xargs -r docker volume rm -f >/dev/null 2>&1 || true
+		it_remove_labelled "io.shipd.stack=$s"
 	done
 	[ -z "${evpid:-}" ] || kill "$evpid" 2>/dev/null || true
 	it_cleanup

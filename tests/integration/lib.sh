@@ -164,6 +164,20 @@ it_run() {
 # Every container, network and volume labelled with this test's stack, and
 # nothing else (-v takes only the containers' anonymous volumes along).
 # IT_KEEP=1 keeps $IT_DIR (outputs, state, shipd's log) for a look after.
+# it_remove_labelled LABEL: every container, network, volume and image
+# (build: labels images with the stack) carrying LABEL (k=v), and nothing
+# else.
+it_remove_labelled() {
+	docker ps -aq --filter "label=$1" 2>/dev/null |
+	    xargs -r docker rm -f -v >/dev/null 2>&1 || true
+	docker network ls -q --filter "label=$1" 2>/dev/null |
+	    xargs -r docker network rm >/dev/null 2>&1 || true
+	docker volume ls -q --filter "label=$1" 2>/dev/null |
+	    xargs -r docker volume rm -f >/dev/null 2>&1 || true
+	docker image ls -q --filter "label=$1" 2>/dev/null |
+	    sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true
+}
+
 it_cleanup() {
 	local rc=$?
 
@@ -172,12 +186,7 @@ it_cleanup() {
 		kill -TERM "$SHIPD_PID" 2>/dev/null || true
 		reap_shipd 20 || true
 	fi
-	docker ps -aq --filter "label=$IT_LABEL" 2>/dev/null |
-	    xargs -r docker rm -f -v >/dev/null 2>&1 || true
-	docker network ls -q --filter "label=$IT_LABEL" 2>/dev/null |
-	    xargs -r docker network rm >/dev/null 2>&1 || true
-	docker volume ls -q --filter "label=$IT_LABEL" 2>/dev/null |
-	    xargs -r docker volume rm -f >/dev/null 2>&1 || true
+	it_remove_labelled "$IT_LABEL"
 	if [ "$rc" != 0 ] && [ -s "$IT_LOG" ]; then
 		echo "--- last lines of shipd's log ($IT_NAME)" >&2
 		tail -n 40 "$IT_LOG" >&2

@@ -844,7 +844,7 @@ static const struct lossc losses[] = {
 	{ SVC "    container_name: api1\n", 4, "names containers itself" },
 	{ SVC "    logging: {driver: json-file}\n", 4, "logging" },
 	{ SVC "    links: [db]\n  db: {image: x}\n", 4, "link aliases" },
-	{ SVC "    pull_policy: always\n", 4, "does not pull" },
+	{ SVC "    pull_policy: daily\n", 4, "does not pull on a schedule" },
 	{ SVC "    ports: [\"80\"]\n", 4, "random host port" },
 	{ SVC "    ports: [{target: 80, published: 18090, foo: 1}]\n", 4,
 	    "foo: not supported" },
@@ -921,8 +921,10 @@ test_losses(void **state)
 /* ---- every refusal -------------------------------------------------------------- */
 
 static const struct lossc refusals[] = {
-	{ SVC "    build: .\n", 4, "build: not yet supported" },
-	{ "services:\n  api:\n    build: .\n", 3, "not yet supported" },
+	{ "services:\n  api:\n    build: 'https://x/y.git'\n", 3,
+	    "only a local directory can be a build context" },
+	{ "services:\n  api:\n    build: {dockerfile: D}\n", 3,
+	    "'context' is required" },
 	{ "services:\n  api:\n    command: x\n", 2, "needs image:" },
 	{ SVC "    ipc: host\n", 4,
 	    "ipc changes what runs on the host, and shipd has no unit key" },
@@ -1004,6 +1006,36 @@ test_refusals(void **state)
 	res_free(&r);
 }
 
+/* build: what the engine's build takes becomes the unit's build; the
+ * tag is image: when given, else shipd's per stack and service. */
+static void
+test_build(void **state)
+{
+	struct res		 r;
+	const struct unit	*u;
+
+	(void)state;
+	map(SVC "    build:\n      context: ./src\n      dockerfile: D.prod\n"
+	    "      args: [V=1]\n      target: prod\n      ssh: [default]\n"
+	    "  web:\n    build: web\n", false, &r);
+	assert_int_equal(r.rc, 0);
+	assert_has(&r.w, 9, "build.ssh: shipd does not pass it");
+	u = unit(r.s, "api");
+	assert_true(u->build.present);
+	assert_non_null(strstr(u->build.context, "/src"));
+	assert_true(u->build.context[0] == '/');
+	assert_string_equal(u->build.dockerfile, "D.prod");
+	assert_string_equal(u->build.target, "prod");
+	assert_int_equal(u->build.nargs, 1);
+	assert_string_equal(u->image, "shipd-test/svc:1");
+	u = unit(r.s, "web");
+	assert_true(u->build.present);
+	assert_string_equal(u->build.dockerfile, "Dockerfile");
+	assert_non_null(u->image);
+	assert_non_null(strstr(u->image, "-web:"));
+	res_free(&r);
+}
+
 /* The keys that change what runs on the host become the unit's, for
  * shipd's policy to judge in pre-flight (docs/operations.md). */
 static void
@@ -1037,6 +1069,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_command_words),
 		cmocka_unit_test(test_host_keys),
+		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_defaults_and_scalars),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_ports),
