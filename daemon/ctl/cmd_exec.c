@@ -33,6 +33,8 @@ struct xsess {
 	bool			 in, tty;
 	int			 h, w;
 	bool			 ended;
+	struct buf		 early;		/* stdin before the exec */
+	bool			 early_end;
 	struct xsess		*next;		/* the open ones, for resize */
 };
 
@@ -58,6 +60,7 @@ sess_free(void *arg)
 	task_del(s->sd, &s->task);
 	sess_unlink(s);
 	execio_cancel(s->io);
+	buf_free(&s->early);
 	free(s->stack);
 	free(s->service);
 	free(s);
@@ -162,8 +165,18 @@ on_frame(struct ctl_req *r, const struct proto_frame *f, void *arg)
 {
 	struct xsess *s = arg;
 
-	if (s->io == NULL || f->chan != PROTO_CHAN_IN)
+	if (f->chan != PROTO_CHAN_IN || s->ended)
 		return;
+	if (s->io == NULL) {
+		/* Before the replica is found: kept, up to a point. */
+		if (f->type != PROTO_FRAME_DATA)
+			s->early_end = true;
+		else if (!s->early_end)
+			buf_append(&s->early, f->data, f->len);
+		if (s->early.len > EXECIO_HIGH)
+			ctl_req_pause_input(r, true);
+		return;
+	}
 	if (f->type != PROTO_FRAME_DATA)
 		execio_close_stdin(s->io);
 	else if (!execio_write(s->io, f->data, f->len))
@@ -230,7 +243,13 @@ on_listed(const struct docker_result *res, void *arg)
 	o.h = s->h;
 	o.w = s->w;
 	s->io = execio_start(s->sd, &o, &ops, s);
-	if (!s->in)
+	if (s->early.len > 0 && !execio_write(s->io, s->early.data,
+	    s->early.len))
+		ctl_req_pause_input(s->req, true);
+	else
+		ctl_req_pause_input(s->req, false);
+	buf_free(&s->early);
+	if (!s->in || s->early_end)
 		execio_close_stdin(s->io);
 }
 
@@ -302,6 +321,7 @@ cmd_exec(struct shipd *sd, struct ctl_req *r)
 	}
 	s->sd = sd;
 	s->req = r;
+	buf_init(&s->early);
 	s->stack = xstrdup(ctl_str(r, "stack"));
 	s->service = xstrdup(ctl_str(r, "service"));
 	s->replica = ctl_int(r, "replica", 1);

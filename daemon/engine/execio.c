@@ -22,6 +22,8 @@
 #define READ_CHUNK	(64 * 1024)
 #define RECHECK_MS	10
 #define RECHECKS	400	/* 4 s for the engine to record the exit */
+#define RESIZE_TRIES	10
+#define RESIZE_RETRY_MS	50
 
 enum xstate {
 	X_CREATE,	/* exec create under way */
@@ -55,6 +57,9 @@ struct execio {
 	struct buf		 pending;	/* stdin before the stream */
 	bool			 close_in, in_closed;
 	int			 rh, rw;	/* a size not yet sent */
+	int			 lh, lw;	/* the last one sent */
+	struct docker_req	*rreq;		/* a resize under way */
+	int			 rtries;
 	int			 rechecks;
 	int			 err;		/* a failure to report later */
 	char			*msg;
@@ -121,9 +126,11 @@ static void
 end(struct execio *x)
 {
 	x->state = X_DONE;
-	if (x->sd->docker != NULL)
+	if (x->sd->docker != NULL) {
 		docker_cancel(x->req);
-	x->req = NULL;
+		docker_cancel(x->rreq);
+	}
+	x->req = x->rreq = NULL;
 	uv_close((uv_handle_t *)&x->pipe, on_closed);
 	uv_close((uv_handle_t *)&x->timer, on_closed);
 }
@@ -298,12 +305,37 @@ execio_close_stdin(struct execio *x)
 
 /* ---- resize ------------------------------------------------------------ */
 
+static void	send_resize(struct execio *);
+
+static void
+on_resize_again(uv_timer_t *t)
+{
+	struct execio *x = t->data;
+
+	if (x->state == X_STREAM && x->rreq == NULL)
+		send_resize(x);
+}
+
+/*
+ * The engine refuses a resize until the process runs, which can be after
+ * the upgrade: the first size is tried again a few times, as the docker
+ * CLI does.  A later size replaces one that failed.
+ */
 static void
 on_resized(const struct docker_result *res, void *arg)
 {
-	(void)arg;
-	if (res->err != 0)
-		log_warn("exec resize: %s", res->message);
+	struct execio *x = arg;
+
+	x->rreq = NULL;
+	if (res->err == 0 || x->state != X_STREAM)
+		return;
+	if (x->rtries++ < RESIZE_TRIES && x->rh == 0) {
+		x->rh = x->lh;
+		x->rw = x->lw;
+		uv_timer_start(&x->timer, on_resize_again, RESIZE_RETRY_MS, 0);
+		return;
+	}
+	log_warn("exec %s: resize: %s", x->id, res->message);
 }
 
 static void
@@ -314,15 +346,17 @@ send_resize(struct execio *x)
 
 	if (x->sd->docker == NULL || x->rh <= 0 || x->rw <= 0)
 		return;
+	docker_cancel(x->rreq);
 	xasprintf(&path, "/exec/%s/resize?h=%d&w=%d", x->id, x->rh, x->rw);
 	memset(&o, 0, sizeof o);
 	o.method = "POST";
 	o.path = path;
 	o.done = on_resized;
-	/* Not x's: it may finish after x has gone. */
-	o.arg = NULL;
-	docker_submit(x->sd->docker, &o);
+	o.arg = x;
+	x->rreq = docker_submit(x->sd->docker, &o);
 	free(path);
+	x->lh = x->rh;
+	x->lw = x->rw;
 	x->rh = x->rw = 0;
 }
 
