@@ -60,6 +60,7 @@ struct execio {
 	int			 lh, lw;	/* the last one sent */
 	struct docker_req	*rreq;		/* a resize under way */
 	int			 rtries;
+	bool			 seen_out;	/* the process has written */
 	int			 rechecks;
 	int			 err;		/* a failure to report later */
 	char			*msg;
@@ -74,6 +75,7 @@ struct wreq {
 
 static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+static void	send_resize(struct execio *);
 
 int
 execio_parse_head(const char *p, size_t len, long *status, size_t *head_len)
@@ -305,8 +307,6 @@ execio_close_stdin(struct execio *x)
 
 /* ---- resize ------------------------------------------------------------ */
 
-static void	send_resize(struct execio *);
-
 static void
 on_resize_again(uv_timer_t *t)
 {
@@ -327,6 +327,8 @@ on_resized(const struct docker_result *res, void *arg)
 	struct execio *x = arg;
 
 	x->rreq = NULL;
+	log_debug("exec %s: resize to %dx%d: %s", x->id, x->lh, x->lw,
+	    res->err == 0 ? "done" : res->message);
 	if (res->err == 0 || x->state != X_STREAM)
 		return;
 	if (x->rtries++ < RESIZE_TRIES && x->rh == 0) {
@@ -387,6 +389,20 @@ feed(struct execio *x, const char *data, size_t len)
 {
 	if (len == 0)
 		return;
+	/*
+	 * An engine without ConsoleSize (API < 1.42) can take the first
+	 * resize before the process's terminal is there and lose it, though
+	 * it answers ok: once the process has written, its terminal is
+	 * there, and that size goes again unless a newer one is on its way.
+	 */
+	if (x->tty && !x->seen_out) {
+		x->seen_out = true;
+		if (x->lh > 0 && x->rh == 0 && x->rreq == NULL) {
+			x->rh = x->lh;
+			x->rw = x->lw;
+			send_resize(x);
+		}
+	}
 	if (x->tty)
 		x->ops->output(1, data, len, x->arg);
 	else
