@@ -128,3 +128,6 @@ audit "select(.event == \"denied\" and .cmd == \"exec\" and
     .uid == $READER_UID and .args.argv == [\"true\"])" | grep -q . ||
     fail "the reader's exec is not in the audit log"
 ok "exec is audited with its argv; refused and audited on the read-only socket"
+
+stop_shipd
+ok "shipd stops cleanly after the execs"
