@@ -42,10 +42,11 @@ const struct cli_cmd cli_cmd_exec = {
 	    "  options of its own.\n"
 	    "  -r N   replica N instead of 1\n"
 	    "  -i     forward stdin to the command (else it gets none)\n"
-	    "  -t     a terminal: stdin must be one; it is put in raw mode\n"
-	    "         (restored at the end, on a signal too), the window\n"
-	    "         size follows, Ctrl-C goes to the command as a byte\n"
-	    "  -it    an interactive shell: exec web -it -- sh\n"
+	    "  -t     give the command a terminal, of the window's size and\n"
+	    "         following it; all its output comes as stdout\n"
+	    "  -it    an interactive shell (exec web -it -- sh): stdin must\n"
+	    "         be a terminal, put in raw mode (restored at the end and\n"
+	    "         on a signal), so Ctrl-C goes to the command as a byte\n"
 	    "  Exit 125 when shipctl or shipd fails (shipd unreachable,\n"
 	    "  permission denied, no running replica, an engine error, a\n"
 	    "  bad command line), with the reason on stderr (the error\n"
@@ -320,8 +321,10 @@ parse(struct cli_ctx *c, json_int_t *replica)
 			    "1 or more", r);
 		*replica = n;
 	}
-	if (cli_opt_has(c, 't') && !isatty(STDIN_FILENO)) {
-		cli_err("exec -t: the input device is not a TTY (drop -t, "
+	/* As docker's: a terminal's input must come from one. */
+	if (cli_opt_has(c, 't') && cli_opt_has(c, 'i') &&
+	    !isatty(STDIN_FILENO)) {
+		cli_err("exec -it: the input device is not a TTY (drop -t, "
 		    "or run it from a terminal)");
 		return EXIT_USAGE;
 	}
@@ -347,6 +350,7 @@ setup_signals(int fds[2])
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	return 0;
 }
 
@@ -387,7 +391,9 @@ cmd_exec_exec(struct cli_ctx *c)
 		free(err);
 		return EXIT_EXEC_OWN;
 	}
-	if (setup_signals(fds) != 0 || (x.tty && tty_raw() != 0)) {
+	/* Raw only when the keys go to the command: with -t alone, Ctrl-C
+	 * is still shipctl's. */
+	if (setup_signals(fds) != 0 || (x.tty && in && tty_raw() != 0)) {
 		cli_err("exec: cannot set the terminal up: %s",
 		    strerror(errno));
 		json_decref(args);

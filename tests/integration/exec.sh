@@ -93,10 +93,14 @@ assert_eq "$rc" 7 "exec -it: exit (output: $out)"
 ok "exec -it: a shell on a terminal of the right size, resized, Ctrl-C to the command, exit 7"
 
 rc=0
-out=$(x svc -t -- true 2>&1 </dev/null) || rc=$?
-assert_eq "$rc" 125 "exec -t without a terminal: exit"
-assert_match "$out" "not a TTY" "exec -t without a terminal: message"
-ok "-t without a terminal is refused"
+out=$(x svc -it -- true 2>&1 </dev/null) || rc=$?
+assert_eq "$rc" 125 "exec -it without a terminal: exit"
+assert_match "$out" "not a TTY" "exec -it without a terminal: message"
+out=$(x svc -t -- sh -c 'echo out; echo err >&2' 2>/dev/null </dev/null) ||
+    fail "exec -t without -i: $out"
+assert_eq "$(printf '%s' "$out" | tr -d '\r' | tr '\n' ' ')" "out err " \
+    "exec -t: the terminal's output, stderr included, on stdout"
+ok "-it without a terminal is refused; -t alone gives a terminal's output on stdout"
 
 # The client goes: the command's stdin is closed and it runs on.
 mkfifo "$IT_DIR/in"
