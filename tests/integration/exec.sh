@@ -98,7 +98,7 @@ assert_eq "$rc" 125 "exec -it without a terminal: exit"
 assert_match "$out" "not a TTY" "exec -it without a terminal: message"
 out=$(x svc -t -- sh -c 'echo out; echo err >&2' 2>/dev/null </dev/null) ||
     fail "exec -t without -i: $out"
-assert_eq "$(printf '%s' "$out" | tr -d '\r' | tr '\n' ' ')" "out err " \
+assert_eq "$(printf '%s\n' "$out" | tr -d '\r' | tr '\n' ' ')" "out err " \
     "exec -t: the terminal's output, stderr included, on stdout"
 ok "-it without a terminal is refused; -t alone gives a terminal's output on stdout"
 
