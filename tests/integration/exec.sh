@@ -39,9 +39,9 @@ ok "stdout and stderr come back apart, exit 3 passed on"
 
 # stdin only with -i.
 out=$(printf 'a\nb\n' | x svc -i -- wc -l) || fail "exec -i: $out"
-assert_eq "$(echo $out)" 2 "wc -l of two lines"
+assert_eq "$(printf %s "$out" | tr -d " ")" 2 "wc -l of two lines"
 out=$(printf 'a\nb\n' | x svc -- wc -l) || fail "exec without -i: $out"
-assert_eq "$(echo $out)" 0 "wc -l without -i"
+assert_eq "$(printf %s "$out" | tr -d " ")" 0 "wc -l without -i"
 ok "-i forwards stdin (wc -l counts 2), without -i the command gets none"
 
 # -r N, and a replica that does not run.
