@@ -81,7 +81,6 @@ int
 execio_parse_head(const char *p, size_t len, long *status, size_t *head_len)
 {
 	const char	*end, *sp;
-	char		*e;
 	size_t		 i;
 	long		 st;
 
@@ -99,8 +98,15 @@ execio_parse_head(const char *p, size_t len, long *status, size_t *head_len)
 		return 1;
 	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL || sp - p != 8)
 		return -EPROTO;
-	st = strtol(sp + 1, &e, 10);
-	if (e != sp + 4 || (*e != ' ' && *e != '\r') || st < 100 || st > 599)
+	/* Three digits by hand: the bytes are not a C string, and strtol()
+	 * would skip blanks past their end. */
+	st = 0;
+	for (i = 1; i <= 3; i++) {
+		if (sp[i] < '0' || sp[i] > '9')
+			return -EPROTO;
+		st = st * 10 + (sp[i] - '0');
+	}
+	if ((sp[4] != ' ' && sp[4] != '\r') || st < 100 || st > 599)
 		return -EPROTO;
 	*status = st;
 	*head_len = (size_t)(end - p);

@@ -98,6 +98,10 @@ test_not_http(void **state)
 	    &hl), -EPROTO);
 	assert_int_equal(execio_parse_head("HTTP/1.1  101\r\n\r\n", 17, &st,
 	    &hl), -EPROTO);
+	/* No status at all: nothing read past the bytes given (the fuzzer
+	 * found strtol() skipping blanks beyond them). */
+	assert_int_equal(execio_parse_head("HTTP/1.1 \r\n\r\n\n", 14, &st,
+	    &hl), -EPROTO);
 }
 
 /* ---- the fake engine ---------------------------------------------------- */
