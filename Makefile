@@ -288,4 +288,11 @@ $(B)/tests/fwdengine: tests/tools/fwdengine.c tests/tools/rawsock.c
 
 tests: $(B)/tests/fwdengine
 
+# A pseudo-terminal driven by a script (tests/integration/exec.sh).
+$(B)/tests/ptyrun: tests/tools/ptyrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lutil
+
+tests: $(B)/tests/ptyrun
+
 -include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)

@@ -30,6 +30,9 @@ struct cword {
 	const char		*want;		/* the option whose value CWORD
 						   is, as "--name" or "-c" */
 	bool			 unknown;	/* not a command: offer nothing */
+	int			 noperands;	/* the command's, before CWORD */
+	bool			 dashdash;	/* "--" came: the rest are not
+						   options (exec's CMD) */
 };
 
 static const struct option global_opts[] = {
@@ -149,13 +152,18 @@ scan(struct cword *cw, int cword, char **words)
 		const char *next = i + 1 < cword ? words[i + 1] : NULL;
 
 		cw->want = NULL;
+		if (cw->cmd != NULL && strcmp(w, "--") == 0) {
+			cw->dashdash = true;
+			return;
+		}
 		if (w[0] == '-' && w[1] != '\0') {
 			if (scan_option(cw, w, next))
 				i++;
 			continue;
 		}
-		if (cw->cmd == NULL &&
-		    (cw->cmd = cli_cmd_find(cli_cmds, w, &why)) == NULL) {
+		if (cw->cmd != NULL)
+			cw->noperands++;
+		else if ((cw->cmd = cli_cmd_find(cli_cmds, w, &why)) == NULL) {
 			cw->unknown = true;
 			return;
 		}
@@ -278,6 +286,10 @@ put_operands(struct cword *cw, const char *cur)
 			put(cli_cmds[i]->name, cur);
 		return;
 	}
+	/* exec: SERVICE, then a command line that is the container's. */
+	if (strstr(cmd->usage, "-- CMD") != NULL &&
+	    (cw->noperands > 0 || cw->dashdash))
+		return;
 	if (strstr(cmd->usage, "SERVICE=") != NULL)
 		put_services(cw->socket, cw->stack, "=", cur);
 	else if (strstr(cmd->usage, "SERVICE") != NULL)
@@ -317,6 +329,8 @@ cli_complete(struct cli *cli, int argc, char **argv)
 			printf("@files\n");
 		return EXIT_OK;
 	}
+	if (cw.dashdash)
+		return EXIT_OK;
 	if (cur[0] == '-') {
 		put_options(cw.cmd, cur);
 		return EXIT_OK;

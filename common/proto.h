@@ -50,6 +50,8 @@
 #define PROTO_CMD_DEPLOY	"deploy"
 #define PROTO_CMD_DOWN		"down"
 #define PROTO_CMD_EVENTS	"events"
+#define PROTO_CMD_EXEC		"exec"
+#define PROTO_CMD_EXEC_RESIZE	"exec_resize"
 #define PROTO_CMD_HISTORY	"history"
 #define PROTO_CMD_LOGS		"logs"
 #define PROTO_CMD_PING		"ping"
@@ -71,6 +73,7 @@
 #define PROTO_EV_BACKUP		"backup"
 #define PROTO_EV_BUILD		"build"		/* build: progress, state */
 #define PROTO_EV_ENGINE		"engine"	/* events: one engine event */
+#define PROTO_EV_EXEC		"exec"		/* exec: the process runs */
 #define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */
 #define PROTO_EV_HOOK		"hook"
 #define PROTO_EV_LOG		"log"

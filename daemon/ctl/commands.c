@@ -16,6 +16,8 @@ const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_deploy,
 	&ctl_cmd_down,
 	&ctl_cmd_events,
+	&ctl_cmd_exec,
+	&ctl_cmd_exec_resize,
 	&ctl_cmd_history,
 	&ctl_cmd_logs,
 	&ctl_cmd_ping,

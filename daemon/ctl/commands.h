@@ -14,6 +14,8 @@ extern const struct ctl_cmd ctl_cmd_cancel;
 extern const struct ctl_cmd ctl_cmd_deploy;
 extern const struct ctl_cmd ctl_cmd_down;
 extern const struct ctl_cmd ctl_cmd_events;
+extern const struct ctl_cmd ctl_cmd_exec;
+extern const struct ctl_cmd ctl_cmd_exec_resize;
 extern const struct ctl_cmd ctl_cmd_history;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_ping;

@@ -59,6 +59,12 @@ docker_loop(struct docker *d)
 	return d->loop;
 }
 
+const char *
+docker_sock_path(const struct docker *d)
+{
+	return d->sock_path;
+}
+
 int
 docker_closing(const struct docker *d)
 {

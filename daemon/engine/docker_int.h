@@ -11,6 +11,8 @@
 #include "engine/docker.h"
 
 uv_loop_t	*docker_loop(struct docker *);
+/* The engine's socket, for a connection of its own (execio.c). */
+const char	*docker_sock_path(const struct docker *);
 int		 docker_closing(const struct docker *);
 /* Every uv handle of the client is counted, so closed() can be called
  * when the last one is gone. */

@@ -71,6 +71,14 @@ for c in stop start restart; do
 done
 ok "services: logs offers cache and web; scale offers web=; stop, start, restart web"
 
+out=$(complete_words exec --stack "$IT_STACK" -r 2 w)
+assert_eq "$out" "web" "service of exec"
+out=$(complete_words exec --stack "$IT_STACK" web '')
+assert_eq "$out" "" "exec after SERVICE (the container's command line)"
+out=$(complete_words exec --stack "$IT_STACK" web -- -)
+assert_eq "$out" "" "exec after --"
+ok "exec offers services for SERVICE only, nothing for its CMD"
+
 stop_shipd
 t0=$(now_ms)
 out=$(complete_words status --stack '' 2>&1)

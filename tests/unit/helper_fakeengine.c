@@ -340,6 +340,29 @@ fake_sleep(struct fake_conn *c, unsigned ms)
 	return 0;
 }
 
+ssize_t
+fake_recv(struct fake_conn *c, void *buf, size_t len)
+{
+	struct pollfd	p[2];
+	ssize_t		n;
+
+	for (;;) {
+		p[0].fd = c->fd;
+		p[0].events = POLLIN;
+		p[1].fd = c->fe->stop[0];
+		p[1].events = POLLIN;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents)
+			return -1;
+		if ((n = recv(c->fd, buf, len, 0)) >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
 void
 fake_wait_hangup(struct fake_conn *c)
 {

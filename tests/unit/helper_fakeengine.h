@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct fake_engine;
 struct fake_conn;
@@ -52,6 +53,9 @@ void	 fake_chunk(struct fake_conn *, const char *, size_t);
 void	 fake_close_after(struct fake_conn *);
 /* Sleep, cut short by fake_engine_stop(): 0, or -1 when stopping. */
 int	 fake_sleep(struct fake_conn *, unsigned ms);
+/* After a 101, the client's bytes on the connection taken over: what one
+ * recv() gives, 0 when the client has shut its side, -1 when stopping. */
+ssize_t	 fake_recv(struct fake_conn *, void *, size_t);
 /* Block until the client hangs up or the engine stops. */
 void	 fake_wait_hangup(struct fake_conn *);
 
