@@ -89,7 +89,7 @@ short_takes_arg(const struct cli_cmd *cmd, int ch)
 	const char *so = cmd == NULL ? "s:jh" : cmd->shortopts, *p;
 
 	if (cmd != NULL && cmd->flags & CLI_COMPOSE && (ch == 'f' ||
-	    ch == 'p'))
+	    ch == 'p' || ch == 'e'))
 		return true;
 	if (so == NULL || ch == ':' || (p = strchr(so, ch)) == NULL)
 		return false;
