@@ -69,3 +69,10 @@ out=$(sctl validate -e qa "$IT_UNITS" 2>&1) && fail "validate -e qa passed"
 assert_match "$out" "no environment 'qa'.*environments here: development, production, staging" \
     "missing environment"
 ok "a missing environment lists development, production, staging"
+
+# Commands that take the stack from the directory follow SHIPD_ENV too.
+out=$(cd "$IT_UNITS" && SHIPD_ENV=staging WEB_PORT=$PST sctl --json status)
+assert_match "$out" "\"$ST\"" "status in DIR with SHIPD_ENV=staging"
+out=$(cd "$IT_UNITS" && SHIPD_ENV=production WEB_PORT=$PPR sctl --json status)
+assert_match "$out" "\"$PR\"" "status in DIR with SHIPD_ENV=production"
+ok "SHIPD_ENV picks the stack of commands run in the directory"
