@@ -324,6 +324,80 @@ test_overlay_errors(void **state)
 	rmstack(dir);
 }
 
+/* !override replaces a mapping whole: another kind of health check. */
+static void
+test_overlay_override(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s = NULL;
+	const struct unit	*u;
+	char			*dir = mkstack(), *want;
+
+	put(dir, "api.yaml", api);
+	put(dir, "db.yaml", db);
+	put(dir, ".env", "TAG=1\n");
+	put(dir, "env/prod/api.yaml",
+	    "health: !override {http: {port: 8080, path: /health}}\n"
+	    "ports: !override [\"8443:443\"]\n"
+	    "depends_on: !reset []\n");
+	diag_init(&errs);
+	ok(stack_load_dir_env(dir, "prod", no_env, &s, &errs), &errs);
+	assert_non_null(u = stack_unit(s, "api"));
+	assert_int_equal(u->health.kind, HEALTH_HTTP);
+	assert_int_equal(u->health.port, 8080);
+	assert_int_equal(u->nports, 1);
+	assert_int_equal(u->ndeps, 0);
+	stack_free(s);
+	diag_free(&errs);
+
+	/* Merged without !override, test and http are both there: an
+	 * error, at the overlay's line. */
+	put(dir, "env/prod/api.yaml", "health: {http: {port: 8080}}\n");
+	diag_init(&errs);
+	assert_int_equal(stack_load_dir_env(dir, "prod", no_env, &s, &errs),
+	    -EINVAL);
+	xasprintf(&want, "%s/env/prod/api.yaml:1:10: health: set one of "
+	    "test, http or tcp, not both test and http", dir);
+	assert_true(has_diag(&errs, want));
+	free(want);
+	diag_free(&errs);
+	rmstack(dir);
+}
+
+/* Positions: the base's errors name the base, the overlay's the overlay,
+ * in one load; an overlay that is not a mapping is refused. */
+static void
+test_overlay_positions(void **state)
+{
+	struct diag_list	 errs;
+	struct stack		*s = NULL;
+	char			*dir = mkstack(), *want;
+
+	put(dir, "api.yaml", "image: shipd-test/svc:1\nstop_grace: soon\n");
+	put(dir, "db.yaml", db);
+	put(dir, "stack.yaml", "name: ok\n");
+	put(dir, "env/prod/api.yaml", "replicas: -1\n");
+	put(dir, "env/prod/stack.yaml", "name: \"Not A Name\"\n");
+	put(dir, "env/prod/db.yaml", "[replicas]\n");
+	diag_init(&errs);
+	assert_int_equal(stack_load_dir_env(dir, "prod", no_env, &s, &errs),
+	    -EINVAL);
+	xasprintf(&want, "%s/api.yaml:2:13: stop_grace", dir);
+	assert_true(has_diag(&errs, want));
+	free(want);
+	xasprintf(&want, "%s/env/prod/api.yaml:1:11: replicas", dir);
+	assert_true(has_diag(&errs, want));
+	free(want);
+	xasprintf(&want, "%s/env/prod/stack.yaml:1:7:", dir);
+	assert_true(has_diag(&errs, want));
+	free(want);
+	xasprintf(&want, "%s/env/prod/db.yaml:1:1: expected a mapping", dir);
+	assert_true(has_diag(&errs, want));
+	free(want);
+	diag_free(&errs);
+	rmstack(dir);
+}
+
 int
 main(void)
 {
@@ -331,6 +405,8 @@ main(void)
 		cmocka_unit_test(test_overlay_merge),
 		cmocka_unit_test(test_overlay_dir_only),
 		cmocka_unit_test(test_overlay_errors),
+		cmocka_unit_test(test_overlay_override),
+		cmocka_unit_test(test_overlay_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
