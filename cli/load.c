@@ -2,7 +2,9 @@
  * The one way shipctl loads a stack for the commands that take one (the
  * prologue's CLI_UNITS): a unit directory, or a compose project, which is
  * a directory with a compose file and no stack.yaml, or the files -f
- * names.  Both end in the same checked stack and graph; a compose
+ * names.  A unit directory is loaded in the environment -e (or
+ * $SHIPD_ENV) names, if any (docs/units.md, Environments).  Both end in
+ * the same checked stack and graph; a compose
  * project's losses are printed as warnings first (docs/compose.md).
  */
 #include <stdio.h>

@@ -84,6 +84,10 @@ names_add(char ***v, size_t *n, const char *s, size_t len)
 	char	*name = xstrndup(s, len);
 	size_t	 i;
 
+	if (!unit_env_name_valid(name)) {	/* not one -e could name */
+		free(name);
+		return;
+	}
 	for (i = 0; i < *n; i++) {
 		if (strcmp((*v)[i], name) == 0) {
 			free(name);
