@@ -51,12 +51,18 @@ struct cli {
 #define CLI_DETACH	0x40	/* Ctrl-C detaches from the operation,
 				   which goes on (cli_request) */
 #define CLI_COMPOSE	0x80	/* DIR may be a compose project: takes
-				   -f, -p, --profile, --env-file, --strict */
+				   -f, -p, --profile, --env-file, --strict;
+				   and -e ENV for a unit directory */
 
 /* Usage and help of the compose options, for the entries' texts. */
 #define CLI_COMPOSE_USAGE \
-	"[-f FILE]... [-p NAME] [--profile P]... [--env-file F]... [--strict]"
+	"[-e ENV] [-f FILE]... [-p NAME] [--profile P]... [--env-file F]... " \
+	"[--strict]"
 #define CLI_COMPOSE_HELP \
+	"  -e, --env ENV            a unit directory's environment (else\n" \
+	"                           $SHIPD_ENV): ENV.env read after .env,\n" \
+	"                           env/ENV/*.yaml merged over the units\n" \
+	"                           (docs/units.md, Environments)\n" \
 	"\n" \
 	"  DIR may be a compose project instead: a directory with\n" \
 	"  compose.yaml (or compose.yml, docker-compose.yaml,\n" \
@@ -77,7 +83,7 @@ struct cli {
 #define CLI_OPT_PROFILE		0x101
 #define CLI_OPT_ENV_FILE	0x102
 #define CLI_OPT_STRICT		0x103
-/* cmd.c: what CLI_COMPOSE adds (-f and -p have short forms too). */
+/* cmd.c: what CLI_COMPOSE adds (-f, -p and -e have short forms too). */
 extern const struct option cli_compose_options[];
 
 struct cli_cmd {

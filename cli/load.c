@@ -2,7 +2,9 @@
  * The one way shipctl loads a stack for the commands that take one (the
  * prologue's CLI_UNITS): a unit directory, or a compose project, which is
  * a directory with a compose file and no stack.yaml, or the files -f
- * names.  Both end in the same checked stack and graph; a compose
+ * names.  A unit directory is loaded in the environment -e (or
+ * $SHIPD_ENV) names, if any (docs/units.md, Environments).  Both end in
+ * the same checked stack and graph; a compose
  * project's losses are printed as warnings first (docs/compose.md).
  */
 #include <stdio.h>
@@ -24,6 +26,8 @@ struct cargs {
 	char	**env_files;
 	size_t	  nenv_files;
 	const char *project;
+	const char *env;	/* -e, else $SHIPD_ENV; NULL: none */
+	bool	  env_opt;	/* from -e */
 	bool	  strict;
 	bool	  any;		/* some compose option was given */
 };
@@ -39,7 +43,8 @@ push(char ***v, size_t *n, const char *s)
 static void
 cargs_read(const struct cli_ctx *c, struct cargs *a)
 {
-	size_t i;
+	const char	*env;
+	size_t		 i;
 
 	memset(a, 0, sizeof *a);
 	for (i = 0; i < c->nopts; i++) {
@@ -50,6 +55,10 @@ cargs_read(const struct cli_ctx *c, struct cargs *a)
 		case 'p':
 			a->project = c->opts[i].arg;
 			break;
+		case 'e':
+			a->env = c->opts[i].arg;
+			a->env_opt = true;
+			continue;
 		case CLI_OPT_PROFILE:
 			push(&a->profiles, &a->nprofiles, c->opts[i].arg);
 			break;
@@ -64,6 +73,9 @@ cargs_read(const struct cli_ctx *c, struct cargs *a)
 		}
 		a->any = true;
 	}
+	if (a->env == NULL && (env = getenv("SHIPD_ENV")) != NULL &&
+	    *env != '\0')
+		a->env = env;
 }
 
 static void
@@ -153,12 +165,22 @@ cli_load(struct cli_ctx *c)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (kind == CLI_KIND_COMPOSE && a.env_opt) {
+		cli_err("-e is for unit directories; for a compose project "
+		    "name its files with -f (compose.yaml -f compose.%s.yaml)",
+		    a.env);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (kind == CLI_KIND_COMPOSE && a.env != NULL)
+		fprintf(stderr, "shipctl: SHIPD_ENV=%s is for unit directories; "
+		    "not used for this compose project\n", a.env);
 	if (kind == CLI_KIND_COMPOSE) {
 		if (load_compose(c, &a, &shown, &errs) != 0 ||
 		    cli_stack_fits(c->st, shown, &errs) != 0)
 			rc = EXIT_USAGE;
-	} else if (stack_load_checked(c->dir, environ, &c->st, &c->g,
-	    &errs) != 0 || cli_stack_fits(c->st, c->dir, &errs) != 0)
+	} else if (stack_load_checked_env(c->dir, a.env, environ, &c->st,
+	    &c->g, &errs) != 0 || cli_stack_fits(c->st, c->dir, &errs) != 0)
 		rc = EXIT_USAGE;
 	if (rc != EXIT_OK)
 		cli_print_diags(c->cli, &errs, shown);

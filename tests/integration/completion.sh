@@ -88,3 +88,14 @@ assert_lt "$dt" 2000 "milliseconds to complete with shipd down"
 out=$(complete_words stat 2>&1)
 assert_eq "$out" status "commands with shipd down"
 ok "shipd down: no stack, no message, ${dt} ms; commands still complete"
+
+# -e's values: the environments of the DIR before it (NAME.env, env/NAME/),
+# no daemon needed.
+mkdir -p "$IT_UNITS/env/qa"
+: > "$IT_UNITS/staging.env"
+out=$(complete_words deploy "$IT_UNITS" -e '')
+assert_eq "$out" "qa
+staging" "environments of DIR for -e"
+out=$(complete_words plan "$IT_UNITS" --env s)
+assert_eq "$out" staging "environments for --env s"
+ok "-e completes the directory's environments"
