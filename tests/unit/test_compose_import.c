@@ -194,8 +194,10 @@ blocked(const char *dir, const struct expect *e)
 	char			*projdir = NULL;
 	int			 rc;
 
-	if (load_case(dir, e, &s, &projdir) != 0)
+	if (load_case(dir, e, &s, &projdir) != 0) {
+		free(projdir);
 		return true;
+	}
 	diag_init(&errs);
 	rc = stack_graph_build(s, &g, &errs);
 	if (g != NULL)
