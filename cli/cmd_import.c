@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "composeimport.h"
 #include "diag.h"
+#include "proto.h"
 #include "unit.h"
 #include "unitemit.h"
 #include "util.h"
@@ -65,7 +66,7 @@ const struct cli_cmd cli_cmd_import = {
 	    "  With --json, one line: {\"ok\":..,\"class\":..,\"stack\":..,\n"
 	    "  \"dir\":..,\"files\":[..],\"losses\":[..],\"warnings\":[..],\n"
 	    "  \"errors\":[..]}, each diagnostic {\"file\",\"line\",\"col\",\n"
-	    "  \"message\"}.\n" CLI_COMPOSE_HELP,
+	    "  \"message\"}; blocked adds \"error\" with code invalid_stack.\n" CLI_COMPOSE_HELP,
 	.shortopts = "o:",
 	.longopts = options,
 	.flags = CLI_COMPOSE,
@@ -195,6 +196,13 @@ report(struct cli_ctx *c, int cls, const char *out, struct diag_list *warns,
 		    "stack", c->st != NULL ? c->st->name : NULL, "dir", out,
 		    "files", files, "losses", diags_json(losses),
 		    "warnings", diags_json(warns), "errors", diags_json(errs));
+		if (cls == IMP_BLOCKED) {
+			f = errs->n > 0 ? diag_format(&errs->v[0]) :
+			    xstrdup("blocked");
+			json_object_set_new(o, "error", json_pack("{s:s, s:s}",
+			    "code", PROTO_E_INVALID_STACK, "message", f));
+			free(f);
+		}
 		cli_print_json(o);
 		json_decref(o);
 		return;

@@ -86,7 +86,7 @@ o = json.load(sys.stdin)
 assert o["ok"] is False and o["class"] == "blocked", o
 e = o["errors"][0]
 assert e["line"] == 4 and e["col"] == 21 and "container_name" in e["message"], e
-assert o["files"] == [], o
+assert o["files"] == [] and o["error"]["code"] == "invalid_stack", o
 ' || fail "--json blocked report: $out"
 [ ! -e "$IT_DIR/strict.units" ] || fail "blocked: OUTDIR was made"
 out=$("$SHIPCTL" --json import compose --force "$L" \
