@@ -136,6 +136,13 @@ int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
  * of DIR or of -f, as ctx->st and ctx->g.  Warnings and errors printed;
  * EXIT_OK or EXIT_USAGE. */
 int	cli_load(struct cli_ctx *);
+/* For import: the compose project of DIR or -f as ctx->st and ctx->g,
+ * nothing printed: the loader's warnings in warns, what the mapping
+ * loses in losses, problems in errs; *projdir the project directory
+ * (caller frees).  EXIT_OK or EXIT_USAGE. */
+struct diag_list;
+int	cli_load_compose(struct cli_ctx *, struct diag_list *warns,
+	    struct diag_list *losses, char **projdir, struct diag_list *errs);
 /* What DIR holds: CLI_KIND_UNITS, CLI_KIND_COMPOSE (a compose file and
  * no stack.yaml), or -1 with *why (caller frees) when both. */
 #define CLI_KIND_UNITS		0

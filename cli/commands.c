@@ -18,6 +18,7 @@ extern const struct cli_cmd cli_cmd_events;
 extern const struct cli_cmd cli_cmd_exec;
 extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_history;
+extern const struct cli_cmd cli_cmd_import;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_plan;
 extern const struct cli_cmd cli_cmd_ps;
@@ -46,6 +47,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_exec,
 	&cli_cmd_help,
 	&cli_cmd_history,
+	&cli_cmd_import,
 	&cli_cmd_logs,
 	&cli_cmd_plan,
 	&cli_cmd_ps,

@@ -305,7 +305,12 @@ put_operands(struct cword *cw, const char *cur)
 	if (strstr(cmd->usage, "-- CMD") != NULL &&
 	    (cw->noperands > 0 || cw->dashdash))
 		return;
-	if (strstr(cmd->usage, "SERVICE=") != NULL)
+	/* import: what to import first, then the project's directory. */
+	if (strcmp(cmd->name, "import") == 0 && cw->noperands == 0)
+		put("compose", cur);
+	else if (strcmp(cmd->name, "import") == 0)
+		printf("@dirs\n");
+	else if (strstr(cmd->usage, "SERVICE=") != NULL)
 		put_services(cw->socket, cw->stack, "=", cur);
 	else if (strstr(cmd->usage, "SERVICE") != NULL)
 		put_services(cw->socket, cw->stack, "", cur);
@@ -345,6 +350,9 @@ cli_complete(struct cli *cli, int argc, char **argv)
 			put_envs(cw.dir, cur);
 		else if (cw.cmd == NULL)	/* -s, --socket */
 			printf("@files\n");
+		else if (strcmp(cw.want, "-o") == 0 ||
+		    strcmp(cw.want, "--output") == 0)	/* import's OUTDIR */
+			printf("@dirs\n");
 		return EXIT_OK;
 	}
 	if (cw.dashdash)

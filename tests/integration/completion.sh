@@ -49,6 +49,12 @@ echo "$out" | grep -qx -- --stack || fail "status options lack --stack: $out"
 echo "$out" | grep -qx -- --json || fail "status options lack --json: $out"
 ok "options: logs --f gives --follow, deploy --no gives --no-backup and --no-build"
 
+out=$(complete_words import co)
+assert_eq "$out" compose "import's first operand"
+out=$(complete_words import compose --fo)
+assert_eq "$out" --force "option of import"
+ok "import: 'co' gives compose, --fo gives --force"
+
 out=$(complete_words status --stack "${IT_STACK%-*}")
 echo "$out" | grep -qxF -- "$IT_STACK" ||
     fail "stack $IT_STACK not offered: '$out'"
