@@ -50,7 +50,7 @@ const struct cli_cmd cli_cmd_export = {
 	    "                      running it; again for more tools.  Without\n"
 	    "                      one, such checks are left out, with a\n"
 	    "                      warning\n"
-	    "  --wave N            only the services of waves 1 to N\n"
+	    "  --wave N            only the services of wave N\n"
 	    CLI_COMPOSE_HELP,
 	.shortopts = "o:",
 	.longopts = options,

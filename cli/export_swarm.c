@@ -324,7 +324,7 @@ emit_health(struct sw *m, const struct unit *u)
 		lit(m, "%d", h->retries);
 	}
 	map_end(m);
-	if (h->start_interval_ms)
+	if (h->start_interval_ms != UNIT_DEF_START_INTERVAL_MS)
 		warn(m, u->name, "health.start_interval", "left out: needs "
 		    "engine API 1.44 on every node");
 }
@@ -405,7 +405,9 @@ emit_deploy(struct sw *m, const struct cli_ctx *c, size_t i, bool job)
 		}
 		if (u->memory) {
 			key(m, "memory");
-			lit(m, "%llu", (unsigned long long)u->memory);
+			snprintf(num, sizeof num, "%llu",
+			    (unsigned long long)u->memory);
+			raw(m, num, false);
 		}
 		map_end(m);
 		map_end(m);
@@ -497,6 +499,8 @@ emit_service(struct sw *m, const struct cli_ctx *c, size_t i)
 			key(m, "published");
 			lit(m, "%d", p->host_port);
 			kstr(m, "protocol", p->proto);
+			/* shipd binds the host's port, and so one replica. */
+			kstr(m, "mode", "host");
 			map_end(m);
 		}
 		seq_end(m);
@@ -590,7 +594,7 @@ emit_service(struct sw *m, const struct cli_ctx *c, size_t i)
 }
 
 static void
-emit_stack(struct sw *m, const struct cli_ctx *c, int upto)
+emit_stack(struct sw *m, const struct cli_ctx *c, int wave)
 {
 	const struct stack	*st = c->st;
 	yaml_event_t		 e;
@@ -604,7 +608,7 @@ emit_stack(struct sw *m, const struct cli_ctx *c, int upto)
 	key(m, "services");
 	map_begin(m, false);
 	for (i = 0; i < st->nunits; i++)
-		if (wave_of(c, i) <= upto)
+		if (wave == 0 || wave_of(c, i) == wave)
 			emit_service(m, c, i);
 	map_end(m);
 	key(m, "networks");
@@ -637,7 +641,7 @@ emit_stack(struct sw *m, const struct cli_ctx *c, int upto)
 
 /* The header: the waves, and how to deploy them, as YAML comments. */
 static void
-header(struct buf *b, const struct cli_ctx *c, int nwaves, int upto)
+header(struct buf *b, const struct cli_ctx *c, int nwaves, int wave)
 {
 	size_t	i;
 	int	w;
@@ -656,8 +660,13 @@ header(struct buf *b, const struct cli_ctx *c, int nwaves, int upto)
 	buf_printf(b, "#   shipctl export swarm --wave N DIR > wave-N.yaml\n"
 	    "#   docker stack deploy --resolve-image never --detach=false "
 	    "-c wave-N.yaml %s\n", c->st->name);
-	if (upto < nwaves)
-		buf_printf(b, "# This file: waves 1 to %d.\n", upto);
+	buf_printf(b, "# Each wave's file holds its own services only, so "
+	    "deploying it leaves\n# the others alone (a one-shot job runs "
+	    "again whenever it is deployed).\n");
+	if (wave > 0)
+		buf_printf(b, "# This file: wave %d of %d.\n", wave, nwaves);
+	else
+		buf_printf(b, "# This file: every wave.\n");
 }
 
 int
@@ -667,7 +676,7 @@ export_swarm(struct cli_ctx *c)
 	struct buf	 all;
 	const char	*v, *end;
 	size_t		 i;
-	int		 nwaves = 1, upto, rc;
+	int		 nwaves = 1, wave, rc;
 	long		 n;
 
 	memset(&m, 0, sizeof m);
@@ -688,7 +697,7 @@ export_swarm(struct cli_ctx *c)
 	for (i = 0; i < c->st->nunits; i++)
 		if (wave_of(c, i) > nwaves)
 			nwaves = wave_of(c, i);
-	upto = nwaves;
+	wave = 0;
 	if ((v = cli_opt_get(c, EXPORT_OPT_WAVE)) != NULL) {
 		errno = 0;
 		n = strtol(v, (char **)&end, 10);
@@ -696,7 +705,7 @@ export_swarm(struct cli_ctx *c)
 		    n > nwaves)
 			return cli_usage_error(c, "--wave: %s: a wave from 1 "
 			    "to %d", v, nwaves);
-		upto = (int)n;
+		wave = (int)n;
 	}
 
 	buf_init(&m.out);
@@ -708,7 +717,7 @@ export_swarm(struct cli_ctx *c)
 	yaml_emitter_set_output(&m.e, on_write, &m.out);
 	yaml_emitter_set_unicode(&m.e, 1);
 	yaml_emitter_set_width(&m.e, 80);
-	emit_stack(&m, c, upto);
+	emit_stack(&m, c, wave);
 	yaml_emitter_delete(&m.e);
 	if (m.rc != 0) {
 		buf_free(&m.out);
@@ -716,7 +725,7 @@ export_swarm(struct cli_ctx *c)
 		return EXIT_FAILED;
 	}
 	buf_init(&all);
-	header(&all, c, nwaves, upto);
+	header(&all, c, nwaves, wave);
 	buf_append(&all, m.out.data, m.out.len);
 	rc = export_write(c, all.data, all.len);
 	if (m.nwarn > 0)
