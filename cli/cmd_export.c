@@ -2,7 +2,6 @@
  * shipctl export TARGET: the stack DIR resolves to, as deploy would send
  * it, written for another engine (docs/export.md).  Needs no daemon.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,26 +56,6 @@ const struct cli_cmd cli_cmd_export = {
 	.flags = CLI_COMPOSE,
 	.exec = cmd_export_exec,
 };
-
-int
-export_write(struct cli_ctx *c, const char *data, size_t len)
-{
-	const char	*path = cli_opt_get(c, 'o');
-	int		 rc;
-
-	if (path == NULL) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-			cli_err("stdout: %s", strerror(errno));
-			return EXIT_FAILED;
-		}
-		return EXIT_OK;
-	}
-	if ((rc = file_write_atomic(path, data, len, 0644)) != 0) {
-		cli_err("%s: %s", path, strerror(-rc));
-		return EXIT_FAILED;
-	}
-	return EXIT_OK;
-}
 
 static int
 cmd_export_exec(struct cli_ctx *c)
