@@ -716,7 +716,7 @@ export_swarm(struct cli_ctx *c)
 	}
 	yaml_emitter_set_output(&m.e, on_write, &m.out);
 	yaml_emitter_set_unicode(&m.e, 1);
-	yaml_emitter_set_width(&m.e, 80);
+	yaml_emitter_set_width(&m.e, -1);
 	emit_stack(&m, c, wave);
 	yaml_emitter_delete(&m.e);
 	if (m.rc != 0) {

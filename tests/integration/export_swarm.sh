@@ -67,6 +67,45 @@ rc=0
 assert_eq "$rc" 2 "--wave past the last wave"
 ok "each wave holds its own services, the whole file all of them"
 
+# ---- the other keys, loaded by docker's own loader ---------------------------
+stack_yaml <<'EOF2'
+networks: [back]
+volumes: [cache]
+EOF2
+mkdir -p "$IT_DIR/bind"
+unit tcpsvc <<EOF2
+image: shipd-test/svc:1
+command: ["/bin/svc", "--price", "\$\$5"]
+health: {tcp: 9000}
+restart: on-failure:3
+resources: {cpus: 0.25, memory: 32M}
+volumes: ["$IT_DIR/bind:/in:ro", "cache:/cache"]
+tmpfs: ["/run:size=1m"]
+ulimits: {nofile: "1024:2048", nproc: "64"}
+networks: [back]
+user: "1000"
+working_dir: /srv
+EOF2
+exp --probe-tool nc -o "$IT_DIR/keys.yaml" "$IT_UNITS"
+docker stack config -c "$IT_DIR/keys.yaml" >"$IT_DIR/config.out" 2>&1 ||
+    { cat "$IT_DIR/keys.yaml" "$IT_DIR/config.out"; fail "docker stack config refused the keys stack"; }
+for want in 'test: [CMD, nc, "-w", "1", "127.0.0.1", "9000"]' \
+    'restart_policy: {condition: on-failure, max_attempts: 3}' \
+    'cpus: "0.25"' 'memory: "33554432"' \
+    "{type: bind, source: $IT_DIR/bind, target: /in, read_only: true}" \
+    '{type: tmpfs, target: /run}' 'nofile: {soft: 1024, hard: 2048}' \
+    'networks: [back]' 'back: {driver: overlay}' 'cache: {}' \
+    '"$$5"'; do
+	grep -qF -- "$want" "$IT_DIR/keys.yaml" ||
+	    { cat "$IT_DIR/keys.yaml"; fail "keys stack: no '$want'"; }
+done
+printf '%s\n' "$err" | grep -q '^shipctl: warning: tcpsvc: tmpfs: /run:size=1m' ||
+    fail "no warning for the tmpfs options"
+# The unit's $$5 is a literal $5; docker's loader must end with that too.
+grep -qx -- ' *- \$5' "$IT_DIR/config.out" ||
+    { cat "$IT_DIR/config.out"; fail "docker did not read the literal \$5"; }
+ok "the other keys map, and docker's loader takes them"
+
 # ---- for real, on a single-node swarm ---------------------------------------
 state=$(docker info --format '{{.Swarm.LocalNodeState}}')
 if [ "$state" != inactive ]; then
