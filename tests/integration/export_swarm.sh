@@ -186,8 +186,11 @@ for w in 1 2 3 4; do
 	n=$((n + $(svcs "$IT_DIR/wave-$w.yaml" | wc -w)))
 	wait_until 90 converged "$n" || {
 		docker service ls --filter "label=$NS"
-		docker service ps --no-trunc "$(docker service ls -q \
-		    --filter "label=$NS")" 2>&1 | tail -n 20
+		for s in $(docker service ls -q --filter "label=$NS"); do
+			docker service ps --no-trunc --format \
+			    '{{.Name}} {{.CurrentState}} {{.Error}}' "$s" |
+			    head -n 5
+		done
 		fail "wave $w: not converged and healthy in 90 s"
 	}
 	ok "wave $w: $n services converged, tasks healthy"
