@@ -486,7 +486,9 @@ emit_service(struct sw *m, const struct cli_ctx *c, size_t i)
 	strv(m, "entrypoint", u->entrypoint);
 	strv(m, "command", u->command);
 	kvs(m, "environment", u->env, u->nenv);
-	if (u->nports > 0) {
+	for (k = 0; k < u->nports && u->ports[k].host_port == 0; k++)
+		;
+	if (k < u->nports) {
 		key(m, "ports");
 		seq_begin(m, false);
 		for (k = 0; k < u->nports; k++) {
