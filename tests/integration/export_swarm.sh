@@ -106,6 +106,18 @@ grep -qx -- ' *- \$5' "$IT_DIR/config.out" ||
     { cat "$IT_DIR/config.out"; fail "docker did not read the literal \$5"; }
 ok "the other keys map, and docker's loader takes them"
 
+# ---- every compose project of the corpus that loads -------------------------
+n=0
+for d in "$ROOT"/tests/compose/*/; do
+	"$SHIPCTL" export swarm --probe-tool wget --probe-tool nc "$d" \
+	    >"$IT_DIR/c.yaml" 2>/dev/null || continue
+	n=$((n + 1))
+	docker stack config -c "$IT_DIR/c.yaml" >/dev/null 2>"$IT_DIR/c.err" ||
+	    { cat "$IT_DIR/c.err"; fail "$d: docker stack config refused it"; }
+done
+assert_ge "$n" 30 "compose projects exported"
+ok "$n compose projects exported, each loads in docker stack config"
+
 # ---- for real, on a single-node swarm ---------------------------------------
 state=$(docker info --format '{{.Swarm.LocalNodeState}}')
 if [ "$state" != inactive ]; then
