@@ -89,6 +89,7 @@ EOF2
 exp --probe-tool nc -o "$IT_DIR/keys.yaml" "$IT_UNITS"
 docker stack config -c "$IT_DIR/keys.yaml" >"$IT_DIR/config.out" 2>&1 ||
     { cat "$IT_DIR/keys.yaml" "$IT_DIR/config.out"; fail "docker stack config refused the keys stack"; }
+# shellcheck disable=SC2016 # literal $$ in the expected text
 for want in 'test: [CMD, nc, "-w", "1", "127.0.0.1", "9000"]' \
     'restart_policy: {condition: on-failure, max_attempts: 3}' \
     'cpus: "0.25"' 'memory: "33554432"' \
@@ -102,6 +103,7 @@ done
 printf '%s\n' "$err" | grep -q '^shipctl: warning: tcpsvc: tmpfs: /run:size=1m' ||
     fail "no warning for the tmpfs options"
 # The unit's $$5 is a literal $5; docker's loader must end with that too.
+# shellcheck disable=SC2016
 grep -qx -- ' *- \$5' "$IT_DIR/config.out" ||
     { cat "$IT_DIR/config.out"; fail "docker did not read the literal \$5"; }
 ok "the other keys map, and docker's loader takes them"
