@@ -130,7 +130,7 @@ assert_match "$out" "attached to deploy of $IT_STACK \\(revision 3\\)" \
 assert_match "$out" '\[6/6\] commit \.+ ok' "attach shows the commit"
 assert_match "$out" "done: $IT_STACK revision 3" "attach's last line"
 cur=$(sctl --json history --stack "$IT_STACK" |
-    jq -r '.revisions[] | select(.current) | "\(.revision) \(.result)"')
+    jq -r '.revisions[] | select(.is_current) | "\(.revision) \(.result)"')
 assert_eq "$cur" "3 committed" "the current revision after the detached deploy"
 ok "Ctrl-C detached, the deploy committed, attach showed its end"
 set +m
