@@ -387,6 +387,20 @@ k_init(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 }
 
 static void
+k_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	char *s;
+
+	if ((s = ytree_text(c, path, n, "restart or none")) == NULL)
+		return;
+	if (unit_heal_parse(s, &UCTX(obj)->u->on_unhealthy) != 0)
+		ytree_err(c, n, "%s: expected restart or none, got '%s'", path,
+		    s);
+	free(s);
+}
+
+static void
 k_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	struct unit	*u = UCTX(obj)->u;
@@ -622,6 +636,7 @@ static const struct ykey unit_keys[] = {
 	{ "init", k_init },
 	{ "update", unit_yaml_update },
 	{ "restart", k_restart },
+	{ "on_unhealthy", k_on_unhealthy },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
 	{ "resources", unit_yaml_resources },

@@ -17,6 +17,7 @@ struct ctl;
 struct docker;
 struct docker_events;
 struct health;
+struct heal;
 struct store;
 struct watch;
 struct op;
@@ -79,6 +80,7 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
+	struct heal		*heal;		/* ops/heal.c */
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;
