@@ -16,11 +16,13 @@
 #include <time.h>
 
 #include "core/shipd.h"
+#include "engine/docker.h"
 #include "engine/spec.h"
 #include "engine/watch.h"
 #include "graph.h"
 #include "log.h"
 #include "ops/heal.h"
+#include "ops/health.h"
 #include "ops/op.h"
 #include "state/lock.h"
 #include "state/revision.h"
@@ -42,6 +44,7 @@ struct hsvc {
 	uv_timer_t	 timer;
 	bool		 pending;	/* timer armed */
 	bool		 running;	/* its restart is under way */
+	struct docker_req *dreq;	/* is it still unhealthy? */
 	struct hsvc	*next;
 };
 
@@ -200,22 +203,17 @@ schedule(struct hsvc *h, uint64_t ms)
 	uv_timer_start(&h->timer, on_timer, ms, 0);
 }
 
+/* Still unhealthy, and the lock is free: restart it now. */
 static void
-on_timer(uv_timer_t *t)
+heal_now(struct hsvc *h)
 {
-	struct hsvc	*h = t->data;
 	struct shipd	*sd = h->hl->sd;
 	struct stack	*st;
 	struct graph	*g;
 	const struct unit *u;
 	char		 why[256];
 
-	h->pending = false;
-	if (h->hl->stopped || sd->stopping)
-		return;
-	/* Never in the middle of a deploy, rollback or another operation:
-	 * wait for it. */
-	if (lock_holder(sd, h->stack) != NULL || !sd->recovered) {
+	if (lock_holder(sd, h->stack) != NULL) {
 		h->hl->stats.deferred++;
 		schedule(h, HEAL_LOCK_RETRY_MS);
 		return;
@@ -249,6 +247,49 @@ on_timer(uv_timer_t *t)
 	    h);
 }
 
+static void
+on_verified(const struct docker_result *res, void *arg)
+{
+	struct hsvc	*h = arg;
+	const char	*hs;
+
+	h->dreq = NULL;
+	hs = json_string_value(json_object_get(json_object_get(
+	    json_object_get(res->body, "State"), "Health"), "Status"));
+	/* Gone, or well again: nothing to heal. */
+	if (res->err != 0 || hs == NULL || strcmp(hs, "unhealthy") != 0)
+		return;
+	heal_now(h);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct hsvc	*h = t->data;
+	struct shipd	*sd = h->hl->sd;
+	const char	*own;
+
+	h->pending = false;
+	if (h->hl->stopped || sd->stopping)
+		return;
+	/* Never in the middle of a deploy, rollback or another operation:
+	 * wait for it. */
+	if (lock_holder(sd, h->stack) != NULL || !sd->recovered) {
+		h->hl->stats.deferred++;
+		schedule(h, HEAL_LOCK_RETRY_MS);
+		return;
+	}
+	/* It waited (backoff, the lock): is it still unhealthy? */
+	if (h->id == NULL)
+		return;
+	if ((own = health_own(sd, h->id, NULL)) != NULL) {
+		if (strcmp(own, "unhealthy") == 0)
+			heal_now(h);
+		return;
+	}
+	h->dreq = docker_container_inspect(sd->docker, h->id, on_verified, h);
+}
+
 void
 heal_unhealthy(struct shipd *sd, const char *stack, const char *service,
     const char *id, const char *why)
@@ -261,7 +302,8 @@ heal_unhealthy(struct shipd *sd, const char *stack, const char *service,
 		return;
 	hl->stats.unhealthy++;
 	h = hsvc_get(hl, stack, service, true);
-	if (h->pending || h->running || h->pol.crash_loop)
+	if (h->pending || h->running || h->dreq != NULL ||
+	    h->pol.crash_loop)
 		return;
 	/* One that the current operation is itself restarting, or one a
 	 * deploy is replacing, is that operation's to judge. */
@@ -329,6 +371,7 @@ heal_stop(struct shipd *sd)
 	hl->watch = NULL;
 	for (h = hl->svcs; h != NULL; h = next) {
 		next = h->next;
+		docker_cancel(h->dreq);
 		uv_timer_stop(&h->timer);
 		uv_close((uv_handle_t *)&h->timer, hsvc_closed);
 	}
