@@ -32,9 +32,9 @@ dep_add(void *obj, const struct ynode *at, const char *path, const char *name,
 
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
 	d = &u->deps[u->ndeps++];
+	memset(d, 0, sizeof *d);
 	d->name = xstrdup(name);
 	d->cond = cond;
-	d->restart = false;
 	d->line = at->line;
 	d->col = at->col;
 	MARK(obj, UF_DEP, at, path);

@@ -279,6 +279,7 @@ dep_add(struct uctx *uc, const struct ynode *at, const char *path,
 
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
 	d = &u->deps[u->ndeps++];
+	memset(d, 0, sizeof *d);
 	d->name = xstrdup(name);
 	d->cond = cond;
 	d->line = at->line;
