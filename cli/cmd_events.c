@@ -57,6 +57,13 @@ on_event(json_t *ev, void *arg)
 		    "missed)\n");
 		return 0;
 	}
+	if (strcmp(kind, PROTO_EV_HEAL) == 0) {
+		printf("%s  %-24s heal %s (%lld restarts): %s\n", when,
+		    cli_str(ev, "service"), cli_str(ev, "action"),
+		    cli_int(ev, "restarts"), cli_str(ev, "reason"));
+		fflush(stdout);
+		return 0;
+	}
 	if (strcmp(cli_str(ev, "type"), "stack") == 0) {
 		printf("%s  %-24s stack removed\n", when, cli_str(ev, "name"));
 		fflush(stdout);

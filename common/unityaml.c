@@ -387,8 +387,8 @@ k_init(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_bool(c, path, n, &UCTX(obj)->u->init);
 }
 
-static void
-k_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
+void
+unit_yaml_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
     void *obj)
 {
 	char *s;
@@ -637,7 +637,7 @@ static const struct ykey unit_keys[] = {
 	{ "init", k_init },
 	{ "update", unit_yaml_update },
 	{ "restart", k_restart },
-	{ "on_unhealthy", k_on_unhealthy },
+	{ "on_unhealthy", unit_yaml_on_unhealthy },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
 	{ "resources", unit_yaml_resources },
