@@ -53,6 +53,7 @@ struct heal {
 	struct watch		*watch;
 	struct hsvc		*svcs;
 	struct heal_stats	 stats;
+	struct boot		*boot;
 	bool			 stopped;
 };
 
@@ -322,7 +323,13 @@ on_event(const char *id, const char *action, json_t *ev, void *arg)
 	json_t		*attrs;
 	const char	*name;
 
-	if (ev == NULL || strcmp(action, HEAL_UNHEALTHY) != 0)
+	/* The stream came back (dockerd restarted): bring back in order
+	 * what is down. */
+	if (ev == NULL) {
+		boot_scan(hl->sd, &hl->boot);
+		return;
+	}
+	if (strcmp(action, HEAL_UNHEALTHY) != 0)
 		return;
 	attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
 	name = json_string_value(json_object_get(attrs, "name"));
@@ -339,8 +346,12 @@ heal_start(struct shipd *sd)
 {
 	struct heal *hl = heal_get(sd);
 
-	if (hl->watch == NULL && !hl->stopped)
+	if (hl->stopped)
+		return;
+	if (hl->watch == NULL)
 		hl->watch = watch_stack(sd, NULL, on_event, hl);
+	/* shipd starts, or the engine is back. */
+	boot_scan(sd, &hl->boot);
 }
 
 static void
@@ -369,6 +380,7 @@ heal_stop(struct shipd *sd)
 			op->on_end = NULL;
 	watch_cancel(hl->watch);
 	hl->watch = NULL;
+	boot_stop(&hl->boot);
 	for (h = hl->svcs; h != NULL; h = next) {
 		next = h->next;
 		docker_cancel(h->dreq);

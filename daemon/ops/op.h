@@ -332,6 +332,11 @@ void		 svcop_heal(struct shipd *, struct stack *, struct graph *,
 		    json_t *targets, void (*on_end)(struct op *, void *),
 		    void *arg);
 
+/* svcop.c, for ordered boot (boot.c): a start of targets ({svc: why},
+ * stolen, as are st and g) with no client. */
+void		 svcop_boot(struct shipd *, struct stack *, struct graph *,
+		    json_t *targets);
+
 /* cancel.c: stop an operation with a reason (a cancel, a deadline):
  * queued, it is answered and ends; before apply, the pipeline fails at
  * its next stage; in apply or verify, apply fails (a deploy rolls back).

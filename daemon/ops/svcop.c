@@ -289,3 +289,18 @@ svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
 	op->on_end_arg = arg;
 	op_run(op);
 }
+
+/* boot.c: start the services in targets ({svc: why}, stolen, as are st
+ * and g) of st, with no client. */
+void
+svcop_boot(struct shipd *sd, struct stack *st, struct graph *g,
+    json_t *targets)
+{
+	struct op *op;
+
+	op = op_create(sd, &op_kind_start, NULL, st, NULL);
+	op->targets = targets;
+	op->graph = g;
+	op->healing = true;
+	op_run(op);
+}
