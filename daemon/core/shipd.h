@@ -81,6 +81,14 @@ struct shipd {
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
 	struct heal		*heal;		/* ops/heal.c */
+	/* Set by the supervisor (ops/heal.c) so that the modules it builds
+	 * on can tell it without calling up: shipd's own check left a
+	 * replica unhealthy; a user's operation gave the stack a fresh
+	 * start (its backoff and crash loops are forgotten). */
+	void			(*heal_unhealthy)(struct shipd *,
+				    const char *stack, const char *service,
+				    const char *id, const char *why);
+	void			(*heal_reset)(struct shipd *, const char *);
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

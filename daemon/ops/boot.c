@@ -16,7 +16,7 @@
 #include "engine/spec.h"
 #include "graph.h"
 #include "log.h"
-#include "ops/heal.h"
+#include "ops/boot.h"
 #include "ops/op.h"
 #include "state/lock.h"
 #include "state/revision.h"

@@ -15,7 +15,6 @@
 #include "state/journal.h"
 #include "log.h"
 #include "ops/health.h"
-#include "ops/heal.h"
 #include "ops/op.h"
 #include "proto.h"
 #include "core/shipd.h"
@@ -193,7 +192,8 @@ on_ended(int err, void *arg)
 		 * watcher takes the new revision's checks from here. */
 		health_refresh(op->sd);
 		/* A new start for the supervisor's backoff and loops. */
-		heal_reset(op->sd, op->stack_name);
+		if (op->sd->heal_reset != NULL)
+			op->sd->heal_reset(op->sd, op->stack_name);
 	}
 	/* The stack is whole at one revision again (this one, or the one
 	 * rolled back to): a failed recovery's records of it are history. */

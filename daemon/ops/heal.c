@@ -21,6 +21,7 @@
 #include "engine/watch.h"
 #include "graph.h"
 #include "log.h"
+#include "ops/boot.h"
 #include "ops/heal.h"
 #include "ops/health.h"
 #include "ops/op.h"
@@ -348,6 +349,8 @@ heal_start(struct shipd *sd)
 
 	if (hl->stopped)
 		return;
+	sd->heal_unhealthy = heal_unhealthy;
+	sd->heal_reset = heal_reset;
 	if (hl->watch == NULL)
 		hl->watch = watch_stack(sd, NULL, on_event, hl);
 	/* shipd starts, or the engine is back. */
@@ -389,6 +392,8 @@ heal_stop(struct shipd *sd)
 	}
 	hl->svcs = NULL;
 	sd->heal = NULL;
+	sd->heal_unhealthy = NULL;
+	sd->heal_reset = NULL;
 	free(hl);
 }
 

@@ -67,10 +67,5 @@ void		 heal_reset(struct shipd *, const char *stack);
 json_t		*heal_status(struct shipd *, const char *stack);
 const struct heal_stats *heal_stats(struct shipd *);
 
-/* boot.c: look for replicas that are down and should not be, once
- * recovery is done, and start their services in order (coalesced). */
-struct boot;
-void		 boot_scan(struct shipd *, struct boot **);
-void		 boot_stop(struct boot **);
 
 #endif

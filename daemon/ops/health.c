@@ -15,7 +15,6 @@
 #include "engine/probe.h"
 #include "engine/spec.h"
 #include "engine/watch.h"
-#include "ops/heal.h"
 #include "ops/health.h"
 #include "proto.h"
 #include "state/revision.h"
@@ -142,8 +141,9 @@ entry_result(struct hentry *e, int ok, const char *detail)
 	 * none (no gate is judging it), the supervisor is told. */
 	if (e->verdict == V_UNHEALTHY && (s = e->subs) != NULL)
 		s->cb(e->id, e->detail, s->arg);
-	else if (e->verdict == V_UNHEALTHY)
-		heal_unhealthy(e->h->sd, e->stack, e->svc, e->id, e->detail);
+	else if (e->verdict == V_UNHEALTHY && e->h->sd->heal_unhealthy != NULL)
+		e->h->sd->heal_unhealthy(e->h->sd, e->stack, e->svc, e->id,
+		    e->detail);
 }
 
 static void
@@ -406,7 +406,6 @@ health_start(struct shipd *sd)
 	sd->health = h;
 	h->watch = watch_stack(sd, NULL, on_engine_event, h);
 	rescan(h, 0);
-	heal_start(sd);
 }
 
 void

@@ -25,7 +25,6 @@
 
 #include "core/shipd.h"
 #include "graph.h"
-#include "ops/heal.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -53,8 +52,9 @@ svcop_finish(struct op *op)
 	size_t		 i;
 
 	/* A user's start or restart: the supervisor starts afresh. */
-	if (!op->healing && op->kind->id != OP_STOP)
-		heal_reset(op->sd, op->stack_name);
+	if (!op->healing && op->kind->id != OP_STOP &&
+	    op->sd->heal_reset != NULL)
+		op->sd->heal_reset(op->sd, op->stack_name);
 	doc = old != NULL ? json_deep_copy(old) : json_object();
 	if ((stopped = json_object_get(doc, "stopped")) == NULL) {
 		stopped = json_object();
