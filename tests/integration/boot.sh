@@ -37,17 +37,26 @@ start_shipd
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy"
 sctl stop --stack "$IT_STACK" spare >/dev/null || fail "stop spare"
 stop_shipd
-since=$(date +%s.%N)
+# Followed live: the engine keeps only its last few hundred events for a
+# --since replay, and it is shared.
+docker events --filter "label=$IT_LABEL" --filter type=container \
+    --format '{{index .Actor.Attributes "io.shipd.service"}}:{{.Action}}' \
+    > "$IT_DIR/ev" &
+EVPID=$!
+trap 'rc=$?; kill "$EVPID" 2>/dev/null; (exit $rc); it_cleanup' EXIT
 docker stop -t 1 "$(cid web)" "$(cid api)" "$(cid db)" "$(cid spare)" \
     >/dev/null
+# The stream was up in time for what follows if it saw the stops.
+wait_until 10 grep -q '^db:die$' "$IT_DIR/ev" ||
+    fail "docker events did not follow the stops"
 start_shipd
 wait_until 30 running web || fail "web not brought back"
 running db && running api || fail "db or api not brought back"
 ! running spare || fail "spare, left stopped by shipctl stop, was started"
-order=$(docker events --since "$since" --until "$(date +%s.%N)" \
-    --filter "label=$IT_LABEL" --filter type=container \
-    --format '{{index .Actor.Attributes "io.shipd.service"}}:{{.Action}}' |
-    grep -E ':(start|health_status: healthy)$' | tr '\n' ' ')
+kill "$EVPID" 2>/dev/null || true
+wait "$EVPID" 2>/dev/null || true
+order=$(grep -E ':(start|health_status: healthy)$' "$IT_DIR/ev" |
+    tr '\n' ' ')
 assert_match "$order" \
     "^db:start db:health_status: healthy api:start api:health_status: healthy web:start $" \
     "boot order"
