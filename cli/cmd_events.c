@@ -27,7 +27,10 @@ const struct cli_cmd cli_cmd_events = {
 	    "                  health checks too (left out by default)\n"
 	    "  --filter K=V    only matching events; keys: service=NAME,\n"
 	    "                  type=container (the engine's) or type=stack\n"
-	    "                  (shipd's own \"stack removed\" after a down).\n"
+	    "                  (shipd's own \"stack removed\" after a down)\n"
+	    "                  or type=heal (the supervisor restarting an\n"
+	    "                  unhealthy service, or giving up on a crash\n"
+	    "                  loop).\n"
 	    "                  Comma-separated or repeated: an event must\n"
 	    "                  match one value of every key given\n",
 	.shortopts = "a",
@@ -55,6 +58,13 @@ on_event(json_t *ev, void *arg)
 	if (strcmp(kind, PROTO_EV_RESYNC) == 0) {
 		printf("(engine connection restored; events may have been "
 		    "missed)\n");
+		return 0;
+	}
+	if (strcmp(kind, PROTO_EV_HEAL) == 0) {
+		printf("%s  %-24s heal %s (%lld restarts): %s\n", when,
+		    cli_str(ev, "service"), cli_str(ev, "action"),
+		    cli_int(ev, "restarts"), cli_str(ev, "reason"));
+		fflush(stdout);
 		return 0;
 	}
 	if (strcmp(cli_str(ev, "type"), "stack") == 0) {
@@ -93,10 +103,11 @@ add_filter(struct cli_ctx *c, json_t *args, const char *spec)
 		else if (strcmp(kv, "type") == 0) {
 			key = "types";
 			if (strcmp(eq + 1, "container") != 0 &&
-			    strcmp(eq + 1, "stack") != 0) {
+			    strcmp(eq + 1, "stack") != 0 &&
+			    strcmp(eq + 1, "heal") != 0) {
 				rc = cli_usage_error(c, "--filter type=%s: a "
-				    "stack's events are of type container or "
-				    "stack", eq + 1);
+				    "stack's events are of type container, "
+				    "stack or heal", eq + 1);
 				break;
 			}
 		} else {

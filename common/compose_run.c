@@ -32,6 +32,7 @@ dep_add(void *obj, const struct ynode *at, const char *path, const char *name,
 
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
 	d = &u->deps[u->ndeps++];
+	memset(d, 0, sizeof *d);
 	d->name = xstrdup(name);
 	d->cond = cond;
 	d->line = at->line;
@@ -75,16 +76,14 @@ dep_long(struct yctx *c, const char *path, const struct ynode *k,
 		ytree_bool(c, ipath, x, &required);
 	if ((x = cm_get(v, "restart")) != NULL) {
 		ytree_bool(c, ipath, x, &restart);
-		if (restart)
-			cm_loss(m, x, "%s.restart: shipd does not restart "
-			    "%s when %s is restarted or updated", ipath,
-			    SV(obj)->name, k->str);
 	}
 	/* Not required and not in the project (a profile left it out):
 	 * compose goes on without it, and so does shipd. */
 	if (!required && !cm_declared(m->services, k->str))
 		goto out;
 	dep_add(obj, k, path, k->str, cond);
+	if (restart)
+		U(obj)->deps[U(obj)->ndeps - 1].restart = true;
 out:
 	free(ipath);
 }

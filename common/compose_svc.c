@@ -545,6 +545,7 @@ k_pull_policy(struct yctx *c, const char *path, const struct ynode *n,
 static const struct ykey shipd_keys[] = {
 	{ "backup", unit_yaml_backup },
 	{ "health", unit_yaml_health },
+	{ "on_unhealthy", unit_yaml_on_unhealthy },
 	{ "update", unit_yaml_update },
 };
 

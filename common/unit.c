@@ -33,6 +33,32 @@ unit_dep_cond_name(enum dep_cond c)
 	return NULL;
 }
 
+const char *
+unit_heal_name(enum unit_heal h)
+{
+	switch (h) {
+	case HEAL_RESTART:
+		return "restart";
+	case HEAL_NONE:
+		return "none";
+	case HEAL_DEFAULT:
+		break;
+	}
+	return NULL;
+}
+
+int
+unit_heal_parse(const char *s, enum unit_heal *out)
+{
+	if (strcmp(s, "restart") == 0)
+		*out = HEAL_RESTART;
+	else if (strcmp(s, "none") == 0)
+		*out = HEAL_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 int
 unit_dep_cond_parse(const char *s, enum dep_cond *out)
 {

@@ -60,6 +60,8 @@ struct unit_mount {
 struct unit_dep {
 	char		*name;
 	enum dep_cond	 cond;
+	bool		 restart;	/* compose's restart: true: restarted
+					   after the dependency is healed */
 	int		 line;	/* of the entry in its file; 0: unknown */
 	int		 col;
 };
@@ -183,6 +185,13 @@ struct unit {
 	bool			  init;
 	struct unit_update	  update;
 	char			 *restart;	/* the engine's name for it */
+	/* on_unhealthy: what shipd does with a replica that stays
+	 * unhealthy (docs/operations.md, supervision). */
+	enum unit_heal {
+		HEAL_DEFAULT,	/* unset: restart, except one-shots */
+		HEAL_RESTART,
+		HEAL_NONE,
+	}			  on_unhealthy;
 	int			  restart_max;	/* on-failure retries; 0: any */
 	uint64_t		  stop_grace_ms;
 	char			 *stop_signal;	/* NULL: the image's */
@@ -313,6 +322,9 @@ int		 unit_update_order_parse(const char *,
 int		 unit_update_failure_parse(const char *,
 		    enum unit_update_failure *);
 /* "no", "always", "unless-stopped", "on-failure[:N]"; *name is allocated. */
+/* "restart", "none" (NULL for HEAL_DEFAULT); parse: 0 or -1. */
+const char	*unit_heal_name(enum unit_heal);
+int		 unit_heal_parse(const char *, enum unit_heal *);
 int		 unit_restart_parse(const char *, char **name, int *max);
 bool		 unit_restart_valid(const char *name, int max);
 bool		 unit_name_valid(const char *);		/* services */

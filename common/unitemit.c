@@ -524,6 +524,7 @@ unit_body(struct emit *m, const struct unit *u)
 	raw(m, u->init ? "true" : "false", YAML_PLAIN_SCALAR_STYLE);
 	update(m, &u->update);
 	restart(m, u);
+	opt_str(m, "on_unhealthy", unit_heal_name(u->on_unhealthy));
 	dur(m, "stop_grace", u->stop_grace_ms);
 	opt_str(m, "stop_signal", u->stop_signal);
 	resources(m, u);

@@ -157,6 +157,9 @@ unit_spec_json(const struct unit *u)
 		json_object_set_new(o, "networks", nets_json(u, false));
 	unit_host_json(u, o);
 	/* Only when set, as networks. */
+	if (u->on_unhealthy != HEAL_DEFAULT)
+		json_object_set_new(o, "on_unhealthy",
+		    json_string(unit_heal_name(u->on_unhealthy)));
 	if (u->hostname != NULL)
 		json_object_set_new(o, "hostname", json_string(u->hostname));
 	if (u->extra_hosts != NULL)
@@ -185,10 +188,15 @@ unit_json(const struct unit *u)
 	json_object_update_new(o, unit_spec_json(u));
 	deps = json_array();
 	for (i = 0; i < u->ndeps; i++) {
-		json_array_append_new(deps, json_pack("{s:s, s:s, s:i, s:i}",
+		json_t *d = json_pack("{s:s, s:s, s:i, s:i}",
 		    "service", u->deps[i].name,
 		    "condition", unit_dep_cond_name(u->deps[i].cond),
-		    "line", u->deps[i].line, "col", u->deps[i].col));
+		    "line", u->deps[i].line, "col", u->deps[i].col);
+
+		/* Only when set: recorded revisions still compare equal. */
+		if (u->deps[i].restart)
+			json_object_set_new(d, "restart", json_true());
+		json_array_append_new(deps, d);
 	}
 	json_object_set_new(o, "replicas", json_integer(u->replicas));
 	json_object_set_new(o, "depends_on", deps);
@@ -387,11 +395,12 @@ j_dep(struct jread *c, const char *path, const json_t *v, struct unit *u)
 {
 	static const char *const f[] = { "service", "condition", "line",
 	    "col" };
+	static const char *const opt[] = { "restart" };
 	struct unit_dep	 d;
 	char		*cond;
 
 	memset(&d, 0, sizeof d);
-	if (!jread_obj(c, path, v, f, nitems(f)))
+	if (!jread_obj_opt(c, path, v, f, nitems(f), opt, nitems(opt)))
 		return;
 	jread_str(c, path, v, "service", 0, &d.name);
 	if (jread_str(c, path, v, "condition", 0, &cond) &&
@@ -399,6 +408,8 @@ j_dep(struct jread *c, const char *path, const json_t *v, struct unit *u)
 		jread_err(c, path, "condition: expected started, healthy or "
 		    "completed");
 	free(cond);
+	if (json_object_get(v, "restart") != NULL)
+		jread_bool(c, path, v, "restart", &d.restart);
 	jread_int_i(c, path, v, "line", 0, INT_MAX, &d.line);
 	jread_int_i(c, path, v, "col", 0, INT_MAX, &d.col);
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof d);
@@ -602,6 +613,15 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jkv(c, path, v, "labels", &u->labels, &u->nlabels);
 	jread_str(c, path, v, "user", JREAD_NULL | JREAD_NONEMPTY, &u->user);
 	jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir);
+	if (json_object_get(v, "on_unhealthy") != NULL) {
+		char *h = NULL;
+
+		if (jread_str(c, path, v, "on_unhealthy", 0, &h) &&
+		    unit_heal_parse(h, &u->on_unhealthy) != 0)
+			jread_err(c, path, "on_unhealthy: expected restart or "
+			    "none");
+		free(h);
+	}
 	if (json_object_get(v, "hostname") != NULL)
 		jread_str(c, path, v, "hostname", 0, &u->hostname);
 	if (json_object_get(v, "extra_hosts") != NULL)
@@ -636,6 +656,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	    "user", "working_dir", "replicas", "depends_on", "update",
 	    "backup" };
 	static const char *const opt[] = { "networks", "hostname",
+	    "on_unhealthy",
 	    "extra_hosts", "sysctls", "tmpfs", "ulimits", "build",
 	    "pull_policy", UNIT_HOST_JSON_KEYS };
 	struct unit_where	 w = { j_at, NULL };

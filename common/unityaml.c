@@ -279,6 +279,7 @@ dep_add(struct uctx *uc, const struct ynode *at, const char *path,
 
 	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
 	d = &u->deps[u->ndeps++];
+	memset(d, 0, sizeof *d);
 	d->name = xstrdup(name);
 	d->cond = cond;
 	d->line = at->line;
@@ -384,6 +385,20 @@ static void
 k_init(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	ytree_bool(c, path, n, &UCTX(obj)->u->init);
+}
+
+void
+unit_yaml_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	char *s;
+
+	if ((s = ytree_text(c, path, n, "restart or none")) == NULL)
+		return;
+	if (unit_heal_parse(s, &UCTX(obj)->u->on_unhealthy) != 0)
+		ytree_err(c, n, "%s: expected restart or none, got '%s'", path,
+		    s);
+	free(s);
 }
 
 static void
@@ -624,6 +639,7 @@ static const struct ykey unit_keys[] = {
 	{ "init", k_init },
 	{ "update", unit_yaml_update },
 	{ "restart", k_restart },
+	{ "on_unhealthy", unit_yaml_on_unhealthy },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
 	{ "resources", unit_yaml_resources },

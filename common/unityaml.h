@@ -38,6 +38,8 @@ void	unit_yaml_update(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	unit_yaml_resources(struct yctx *, const char *, const struct ynode *,
 	    void *);
+void	unit_yaml_on_unhealthy(struct yctx *, const char *,
+	    const struct ynode *, void *);
 void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 	    void *);
 /* build: and pull_policy: (unitbuild.c). */

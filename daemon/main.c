@@ -20,6 +20,7 @@
 #include "engine/supervise.h"
 #include "log.h"
 #include "core/notify.h"
+#include "ops/heal.h"
 #include "ops/health.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -70,6 +71,7 @@ static void
 on_engine_ready(struct shipd *sd)
 {
 	health_start(sd);
+	heal_start(sd);
 	if (!sd->recovery_started) {
 		sd->recovery_started = true;
 		backup_recover(sd);

@@ -17,6 +17,7 @@ struct ctl;
 struct docker;
 struct docker_events;
 struct health;
+struct heal;
 struct store;
 struct watch;
 struct op;
@@ -79,6 +80,15 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
+	struct heal		*heal;		/* ops/heal.c */
+	/* Set by the supervisor (ops/heal.c) so that the modules it builds
+	 * on can tell it without calling up: shipd's own check left a
+	 * replica unhealthy; a user's operation gave the stack a fresh
+	 * start (its backoff and crash loops are forgotten). */
+	void			(*heal_unhealthy)(struct shipd *,
+				    const char *stack, const char *service,
+				    const char *id, const char *why);
+	void			(*heal_reset)(struct shipd *, const char *);
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

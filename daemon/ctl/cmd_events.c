@@ -67,6 +67,23 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 	if (strcmp(action, WATCH_REMOVED) != 0 && !listed(es->services,
 	    json_string_value(json_object_get(attrs, LABEL_SERVICE))))
 		return;
+	/* The supervisor's own (ops/heal.c). */
+	if (strcmp(json_string_value(json_object_get(ev, "Type")) ?: "",
+	    "heal") == 0) {
+		const char *cid = json_string_value(json_object_get(
+		    json_object_get(ev, "Actor"), "ID"));
+
+		ctl_req_event(es->req, PROTO_EV_HEAL, json_pack(
+		    "{s:s, s:s%, s:O, s:O, s:O, s:O, s:o}",
+		    "action", action,
+		    "container", cid ? cid : "", cid ? 12 : 0,
+		    "service", json_object_get(attrs, LABEL_SERVICE),
+		    "restarts", json_object_get(ev, "restarts"),
+		    "reason", json_object_get(ev, "reason"),
+		    "crash_loop", json_object_get(ev, "crash_loop"),
+		    "time", ctl_json_time(json_object_get(ev, "time"))));
+		return;
+	}
 	/* The engine's attributes are strings, its time Unix seconds:
 	 * numbers and an RFC 3339 time here, as everywhere else. */
 	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(

@@ -13,6 +13,7 @@
 #include "ctl/known.h"
 #include "engine/docker.h"
 #include "engine/spec.h"
+#include "ops/heal.h"
 #include "ops/health.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -181,7 +182,7 @@ static json_t *
 status_result(struct shipd *sd, const char *stack, json_t *rows)
 {
 	const json_t	*doc, *scale;
-	json_t		*res, *svcs, *want, *c, *n, *lock, *row;
+	json_t		*res, *svcs, *want, *c, *n, *lock, *row, *heal, *hs;
 	const json_t	*stopped;
 	const char	*svc, *held;
 	size_t		 i;
@@ -205,6 +206,7 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	json_object_set_new(res, "recovery_failed", held ? json_string(held) :
 	    json_null());
 	svcs = json_array();
+	heal = heal_status(sd, stack);
 	want = json_object_get(doc, "replicas");
 	json_object_foreach(want, svc, n) {
 		json_t *o = json_object_get(json_object_get(scale, svc),
@@ -238,8 +240,16 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 		    "service", svc, "desired", json_integer_value(o ? o : n),
 		    "running", running, "ready", ready);
 		service_view(row, rows, json_object_get(stopped, svc));
+		hs = json_object_get(heal, svc);
+		json_object_set_new(row, "restarts", json_integer(
+		    json_integer_value(json_object_get(hs, "restarts"))));
+		json_object_set(row, "last_reason", json_object_get(hs,
+		    "last_reason") ?: json_null());
+		json_object_set_new(row, "crash_loop", json_boolean(
+		    json_is_true(json_object_get(hs, "crash_loop"))));
 		json_array_append_new(svcs, row);
 	}
+	json_decref(heal);
 	json_object_set_new(res, "services", svcs);
 	return res;
 }

@@ -99,6 +99,13 @@ watch_stack_removed(struct shipd *sd, const char *stack)
 	json_decref(ev);
 }
 
+void
+watch_stack_event(struct shipd *sd, const char *stack, const char *action,
+    json_t *ev)
+{
+	dispatch(sd, NULL, stack, action, ev);
+}
+
 static void
 on_state(int connected, void *arg)
 {

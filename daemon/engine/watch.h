@@ -32,6 +32,11 @@ struct watch	*watch_stack(struct shipd *, const char *stack, watch_cb *,
 /* Tell the stack's watchers (and the all-stacks ones) that a down removed
  * it.  Called from a down's reply, never from inside a watch callback. */
 void		 watch_stack_removed(struct shipd *, const char *stack);
+/* shipd's own event about stack (Type other than "container": the
+ * supervisor's "heal"), to the stack's watchers and the all-stacks ones.
+ * Never from inside a watch callback of the same dispatch's making. */
+void		 watch_stack_event(struct shipd *, const char *stack,
+		    const char *action, json_t *ev);
 /* Safe from inside any watch callback, for any watch. */
 void		 watch_cancel(struct watch *);
 

@@ -191,6 +191,9 @@ on_ended(int err, void *arg)
 		/* current has landed (writes land in order): the health
 		 * watcher takes the new revision's checks from here. */
 		health_refresh(op->sd);
+		/* A new start for the supervisor's backoff and loops. */
+		if (op->sd->heal_reset != NULL)
+			op->sd->heal_reset(op->sd, op->stack_name);
 	}
 	/* The stack is whole at one revision again (this one, or the one
 	 * rolled back to): a failed recovery's records of it are history. */

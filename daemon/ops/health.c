@@ -31,6 +31,8 @@ struct hentry {
 	struct health		*h;
 	struct hentry		*next;
 	char			*id;
+	char			*stack;		/* its labels */
+	char			*svc;
 	struct unit_health	 chk;		/* http_path owned, test NULL */
 	char			*ip;
 	uv_timer_t		 timer;
@@ -105,6 +107,8 @@ entry_closed(uv_handle_t *t)
 	struct hentry *e = t->data;
 
 	free(e->id);
+	free(e->stack);
+	free(e->svc);
 	free(e->ip);
 	free(e->chk.http_path);
 	free(e);
@@ -133,9 +137,13 @@ entry_result(struct hentry *e, int ok, const char *detail)
 		e->verdict = V_UNHEALTHY;
 	uv_timer_start(&e->timer, entry_probe, e->chk.interval_ms ?
 	    e->chk.interval_ms : 1000, 0);
-	/* The subscriber cancels on the first report: tell one. */
+	/* The subscriber cancels on the first report: tell one.  With
+	 * none (no gate is judging it), the supervisor is told. */
 	if (e->verdict == V_UNHEALTHY && (s = e->subs) != NULL)
 		s->cb(e->id, e->detail, s->arg);
+	else if (e->verdict == V_UNHEALTHY && e->h->sd->heal_unhealthy != NULL)
+		e->h->sd->heal_unhealthy(e->h->sd, e->stack, e->svc, e->id,
+		    e->detail);
 }
 
 static void
@@ -305,6 +313,10 @@ scan_row(struct health *h, json_t *c)
 		entry_set_check(e, &u->health);
 	if (e == NULL)
 		e = entry_new(h, id, &u->health);
+	if (e->stack == NULL) {
+		e->stack = xstrdup(label(c, LABEL_STACK));
+		e->svc = xstrdup(u->name);
+	}
 	e->gen = h->gen;
 }
 

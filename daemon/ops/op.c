@@ -467,6 +467,8 @@ op_end(struct op *op)
 	op->lock = NULL;
 	lock_wait_cancel(sd, op->waiter);
 	op->waiter = NULL;
+	if (op->on_end != NULL)
+		op->on_end(op, op->on_end_arg);
 	/* Nothing under way: what the journal holds is history, but for
 	 * the stacks a failed recovery holds. */
 	if (sd->ops == NULL && sd->recovered && sd->store != NULL &&

@@ -274,6 +274,11 @@ struct op {
 	struct op_watch		*watchers;	/* shipctl attach: they get
 						   every event and the answer */
 	char			*safety_id;	/* and the safety backup it took */
+	/* The supervisor's (heal.c): set on its restarts, told once the
+	 * operation ends (op->failed says how). */
+	bool			 healing;
+	void			(*on_end)(struct op *, void *);
+	void			*on_end_arg;
 	struct op		*next;		/* sd->ops */
 };
 
@@ -320,6 +325,17 @@ const char	*op_phase_name(enum op_phase);
 /* Arm the operation's one deadline timer: fn(op) in ms (0: disarm).  It
  * is disarmed at the end and at shutdown (ops_stop). */
 void		 op_deadline(struct op *, uint64_t ms, void (*fn)(struct op *));
+
+/* svcop.c, for the supervisor: a restart of targets ({svc: why}, stolen,
+ * as are st and g) with no client; on_end(op, arg) once it ends. */
+void		 svcop_heal(struct shipd *, struct stack *, struct graph *,
+		    json_t *targets, void (*on_end)(struct op *, void *),
+		    void *arg);
+
+/* svcop.c, for ordered boot (boot.c): a start of targets ({svc: why},
+ * stolen, as are st and g) with no client. */
+void		 svcop_boot(struct shipd *, struct stack *, struct graph *,
+		    json_t *targets);
 
 /* cancel.c: stop an operation with a reason (a cancel, a deadline):
  * queued, it is answered and ends; before apply, the pipeline fails at

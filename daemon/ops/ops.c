@@ -7,6 +7,7 @@
  */
 #include "core/shipd.h"
 #include "ops/health.h"
+#include "ops/heal.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 
@@ -15,6 +16,7 @@ ops_stop(struct shipd *sd)
 {
 	struct op *op;
 
+	heal_stop(sd);
 	for (op = sd->ops; op != NULL; op = op->next) {
 		apply_free(op);
 		op_deadline(op, 0, NULL);

@@ -51,6 +51,10 @@ svcop_finish(struct op *op)
 	char		 t0[32], t1[32];
 	size_t		 i;
 
+	/* A user's start or restart: the supervisor starts afresh. */
+	if (!op->healing && op->kind->id != OP_STOP &&
+	    op->sd->heal_reset != NULL)
+		op->sd->heal_reset(op->sd, op->stack_name);
 	doc = old != NULL ? json_deep_copy(old) : json_object();
 	if ((stopped = json_object_get(doc, "stopped")) == NULL) {
 		stopped = json_object();
@@ -267,4 +271,36 @@ ops_svcop(struct shipd *sd, struct ctl_req *r, const char *kind,
 fail:
 	graph_free(g);
 	stack_free(st);
+}
+
+/* heal.c: restart the services in targets ({svc: why}) of stack st, with
+ * no client; on_end(op, arg) once it ends. */
+void
+svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
+    json_t *targets, void (*on_end)(struct op *, void *), void *arg)
+{
+	struct op *op;
+
+	op = op_create(sd, &op_kind_restart, NULL, st, NULL);
+	op->targets = targets;
+	op->graph = g;
+	op->healing = true;
+	op->on_end = on_end;
+	op->on_end_arg = arg;
+	op_run(op);
+}
+
+/* boot.c: start the services in targets ({svc: why}, stolen, as are st
+ * and g) of st, with no client. */
+void
+svcop_boot(struct shipd *sd, struct stack *st, struct graph *g,
+    json_t *targets)
+{
+	struct op *op;
+
+	op = op_create(sd, &op_kind_start, NULL, st, NULL);
+	op->targets = targets;
+	op->graph = g;
+	op->healing = true;
+	op_run(op);
 }

@@ -12,6 +12,7 @@ image: $IMAGE1
 environment: {SVC_NAME: h, SVC_UNHEALTHY_AFTER: "5"}
 init: true
 health: {test: [CMD, /bin/svc-check], interval: 1s, retries: 1}
+on_unhealthy: none
 EOF
 c_unit() {	# extra lines
 	unit c <<EOF

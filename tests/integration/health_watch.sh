@@ -11,6 +11,7 @@ unit web <<EOF
 image: $IMAGE1
 environment: {SVC_NAME: web}
 health: {http: {port: 8080, path: /health}, interval: 1s, timeout: 1s, retries: 2}
+on_unhealthy: none
 EOF
 unit cmd <<EOF
 image: $IMAGE1
@@ -64,6 +65,7 @@ unit web <<EOF
 image: $IMAGE2
 environment: {SVC_NAME: web, SVC_UNHEALTHY_AFTER: "1"}
 health: {http: {port: 8080, path: /health}, interval: 1s, timeout: 1s, retries: 2}
+on_unhealthy: none
 update: {monitor: 6s, healthy_deadline: 10s}
 EOF
 rc=0

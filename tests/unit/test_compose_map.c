@@ -432,7 +432,7 @@ test_depends_on(void **state)
 
 	(void)state;
 	map_ok(SVC "    depends_on:\n"
-	    "      db: {condition: service_healthy}\n"
+	    "      db: {condition: service_healthy, restart: true}\n"
 	    "      migrate:\n        condition: "
 	    "service_completed_successfully\n        required: true\n"
 	    "      cache: {condition: service_started}\n"
@@ -445,6 +445,8 @@ test_depends_on(void **state)
 	assert_int_equal(u->ndeps, 3);
 	assert_int_equal(dep(u, "db")->cond, DEP_HEALTHY);
 	assert_int_equal(dep(u, "db")->line, 5);
+	assert_true(dep(u, "db")->restart);
+	assert_false(dep(u, "cache")->restart);
 	assert_int_equal(dep(u, "migrate")->cond, DEP_COMPLETED);
 	assert_int_equal(dep(u, "cache")->cond, DEP_STARTED);
 	assert_null(dep(u, "debugger"));	/* not required, not there */
@@ -875,8 +877,6 @@ static const struct lossc losses[] = {
 	    "delay: 5s}}\n", 4, "own backoff" },
 	{ SVC "    deploy: {restart_policy: {condition: any, "
 	    "max_attempts: 3}}\n", 4, "only with on-failure" },
-	{ SVC "    depends_on: {db: {condition: service_started, "
-	    "restart: true}}\n  db: {image: x}\n", 4, "does not restart" },
 	{ SVC "    healthcheck: {test: [CMD, \"true\"], frob: 1}\n", 4,
 	    "not a healthcheck key" },
 	{ SVC "    frobnicate: 1\n", 4, "not a compose service key" },

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Supervision against the real engine.  web has shipd's own http check
+# (interval 1s, retries 2) and turns unhealthy 2 s after each start
+# (SVC_UNHEALTHY_AFTER); app depends on web with restart: true (compose's
+# flag, recorded in the unit); other depends on web without it.  shipd
+# restarts web within interval * retries plus its start, restarts app after
+# it (engine events in that order), leaves other alone, counts restarts in
+# status with the reason and a heal event each time, and after
+# SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  A
+# deploy clears the loop.  on_unhealthy: none is left alone.
+. "$(dirname "$0")/lib.sh"
+
+export SHIPD_TEST_HEAL_BACKOFF_MS=200 SHIPD_TEST_HEAL_BACKOFF_MAX_MS=400
+export SHIPD_TEST_HEAL_LOOP_COUNT=2
+# compose's restart: true (the only spelling: the unit files' depends_on
+# has none) through a compose project deployed as the test's stack.
+cat > "$IT_UNITS/compose.yaml" <<EOF
+name: $IT_STACK
+services:
+  web:
+    image: $IMAGE1
+    environment: {SVC_NAME: web, SVC_UNHEALTHY_AFTER: "2"}
+    x-shipd:
+      health: {http: {port: 8080, path: /health}, interval: 1s, timeout: 1s, retries: 2}
+  app:
+    image: $IMAGE1
+    environment: {SVC_NAME: app}
+    depends_on:
+      web: {condition: service_started, restart: true}
+  other:
+    image: $IMAGE1
+    environment: {SVC_NAME: other}
+    depends_on: [web]
+EOF
+
+svc_field() {	# service field
+	sctl --json status --stack "$IT_STACK" | jq -r --arg s "$1" \
+	    --arg f "$2" '.services[] | select(.service == $s) | .[$f]'
+}
+restarts_at_least() {	# service n
+	[ "$(svc_field "$1" restarts)" -ge "$2" ]
+}
+crash_loop() {
+	[ "$(svc_field "$1" crash_loop)" = true ]
+}
+started_at() {	# service: the engine's StartedAt of replica 1
+	docker inspect -f '{{.State.StartedAt}}' "$(cid "$1")"
+}
+changed() {	# service old-StartedAt
+	[ "$(started_at "$1")" != "$2" ]
+}
+
+start_shipd
+sctl deploy "$IT_UNITS" >/dev/null || fail "deploy"
+# After the deploy (before it there is no stack to follow); web turns
+# unhealthy 2 s after it at the earliest.
+sctl --json events --stack "$IT_STACK" > "$IT_DIR/events" 2>&1 &
+EVPID=$!
+wait_until 5 grep -q '"subscribed"' "$IT_DIR/events" ||
+    fail "events never subscribed"
+t0=$(now_ms)
+app0=$(started_at app)
+other0=$(started_at other)
+web0=$(started_at web)
+
+# Healthy for 2 s, then unhealthy after 2 failed probes 1 s apart
+# (interval * retries), then stopped and started again: well within 10 s.
+wait_until 10 restarts_at_least web 1 ||
+    fail "web never restarted: restarts '$(svc_field web restarts)'"
+took=$(($(now_ms) - t0))
+assert_match "$(svc_field web last_reason)" "^unhealthy: " "the reason"
+wait_until 10 changed web "$web0" || fail "web's container did not restart"
+wait_until 10 changed app "$app0" || fail "app was not restarted after web"
+ok "an unhealthy web is restarted ${took} ms after its deploy, app after it"
+
+# The third unhealthy spell is a crash loop (two restarts allowed).
+wait_until 30 crash_loop web ||
+    fail "no crash loop: restarts '$(svc_field web restarts)'"
+assert_eq "$(svc_field web restarts)" 2 "restarts before the loop"
+ok "web's repeated failures are a crash loop after 2 restarts"
+! wait_until 4 restarts_at_least web 3 || fail "restarted during a crash loop"
+[ "$(started_at other)" = "$other0" ] ||
+    fail "other (no restart: true) was restarted"
+assert_eq "$(svc_field other restarts)" 0 "other's restarts"
+ok "no restart in a crash loop; other (without restart: true) left alone"
+
+kill "$EVPID" 2>/dev/null || true
+wait "$EVPID" 2>/dev/null || true
+ev=$(jq -r 'select(.event == "heal") | .action' "$IT_DIR/events" |
+    tr '\n' ' ')
+assert_match "$ev" "restart .*restart .*crash_loop" "heal events"
+# The engine's order within the first heal: web stopped and started, then
+# app stopped and started.
+order=$(jq -r 'select(.event == "engine") |
+    select(.action == "start" or .action == "die") |
+    "\(.service):\(.action)"' "$IT_DIR/events" | tr '\n' ' ')
+assert_match "$order" "web:die web:start app:die app:start" \
+    "restart order"
+ok "heal events name each restart and the crash loop; web before app"
+
+# A deploy starts afresh: the loop is forgotten.
+sed -i 's/SVC_UNHEALTHY_AFTER: "2"/SVC_UNHEALTHY_AFTER: "600"/' \
+    "$IT_UNITS/compose.yaml"
+sctl deploy "$IT_UNITS" >/dev/null || fail "second deploy"
+assert_eq "$(svc_field web crash_loop)" false "crash loop after a deploy"
+ok "a deploy clears the crash loop"
+stop_shipd
