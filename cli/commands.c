@@ -16,6 +16,7 @@ extern const struct cli_cmd cli_cmd_deploy;
 extern const struct cli_cmd cli_cmd_down;
 extern const struct cli_cmd cli_cmd_events;
 extern const struct cli_cmd cli_cmd_exec;
+extern const struct cli_cmd cli_cmd_export;
 extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_history;
 extern const struct cli_cmd cli_cmd_logs;
@@ -44,6 +45,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_down,
 	&cli_cmd_events,
 	&cli_cmd_exec,
+	&cli_cmd_export,
 	&cli_cmd_help,
 	&cli_cmd_history,
 	&cli_cmd_logs,

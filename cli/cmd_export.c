@@ -1,0 +1,135 @@
+/*
+ * shipctl export TARGET: the resolved stack (the one deploy sends) written
+ * for another engine.  Each target is one row of the table below and its
+ * own export_<target>*.c; what they share (loading, -o, warnings, the YAML
+ * writer) is here and in export_yaml.c.  Needs no daemon.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "export.h"
+#include "unit.h"
+#include "util.h"
+
+static int	cmd_export_exec(struct cli_ctx *);
+
+/* Sorted by name. */
+static const struct export_target targets[] = {
+	{ "kubernetes", "Kubernetes manifests (docs/export.md)",
+	    export_kubernetes },
+};
+
+static const struct option options[] = {
+	{ "env", required_argument, NULL, 'e' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "service-type", required_argument, NULL, 'T' },
+	{ "wait-image", required_argument, NULL, 'W' },
+	{ "kubectl-image", required_argument, NULL, 'K' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cli_cmd cli_cmd_export = {
+	.name = "export",
+	.usage = "kubernetes " CLI_COMPOSE_USAGE " [-e ENV] [-o OUTDIR] "
+	    "[--namespace NS] [--service-type LoadBalancer|NodePort] "
+	    "[--wait-image IMG] [--kubectl-image IMG] [DIR]",
+	.summary = "write the resolved stack for another engine (no daemon "
+	    "needed)",
+	.help =
+	    "  Loads DIR (default .) as deploy does and writes it for\n"
+	    "  another engine.  What the target cannot express is a warning\n"
+	    "  on stderr naming the service and the key (docs/export.md).\n"
+	    "  kubernetes: one multi-document YAML stream of manifests (a\n"
+	    "  Namespace, ConfigMaps, Secrets, Deployments or StatefulSets,\n"
+	    "  Jobs for one-shots, Services, CronJob skeletons for backups),\n"
+	    "  to stdout, or to OUTDIR/STACK.yaml with -o.\n"
+	    "  -e, --env ENV            a compose --env-file for interpolation\n"
+	    "  -o, --output OUTDIR      write OUTDIR/STACK.yaml (atomically)\n"
+	    "  --namespace NS           the namespace (default: the stack)\n"
+	    "  --service-type T         Service type for host ports:\n"
+	    "                           LoadBalancer (default) or NodePort\n"
+	    "  --wait-image IMG         image of the init containers that wait\n"
+	    "                           for dependencies (default busybox:1.36)\n"
+	    "  --kubectl-image IMG      image of those waiting for a Job to\n"
+	    "                           complete (default bitnami/kubectl:1.30)\n"
+	    CLI_COMPOSE_HELP,
+	.shortopts = "e:o:",
+	.longopts = options,
+	.flags = CLI_COMPOSE,
+	.exec = cmd_export_exec,
+};
+
+void
+export_warn(struct export_ctx *x, const char *service, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "shipctl: export: warning: %s%s%s: ",
+	    service != NULL ? service : "stack", key != NULL ? ": " : "",
+	    key != NULL ? key : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	x->nwarn++;
+}
+
+int
+export_write(struct export_ctx *x, const char *file, struct buf *b)
+{
+	char	*path;
+	int	 rc;
+
+	if (x->outdir == NULL) {
+		if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+			return -EIO;
+		return fflush(stdout) == 0 ? 0 : -EIO;
+	}
+	if ((rc = mkdir_p(x->outdir, 0755)) != 0)
+		return rc;
+	xasprintf(&path, "%s/%s", x->outdir, file);
+	rc = file_write_atomic(path, b->data != NULL ? b->data : "", b->len,
+	    0644);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_export_exec(struct cli_ctx *c)
+{
+	struct export_ctx	 x;
+	const struct export_target *t = NULL;
+	size_t			 i;
+	int			 rc;
+
+	if (c->argc < 1)
+		return cli_usage_error(c, "export needs a target: kubernetes");
+	for (i = 0; i < nitems(targets); i++)
+		if (strcmp(targets[i].name, c->argv[0]) == 0)
+			t = &targets[i];
+	if (t == NULL)
+		return cli_usage_error(c, "unknown export target: %s",
+		    c->argv[0]);
+	if (c->argc > 2)
+		return cli_usage_error(c, "export %s takes one DIR", t->name);
+	/* -e is the compose loader's --env-file. */
+	for (i = 0; i < c->nopts; i++)
+		if (c->opts[i].ch == 'e')
+			c->opts[i].ch = CLI_OPT_ENV_FILE;
+	c->argv++;
+	c->argc--;
+	c->dir = c->argc > 0 ? c->argv[0] : ".";
+	if ((rc = cli_load(c)) != EXIT_OK)
+		return rc;
+	memset(&x, 0, sizeof x);
+	x.c = c;
+	x.st = c->st;
+	x.outdir = cli_opt_get(c, 'o');
+	return t->run(&x);
+}
