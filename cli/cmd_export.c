@@ -35,21 +35,23 @@ static const struct option options[] = {
 
 const struct cli_cmd cli_cmd_export = {
 	.name = "export",
-	.usage = "kubernetes " CLI_COMPOSE_USAGE " [-e ENV] [-o OUTDIR] "
-	    "[--namespace NS] [--service-type LoadBalancer|NodePort] "
-	    "[--wait-image IMG] [--kubectl-image IMG] [DIR]",
+	.usage = "TARGET " CLI_COMPOSE_USAGE " [-e ENV] [-o OUT] "
+	    "[TARGET OPTIONS] [DIR]",
 	.summary = "write the resolved stack for another engine (no daemon "
 	    "needed)",
 	.help =
 	    "  Loads DIR (default .) as deploy does and writes it for\n"
 	    "  another engine.  What the target cannot express is a warning\n"
 	    "  on stderr naming the service and the key (docs/export.md).\n"
+	    "  TARGET is one of:\n"
 	    "  kubernetes: one multi-document YAML stream of manifests (a\n"
 	    "  Namespace, ConfigMaps, Secrets, Deployments or StatefulSets,\n"
 	    "  Jobs for one-shots, Services, CronJob skeletons for backups),\n"
 	    "  to stdout, or to OUTDIR/STACK.yaml with -o.\n"
 	    "  -e, --env ENV            a compose --env-file for interpolation\n"
-	    "  -o, --output OUTDIR      write OUTDIR/STACK.yaml (atomically)\n"
+	    "  -o, --output OUT         kubernetes: write OUT/NS.yaml (a\n"
+	    "                           directory; the file atomically)\n"
+	    "  kubernetes options:\n"
 	    "  --namespace NS           the namespace (default: the stack)\n"
 	    "  --service-type T         Service type for host ports:\n"
 	    "                           LoadBalancer (default) or NodePort\n"
@@ -109,7 +111,8 @@ cmd_export_exec(struct cli_ctx *c)
 	int			 rc;
 
 	if (c->argc < 1)
-		return cli_usage_error(c, "export needs a target: kubernetes");
+		return cli_usage_error(c, "export needs a target (shipctl help "
+		    "export)");
 	for (i = 0; i < nitems(targets); i++)
 		if (strcmp(targets[i].name, c->argv[0]) == 0)
 			t = &targets[i];

@@ -269,6 +269,32 @@ backup(struct k8s *k, const struct unit *u, const char *name)
 	return o;
 }
 
+/* A volume that an earlier service mounts too: one claim per pod here. */
+static void
+shared_volumes(struct export_ctx *x, const struct unit *u)
+{
+	const struct stack	*st = x->st;
+	const struct unit	*o;
+	size_t			 i, j, l;
+
+	for (i = 0; i < u->nmounts; i++) {
+		if (u->mounts[i].kind != MOUNT_VOLUME)
+			continue;
+		for (j = 0; j < st->nunits && st->units[j] != u; j++) {
+			o = st->units[j];
+			for (l = 0; l < o->nmounts; l++)
+				if (o->mounts[l].kind == MOUNT_VOLUME &&
+				    strcmp(o->mounts[l].source,
+				    u->mounts[i].source) == 0)
+					break;
+			if (l < o->nmounts)
+				export_warn(x, u->name, "volumes", "%s is also "
+				    "%s's: each pod gets a claim of its own",
+				    u->mounts[i].source, o->name);
+		}
+	}
+}
+
 static void
 waiter_rbac(struct k8s *k)
 {
@@ -305,7 +331,7 @@ export_kubernetes(struct export_ctx *x)
 	json_t			*ns;
 	char			*nsname, *name, *file;
 	const char		*opt;
-	size_t			 i, j, l;
+	size_t			 i;
 	int			 rc;
 
 	memset(&k, 0, sizeof k);
@@ -335,29 +361,8 @@ export_kubernetes(struct export_ctx *x)
 		u = st->units[i];
 		kind = k8s_kind_of(st, u);
 		name = k8s_name(u->name);
-		/* A volume two services mount is one claim per pod here. */
-		for (j = 0; kind == K8S_STATEFULSET && j < u->nmounts; j++)
-			for (l = 0; u->mounts[j].kind == MOUNT_VOLUME && l < i;
-			    l++)
-				if (stack_unit(st, st->units[l]->name) != NULL &&
-				    strcmp(st->units[l]->name, u->name) != 0) {
-					size_t m;
-
-					for (m = 0; m < st->units[l]->nmounts;
-					    m++)
-						if (st->units[l]->mounts[m].kind
-						    == MOUNT_VOLUME && strcmp(
-						    st->units[l]->mounts[m].
-						    source, u->mounts[j].source)
-						    == 0)
-							export_warn(x, u->name,
-							    "volumes", "%s is "
-							    "also %s's: each "
-							    "pod gets a claim "
-							    "of its own",
-							    u->mounts[j].source,
-							    st->units[l]->name);
-				}
+		if (kind == K8S_STATEFULSET)
+			shared_volumes(x, u);
 		json_array_append_new(k.docs, workload(&k, u, kind, name));
 		json_array_append_new(k.docs, service(&k, u, name));
 		if (u->backup.present)
