@@ -47,7 +47,7 @@ const struct cli_cmd cli_cmd_export = {
 	    "  kubernetes: one multi-document YAML stream of manifests (a\n"
 	    "  Namespace, ConfigMaps, Secrets, Deployments or StatefulSets,\n"
 	    "  Jobs for one-shots, Services, CronJob skeletons for backups),\n"
-	    "  to stdout, or to OUTDIR/STACK.yaml with -o.\n"
+	    "  to stdout, or to OUT/NS.yaml with -o.\n"
 	    "  -e, --env ENV            a compose --env-file for interpolation\n"
 	    "  -o, --output OUT         kubernetes: write OUT/NS.yaml (a\n"
 	    "                           directory; the file atomically)\n"

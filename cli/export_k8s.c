@@ -164,8 +164,9 @@ workload(struct k8s *k, const struct unit *u, enum k8s_kind kind,
 	} else {
 		o = k8s_obj("apps/v1", kind == K8S_STATEFULSET ? "StatefulSet" :
 		    "Deployment", k8s_meta(k, name, u->name));
-		spec = json_pack("{s:i, s:o}", "replicas", u->replicas,
-		    "selector", selector(u));
+		spec = json_pack("{s:i, s:i, s:o}", "replicas", u->replicas,
+		    "revisionHistoryLimit", k->x->st->retain, "selector",
+		    selector(u));
 		if (kind == K8S_STATEFULSET)
 			json_object_set_new(spec, "serviceName",
 			    json_string(name));
