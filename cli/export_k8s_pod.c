@@ -169,8 +169,15 @@ env_configmap(struct k8s *k, const struct unit *u, const char *name)
 	size_t	 i;
 
 	for (i = 0; i < u->nenv; i++)
-		json_object_set_new(data, u->env[i].key,
-		    json_string(u->env[i].value));
+		if (strspn(u->env[i].key, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") ==
+		    strlen(u->env[i].key) && strlen(u->env[i].key) <= 253)
+			json_object_set_new(data, u->env[i].key,
+			    json_string(u->env[i].value));
+		else
+			export_warn(k->x, u->name, "environment", "%s: not a "
+			    "ConfigMap key (letters, digits, '-', '.', '_'); "
+			    "left out", u->env[i].key);
 	o = k8s_obj("v1", "ConfigMap", k8s_meta(k, name, u->name));
 	json_object_set_new(o, "data", data);
 	return o;
@@ -300,6 +307,19 @@ security(struct k8s *k, const struct unit *u)
 	return sc;
 }
 
+/* Whether an earlier port of u names the same container port. */
+static bool
+port_seen(const struct unit *u, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (u->ports[j].container_port == u->ports[i].container_port &&
+		    strcmp(u->ports[j].proto, u->ports[i].proto) == 0)
+			return true;
+	return false;
+}
+
 static json_t *
 container(struct k8s *k, const struct unit *u, const char *name,
     json_t *vm)
@@ -328,11 +348,14 @@ container(struct k8s *k, const struct unit *u, const char *name,
 	}
 	if (u->nports > 0) {
 		ports = json_array();
-		for (i = 0; i < u->nports; i++)
+		for (i = 0; i < u->nports; i++) {
+			if (port_seen(u, i))
+				continue;
 			json_array_append_new(ports, json_pack("{s:i, s:s}",
 			    "containerPort", u->ports[i].container_port,
 			    "protocol", strcmp(u->ports[i].proto, "udp") == 0 ?
 			    "UDP" : "TCP"));
+		}
 		json_object_set_new(c, "ports", ports);
 	}
 	if (u->memory > 0 || u->nano_cpus > 0) {

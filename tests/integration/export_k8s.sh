@@ -129,3 +129,20 @@ grep -q '^shipctl: export: warning: web: ports: 8080: outside the NodePort range
     --wait-image example/wait:1 "$IT_UNITS" 2>/dev/null | cmp -s - "$IT_DIR/m.yaml" ||
 	fail "a second export differs"
 ok "Job, StatefulSet, Deployment (maxUnavailable 0), httpGet probe, ordered init containers"
+
+# ---- the command line ---------------------------------------------------------
+
+mkdir -p "$IT_DIR/c"
+printf 'services:\n  web:\n    image: "nginx:${TAG}"\n' > "$IT_DIR/c/compose.yaml"
+printf 'TAG=1.25\n' > "$IT_DIR/c/prod.env"
+(cd "$IT_DIR/c" && "$SHIPCTL" export kubernetes -e prod.env -o out .) \
+    2>/dev/null || fail "export of a compose project with -e"
+grep -q '^        image: "nginx:1.25"$' "$IT_DIR/c/out/c.yaml" ||
+	fail "-e ENV: \${TAG} not from prod.env: $(cat "$IT_DIR/c/out/c.yaml")"
+rc=0
+"$SHIPCTL" export nomad "$IT_UNITS" 2>/dev/null || rc=$?
+assert_eq "$rc" 2 "an unknown target is a usage error"
+rc=0
+"$SHIPCTL" export kubernetes --service-type Foo "$IT_UNITS" 2>/dev/null || rc=$?
+assert_eq "$rc" 2 "a bad --service-type is a usage error"
+ok "-e, -o, unknown targets and service types"
