@@ -15,7 +15,6 @@ PKGS="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libssl-dev
 
 # The export tests' validator: npm ci of the lock file, once.
 k8s_deps() {
-	local d
 	d=$(cd "$(dirname "$0")/../tests/k8s" && pwd)
 	[ -d "$d/node_modules/kubernetes-models" ] && return 0
 	echo "deps: npm ci in tests/k8s"

@@ -33,6 +33,7 @@ for e in "$ROOT"/tests/compose/*/expect; do
 done
 files=$(find "$OUT" -name '*.yaml' | sort)
 assert_eq "$(echo "$files" | wc -l)" "$n" "one manifest file per stack"
+# shellcheck disable=SC2086 # one path a line, none with blanks
 res=$(node "$K8S/validate.mjs" $files) || fail "schema validation: $res"
 ok "$n stacks: $(echo "$res" | tail -1)"
 
@@ -133,6 +134,7 @@ ok "Job, StatefulSet, Deployment (maxUnavailable 0), httpGet probe, ordered init
 # ---- the command line ---------------------------------------------------------
 
 mkdir -p "$IT_DIR/c"
+# shellcheck disable=SC2016 # ${TAG} is for the compose loader
 printf 'services:\n  web:\n    image: "nginx:${TAG}"\n' > "$IT_DIR/c/compose.yaml"
 printf 'TAG=1.25\n' > "$IT_DIR/c/prod.env"
 (cd "$IT_DIR/c" && "$SHIPCTL" export kubernetes -e prod.env -o out .) \
