@@ -66,42 +66,6 @@ const struct cli_cmd cli_cmd_export = {
 	.exec = cmd_export_exec,
 };
 
-void
-export_warn(struct export_ctx *x, const char *service, const char *key,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "shipctl: export: warning: %s%s%s: ",
-	    service != NULL ? service : "stack", key != NULL ? ": " : "",
-	    key != NULL ? key : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	x->nwarn++;
-}
-
-int
-export_write(struct export_ctx *x, const char *file, struct buf *b)
-{
-	char	*path;
-	int	 rc;
-
-	if (x->outdir == NULL) {
-		if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
-			return -EIO;
-		return fflush(stdout) == 0 ? 0 : -EIO;
-	}
-	if ((rc = mkdir_p(x->outdir, 0755)) != 0)
-		return rc;
-	xasprintf(&path, "%s/%s", x->outdir, file);
-	rc = file_write_atomic(path, b->data != NULL ? b->data : "", b->len,
-	    0644);
-	free(path);
-	return rc;
-}
-
 static int
 cmd_export_exec(struct cli_ctx *c)
 {

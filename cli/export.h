@@ -28,8 +28,8 @@ struct export_target {
 	int		(*run)(struct export_ctx *);
 };
 
-/* A warning on stderr, "export: warning: SERVICE: KEY: text" (service
- * NULL for the stack). */
+/* export.c: a warning on stderr, "export: warning: SERVICE: KEY: text"
+ * (service NULL for the stack). */
 void	export_warn(struct export_ctx *, const char *service,
 	    const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
