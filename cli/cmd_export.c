@@ -66,6 +66,12 @@ const struct cli_cmd cli_cmd_export = {
 	.exec = cmd_export_exec,
 };
 
+const char *
+export_target_name(size_t i)
+{
+	return i < nitems(targets) ? targets[i].name : NULL;
+}
+
 static int
 cmd_export_exec(struct cli_ctx *c)
 {

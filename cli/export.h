@@ -28,6 +28,9 @@ struct export_target {
 	int		(*run)(struct export_ctx *);
 };
 
+/* cmd_export.c: the name of target i, NULL past the last (completion). */
+const char *export_target_name(size_t);
+
 /* export.c: a warning on stderr, "export: warning: SERVICE: KEY: text"
  * (service NULL for the stack). */
 void	export_warn(struct export_ctx *, const char *service,

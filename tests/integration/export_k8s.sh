@@ -148,3 +148,9 @@ rc=0
 "$SHIPCTL" export kubernetes --service-type Foo "$IT_UNITS" 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "a bad --service-type is a usage error"
 ok "-e, -o, unknown targets and service types"
+
+# completion: the target, then a directory
+assert_eq "$("$SHIPCTL" __complete 2 shipctl export k)" kubernetes "completion of the target"
+assert_eq "$("$SHIPCTL" __complete 3 shipctl export kubernetes '')" @dirs \
+    "completion after the target"
+ok "completion"
