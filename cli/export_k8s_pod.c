@@ -421,10 +421,20 @@ k8s_pod_template(struct k8s *k, const struct unit *u, enum k8s_kind kind)
 		    strcmp(u->restart, "no") == 0 ? "Never" : "OnFailure"));
 	json_object_set_new(spec, "terminationGracePeriodSeconds",
 	    json_integer(secs(u->stop_grace_ms, 0)));
-	if (u->host_network)
+	if (u->host_network) {
 		json_object_set_new(spec, "hostNetwork", json_true());
-	if (u->host_pid)
+		export_warn(k->x, u->name, "network_mode", "host: hostNetwork "
+		    "is the node's network, and the Pod Security baseline "
+		    "refuses it");
+	}
+	if (u->host_pid) {
 		json_object_set_new(spec, "hostPID", json_true());
+		export_warn(k->x, u->name, "pid", "host: hostPID is the "
+		    "node's, and the Pod Security baseline refuses it");
+	}
+	if (u->privileged)
+		export_warn(k->x, u->name, "privileged", "the Pod Security "
+		    "baseline refuses privileged pods");
 	if (u->hostname != NULL)
 		json_object_set_new(spec, "hostname", json_string(u->hostname));
 	if (u->extra_hosts != NULL) {
