@@ -51,12 +51,18 @@ struct cli {
 #define CLI_DETACH	0x40	/* Ctrl-C detaches from the operation,
 				   which goes on (cli_request) */
 #define CLI_COMPOSE	0x80	/* DIR may be a compose project: takes
-				   -f, -p, --profile, --env-file, --strict */
+				   -f, -p, --profile, --env-file, --strict;
+				   and -e ENV for a unit directory */
 
 /* Usage and help of the compose options, for the entries' texts. */
 #define CLI_COMPOSE_USAGE \
-	"[-f FILE]... [-p NAME] [--profile P]... [--env-file F]... [--strict]"
+	"[-e ENV] [-f FILE]... [-p NAME] [--profile P]... [--env-file F]... " \
+	"[--strict]"
 #define CLI_COMPOSE_HELP \
+	"  -e, --env ENV            a unit directory's environment (else\n" \
+	"                           $SHIPD_ENV): ENV.env read after .env,\n" \
+	"                           env/ENV/*.yaml merged over the units\n" \
+	"                           (docs/units.md, Environments)\n" \
 	"\n" \
 	"  DIR may be a compose project instead: a directory with\n" \
 	"  compose.yaml (or compose.yml, docker-compose.yaml,\n" \
@@ -77,7 +83,7 @@ struct cli {
 #define CLI_OPT_PROFILE		0x101
 #define CLI_OPT_ENV_FILE	0x102
 #define CLI_OPT_STRICT		0x103
-/* cmd.c: what CLI_COMPOSE adds (-f and -p have short forms too). */
+/* cmd.c: what CLI_COMPOSE adds (-f, -p and -e have short forms too). */
 extern const struct option cli_compose_options[];
 
 struct cli_cmd {
@@ -130,6 +136,13 @@ int	cli_usage_error(const struct cli_ctx *, const char *fmt, ...)
  * of DIR or of -f, as ctx->st and ctx->g.  Warnings and errors printed;
  * EXIT_OK or EXIT_USAGE. */
 int	cli_load(struct cli_ctx *);
+/* For import: the compose project of DIR or -f as ctx->st and ctx->g,
+ * nothing printed: the loader's warnings in warns, what the mapping
+ * loses in losses, problems in errs; *projdir the project directory
+ * (caller frees).  EXIT_OK or EXIT_USAGE. */
+struct diag_list;
+int	cli_load_compose(struct cli_ctx *, struct diag_list *warns,
+	    struct diag_list *losses, char **projdir, struct diag_list *errs);
 /* What DIR holds: CLI_KIND_UNITS, CLI_KIND_COMPOSE (a compose file and
  * no stack.yaml), or -1 with *why (caller frees) when both. */
 #define CLI_KIND_UNITS		0

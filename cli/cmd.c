@@ -129,6 +129,7 @@ const struct option cli_compose_options[] = {
 	{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
 	{ "env-file", required_argument, NULL, CLI_OPT_ENV_FILE },
 	{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+	{ "env", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -171,7 +172,7 @@ parse_options(struct cli_ctx *c, int argc, char **argv)
 	int		 ch, rc = EXIT_OK;
 
 	xasprintf(&so, "j%s%s", c->cmd->shortopts ? c->cmd->shortopts : "",
-	    c->cmd->flags & CLI_COMPOSE ? "f:p:" : "");
+	    c->cmd->flags & CLI_COMPOSE ? "f:p:e:" : "");
 	optind = 0;	/* glibc: re-initialise getopt for the command */
 	opterr = !c->cli->json;
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {

@@ -27,6 +27,8 @@ const struct cli_cmd cli_cmd_config = {
 	    "  bind sources are absolute, env_file: is merged into\n"
 	    "  environment:, and every default is written out, so each\n"
 	    "  document loads back to the same service (the same spec hash).\n"
+	    "  With -e ENV, the environment's stack: ENV.env's values and\n"
+	    "  env/ENV/'s overlays merged in.\n"
 	    "  With --json, one line {\"ok\":true,\"stack\":{...}} holding the\n"
 	    "  stack's JSON form (docs/units.md, The JSON form).  Invalid\n"
 	    "  units are listed as validate lists them (exit 2).  For a\n"

@@ -24,7 +24,6 @@ static const struct export_target targets[] = {
 };
 
 static const struct option options[] = {
-	{ "env", required_argument, NULL, 'e' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "service-type", required_argument, NULL, 'T' },
@@ -35,7 +34,7 @@ static const struct option options[] = {
 
 const struct cli_cmd cli_cmd_export = {
 	.name = "export",
-	.usage = "TARGET " CLI_COMPOSE_USAGE " [-e ENV] [-o OUT] "
+	.usage = "TARGET " CLI_COMPOSE_USAGE " [-o OUT] "
 	    "[TARGET OPTIONS] [DIR]",
 	.summary = "write the resolved stack for another engine (no daemon "
 	    "needed)",
@@ -48,7 +47,6 @@ const struct cli_cmd cli_cmd_export = {
 	    "  Namespace, ConfigMaps, Secrets, Deployments or StatefulSets,\n"
 	    "  Jobs for one-shots, Services, CronJob skeletons for backups),\n"
 	    "  to stdout, or to OUT/NS.yaml with -o.\n"
-	    "  -e, --env ENV            a compose --env-file for interpolation\n"
 	    "  -o, --output OUT         kubernetes: write OUT/NS.yaml (a\n"
 	    "                           directory; the file atomically)\n"
 	    "  kubernetes options:\n"
@@ -60,7 +58,7 @@ const struct cli_cmd cli_cmd_export = {
 	    "  --kubectl-image IMG      image of those waiting for a Job to\n"
 	    "                           complete (default bitnami/kubectl:1.30)\n"
 	    CLI_COMPOSE_HELP,
-	.shortopts = "e:o:",
+	.shortopts = "o:",
 	.longopts = options,
 	.flags = CLI_COMPOSE,
 	.exec = cmd_export_exec,
@@ -91,10 +89,6 @@ cmd_export_exec(struct cli_ctx *c)
 		    c->argv[0]);
 	if (c->argc > 2)
 		return cli_usage_error(c, "export %s takes one DIR", t->name);
-	/* -e is the compose loader's --env-file. */
-	for (i = 0; i < c->nopts; i++)
-		if (c->opts[i].ch == 'e')
-			c->opts[i].ch = CLI_OPT_ENV_FILE;
 	c->argv++;
 	c->argc--;
 	c->dir = c->argc > 0 ? c->argv[0] : ".";

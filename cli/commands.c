@@ -19,6 +19,7 @@ extern const struct cli_cmd cli_cmd_exec;
 extern const struct cli_cmd cli_cmd_export;
 extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_history;
+extern const struct cli_cmd cli_cmd_import;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_plan;
 extern const struct cli_cmd cli_cmd_ps;
@@ -48,6 +49,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_export,
 	&cli_cmd_help,
 	&cli_cmd_history,
+	&cli_cmd_import,
 	&cli_cmd_logs,
 	&cli_cmd_plan,
 	&cli_cmd_ps,

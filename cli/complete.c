@@ -16,6 +16,8 @@
 #include "export.h"
 #include "client.h"
 #include "proto.h"
+#include "unitenv.h"
+#include "util.h"
 
 /* How long a completion may wait for a shipd that answers: a shell must
  * stay snappy, but status inspects every running container, and on a
@@ -28,6 +30,7 @@ struct cword {
 	const char		*socket;
 	const struct cli_cmd	*cmd;
 	const char		*stack;		/* --stack's value */
+	const char		*dir;		/* the first operand (DIR) */
 	const char		*want;		/* the option whose value CWORD
 						   is, as "--name" or "-c" */
 	bool			 unknown;	/* not a command: offer nothing */
@@ -90,7 +93,7 @@ short_takes_arg(const struct cli_cmd *cmd, int ch)
 	const char *so = cmd == NULL ? "s:jh" : cmd->shortopts, *p;
 
 	if (cmd != NULL && cmd->flags & CLI_COMPOSE && (ch == 'f' ||
-	    ch == 'p'))
+	    ch == 'p' || ch == 'e'))
 		return true;
 	if (so == NULL || ch == ':' || (p = strchr(so, ch)) == NULL)
 		return false;
@@ -162,8 +165,8 @@ scan(struct cword *cw, int cword, char **words)
 				i++;
 			continue;
 		}
-		if (cw->cmd != NULL)
-			cw->noperands++;
+		if (cw->cmd != NULL && cw->noperands++ == 0)
+			cw->dir = w;
 		else if ((cw->cmd = cli_cmd_find(cli_cmds, w, &why)) == NULL) {
 			cw->unknown = true;
 			return;
@@ -274,6 +277,18 @@ put_options(const struct cli_cmd *cmd, const char *cur)
 	}
 }
 
+/* -e's values: the environments of DIR (before CWORD, else .). */
+static void
+put_envs(const char *dir, const char *cur)
+{
+	char	**v = unit_env_names(dir != NULL ? dir : ".");
+	size_t	  i;
+
+	for (i = 0; v[i] != NULL; i++)
+		put(v[i], cur);
+	strv_free(v);
+}
+
 /* Operands: what the entry's usage names.  "@dirs" asks the shell to
  * complete directories itself. */
 static void
@@ -300,7 +315,12 @@ put_operands(struct cword *cw, const char *cur)
 	if (strstr(cmd->usage, "-- CMD") != NULL &&
 	    (cw->noperands > 0 || cw->dashdash))
 		return;
-	if (strstr(cmd->usage, "SERVICE=") != NULL)
+	/* import: what to import first, then the project's directory. */
+	if (strcmp(cmd->name, "import") == 0 && cw->noperands == 0)
+		put("compose", cur);
+	else if (strcmp(cmd->name, "import") == 0)
+		printf("@dirs\n");
+	else if (strstr(cmd->usage, "SERVICE=") != NULL)
 		put_services(cw->socket, cw->stack, "=", cur);
 	else if (strstr(cmd->usage, "SERVICE") != NULL)
 		put_services(cw->socket, cw->stack, "", cur);
@@ -335,8 +355,14 @@ cli_complete(struct cli *cli, int argc, char **argv)
 	if (cw.want != NULL) {
 		if (strcmp(cw.want, "--stack") == 0)
 			put_stacks(cw.socket, cur);
+		else if (strcmp(cw.want, "-e") == 0 ||
+		    strcmp(cw.want, "--env") == 0)
+			put_envs(cw.dir, cur);
 		else if (cw.cmd == NULL)	/* -s, --socket */
 			printf("@files\n");
+		else if (strcmp(cw.want, "-o") == 0 ||
+		    strcmp(cw.want, "--output") == 0)	/* import's OUTDIR */
+			printf("@dirs\n");
 		return EXIT_OK;
 	}
 	if (cw.dashdash)

@@ -1,7 +1,8 @@
 /*
  * Which stack a command means, when the operator did not say: --stack,
  * else $SHIPD_STACK, else the unit directory's (stack.yaml's name or the
- * directory's name), as far as the command's entry allows.
+ * directory's name; with $SHIPD_ENV, the name that environment's
+ * stack.yaml overlay gives), as far as the command's entry allows.
  */
 #include <sys/stat.h>
 
@@ -74,6 +75,7 @@ stack_of_dir(const char *dir, char **name)
 {
 	struct diag_list	 errs;
 	struct stack		*st = NULL;
+	const char		*env = getenv("SHIPD_ENV");
 	char			*why;
 	int			 rc = EXIT_OK, kind;
 
@@ -89,7 +91,8 @@ stack_of_dir(const char *dir, char **name)
 	} else if (kind < 0) {
 		cli_err("which stack? name it with --stack NAME; %s", why);
 		rc = EXIT_USAGE;
-	} else if (stack_load_dir(dir, environ, &st, &errs) != 0) {
+	} else if (stack_load_dir_env(dir, env != NULL && *env != '\0' ?
+	    env : NULL, environ, &st, &errs) != 0) {
 		why = errs.n ? diag_format(&errs.v[0]) : NULL;
 		cli_fail(PROTO_E_USAGE, "which stack? name it with --stack "
 		    "NAME (or a unit directory); %s: %s", dir,

@@ -19,8 +19,8 @@ text(const struct ynode *n)
 }
 
 /* A volume is one per target: "src:target[:mode]", "target", or long. */
-static char *
-volume_key(const struct ynode *n)
+char *
+compose_volume_key(const struct ynode *n)
 {
 	const char *s, *a, *b;
 
@@ -78,8 +78,8 @@ config_key(const struct ynode *n)
  * A port's identity: host ip, published port, target port and protocol,
  * whether it is written "[ip:][published:]target[/proto]" or long.
  */
-static char *
-port_key(const struct ynode *n)
+char *
+compose_port_key(const struct ynode *n)
 {
 	const char	*ip = "", *pub = "", *tgt, *proto = "tcp";
 	char		*s, *p, *slash, *colon, *k;
@@ -122,8 +122,8 @@ port_key(const struct ynode *n)
 }
 
 /* A device is one per container path: "host[:container[:perms]]". */
-static char *
-device_key(const struct ynode *n)
+char *
+compose_device_key(const struct ynode *n)
 {
 	const char *s, *a, *b;
 
@@ -141,8 +141,8 @@ device_key(const struct ynode *n)
 	return b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
 }
 
-static char *
-envfile_key(const struct ynode *n)
+char *
+compose_envfile_key(const struct ynode *n)
 {
 	if (n->type == Y_MAP)
 		return xstrdup(text(ytree_get(n, "path")));
@@ -193,13 +193,13 @@ static const struct ymerge_rule rules[] = {
 	UNIQ("services.*.build.tags"),
 	UNIQ("services.*.build.platforms"),
 	UNIQ("services.*.networks.*.link_local_ips"),
-	KEYED("services.*.devices", device_key),
-	KEYED("services.*.volumes", volume_key),
+	KEYED("services.*.devices", compose_device_key),
+	KEYED("services.*.volumes", compose_volume_key),
 	KEYED("services.*.secrets", secret_key),
 	KEYED("services.*.configs", config_key),
-	KEYED("services.*.ports", port_key),
-	KEYED("services.*.env_file", envfile_key),
-	KEYED("services.*.label_file", envfile_key),
+	KEYED("services.*.ports", compose_port_key),
+	KEYED("services.*.env_file", compose_envfile_key),
+	KEYED("services.*.label_file", compose_envfile_key),
 	UNIQ("services.*.expose"),
 	UNIQ("services.*.cap_add"),
 	UNIQ("services.*.cap_drop"),

@@ -35,12 +35,19 @@ int
 stack_load_checked(const char *dir, char *const *envp, struct stack **stp,
     struct graph **gp, struct diag_list *errs)
 {
+	return stack_load_checked_env(dir, NULL, envp, stp, gp, errs);
+}
+
+int
+stack_load_checked_env(const char *dir, const char *env, char *const *envp,
+    struct stack **stp, struct graph **gp, struct diag_list *errs)
+{
 	struct stack	*st = NULL;
 	int		 rc;
 
 	*stp = NULL;
 	*gp = NULL;
-	if ((rc = stack_load_dir(dir, envp, &st, errs)) != 0) {
+	if ((rc = stack_load_dir_env(dir, env, envp, &st, errs)) != 0) {
 		/* Dependency errors are worth reporting along with syntax
 		 * errors when the files parsed at all. */
 		if (st != NULL)

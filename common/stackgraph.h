@@ -17,5 +17,9 @@ int	stack_graph_build(const struct stack *, struct graph **,
  * `deploy` all start with.  0, or non-zero with errs filled. */
 int	stack_load_checked(const char *dir, char *const *envp,
 	    struct stack **, struct graph **, struct diag_list *errs);
+/* The same for environment env (NULL: none). */
+int	stack_load_checked_env(const char *dir, const char *env,
+	    char *const *envp, struct stack **, struct graph **,
+	    struct diag_list *errs);
 
 #endif

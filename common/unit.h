@@ -242,6 +242,12 @@ struct stack {
  */
 int		 stack_load_dir(const char *dir, char *const *envp,
 		    struct stack **out, struct diag_list *errs);
+/* The same for environment env (NULL: none): ENV.env after .env, and
+ * env/ENV/'s overlays merged over the unit files (docs/units.md,
+ * Environments). */
+int		 stack_load_dir_env(const char *dir, const char *env,
+		    char *const *envp, struct stack **out,
+		    struct diag_list *errs);
 void		 stack_free(struct stack *);
 void		 unit_free(struct unit *);
 /* The service called name, or NULL. */
@@ -379,5 +385,12 @@ void		 stack_finish(struct stack *, bool declare_volumes,
 int		 unit_yaml_load(const char *path, const char *name,
 		    const char *dir, const struct expand_ctx *, struct unit **,
 		    struct diag_list *);
+/* The same from a parsed tree (consumed): a unit file with an
+ * environment's overlay merged over it (unitenv.c).  Each node names its
+ * own file; path is the unit's file. */
+struct ynode;
+int		 unit_yaml_decode(const char *path, const char *name,
+		    const char *dir, const struct expand_ctx *, struct ynode *,
+		    struct unit **, struct diag_list *);
 
 #endif

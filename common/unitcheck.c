@@ -55,14 +55,15 @@ static const struct {
 };
 
 void
-unit_mark(struct unit_marks *m, enum unit_field f, int line, int col,
-    const char *fmt, ...)
+unit_mark(struct unit_marks *m, enum unit_field f, const char *file,
+    int line, int col, const char *fmt, ...)
 {
 	struct unit_mark	*k;
 	va_list			 ap;
 
 	m->v[f] = xrealloc(m->v[f], (m->n[f] + 1) * sizeof *m->v[f]);
 	k = &m->v[f][m->n[f]++];
+	k->file = file;
 	k->line = line;
 	k->col = col;
 	va_start(ap, fmt);
@@ -81,6 +82,8 @@ marks_at(void *arg, enum unit_field f, size_t item, struct unit_at *at)
 	if (item >= m->n[f])
 		return;
 	k = &m->v[f][item];
+	if (k->file != NULL)
+		at->file = k->file;
 	at->line = k->line;
 	at->col = k->col;
 	at->given = true;

@@ -80,6 +80,7 @@ struct unit_where {
  * unit_marks_where().  A marked field is given.
  */
 struct unit_mark {
+	const char *file;	/* NULL: the marks' file */
 	int	 line;
 	int	 col;
 	char	*path;
@@ -91,8 +92,11 @@ struct unit_marks {
 	size_t			 n[UF_N];
 };
 
-void	 unit_mark(struct unit_marks *, enum unit_field, int line, int col,
-	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* file: where the value came from (an environment's overlay), or NULL
+ * for the marks' own file. */
+void	 unit_mark(struct unit_marks *, enum unit_field, const char *file,
+	    int line, int col, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
 void	 unit_marks_where(struct unit_marks *, struct unit_where *);
 void	 unit_marks_free(struct unit_marks *);
 

@@ -352,7 +352,8 @@ b_paths(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 		return;
 	UCTX(obj)->u->backup.paths = v;
 	for (i = 0; i < n->nkids; i++)
-		unit_mark(&UCTX(obj)->at, UF_BACKUP_PATH, n->kids[i]->line,
+		unit_mark(&UCTX(obj)->at, UF_BACKUP_PATH, n->kids[i]->file,
+		    n->kids[i]->line,
 		    n->kids[i]->col, "%s[%zu]", path, i);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unitenv.h"
 #include "unityaml.h"
 #include "util.h"
 
@@ -122,7 +123,8 @@ s_names(struct yctx *c, const char *path, const struct ynode *n,
 	}
 	free(v);
 	for (i = 0; i < n->nkids; i++)
-		unit_mark(&sc->at, f, n->kids[i]->line, n->kids[i]->col,
+		unit_mark(&sc->at, f, n->kids[i]->file,
+		    n->kids[i]->line, n->kids[i]->col,
 		    "%s[%zu]", path, i);
 }
 
@@ -153,9 +155,10 @@ static const struct ykey stack_keys[] = {
 	{ "retain", s_retain },
 };
 
+/* path may be NULL (no stack.yaml) when over, the environment's, is not. */
 static int
-stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
-    struct diag_list *errs)
+stack_yaml_load(const char *path, const char *over,
+    const struct expand_ctx *x, struct stack *s, struct diag_list *errs)
 {
 	struct yctx		 c = { path, x, errs };
 	struct sctx		 sc;
@@ -166,8 +169,8 @@ stack_yaml_load(const char *path, const struct expand_ctx *x, struct stack *s,
 
 	memset(&sc, 0, sizeof sc);
 	sc.s = s;
-	sc.at.file = path;
-	if ((rc = ytree_load_file(&c, path, UNIT_FILE_MAX, &root)) != 0)
+	sc.at.file = path != NULL ? path : over;
+	if ((rc = unit_env_tree(&c, over, "stack", &root)) != 0)
 		return rc;
 	if (root != NULL)
 		ytree_walk(&c, NULL, root, stack_keys,
@@ -247,12 +250,30 @@ dir_list(const char *dir, const char *shown, struct dirlist *out,
 	return 0;
 }
 
+static int
+unit_load(const char *path, const char *over, const char *name,
+    const char *dir, const struct expand_ctx *x, struct unit **u,
+    struct diag_list *errs)
+{
+	struct yctx	 c = { path, x, errs };
+	struct ynode	*root;
+	int		 rc;
+
+	*u = NULL;
+	if (over == NULL)
+		return unit_yaml_load(path, name, dir, x, u, errs);
+	if ((rc = unit_env_tree(&c, over, NULL, &root)) != 0)
+		return rc;
+	return unit_yaml_decode(path, name, dir, x, root, u, errs);
+}
+
 static void
-load_units(struct stack *s, const char *shown, struct dirlist *files,
-    const struct expand_ctx *x, struct diag_list *errs, int *ioerr)
+load_units(struct stack *s, const char *shown, const char *env,
+    struct dirlist *files, const struct expand_ctx *x,
+    struct diag_list *errs, int *ioerr)
 {
 	struct unit	*u;
-	char		*path, *name, *err;
+	char		*path, *name, *err, *over = NULL;
 	size_t		 i;
 	int		 rc;
 
@@ -266,7 +287,10 @@ load_units(struct stack *s, const char *shown, struct dirlist *files,
 			diag_add(errs, path, 0, 0, "%s", err);
 			free(err);
 		} else {
-			rc = unit_yaml_load(path, name, s->dir, x, &u, errs);
+			if (env != NULL)
+				xasprintf(&over, "%s/env/%s/%s", shown, env,
+				    files->v[i]);
+			rc = unit_load(path, over, name, s->dir, x, &u, errs);
 			if (rc == 0) {
 				s->units = xrealloc(s->units,
 				    (s->nunits + 1) * sizeof *s->units);
@@ -274,20 +298,56 @@ load_units(struct stack *s, const char *shown, struct dirlist *files,
 			} else if (rc != -EINVAL && *ioerr == 0)
 				*ioerr = rc;
 		}
+		free(over);
+		over = NULL;
 		free(name);
 		free(path);
 	}
+}
+
+/* .env, then ENV.env: one envfile, where a later key wins. */
+static void
+load_dotenv(const char *shown, const char *env, struct envfile *dotenv,
+    struct diag_list *errs, int *ioerr)
+{
+	char	*path;
+	int	 rc;
+
+	xasprintf(&path, "%s/.env", shown);
+	rc = expand_envfile_load(path, dotenv, errs);
+	if (rc != 0 && rc != -EINVAL && rc != -ENOENT) {
+		diag_add(errs, path, 0, 0, "%s", strerror(-rc));
+		*ioerr = rc;
+	}
+	free(path);
+	if (env == NULL)
+		return;
+	xasprintf(&path, "%s/%s.env", shown, env);
+	rc = expand_envfile_load(path, dotenv, errs);
+	if (rc != 0 && rc != -EINVAL && rc != -ENOENT) {
+		diag_add(errs, path, 0, 0, "%s", strerror(-rc));
+		if (*ioerr == 0)
+			*ioerr = rc;
+	}
+	free(path);
 }
 
 int
 stack_load_dir(const char *dir, char *const *envp, struct stack **out,
     struct diag_list *errs)
 {
+	return stack_load_dir_env(dir, NULL, envp, out, errs);
+}
+
+int
+stack_load_dir_env(const char *dir, const char *env, char *const *envp,
+    struct stack **out, struct diag_list *errs)
+{
 	struct expand_ctx	 x;
 	struct envfile		 dotenv = { NULL, 0 };
 	struct dirlist		 files = { NULL, 0 };
 	struct stack		*s = NULL;
-	char			*shown, *path = NULL;
+	char			*shown, *path = NULL, *over = NULL;
 	size_t			 before = errs->n, n;
 	int			 rc = 0, ioerr = 0;
 
@@ -304,20 +364,20 @@ stack_load_dir(const char *dir, char *const *envp, struct stack **out,
 	}
 	if ((rc = dir_list(s->dir, shown, &files, errs)) != 0)
 		goto out;
+	if (env != NULL && (rc = unit_env_check(s->dir, shown, env, files.v,
+	    errs)) != 0)
+		goto out;
 
-	xasprintf(&path, "%s/.env", shown);
-	rc = expand_envfile_load(path, &dotenv, errs);
-	if (rc != 0 && rc != -EINVAL && rc != -ENOENT) {
-		diag_add(errs, path, 0, 0, "%s", strerror(-rc));
-		ioerr = rc;
-	}
+	load_dotenv(shown, env, &dotenv, errs, &ioerr);
 	x.envp = envp;
 	x.dotenv = &dotenv;
 
-	if (names_has(files.v, files.n, "stack.yaml")) {
-		free(path);
+	if (env != NULL)
+		xasprintf(&over, "%s/env/%s/stack.yaml", shown, env);
+	if (names_has(files.v, files.n, "stack.yaml"))
 		xasprintf(&path, "%s/stack.yaml", shown);
-		if ((rc = stack_yaml_load(path, &x, s, errs)) != 0 &&
+	if (path != NULL || (over != NULL && access(over, F_OK) == 0)) {
+		if ((rc = stack_yaml_load(path, over, &x, s, errs)) != 0 &&
 		    rc != -EINVAL && ioerr == 0)
 			ioerr = rc;
 	}
@@ -328,7 +388,7 @@ stack_load_dir(const char *dir, char *const *envp, struct stack **out,
 			    "from the directory name; set name: in stack.yaml");
 		}
 	}
-	load_units(s, shown, &files, &x, errs, &ioerr);
+	load_units(s, shown, env, &files, &x, errs, &ioerr);
 	stack_build_tags(s);
 	if (s->nunits == 0 && errs->n == before)
 		diag_add(errs, shown, 0, 0, "no unit files (*.yaml) here");
@@ -341,6 +401,7 @@ out:
 		stack_free(s);
 	strv_free(files.v);
 	expand_envfile_free(&dotenv);
+	free(over);
 	free(path);
 	free(shown);
 	return rc;

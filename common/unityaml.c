@@ -462,7 +462,8 @@ k_extra_hosts(struct yctx *c, const char *path, const struct ynode *n,
 	    true)) == NULL)
 		return;
 	for (i = 0; i < n->nkids; i++)
-		unit_mark(&UCTX(obj)->at, UF_EXTRA_HOST, n->kids[i]->line,
+		unit_mark(&UCTX(obj)->at, UF_EXTRA_HOST, n->kids[i]->file,
+		    n->kids[i]->line,
 		    n->kids[i]->col, "%s[%zu]", path, i);
 }
 
@@ -487,7 +488,8 @@ k_tmpfs(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	    NULL)
 		return;
 	for (i = 0; i < n->nkids; i++)
-		unit_mark(&UCTX(obj)->at, UF_TMPFS, n->kids[i]->line,
+		unit_mark(&UCTX(obj)->at, UF_TMPFS, n->kids[i]->file,
+		    n->kids[i]->line,
 		    n->kids[i]->col, "%s[%zu]", path, i);
 }
 
@@ -702,10 +704,23 @@ int
 unit_yaml_load(const char *path, const char *name, const char *dir,
     const struct expand_ctx *x, struct unit **out, struct diag_list *errs)
 {
-	struct uctx	 uc;
+	struct yctx	 c = { path, x, errs };
 	struct ynode	*root = NULL;
-	size_t		 before = errs->n;
 	int		 rc;
+
+	*out = NULL;
+	if ((rc = ytree_load_file(&c, path, UNIT_FILE_MAX, &root)) != 0)
+		return rc;
+	return unit_yaml_decode(path, name, dir, x, root, out, errs);
+}
+
+int
+unit_yaml_decode(const char *path, const char *name, const char *dir,
+    const struct expand_ctx *x, struct ynode *root, struct unit **out,
+    struct diag_list *errs)
+{
+	struct uctx	 uc;
+	size_t		 before = errs->n;
 
 	*out = NULL;
 	memset(&uc, 0, sizeof uc);
@@ -714,8 +729,6 @@ unit_yaml_load(const char *path, const char *name, const char *dir,
 	uc.y.errs = errs;
 	uc.dir = dir;
 	uc.at.file = path;
-	if ((rc = ytree_load_file(&uc.y, path, UNIT_FILE_MAX, &root)) != 0)
-		return rc;
 	uc.u = xcalloc(1, sizeof *uc.u);
 	uc.u->name = xstrdup(name);
 	uc.u->file = xstrdup(path);

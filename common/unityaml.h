@@ -23,7 +23,8 @@ struct uctx {
 
 /* Mark field f as written at node n. */
 #define YMARK(marks, f, n, path) \
-	unit_mark((marks), (f), (n)->line, (n)->col, "%s", (path))
+	unit_mark((marks), (f), (n)->file, (n)->line, (n)->col, "%s", \
+	    (path))
 
 /* ytree_walk, with compose's keys that units lack refused by a hint
  * (unit_compose_hint) rather than by the nearest spelling. */

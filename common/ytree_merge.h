@@ -61,6 +61,15 @@ struct ymerge_rules {
  * result; NULL when nothing is left (a !reset).  The result holds no
  * !reset or !override tags.
  */
+/* compose's identities of list items (compose_merge.c), for tables that
+ * merge the same kinds of value (the unit overlays, unitenv.c): a
+ * volume or device by its target, a port by ip, published, target and
+ * protocol, an env_file by its path. */
+char		*compose_volume_key(const struct ynode *);
+char		*compose_port_key(const struct ynode *);
+char		*compose_device_key(const struct ynode *);
+char		*compose_envfile_key(const struct ynode *);
+
 struct ynode	*ytree_merge(const struct ymerge_rules *, const char *path,
 		    struct ynode *base, struct ynode *over);
 struct ynode	*ytree_clone(const struct ynode *);

@@ -7,6 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 SHIPD=${SHIPD:-build/shipd}
 SHIPCTL=${SHIPCTL:-build/shipctl}
+# The base stack, demo: an environment (-e) is for by hand (units/README.md).
+unset SHIPD_ENV
 SOCK=${SHIPD_SOCKET:-/run/shipd/shipd.sock}
 STATE=${SHIPD_STATE:-/var/lib/shipd}
 LOG=${SHIPD_LOG:-/var/log/shipd.log}

@@ -77,6 +77,8 @@ section() {
 	# shellcheck disable=SC2016
 	printf -- '- `SHIPD_STACK`: the stack, when **--stack** is not given\n'
 	# shellcheck disable=SC2016
+	printf -- '- `SHIPD_ENV`: the unit directory'"'"'s environment, when **-e** is not given\n'
+	# shellcheck disable=SC2016
 	printf -- '- `NO_COLOR`: no colour even on a terminal\n\n'
 	section docs/operations.md "Exit status of shipctl" |
 	    sed '1s/.*/## EXIT STATUS/'

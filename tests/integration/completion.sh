@@ -49,6 +49,12 @@ echo "$out" | grep -qx -- --stack || fail "status options lack --stack: $out"
 echo "$out" | grep -qx -- --json || fail "status options lack --json: $out"
 ok "options: logs --f gives --follow, deploy --no gives --no-backup and --no-build"
 
+out=$(complete_words import co)
+assert_eq "$out" compose "import's first operand"
+out=$(complete_words import compose --fo)
+assert_eq "$out" --force "option of import"
+ok "import: 'co' gives compose, --fo gives --force"
+
 out=$(complete_words status --stack "${IT_STACK%-*}")
 echo "$out" | grep -qxF -- "$IT_STACK" ||
     fail "stack $IT_STACK not offered: '$out'"
@@ -88,3 +94,14 @@ assert_lt "$dt" 2000 "milliseconds to complete with shipd down"
 out=$(complete_words stat 2>&1)
 assert_eq "$out" status "commands with shipd down"
 ok "shipd down: no stack, no message, ${dt} ms; commands still complete"
+
+# -e's values: the environments of the DIR before it (NAME.env, env/NAME/),
+# no daemon needed.
+mkdir -p "$IT_UNITS/env/qa"
+: > "$IT_UNITS/staging.env"
+out=$(complete_words deploy "$IT_UNITS" -e '')
+assert_eq "$out" "qa
+staging" "environments of DIR for -e"
+out=$(complete_words plan "$IT_UNITS" --env s)
+assert_eq "$out" staging "environments for --env s"
+ok "-e completes the directory's environments"

@@ -9,7 +9,8 @@
 # readiness probe and init containers in dependency order.  No daemon,
 # no engine.
 . "$(dirname "$0")/lib.sh"
-trap it_cleanup EXIT
+# nothing of the engine is made here: only the scratch directory goes
+trap 'rm -rf "$IT_DIR"' EXIT
 
 K8S=$ROOT/tests/k8s
 [ -d "$K8S/node_modules/kubernetes-models" ] ||
@@ -137,17 +138,25 @@ mkdir -p "$IT_DIR/c"
 # shellcheck disable=SC2016 # ${TAG} is for the compose loader
 printf 'services:\n  web:\n    image: "nginx:${TAG}"\n' > "$IT_DIR/c/compose.yaml"
 printf 'TAG=1.25\n' > "$IT_DIR/c/prod.env"
-(cd "$IT_DIR/c" && "$SHIPCTL" export kubernetes -e prod.env -o out .) \
-    2>/dev/null || fail "export of a compose project with -e"
+(cd "$IT_DIR/c" && "$SHIPCTL" export kubernetes --env-file prod.env -o out .) \
+    2>/dev/null || fail "export of a compose project with --env-file"
 grep -q '^        image: "nginx:1.25"$' "$IT_DIR/c/out/c.yaml" ||
-	fail "-e ENV: \${TAG} not from prod.env: $(cat "$IT_DIR/c/out/c.yaml")"
+	fail "--env-file: \${TAG} not from prod.env: $(cat "$IT_DIR/c/out/c.yaml")"
+# -e ENV: a unit directory's environment, as deploy reads it
+cp -r "$IT_UNITS" "$IT_DIR/e"
+sed -i 's/^image: shipd-test\/svc:1$/image: shipd-test\/svc:${TAG:-1}/' \
+    "$IT_DIR/e/web.yaml"
+printf 'TAG=2\n' > "$IT_DIR/e/prod.env"
+"$SHIPCTL" export kubernetes -e prod "$IT_DIR/e" 2>/dev/null |
+    grep -q '^        image: "shipd-test/svc:2"$' ||
+	fail "-e prod: web's image not from prod.env"
 rc=0
 "$SHIPCTL" export nomad "$IT_UNITS" 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "an unknown target is a usage error"
 rc=0
 "$SHIPCTL" export kubernetes --service-type Foo "$IT_UNITS" 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "a bad --service-type is a usage error"
-ok "-e, -o, unknown targets and service types"
+ok "--env-file, -e, -o, unknown targets and service types"
 
 # completion: the target, then a directory
 assert_eq "$("$SHIPCTL" __complete 2 shipctl export k)" kubernetes "completion of the target"

@@ -14,13 +14,13 @@ fi
 tmp=$(mktemp -d /tmp/shipd-verify-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-make -s -C "$ROOT" install PREFIX="$tmp" > "$tmp/make.out" 2>&1 || {
+make -s -C "$ROOT" install PREFIX="$tmp" SYSCONFDIR="$tmp/etc" > "$tmp/make.out" 2>&1 || {
 	cat "$tmp/make.out"
 	echo "FAIL: make install PREFIX=$tmp"
 	exit 1
 }
 rc=0
-for u in "$ROOT"/systemd/*; do
+for u in "$ROOT"/systemd/*.service "$ROOT"/systemd/*.timer; do
 	f=$tmp/lib/systemd/system/${u##*/}
 	[ -f "$f" ] || { echo "FAIL: ${u##*/} was not installed"; rc=1; continue; }
 	out=$(MANPATH=$tmp/share/man systemd-analyze verify "$f" 2>&1) || rc=1
