@@ -144,6 +144,7 @@ grep -q '^        image: "nginx:1.25"$' "$IT_DIR/c/out/c.yaml" ||
 	fail "--env-file: \${TAG} not from prod.env: $(cat "$IT_DIR/c/out/c.yaml")"
 # -e ENV: a unit directory's environment, as deploy reads it
 cp -r "$IT_UNITS" "$IT_DIR/e"
+# shellcheck disable=SC2016 # ${TAG} is for the unit loader
 sed -i 's/^image: shipd-test\/svc:1$/image: shipd-test\/svc:${TAG:-1}/' \
     "$IT_DIR/e/web.yaml"
 printf 'TAG=2\n' > "$IT_DIR/e/prod.env"
