@@ -13,6 +13,7 @@
 #include <sys/time.h>
 
 #include "cli.h"
+#include "export.h"
 #include "client.h"
 #include "proto.h"
 #include "unitenv.h"
@@ -299,6 +300,15 @@ put_operands(struct cword *cw, const char *cur)
 	if (strcmp(cmd->name, "help") == 0) {
 		for (i = 0; cli_cmds[i] != NULL; i++)
 			put(cli_cmds[i]->name, cur);
+		return;
+	}
+	/* export: TARGET, then DIR. */
+	if (strcmp(cmd->name, "export") == 0) {
+		for (i = 0; cw->noperands == 0 && export_target_name(i) != NULL;
+		    i++)
+			put(export_target_name(i), cur);
+		if (cw->noperands == 1)
+			printf("@dirs\n");
 		return;
 	}
 	/* exec: SERVICE, then a command line that is the container's. */

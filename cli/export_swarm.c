@@ -729,7 +729,7 @@ export_swarm(struct cli_ctx *c)
 	buf_init(&all);
 	header(&all, c, nwaves, wave);
 	buf_append(&all, m.out.data, m.out.len);
-	rc = export_write(c, all.data, all.len);
+	rc = export_write_file(c, all.data, all.len);
 	if (m.nwarn > 0)
 		fprintf(stderr, "shipctl: %zu warning%s: what swarm cannot "
 		    "express (docs/export.md)\n", m.nwarn,
