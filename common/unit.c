@@ -622,6 +622,7 @@ stack_free(struct stack *s)
 	free(s->units);
 	names_free(s->networks, s->nnetworks);
 	names_free(s->volumes, s->nvolumes);
+	notify_hooks_free(s->hooks, s->nhooks);
 	free(s);
 }
 
