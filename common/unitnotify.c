@@ -10,54 +10,6 @@
 #include "unitnotify.h"
 #include "util.h"
 
-static const char *const event_names[NOTIFY_NEVENTS] = {
-	"deploy_start", "deploy_success", "deploy_failure", "rollback",
-	"backup_failure", "crash_loop", "autoscale",
-};
-
-const char *
-notify_event_name(enum notify_event e)
-{
-	if ((int)e < 0 || e >= NOTIFY_NEVENTS)
-		return NULL;
-	return event_names[e];
-}
-
-int
-notify_event_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < NOTIFY_NEVENTS; i++) {
-		if (strcmp(event_names[i], s) == 0)
-			return i;
-	}
-	return -1;
-}
-
-static void
-value_free(struct notify_value *v)
-{
-	free(v->value);
-	free(v->env);
-}
-
-void
-notify_hooks_free(struct notify_hook *h, size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		value_free(&h[i].url);
-		for (j = 0; j < h[i].nheaders; j++) {
-			free(h[i].headers[j].name);
-			value_free(&h[i].headers[j].v);
-		}
-		free(h[i].headers);
-	}
-	free(h);
-}
-
 /* ---- rules, shared by both forms ------------------------------------------ */
 
 static const char *
@@ -331,7 +283,7 @@ notify_hooks_json(const struct stack *s)
 		for (e = 0; e < NOTIFY_NEVENTS; e++) {
 			if (h->events & (1u << e))
 				json_array_append_new(ev,
-				    json_string(event_names[e]));
+				    json_string(notify_event_name(e)));
 		}
 		hds = json_array();
 		for (j = 0; j < h->nheaders; j++) {

@@ -22,6 +22,7 @@ struct watch;
 struct op;
 struct stack_lock;
 struct lock_waiter;
+struct webhooks;
 
 /*
  * Work that may still hold engine calls when shipd shuts down.  Engine
@@ -79,6 +80,7 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
+	struct webhooks		*webhooks;	/* core/webhook.c, once used */
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

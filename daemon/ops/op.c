@@ -340,6 +340,7 @@ on_lock_free(void *arg)
 	lock_wait_cancel(op->sd, op->waiter);
 	op->waiter = NULL;
 	op_phase_enter(op, PH_IMAGES);
+	op_notify_start(op);
 	op->kind->start(op);
 }
 
@@ -383,6 +384,7 @@ op_run(struct op *op)
 	}
 	if (!(op->kind->flags & OPK_LOCK) || op->lock != NULL ||
 	    lock_try(op, why, sizeof why)) {
+		op_notify_start(op);
 		op->kind->start(op);
 		return;
 	}
@@ -458,6 +460,7 @@ op_end(struct op *op)
 	if (op->ended)
 		return;
 	op->ended = true;
+	op_notify_end(op);
 	if (op->req != NULL || op->watchers != NULL)
 		op_reply_err(op, PROTO_E_INTERNAL, "%s %s ended without an "
 		    "answer", op->kind->name, op->stack_name);
