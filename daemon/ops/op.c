@@ -287,6 +287,7 @@ op_free(void *arg)
 	free(op->restore_id);
 	free(op->safety_id);
 	free(op->error);
+	free(op->refusal);
 	free(op->stop_why);
 	/* At shutdown the control server dropped their requests first. */
 	watch_prune(op);
@@ -340,7 +341,7 @@ on_lock_free(void *arg)
 	lock_wait_cancel(op->sd, op->waiter);
 	op->waiter = NULL;
 	op_phase_enter(op, PH_IMAGES);
-	op_notify_start(op);
+	op_notify_begin(op);
 	op->kind->start(op);
 }
 
@@ -384,7 +385,7 @@ op_run(struct op *op)
 	}
 	if (!(op->kind->flags & OPK_LOCK) || op->lock != NULL ||
 	    lock_try(op, why, sizeof why)) {
-		op_notify_start(op);
+		op_notify_begin(op);
 		op->kind->start(op);
 		return;
 	}
@@ -509,6 +510,9 @@ reply_verr(struct op *op, const char *code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* An error answer is a failure to tell, with or without op->error. */
+	if (op->refusal == NULL)
+		op->refusal = xstrdup(msg);
 	if (op->watchers != NULL)
 		watch_answer(op, NULL, code, msg);
 	if (op->req != NULL)

@@ -16,8 +16,9 @@
 #include "log.h"
 #include "unit.h"
 
-#define SENT_START	0x1
-#define SENT_END	0x2
+#define BEGUN		0x1	/* it ran: its failure is news */
+#define SENT_START	0x2
+#define SENT_END	0x4
 
 static json_t *
 services_json(const struct stack *s)
@@ -49,6 +50,14 @@ hook_send(struct op *op, const struct stack *hooks, enum notify_event e,
 	json_decref(detail);
 }
 
+/* A refusal before the lock (busy) is no deploy to tell of. */
+void
+op_notify_begin(struct op *op)
+{
+	op->notified |= BEGUN;
+}
+
+/* Once numbered: a deploy with nothing to change sends nothing. */
 void
 op_notify_start(struct op *op)
 {
@@ -64,11 +73,12 @@ op_notify_start(struct op *op)
 void
 op_notify_failed(struct op *op, bool rolling_back)
 {
-	if (op->kind->id != OP_DEPLOY || !(op->notified & SENT_START) ||
+	if (op->kind->id != OP_DEPLOY || !(op->notified & BEGUN) ||
 	    (op->notified & SENT_END))
 		return;
 	op->notified |= SENT_END;
-	hook_send(op, op->stack, NOTIFY_DEPLOY_FAILURE, op->revision, op->error,
+	hook_send(op, op->stack, NOTIFY_DEPLOY_FAILURE, op->revision,
+	    op->error != NULL ? op->error : op->refusal,
 	    json_pack("{s:i, s:b}", "previous_revision", op->prev_revision,
 	    "rolling_back", rolling_back));
 }
@@ -78,15 +88,16 @@ op_notify_end(struct op *op)
 {
 	const struct stack	*hooks = op->stack;
 	json_t			*detail;
+	bool			 bad = op->failed || op->refusal != NULL;
 
 	switch (op->kind->id) {
 	case OP_DEPLOY:
-		if (!(op->notified & SENT_START) || (op->notified & SENT_END))
-			return;
-		if (op->failed) {
+		if (bad) {
 			op_notify_failed(op, false);
 			return;
 		}
+		if (!(op->notified & SENT_START) || (op->notified & SENT_END))
+			return;
 		op->notified |= SENT_END;
 		hook_send(op, op->stack, NOTIFY_DEPLOY_SUCCESS, op->revision, NULL,
 		    json_pack("{s:i, s:I}", "previous_revision",
@@ -98,23 +109,24 @@ op_notify_end(struct op *op)
 			hooks = op->parent->stack;
 		detail = json_pack("{s:s, s:i, s:i, s:b}", "kind", "automatic",
 		    "from", op->parent != NULL ? op->parent->revision : 0,
-		    "to", op->revision, "ok", !op->failed);
+		    "to", op->revision, "ok", !bad);
 		break;
 	case OP_ROLLBACK:
 		detail = json_pack("{s:s, s:i, s:i, s:b}", "kind", "manual",
 		    "from", op->prev_revision, "to", op->rollback_of,
-		    "ok", !op->failed);
+		    "ok", !bad);
 		break;
 	default:
 		return;
 	}
-	if (op->notified & SENT_END) {
+	if ((op->notified & SENT_END) || !(op->notified & BEGUN)) {
 		json_decref(detail);
 		return;
 	}
 	op->notified |= SENT_END;
-	hook_send(op, hooks, NOTIFY_ROLLBACK, op->revision, op->failed ?
-	    op->error : op->kind->id == OP_ROLLBACK_AUTO && op->parent ?
+	hook_send(op, hooks, NOTIFY_ROLLBACK, op->revision, bad ?
+	    (op->error != NULL ? op->error : op->refusal) :
+	    op->kind->id == OP_ROLLBACK_AUTO && op->parent ?
 	    op->parent->error : NULL, detail);
 }
 

@@ -109,7 +109,8 @@ for r in (start, succ):
     assert h["X-Shipd-Event"] == b["event"], h
     assert h["X-Team"] == "ops", h
     assert h["Authorization"] == "s3cr3t-no-hook", h
-assert succ["body"]["revision"] == 1, succ
+assert start["body"]["revision"] == 1 and succ["body"]["revision"] == 1
+assert start["body"]["detail"] == {"previous_revision": 0}, start
 assert start["body"]["id"] != succ["body"]["id"]
 PY
     fail "bodies or headers wrong"
