@@ -59,7 +59,7 @@ ok "bad notify: entries are refused at file:line:col"
 stack_yaml <<EOF
 notify:
   - url: $BASE/ok
-    events: [deploy_start, deploy_success, deploy_failure, rollback]
+    events: [deploy_start, deploy_success, deploy_failure, rollback, backup_failure]
     timeout: 2s
     retries: 0
     headers:
@@ -70,7 +70,7 @@ notify:
     retries: 3
   - url: $BASE/silent
     events: [deploy_start]
-    timeout: 8s
+    timeout: 12s
     retries: 0
 EOF
 unit web <<EOF
@@ -78,12 +78,19 @@ image: $IMAGE1
 init: true
 health: {test: [NONE]}
 EOF
+# Never changed below, so no deploy backs it up; shipctl backup fails.
+unit db <<EOF
+image: $IMAGE1
+init: true
+health: {test: [NONE]}
+backup: {paths: [/tmp], pre: "echo cannot dump >&2; exit 3"}
+EOF
 NO_HOOK_TOKEN=s3cr3t-no-hook start_shipd
 t0=$(now_ms)
 sctl deploy "$IT_UNITS" >/dev/null || fail "deploy failed"
 took=$(($(now_ms) - t0))
-# The silent receiver holds its request for 8 s: the deploy did not wait.
-assert_lt "$took" 8000 "deploy time (ms) with a silent webhook"
+# The silent receiver holds its request past its 12 s: the deploy did not wait.
+assert_lt "$took" 12000 "deploy time (ms) with a silent webhook"
 has_hook /silent deploy_start || fail "the silent receiver got no deploy_start"
 ! grep -q "webhook deploy_start .* failed" "$IT_LOG" ||
     fail "the silent webhook timed out before the deploy returned"
@@ -100,7 +107,7 @@ start, succ, stack = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[
 for r in (start, succ):
     b, h = r["body"], r["headers"]
     assert b["stack"] == stack, b
-    assert b["services"] == ["web"], b
+    assert b["services"] == ["db", "web"], b
     assert re.fullmatch(r"[0-9a-f]{32}", b["id"]), b
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b["time"]), b
     assert b["host"] and b["reason"] is None, b
@@ -154,8 +161,21 @@ PY
     fail "failure or rollback body wrong"
 ok "a failed deploy sent deploy_failure (revision 2) and rollback (2 -> 1)"
 
+# ---- a backup that fails --------------------------------------------------------
+rc=0
+sctl backup --stack "$IT_STACK" --quiet >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "the failing backup exited $rc, want 1"
+wait_until 10 has_hook /ok backup_failure || fail "no backup_failure at /ok"
+python3 - "$(hooks /ok backup_failure)" <<'PY' || fail "backup_failure body wrong"
+import json, sys
+b = json.loads(sys.argv[1])["body"]
+assert b["revision"] == 1 and b["services"] == ["db"], b
+assert "pre hook failed (exit 3): cannot dump" in b["reason"], b
+PY
+ok "a failed backup sent backup_failure with the hook's output"
+
 # ---- the silent receiver's attempt ends by its timeout --------------------------
-wait_until 15 grep -q "webhook deploy_start .* failed after 1 attempt" "$IT_LOG" ||
+wait_until 20 grep -q "webhook deploy_start .* failed after 1 attempt" "$IT_LOG" ||
     fail "the silent webhook's timeout was never reported"
 ok "the silent webhook gave up after its timeout, in the log"
 
