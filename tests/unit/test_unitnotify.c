@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "unit.h"
+#include "unitemit.h"
 #include "util.h"
 
 static char *const test_env[] = { "HOOK_HOST=hooks.example.com", NULL };
@@ -86,6 +87,22 @@ test_yaml(void **state)
 	assert_string_equal(h->headers[1].name, "Authorization");
 	assert_string_equal(h->headers[1].v.env, "TOKEN");
 	assert_null(h->headers[1].v.value);
+
+	/* shipctl config writes it back: the name, never a value. */
+	{
+		struct buf	 b;
+		char		*err = NULL;
+
+		buf_init(&b);
+		assert_int_equal(stack_emit_yaml(s, &b, &err), 0);
+		assert_non_null(strstr(b.data, "url: {env: SLACK_URL}"));
+		assert_non_null(strstr(b.data, "Authorization: {env: TOKEN}"));
+		assert_non_null(strstr(b.data,
+		    "events: [deploy_failure, rollback]"));
+		assert_non_null(strstr(b.data, "timeout: 250ms"));
+		buf_free(&b);
+		free(err);
+	}
 	stack_free(s);
 	diag_free(&errs);
 }
