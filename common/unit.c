@@ -634,6 +634,56 @@ names_free(char **v, size_t n)
 	free(v);
 }
 
+/* ---- notify: (the rest is unitnotify.c's) -------------------------------- */
+
+static const char *const event_names[NOTIFY_NEVENTS] = {
+	"deploy_start", "deploy_success", "deploy_failure", "rollback",
+	"backup_failure", "crash_loop", "autoscale",
+};
+
+const char *
+notify_event_name(enum notify_event e)
+{
+	if ((int)e < 0 || e >= NOTIFY_NEVENTS)
+		return NULL;
+	return event_names[e];
+}
+
+int
+notify_event_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < NOTIFY_NEVENTS; i++) {
+		if (strcmp(event_names[i], s) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+value_free(struct notify_value *v)
+{
+	free(v->value);
+	free(v->env);
+}
+
+void
+notify_hooks_free(struct notify_hook *h, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		value_free(&h[i].url);
+		for (j = 0; j < h[i].nheaders; j++) {
+			free(h[i].headers[j].name);
+			value_free(&h[i].headers[j].v);
+		}
+		free(h[i].headers);
+	}
+	free(h);
+}
+
 void
 stack_free(struct stack *s)
 {
@@ -648,6 +698,7 @@ stack_free(struct stack *s)
 	free(s->units);
 	names_free(s->networks, s->nnetworks);
 	names_free(s->volumes, s->nvolumes);
+	notify_hooks_free(s->hooks, s->nhooks);
 	free(s);
 }
 

@@ -230,6 +230,48 @@ struct unit {
 	enum unit_pull_policy	  pull_policy;
 };
 
+/*
+ * notify: in stack.yaml, webhook targets (docs/units.md, "notify").  A
+ * value is literal, or names a variable of shipd's own environment read
+ * when the hook is sent (env), so that a secret stays out of revisions.
+ */
+enum notify_event {
+	NOTIFY_DEPLOY_START = 0,
+	NOTIFY_DEPLOY_SUCCESS,
+	NOTIFY_DEPLOY_FAILURE,
+	NOTIFY_ROLLBACK,
+	NOTIFY_BACKUP_FAILURE,
+	NOTIFY_CRASH_LOOP,
+	NOTIFY_AUTOSCALE,
+	NOTIFY_NEVENTS
+};
+#define NOTIFY_ALL		((1u << NOTIFY_NEVENTS) - 1)
+#define NOTIFY_HOOKS_MAX	16
+#define NOTIFY_HEADERS_MAX	32
+#define NOTIFY_RETRIES_MAX	10
+#define NOTIFY_DEF_RETRIES	3
+#define NOTIFY_DEF_TIMEOUT_MS	5000
+#define NOTIFY_TIMEOUT_MAX_MS	60000
+
+struct notify_value {
+	char	*value;		/* exactly one of value and env is set */
+	char	*env;
+};
+
+struct notify_header {
+	char			*name;
+	struct notify_value	 v;
+};
+
+struct notify_hook {
+	struct notify_value	 url;
+	unsigned		 events;	/* 1 << enum notify_event */
+	uint64_t		 timeout_ms;	/* each attempt's */
+	int			 retries;	/* after the first attempt */
+	struct notify_header	*headers;	/* in file order */
+	size_t			 nheaders;
+};
+
 struct stack {
 	char		 *name;
 	char		 *dir;		/* absolute, or NULL if not sent */
@@ -242,6 +284,8 @@ struct stack {
 	char		**volumes;
 	size_t		  nvolumes;
 	int		  retain;
+	struct notify_hook *hooks;	/* notify:, in file order */
+	size_t		  nhooks;
 };
 
 /*
@@ -258,6 +302,10 @@ int		 stack_load_dir_env(const char *dir, const char *env,
 		    char *const *envp, struct stack **out,
 		    struct diag_list *errs);
 void		 stack_free(struct stack *);
+/* unitnotify.c: the event's name ("deploy_start"), or -1 / NULL. */
+const char	*notify_event_name(enum notify_event);
+int		 notify_event_parse(const char *);
+void		 notify_hooks_free(struct notify_hook *, size_t);
 void		 unit_free(struct unit *);
 /* The service called name, or NULL. */
 const struct unit *stack_unit(const struct stack *, const char *name);

@@ -542,6 +542,59 @@ unit_body(struct emit *m, const struct unit *u)
 	map_end(m);
 }
 
+/* A notify: value: the string, or {env: VAR}. */
+static void
+nvalue(struct emit *m, const char *k, const struct notify_value *v)
+{
+	key(m, k);
+	if (v->value != NULL) {
+		str(m, v->value);
+		return;
+	}
+	map_begin(m, true);
+	key(m, "env");
+	str(m, v->env);
+	map_end(m);
+}
+
+static void
+notify(struct emit *m, const struct stack *s)
+{
+	const struct notify_hook	*h;
+	size_t				 i, j;
+	int				 e;
+
+	if (s->nhooks == 0)
+		return;
+	key(m, "notify");
+	seq_begin(m, false);
+	for (i = 0; i < s->nhooks; i++) {
+		h = &s->hooks[i];
+		map_begin(m, false);
+		nvalue(m, "url", &h->url);
+		key(m, "events");
+		seq_begin(m, true);
+		for (e = 0; e < NOTIFY_NEVENTS; e++) {
+			if (h->events & (1u << e))
+				str(m, notify_event_name(e));
+		}
+		seq_end(m);
+		dur(m, "timeout", h->timeout_ms);
+		key(m, "retries");
+		lit(m, "%d", h->retries);
+		if (h->nheaders > 0) {
+			key(m, "headers");
+			map_begin(m, false);
+			for (j = 0; j < h->nheaders; j++)
+				nvalue(m, h->headers[j].name,
+				    &h->headers[j].v);
+			map_end(m);
+		}
+		map_end(m);
+	}
+	seq_end(m);
+}
+
 static void
 stack_body(struct emit *m, const struct stack *s)
 {
@@ -552,6 +605,7 @@ stack_body(struct emit *m, const struct stack *s)
 	names(m, "volumes", s->volumes, s->nvolumes);
 	key(m, "retain");
 	lit(m, "%d", s->retain);
+	notify(m, s);
 	map_end(m);
 }
 

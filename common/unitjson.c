@@ -15,6 +15,7 @@
 #include "jread.h"
 #include "unit.h"
 #include "unitcheck.h"
+#include "unitnotify.h"
 #include "unithost.h"
 #include "util.h"
 
@@ -232,16 +233,20 @@ unit_json(const struct unit *u)
 json_t *
 stack_to_json(const struct stack *s)
 {
-	json_t	*units = json_array();
+	json_t	*units = json_array(), *o, *hooks;
 	size_t	 i;
 
 	for (i = 0; i < s->nunits; i++)
 		json_array_append_new(units, unit_json(s->units[i]));
-	return json_pack("{s:s, s:o, s:i, s:o, s:o, s:o}", "name", s->name,
+	o = json_pack("{s:s, s:o, s:i, s:o, s:o, s:o}", "name", s->name,
 	    "dir", jstr_or_null(s->dir), "retain", s->retain,
 	    "networks", names_json(s->networks, s->nnetworks),
 	    "volumes", names_json(s->volumes, s->nvolumes),
 	    "units", units);
+	/* Only when set: revisions recorded before it have no member. */
+	if ((hooks = notify_hooks_json(s)) != NULL)
+		json_object_set_new(o, "notify", hooks);
+	return o;
 }
 
 void
@@ -700,6 +705,7 @@ stack_from_json(const json_t *j, struct stack **out, struct diag_list *errs)
 {
 	static const char *const f[] = { "name", "dir", "retain", "networks",
 	    "volumes", "units" };
+	static const char *const opt[] = { "notify" };
 	struct jread		 c = { errs };
 	struct unit_where	 w = { j_at, "stack" };
 	struct stack		*s = stack_new();
@@ -709,7 +715,7 @@ stack_from_json(const json_t *j, struct stack **out, struct diag_list *errs)
 	char			 sub[JREAD_PATH];
 
 	*out = NULL;
-	if (!jread_obj(&c, "stack", j, f, nitems(f)))
+	if (!jread_obj_opt(&c, "stack", j, f, nitems(f), opt, nitems(opt)))
 		goto out;
 	jread_str(&c, "stack", j, "name", 0, &s->name);
 	jread_str(&c, "stack", j, "dir", JREAD_NULL, &s->dir);
@@ -717,6 +723,8 @@ stack_from_json(const json_t *j, struct stack **out, struct diag_list *errs)
 	    &s->retain);
 	jnames(&c, "stack", j, "networks", &s->networks, &s->nnetworks);
 	jnames(&c, "stack", j, "volumes", &s->volumes, &s->nvolumes);
+	if ((units = json_object_get(j, "notify")) != NULL)
+		notify_hooks_from_json(&c, "stack.notify", units, s);
 	stack_validate(s, &w, errs);
 	if ((units = jread_field("stack", j, "units", sub)) != NULL &&
 	    !json_is_array(units))

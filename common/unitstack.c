@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "unitenv.h"
+#include "unitnotify.h"
 #include "unityaml.h"
 #include "util.h"
 
@@ -148,11 +149,18 @@ s_retain(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_int(c, path, n, UNIT_RETAIN_MIN, UNIT_RETAIN_MAX, &sc->s->retain);
 }
 
+static void
+s_notify(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+{
+	notify_yaml_load(c, path, n, ((struct sctx *)obj)->s);
+}
+
 static const struct ykey stack_keys[] = {
 	{ "name", s_name },
 	{ "networks", s_networks },
 	{ "volumes", s_volumes },
 	{ "retain", s_retain },
+	{ "notify", s_notify },
 };
 
 /* path may be NULL (no stack.yaml) when over, the environment's, is not. */

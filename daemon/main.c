@@ -21,6 +21,7 @@
 #include "log.h"
 #include "core/notify.h"
 #include "ops/heal.h"
+#include "core/webhook.h"
 #include "ops/health.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -228,6 +229,7 @@ close_own_handles(struct shipd *sd)
 	uv_close((uv_handle_t *)&sd->sig_term, on_handle_closed);
 	uv_close((uv_handle_t *)&sd->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&sd->engine_retry, on_handle_closed);
+	webhook_close(sd);
 	defer_close(sd);
 }
 

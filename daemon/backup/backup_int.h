@@ -287,4 +287,8 @@ char		*backup_id_new(void);
 /* restore.c: the directory a path's archive is put back into. */
 char		*backup_parent_dir(const char *path);
 
+/* bnotify.c: a backup of st (at revision rev) failed: its webhooks. */
+void	backup_notify_failed(struct shipd *, const struct stack *st, int rev,
+	    const char *id, const char *why);
+
 #endif

@@ -198,6 +198,8 @@ report_now(struct bjob *j, const char *id)
 		msg = j->errors.data;
 	else if (j->later.len > 0)
 		msg = j->later.data;
+	if (id == NULL)
+		backup_notify_failed(j->sd, j->st, j->revision, j->id, msg);
 	/* Held across the callback, in which the owner lets go of j. */
 	bjob_ref(j);
 	if (j->cb != NULL)

@@ -23,6 +23,7 @@ struct watch;
 struct op;
 struct stack_lock;
 struct lock_waiter;
+struct webhooks;
 
 /*
  * Work that may still hold engine calls when shipd shuts down.  Engine
@@ -89,6 +90,7 @@ struct shipd {
 				    const char *stack, const char *service,
 				    const char *id, const char *why);
 	void			(*heal_reset)(struct shipd *, const char *);
+	struct webhooks		*webhooks;	/* core/webhook.c, once used */
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

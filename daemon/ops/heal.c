@@ -25,6 +25,7 @@
 #include "ops/heal.h"
 #include "ops/health.h"
 #include "ops/op.h"
+#include "ops/ops.h"
 #include "state/lock.h"
 #include "state/revision.h"
 #include "state/store.h"
@@ -235,6 +236,9 @@ heal_now(struct hsvc *h)
 		log_warn("heal %s/%s: crash loop (%d restarts), giving up",
 		    h->stack, h->svc, h->restarts);
 		emit(h, "crash_loop");
+		ops_notify(sd, h->stack, NOTIFY_CRASH_LOOP, json_pack("[s]",
+		    h->svc), "crash loop", json_pack("{s:i}", "restarts",
+		    h->restarts));
 		graph_free(g);
 		stack_free(st);
 		return;

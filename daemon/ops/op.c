@@ -287,6 +287,7 @@ op_free(void *arg)
 	free(op->restore_id);
 	free(op->safety_id);
 	free(op->error);
+	free(op->refusal);
 	free(op->stop_why);
 	/* At shutdown the control server dropped their requests first. */
 	watch_prune(op);
@@ -340,6 +341,7 @@ on_lock_free(void *arg)
 	lock_wait_cancel(op->sd, op->waiter);
 	op->waiter = NULL;
 	op_phase_enter(op, PH_IMAGES);
+	op_notify_begin(op);
 	op->kind->start(op);
 }
 
@@ -383,6 +385,7 @@ op_run(struct op *op)
 	}
 	if (!(op->kind->flags & OPK_LOCK) || op->lock != NULL ||
 	    lock_try(op, why, sizeof why)) {
+		op_notify_begin(op);
 		op->kind->start(op);
 		return;
 	}
@@ -458,6 +461,7 @@ op_end(struct op *op)
 	if (op->ended)
 		return;
 	op->ended = true;
+	op_notify_end(op);
 	if (op->req != NULL || op->watchers != NULL)
 		op_reply_err(op, PROTO_E_INTERNAL, "%s %s ended without an "
 		    "answer", op->kind->name, op->stack_name);
@@ -508,6 +512,9 @@ reply_verr(struct op *op, const char *code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* An error answer is a failure to tell, with or without op->error. */
+	if (op->refusal == NULL)
+		op->refusal = xstrdup(msg);
 	if (op->watchers != NULL)
 		watch_answer(op, NULL, code, msg);
 	if (op->req != NULL)

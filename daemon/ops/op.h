@@ -267,6 +267,8 @@ struct op {
 	struct op		*child;		/* its rollback */
 	int			 rollback_of;	/* manual rollback: the target */
 	bool			 rolled_back;	/* automatic rollback succeeded */
+	unsigned		 notified;	/* webhooks sent (opnotify.c) */
+	char			*refusal;	/* the first error answered */
 	void			*kind_data;	/* the kind's own (recovery) */
 	bool			 no_backup;	/* deploy --no-backup */
 	char			*backup_id;	/* taken before this deploy */
@@ -298,6 +300,12 @@ void		 op_unref(struct op *);
 void		 op_run(struct op *);
 /* The one way out: off the list, lock released, reference dropped. */
 void		 op_end(struct op *);
+/* ops/opnotify.c: the webhooks of an operation: begin (it has the lock),
+ * start (a deploy has its revision's number), failed and end. */
+void		 op_notify_begin(struct op *);
+void		 op_notify_start(struct op *);
+void		 op_notify_failed(struct op *, bool rolling_back);
+void		 op_notify_end(struct op *);
 /* At shutdown, once no engine or store callback can come any more. */
 void		 ops_free_all(struct shipd *);
 

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+#include "unit.h"
+
 struct ctl_req;
 struct graph;
 struct shipd;
@@ -37,6 +39,13 @@ void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
 void	ops_svcop(struct shipd *, struct ctl_req *, const char *kind,
 	    const char *stack, const json_t *services, bool wait);
 /* rollback.c.  to 0: the newest committed revision before current. */
+/*
+ * Send event e of stack to the webhooks of its current revision (a crash
+ * loop, an autoscaling decision, a backup that failed).  Takes services
+ * (an array of names) and detail (an object); either may be NULL.
+ */
+void	ops_notify(struct shipd *, const char *stack, enum notify_event e,
+	    json_t *services, const char *reason, json_t *detail);
 void	ops_rollback(struct shipd *, struct ctl_req *, const char *stack,
 	    int to, bool with_data);
 /* cancel.c: stop the operation under way on a stack, and those queued

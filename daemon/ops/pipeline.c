@@ -365,6 +365,7 @@ planned(struct op *op)
 	}
 	op_emit(op, PROTO_EV_PLAN, json_pack("{s:i, s:o}", "revision",
 	    op->revision, "services", plan_json(op)));
+	op_notify_start(op);
 	if (orphans_refused(op))
 		return;
 	if (op->kind->flags & OPK_CHECKS) {

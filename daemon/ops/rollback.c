@@ -117,6 +117,7 @@ rollback_auto(struct op *failed)
 	}
 	log_warn("%s: revision %d failed; rolling back to %d",
 	    failed->stack_name, failed->revision, failed->prev_revision);
+	op_notify_failed(failed, true);
 	op_emit(failed, PROTO_EV_ROLLBACK, json_pack("{s:i, s:i, s:s}",
 	    "from", failed->revision, "to", failed->prev_revision, "reason",
 	    failed->error));
