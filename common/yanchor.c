@@ -1,6 +1,8 @@
 /*
  * Anchors, aliases and YAML 1.1 merge keys while a ytree is parsed.  See
- * yanchor.h.
+ * yanchor.h.  ytree.c calls this file, so it uses none of ytree.c's
+ * functions (the layering check forbids the cycle): it frees and names
+ * nodes itself.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +19,37 @@ struct yanchor {
 	struct ynode	*node;		/* borrowed from the tree */
 	bool		 open;
 };
+
+static void
+node_free(struct ynode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n->tag);
+	free(n);
+}
+
+static const char *
+kind(const struct ynode *n)
+{
+	if (n->type == Y_MAP)
+		return "a mapping";
+	return n->type == Y_SEQ ? "a list" : "a scalar";
+}
+
+static void
+node_err(struct yctx *c, const struct ynode *n, const char *msg,
+    const char *arg)
+{
+	diag_add(c->errs, n->file != NULL ? n->file : c->file, n->line,
+	    n->col, "%s%s", msg, arg);
+}
 
 void
 ya_define(struct yanchors *a, const char *name, struct ynode *n)
@@ -204,8 +237,8 @@ merge_from(struct yctx *c, struct yanchors *a, const struct ynode *map,
 	size_t		 i, j;
 
 	if (src->type != Y_MAP) {
-		ytree_err(c, src, "the merge key '<<' takes a mapping or a "
-		    "list of mappings, not %s", ytree_kind(src));
+		node_err(c, src, "the merge key '<<' takes a mapping or a "
+		    "list of mappings, not ", kind(src));
 		return -EINVAL;
 	}
 	for (i = 0; i + 1 < src->nkids; i += 2) {
@@ -218,7 +251,7 @@ merge_from(struct yctx *c, struct yanchors *a, const struct ynode *map,
 			    SIZE_MAX);
 			if (pair[j] == NULL) {
 				if (j == 1)
-					ytree_free(pair[0]);
+					node_free(pair[0]);
 				return -EINVAL;
 			}
 		}
@@ -241,8 +274,8 @@ ya_merge(struct yctx *c, struct yanchors *a, struct ynode *map,
 		if (!is_merge_key(map->kids[i]))
 			continue;
 		if (nmerge++ > 0) {
-			ytree_err(c, map->kids[i], "one merge key '<<' per "
-			    "mapping; name several as <<: [*a, *b]");
+			node_err(c, map->kids[i], "one merge key '<<' per "
+			    "mapping; name several as <<: [*a, *b]", "");
 			return -EINVAL;
 		}
 	}
@@ -262,8 +295,9 @@ ya_merge(struct yctx *c, struct yanchors *a, struct ynode *map,
 		} else
 			rc = merge_from(c, a, map, v, &m);
 		if (rc == 0 && m.n > 2 * maxitems) {
-			ytree_err(c, map, "a mapping holds at most %zu "
-			    "entries", maxitems);
+			diag_add(c->errs, map->file != NULL ? map->file :
+			    c->file, map->line, map->col, "a mapping holds at "
+			    "most %zu entries", maxitems);
 			rc = -EINVAL;
 		}
 		if (rc != 0)
@@ -280,7 +314,7 @@ ya_merge(struct yctx *c, struct yanchors *a, struct ynode *map,
 					break;
 			}
 			if (i == map->nkids)
-				ytree_free(m.kids[j]);
+				node_free(m.kids[j]);
 		}
 		free(m.kids);
 		return rc;
@@ -300,7 +334,7 @@ ya_free(struct yanchors *a)
 		free(a->v[i].name);
 	free(a->v);
 	for (i = 0; i < a->ndead; i++)
-		ytree_free(a->dead[i]);
+		node_free(a->dead[i]);
 	free(a->dead);
 	memset(a, 0, sizeof *a);
 }
