@@ -51,40 +51,80 @@ node_err(struct yctx *c, const struct ynode *n, const char *msg,
 	    n->col, "%s%s", msg, arg);
 }
 
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of name: the one holding it, or the empty one it would take. */
+static size_t *
+slot(const struct yanchors *a, const char *name)
+{
+	size_t i = name_hash(name) & (a->nhash - 1);
+
+	while (a->hash[i] != 0 && strcmp(a->v[a->hash[i] - 1].name,
+	    name) != 0)
+		i = (i + 1) & (a->nhash - 1);
+	return &a->hash[i];
+}
+
+/* Keep the table at most half full; names are never removed. */
+static void
+grow(struct yanchors *a)
+{
+	size_t	*old = a->hash, n = a->nhash, i;
+
+	a->nhash = n == 0 ? 64 : 2 * n;
+	a->hash = xcalloc(a->nhash, sizeof *a->hash);
+	for (i = 0; i < n; i++) {
+		if (old[i] != 0)
+			*slot(a, a->v[old[i] - 1].name) = old[i];
+	}
+	free(old);
+}
+
 void
 ya_define(struct yanchors *a, const char *name, struct ynode *n)
 {
 	struct yanchor *e;
 
+	if (2 * (a->n + 1) > a->nhash)
+		grow(a);
 	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
 	e = &a->v[a->n++];
 	e->name = xstrdup(name);
 	e->node = n;
-	e->open = n->type != Y_SCALAR;
-}
-
-void
-ya_close(struct yanchors *a, const struct ynode *n)
-{
-	size_t i;
-
-	for (i = a->n; i > 0; i--) {
-		if (a->v[i - 1].node == n)
-			a->v[i - 1].open = false;
+	e->open = false;
+	/* A redefinition takes the slot: later aliases see the new node. */
+	*slot(a, name) = a->n;
+	/* ytree_parse nests no deeper than YA_OPEN_MAX levels. */
+	if (n->type != Y_SCALAR && a->nopen < YA_OPEN_MAX) {
+		e->open = true;
+		a->open[a->nopen++] = a->n - 1;
 	}
 }
 
-/* The latest definition wins (YAML lets an anchor be redefined). */
+/* Collections end innermost first, so an open anchor is the last one. */
+void
+ya_close(struct yanchors *a, const struct ynode *n)
+{
+	if (a->nopen > 0 && a->v[a->open[a->nopen - 1]].node == n)
+		a->v[a->open[--a->nopen]].open = false;
+}
+
 static struct yanchor *
 lookup(struct yanchors *a, const char *name)
 {
 	size_t i;
 
-	for (i = a->n; i > 0; i--) {
-		if (strcmp(a->v[i - 1].name, name) == 0)
-			return &a->v[i - 1];
-	}
-	return NULL;
+	if (a->nhash == 0 || (i = *slot(a, name)) == 0)
+		return NULL;
+	return &a->v[i - 1];
 }
 
 /* Count n's nodes and height, giving up once the count passes max. */
@@ -333,6 +373,7 @@ ya_free(struct yanchors *a)
 	for (i = 0; i < a->n; i++)
 		free(a->v[i].name);
 	free(a->v);
+	free(a->hash);
 	for (i = 0; i < a->ndead; i++)
 		node_free(a->dead[i]);
 	free(a->dead);

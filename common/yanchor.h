@@ -22,11 +22,18 @@
 #define YA_COPY_MIN	10000
 #define YA_COPY_MAX	1000000
 
+/* Anchored collections open at once: at most one per nesting level. */
+#define YA_OPEN_MAX	64
+
 struct yanchor;
 
 struct yanchors {
-	struct yanchor	 *v;
+	struct yanchor	 *v;		/* every definition, in order */
 	size_t		  n;
+	size_t		 *hash;		/* name -> 1 + index of the latest */
+	size_t		  nhash;	/* slots, a power of two (or 0) */
+	size_t		  open[YA_OPEN_MAX];	/* indexes, innermost last */
+	size_t		  nopen;
 	struct ynode	**dead;		/* taken out by merges: freed last */
 	size_t		  ndead;
 	size_t		  written;	/* nodes from the text */

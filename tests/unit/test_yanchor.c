@@ -265,6 +265,35 @@ test_undefined_and_redefined(void **state)
 	ytree_free(r);
 }
 
+/* Many anchors (the table grows), each found by its own alias, and one
+ * redefined after the growth. */
+static void
+test_many_anchors(void **state)
+{
+	struct buf	 b;
+	struct ynode	*r;
+	const struct ynode *u;
+	char		 want[16];
+	int		 i;
+
+	buf_init(&b);
+	for (i = 0; i < 300; i++)
+		buf_printf(&b, "k%d: &a%d v%d\n", i, i, i);
+	buf_puts(&b, "r: &a7 again\nuse: [");
+	for (i = 299; i >= 0; i--)
+		buf_printf(&b, "*a%d%s", i, i ? ", " : "]\n");
+	assert_int_equal(parse(true, b.data, &r), 0);
+	u = get(r, "use");
+	assert_int_equal(u->nkids, 300);
+	for (i = 0; i < 300; i++) {
+		snprintf(want, sizeof want, "v%d", 299 - i);
+		assert_string_equal(u->kids[i]->str, 299 - i == 7 ? "again" :
+		    want);
+	}
+	ytree_free(r);
+	buf_free(&b);
+}
+
 static void
 test_cycle(void **state)
 {
@@ -395,6 +424,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_undefined_and_redefined,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_anchors, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alias_bomb, setup,
 		    teardown),
