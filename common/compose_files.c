@@ -119,6 +119,7 @@ cload_parse(struct cload *st, const char *path, struct ynode **root)
 	memset(&c, 0, sizeof c);
 	c.file = cload_keep(st, path);
 	c.errs = st->errs;
+	c.aliases = true;
 	if ((rc = ytree_load_file(&c, c.file, COMPOSE_FILE_MAX, root)) != 0)
 		return rc;
 	if (*root == NULL) {

@@ -21,7 +21,7 @@ static void
 decl_keys(struct cmctx *m, const char *kind, const char *name,
     const struct ynode *decl, const char *driver)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k, *v;
 	char		*path;
 	bool		 ext = false;
@@ -75,7 +75,7 @@ static void
 top_section(struct cmctx *m, const struct ynode *sec, const char *kind,
     const char *driver, char ***names, size_t *nnames)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k;
 	size_t		 i;
 
@@ -105,7 +105,7 @@ top_section(struct cmctx *m, const struct ynode *sec, const char *kind,
 static void
 top_files(struct cmctx *m, const struct ynode *sec, const char *kind)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k, *d, *f;
 	size_t		 i, j;
 
@@ -153,7 +153,7 @@ top_files(struct cmctx *m, const struct ynode *sec, const char *kind)
 static void
 top_shipd(struct cmctx *m, const struct ynode *n)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k;
 	size_t		 i;
 
@@ -174,7 +174,7 @@ top_shipd(struct cmctx *m, const struct ynode *n)
 static void
 top_keys(struct cmctx *m, const struct ynode *root)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k, *v;
 	size_t		 i;
 
@@ -339,7 +339,7 @@ out:
 static void
 services_map(struct cmctx *m)
 {
-	struct yctx	 c = { NULL, NULL, m->errs };
+	struct yctx	 c = { NULL, NULL, m->errs, false };
 	const struct ynode *k;
 	struct unit	*u;
 	size_t		 i;

@@ -168,7 +168,7 @@ static int
 stack_yaml_load(const char *path, const char *over,
     const struct expand_ctx *x, struct stack *s, struct diag_list *errs)
 {
-	struct yctx		 c = { path, x, errs };
+	struct yctx		 c = { path, x, errs, false };
 	struct sctx		 sc;
 	struct unit_where	 w;
 	struct ynode		*root = NULL;

@@ -11,6 +11,7 @@
 
 #include "expand.h"
 #include "util.h"
+#include "yanchor.h"
 #include "ytree.h"
 
 #define Y_DEPTH		64
@@ -110,7 +111,8 @@ event_node(struct yctx *c, const yaml_event_t *ev)
 	case YAML_ALIAS_EVENT:
 		diag_add(c->errs, c->file, (int)ev->start_mark.line + 1,
 		    (int)ev->start_mark.column + 1, "aliases (*%s) are not "
-		    "supported; repeat the value", ev->data.alias.anchor);
+		    "supported here (only in compose files); repeat the value",
+		    ev->data.alias.anchor);
 		return NULL;
 	default:
 		return NULL;
@@ -171,15 +173,52 @@ too_many(struct yctx *c, const struct ynode *par)
 	return true;
 }
 
+static const char *
+event_anchor(const yaml_event_t *ev)
+{
+	const yaml_char_t *a = NULL;
+
+	if (ev->type == YAML_SCALAR_EVENT)
+		a = ev->data.scalar.anchor;
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		a = ev->data.sequence_start.anchor;
+	else if (ev->type == YAML_MAPPING_START_EVENT)
+		a = ev->data.mapping_start.anchor;
+	return (const char *)a;
+}
+
+/* The node for ev: a new one, or with aliases on a copy for an alias. */
+static struct ynode *
+make_node(struct yctx *c, struct yanchors *a, const yaml_event_t *ev,
+    size_t depth)
+{
+	struct ynode	*n;
+	const char	*anchor;
+
+	if (ev->type == YAML_ALIAS_EVENT && c->aliases)
+		return ya_alias(c, a, (const char *)ev->data.alias.anchor,
+		    (int)ev->start_mark.line + 1,
+		    (int)ev->start_mark.column + 1, depth, Y_DEPTH);
+	if ((n = event_node(c, ev)) == NULL)
+		return NULL;
+	a->written++;
+	if (c->aliases && (anchor = event_anchor(ev)) != NULL)
+		ya_define(a, anchor, n);
+	return n;
+}
+
 /* Parse text into a tree; an empty document gives a NULL root.  0/-EINVAL. */
 int
 ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 {
 	yaml_parser_t	 p;
 	yaml_event_t	 ev;
+	struct yanchors	 a;
 	struct ynode	*stack[Y_DEPTH], *n, *par;
 	size_t		 depth = 0;
 	int		 docs = 0, rc = 0, done = 0;
+
+	memset(&a, 0, sizeof a);
 
 	*root = NULL;
 	if (!yaml_parser_initialize(&p))
@@ -206,13 +245,18 @@ ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
-			depth--;
+			n = stack[--depth];
+			if (!c->aliases)
+				break;
+			ya_close(&a, n);
+			if (n->type == Y_MAP)
+				rc = ya_merge(c, &a, n, Y_ITEMS_MAX);
 			break;
 		case YAML_SCALAR_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
 		case YAML_ALIAS_EVENT:
-			if ((n = event_node(c, &ev)) == NULL) {
+			if ((n = make_node(c, &a, &ev, depth)) == NULL) {
 				rc = -EINVAL;
 				break;
 			}
@@ -228,7 +272,7 @@ ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 				    (par->nkids + 1) * sizeof *par->kids);
 				par->kids[par->nkids++] = n;
 			}
-			if (n->type == Y_SCALAR)
+			if (n->type == Y_SCALAR || ev.type == YAML_ALIAS_EVENT)
 				break;
 			if (depth == Y_DEPTH) {
 				ytree_err(c, n, "nested too deeply");
@@ -243,6 +287,7 @@ ytree_parse(struct yctx *c, const char *text, size_t len, struct ynode **root)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
+	ya_free(&a);
 	if (rc != 0) {
 		ytree_free(*root);
 		*root = NULL;

@@ -1,8 +1,10 @@
 /*
  * A YAML document as a tree that keeps each node's line and column, with
  * typed readers that expand ${VAR}s and report what they reject as
- * file:line:col.  Aliases are refused: every value is written out where it
- * is used.  The unit loader is built on it; any other YAML input can be.
+ * file:line:col.  Aliases are refused unless yctx.aliases is set (the
+ * compose loader sets it): then anchors, aliases and merge keys ('<<')
+ * are resolved while parsing, as yanchor.h says, and the tree holds only
+ * copies.  The unit loader is built on it; any other YAML input can be.
  */
 #ifndef SHIPD_YTREE_H
 #define SHIPD_YTREE_H
@@ -34,6 +36,7 @@ struct yctx {
 	const char		*file;		/* for messages */
 	const struct expand_ctx	*x;		/* NULL: no expansion */
 	struct diag_list	*errs;
+	bool			 aliases;	/* anchors, aliases, '<<' */
 };
 
 /* A table row: decode one key's value (at path, e.g. "health.interval")

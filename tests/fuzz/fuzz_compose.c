@@ -5,8 +5,9 @@
  *
  * Input: a .env text, a line "%%", the first compose file, a line "%%",
  * the second (merged over the first).  What loads must be one mapping
- * holding no !reset or !override tag whose every node names one of the
- * project's files; every message must be formatted.  An input that could
+ * holding no !reset or !override tag and no merge key '<<' (anchors,
+ * aliases and merge keys are resolved while parsing) whose every node
+ * names one of the project's files; every message must be formatted.  An input that could
  * name a file outside the scratch directory (a '/' with include or a
  * file: key) is skipped: the loader would read it.
  */
@@ -44,6 +45,12 @@ check(const struct compose_project *p, const struct ynode *n)
 	if (!known || (n->type == Y_MAP && n->nkids % 2 != 0) ||
 	    (n->type == Y_SCALAR && n->str == NULL))
 		abort();
+	for (i = 0; n->type == Y_MAP && i < n->nkids; i += 2) {
+		if (n->kids[i]->type == Y_SCALAR && n->kids[i]->plain &&
+		    n->kids[i]->tag == NULL &&
+		    strcmp(n->kids[i]->str, "<<") == 0)
+			abort();
+	}
 	for (i = 0; i < n->nkids; i++)
 		check(p, n->kids[i]);
 }

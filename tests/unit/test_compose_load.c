@@ -1187,7 +1187,7 @@ test_file_errors(void **state)
 static struct ynode *
 parse(const char *file, const char *text, struct diag_list *errs)
 {
-	struct yctx	 c = { file, NULL, errs };
+	struct yctx	 c = { file, NULL, errs, false };
 	struct ynode	*n;
 
 	assert_int_equal(ytree_parse(&c, text, strlen(text), &n), 0);

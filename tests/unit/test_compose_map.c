@@ -106,7 +106,7 @@ map(const char *yaml, bool strict, struct res *r)
 	struct compose_project	 p;
 	struct compose_map_opts	 o = { strict };
 	struct diag_list	 perr;
-	struct yctx		 c = { FILE_NAME, NULL, &perr };
+	struct yctx		 c = { FILE_NAME, NULL, &perr, false };
 	char			*files[] = { FILE_NAME, NULL };
 
 	diag_init(&perr);
