@@ -16,7 +16,7 @@
 PREFIX    ?= /usr/local
 
 CC        ?= cc
-PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
+PKGS       = libuv libcurl jansson yaml-0.1 libcrypto libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
