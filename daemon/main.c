@@ -15,6 +15,9 @@
 
 #include "backup/backup.h"
 #include "core/config.h"
+#include "core/metrics.h"
+#include "core/metrics_http.h"
+#include "engine/stats.h"
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/supervise.h"
@@ -58,6 +61,9 @@ usage(FILE *f)
 "                        also listen on SOCKET.ro, owned by GROUP, whose\n"
 "                        members may only run commands that read (status,\n"
 "                        logs, history, plan...); refusals are audited\n"
+"      --metrics-listen ADDR\n"
+"                        serve Prometheus metrics on http://ADDR/metrics\n"
+"                        (such as 127.0.0.1:9464; off by default)\n"
 "  -f, --foreground      accepted for compatibility; shipd never forks\n"
 "  -d, --debug           log debug messages\n"
 "  -V, --version         print the version and exit\n"
@@ -70,6 +76,7 @@ static void
 on_engine_ready(struct shipd *sd)
 {
 	health_start(sd);
+	stats_start(sd);
 	if (!sd->recovery_started) {
 		sd->recovery_started = true;
 		backup_recover(sd);
@@ -124,6 +131,30 @@ load_config(struct shipd *sd)
 	return 0;
 }
 
+static void	shipd_shutdown(struct shipd *);
+
+/* --metrics-listen, or the file's metrics: listen:.  Asked for and not
+ * possible is fatal: a scrape target that never answers is worse. */
+static void
+start_metrics(struct shipd *sd)
+{
+	const char	*addr = sd->cfg.metrics_listen;
+	int		 rc;
+
+	if (addr == NULL)
+		addr = sd->conf.metrics_listen;
+	if (addr == NULL)
+		return;
+	if ((rc = metrics_http_start(sd->loop, addr, &sd->metrics_http)) < 0) {
+		log_err("metrics: cannot listen on %s: %s", addr,
+		    rc == -EINVAL ? "not HOST:PORT" : strerror(-rc));
+		sd->exit_code = 1;
+		shipd_shutdown(sd);
+		return;
+	}
+	log_info("metrics on http://%s/metrics", addr);
+}
+
 static int
 parse_args(int argc, char **argv, struct shipd_config *cfg)
 {
@@ -135,6 +166,7 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 		{ "engine",	required_argument, NULL, 'e' },
 		{ "group",	required_argument, NULL, 'g' },
 		{ "read-group",	required_argument, NULL, 'r' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "debug",	no_argument,	   NULL, 'd' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -183,6 +215,9 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 				return 2;
 			}
 			cfg->read_gid = gr->gr_gid;
+			break;
+		case 'M':
+			cfg->metrics_listen = optarg;
 			break;
 		case 'f':
 			break;
@@ -262,6 +297,7 @@ on_ctl_closed(void *arg)
 
 	sd->ctl = NULL;
 	ops_stop(sd);
+	stats_stop(sd);
 	watch_stop(sd);
 	if (sd->docker != NULL)
 		docker_close(sd->docker, on_docker_closed, sd);
@@ -278,6 +314,8 @@ shipd_shutdown(struct shipd *sd)
 	log_info("shutting down");
 	notify_send("STOPPING=1");
 	uv_timer_stop(&sd->engine_retry);
+	metrics_http_stop(sd->metrics_http);
+	sd->metrics_http = NULL;
 	uv_signal_stop(&sd->sig_term);
 	uv_signal_stop(&sd->sig_int);
 	if (sd->ctl != NULL)
@@ -359,6 +397,7 @@ main(int argc, char **argv)
 		    sd.cfg.state_dir);
 		if (sd.cfg.ro_path != NULL)
 			log_info("read-only socket %s", sd.cfg.ro_path);
+		start_metrics(&sd);
 		engine_connect(&sd);
 		watch_start(&sd);
 		/* Ready means the control socket answers; the engine may
@@ -372,6 +411,7 @@ main(int argc, char **argv)
 	free(sd.engine_error);
 	free(sd.cfg.ro_path);
 	config_free(&sd.conf);
+	metrics_free_all();
 	rc = uv_loop_close(&loop);
 	if (rc != 0) {
 		/* A handle left open is a bug: say which. */

@@ -17,6 +17,8 @@ struct ctl;
 struct docker;
 struct docker_events;
 struct health;
+struct stats;
+struct metrics_http;
 struct store;
 struct watch;
 struct op;
@@ -52,6 +54,7 @@ struct shipd_config {
 	gid_t		 read_gid;	/* read-only socket's group, or -1 */
 	char		*ro_path;	/* "<socket_path>.ro" with read_gid */
 	bool		 debug;
+	const char	*metrics_listen;	/* --metrics-listen */
 };
 
 struct shipd {
@@ -60,6 +63,7 @@ struct shipd {
 	struct shipd_conf	 conf;		/* the file's: the policy */
 	struct docker		*docker;
 	struct ctl		*ctl;
+	struct metrics_http	*metrics_http;	/* --metrics-listen */
 	uv_signal_t		 sig_term;
 	uv_signal_t		 sig_int;
 	uv_timer_t		 engine_retry;
@@ -79,6 +83,7 @@ struct shipd {
 	struct store		*store;
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
+	struct stats		*stats;		/* engine/stats.c */
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;
