@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "core/metrics_http.h"
 #include "engine/stats.h"
+#include "ops/opsmetrics.h"
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/supervise.h"
@@ -37,7 +38,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: shipd [-d] [-c FILE] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
-"             [--group GROUP] [--read-group GROUP]\n"
+"             [--group GROUP] [--read-group GROUP] [--metrics-listen ADDR]\n"
 "       shipd [-c FILE] --check-config\n"
 "\n"
 "Runs in the foreground (systemd Type=notify) and logs to stderr.\n"
@@ -145,6 +146,8 @@ start_metrics(struct shipd *sd)
 		addr = sd->conf.metrics_listen;
 	if (addr == NULL)
 		return;
+	metrics_set("shipd_engine_reachable", 0, NULL);
+	opsmetrics_start(sd);
 	if ((rc = metrics_http_start(sd->loop, addr, &sd->metrics_http)) < 0) {
 		log_err("metrics: cannot listen on %s: %s", addr,
 		    rc == -EINVAL ? "not HOST:PORT" : strerror(-rc));
@@ -297,6 +300,7 @@ on_ctl_closed(void *arg)
 
 	sd->ctl = NULL;
 	ops_stop(sd);
+	opsmetrics_stop(sd);
 	stats_stop(sd);
 	watch_stop(sd);
 	if (sd->docker != NULL)

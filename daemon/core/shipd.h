@@ -84,6 +84,9 @@ struct shipd {
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
 	struct stats		*stats;		/* engine/stats.c */
+	/* Whether a stack's containers are followed by the stats streams
+	 * (set by ops/opsmetrics.c: the stacks shipd has deployed). */
+	bool			(*stats_want)(struct shipd *, const char *);
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

@@ -219,7 +219,11 @@ track(struct stats *st, const char *id, json_t *labels)
 	struct follow		*f;
 	char			 path[128];
 
-	if (find(st, id) != NULL || st->sd->docker == NULL)
+	const char		*stack;
+
+	stack = json_string_value(json_object_get(labels, LABEL_STACK));
+	if (find(st, id) != NULL || st->sd->docker == NULL || stack == NULL ||
+	    (st->sd->stats_want != NULL && !st->sd->stats_want(st->sd, stack)))
 		return;
 	if (st->n >= STATS_MAX) {
 		if (!st->full_warned)
