@@ -142,12 +142,14 @@ start_metrics(struct shipd *sd)
 	const char	*addr = sd->cfg.metrics_listen;
 	int		 rc;
 
+	/* The replicas collector, and the stacks the stats streams follow,
+	 * metrics or not (shipctl top reads those too). */
+	opsmetrics_start(sd);
 	if (addr == NULL)
 		addr = sd->conf.metrics_listen;
 	if (addr == NULL)
 		return;
-	metrics_set("shipd_engine_reachable", 0, NULL);
-	opsmetrics_start(sd);
+	metrics_set("shipd_engine_reachable", sd->engine_ok, NULL);
 	if ((rc = metrics_http_start(sd->loop, addr, &sd->metrics_http)) < 0) {
 		log_err("metrics: cannot listen on %s: %s", addr,
 		    rc == -EINVAL ? "not HOST:PORT" : strerror(-rc));
@@ -155,7 +157,9 @@ start_metrics(struct shipd *sd)
 		shipd_shutdown(sd);
 		return;
 	}
-	log_info("metrics on http://%s/metrics", addr);
+	/* The port bound, for an address that named port 0. */
+	log_info("metrics on %s (port %d): GET /metrics", addr,
+	    metrics_http_port(sd->metrics_http));
 }
 
 static int

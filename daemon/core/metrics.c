@@ -118,8 +118,21 @@ put_value(struct buf *b, double v)
 		buf_puts(b, "NaN");
 	else if (isinf(v))
 		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-	else
-		buf_printf(b, "%.17g", v);
+	else {
+		/* The shortest text that reads back as v: 0.1, not
+		 * 0.10000000000000001. */
+		char	t[32];
+		int	p;
+
+		for (p = 15; p < 17; p++) {
+			snprintf(t, sizeof t, "%.*g", p, v);
+			if (strtod(t, NULL) == v)
+				break;
+		}
+		if (p == 17)
+			snprintf(t, sizeof t, "%.17g", v);
+		buf_puts(b, t);
+	}
 }
 
 static struct series *
