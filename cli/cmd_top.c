@@ -55,13 +55,13 @@ show(json_t *res)
 	static const char *const hdr[] = { "STACK", "SERVICE", "REPLICA",
 	    "CPU%", "MEM / LIMIT", "NET RX / TX", "HEALTH", "RESTARTS",
 	    "UPTIME" };
-	json_t		*reps = json_object_get(res, "replicas"), *o;
+	json_t		*reps = json_object_get(res, "containers"), *o;
 	struct table	*t;
 	char		 rep[48], cpu[32], mem[64], net[64], rs[16], up[32];
 	char		 a[24], b[24];
 	size_t		 i;
 
-	if (!json_is_true(json_object_get(res, "engine")))
+	if (!json_is_true(json_object_get(res, "engine_reachable")))
 		printf("(the engine is not reachable: no new samples)\n");
 	if (json_array_size(reps) == 0) {
 		printf("no running replicas\n");

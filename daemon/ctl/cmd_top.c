@@ -74,9 +74,6 @@ sample_json(struct shipd *sd, const struct stats_sample *s, time_t now)
 		json_object_set_new(o, "uptime_ms", json_integer(
 		    (json_int_t)(now > s->started ? now - s->started : 0) *
 		    1000));
-	} else {
-		json_object_set_new(o, "started", json_null());
-		json_object_set_new(o, "uptime_ms", json_null());
 	}
 	return o;
 }
@@ -97,8 +94,8 @@ cmd_top(struct shipd *sd, struct ctl_req *r)
 	for (i = 0; i < p.n; i++)
 		json_array_append_new(a, sample_json(sd, p.v[i], now));
 	free(p.v);
-	ctl_req_ok(r, json_pack("{s:o, s:b}", "replicas", a, "engine",
-	    sd->engine_ok));
+	ctl_req_ok(r, json_pack("{s:o, s:b}", "containers", a,
+	    "engine_reachable", sd->engine_ok));
 }
 
 static const struct ctl_arg args[] = {

@@ -90,12 +90,12 @@ mem=$(value "$m" "shipd_container_memory_bytes\\{$S,service=\"api\",replica=\"1\
 ok "both replicas' engine stats (replica 1: $mem bytes), 2 running, 2 healthy"
 
 top_json() { sctl --json top --stack "$IT_STACK"; }
-wait_until 10 eval '[ "$(top_json | jq "[.replicas[] | select(.sampled)] | length")" = 2 ]' ||
+wait_until 10 eval '[ "$(top_json | jq "[.containers[] | select(.sampled)] | length")" = 2 ]' ||
     fail "top: want 2 sampled replicas"
 j=$(top_json)
-assert_eq "$(echo "$j" | jq -r '[.replicas[].replica] | join(",")')" 1,2 "top replicas"
-assert_eq "$(echo "$j" | jq -r '.replicas[0].health')" healthy "top health"
-echo "$j" | jq -e '.replicas[0] | (.cpu_percent|type) == "number" and
+assert_eq "$(echo "$j" | jq -r '[.containers[].replica] | join(",")')" 1,2 "top replicas"
+assert_eq "$(echo "$j" | jq -r '.containers[0].health')" healthy "top health"
+echo "$j" | jq -e '.containers[0] | (.cpu_percent|type) == "number" and
     .memory_limit_bytes > 0 and (.uptime_ms|type) == "number" and
     (.started|type) == "string"' >/dev/null || fail "top fields: $j"
 out=$(sctl top --stack "$IT_STACK")
@@ -104,7 +104,7 @@ assert_eq "$(echo "$out" | grep -c " api ")" 2 "top rows"
 ok "shipctl top (not a terminal: one snapshot) and --json list both replicas"
 
 docker stop -t 1 "$(cid api 2)" >/dev/null
-one_left() { [ "$(top_json | jq '.replicas | length')" = 1 ]; }
+one_left() { [ "$(top_json | jq '.containers | length')" = 1 ]; }
 wait_until 10 one_left || fail "top still lists the stopped replica"
 wait_until 10 eval '[ "$(value "$(scrape)" "shipd_replicas_running\\{$S,service=\"api\"\\}")" = 1 ]' ||
     fail "replicas_running did not drop to 1"
