@@ -14,7 +14,8 @@ image: $IMAGE1
 replicas: 2
 init: true
 environment: {SVC_HEALTHY_AFTER: "3"}
-health: {test: [CMD, /bin/svc-check], interval: 500ms}
+health: {test: [CMD, /bin/svc-check], interval: 1s, start_period: 30s, start_interval: 100ms}
+stop_grace: 1s
 EOF
 
 # Port 0: the kernel picks one; shipd's log names it.
