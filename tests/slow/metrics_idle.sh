@@ -39,13 +39,13 @@ wait_until 60 eval '[ "$(series)" = "$n" ]' || fail "not $n stats streams"
 ( while :; do curl -sf --max-time 2 -o /dev/null \
     "http://127.0.0.1:$port/metrics" || true; sleep 1; done ) &
 scraper=$!
-trap 'kill $scraper 2>/dev/null; it_cleanup' EXIT
+# The run's status reaches lib.sh's cleanup past the kill's.
+trap 'st=$?; kill "$scraper" 2>/dev/null; (exit "$st"); it_cleanup' EXIT
 
 sleep "$warm"	# the warm-up: allocations settle (a period, not a condition)
 r0=$(rss_kb "$SHIPD_PID"); c0=$(cpu_ticks "$SHIPD_PID"); t0=$(now_ms)
 sleep "$secs"	# the measured run itself
 r1=$(rss_kb "$SHIPD_PID"); c1=$(cpu_ticks "$SHIPD_PID"); t1=$(now_ms)
-kill "$scraper" 2>/dev/null || true
 [ "$(series)" = "$n" ] || fail "stats streams lost during the run"
 
 hz=$(getconf CLK_TCK)
