@@ -120,8 +120,10 @@ load_config(struct shipd *sd)
 	}
 	s = config_policy_text(&sd->conf.policy);
 	if (sd->cfg.check_config)
-		printf("%s: %s\npolicy: %s\n", sd->cfg.config_path,
-		    sd->conf.path != NULL ? "ok" : "absent, the defaults", s);
+		printf("%s: %s\npolicy: %s\nmetrics: %s\n",
+		    sd->cfg.config_path, sd->conf.path != NULL ? "ok" :
+		    "absent, the defaults", s, sd->conf.metrics_listen != NULL ?
+		    sd->conf.metrics_listen : "off");
 	else if (sd->conf.policy.set)
 		log_info("policy from %s: %s", sd->conf.path, s);
 	else

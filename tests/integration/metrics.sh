@@ -18,6 +18,19 @@ health: {test: [CMD, /bin/svc-check], interval: 1s, start_period: 30s, start_int
 stop_grace: 1s
 EOF
 
+# The configuration file's metrics: listen: is checked like the option.
+printf 'metrics:\n  listen: localhost:9464\n' > "$IT_DIR/bad.yaml"
+rc=0
+out=$("$SHIPD" -c "$IT_DIR/bad.yaml" --check-config 2>&1) || rc=$?
+assert_eq "$rc" 2 "--check-config of a bad metrics.listen: exit"
+assert_match "$out" "bad.yaml:2:11: metrics.listen: 'localhost:9464' is not HOST:PORT" \
+    "--check-config of a bad metrics.listen"
+printf 'metrics:\n  listen: 127.0.0.1:9464\n' > "$IT_DIR/good.yaml"
+out=$("$SHIPD" -c "$IT_DIR/good.yaml" --check-config) ||
+    fail "--check-config of a good metrics.listen"
+assert_match "$out" '^metrics: 127.0.0.1:9464$' "--check-config names the address"
+ok "metrics: listen: in the configuration file is checked as HOST:PORT"
+
 # Port 0: the kernel picks one; shipd's log names it.
 start_shipd --metrics-listen 127.0.0.1:0
 port=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$IT_LOG" | head -1)
@@ -51,7 +64,7 @@ in_gate() {
 	sctl --json status --stack "$IT_STACK" | jq -e '.operations[0] |
 	    .kind == "deploy" and .phase == "apply"'
 }
-wait_until 20 in_gate || fail "the deploy never reached its gate"
+wait_until 60 in_gate || fail "the deploy never reached its gate"
 t0=$(now_ms)
 m=$(scrape) || fail "/metrics did not answer within 2 s during the deploy"
 took=$(($(now_ms) - t0))
