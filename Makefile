@@ -16,7 +16,7 @@
 PREFIX    ?= /usr/local
 
 CC        ?= cc
-PKGS       = libuv libcurl jansson yaml-0.1 libcrypto
+PKGS       = libuv libcurl jansson yaml-0.1 libcrypto libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -170,6 +170,11 @@ test-integration: all
 test-build-big: all
 	@tests/slow/build_big.sh
 
+# shipd idle with 20 containers' stats streams and /metrics scraped each
+# second: RSS and CPU flat over IDLE_SECONDS (600) (tests/slow/metrics_idle.sh).
+test-metrics-idle: all
+	@tests/slow/metrics_idle.sh
+
 # The random-kill test's long mode: every scenario, CRASH_ROUNDS kills each, then a table of the outcomes
 # (tests/integration/crashkill.sh; the test command runs a short mode).
 CRASH_ROUNDS ?= 20
@@ -206,7 +211,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all tests deps engine images check test-unit test-integration \
-        test-build-big \
+        test-build-big test-metrics-idle \
         check-layers crash-soak demo bench bench-rollback clean \
         fuzz-build fuzz fuzz-short
 
@@ -231,7 +236,8 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 endif
 MAN_PAGES = $(B)/man/shipd.8 $(B)/man/shipctl.1 $(B)/man/shipd-units.5
 UNITS     = $(wildcard systemd/*.service systemd/*.timer)
-DOCS      = README.md $(wildcard docs/*.md)
+DOCS      = README.md $(wildcard docs/*.md) docs/grafana-shipd.json \
+            docs/prometheus-scrape.yml
 
 man: $(MAN_PAGES)
 

@@ -30,6 +30,7 @@ extern const struct cli_cmd cli_cmd_rollback;
 extern const struct cli_cmd cli_cmd_scale;
 extern const struct cli_cmd cli_cmd_start;
 extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_top;
 extern const struct cli_cmd cli_cmd_stop;
 extern const struct cli_cmd cli_cmd_validate;
 extern const struct cli_cmd cli_cmd_version;
@@ -61,6 +62,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_start,
 	&cli_cmd_status,
 	&cli_cmd_stop,
+	&cli_cmd_top,
 	&cli_cmd_validate,
 	&cli_cmd_version,
 	NULL

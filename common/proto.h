@@ -64,6 +64,7 @@
 #define PROTO_CMD_START		"start"
 #define PROTO_CMD_STATUS	"status"
 #define PROTO_CMD_STOP		"stop"
+#define PROTO_CMD_TOP		"top"
 #define PROTO_CMD_VERIFY	"verify"
 #define PROTO_CMD_VERSION	"version"
 

@@ -263,7 +263,7 @@ unit_load(const char *path, const char *over, const char *name,
     const char *dir, const struct expand_ctx *x, struct unit **u,
     struct diag_list *errs)
 {
-	struct yctx	 c = { path, x, errs };
+	struct yctx	 c = { path, x, errs, false };
 	struct ynode	*root;
 	int		 rc;
 

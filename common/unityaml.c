@@ -720,7 +720,7 @@ int
 unit_yaml_load(const char *path, const char *name, const char *dir,
     const struct expand_ctx *x, struct unit **out, struct diag_list *errs)
 {
-	struct yctx	 c = { path, x, errs };
+	struct yctx	 c = { path, x, errs, false };
 	struct ynode	*root = NULL;
 	int		 rc;
 

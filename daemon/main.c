@@ -15,6 +15,10 @@
 
 #include "backup/backup.h"
 #include "core/config.h"
+#include "core/metrics.h"
+#include "core/metrics_http.h"
+#include "engine/stats.h"
+#include "ops/opsmetrics.h"
 #include "ctl/ctl.h"
 #include "engine/docker.h"
 #include "engine/supervise.h"
@@ -36,7 +40,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: shipd [-d] [-c FILE] [-s SOCKET] [--state-dir DIR] [--engine SOCKET]\n"
-"             [--group GROUP] [--read-group GROUP]\n"
+"             [--group GROUP] [--read-group GROUP] [--metrics-listen ADDR]\n"
 "       shipd [-c FILE] --check-config\n"
 "\n"
 "Runs in the foreground (systemd Type=notify) and logs to stderr.\n"
@@ -60,6 +64,9 @@ usage(FILE *f)
 "                        also listen on SOCKET.ro, owned by GROUP, whose\n"
 "                        members may only run commands that read (status,\n"
 "                        logs, history, plan...); refusals are audited\n"
+"      --metrics-listen ADDR\n"
+"                        serve Prometheus metrics on http://ADDR/metrics\n"
+"                        (such as 127.0.0.1:9464; off by default)\n"
 "  -f, --foreground      accepted for compatibility; shipd never forks\n"
 "  -d, --debug           log debug messages\n"
 "  -V, --version         print the version and exit\n"
@@ -73,6 +80,7 @@ on_engine_ready(struct shipd *sd)
 {
 	health_start(sd);
 	heal_start(sd);
+	stats_start(sd);
 	if (!sd->recovery_started) {
 		sd->recovery_started = true;
 		backup_recover(sd);
@@ -115,8 +123,10 @@ load_config(struct shipd *sd)
 	}
 	s = config_policy_text(&sd->conf.policy);
 	if (sd->cfg.check_config)
-		printf("%s: %s\npolicy: %s\n", sd->cfg.config_path,
-		    sd->conf.path != NULL ? "ok" : "absent, the defaults", s);
+		printf("%s: %s\npolicy: %s\nmetrics: %s\n",
+		    sd->cfg.config_path, sd->conf.path != NULL ? "ok" :
+		    "absent, the defaults", s, sd->conf.metrics_listen != NULL ?
+		    sd->conf.metrics_listen : "off");
 	else if (sd->conf.policy.set)
 		log_info("policy from %s: %s", sd->conf.path, s);
 	else
@@ -125,6 +135,36 @@ load_config(struct shipd *sd)
 		    sd->cfg.config_path);
 	free(s);
 	return 0;
+}
+
+static void	shipd_shutdown(struct shipd *);
+
+/* --metrics-listen, or the file's metrics: listen:.  Asked for and not
+ * possible is fatal: a scrape target that never answers is worse. */
+static void
+start_metrics(struct shipd *sd)
+{
+	const char	*addr = sd->cfg.metrics_listen;
+	int		 rc;
+
+	/* The replicas collector, and the stacks the stats streams follow,
+	 * metrics or not (shipctl top reads those too). */
+	opsmetrics_start(sd);
+	if (addr == NULL)
+		addr = sd->conf.metrics_listen;
+	if (addr == NULL)
+		return;
+	metrics_set("shipd_engine_reachable", sd->engine_ok, NULL);
+	if ((rc = metrics_http_start(sd->loop, addr, &sd->metrics_http)) < 0) {
+		log_err("metrics: cannot listen on %s: %s", addr,
+		    rc == -EINVAL ? "not HOST:PORT" : strerror(-rc));
+		sd->exit_code = 1;
+		shipd_shutdown(sd);
+		return;
+	}
+	/* The port bound, for an address that named port 0. */
+	log_info("metrics on %s (port %d): GET /metrics", addr,
+	    metrics_http_port(sd->metrics_http));
 }
 
 static int
@@ -138,6 +178,7 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 		{ "engine",	required_argument, NULL, 'e' },
 		{ "group",	required_argument, NULL, 'g' },
 		{ "read-group",	required_argument, NULL, 'r' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "debug",	no_argument,	   NULL, 'd' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -186,6 +227,9 @@ parse_args(int argc, char **argv, struct shipd_config *cfg)
 				return 2;
 			}
 			cfg->read_gid = gr->gr_gid;
+			break;
+		case 'M':
+			cfg->metrics_listen = optarg;
 			break;
 		case 'f':
 			break;
@@ -266,6 +310,8 @@ on_ctl_closed(void *arg)
 
 	sd->ctl = NULL;
 	ops_stop(sd);
+	opsmetrics_stop(sd);
+	stats_stop(sd);
 	watch_stop(sd);
 	if (sd->docker != NULL)
 		docker_close(sd->docker, on_docker_closed, sd);
@@ -282,6 +328,8 @@ shipd_shutdown(struct shipd *sd)
 	log_info("shutting down");
 	notify_send("STOPPING=1");
 	uv_timer_stop(&sd->engine_retry);
+	metrics_http_stop(sd->metrics_http);
+	sd->metrics_http = NULL;
 	uv_signal_stop(&sd->sig_term);
 	uv_signal_stop(&sd->sig_int);
 	if (sd->ctl != NULL)
@@ -363,6 +411,7 @@ main(int argc, char **argv)
 		    sd.cfg.state_dir);
 		if (sd.cfg.ro_path != NULL)
 			log_info("read-only socket %s", sd.cfg.ro_path);
+		start_metrics(&sd);
 		engine_connect(&sd);
 		watch_start(&sd);
 		/* Ready means the control socket answers; the engine may
@@ -376,6 +425,7 @@ main(int argc, char **argv)
 	free(sd.engine_error);
 	free(sd.cfg.ro_path);
 	config_free(&sd.conf);
+	metrics_free_all();
 	rc = uv_loop_close(&loop);
 	if (rc != 0) {
 		/* A handle left open is a bug: say which. */

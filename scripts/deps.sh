@@ -8,9 +8,10 @@
 set -eu
 
 PKGS="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libssl-dev
-      libjansson-dev libyaml-dev libarchive-dev libcmocka-dev docker.io busybox-static
+      libjansson-dev libyaml-dev libarchive-dev libcmocka-dev libmicrohttpd-dev
+      docker.io busybox-static
       iptables valgrind curl procps jq clang libclang-rt-14-dev pandoc man-db
-      systemd nodejs"
+      systemd nodejs prometheus"
 [ "${SHIPD_BENCH:-0}" = 1 ] && PKGS="$PKGS docker-compose"
 
 # The export tests' validator: npm ci of the lock file, once.

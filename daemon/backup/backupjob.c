@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/metrics.h"
 #include "backup/backup_int.h"
 #include "engine/docker.h"
 #include "log.h"
@@ -546,6 +547,12 @@ on_committed(int err, const char *msg, json_t *out, void *arg)
 	log_info("backup %s of %s: %llu bytes in %llu ms", j->id, j->st->name,
 	    (unsigned long long)j->bytes,
 	    (unsigned long long)(now_ms() - j->t0));
+	metrics_set("shipd_backup_last_success_timestamp_seconds",
+	    (double)time(NULL), "stack", j->st->name, NULL);
+	metrics_set("shipd_backup_last_size_bytes", (double)j->bytes, "stack",
+	    j->st->name, NULL);
+	metrics_set("shipd_backup_last_duration_seconds",
+	    (double)(now_ms() - j->t0) / 1000.0, "stack", j->st->name, NULL);
 	keep = json_object();
 	for (i = 0; i < j->st->nunits; i++)
 		if (j->st->units[i]->backup.present)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/metrics_http.h"
 #include "unit.h"
 #include "util.h"
 #include "ytree.h"
@@ -186,8 +187,42 @@ k_policy(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_walk(c, path, n, policy_keys, nitems(policy_keys), p, NULL);
 }
 
+static void
+k_metrics_listen(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	struct shipd_conf	*conf = obj;
+	struct sockaddr_storage	 ss;
+	char			*s;
+
+	if ((s = ytree_string(c, path, n)) == NULL)
+		return;
+	if (metrics_addr_parse(s, &ss) < 0) {
+		ytree_err(c, n, "%s: '%s' is not HOST:PORT (such as "
+		    "127.0.0.1:9464, [::1]:9464 or :9464)", path, s);
+		free(s);
+		return;
+	}
+	free(conf->metrics_listen);
+	conf->metrics_listen = s;
+}
+
+static const struct ykey metrics_keys[] = {
+	{ "listen", k_metrics_listen },
+};
+
+static void
+k_metrics(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
+{
+	if (ytree_null(n))
+		return;
+	ytree_walk(c, path, n, metrics_keys, nitems(metrics_keys), obj, NULL);
+}
+
 static const struct ykey conf_keys[] = {
 	{ "policy", k_policy },
+	{ "metrics", k_metrics },
 };
 
 /* Only root and shipd's own user may be able to change the policy. */
@@ -258,6 +293,7 @@ void
 config_free(struct shipd_conf *conf)
 {
 	free(conf->path);
+	free(conf->metrics_listen);
 	strv_free(conf->policy.bind_roots);
 	strv_free(conf->policy.cap_add);
 	memset(conf, 0, sizeof *conf);

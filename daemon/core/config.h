@@ -2,8 +2,9 @@
  * shipd's configuration file (shipd -c FILE, default
  * SHIPD_DEFAULT_CONFIG): read once at start with the ytree reader, every
  * problem reported as file:line:col, and shipd refuses to start on a bad
- * file.  Its one section today is policy: what units may ask of the host
- * (docs/operations.md, "Who may do what").
+ * file.  Its sections: policy, what units may ask of the host
+ * (docs/operations.md, "Who may do what"), and metrics (listen: ADDR,
+ * as --metrics-listen).
  */
 #ifndef SHIPD_CONFIG_H
 #define SHIPD_CONFIG_H
@@ -33,6 +34,8 @@ struct shipd_policy {
 struct shipd_conf {
 	char			*path;	/* the file read, or NULL: none */
 	struct shipd_policy	 policy;
+	char			*metrics_listen;	/* metrics: listen:, or
+							   NULL */
 };
 
 /*

@@ -18,6 +18,8 @@ struct docker;
 struct docker_events;
 struct health;
 struct heal;
+struct stats;
+struct metrics_http;
 struct store;
 struct watch;
 struct op;
@@ -54,6 +56,7 @@ struct shipd_config {
 	gid_t		 read_gid;	/* read-only socket's group, or -1 */
 	char		*ro_path;	/* "<socket_path>.ro" with read_gid */
 	bool		 debug;
+	const char	*metrics_listen;	/* --metrics-listen */
 };
 
 struct shipd {
@@ -62,6 +65,7 @@ struct shipd {
 	struct shipd_conf	 conf;		/* the file's: the policy */
 	struct docker		*docker;
 	struct ctl		*ctl;
+	struct metrics_http	*metrics_http;	/* --metrics-listen */
 	uv_signal_t		 sig_term;
 	uv_signal_t		 sig_int;
 	uv_timer_t		 engine_retry;
@@ -91,6 +95,10 @@ struct shipd {
 				    const char *id, const char *why);
 	void			(*heal_reset)(struct shipd *, const char *);
 	struct webhooks		*webhooks;	/* core/webhook.c, once used */
+	struct stats		*stats;		/* engine/stats.c */
+	/* Whether a stack's containers are followed by the stats streams
+	 * (set by ops/opsmetrics.c: the stacks shipd has deployed). */
+	bool			(*stats_want)(struct shipd *, const char *);
 	struct task		*tasks;
 	uv_idle_t		 reaper;	/* runs the deferred frees */
 	struct deferred		*deferred;

@@ -30,6 +30,7 @@ const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_start,
 	&ctl_cmd_status,
 	&ctl_cmd_stop,
+	&ctl_cmd_top,
 	&ctl_cmd_verify,
 	&ctl_cmd_version,
 };

@@ -28,6 +28,7 @@ extern const struct ctl_cmd ctl_cmd_scale;
 extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_status;
 extern const struct ctl_cmd ctl_cmd_stop;
+extern const struct ctl_cmd ctl_cmd_top;
 extern const struct ctl_cmd ctl_cmd_verify;
 extern const struct ctl_cmd ctl_cmd_version;
 

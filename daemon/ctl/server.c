@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/metrics.h"
 #include "ctl/audit.h"
 #include "ctl/ctl.h"
 #include "ctl/hold.h"
@@ -256,6 +257,17 @@ req_unlink(struct ctl *ctl, struct ctl_req *r)
 	r->peer = NULL;
 }
 
+static void
+count_request(const struct ctl_req *r, json_t *msg)
+{
+	const char *code;
+
+	code = json_string_value(json_object_get(json_object_get(msg,
+	    "error"), "code"));
+	metrics_inc("shipd_control_requests_total", "command", r->cmd,
+	    "result", code != NULL ? code : "ok", NULL);
+}
+
 /* The request channel's sender (core/req.h). */
 static bool
 req_send(struct ctl_req *r, json_t *msg, bool final)
@@ -266,6 +278,7 @@ req_send(struct ctl_req *r, json_t *msg, bool final)
 	if (c != NULL)
 		ctl_client_send(c, msg);
 	if (final) {
+		count_request(r, msg);
 		ctl_audit_end(ctl->sd, r, msg, NULL, NULL);
 		req_unlink(ctl, r);
 		ctl_req_free(r);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "engine/docker.h"
 #include "log.h"
 #include "core/notify.h"
@@ -51,6 +52,7 @@ on_version(const struct docker_result *res, void *arg)
 	json_decref(sd->engine_version);
 	sd->engine_version = json_incref(res->body);
 	sd->engine_ok = true;
+	metrics_set("shipd_engine_reachable", 1, NULL);
 	sd->engine_backoff_ms = 0;
 	set_error(sd, NULL);
 	log_info("engine %s, API %s",
@@ -100,6 +102,7 @@ engine_lost(struct shipd *sd, const char *why)
 	bool was_ok = sd->engine_ok;
 
 	sd->engine_ok = false;
+	metrics_set("shipd_engine_reachable", 0, NULL);
 	if (why != NULL && (sd->engine_error == NULL ||
 	    strcmp(why, sd->engine_error) != 0)) {
 		log_warn("engine %s: %s", sd->cfg.engine_path, why);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/metrics.h"
 #include "engine/docker.h"
 #include "log.h"
 #include "core/shipd.h"
@@ -119,8 +120,10 @@ on_state(int connected, void *arg)
 	if (!sd->engine_ok)
 		engine_connect(sd);
 	/* The first connect has nothing to catch up on. */
-	if (sd->events_seen_up)
+	if (sd->events_seen_up) {
+		metrics_inc("shipd_events_reconnects_total", NULL);
 		dispatch(sd, NULL, NULL, WATCH_RESYNC, NULL);
+	}
 	sd->events_up = sd->events_seen_up = true;
 }
 

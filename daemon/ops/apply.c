@@ -13,6 +13,7 @@
 #include "state/journal.h"
 #include "log.h"
 #include "ops/op.h"
+#include "ops/opsmetrics.h"
 #include "ops/progress.h"
 #include "ops/steps.h"
 #include "ops/verify.h"
@@ -280,6 +281,8 @@ on_gate(int ok, const char *why, void *arg)
 	struct op	*op = r->svc->op;
 
 	r->gate = NULL;
+	opsmetrics_gate(op->stack_name, r->svc->unit->name, ok,
+	    now_ms() - r->gate_t0);
 	if (!ok) {
 		rep_failed(r, why);
 		op_maybe_finish(op);
@@ -381,6 +384,7 @@ step_gate(struct replica *r)
 	struct svc	*s = r->svc;
 	char		*name = rep_name(r);
 
+	r->gate_t0 = now_ms();
 	r->gate = gate_start(s->op->sd, s->unit, r->id, name, s->goal,
 	    s->unit->update.healthy_deadline_ms, on_gate, r);
 	free(name);

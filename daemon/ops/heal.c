@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/metrics.h"
 #include "core/shipd.h"
 #include "engine/docker.h"
 #include "engine/spec.h"
@@ -247,6 +248,7 @@ heal_now(struct hsvc *h)
 	h->last = time(NULL);
 	h->running = true;
 	h->hl->stats.heals++;
+	metrics_restart(h->stack, h->svc, "unhealthy");
 	log_info("heal %s/%s: restarting (%s)", h->stack, h->svc, h->reason);
 	emit(h, "restart");
 	svcop_heal(sd, st, g, heal_targets(st, h->svc, h->reason), on_healed,

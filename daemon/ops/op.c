@@ -15,6 +15,7 @@
 #include "core/shipd.h"
 #include "log.h"
 #include "ops/op.h"
+#include "ops/opsmetrics.h"
 #include "proto.h"
 #include "state/journal.h"
 #include "state/lock.h"
@@ -462,6 +463,7 @@ op_end(struct op *op)
 		return;
 	op->ended = true;
 	op_notify_end(op);
+	opsmetrics_op_end(op);
 	if (op->req != NULL || op->watchers != NULL)
 		op_reply_err(op, PROTO_E_INTERNAL, "%s %s ended without an "
 		    "answer", op->kind->name, op->stack_name);

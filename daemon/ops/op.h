@@ -82,6 +82,7 @@ struct replica {
 	bool			 remove;	/* beyond the count: only remove */
 	bool			 queued;	/* waiting for a parallelism slot */
 	bool			 slot;		/* holds a parallelism slot */
+	uint64_t		 gate_t0;	/* now_ms() its gate started */
 	bool			 gated;		/* reached its goal */
 	bool			 retried;	/* rename conflict handled once */
 	bool			 journaled;	/* the current step is recorded */

@@ -66,6 +66,7 @@ j help 0 help --json
 j help-one 0 --json help status
 j status-all 0 status --json
 j status 0 status --stack "$IT_STACK" --json
+j top 0 top --stack "$IT_STACK" --json
 j history 0 history --stack "$IT_STACK" --json
 j backup 0 backup --stack "$IT_STACK" --json
 j backups-all 0 backups --json
