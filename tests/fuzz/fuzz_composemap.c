@@ -83,9 +83,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	diag_init(&perr);
+	memset(&c, 0, sizeof c);
 	c.file = files[0];
-	c.x = NULL;
 	c.errs = &perr;
+	c.aliases = true;	/* as compose files are read */
 	memset(&p, 0, sizeof p);
 	p.name = "fz";
 	p.dir = (char *)fuzzdir("map");
