@@ -43,7 +43,7 @@ docker events --filter "label=$IT_LABEL" --filter type=container \
     --format '{{index .Actor.Attributes "io.shipd.service"}}:{{.Action}}' \
     > "$IT_DIR/ev" &
 EVPID=$!
-trap 'rc=$?; kill "$EVPID" 2>/dev/null; (exit $rc); it_cleanup' EXIT
+trap 'rc=$?; kill "$EVPID" 2>/dev/null || true; (exit $rc); it_cleanup' EXIT
 docker stop -t 1 "$(cid web)" "$(cid api)" "$(cid db)" "$(cid spare)" \
     >/dev/null
 # The stream was up in time for what follows if it saw the stops.

@@ -54,8 +54,13 @@ assert_eq "$(ctr_img web)" "$web1" "web runs its built image"
 assert_eq "$(ctr_img api)" "$api1" "api runs its built image"
 assert_eq "$(docker exec "$(cid api)" cat /flavour)" plain \
     "the build arg reached the api build"
-assert_eq "$(docker inspect -f '{{.State.Health.Status}}' "$(cid web)")" \
-    healthy "the merged healthcheck runs in web"
+web_health() {
+	[ "$(docker inspect -f '{{.State.Health.Status}}' "$(cid web)")" = healthy ]
+}
+wait_until 30 web_health ||
+    fail "the merged healthcheck never made web healthy: $(docker inspect \
+    -f '{{.State.Health.Status}}' "$(cid web)")"
+ok "the merged healthcheck runs in web"
 ok "a compose project with two build contexts deploys"
 
 echo two > "$P/web/page.txt"

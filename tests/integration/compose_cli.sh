@@ -87,7 +87,7 @@ complete_words() {
 }
 assert_eq "$(complete_words deploy --prof)" --profile "deploy --prof"
 assert_eq "$(complete_words validate --str)" --strict "validate --str"
-out=$(complete_words plan -f compose.yaml --env)
+out=$(complete_words plan -f compose.yaml --env-)
 assert_eq "$out" --env-file "an option after -f FILE"
 assert_eq "$(complete_words down --prof)" "" "down takes no compose options"
 ok "completion: --profile, --strict, --env-file after -f FILE"
