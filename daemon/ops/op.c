@@ -346,25 +346,41 @@ on_lock_free(void *arg)
 	op->kind->start(op);
 }
 
-/* The stack is being recovered after a restart: a short wait for shipd
- * itself, not another client's operation to refuse. */
+/*
+ * shipd's own way back holds the stack: its recovery after a restart, or
+ * the supervisor's restart or ordered boot.  An operator's command waits
+ * for that rather than being refused busy by shipd itself.
+ */
 static bool
 recovering(const struct op *op, char *why, size_t len)
 {
-	const struct stack_lock *h = lock_holder(op->sd, op->stack_name);
+	const struct stack_lock	*h = lock_holder(op->sd, op->stack_name);
+	const struct op		*o;
 
-	if (h == NULL || strcmp(h->kind, OP_NAME_RECOVER) != 0)
+	if (h == NULL)
 		return false;
-	snprintf(why, len, "stack %s is being recovered (an operation on it "
-	    "was interrupted when shipd stopped); waiting for that to finish",
-	    op->stack_name);
+	if (strcmp(h->kind, OP_NAME_RECOVER) == 0) {
+		snprintf(why, len, "stack %s is being recovered (an operation "
+		    "on it was interrupted when shipd stopped); waiting for "
+		    "that to finish", op->stack_name);
+		return true;
+	}
+	for (o = op->sd->ops; o != NULL; o = o->next)
+		if (o != op && o->lock != NULL && o->healing &&
+		    strcmp(o->stack_name, op->stack_name) == 0)
+			break;
+	if (o == NULL)
+		return false;
+	snprintf(why, len, "stack %s: shipd is bringing services back (%s "
+	    "by the supervisor or after the engine restarted); waiting for "
+	    "that to finish", op->stack_name, h->kind);
 	return true;
 }
 
 /*
  * One operation per stack at a time: refuse with the holder named, or
- * with --wait (or when the holder is the stack's recovery), queue until
- * the lock is free.
+ * with --wait (or when the holder is shipd's own recovery, supervisor
+ * restart or ordered boot), queue until the lock is free.
  */
 void
 op_run(struct op *op)
