@@ -31,10 +31,9 @@ corpus_cleanup() {
 	for s in $stacks; do
 		it_remove_labelled "io.shipd.stack=$s"
 	done
-	[ -z "${evpid:-}" ] || kill "$evpid" 2>/dev/null || true
-	it_cleanup
+	[ -z "${evpid:-}" ] || kill "$evpid" 2>/dev/null
 }
-trap corpus_cleanup EXIT
+it_at_exit corpus_cleanup
 
 field() {	# KEY FILE: the rest of the first line "KEY ..."
 	sed -n "s/^$1 //p" "$2" | head -1

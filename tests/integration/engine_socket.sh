@@ -25,7 +25,7 @@ stop_fwd() {
 	wait "$FWD_PID" 2>/dev/null || true
 	FWD_PID=
 }
-trap 'stop_fwd; it_cleanup' EXIT
+it_at_exit stop_fwd
 
 stack_yaml </dev/null
 unit web <<EOF

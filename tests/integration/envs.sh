@@ -16,7 +16,7 @@ ST=$IT_STACK-st
 PR=$IT_STACK-pr
 printf 'name: %s\n' "$ST" > "$IT_UNITS/env/staging/stack.yaml"
 printf 'name: %s\nretain: 3\n' "$PR" > "$IT_UNITS/env/production/stack.yaml"
-trap 'it_remove_labelled io.shipd.stack=$ST; it_remove_labelled io.shipd.stack=$PR; it_cleanup' EXIT
+it_at_exit 'it_remove_labelled "io.shipd.stack=$ST"; it_remove_labelled "io.shipd.stack=$PR"' 
 # The caller's environment wins over ENV.env: ports of this run's own.
 PST=$((20000 + ($$ * 13) % 20000))
 PPR=$((PST + 1))

@@ -178,10 +178,24 @@ it_remove_labelled() {
 	    sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 
+# it_at_exit 'COMMANDS': run COMMANDS (with set +e) when the test ends,
+# before the labelled objects are removed.  A test that traps EXIT itself
+# must run its commands and then it_cleanup with $? still the test's
+# status; it_at_exit keeps that right.
+IT_AT_EXIT=
+it_at_exit() {
+	IT_AT_EXIT="$IT_AT_EXIT
+$1"
+}
+
 it_cleanup() {
 	local rc=$?
 
 	trap - EXIT
+	if [ -n "$IT_AT_EXIT" ]; then
+		set +e
+		eval "$IT_AT_EXIT"
+	fi
 	if [ -n "$SHIPD_PID" ]; then
 		kill -TERM "$SHIPD_PID" 2>/dev/null || true
 		reap_shipd 20 || true

