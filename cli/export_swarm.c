@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "export.h"
+#include "unitemit.h"
 #include "graph.h"
 #include "unit.h"
 #include "util.h"
@@ -63,25 +64,10 @@ warn(struct sw *m, const char *svc, const char *k, const char *fmt, ...)
 	m->nwarn++;
 }
 
-/* Plain when no reader could take it for anything but a string. */
 static bool
 plain_ok(const char *s)
 {
-	static const char *const words[] = {
-		"true", "false", "null", "yes", "no", "on", "off", "y", "n"
-	};
-	size_t i;
-
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-	    *s == '/'))
-		return false;
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_./@+=-") != strlen(s))
-		return false;
-	for (i = 0; i < nitems(words); i++)
-		if (strcasecmp(s, words[i]) == 0)
-			return false;
-	return true;
+	return yaml_plain_ok(s, "@+=");
 }
 
 static void

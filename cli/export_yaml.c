@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "export.h"
+#include "unitemit.h"
 
 struct yout {
 	yaml_emitter_t	 e;
@@ -37,25 +38,10 @@ ev(struct yout *y, yaml_event_t *e, int ok)
 		y->rc = ok ? -EINVAL : -ENOMEM;
 }
 
-/* Plain only when no reader takes it for a number, boolean or null. */
 static bool
 plain_ok(const char *s)
 {
-	static const char *const words[] = {
-		"true", "false", "null", "yes", "no", "on", "off", "y", "n"
-	};
-	size_t i;
-
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-	    *s == '/'))
-		return false;
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_./-") != strlen(s))
-		return false;
-	for (i = 0; i < nitems(words); i++)
-		if (strcasecmp(s, words[i]) == 0)
-			return false;
-	return true;
+	return yaml_plain_ok(s, "");
 }
 
 static void

@@ -42,27 +42,34 @@ ev(struct emit *m, yaml_event_t *e, int ok)
 		m->rc = ok ? -EINVAL : -ENOMEM;
 }
 
-/* A string that no reader takes for a number, a boolean or a null, and
- * that needs no quoting: left plain so the file reads like a hand-written
- * one. */
-static bool
-plain_ok(const char *s)
+bool
+yaml_plain_ok(const char *s, const char *extra)
 {
 	static const char *const words[] = {
 		"true", "false", "null", "yes", "no", "on", "off", "y", "n"
 	};
-	size_t i;
+	static const char base[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-";
+	const char	*p;
+	size_t		 i;
 
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 	    *s == '/'))
 		return false;
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_./:@+=-") != strlen(s))
-		return false;
+	for (p = s; *p != '\0'; p++)
+		if (strchr(base, *p) == NULL && strchr(extra, *p) == NULL)
+			return false;
 	for (i = 0; i < nitems(words); i++)
 		if (strcasecmp(s, words[i]) == 0)
 			return false;
 	return true;
+}
+
+/* Unit files also keep image references and KEY=VALUE plain. */
+static bool
+plain_ok(const char *s)
+{
+	return yaml_plain_ok(s, ":@+=");
 }
 
 static void
