@@ -1,6 +1,7 @@
 /*
  * export kubernetes: one service's pod template.  Health becomes readiness
- * and startup probes, dependencies init containers that wait for them,
+ * and startup probes, and with on_unhealthy restart a liveness probe;
+ * dependencies init containers that wait for them,
  * environment a ConfigMap and secrets Secrets (neither is ever written
  * into the template), resources requests and limits.
  */
@@ -82,8 +83,22 @@ check(const struct unit_health *h)
 	}
 }
 
+/*
+ * Whether shipd's supervisor restarts u when it stays unhealthy
+ * (docs/operations.md, Supervision): on_unhealthy, by default restart
+ * but for a one-shot, which here is a Job.
+ */
+static bool
+heals(const struct unit *u, enum k8s_kind kind)
+{
+	if (u->on_unhealthy != HEAL_DEFAULT)
+		return u->on_unhealthy == HEAL_RESTART;
+	return kind != K8S_JOB;
+}
+
 static void
-probes(struct k8s *k, const struct unit *u, json_t *ctr)
+probes(struct k8s *k, const struct unit *u, enum k8s_kind kind,
+    json_t *ctr)
 {
 	const struct unit_health *h = &u->health;
 	json_t		*p;
@@ -103,6 +118,11 @@ probes(struct k8s *k, const struct unit *u, json_t *ctr)
 	json_object_set_new(p, "failureThreshold", json_integer(
 	    h->retries > 0 ? h->retries : 1));
 	json_object_set_new(ctr, "readinessProbe", json_deep_copy(p));
+	/* on_unhealthy: restart is the kubelet restarting the container
+	 * after failureThreshold failed checks in a row; the startup probe
+	 * (below) holds it off while the service starts. */
+	if (heals(u, kind))
+		json_object_set_new(ctr, "livenessProbe", json_deep_copy(p));
 	if (h->start_period_ms > 0) {
 		si = h->start_interval_ms > 0 ? h->start_interval_ms : 1000;
 		json_object_set_new(p, "periodSeconds", json_integer(secs(si,
@@ -112,7 +132,6 @@ probes(struct k8s *k, const struct unit *u, json_t *ctr)
 		json_object_set_new(ctr, "startupProbe", p);
 	} else
 		json_decref(p);
-	/* liveness comes from on_unhealthy: (docs/export.md, Pending). */
 }
 
 /* One init container per dependency, waiting until it is ready (its
@@ -321,8 +340,8 @@ port_seen(const struct unit *u, size_t i)
 }
 
 static json_t *
-container(struct k8s *k, const struct unit *u, const char *name,
-    json_t *vm)
+container(struct k8s *k, const struct unit *u, enum k8s_kind kind,
+    const char *name, json_t *vm)
 {
 	json_t	*c, *ports, *res;
 	char	 cpu[32], *cm;
@@ -374,7 +393,7 @@ container(struct k8s *k, const struct unit *u, const char *name,
 		    "requests", res, "limits", res));
 		json_decref(res);
 	}
-	probes(k, u, c);
+	probes(k, u, kind, c);
 	if (json_array_size(vm) > 0)
 		json_object_set(c, "volumeMounts", vm);
 	json_object_set_new(c, "securityContext", security(k, u));
@@ -411,7 +430,7 @@ k8s_pod_template(struct k8s *k, const struct unit *u, enum k8s_kind kind)
 		json_object_set(spec, "initContainers", init);
 	json_decref(init);
 	json_object_set_new(spec, "containers", json_pack("[o]",
-	    container(k, u, name, vm)));
+	    container(k, u, kind, name, vm)));
 	json_decref(vm);
 	if (json_array_size(vols) > 0)
 		json_object_set(spec, "volumes", vols);

@@ -55,11 +55,13 @@ environment: {PGPASSWORD: hunter2}
 volumes: ["pgdata:/var/lib/data"]
 ports: ["5432"]
 health: {tcp: 5432, interval: 2s}
+on_unhealthy: none
 Y
 unit migrate <<'Y'
 image: shipd-test/svc:1
 depends_on: {db: healthy}
 restart: "no"
+health: {test: [CMD, "true"]}
 Y
 unit api <<'Y'
 image: shipd-test/svc:1
@@ -100,6 +102,13 @@ assert_eq "$(q Deployment api '.spec.template.spec.containers[0].readinessProbe.
     '{"path":"/health","port":80}' "api: an httpGet readiness probe"
 assert_eq "$(q Deployment api '.spec.template.spec.containers[0].startupProbe.httpGet.path')" \
     '"/health"' "api: a startup probe from start_period"
+# on_unhealthy: restart by default, so a liveness probe from the same check
+assert_eq "$(q Deployment api '.spec.template.spec.containers[0] | .livenessProbe == .readinessProbe')" \
+    true "api: a liveness probe, the readiness check's"
+assert_eq "$(q StatefulSet db '.spec.template.spec.containers[0] | [has("readinessProbe"), has("livenessProbe")]')" \
+    '[true,false]' "db: on_unhealthy none, no liveness probe"
+assert_eq "$(q Job migrate '.spec.template.spec.containers[0] | [has("readinessProbe"), has("livenessProbe")]')" \
+    '[true,false]' "migrate: a one-shot is not restarted when unhealthy"
 assert_eq "$(q Deployment api '.spec.template.spec.containers[0].resources.limits')" \
     '{"memory":"67108864","cpu":"500m"}' "api: limits"
 assert_eq "$(q Deployment api '[.spec.template.spec.initContainers[] | [.name, .image]]')" \
