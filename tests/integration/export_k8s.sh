@@ -43,6 +43,14 @@ sed 's/^  replicas: \([0-9]*\)$/  replicas: "\1"/' "$OUT/units/demo.yaml" \
     > "$IT_DIR/bad.yaml"
 ! node "$K8S/validate.mjs" "$IT_DIR/bad.yaml" >/dev/null ||
 	fail "a string replicas count passed validation"
+# and a member the schema does not know: strict, as kubectl apply
+# --validate=strict (a misspelt key is not silently dropped)
+sed 's/^\( *\)imagePullPolicy:/\1imagePullPolice:/' "$OUT/units/demo.yaml" \
+    > "$IT_DIR/bad.yaml"
+res=$(node "$K8S/validate.mjs" "$IT_DIR/bad.yaml") &&
+	fail "an unknown member passed validation"
+assert_match "$res" 'Deployment api\): unknown field data/spec/template/spec/containers/0/imagePullPolice' \
+    "the unknown member is named"
 
 # ---- what a typical stack becomes -------------------------------------------
 
