@@ -17,18 +17,12 @@
 
 static int	cmd_export_exec(struct cli_ctx *);
 
-static int
-swarm_run(struct export_ctx *x)
-{
-	return export_swarm(x->c);
-}
-
 /* Sorted by name. */
 static const struct export_target targets[] = {
 	{ "kubernetes", "Kubernetes manifests (docs/export.md)",
 	    export_kubernetes },
 	{ "swarm", "a stack file for docker stack deploy (docs/export.md)",
-	    swarm_run },
+	    export_swarm },
 };
 
 static const struct option options[] = {
@@ -122,5 +116,10 @@ cmd_export_exec(struct cli_ctx *c)
 	x.c = c;
 	x.st = c->st;
 	x.outdir = cli_opt_get(c, 'o');
-	return t->run(&x);
+	rc = t->run(&x);
+	if (x.nwarn > 0)
+		fprintf(stderr, "shipctl: export: %d warning%s: what %s cannot "
+		    "express (docs/export.md)\n", x.nwarn, x.nwarn == 1 ? "" :
+		    "s", t->name);
+	return rc;
 }

@@ -318,7 +318,7 @@ export_kubernetes(struct export_ctx *x)
 	if (k.need_waiter)
 		waiter_rbac(&k);
 	buf_init(&b);
-	if ((rc = export_yaml(k.docs, &b)) == 0) {
+	if ((rc = export_yaml(k.docs, NULL, &b)) == 0) {
 		xasprintf(&file, "%s.yaml", nsname);
 		rc = export_write(x, file, &b);
 		if (rc != 0)

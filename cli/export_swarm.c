@@ -1,208 +1,87 @@
 /*
  * shipctl export swarm: the resolved stack as a compose-format stack file
- * for `docker stack deploy`, written with libyaml's emitter.  What swarm
+ * for `docker stack deploy`: a JSON tree written by export_yaml.c.  What swarm
  * cannot express is a warning naming the service and the key; swarm's
  * ignoring of dependencies is answered with deploy waves (docs/export.md,
  * Docker Swarm).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <yaml.h>
 
 #include "cli.h"
 #include "export.h"
-#include "unitemit.h"
 #include "graph.h"
 #include "unit.h"
 #include "util.h"
+#include "yemit.h"
 
 struct sw {
-	yaml_emitter_t	 e;
-	struct buf	 out;
-	int		 rc;		/* the first failure */
-	size_t		 nwarn;
-	bool		 wget, curl, nc; /* --probe-tool */
+	struct export_ctx	*x;
+	struct export_style	 st;
+	bool			 wget, curl, nc; /* --probe-tool */
 };
 
-static int
-on_write(void *arg, unsigned char *p, size_t n)
-{
-	buf_append(arg, p, n);
-	return 1;
-}
-
-static void
-ev(struct sw *m, yaml_event_t *e, int ok)
-{
-	if (m->rc != 0) {
-		if (ok)
-			yaml_event_delete(e);
-		return;
-	}
-	if (!ok || !yaml_emitter_emit(&m->e, e))
-		m->rc = ok ? -EINVAL : -ENOMEM;
-}
-
-static void warn(struct sw *, const char *, const char *, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-warn(struct sw *m, const char *svc, const char *k, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "shipctl: warning: %s: %s: ", svc, k);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	m->nwarn++;
-}
-
-static bool
-plain_ok(const char *s)
-{
-	return yaml_plain_ok(s, "@+=");
-}
-
-static void
-raw(struct sw *m, const char *s, bool plain)
-{
-	yaml_event_t e;
-
-	ev(m, &e, yaml_scalar_event_initialize(&e, NULL, NULL,
-	    (yaml_char_t *)s, (int)strlen(s), 1, 1, plain ?
-	    YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
-}
-
-static void
-key(struct sw *m, const char *s)
-{
-	raw(m, s, plain_ok(s));
-}
-
 /* A value: docker stack deploy interpolates, so every $ is doubled. */
-static void
-str(struct sw *m, const char *s)
+static json_t *
+str(const char *s)
 {
 	struct buf	 b;
 	const char	*p;
+	json_t		*v;
 
 	buf_init(&b);
 	buf_puts(&b, "");
 	for (p = s; *p != '\0'; p++)
 		buf_append(&b, *p == '$' ? "$$" : p, *p == '$' ? 2 : 1);
-	raw(m, b.data, plain_ok(b.data));
+	v = json_string(b.data);
 	buf_free(&b);
-}
-
-static void lit(struct sw *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-lit(struct sw *m, const char *fmt, ...)
-{
-	char	s[64];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
-	va_end(ap);
-	raw(m, s, true);
+	return v;
 }
 
 static void
-kstr(struct sw *m, const char *k, const char *v)
+kstr(json_t *o, const char *k, const char *v)
 {
-	key(m, k);
-	str(m, v);
+	json_object_set_new(o, k, str(v));
 }
 
+/* A list of strings, [a, b]. */
 static void
-map_begin(struct sw *m, bool flow)
+strv(struct sw *m, json_t *o, const char *k, char *const *v)
 {
-	yaml_event_t e;
+	json_t *a;
 
-	ev(m, &e, yaml_mapping_start_event_initialize(&e, NULL, NULL, 1,
-	    flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
-}
-
-static void
-map_end(struct sw *m)
-{
-	yaml_event_t e;
-
-	ev(m, &e, yaml_mapping_end_event_initialize(&e));
-}
-
-static void
-seq_begin(struct sw *m, bool flow)
-{
-	yaml_event_t e;
-
-	ev(m, &e, yaml_sequence_start_event_initialize(&e, NULL, NULL, 1,
-	    flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE));
-}
-
-static void
-seq_end(struct sw *m)
-{
-	yaml_event_t e;
-
-	ev(m, &e, yaml_sequence_end_event_initialize(&e));
-}
-
-static void
-strv(struct sw *m, const char *k, char *const *v)
-{
 	if (v == NULL)
 		return;
-	key(m, k);
-	seq_begin(m, true);
+	a = export_flow(&m->st, json_array());
 	for (; *v != NULL; v++)
-		str(m, *v);
-	seq_end(m);
+		json_array_append_new(a, str(*v));
+	json_object_set_new(o, k, a);
 }
 
 static void
-kvs(struct sw *m, const char *k, const struct unit_kv *v, size_t n)
+kvs(json_t *o, const char *k, const struct unit_kv *v, size_t n)
 {
-	size_t i;
+	json_t	*kv;
+	size_t	 i;
 
 	if (n == 0)
 		return;
-	key(m, k);
-	map_begin(m, false);
+	kv = json_object();
 	for (i = 0; i < n; i++)
-		kstr(m, v[i].key, v[i].value);
-	map_end(m);
+		kstr(kv, v[i].key, v[i].value);
+	json_object_set_new(o, k, kv);
 }
 
-/* Compose durations: "1m30s", "250ms". */
+/* Compose durations: "1m30s", "250ms", written plain. */
 static void
-dur(struct sw *m, const char *k, uint64_t ms)
+dur(struct sw *m, json_t *o, const char *k, uint64_t ms)
 {
-	static const struct { const char *u; uint64_t ms; } units[] = {
-		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 }
-	};
-	char	s[64];
-	size_t	i, len = 0;
+	char s[YAML_DURATION_MAX];
 
-	snprintf(s, sizeof s, "0s");
-	for (i = 0; i < nitems(units) && ms > 0; i++) {
-		if (ms < units[i].ms)
-			continue;
-		len += (size_t)snprintf(s + len, sizeof s - len, "%llu%s",
-		    (unsigned long long)(ms / units[i].ms), units[i].u);
-		ms %= units[i].ms;
-	}
-	key(m, k);
-	raw(m, s, true);
+	yaml_duration(s, sizeof s, ms);
+	json_object_set_new(o, k, export_plain(&m->st, s));
 }
 
 /* The deploy wave of each service: 1 + its longest dependency chain. */
@@ -229,18 +108,16 @@ is_job(const struct stack *st, const struct unit *u)
 }
 
 static void
-emit_health(struct sw *m, const struct unit *u)
+health(struct sw *m, json_t *svc, const struct unit *u)
 {
 	const struct unit_health	*h = &u->health;
 	char				 url[300], port[16];
+	json_t				*hc, *t;
 	bool				 any;
 
 	if (h->kind == HEALTH_DISABLED) {
-		key(m, "healthcheck");
-		map_begin(m, true);
-		key(m, "disable");
-		lit(m, "true");
-		map_end(m);
+		json_object_set_new(svc, "healthcheck", export_flow(&m->st,
+		    json_pack("{s:b}", "disable", 1)));
 		return;
 	}
 	any = h->interval_ms || h->timeout_ms || h->start_period_ms ||
@@ -249,382 +126,363 @@ emit_health(struct sw *m, const struct unit *u)
 		return;
 	snprintf(port, sizeof port, "%d", h->port);
 	if (h->kind == HEALTH_HTTP && !m->wget && !m->curl) {
-		warn(m, u->name, "health.http", "left out: swarm has no http "
-		    "check and no --probe-tool (wget, curl) says the image "
-		    "can run one");
+		export_warn(m->x, u->name, "health.http", "left out: swarm has "
+		    "no http check and no --probe-tool (wget, curl) says the "
+		    "image can run one");
 		return;
 	}
 	if (h->kind == HEALTH_TCP && !m->nc) {
-		warn(m, u->name, "health.tcp", "left out: swarm has no tcp "
-		    "check and no --probe-tool nc says the image can run "
-		    "one");
+		export_warn(m->x, u->name, "health.tcp", "left out: swarm has "
+		    "no tcp check and no --probe-tool nc says the image can "
+		    "run one");
 		return;
 	}
-	key(m, "healthcheck");
-	map_begin(m, false);
+	hc = json_object();
 	switch (h->kind) {
 	case HEALTH_CMD:
-		strv(m, "test", h->test);
+		strv(m, hc, "test", h->test);
 		break;
 	case HEALTH_HTTP:
 		snprintf(url, sizeof url, "http://127.0.0.1:%d%s", h->port,
 		    h->http_path);
-		key(m, "test");
-		seq_begin(m, true);
-		str(m, "CMD");
-		if (m->wget) {
-			str(m, "wget");
-			str(m, "-q");
-			str(m, "-O");
-		} else {
-			str(m, "curl");
-			str(m, "-fsS");
-			str(m, "-o");
-		}
-		str(m, "/dev/null");
-		str(m, url);
-		seq_end(m);
+		t = m->wget ? json_pack("[s, s, s, s]", "CMD", "wget", "-q",
+		    "-O") : json_pack("[s, s, s, s]", "CMD", "curl", "-fsS",
+		    "-o");
+		json_array_append_new(t, json_string("/dev/null"));
+		json_array_append_new(t, str(url));
+		json_object_set_new(hc, "test", export_flow(&m->st, t));
 		break;
 	case HEALTH_TCP:
-		key(m, "test");
-		seq_begin(m, true);
-		str(m, "CMD");
-		str(m, "nc");
-		str(m, "-w");
-		str(m, "1");
-		str(m, "127.0.0.1");
-		str(m, port);
-		seq_end(m);
+		json_object_set_new(hc, "test", export_flow(&m->st, json_pack(
+		    "[s, s, s, s, s, s]", "CMD", "nc", "-w", "1", "127.0.0.1",
+		    port)));
 		break;
 	default:
 		break;
 	}
 	if (h->interval_ms)
-		dur(m, "interval", h->interval_ms);
+		dur(m, hc, "interval", h->interval_ms);
 	if (h->timeout_ms)
-		dur(m, "timeout", h->timeout_ms);
+		dur(m, hc, "timeout", h->timeout_ms);
 	if (h->start_period_ms)
-		dur(m, "start_period", h->start_period_ms);
-	if (h->retries) {
-		key(m, "retries");
-		lit(m, "%d", h->retries);
-	}
-	map_end(m);
+		dur(m, hc, "start_period", h->start_period_ms);
+	if (h->retries)
+		json_object_set_new(hc, "retries", json_integer(h->retries));
+	json_object_set_new(svc, "healthcheck", hc);
 	if (h->start_interval_ms != UNIT_DEF_START_INTERVAL_MS)
-		warn(m, u->name, "health.start_interval", "left out: needs "
-		    "engine API 1.44 on every node");
+		export_warn(m->x, u->name, "health.start_interval", "left out: "
+		    "needs engine API 1.44 on every node");
 }
 
-static void
-emit_update(struct sw *m, const char *k, const struct unit_update *up,
-    bool rollback)
+static json_t *
+update(struct sw *m, const struct unit_update *up, bool rollback)
 {
-	key(m, k);
-	map_begin(m, false);
-	key(m, "parallelism");
-	lit(m, "%d", up->parallelism);
-	kstr(m, "order", unit_update_order_name(up->order));
-	dur(m, "monitor", up->monitor_ms);
-	kstr(m, "failure_action", rollback || up->on_failure == UPDATE_PAUSE ?
+	json_t *o;
+
+	o = json_pack("{s:i, s:s}", "parallelism", up->parallelism, "order",
+	    unit_update_order_name(up->order));
+	dur(m, o, "monitor", up->monitor_ms);
+	kstr(o, "failure_action", rollback || up->on_failure == UPDATE_PAUSE ?
 	    "pause" : "rollback");
-	map_end(m);
+	return o;
 }
 
-static void
-emit_deploy(struct sw *m, const struct cli_ctx *c, size_t i, bool job)
+/* Compose's cpus: the decimal fraction, "0.5". */
+static json_t *
+cpus(int64_t nano)
 {
+	long long	 whole, frac;
+	char		 num[64];
+	int		 digits;
+
+	whole = nano / 1000000000LL;
+	frac = nano % 1000000000LL;
+	digits = 9;
+	while (frac != 0 && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (frac != 0)
+		snprintf(num, sizeof num, "%lld.%0*lld", whole, digits, frac);
+	else
+		snprintf(num, sizeof num, "%lld", whole);
+	return json_string(num);
+}
+
+static json_t *
+deploy(struct sw *m, size_t i, bool job)
+{
+	const struct cli_ctx	*c = m->x->c;
 	const struct unit	*u = c->st->units[i];
 	const char		*cond = "any";
-	long long		 whole, frac;
+	json_t			*d, *rp, *lim;
 	char			 num[64];
-	int			 digits;
 
-	key(m, "deploy");
-	map_begin(m, false);
-	kstr(m, "mode", job ? "replicated-job" : "replicated");
-	if (job) {
-		key(m, "replicas");
-		lit(m, "1");
-	} else {
-		key(m, "replicas");
-		lit(m, "%d", u->replicas);
-	}
+	d = json_object();
+	kstr(d, "mode", job ? "replicated-job" : "replicated");
+	json_object_set_new(d, "replicas", json_integer(job ? 1 :
+	    u->replicas));
 	if (job || strcmp(u->restart, "no") == 0)
 		cond = "none";
 	else if (strcmp(u->restart, "on-failure") == 0)
 		cond = "on-failure";
-	key(m, "restart_policy");
-	map_begin(m, true);
-	kstr(m, "condition", cond);
-	if (!job && u->restart_max > 0 && strcmp(cond, "on-failure") == 0) {
-		key(m, "max_attempts");
-		lit(m, "%d", u->restart_max);
-	}
-	map_end(m);
+	rp = export_flow(&m->st, json_object());
+	kstr(rp, "condition", cond);
+	if (!job && u->restart_max > 0 && strcmp(cond, "on-failure") == 0)
+		json_object_set_new(rp, "max_attempts",
+		    json_integer(u->restart_max));
+	json_object_set_new(d, "restart_policy", rp);
 	if (job && strcmp(u->restart, "no") != 0)
-		warn(m, u->name, "restart", "%s is not kept: a completed "
-		    "dependency runs once, as a replicated-job", u->restart);
+		export_warn(m->x, u->name, "restart", "%s is not kept: a "
+		    "completed dependency runs once, as a replicated-job",
+		    u->restart);
 	if (!job) {
-		emit_update(m, "update_config", &u->update, false);
-		emit_update(m, "rollback_config", &u->update, true);
+		json_object_set_new(d, "update_config", update(m, &u->update,
+		    false));
+		json_object_set_new(d, "rollback_config", update(m, &u->update,
+		    true));
 	}
 	if (u->memory || u->nano_cpus) {
-		key(m, "resources");
-		map_begin(m, false);
-		key(m, "limits");
-		map_begin(m, false);
-		if (u->nano_cpus) {
-			whole = u->nano_cpus / 1000000000LL;
-			frac = u->nano_cpus % 1000000000LL;
-			digits = 9;
-			while (frac != 0 && frac % 10 == 0) {
-				frac /= 10;
-				digits--;
-			}
-			key(m, "cpus");
-			if (frac != 0)
-				snprintf(num, sizeof num, "%lld.%0*lld", whole,
-				    digits, frac);
-			else
-				snprintf(num, sizeof num, "%lld", whole);
-			raw(m, num, false);
-		}
+		lim = json_object();
+		if (u->nano_cpus)
+			json_object_set_new(lim, "cpus", cpus(u->nano_cpus));
 		if (u->memory) {
-			key(m, "memory");
 			snprintf(num, sizeof num, "%llu",
 			    (unsigned long long)u->memory);
-			raw(m, num, false);
+			json_object_set_new(lim, "memory", json_string(num));
 		}
-		map_end(m);
-		map_end(m);
+		json_object_set_new(d, "resources", json_pack("{s:o}",
+		    "limits", lim));
 	}
-	key(m, "labels");
-	map_begin(m, true);
-	key(m, "io.shipd.wave");
 	snprintf(num, sizeof num, "%d", wave_of(c, i));
-	raw(m, num, false);
-	map_end(m);
-	map_end(m);
+	json_object_set_new(d, "labels", export_flow(&m->st, json_pack(
+	    "{s:s}", "io.shipd.wave", num)));
+	return d;
 }
 
 /* The keys swarm has no word for, or that cannot be carried over. */
 static void
 warn_lost(struct sw *m, const struct unit *u, bool job)
 {
-	size_t i;
+	struct export_ctx	*x = m->x;
+	size_t			 i;
 
 	for (i = 0; i < u->nports; i++)
 		if (u->ports[i].host_ip != NULL)
-			warn(m, u->name, "ports", "%s:%d: the address is lost: "
-			    "swarm publishes on every node's addresses",
+			export_warn(x, u->name, "ports", "%s:%d: the address is "
+			    "lost: swarm publishes on every node's addresses",
 			    u->ports[i].host_ip, u->ports[i].host_port);
 	for (i = 0; i < u->nmounts; i++)
 		if (u->mounts[i].kind == MOUNT_BIND)
-			warn(m, u->name, "volumes", "%s: a bind mount: the "
-			    "path must exist on every node the task may run "
-			    "on", u->mounts[i].source);
+			export_warn(x, u->name, "volumes", "%s: a bind mount: "
+			    "the path must exist on every node the task may "
+			    "run on", u->mounts[i].source);
 	if (u->ndeps > 0)
-		warn(m, u->name, "depends_on", "swarm starts services in any "
-		    "order: deploy the waves in turn (the io.shipd.wave "
-		    "label, --wave)");
+		export_warn(x, u->name, "depends_on", "swarm starts services "
+		    "in any order: deploy the waves in turn (the "
+		    "io.shipd.wave label, --wave)");
 	if (!job && u->update.healthy_deadline_ms)
-		warn(m, u->name, "update.healthy_deadline", "no swarm "
+		export_warn(x, u->name, "update.healthy_deadline", "no swarm "
 		    "equivalent: a task that never turns healthy holds the "
 		    "update, not fails it");
 	if (!job && u->update.deadline_ms)
-		warn(m, u->name, "update.deadline", "no swarm equivalent");
+		export_warn(x, u->name, "update.deadline", "no swarm "
+		    "equivalent");
 	if (u->backup.present)
-		warn(m, u->name, "backup", "not exported: swarm has no "
+		export_warn(x, u->name, "backup", "not exported: swarm has no "
 		    "backups; copy the volume with your own job");
 	if (u->privileged)
-		warn(m, u->name, "privileged", "not supported by swarm "
+		export_warn(x, u->name, "privileged", "not supported by swarm "
 		    "services: left out");
 	if (u->host_network)
-		warn(m, u->name, "network_mode", "host: left out; attach the "
-		    "service to swarm's host network by hand");
+		export_warn(x, u->name, "network_mode", "host: left out; "
+		    "attach the service to swarm's host network by hand");
 	if (u->host_pid)
-		warn(m, u->name, "pid", "host: not supported by swarm "
+		export_warn(x, u->name, "pid", "host: not supported by swarm "
 		    "services: left out");
 	if (u->ndevices > 0)
-		warn(m, u->name, "devices", "not supported by swarm "
+		export_warn(x, u->name, "devices", "not supported by swarm "
 		    "services: left out");
 	if (u->build.present)
-		warn(m, u->name, "build", "swarm does not build: push %s "
-		    "where every node can pull it", u->image);
+		export_warn(x, u->name, "build", "swarm does not build: push "
+		    "%s where every node can pull it", u->image);
 	if (strcmp(u->restart, "unless-stopped") == 0 && !job)
-		warn(m, u->name, "restart", "unless-stopped becomes "
+		export_warn(x, u->name, "restart", "unless-stopped becomes "
 		    "condition any: swarm has no stopped-by-hand state");
 }
 
-static void
-emit_service(struct sw *m, const struct cli_ctx *c, size_t i)
+static json_t *
+ports(struct sw *m, const struct unit *u)
 {
-	const struct unit	*u = c->st->units[i];
 	const struct unit_port	*p;
+	json_t			*a, *o;
+	size_t			 k;
+
+	a = json_array();
+	for (k = 0; k < u->nports; k++) {
+		p = &u->ports[k];
+		if (p->host_port == 0)
+			continue;
+		/* shipd binds the host's port, and so one replica. */
+		o = json_pack("{s:i, s:i}", "target", p->container_port,
+		    "published", p->host_port);
+		kstr(o, "protocol", p->proto);
+		kstr(o, "mode", "host");
+		json_array_append_new(a, export_flow(&m->st, o));
+	}
+	return a;
+}
+
+static json_t *
+volumes(struct sw *m, const struct unit *u)
+{
 	const struct unit_mount	*mt;
-	bool			 job = is_job(c->st, u);
+	json_t			*a, *o;
 	char			*colon;
 	size_t			 k;
 
-	key(m, u->name);
-	map_begin(m, false);
-	kstr(m, "image", u->image);
-	strv(m, "entrypoint", u->entrypoint);
-	strv(m, "command", u->command);
-	kvs(m, "environment", u->env, u->nenv);
-	for (k = 0; k < u->nports && u->ports[k].host_port == 0; k++)
-		;
-	if (k < u->nports) {
-		key(m, "ports");
-		seq_begin(m, false);
-		for (k = 0; k < u->nports; k++) {
-			p = &u->ports[k];
-			if (p->host_port == 0)
-				continue;
-			map_begin(m, true);
-			key(m, "target");
-			lit(m, "%d", p->container_port);
-			key(m, "published");
-			lit(m, "%d", p->host_port);
-			kstr(m, "protocol", p->proto);
-			/* shipd binds the host's port, and so one replica. */
-			kstr(m, "mode", "host");
-			map_end(m);
-		}
-		seq_end(m);
+	a = json_array();
+	for (k = 0; k < u->nmounts; k++) {
+		mt = &u->mounts[k];
+		o = export_flow(&m->st, json_object());
+		kstr(o, "type", mt->kind == MOUNT_BIND ? "bind" : "volume");
+		kstr(o, "source", mt->source);
+		kstr(o, "target", mt->target);
+		if (mt->ro)
+			json_object_set_new(o, "read_only", json_true());
+		json_array_append_new(a, o);
 	}
-	if (u->nmounts > 0 || u->tmpfs != NULL) {
-		key(m, "volumes");
-		seq_begin(m, false);
-		for (k = 0; k < u->nmounts; k++) {
-			mt = &u->mounts[k];
-			map_begin(m, true);
-			kstr(m, "type", mt->kind == MOUNT_BIND ? "bind" :
-			    "volume");
-			kstr(m, "source", mt->source);
-			kstr(m, "target", mt->target);
-			if (mt->ro) {
-				key(m, "read_only");
-				lit(m, "true");
-			}
-			map_end(m);
+	for (k = 0; u->tmpfs != NULL && u->tmpfs[k] != NULL; k++) {
+		o = export_flow(&m->st, json_object());
+		kstr(o, "type", "tmpfs");
+		if ((colon = strchr(u->tmpfs[k], ':')) != NULL) {
+			export_warn(m->x, u->name, "tmpfs", "%s: the options "
+			    "are left out", u->tmpfs[k]);
+			*colon = '\0';
 		}
-		for (k = 0; u->tmpfs != NULL && u->tmpfs[k] != NULL; k++) {
-			map_begin(m, true);
-			kstr(m, "type", "tmpfs");
-			if ((colon = strchr(u->tmpfs[k], ':')) != NULL) {
-				warn(m, u->name, "tmpfs", "%s: the options are "
-				    "left out", u->tmpfs[k]);
-				*colon = '\0';
-			}
-			kstr(m, "target", u->tmpfs[k]);
-			if (colon != NULL)
-				*colon = ':';
-			map_end(m);
-		}
-		seq_end(m);
+		kstr(o, "target", u->tmpfs[k]);
+		if (colon != NULL)
+			*colon = ':';
+		json_array_append_new(a, o);
 	}
-	if (!u->host_network) {
-		key(m, "networks");
-		seq_begin(m, true);
-		if (u->networks == NULL) {
-			str(m, "default");
-			for (k = 0; k < c->st->nnetworks; k++)
-				str(m, c->st->networks[k]);
-		}
-		for (k = 0; k < u->nnetworks; k++)
-			str(m, u->networks[k].name);
-		seq_end(m);
-	}
-	emit_health(m, u);
-	if (u->init) {
-		key(m, "init");
-		lit(m, "true");
-	}
-	dur(m, "stop_grace_period", u->stop_grace_ms);
-	if (u->stop_signal != NULL)
-		kstr(m, "stop_signal", u->stop_signal);
-	kvs(m, "labels", u->labels, u->nlabels);
-	if (u->user != NULL)
-		kstr(m, "user", u->user);
-	if (u->working_dir != NULL)
-		kstr(m, "working_dir", u->working_dir);
-	/* shipd's SERVICE-N, in swarm's template language. */
-	kstr(m, "hostname", u->hostname != NULL ? u->hostname :
-	    "{{.Service.Name}}-{{.Task.Slot}}");
-	strv(m, "extra_hosts", u->extra_hosts);
-	kvs(m, "sysctls", u->sysctls, u->nsysctls);
-	if (u->nulimits > 0) {
-		key(m, "ulimits");
-		map_begin(m, false);
-		for (k = 0; k < u->nulimits; k++) {
-			key(m, u->ulimits[k].key);
-			if ((colon = strchr(u->ulimits[k].value, ':')) ==
-			    NULL) {
-				raw(m, u->ulimits[k].value, true);
-				continue;
-			}
-			map_begin(m, true);
-			key(m, "soft");
-			lit(m, "%.*s", (int)(colon - u->ulimits[k].value),
-			    u->ulimits[k].value);
-			key(m, "hard");
-			raw(m, colon + 1, true);
-			map_end(m);
-		}
-		map_end(m);
-	}
-	strv(m, "cap_add", u->cap_add);
-	strv(m, "cap_drop", u->cap_drop);
-	emit_deploy(m, c, i, job);
-	map_end(m);
-	warn_lost(m, u, job);
+	return a;
 }
 
-static void
-emit_stack(struct sw *m, const struct cli_ctx *c, int wave)
+/* ulimits: N, or {soft, hard}. */
+static json_t *
+ulimits(struct sw *m, const struct unit *u)
 {
+	json_t		*o;
+	const char	*v, *colon;
+	char		*soft;
+	size_t		 k;
+
+	o = json_object();
+	for (k = 0; k < u->nulimits; k++) {
+		v = u->ulimits[k].value;
+		if ((colon = strchr(v, ':')) == NULL) {
+			json_object_set_new(o, u->ulimits[k].key,
+			    export_plain(&m->st, v));
+			continue;
+		}
+		soft = xstrndup(v, (size_t)(colon - v));
+		json_object_set_new(o, u->ulimits[k].key, export_flow(&m->st,
+		    json_pack("{s:o, s:o}", "soft", export_plain(&m->st, soft),
+		    "hard", export_plain(&m->st, colon + 1))));
+		free(soft);
+	}
+	return o;
+}
+
+static json_t *
+service(struct sw *m, size_t i)
+{
+	const struct cli_ctx	*c = m->x->c;
+	const struct unit	*u = c->st->units[i];
+	bool			 job = is_job(c->st, u);
+	json_t			*o, *nets;
+	size_t			 k;
+
+	o = json_object();
+	kstr(o, "image", u->image);
+	strv(m, o, "entrypoint", u->entrypoint);
+	strv(m, o, "command", u->command);
+	kvs(o, "environment", u->env, u->nenv);
+	for (k = 0; k < u->nports && u->ports[k].host_port == 0; k++)
+		;
+	if (k < u->nports)
+		json_object_set_new(o, "ports", ports(m, u));
+	if (u->nmounts > 0 || u->tmpfs != NULL)
+		json_object_set_new(o, "volumes", volumes(m, u));
+	if (!u->host_network) {
+		nets = export_flow(&m->st, json_array());
+		if (u->networks == NULL) {
+			json_array_append_new(nets, str("default"));
+			for (k = 0; k < c->st->nnetworks; k++)
+				json_array_append_new(nets,
+				    str(c->st->networks[k]));
+		}
+		for (k = 0; k < u->nnetworks; k++)
+			json_array_append_new(nets, str(u->networks[k].name));
+		json_object_set_new(o, "networks", nets);
+	}
+	health(m, o, u);
+	if (u->init)
+		json_object_set_new(o, "init", json_true());
+	dur(m, o, "stop_grace_period", u->stop_grace_ms);
+	if (u->stop_signal != NULL)
+		kstr(o, "stop_signal", u->stop_signal);
+	kvs(o, "labels", u->labels, u->nlabels);
+	if (u->user != NULL)
+		kstr(o, "user", u->user);
+	if (u->working_dir != NULL)
+		kstr(o, "working_dir", u->working_dir);
+	/* shipd's SERVICE-N, in swarm's template language. */
+	kstr(o, "hostname", u->hostname != NULL ? u->hostname :
+	    "{{.Service.Name}}-{{.Task.Slot}}");
+	strv(m, o, "extra_hosts", u->extra_hosts);
+	kvs(o, "sysctls", u->sysctls, u->nsysctls);
+	if (u->nulimits > 0)
+		json_object_set_new(o, "ulimits", ulimits(m, u));
+	strv(m, o, "cap_add", u->cap_add);
+	strv(m, o, "cap_drop", u->cap_drop);
+	json_object_set_new(o, "deploy", deploy(m, i, job));
+	warn_lost(m, u, job);
+	return o;
+}
+
+/* The stack file: services (of one wave, or all), networks, volumes. */
+static json_t *
+stack(struct sw *m, int wave)
+{
+	const struct cli_ctx	*c = m->x->c;
 	const struct stack	*st = c->st;
-	yaml_event_t		 e;
+	json_t			*top, *svcs, *nets, *vols;
 	size_t			 i;
 
-	ev(m, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
-	ev(m, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL,
-	    1));
-	map_begin(m, false);
-	kstr(m, "version", "3.9");
-	key(m, "services");
-	map_begin(m, false);
+	top = json_object();
+	kstr(top, "version", "3.9");
+	svcs = json_object();
+	json_object_set_new(top, "services", svcs);
 	for (i = 0; i < st->nunits; i++)
 		if (wave == 0 || wave_of(c, i) == wave)
-			emit_service(m, c, i);
-	map_end(m);
-	key(m, "networks");
-	map_begin(m, false);
-	key(m, "default");
-	map_begin(m, true);
-	kstr(m, "driver", "overlay");
-	map_end(m);
-	for (i = 0; i < st->nnetworks; i++) {
-		key(m, st->networks[i]);
-		map_begin(m, true);
-		kstr(m, "driver", "overlay");
-		map_end(m);
-	}
-	map_end(m);
+			json_object_set_new(svcs, st->units[i]->name,
+			    service(m, i));
+	nets = json_object();
+	json_object_set_new(nets, "default", export_flow(&m->st, json_pack(
+	    "{s:s}", "driver", "overlay")));
+	for (i = 0; i < st->nnetworks; i++)
+		json_object_set_new(nets, st->networks[i], export_flow(&m->st,
+		    json_pack("{s:s}", "driver", "overlay")));
+	json_object_set_new(top, "networks", nets);
 	if (st->nvolumes > 0) {
-		key(m, "volumes");
-		map_begin(m, false);
-		for (i = 0; i < st->nvolumes; i++) {
-			key(m, st->volumes[i]);
-			map_begin(m, true);
-			map_end(m);
-		}
-		map_end(m);
+		vols = json_object();
+		for (i = 0; i < st->nvolumes; i++)
+			json_object_set_new(vols, st->volumes[i],
+			    json_object());
+		json_object_set_new(top, "volumes", vols);
 	}
-	map_end(m);
-	ev(m, &e, yaml_document_end_event_initialize(&e, 1));
-	ev(m, &e, yaml_stream_end_event_initialize(&e));
+	return top;
 }
 
 /* The header: the waves, and how to deploy them, as YAML comments. */
@@ -658,16 +516,21 @@ header(struct buf *b, const struct cli_ctx *c, int nwaves, int wave)
 }
 
 int
-export_swarm(struct cli_ctx *c)
+export_swarm(struct export_ctx *x)
 {
+	struct cli_ctx	*c = x->c;
 	struct sw	 m;
-	struct buf	 all;
+	struct buf	 all, out;
 	const char	*v, *end;
+	json_t		*docs;
 	size_t		 i;
 	int		 nwaves = 1, wave, rc;
 	long		 n;
 
 	memset(&m, 0, sizeof m);
+	m.x = x;
+	/* Keys and image references stay plain, as compose files have them. */
+	m.st.plain_extra = "@+=";
 	for (i = 0; i < c->nopts; i++) {
 		if (c->opts[i].ch != EXPORT_OPT_PROBE_TOOL)
 			continue;
@@ -696,31 +559,21 @@ export_swarm(struct cli_ctx *c)
 		wave = (int)n;
 	}
 
-	buf_init(&m.out);
-	if (!yaml_emitter_initialize(&m.e)) {
-		buf_free(&m.out);
-		cli_err("out of memory");
-		return EXIT_FAILED;
-	}
-	yaml_emitter_set_output(&m.e, on_write, &m.out);
-	yaml_emitter_set_unicode(&m.e, 1);
-	yaml_emitter_set_width(&m.e, -1);
-	emit_stack(&m, c, wave);
-	yaml_emitter_delete(&m.e);
-	if (m.rc != 0) {
-		buf_free(&m.out);
-		cli_err("export swarm: %s", strerror(-m.rc));
+	docs = json_pack("[o]", stack(&m, wave));
+	buf_init(&out);
+	rc = export_yaml(docs, &m.st, &out);
+	json_decref(docs);
+	export_style_free(&m.st);
+	if (rc != 0) {
+		buf_free(&out);
+		cli_err("export swarm: %s", strerror(-rc));
 		return EXIT_FAILED;
 	}
 	buf_init(&all);
 	header(&all, c, nwaves, wave);
-	buf_append(&all, m.out.data, m.out.len);
+	buf_append(&all, out.data, out.len);
 	rc = export_write_file(c, all.data, all.len);
-	if (m.nwarn > 0)
-		fprintf(stderr, "shipctl: %zu warning%s: what swarm cannot "
-		    "express (docs/export.md)\n", m.nwarn,
-		    m.nwarn == 1 ? "" : "s");
 	buf_free(&all);
-	buf_free(&m.out);
+	buf_free(&out);
 	return rc;
 }

@@ -1,64 +1,75 @@
 /*
- * JSON trees as YAML documents through libyaml's emitter, for the export
- * targets: deterministic (keys in the order they were set), strings quoted
- * whenever a YAML reader could take them for anything but a string.
+ * JSON trees as YAML documents through libyaml's emitter (common/yemit.c),
+ * for every export target: deterministic (keys in the order they were
+ * set), strings quoted whenever a YAML reader could take them for anything
+ * but a string.  A target's style says the rest: which containers are
+ * written in flow style, which strings are plain as they are (durations),
+ * and whether documents start with "---".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <yaml.h>
 
 #include "export.h"
-#include "unitemit.h"
+#include "yemit.h"
 
-struct yout {
-	yaml_emitter_t	 e;
-	int		 rc;
-};
-
-static int
-on_write(void *arg, unsigned char *p, size_t n)
-{
-	buf_append(arg, p, n);
-	return 1;
-}
-
-static void
-ev(struct yout *y, yaml_event_t *e, int ok)
-{
-	if (y->rc != 0) {
-		if (ok)
-			yaml_event_delete(e);
-		return;
-	}
-	if (!ok || !yaml_emitter_emit(&y->e, e))
-		y->rc = ok ? -EINVAL : -ENOMEM;
-}
+static const struct export_style block_style = { .doc_marks = true };
 
 static bool
-plain_ok(const char *s)
+marked(const json_t *const *v, size_t n, const json_t *node)
 {
-	return yaml_plain_ok(s, "");
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == node)
+			return true;
+	return false;
+}
+
+static json_t *
+mark(const json_t ***v, size_t *n, json_t *node)
+{
+	if (node == NULL)
+		return NULL;
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = node;
+	return node;
+}
+
+json_t *
+export_flow(struct export_style *s, json_t *node)
+{
+	return mark(&s->flow, &s->nflow, node);
+}
+
+json_t *
+export_plain(struct export_style *s, const char *str)
+{
+	return mark(&s->plain, &s->nplain, json_string(str));
+}
+
+void
+export_style_free(struct export_style *s)
+{
+	free(s->flow);
+	free(s->plain);
+	s->flow = s->plain = NULL;
+	s->nflow = s->nplain = 0;
 }
 
 static void
-scalar(struct yout *y, const char *s, bool quote_if_needed)
+scalar(struct yemit *y, const struct export_style *st, const char *s,
+    bool quote_if_needed)
 {
-	yaml_event_t e;
-
-	ev(y, &e, yaml_scalar_event_initialize(&e, NULL, NULL,
-	    (yaml_char_t *)s, (int)strlen(s), 1, 1,
-	    !quote_if_needed || plain_ok(s) ? YAML_PLAIN_SCALAR_STYLE :
-	    YAML_DOUBLE_QUOTED_SCALAR_STYLE));
+	yemit_scalar(y, s, !quote_if_needed || yaml_plain_ok(s,
+	    st->plain_extra != NULL ? st->plain_extra : "") ?
+	    YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
 static void
-node(struct yout *y, const json_t *v)
+node(struct yemit *y, const struct export_style *st, const json_t *v)
 {
-	yaml_event_t	 e;
 	const char	*k;
 	json_t		*m;
 	size_t		 i;
@@ -66,67 +77,61 @@ node(struct yout *y, const json_t *v)
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		ev(y, &e, yaml_mapping_start_event_initialize(&e, NULL, NULL,
-		    1, json_object_size(v) == 0 ? YAML_FLOW_MAPPING_STYLE :
-		    YAML_BLOCK_MAPPING_STYLE));
+		yemit_map(y, json_object_size(v) == 0 ||
+		    marked(st->flow, st->nflow, v));
 		json_object_foreach((json_t *)v, k, m) {
-			scalar(y, k, true);
-			node(y, m);
+			scalar(y, st, k, true);
+			node(y, st, m);
 		}
-		ev(y, &e, yaml_mapping_end_event_initialize(&e));
+		yemit_map_end(y);
 		break;
 	case JSON_ARRAY:
-		ev(y, &e, yaml_sequence_start_event_initialize(&e, NULL, NULL,
-		    1, json_array_size(v) == 0 ? YAML_FLOW_SEQUENCE_STYLE :
-		    YAML_BLOCK_SEQUENCE_STYLE));
+		yemit_seq(y, json_array_size(v) == 0 ||
+		    marked(st->flow, st->nflow, v));
 		json_array_foreach(v, i, m)
-			node(y, m);
-		ev(y, &e, yaml_sequence_end_event_initialize(&e));
+			node(y, st, m);
+		yemit_seq_end(y);
 		break;
 	case JSON_STRING:
-		scalar(y, json_string_value(v), true);
+		scalar(y, st, json_string_value(v), !marked(st->plain,
+		    st->nplain, v));
 		break;
 	case JSON_INTEGER:
 		snprintf(s, sizeof s, "%lld", (long long)json_integer_value(v));
-		scalar(y, s, false);
+		scalar(y, st, s, false);
 		break;
 	case JSON_REAL:
 		snprintf(s, sizeof s, "%g", json_real_value(v));
-		scalar(y, s, false);
+		scalar(y, st, s, false);
 		break;
 	case JSON_TRUE:
-		scalar(y, "true", false);
+		scalar(y, st, "true", false);
 		break;
 	case JSON_FALSE:
-		scalar(y, "false", false);
+		scalar(y, st, "false", false);
 		break;
 	case JSON_NULL:
-		scalar(y, "null", false);
+		scalar(y, st, "null", false);
 		break;
 	}
 }
 
 int
-export_yaml(const json_t *docs, struct buf *b)
+export_yaml(const json_t *docs, const struct export_style *st,
+    struct buf *b)
 {
-	struct yout	 y = { .rc = 0 };
-	yaml_event_t	 e;
+	struct yemit	 y;
 	json_t		*d;
 	size_t		 i;
 
-	if (!yaml_emitter_initialize(&y.e))
+	if (st == NULL)
+		st = &block_style;
+	if (yemit_init(&y, b, -1) != 0)
 		return -ENOMEM;
-	yaml_emitter_set_output(&y.e, on_write, b);
-	yaml_emitter_set_unicode(&y.e, 1);
-	yaml_emitter_set_width(&y.e, -1);
-	ev(&y, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
 	json_array_foreach(docs, i, d) {
-		ev(&y, &e, yaml_document_start_event_initialize(&e, NULL, NULL,
-		    NULL, 0));
-		node(&y, d);
-		ev(&y, &e, yaml_document_end_event_initialize(&e, 1));
+		yemit_doc(&y, !st->doc_marks);
+		node(&y, st, d);
+		yemit_doc_end(&y);
 	}
-	ev(&y, &e, yaml_stream_end_event_initialize(&e));
-	yaml_emitter_delete(&y.e);
-	return y.rc;
+	return yemit_finish(&y, NULL);
 }

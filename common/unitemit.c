@@ -11,59 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <yaml.h>
 
 #include "unitemit.h"
+#include "yemit.h"
 
 struct emit {
-	yaml_emitter_t	 e;
-	struct buf	*out;
-	int		 rc;		/* the first failure */
+	struct yemit	 y;		/* common/yemit.c */
 };
-
-static int
-on_write(void *arg, unsigned char *p, size_t n)
-{
-	buf_append(arg, p, n);
-	return 1;
-}
-
-static void
-ev(struct emit *m, yaml_event_t *e, int ok)
-{
-	if (m->rc != 0) {
-		if (ok)
-			yaml_event_delete(e);
-		return;
-	}
-	if (!ok || !yaml_emitter_emit(&m->e, e))
-		m->rc = ok ? -EINVAL : -ENOMEM;
-}
-
-bool
-yaml_plain_ok(const char *s, const char *extra)
-{
-	static const char *const words[] = {
-		"true", "false", "null", "yes", "no", "on", "off", "y", "n"
-	};
-	static const char base[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-";
-	const char	*p;
-	size_t		 i;
-
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-	    *s == '/'))
-		return false;
-	for (p = s; *p != '\0'; p++)
-		if (strchr(base, *p) == NULL && strchr(extra, *p) == NULL)
-			return false;
-	for (i = 0; i < nitems(words); i++)
-		if (strcasecmp(s, words[i]) == 0)
-			return false;
-	return true;
-}
 
 /* Unit files also keep image references and KEY=VALUE plain. */
 static bool
@@ -75,10 +29,7 @@ plain_ok(const char *s)
 static void
 raw(struct emit *m, const char *s, yaml_scalar_style_t style)
 {
-	yaml_event_t e;
-
-	ev(m, &e, yaml_scalar_event_initialize(&e, NULL, NULL,
-	    (yaml_char_t *)s, (int)strlen(s), 1, 1, style));
+	yemit_scalar(&m->y, s, style);
 }
 
 /* Keys are never expanded: written as they are. */
@@ -124,35 +75,25 @@ lit(struct emit *m, const char *fmt, ...)
 static void
 map_begin(struct emit *m, bool flow)
 {
-	yaml_event_t e;
-
-	ev(m, &e, yaml_mapping_start_event_initialize(&e, NULL, NULL, 1,
-	    flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
+	yemit_map(&m->y, flow);
 }
 
 static void
 map_end(struct emit *m)
 {
-	yaml_event_t e;
-
-	ev(m, &e, yaml_mapping_end_event_initialize(&e));
+	yemit_map_end(&m->y);
 }
 
 static void
 seq_begin(struct emit *m, bool flow)
 {
-	yaml_event_t e;
-
-	ev(m, &e, yaml_sequence_start_event_initialize(&e, NULL, NULL, 1,
-	    flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE));
+	yemit_seq(&m->y, flow);
 }
 
 static void
 seq_end(struct emit *m)
 {
-	yaml_event_t e;
-
-	ev(m, &e, yaml_sequence_end_event_initialize(&e));
+	yemit_seq_end(&m->y);
 }
 
 static void
@@ -179,25 +120,12 @@ names(struct emit *m, const char *k, char *const *v, size_t n)
 	seq_end(m);
 }
 
-/* "1h", "1m30s", "250ms": the largest units that say it exactly. */
 static void
 dur(struct emit *m, const char *k, uint64_t ms)
 {
-	static const struct { const char *u; uint64_t ms; } units[] = {
-		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 }
-	};
-	char	s[64];
-	size_t	i, len = 0;
+	char s[YAML_DURATION_MAX];
 
-	if (ms == 0)
-		snprintf(s, sizeof s, "0s");
-	for (i = 0; i < nitems(units) && ms > 0; i++) {
-		if (ms < units[i].ms)
-			continue;
-		len += (size_t)snprintf(s + len, sizeof s - len, "%llu%s",
-		    (unsigned long long)(ms / units[i].ms), units[i].u);
-		ms %= units[i].ms;
-	}
+	yaml_duration(s, sizeof s, ms);
 	key(m, k);
 	raw(m, s, YAML_PLAIN_SCALAR_STYLE);
 }
@@ -621,30 +549,17 @@ static int
 emit_doc(struct buf *out, char **err, void (*body)(struct emit *,
     const void *), const void *arg)
 {
-	struct emit	m = { .out = out };
-	yaml_event_t	e;
+	struct emit	m;
 
 	*err = NULL;
-	if (!yaml_emitter_initialize(&m.e)) {
+	if (yemit_init(&m.y, out, 78) != 0) {
 		*err = xstrdup("cannot set up the YAML emitter");
 		return -ENOMEM;
 	}
-	yaml_emitter_set_output(&m.e, on_write, out);
-	yaml_emitter_set_unicode(&m.e, 1);
-	yaml_emitter_set_width(&m.e, 78);
-	ev(&m, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
-	ev(&m, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL,
-	    1));
+	yemit_doc(&m.y, true);
 	body(&m, arg);
-	ev(&m, &e, yaml_document_end_event_initialize(&e, 1));
-	ev(&m, &e, yaml_stream_end_event_initialize(&e));
-	if (m.rc == 0 && !yaml_emitter_flush(&m.e))
-		m.rc = -EINVAL;
-	if (m.rc != 0)
-		xasprintf(err, "YAML emitter: %s", m.e.problem != NULL ?
-		    m.e.problem : "out of memory");
-	yaml_emitter_delete(&m.e);
-	return m.rc;
+	yemit_doc_end(&m.y);
+	return yemit_finish(&m.y, err);
 }
 
 static void

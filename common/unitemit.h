@@ -21,14 +21,6 @@ int	stack_emit_yaml(const struct stack *, struct buf *out, char **err);
  * missing), each file atomically.  Blocking: for shipctl, not the loop.
  * 0 or -errno, with *err naming the file.
  */
-/*
- * Whether s may be written as a plain YAML scalar without a reader taking
- * it for a number, boolean or null: it starts with a letter or '/' and
- * holds only letters, digits, "_./-" and the characters in extra.  The
- * emitter still quotes what YAML's syntax needs quoted.
- */
-bool	yaml_plain_ok(const char *s, const char *extra);
-
 int	stack_write_dir(const struct stack *, const char *dir, char **err);
 
 #endif

@@ -27,11 +27,11 @@ exp() {		# export swarm ARGS...: stdout in $out, stderr in $err
 
 # ---- the file, without swarm ------------------------------------------------
 exp "$DEMO"
-printf '%s\n' "$err" | grep -q '^shipctl: warning: api: health.http: left out' ||
+printf '%s\n' "$err" | grep -q '^shipctl: export: warning: api: health.http: left out' ||
     fail "no warning for api's http check without --probe-tool"
-printf '%s\n' "$err" | grep -q '^shipctl: warning: web: depends_on: ' ||
+printf '%s\n' "$err" | grep -q '^shipctl: export: warning: web: depends_on: ' ||
     fail "no warning that swarm ignores web's depends_on"
-printf '%s\n' "$err" | grep -q '^shipctl: warning: db: backup: ' ||
+printf '%s\n' "$err" | grep -q '^shipctl: export: warning: db: backup: ' ||
     fail "no warning that db's backup is not exported"
 ok "warnings name service and key"
 
@@ -100,7 +100,7 @@ for want in 'test: [CMD, nc, "-w", "1", "127.0.0.1", "9000"]' \
 	grep -qF -- "$want" "$IT_DIR/keys.yaml" ||
 	    { cat "$IT_DIR/keys.yaml"; fail "keys stack: no '$want'"; }
 done
-printf '%s\n' "$err" | grep -q '^shipctl: warning: tcpsvc: tmpfs: /run:size=1m' ||
+printf '%s\n' "$err" | grep -q '^shipctl: export: warning: tcpsvc: tmpfs: /run:size=1m' ||
     fail "no warning for the tmpfs options"
 # The unit's $$5 is a literal $5; docker's loader must end with that too.
 # shellcheck disable=SC2016
