@@ -54,39 +54,10 @@ assert_match "$res" 'Deployment api\): unknown field data/spec/template/spec/con
 
 # ---- what a typical stack becomes -------------------------------------------
 
-stack_yaml <<'Y'
-volumes: [pgdata]
-Y
-unit db <<'Y'
-image: shipd-test/svc:1
-environment: {PGPASSWORD: hunter2}
-volumes: ["pgdata:/var/lib/data"]
-ports: ["5432"]
-health: {tcp: 5432, interval: 2s}
-on_unhealthy: none
-Y
-unit migrate <<'Y'
-image: shipd-test/svc:1
-depends_on: {db: healthy}
-restart: "no"
-health: {test: [CMD, "true"]}
-Y
-unit api <<'Y'
-image: shipd-test/svc:1
-depends_on: {db: healthy, migrate: completed}
-ports: ["80"]
-health: {http: {path: /health, port: 80}, start_period: 10s}
-update: {order: start-first, parallelism: 2, monitor: 5s, healthy_deadline: 2m}
-resources: {memory: 64M, cpus: 0.5}
-replicas: 3
-Y
-unit web <<'Y'
-image: shipd-test/svc:1
-depends_on: {api: started}
-ports: ["8080:80"]
-Y
+# tests/k8s/shop: issue 14's "Done when" stack
+SHOP=$K8S/shop
 "$SHIPCTL" export kubernetes --namespace shop --service-type NodePort \
-    --wait-image example/wait:1 "$IT_UNITS" > "$IT_DIR/m.yaml" \
+    --wait-image example/wait:1 "$SHOP" > "$IT_DIR/m.yaml" \
     2>"$IT_DIR/w" || fail "export: $(cat "$IT_DIR/w")"
 node "$K8S/validate.mjs" "$IT_DIR/m.yaml" >/dev/null ||
 	fail "invalid: $(node "$K8S/validate.mjs" "$IT_DIR/m.yaml")"
@@ -145,11 +116,13 @@ grep -q '^shipctl: export: warning: web: ports: 8080: outside the NodePort range
     "$IT_DIR/w" || fail "no warning for the NodePort range: $(cat "$IT_DIR/w")"
 # deterministic: the same stack exports to the same bytes
 "$SHIPCTL" export kubernetes --namespace shop --service-type NodePort \
-    --wait-image example/wait:1 "$IT_UNITS" 2>/dev/null | cmp -s - "$IT_DIR/m.yaml" ||
+    --wait-image example/wait:1 "$SHOP" 2>/dev/null | cmp -s - "$IT_DIR/m.yaml" ||
 	fail "a second export differs"
 ok "Job, StatefulSet, Deployment (maxUnavailable 0), httpGet probe, ordered init containers"
 
 # ---- the command line ---------------------------------------------------------
+
+cp -r "$SHOP"/. "$IT_UNITS"
 
 mkdir -p "$IT_DIR/c"
 # shellcheck disable=SC2016 # ${TAG} is for the compose loader
