@@ -126,6 +126,19 @@ char	*unit_image_problem(const char *);
 char	*unit_port_problem(const struct unit_port *);
 char	*unit_mount_problem(const struct unit_mount *);
 
+/*
+ * Shared by the rule files (unitcheck.c, stackcheck.c, unitscale.c), not
+ * for others: report at field f of w; whether the form wrote f; and the
+ * rules a count of u's replicas must pass on its own (range, host ports),
+ * reported at replicas.
+ */
+void	 unit_report(const struct unit_where *, struct diag_list *,
+	    enum unit_field, size_t item, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+bool	 unit_given(const struct unit_where *, enum unit_field);
+void	 unit_check_count(const struct unit *, int n,
+	    const struct unit_where *, struct diag_list *);
+
 /* Shared by a reader's syntax message and the range rule. */
 #define UNIT_CPUS_WANT	"a number of CPUs from 0.01 to 4096"
 
