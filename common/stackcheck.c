@@ -66,10 +66,16 @@ check_completed(const struct stack *s, const struct unit *u,
 	for (i = 0; i < u->ndeps; i++) {
 		t = stack_unit(s, u->deps[i].name);
 		/* A missing target is the graph's to report. */
-		if (t == NULL || u->deps[i].cond != DEP_COMPLETED ||
-		    t->replicas == 1)
+		if (t == NULL || u->deps[i].cond != DEP_COMPLETED)
 			continue;
-		report_completed(u, i, t->replicas, errs);
+		if (t->autoscale.present && t->autoscale.max != 1)
+			diag_add(errs, u->file, u->deps[i].line,
+			    u->deps[i].col, "depends_on: '%s' is completed "
+			    "only with exactly one replica, but it is "
+			    "autoscaled up to %d", u->deps[i].name,
+			    t->autoscale.max);
+		else if (t->replicas != 1)
+			report_completed(u, i, t->replicas, errs);
 	}
 }
 

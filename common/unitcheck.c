@@ -48,6 +48,7 @@ static const struct {
 	[UF_DEVICE] = { "devices", "devices", true },
 	[UF_CAP_ADD] = { "cap_add", "cap_add", true },
 	[UF_CAP_DROP] = { "cap_drop", "cap_drop", true },
+	[UF_AUTOSCALE] = { "autoscale", "autoscale", false },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
 	[UF_NETWORK] = { "networks", "networks", true },
@@ -583,6 +584,7 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_nets(u, w, errs);
 	check_health(&u->health, w, errs);
 	unit_check_count(u, u->replicas, w, errs);
+	unit_autoscale_validate(u, w, errs);
 	check_order(u, w, errs);
 	check_resources(u, w, errs);
 }
