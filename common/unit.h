@@ -158,6 +158,47 @@ enum unit_pull_policy {
 #define UNIT_BUILD_HASH_LABEL	"io.shipd.build-hash"
 
 /*
+ * autoscale: shipd sets the replica count between min and max from the
+ * replicas' average CPU and memory use (docs/units.md, "autoscale";
+ * docs/operations.md, "Autoscaling").  A policy bounds one direction's
+ * change per period; given both bounds, the larger change is allowed, as
+ * Kubernetes' selectPolicy: Max does.
+ */
+struct unit_scale_policy {
+	int		 max_step;	/* replicas per period; 0: no such bound */
+	int		 max_percent;	/* of the current count; 0: none */
+	uint64_t	 every_ms;	/* the period */
+};
+
+struct unit_autoscale {
+	bool			 present;	/* false: no autoscale:; rest 0 */
+	int			 min;
+	int			 max;
+	/* Targets, in percent: CPU of the service's CPU limit (of one CPU
+	 * without a limit), memory of its memory limit; 0: not a target. */
+	int			 cpu;
+	int			 memory;
+	struct unit_scale_policy up;
+	struct unit_scale_policy down;
+	uint64_t		 window_ms;	/* averaged over */
+	/* A scale-down acts on the highest count recommended over this. */
+	uint64_t		 stabilization_ms;
+};
+
+#define UNIT_AUTOSCALE_CPU_MAX		1000	/* ten CPUs without a limit */
+#define UNIT_AUTOSCALE_MEMORY_MAX	100
+#define UNIT_AUTOSCALE_PERCENT_MAX	1000	/* a policy's max_percent */
+#define UNIT_AUTOSCALE_EVERY_MIN_MS	1000
+#define UNIT_AUTOSCALE_WINDOW_MIN_MS	1000
+/* Kubernetes' HorizontalPodAutoscaler defaults. */
+#define UNIT_AUTOSCALE_DEF_UP_STEP	4
+#define UNIT_AUTOSCALE_DEF_UP_PERCENT	100
+#define UNIT_AUTOSCALE_DEF_DOWN_PERCENT	100
+#define UNIT_AUTOSCALE_DEF_EVERY_MS	15000
+#define UNIT_AUTOSCALE_DEF_STAB_MS	(5 * 60 * 1000)
+#define UNIT_AUTOSCALE_DEF_WINDOW_MS	30000
+
+/*
  * One service.  Arrays of strings are argv-style (NULL-terminated) and NULL
  * when unset; an empty entrypoint ({ NULL }) clears the image's.  env and
  * labels are sorted by key, ports and mounts are in a canonical order, deps
@@ -228,6 +269,9 @@ struct unit {
 	char			**cap_drop;
 	struct unit_build	  build;
 	enum unit_pull_policy	  pull_policy;
+	/* Left out of the spec hash, as replicas: a new bound never
+	 * recreates a container. */
+	struct unit_autoscale	  autoscale;
 };
 
 /*
@@ -334,7 +378,7 @@ int		 stack_from_json(const json_t *, struct stack **out,
  * network_mode, pid, devices, cap_add, cap_drop (each only when set, for
  * the same reason).  Left out on purpose, since
  * changing them must not recreate containers: name, file, replicas,
- * depends_on, update, backup.
+ * depends_on, update, backup, autoscale.
  */
 json_t		*unit_spec_json(const struct unit *);
 /* Hex sha256 of the compact, key-sorted dump of unit_spec_json(). */
@@ -354,6 +398,11 @@ json_t		*unit_build_json(const struct unit_build *);
 void		 unit_build_free(struct unit_build *);
 struct jread;
 void		 unit_build_from_json(struct jread *, const char *path,
+		    const json_t *unit, struct unit *);
+/* The unit's autoscale: as JSON (NULL when none: the member is left
+ * out), and its inverse for the member if present (unitscale.c). */
+json_t		*unit_autoscale_json(const struct unit_autoscale *);
+void		 unit_autoscale_from_json(struct jread *, const char *path,
 		    const json_t *unit, struct unit *);
 /* Fill in image for a unit with build: and no image: (the stack's tag). */
 void		 stack_build_tags(struct stack *);

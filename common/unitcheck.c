@@ -48,6 +48,7 @@ static const struct {
 	[UF_DEVICE] = { "devices", "devices", true },
 	[UF_CAP_ADD] = { "cap_add", "cap_add", true },
 	[UF_CAP_DROP] = { "cap_drop", "cap_drop", true },
+	[UF_AUTOSCALE] = { "autoscale", "autoscale", false },
 	[UF_STACK_NAME] = { "name", "name", false },
 	[UF_STACK_DIR] = { "dir", "dir", false },
 	[UF_NETWORK] = { "networks", "networks", true },
@@ -137,8 +138,8 @@ where(const struct unit_where *w, enum unit_field f, size_t item,
 		w->at(w->arg, f, item, at);
 }
 
-static bool
-given(const struct unit_where *w, enum unit_field f)
+bool
+unit_given(const struct unit_where *w, enum unit_field f)
 {
 	struct unit_at at;
 
@@ -146,13 +147,8 @@ given(const struct unit_where *w, enum unit_field f)
 	return at.given;
 }
 
-static void
-report(const struct unit_where *w, struct diag_list *errs,
-    enum unit_field f, size_t item, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void
-report(const struct unit_where *w, struct diag_list *errs,
+void
+unit_report(const struct unit_where *w, struct diag_list *errs,
     enum unit_field f, size_t item, const char *fmt, ...)
 {
 	struct unit_at	at;
@@ -232,7 +228,7 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 	char		*k;
 
 	if (n > UNIT_KV_MAX) {
-		report(w, errs, f, 0, "%zu entries; a service may have at "
+		unit_report(w, errs, f, 0, "%zu entries; a service may have at "
 		    "most %d", n, UNIT_KV_MAX);
 		return;
 	}
@@ -241,26 +237,26 @@ check_kv(const struct unit_kv *v, size_t n, enum unit_field f,
 		for (j = 0; j < i && strcmp(v[j].key, k) != 0; j++)
 			;
 		if (f == UF_ENV && !unit_env_key_valid(k))
-			report(w, errs, f, i, "invalid variable name '%s'", k);
+			unit_report(w, errs, f, i, "invalid variable name '%s'", k);
 		else if (f == UF_SYSCTL && !unit_sysctl_key_valid(k))
-			report(w, errs, f, i, "invalid sysctl name '%s'", k);
+			unit_report(w, errs, f, i, "invalid sysctl name '%s'", k);
 		else if (f == UF_ULIMIT && !unit_ulimit_name_valid(k))
-			report(w, errs, f, i, "unknown limit '%s' (nofile, "
+			unit_report(w, errs, f, i, "unknown limit '%s' (nofile, "
 			    "nproc, core, memlock, stack, ...)", k);
 		else if (f == UF_ULIMIT && unit_ulimit_parse(v[i].value, &lo,
 		    &hi) != 0)
-			report(w, errs, f, i, "%s: expected N or SOFT:HARD "
+			unit_report(w, errs, f, i, "%s: expected N or SOFT:HARD "
 			    "(-1: unlimited; soft at most hard), got '%s'", k,
 			    v[i].value);
 		else if (f == UF_LABEL && *k == '\0')
-			report(w, errs, f, i, "a label key must not be empty");
+			unit_report(w, errs, f, i, "a label key must not be empty");
 		else if (f == UF_LABEL && strncmp(k, UNIT_LABEL_RESERVED,
 		    rl) == 0)
-			report(w, errs, f, i, "'%s' is reserved: keys "
+			unit_report(w, errs, f, i, "'%s' is reserved: keys "
 			    "starting %s are set by shipd", k,
 			    UNIT_LABEL_RESERVED);
 		else if (j < i)
-			report(w, errs, f, i, "'%s' is set twice", k);
+			unit_report(w, errs, f, i, "'%s' is set twice", k);
 	}
 }
 
@@ -275,7 +271,7 @@ check_ports(const struct unit *u, const struct unit_where *w,
 	for (i = 0; i < u->nports; i++) {
 		p = &u->ports[i];
 		if ((err = unit_port_problem(p)) != NULL) {
-			report(w, errs, UF_PORT, i, "%s", err);
+			unit_report(w, errs, UF_PORT, i, "%s", err);
 			free(err);
 			continue;
 		}
@@ -286,7 +282,7 @@ check_ports(const struct unit *u, const struct unit_where *w,
 				break;
 		}
 		if (p->host_port != 0 && j < i)
-			report(w, errs, UF_PORT, i, "host port %d/%s is "
+			unit_report(w, errs, UF_PORT, i, "host port %d/%s is "
 			    "published twice", p->host_port, p->proto);
 	}
 }
@@ -302,14 +298,14 @@ check_mounts(const struct unit *u, const struct unit_where *w,
 	for (i = 0; i < u->nmounts; i++) {
 		m = &u->mounts[i];
 		if ((err = unit_mount_problem(m)) != NULL) {
-			report(w, errs, UF_MOUNT, i, "%s", err);
+			unit_report(w, errs, UF_MOUNT, i, "%s", err);
 			free(err);
 			continue;
 		}
 		for (j = 0; m->target != NULL && j < i; j++) {
 			if (u->mounts[j].target != NULL &&
 			    strcmp(u->mounts[j].target, m->target) == 0) {
-				report(w, errs, UF_MOUNT, i, "'%s' is mounted "
+				unit_report(w, errs, UF_MOUNT, i, "'%s' is mounted "
 				    "twice", m->target);
 				break;
 			}
@@ -333,10 +329,10 @@ check_deps(const struct unit *u, const struct unit_where *w,
 				break;
 		}
 		if (!unit_name_valid(name))
-			report(w, errs, UF_DEP, i, "'%s' is not a valid service "
+			unit_report(w, errs, UF_DEP, i, "'%s' is not a valid service "
 			    "name", name);
 		else if (j < i)
-			report(w, errs, UF_DEP, i, "'%s' is listed twice",
+			unit_report(w, errs, UF_DEP, i, "'%s' is listed twice",
 			    name);
 	}
 }
@@ -357,10 +353,10 @@ check_nets(const struct unit *u, const struct unit_where *w,
 				break;
 		}
 		if (!unit_volume_name_valid(name))
-			report(w, errs, UF_UNIT_NET, i, "invalid name '%s'",
+			unit_report(w, errs, UF_UNIT_NET, i, "invalid name '%s'",
 			    name);
 		else if (j < i)
-			report(w, errs, UF_UNIT_NET, i, "'%s' is listed twice",
+			unit_report(w, errs, UF_UNIT_NET, i, "'%s' is listed twice",
 			    name);
 	}
 }
@@ -370,7 +366,7 @@ check_health(const struct unit_health *h, const struct unit_where *w,
     struct diag_list *errs)
 {
 	if (h->http_path != NULL && h->http_path[0] != '/')
-		report(w, errs, UF_HEALTH_PATH, 0, "'%s' must start with /",
+		unit_report(w, errs, UF_HEALTH_PATH, 0, "'%s' must start with /",
 		    h->http_path);
 }
 
@@ -389,17 +385,17 @@ host_port(const struct unit *u)
 
 /* Two containers cannot bind one host port: not two replicas, and not the
  * new and the old replica side by side during a start-first update. */
-static void
-check_replicas(const struct unit *u, int n, const struct unit_where *w,
+void
+unit_check_count(const struct unit *u, int n, const struct unit_where *w,
     struct diag_list *errs)
 {
 	int port = host_port(u);
 
 	if (n < UNIT_REPLICAS_MIN || n > UNIT_REPLICAS_MAX)
-		report(w, errs, UF_REPLICAS, 0, "expected an integer from %d "
+		unit_report(w, errs, UF_REPLICAS, 0, "expected an integer from %d "
 		    "to %d, got %d", UNIT_REPLICAS_MIN, UNIT_REPLICAS_MAX, n);
 	else if (n > 1 && port != 0)
-		report(w, errs, UF_REPLICAS, 0, "%d replicas cannot all "
+		unit_report(w, errs, UF_REPLICAS, 0, "%d replicas cannot all "
 		    "publish host port %d; drop the host port or run one", n,
 		    port);
 }
@@ -411,7 +407,7 @@ check_order(const struct unit *u, const struct unit_where *w,
 	int port = host_port(u);
 
 	if (u->update.order == UPDATE_START_FIRST && port != 0)
-		report(w, errs, UF_ORDER, 0, "start-first cannot be used with "
+		unit_report(w, errs, UF_ORDER, 0, "start-first cannot be used with "
 		    "host port %d: the new container could not bind it while "
 		    "the old one runs", port);
 }
@@ -441,15 +437,15 @@ check_resources(const struct unit *u, const struct unit_where *w,
 	char buf[32];
 
 	if (u->memory < UNIT_MEMORY_MIN &&
-	    (u->memory != 0 || given(w, UF_MEMORY))) {
+	    (u->memory != 0 || unit_given(w, UF_MEMORY))) {
 		size_text(buf, sizeof buf, u->memory);
-		report(w, errs, UF_MEMORY, 0, "'%s' is below the engine's "
+		unit_report(w, errs, UF_MEMORY, 0, "'%s' is below the engine's "
 		    "minimum of 6M", buf);
 	}
-	if ((u->nano_cpus != 0 || given(w, UF_CPUS)) &&
+	if ((u->nano_cpus != 0 || unit_given(w, UF_CPUS)) &&
 	    (u->nano_cpus < UNIT_NANO_CPUS_MIN ||
 	    u->nano_cpus > UNIT_NANO_CPUS_MAX))
-		report(w, errs, UF_CPUS, 0, "expected " UNIT_CPUS_WANT ", got "
+		unit_report(w, errs, UF_CPUS, 0, "expected " UNIT_CPUS_WANT ", got "
 		    "'%.9g'", (double)u->nano_cpus / 1e9);
 }
 
@@ -461,44 +457,44 @@ check_scalars(const struct unit *u, const struct unit_where *w,
 	char	 *err;
 
 	if (u->name != NULL && (err = unit_name_problem(u->name)) != NULL) {
-		report(w, errs, UF_NAME, 0, "%s", err);
+		unit_report(w, errs, UF_NAME, 0, "%s", err);
 		free(err);
 	}
 	if (u->image != NULL && (err = unit_image_problem(u->image)) !=
 	    NULL) {
-		report(w, errs, UF_IMAGE, 0, "%s", err);
+		unit_report(w, errs, UF_IMAGE, 0, "%s", err);
 		free(err);
 	}
 	if (u->restart != NULL && !unit_restart_valid(u->restart,
 	    u->restart_max))
-		report(w, errs, UF_RESTART, 0, "expected no, always, "
+		unit_report(w, errs, UF_RESTART, 0, "expected no, always, "
 		    "unless-stopped or on-failure (max_retries only with "
 		    "on-failure)");
 	if (u->stop_signal != NULL && !unit_signal_valid(u->stop_signal))
-		report(w, errs, UF_STOP_SIGNAL, 0, "expected a signal such as "
+		unit_report(w, errs, UF_STOP_SIGNAL, 0, "expected a signal such as "
 		    "SIGTERM or 15, got '%s'", u->stop_signal);
 	if (u->working_dir != NULL && !unit_abs_path_valid(u->working_dir))
-		report(w, errs, UF_WORKING_DIR, 0, "'%s' must be an absolute "
+		unit_report(w, errs, UF_WORKING_DIR, 0, "'%s' must be an absolute "
 		    "path", u->working_dir);
 	if (u->hostname != NULL && !unit_hostname_valid(u->hostname))
-		report(w, errs, UF_HOSTNAME, 0, "invalid host name '%s': "
+		unit_report(w, errs, UF_HOSTNAME, 0, "invalid host name '%s': "
 		    "letters, digits and '-', at most %d characters",
 		    u->hostname, UNIT_NAME_MAX);
 	for (p = u->extra_hosts; p != NULL && *p != NULL; p++) {
 		if (!unit_extra_host_valid(*p))
-			report(w, errs, UF_EXTRA_HOST,
+			unit_report(w, errs, UF_EXTRA_HOST,
 			    (size_t)(p - u->extra_hosts), "expected HOST:IP, "
 			    "got '%s'", *p);
 	}
 	for (p = u->tmpfs; p != NULL && *p != NULL; p++) {
 		if (!unit_tmpfs_valid(*p))
-			report(w, errs, UF_TMPFS, (size_t)(p - u->tmpfs),
+			unit_report(w, errs, UF_TMPFS, (size_t)(p - u->tmpfs),
 			    "expected an absolute path, then :OPTIONS if any "
 			    "(size=64m,mode=1777), got '%s'", *p);
 	}
 	for (p = u->backup.paths; p != NULL && *p != NULL; p++) {
 		if (!unit_abs_path_valid(*p))
-			report(w, errs, UF_BACKUP_PATH,
+			unit_report(w, errs, UF_BACKUP_PATH,
 			    (size_t)(p - u->backup.paths), "'%s' must be an "
 			    "absolute path", *p);
 	}
@@ -515,11 +511,11 @@ check_caps(char *const *v, char *const *other, enum unit_field f,
 		for (j = 0; j < i && strcmp(v[j], v[i]) != 0; j++)
 			;
 		if (j < i)
-			report(w, errs, f, i, "'%s' is listed twice", v[i]);
+			unit_report(w, errs, f, i, "'%s' is listed twice", v[i]);
 		for (j = 0; f == UF_CAP_ADD && other != NULL &&
 		    other[j] != NULL; j++) {
 			if (strcmp(other[j], v[i]) == 0)
-				report(w, errs, f, i, "'%s' is both added and "
+				unit_report(w, errs, f, i, "'%s' is both added and "
 				    "dropped", v[i]);
 		}
 	}
@@ -542,7 +538,7 @@ check_host(const struct unit *u, const struct unit_where *w,
 		if (d->host == NULL || !unit_abs_path_valid(d->host) ||
 		    d->container == NULL ||
 		    !unit_abs_path_valid(d->container)) {
-			report(w, errs, UF_DEVICE, i, "host and container "
+			unit_report(w, errs, UF_DEVICE, i, "host and container "
 			    "paths must be absolute");
 			continue;
 		}
@@ -552,7 +548,7 @@ check_host(const struct unit *u, const struct unit_where *w,
 				break;
 		}
 		if (j < i)
-			report(w, errs, UF_DEVICE, i, "'%s' is given twice",
+			unit_report(w, errs, UF_DEVICE, i, "'%s' is given twice",
 			    d->container);
 	}
 	check_caps(u->cap_add, u->cap_drop, UF_CAP_ADD, w, errs);
@@ -560,14 +556,14 @@ check_host(const struct unit *u, const struct unit_where *w,
 	if (!u->host_network)
 		return;
 	if (u->nports > 0)
-		report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
+		unit_report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
 		    "host's network publishes no ports (it binds the host's "
 		    "own); drop ports");
 	if (u->nnetworks > 0)
-		report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
+		unit_report(w, errs, UF_NETWORK_MODE, 0, "host: a service on the "
 		    "host's network joins no stack network; drop networks");
 	if (u->health.kind == HEALTH_HTTP || u->health.kind == HEALTH_TCP)
-		report(w, errs, UF_NETWORK_MODE, 0, "host: shipd's %s check "
+		unit_report(w, errs, UF_NETWORK_MODE, 0, "host: shipd's %s check "
 		    "needs an address of the container's own; use a test: "
 		    "check", unit_health_kind_name(u->health.kind));
 }
@@ -587,212 +583,8 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_deps(u, w, errs);
 	check_nets(u, w, errs);
 	check_health(&u->health, w, errs);
-	check_replicas(u, u->replicas, w, errs);
+	unit_check_count(u, u->replicas, w, errs);
+	unit_autoscale_validate(u, w, errs);
 	check_order(u, w, errs);
 	check_resources(u, w, errs);
-}
-
-
-/* ---- the stack ----------------------------------------------------------- */
-
-static void
-check_names(char *const *v, size_t n, enum unit_field f,
-    const struct unit_where *w, struct diag_list *errs)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i && strcmp(v[i], v[j]) != 0; j++)
-			;
-		if (!unit_volume_name_valid(v[i]))
-			report(w, errs, f, i, "invalid name '%s'", v[i]);
-		else if (j < i)
-			report(w, errs, f, i, "'%s' is listed twice", v[i]);
-	}
-}
-
-void
-stack_validate(const struct stack *s, const struct unit_where *w,
-    struct diag_list *errs)
-{
-	if (s->name != NULL && !stack_name_valid(s->name))
-		report(w, errs, UF_STACK_NAME, 0, "invalid stack name '%s': "
-		    "use lower-case letters, digits, '_' and '-', starting "
-		    "with a letter or digit, at most %d characters", s->name,
-		    UNIT_NAME_MAX);
-	if (s->dir != NULL && !unit_abs_path_valid(s->dir))
-		report(w, errs, UF_STACK_DIR, 0, "'%s' must be an absolute "
-		    "path", s->dir);
-	check_names(s->networks, s->nnetworks, UF_NETWORK, w, errs);
-	check_names(s->volumes, s->nvolumes, UF_VOLUME, w, errs);
-}
-
-/* A dependent waits for its completed dependency to exit 0 once: that is
- * one run, so one replica.  n is the dependency's count. */
-static void
-report_completed(const struct unit *u, size_t i, int n,
-    struct diag_list *errs)
-{
-	diag_add(errs, u->file, u->deps[i].line, u->deps[i].col,
-	    "depends_on: '%s' is completed only with exactly one replica, "
-	    "but it has replicas: %d", u->deps[i].name, n);
-}
-
-static void
-check_completed(const struct stack *s, const struct unit *u,
-    struct diag_list *errs)
-{
-	const struct unit	*t;
-	size_t			 i;
-
-	for (i = 0; i < u->ndeps; i++) {
-		t = stack_unit(s, u->deps[i].name);
-		/* A missing target is the graph's to report. */
-		if (t == NULL || u->deps[i].cond != DEP_COMPLETED ||
-		    t->replicas == 1)
-			continue;
-		report_completed(u, i, t->replicas, errs);
-	}
-}
-
-/* The same rule seen from the dependency t, run with n replicas. */
-static void
-check_completed_on(const struct stack *s, const struct unit *t, int n,
-    struct diag_list *errs)
-{
-	const struct unit	*u;
-	size_t			 i, j;
-
-	if (n == 1)
-		return;
-	for (i = 0; i < s->nunits; i++) {
-		u = s->units[i];
-		for (j = 0; j < u->ndeps; j++) {
-			if (u->deps[j].cond == DEP_COMPLETED &&
-			    u->deps[j].name != NULL &&
-			    strcmp(u->deps[j].name, t->name) == 0)
-				report_completed(u, j, n, errs);
-		}
-	}
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Nothing is guessed from JSON: a volume in use must be declared. */
-static void
-check_declared(const struct stack *s, const struct unit *u,
-    struct diag_list *errs)
-{
-	const struct unit_mount	*m;
-	size_t			 i;
-
-	for (i = 0; i < u->nmounts; i++) {
-		m = &u->mounts[i];
-		if (m->kind != MOUNT_VOLUME || (s->nvolumes > 0 &&
-		    bsearch(&m->source, s->volumes, s->nvolumes,
-		    sizeof *s->volumes, str_cmp) != NULL))
-			continue;
-		diag_add(errs, u->file, 0, 0, "service '%s' mounts volume '%s' "
-		    "that the stack does not declare", u->name, m->source);
-	}
-}
-
-/*
- * A unit's networks are the stack's: "default", which every stack has,
- * or one stack.yaml declares.  Nothing is created for a name only a unit
- * writes, so a typo cannot quietly isolate a service.
- */
-static void
-check_nets_declared(const struct stack *s, const struct unit *u,
-    struct diag_list *errs)
-{
-	const struct unit_net	*n;
-	size_t			 i;
-
-	for (i = 0; i < u->nnetworks; i++) {
-		n = &u->networks[i];
-		if (strcmp(n->name, "default") == 0 || (s->nnetworks > 0 &&
-		    bsearch(&n->name, s->networks, s->nnetworks,
-		    sizeof *s->networks, str_cmp) != NULL))
-			continue;
-		diag_add(errs, u->file, n->line, n->col, "networks: '%s' is "
-		    "not a network of the stack: use default or declare it "
-		    "in stack.yaml's networks", n->name);
-	}
-}
-
-static bool
-ports_clash(const struct unit_port *p, const struct unit_port *q)
-{
-	if (p->host_port == 0 || p->host_port != q->host_port ||
-	    strcmp(p->proto, q->proto) != 0)
-		return false;
-	return p->host_ip == NULL || q->host_ip == NULL ||
-	    strcmp(p->host_ip, q->host_ip) == 0;
-}
-
-static void
-check_clashes(const struct stack *s, size_t ui, struct diag_list *errs)
-{
-	const struct unit	*u = s->units[ui], *o;
-	size_t			 i, j, k;
-
-	for (i = 0; i < u->nports; i++) {
-		for (j = 0; j < ui; j++) {
-			o = s->units[j];
-			for (k = 0; k < o->nports; k++) {
-				if (!ports_clash(&u->ports[i], &o->ports[k]))
-					continue;
-				diag_add(errs, u->file, 0, 0, "service '%s' "
-				    "publishes host port %d/%s, as does "
-				    "service '%s'", u->name,
-				    u->ports[i].host_port, u->ports[i].proto,
-				    o->name);
-			}
-		}
-	}
-}
-
-void
-stack_validate_units(const struct stack *s, struct diag_list *errs)
-{
-	size_t i;
-
-	if (s->nunits > UNIT_SERVICES_MAX) {
-		diag_add(errs, s->dir, 0, 0, "%zu services; a stack may have "
-		    "at most %d", s->nunits, UNIT_SERVICES_MAX);
-		return;
-	}
-	for (i = 1; i < s->nunits; i++) {
-		if (strcmp(s->units[i - 1]->name, s->units[i]->name) == 0)
-			diag_add(errs, s->units[i]->file, 0, 0, "service '%s' "
-			    "is defined twice", s->units[i]->name);
-	}
-	for (i = 0; i < s->nunits; i++) {
-		check_completed(s, s->units[i], errs);
-		check_declared(s, s->units[i], errs);
-		check_nets_declared(s, s->units[i], errs);
-		check_clashes(s, i, errs);
-	}
-}
-
-/*
- * Every rule that takes a count in: each holds one service's count alone,
- * so checking each changed service on its own is checking the stack with
- * all of them changed.
- */
-int
-unit_check_replicas(const struct stack *s, const struct unit *u, int n,
-    struct diag_list *errs)
-{
-	size_t before = errs->n;
-
-	check_replicas(u, n, NULL, errs);
-	if (errs->n == before)
-		check_completed_on(s, u, n, errs);
-	return errs->n != before ? -EINVAL : 0;
 }

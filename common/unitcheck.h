@@ -43,6 +43,7 @@ enum unit_field {
 	UF_DEVICE,		/* item: u->devices[i] */
 	UF_CAP_ADD,		/* item: u->cap_add[i] */
 	UF_CAP_DROP,		/* item: u->cap_drop[i] */
+	UF_AUTOSCALE,
 	UF_STACK_NAME,
 	UF_STACK_DIR,
 	UF_NETWORK,		/* item: s->networks[i] */
@@ -125,6 +126,24 @@ char	*unit_name_problem(const char *);
 char	*unit_image_problem(const char *);
 char	*unit_port_problem(const struct unit_port *);
 char	*unit_mount_problem(const struct unit_mount *);
+
+/*
+ * Shared by the rule files (unitcheck.c, stackcheck.c, unitscale.c), not
+ * for others: report at field f of w; whether the form wrote f; and the
+ * rules a count of u's replicas must pass on its own (range, host ports),
+ * reported at replicas.
+ */
+void	 unit_report(const struct unit_where *, struct diag_list *,
+	    enum unit_field, size_t item, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+bool	 unit_given(const struct unit_where *, enum unit_field);
+void	 unit_check_count(const struct unit *, int n,
+	    const struct unit_where *, struct diag_list *);
+
+/* autoscale: against the rest of the unit (unitscale.c): the memory
+ * limit a memory target needs, replicas within the bounds, host ports. */
+void	 unit_autoscale_validate(const struct unit *,
+	    const struct unit_where *, struct diag_list *);
 
 /* Shared by a reader's syntax message and the range rule. */
 #define UNIT_CPUS_WANT	"a number of CPUs from 0.01 to 4096"

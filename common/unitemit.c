@@ -441,6 +441,49 @@ build(struct emit *m, const struct unit *u)
 }
 
 static void
+policy(struct emit *m, const char *k, const struct unit_scale_policy *p)
+{
+	key(m, k);
+	map_begin(m, true);
+	if (p->max_step != 0) {
+		key(m, "max_step");
+		lit(m, "%d", p->max_step);
+	}
+	if (p->max_percent != 0) {
+		key(m, "max_percent");
+		lit(m, "%d%%", p->max_percent);
+	}
+	dur(m, "every", p->every_ms);
+	map_end(m);
+}
+
+static void
+autoscale(struct emit *m, const struct unit_autoscale *a)
+{
+	if (!a->present)
+		return;
+	key(m, "autoscale");
+	map_begin(m, false);
+	key(m, "min");
+	lit(m, "%d", a->min);
+	key(m, "max");
+	lit(m, "%d", a->max);
+	if (a->cpu != 0) {
+		key(m, "cpu");
+		lit(m, "%d%%", a->cpu);
+	}
+	if (a->memory != 0) {
+		key(m, "memory");
+		lit(m, "%d%%", a->memory);
+	}
+	policy(m, "up", &a->up);
+	policy(m, "down", &a->down);
+	dur(m, "window", a->window_ms);
+	dur(m, "stabilization", a->stabilization_ms);
+	map_end(m);
+}
+
+static void
 unit_body(struct emit *m, const struct unit *u)
 {
 	map_begin(m, false);
@@ -474,6 +517,7 @@ unit_body(struct emit *m, const struct unit *u)
 	host(m, u);
 	backup(m, &u->backup);
 	build(m, u);
+	autoscale(m, &u->autoscale);
 	map_end(m);
 }
 

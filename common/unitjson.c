@@ -227,6 +227,9 @@ unit_json(const struct unit *u)
 	if (u->pull_policy != PULL_MISSING)
 		json_object_set_new(o, "pull_policy",
 		    json_string(unit_pull_policy_name(u->pull_policy)));
+	if (u->autoscale.present)
+		json_object_set_new(o, "autoscale",
+		    unit_autoscale_json(&u->autoscale));
 	return o;
 }
 
@@ -663,7 +666,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	static const char *const opt[] = { "networks", "hostname",
 	    "on_unhealthy",
 	    "extra_hosts", "sysctls", "tmpfs", "ulimits", "build",
-	    "pull_policy", UNIT_HOST_JSON_KEYS };
+	    "pull_policy", "autoscale", UNIT_HOST_JSON_KEYS };
 	struct unit_where	 w = { j_at, NULL };
 	struct unit		*u;
 	const char		*name;
@@ -692,6 +695,7 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	j_unit_more(c, upath, v, u);
 	unit_host_from_json(c, upath, v, u);
 	unit_build_from_json(c, upath, v, u);
+	unit_autoscale_from_json(c, upath, v, u);
 	/* Rules read whole units: a field missing here would be a false
 	 * complaint there. */
 	w.arg = upath;

@@ -660,6 +660,7 @@ static const struct ykey unit_keys[] = {
 	{ "cap_drop", unit_yaml_cap_drop },
 	{ "build", unit_yaml_build },
 	{ "pull_policy", unit_yaml_pull_policy },
+	{ "autoscale", unit_yaml_autoscale },
 };
 
 static bool
@@ -709,6 +710,9 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	if (seen[0] == NULL && !uc->u->build.present)
 		ytree_err(&uc->y, root, "missing required key 'image' "
 		    "(or 'build')");
+	/* An autoscaled service starts at min unless replicas says. */
+	if (uc->u->autoscale.present && uc->at.n[UF_REPLICAS] == 0)
+		uc->u->replicas = uc->u->autoscale.min;
 	/* Before sorting: items are noted in file order. */
 	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);

@@ -42,6 +42,9 @@ void	unit_yaml_on_unhealthy(struct yctx *, const char *,
 	    const struct ynode *, void *);
 void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 	    void *);
+/* autoscale: (unitscale.c); with no replicas: key the count is min. */
+void	unit_yaml_autoscale(struct yctx *, const char *, const struct ynode *,
+	    void *);
 /* build: and pull_policy: (unitbuild.c). */
 void	unit_yaml_build(struct yctx *, const char *, const struct ynode *,
 	    void *);
