@@ -2,7 +2,7 @@
  * shipctl export kubernetes: the resolved stack as Kubernetes manifests,
  * one multi-document YAML stream in a fixed order (Namespace, the wait
  * RBAC if needed, then per service in name order: its ConfigMap and
- * Secrets, its workload, its Service, its backup CronJob).  What cannot be
+ * Secrets, its workload, its autoscaler, its Service, its backup CronJob).  What cannot be
  * expressed is a warning naming the service and key.  docs/export.md has
  * the table of every key.
  */
@@ -106,9 +106,13 @@ workload(struct k8s *k, const struct unit *u, enum k8s_kind kind,
 	} else {
 		o = k8s_obj("apps/v1", kind == K8S_STATEFULSET ? "StatefulSet" :
 		    "Deployment", k8s_meta(k, name, u->name));
-		spec = json_pack("{s:i, s:i, s:o}", "replicas", u->replicas,
-		    "revisionHistoryLimit", k->x->st->retain, "selector",
-		    selector(u));
+		/* An autoscaled workload leaves its count to the HPA:
+		 * a replicas: here would reset it on every apply. */
+		spec = json_pack("{s:i, s:o}", "revisionHistoryLimit",
+		    k->x->st->retain, "selector", selector(u));
+		if (!u->autoscale.present)
+			json_object_set_new(spec, "replicas",
+			    json_integer(u->replicas));
 		if (kind == K8S_STATEFULSET)
 			json_object_set_new(spec, "serviceName",
 			    json_string(name));
@@ -307,6 +311,10 @@ export_kubernetes(struct export_ctx *x)
 		if (kind == K8S_STATEFULSET)
 			shared_volumes(x, u);
 		json_array_append_new(k.docs, workload(&k, u, kind, name));
+		if (u->autoscale.present && kind != K8S_JOB)
+			json_array_append_new(k.docs, k8s_hpa(&k, u,
+			    kind == K8S_STATEFULSET ? "StatefulSet" :
+			    "Deployment"));
 		json_array_append_new(k.docs, service(&k, u, name));
 		if (u->backup.present)
 			json_array_append_new(k.docs, backup(&k, u, name));

@@ -37,23 +37,8 @@ enum k8s_kind k8s_kind_of(const struct stack *, const struct unit *);
 json_t	*k8s_pod_template(struct k8s *, const struct unit *,
 	    enum k8s_kind);
 
-/*
- * export_k8s_hpa.c: autoscale, pending in the unit model (docs/export.md):
- * the HorizontalPodAutoscaler a service's autoscale: would become, ready
- * for the day the key lands.  Nothing calls it yet.
- */
-struct k8s_autoscale {
-	int	 min;			/* replicas */
-	int	 max;
-	int	 cpu_percent;		/* target utilisation; 0: none */
-	int	 memory_percent;	/* 0: none */
-	int	 up_window_s;		/* stabilisation before scaling */
-	int	 down_window_s;
-	int	 up_step;		/* pods added per period; 0: any */
-	int	 down_step;		/* pods removed per period */
-	int	 period_s;		/* of the steps */
-};
-json_t	*k8s_hpa(const struct k8s *, const char *service, const char *kind,
-	    const struct k8s_autoscale *);
+/* export_k8s_hpa.c: u's autoscale: as a HorizontalPodAutoscaler of its
+ * workload (kind: Deployment or StatefulSet). */
+json_t	*k8s_hpa(struct k8s *, const struct unit *, const char *kind);
 
 #endif

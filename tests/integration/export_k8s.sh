@@ -3,11 +3,12 @@
 # of every deployable compose project of tests/compose/ pass the
 # Kubernetes schemas of the pinned kubernetes-models package
 # (tests/k8s/, installed by scripts/deps.sh) with zero errors, in one node
-# process; and a stack with a migration one-shot, a database with a
-# volume and an API with start-first updates and an http check becomes a
-# Job, a StatefulSet, a Deployment with maxUnavailable 0, an httpGet
-# readiness probe and init containers in dependency order.  No daemon,
-# no engine.
+# process, strict about unknown members; and the stack of tests/k8s/shop
+# (a migration one-shot, a database with a volume and an autoscaled API
+# with start-first updates and an http check) becomes a Job, a
+# StatefulSet, a Deployment with maxUnavailable 0, an HPA, an httpGet
+# readiness probe (and liveness from on_unhealthy) and init containers in
+# dependency order.  No daemon, no engine.
 . "$(dirname "$0")/lib.sh"
 # nothing of the engine is made here: only the scratch directory goes
 trap 'rm -rf "$IT_DIR"' EXIT
@@ -76,7 +77,7 @@ assert_eq "$(q StatefulSet db '.spec.template.spec.containers[0].readinessProbe.
 assert_eq "$(q Deployment api '.spec.strategy.rollingUpdate')" \
     '{"maxSurge":2,"maxUnavailable":0}' "api: start-first, parallelism 2"
 assert_eq "$(q Deployment api '[.spec.replicas, .spec.minReadySeconds, .spec.progressDeadlineSeconds]')" \
-    '[3,5,120]' "api: replicas, monitor, healthy_deadline"
+    '[null,5,120]' "api: the count left to the HPA; monitor, healthy_deadline"
 assert_eq "$(q Deployment api '.spec.template.spec.containers[0].readinessProbe.httpGet')" \
     '{"path":"/health","port":80}' "api: an httpGet readiness probe"
 assert_eq "$(q Deployment api '.spec.template.spec.containers[0].startupProbe.httpGet.path')" \
@@ -88,8 +89,27 @@ assert_eq "$(q StatefulSet db '.spec.template.spec.containers[0] | [has("readine
     '[true,false]' "db: on_unhealthy none, no liveness probe"
 assert_eq "$(q Job migrate '.spec.template.spec.containers[0] | [has("readinessProbe"), has("livenessProbe")]')" \
     '[true,false]' "migrate: a one-shot is not restarted when unhealthy"
-assert_eq "$(q Deployment api '.spec.template.spec.containers[0].resources.limits')" \
-    '{"memory":"67108864","cpu":"500m"}' "api: limits"
+assert_eq "$(q Deployment api '.spec.template.spec.containers[0].resources | [.requests, .limits]')" \
+    '[{"memory":"67108864","cpu":"500m"},{"memory":"67108864","cpu":"500m"}]' \
+    "api: requests (what the HPA's utilisation is of) and limits"
+# autoscale: an autoscaling/v2 HPA with the same behaviour policies
+assert_eq "$(q HorizontalPodAutoscaler api '.spec | [.scaleTargetRef, .minReplicas, .maxReplicas]')" \
+    '[{"apiVersion":"apps/v1","kind":"Deployment","name":"api"},3,10]' \
+    "api: an HPA of 3 to 10 replicas of its Deployment"
+assert_eq "$(q HorizontalPodAutoscaler api '[.spec.metrics[].resource | [.name, .target.type, .target.averageUtilization]]')" \
+    '[["cpu","Utilization",70],["memory","Utilization",80]]' "api: cpu and memory targets"
+assert_eq "$(q HorizontalPodAutoscaler api '.spec.behavior.scaleUp')" \
+    '{"stabilizationWindowSeconds":0,"selectPolicy":"Max","policies":[{"type":"Pods","value":2,"periodSeconds":30},{"type":"Percent","value":100,"periodSeconds":30}]}' \
+    "api: scale up by 2 pods or 100% per 30 s, whichever is more"
+assert_eq "$(q HorizontalPodAutoscaler api '.spec.behavior.scaleDown')" \
+    '{"stabilizationWindowSeconds":120,"selectPolicy":"Max","policies":[{"type":"Percent","value":50,"periodSeconds":60}]}' \
+    "api: scale down by 50% per 60 s, stabilised over 2 min"
+# without a CPU limit shipd's target is of one CPU: an average value
+assert_eq "$(q HorizontalPodAutoscaler worker '[.spec.minReplicas, .spec.metrics[0].resource.target]')" \
+    '[1,{"type":"AverageValue","averageValue":"500m"}]' "worker: 50% of one CPU"
+grep -q '^shipctl: export: warning: worker: autoscale.cpu: no resources.cpus' "$IT_DIR/w" ||
+	fail "no warning for worker's CPU target without a request: $(cat "$IT_DIR/w")"
+assert_eq "$(q Deployment web .spec.replicas)" 1 "web: not autoscaled, its replicas"
 assert_eq "$(q Deployment api '[.spec.template.spec.initContainers[] | [.name, .image]]')" \
     '[["wait-db","example/wait:1"],["wait-migrate","bitnami/kubectl:1.30"]]' \
     "api: init containers wait for db, then for the migration Job"
@@ -118,7 +138,7 @@ grep -q '^shipctl: export: warning: web: ports: 8080: outside the NodePort range
 "$SHIPCTL" export kubernetes --namespace shop --service-type NodePort \
     --wait-image example/wait:1 "$SHOP" 2>/dev/null | cmp -s - "$IT_DIR/m.yaml" ||
 	fail "a second export differs"
-ok "Job, StatefulSet, Deployment (maxUnavailable 0), httpGet probe, ordered init containers"
+ok "Job, StatefulSet, Deployment (maxUnavailable 0), HPA, httpGet probe, ordered init containers"
 
 # ---- the command line ---------------------------------------------------------
 
