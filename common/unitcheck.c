@@ -568,6 +568,40 @@ check_host(const struct unit *u, const struct unit_where *w,
 		    "check", unit_health_kind_name(u->health.kind));
 }
 
+/* autoscale: against the rest of the unit; the decoders bound each number. */
+static void
+check_autoscale(const struct unit *u, const struct unit_where *w,
+    struct diag_list *errs)
+{
+	const struct unit_autoscale	*a = &u->autoscale;
+	size_t				 i;
+
+	if (!a->present)
+		return;
+	if (a->min < 1 || a->max < a->min || a->max > UNIT_REPLICAS_MAX)
+		unit_report(w, errs, UF_AUTOSCALE, 0, "expected 1 <= min <= "
+		    "max <= %d, got min %d, max %d", UNIT_REPLICAS_MAX,
+		    a->min, a->max);
+	if (a->cpu == 0 && a->memory == 0)
+		unit_report(w, errs, UF_AUTOSCALE, 0, "no target: give cpu, "
+		    "memory or both");
+	if (a->memory != 0 && u->memory == 0)
+		unit_report(w, errs, UF_AUTOSCALE, 0, "a memory target is a "
+		    "share of the memory limit: set resources.memory");
+	if (u->replicas < a->min || u->replicas > a->max)
+		unit_report(w, errs, UF_REPLICAS, 0, "%d is outside "
+		    "autoscale's %d to %d; leave replicas out (autoscaled "
+		    "services start at min)", u->replicas, a->min, a->max);
+	for (i = 0; a->max > 1 && i < u->nports; i++) {
+		if (u->ports[i].host_port == 0)
+			continue;
+		unit_report(w, errs, UF_AUTOSCALE, 0, "max %d replicas cannot "
+		    "all publish host port %d; drop the host port or use max: "
+		    "1", a->max, u->ports[i].host_port);
+		break;
+	}
+}
+
 void
 unit_validate(const struct unit *u, const struct unit_where *w,
     struct diag_list *errs)
@@ -584,7 +618,7 @@ unit_validate(const struct unit *u, const struct unit_where *w,
 	check_nets(u, w, errs);
 	check_health(&u->health, w, errs);
 	unit_check_count(u, u->replicas, w, errs);
-	unit_autoscale_validate(u, w, errs);
+	check_autoscale(u, w, errs);
 	check_order(u, w, errs);
 	check_resources(u, w, errs);
 }

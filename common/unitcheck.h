@@ -140,11 +140,6 @@ bool	 unit_given(const struct unit_where *, enum unit_field);
 void	 unit_check_count(const struct unit *, int n,
 	    const struct unit_where *, struct diag_list *);
 
-/* autoscale: against the rest of the unit (unitscale.c): the memory
- * limit a memory target needs, replicas within the bounds, host ports. */
-void	 unit_autoscale_validate(const struct unit *,
-	    const struct unit_where *, struct diag_list *);
-
 /* Shared by a reader's syntax message and the range rule. */
 #define UNIT_CPUS_WANT	"a number of CPUs from 0.01 to 4096"
 

@@ -1,8 +1,7 @@
 /*
- * autoscale: of a unit, in its file and in its JSON form, and the rules it
- * is held to against the rest of the unit.  The model is struct
- * unit_autoscale in unit.h; what shipd does with it is
- * daemon/ops/autoscale.c's.  docs/units.md, "autoscale".
+ * autoscale: of a unit, in its file and in its JSON form.  The model is struct
+ * unit_autoscale in unit.h, its rules against the rest of the unit are in
+ * unitcheck.c, and what shipd does with it is daemon/ops/autoscale.c's.  docs/units.md, "autoscale".
  *
  *	autoscale:
  *	  min: 2
@@ -209,42 +208,6 @@ unit_yaml_autoscale(struct yctx *c, const char *path, const struct ynode *n,
 		return;
 	}
 	YMARK(&UCTX(obj)->at, UF_AUTOSCALE, n, path);
-}
-
-/* ---- the rules ----------------------------------------------------------- */
-
-void
-unit_autoscale_validate(const struct unit *u, const struct unit_where *w,
-    struct diag_list *errs)
-{
-	const struct unit_autoscale	*a = &u->autoscale;
-	size_t				 i;
-
-	if (!a->present)
-		return;
-	/* The decoders bound each number; these span fields. */
-	if (a->min < 1 || a->max < a->min || a->max > UNIT_REPLICAS_MAX)
-		unit_report(w, errs, UF_AUTOSCALE, 0, "expected 1 <= min <= "
-		    "max <= %d, got min %d, max %d", UNIT_REPLICAS_MAX,
-		    a->min, a->max);
-	if (a->cpu == 0 && a->memory == 0)
-		unit_report(w, errs, UF_AUTOSCALE, 0, "no target: give cpu, "
-		    "memory or both");
-	if (a->memory != 0 && u->memory == 0)
-		unit_report(w, errs, UF_AUTOSCALE, 0, "a memory target is a "
-		    "share of the memory limit: set resources.memory");
-	if (u->replicas < a->min || u->replicas > a->max)
-		unit_report(w, errs, UF_REPLICAS, 0, "%d is outside "
-		    "autoscale's %d to %d; leave replicas out (autoscaled "
-		    "services start at min)", u->replicas, a->min, a->max);
-	for (i = 0; a->max > 1 && i < u->nports; i++) {
-		if (u->ports[i].host_port == 0)
-			continue;
-		unit_report(w, errs, UF_AUTOSCALE, 0, "max %d replicas cannot "
-		    "all publish host port %d; drop the host port or use max: "
-		    "1", a->max, u->ports[i].host_port);
-		break;
-	}
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "engine/spec.h"
+#include "helper_stack.h"
 #include "ops/policy.h"
 #include "unit.h"
 #include "util.h"
@@ -67,23 +68,9 @@ rmdir_tmp(char *dir)
 static void
 assert_diag(const struct diag_list *errs, const char *want)
 {
-	size_t	 i;
-	char	*s;
-	bool	 found = false;
-
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		found = strstr(s, want) != NULL;
-		free(s);
-	}
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		print_message("  diag: %s\n", s);
-		free(s);
-	}
-	if (!found)
+	if (!hs_has_diag(errs, want))
 		print_message("wanted: %s\n", want);
-	assert_true(found);
+	assert_true(hs_has_diag(errs, want));
 }
 
 static void

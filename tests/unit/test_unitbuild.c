@@ -3,7 +3,6 @@
  * .dockerignore matcher that shipctl reads a build context with.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,78 +14,18 @@
 #include <cmocka.h>
 
 #include "dockerignore.h"
+#include "helper_stack.h"
 #include "unit.h"
 #include "unitemit.h"
 #include "util.h"
 
-static char *const no_env[] = { NULL };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* A stack directory "bdstack" holding one file, web.yaml, of text. */
-static char *
-mkstack(const char *text)
-{
-	char	*top = xstrdup("/tmp/shipd-ubuild-XXXXXX"), *dir, *path;
-	FILE	*f;
-
-	assert_non_null(mkdtemp(top));
-	xasprintf(&dir, "%s/bdstack", top);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	xasprintf(&path, "%s/web.yaml", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	free(path);
-	free(top);
-	return dir;
-}
-
-static void
-rmstack(char *dir)
-{
-	char *top = xstrdup(dir);
-
-	*strrchr(top, '/') = '\0';
-	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(top);
-	free(dir);
-}
-
+/* A stack "bdstack" of one file, web.yaml, holding text. */
 static int
 load(const char *text, struct stack **s, struct diag_list *errs)
 {
-	char	*dir = mkstack(text);
-	int	 rc;
+	const char *const files[] = { "web.yaml", text, NULL };
 
-	diag_init(errs);
-	rc = stack_load_dir(dir, no_env, s, errs);
-	rmstack(dir);
-	return rc;
-}
-
-static bool
-has_diag(const struct diag_list *errs, const char *want)
-{
-	size_t	 i;
-	char	*s;
-	bool	 found = false;
-
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		found = strstr(s, want) != NULL;
-		free(s);
-	}
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		print_message("  diag: %s\n", s);
-		free(s);
-	}
-	return found;
+	return hs_load("bdstack", files, s, errs);
 }
 
 static void
@@ -179,30 +118,30 @@ test_build_errors(void **state)
 	struct stack		*s = NULL;
 
 	assert_int_equal(load("command: [a]\n", &s, &errs), -EINVAL);
-	assert_true(has_diag(&errs, "missing required key 'image' (or "
+	assert_true(hs_has_diag(&errs, "missing required key 'image' (or "
 	    "'build')"));
 	diag_free(&errs);
 	assert_int_equal(load("build: {dockerfile: /etc/x}\n", &s, &errs),
 	    -EINVAL);
-	assert_true(has_diag(&errs, "web.yaml:1:8: build: 'context' is "
+	assert_true(hs_has_diag(&errs, "web.yaml:1:8: build: 'context' is "
 	    "required"));
-	assert_true(has_diag(&errs, "build.dockerfile: '/etc/x': the "
+	assert_true(hs_has_diag(&errs, "build.dockerfile: '/etc/x': the "
 	    "Dockerfile is a path inside the context"));
 	diag_free(&errs);
 	assert_int_equal(load("build: {context: ., labels: {io.shipd.x: a},"
 	    " args: [NOEQ], target: ''}\n", &s, &errs), -EINVAL);
-	assert_true(has_diag(&errs, "keys starting with io.shipd. are"));
-	assert_true(has_diag(&errs, "expected KEY=VALUE, got 'NOEQ'"));
-	assert_true(has_diag(&errs, "build.target"));
+	assert_true(hs_has_diag(&errs, "keys starting with io.shipd. are"));
+	assert_true(hs_has_diag(&errs, "expected KEY=VALUE, got 'NOEQ'"));
+	assert_true(hs_has_diag(&errs, "build.target"));
 	diag_free(&errs);
 	assert_int_equal(load("build: https://x/y.git\n", &s, &errs),
 	    -EINVAL);
-	assert_true(has_diag(&errs, "only a local directory can be a build "
+	assert_true(hs_has_diag(&errs, "only a local directory can be a build "
 	    "context"));
 	diag_free(&errs);
 	assert_int_equal(load("build: .\npull_policy: sometimes\n", &s,
 	    &errs), -EINVAL);
-	assert_true(has_diag(&errs, "pull_policy: expected always, missing, "
+	assert_true(hs_has_diag(&errs, "pull_policy: expected always, missing, "
 	    "never or build, got 'sometimes'"));
 	diag_free(&errs);
 }
@@ -221,8 +160,8 @@ test_build_json_errors(void **state)
 	    json_string("rel"));
 	json_object_set_new(u, "pull_policy", json_integer(1));
 	assert_int_equal(stack_from_json(j, &t, &errs), -EINVAL);
-	assert_true(has_diag(&errs, "context: expected an absolute path"));
-	assert_true(has_diag(&errs, "pull_policy: expected always"));
+	assert_true(hs_has_diag(&errs, "context: expected an absolute path"));
+	assert_true(hs_has_diag(&errs, "pull_policy: expected always"));
 	assert_null(t);
 	json_decref(j);
 	stack_free(s);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helper_stack.h"
 #include "unit.h"
 #include "unitenv.h"
 #include "util.h"
@@ -70,26 +71,6 @@ rmstack(char *dir)
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(top);
 	free(dir);
-}
-
-static bool
-has_diag(const struct diag_list *errs, const char *want)
-{
-	size_t	 i;
-	char	*s;
-	bool	 found = false;
-
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		found = strstr(s, want) != NULL;
-		free(s);
-	}
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		print_message("  diag: %s\n", s);
-		free(s);
-	}
-	return found;
 }
 
 /* rc must be 0; else show why. */
@@ -262,9 +243,9 @@ test_overlay_errors(void **state)
 	assert_null(s);
 	xasprintf(&want, "%s/env/prod/worker.yaml: an overlay for service "
 	    "'worker', which has no unit file", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
-	assert_true(has_diag(&errs, "env/prod/db.yml: overlays end in .yaml"));
+	assert_true(hs_has_diag(&errs, "env/prod/db.yml: overlays end in .yaml"));
 	diag_free(&errs);
 
 	/* Errors in an overlay's values name the overlay's file:line:col,
@@ -283,10 +264,10 @@ test_overlay_errors(void **state)
 	assert_int_equal(stack_load_dir_env(dir, "prod", no_env, &s, &errs),
 	    -EINVAL);
 	xasprintf(&want, "%s/env/prod/api.yaml:1:11: replicas:", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	xasprintf(&want, "%s/env/prod/api.yaml:2:21: resources.memory", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	diag_free(&errs);
 
@@ -294,7 +275,7 @@ test_overlay_errors(void **state)
 	diag_init(&errs);
 	assert_int_equal(stack_load_dir_env(dir, "production", no_env, &s,
 	    &errs), -EINVAL);
-	assert_true(has_diag(&errs, "no environment 'production' (no "
+	assert_true(hs_has_diag(&errs, "no environment 'production' (no "
 	    "production.env, no env/production/); environments here: prod, "
 	    "staging"));
 	diag_free(&errs);
@@ -303,7 +284,7 @@ test_overlay_errors(void **state)
 	diag_init(&errs);
 	assert_int_equal(stack_load_dir_env(dir, "../x", no_env, &s, &errs),
 	    -EINVAL);
-	assert_true(has_diag(&errs, "environment '../x': a name is"));
+	assert_true(hs_has_diag(&errs, "environment '../x': a name is"));
 	diag_free(&errs);
 
 	names = unit_env_names(dir);
@@ -319,7 +300,7 @@ test_overlay_errors(void **state)
 	diag_init(&errs);
 	assert_int_equal(stack_load_dir_env(dir, "prod", no_env, &s, &errs),
 	    -EINVAL);
-	assert_true(has_diag(&errs, "this directory has no environments"));
+	assert_true(hs_has_diag(&errs, "this directory has no environments"));
 	diag_free(&errs);
 	rmstack(dir);
 }
@@ -358,7 +339,7 @@ test_overlay_override(void **state)
 	    -EINVAL);
 	xasprintf(&want, "%s/env/prod/api.yaml:1:10: health: set one of "
 	    "test, http or tcp, not both test and http", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	diag_free(&errs);
 	rmstack(dir);
@@ -383,16 +364,16 @@ test_overlay_positions(void **state)
 	assert_int_equal(stack_load_dir_env(dir, "prod", no_env, &s, &errs),
 	    -EINVAL);
 	xasprintf(&want, "%s/api.yaml:2:13: stop_grace", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	xasprintf(&want, "%s/env/prod/api.yaml:1:11: replicas", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	xasprintf(&want, "%s/env/prod/stack.yaml:1:7:", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	xasprintf(&want, "%s/env/prod/db.yaml:1:1: expected a mapping", dir);
-	assert_true(has_diag(&errs, want));
+	assert_true(hs_has_diag(&errs, want));
 	free(want);
 	diag_free(&errs);
 	rmstack(dir);

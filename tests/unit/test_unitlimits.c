@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helper_stack.h"
 #include "unit.h"
 #include "util.h"
 
@@ -75,24 +76,6 @@ lines(const char *head, const char *pre, const char *post, size_t n)
 	return buf_steal(&b);
 }
 
-/* Some diag, formatted, contains want. */
-static bool
-has_diag(const struct diag_list *errs, const char *want)
-{
-	char	*s;
-	size_t	 i;
-	bool	 found = false;
-
-	for (i = 0; i < errs->n && !found; i++) {
-		s = diag_format(&errs->v[i]);
-		found = strstr(s, want) != NULL;
-		if (!found)
-			print_message("  diag: %s\n", s);
-		free(s);
-	}
-	return found;
-}
-
 /* Loading dir fails with -EINVAL and a diag containing want. */
 static void
 load_fails(const char *dir, const char *want)
@@ -103,7 +86,7 @@ load_fails(const char *dir, const char *want)
 	diag_init(&errs);
 	assert_int_equal(stack_load_dir(dir, no_env, &s, &errs), -EINVAL);
 	assert_null(s);
-	if (!has_diag(&errs, want))
+	if (!hs_has_diag(&errs, want))
 		fail_msg("no diag with: %s", want);
 	diag_free(&errs);
 }
@@ -236,7 +219,7 @@ test_json(void **state)
 	}
 	assert_int_equal(stack_from_json(j, &t, &errs), -EINVAL);
 	assert_null(t);
-	assert_true(has_diag(&errs, "environment: 4097 entries; a service "
+	assert_true(hs_has_diag(&errs, "environment: 4097 entries; a service "
 	    "may have at most 4096"));
 	diag_free(&errs);
 	json_object_set_new(u, "environment", json_object());
@@ -248,7 +231,7 @@ test_json(void **state)
 	}
 	diag_init(&errs);
 	assert_int_equal(stack_from_json(j, &t, &errs), -EINVAL);
-	assert_true(has_diag(&errs, "1001 services; a stack may have at most "
+	assert_true(hs_has_diag(&errs, "1001 services; a stack may have at most "
 	    "1000"));
 	diag_free(&errs);
 	json_decref(j);
