@@ -306,6 +306,11 @@ warn_lost(struct sw *m, const struct unit *u, bool job)
 	if (u->build.present)
 		export_warn(x, u->name, "build", "swarm does not build: push "
 		    "%s where every node can pull it", u->image);
+	if (u->autoscale.present)
+		export_warn(x, u->name, "autoscale", "swarm has no autoscaler: "
+		    "deploy.replicas (%d) stays as it is; scale by hand "
+		    "between %d and %d", u->replicas, u->autoscale.min,
+		    u->autoscale.max);
 	if (strcmp(u->restart, "unless-stopped") == 0 && !job)
 		export_warn(x, u->name, "restart", "unless-stopped becomes "
 		    "condition any: swarm has no stopped-by-hand state");

@@ -85,6 +85,7 @@ ulimits: {nofile: "1024:2048", nproc: "64"}
 networks: [back]
 user: "1000"
 working_dir: /srv
+autoscale: {max: 3, cpu: 50%}
 EOF2
 exp --probe-tool nc -o "$IT_DIR/keys.yaml" "$IT_UNITS"
 docker stack config -c "$IT_DIR/keys.yaml" >"$IT_DIR/config.out" 2>&1 ||
@@ -102,6 +103,8 @@ for want in 'test: [CMD, nc, "-w", "1", "127.0.0.1", "9000"]' \
 done
 printf '%s\n' "$err" | grep -q '^shipctl: export: warning: tcpsvc: tmpfs: /run:size=1m' ||
     fail "no warning for the tmpfs options"
+printf '%s\n' "$err" | grep -q '^shipctl: export: warning: tcpsvc: autoscale: swarm has no autoscaler' ||
+    fail "no warning that swarm does not autoscale"
 # The unit's $$5 is a literal $5; docker's loader must end with that too.
 # shellcheck disable=SC2016
 grep -qx -- ' *- \$5' "$IT_DIR/config.out" ||
