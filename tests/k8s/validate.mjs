@@ -88,17 +88,18 @@ for (const file of process.argv.slice(2)) {
 		}
 		const seen = new Map();
 		const what = `${where} (${o.kind} ${o.metadata?.name})`;
+		const errs = [];
 		try {
 			M.prototype.validate.call(watched(o, seen));
 		} catch (e) {
-			console.log(`${what}: ${e.message}`);
-			bad++;
-			continue;
+			errs.push(e.message);
 		}
 		const extra = unknown(o, seen, "", []);
-		if (extra.length > 0) {
-			console.log(`${what}: unknown field${extra.length > 1 ?
-			    "s" : ""} ${extra.map((p) => `data${p}`).join(", ")}`);
+		if (extra.length > 0)
+			errs.push(`unknown field${extra.length > 1 ? "s" : ""} ` +
+			    extra.map((p) => `data${p}`).join(", "));
+		if (errs.length > 0) {
+			console.log(`${what}: ${errs.join("; ")}`);
 			bad++;
 		}
 	}
