@@ -215,13 +215,26 @@ rep_name(const struct replica *r)
 	    r->svc->unit->name, r->n);
 }
 
-/* A kept container is named for the revision it was serving (the current
- * one), which is what a rollback asks for and pruning counts by. */
+/*
+ * A kept container is named for the revision it was serving, which is
+ * what a rollback asks for and pruning counts by: the current one when
+ * an operation moves on from it.  An operation that brings the current
+ * revision back (a failed deploy's rollback, a recovery: its revision is
+ * keep_rev) takes away what the failed one brought up; what of that is
+ * worth keeping is a container the failed one renamed back from an older
+ * committed revision, and it goes back under that revision's number.
+ * Named for keep_rev it would supersede the current revision's own kept
+ * container, the one the operation is about to rename back.
+ */
 static char *
 kept_name(const struct replica *r)
 {
-	char	*base = rep_name(r), *s;
-	int	 rev = r->old_keep ? r->svc->op->keep_rev : r->old_rev;
+	const struct op	*op = r->svc->op;
+	char		*base = rep_name(r), *s;
+	int		 rev = r->old_rev;
+
+	if (r->old_keep && op->revision != op->keep_rev)
+		rev = op->keep_rev;
 
 	xasprintf(&s, "%s-r%d", base, rev);
 	free(base);

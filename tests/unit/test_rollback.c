@@ -281,6 +281,59 @@ test_rollback_recreates_pinned(void **state)
 	rig_close(&g);
 }
 
+/*
+ * After a rollback (revision 3 brings 1's container back, keeping 2's as
+ * demo-api-1-r2), a deploy of revision 2's units again restores that kept
+ * container and keeps 3's as demo-api-1-r3; when that deploy fails (here
+ * a new service never becomes healthy) its rollback must take api back
+ * to demo-api-1-r3.  The outgoing container is revision 2's: it goes back
+ * to the name it had, not to -r3, which would supersede (remove) the very
+ * container the rollback is about to rename back.
+ */
+static void
+test_rollback_after_restore(void **state)
+{
+	static const char *const v2_more[] = {
+		"api.yaml", "image: shipd-test/app:2\n" CHECK,
+		"extra.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 300ms}\n", NULL
+	};
+	struct rig	 g;
+	struct cap	*c;
+	char		 id1[72], id2[72], now[72], *t;
+
+	(void)state;
+	rig_open(&g);
+	images(&g, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	rig_deploy_ok(&g, v2);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id2), 0);
+	c = rollback(&g, 1, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+
+	c = rig_deploy(&g, v2_more, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(c), "; rolled back to revision 3 "
+	    "in "));
+	cap_free(c);
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 4), "failed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	/* Revision 1's container serves again, revision 2's is kept. */
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1-r2", now), 0);
+	assert_string_equal(now, id2);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n"
+	    "demo-api-1-r2 exited 2\n");
+	free(t);
+	rig_close(&g);
+}
+
 /* Nothing to go back to, or no data to bring back: refused, untouched. */
 static void
 test_rollback_refused(void **state)
@@ -324,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_rollback_paused),
 		cmocka_unit_test(test_rollback_manual),
 		cmocka_unit_test(test_rollback_recreates_pinned),
+		cmocka_unit_test(test_rollback_after_restore),
 		cmocka_unit_test(test_rollback_refused),
 	};
 
