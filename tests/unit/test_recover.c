@@ -545,8 +545,9 @@ journal_of(struct rig *g, const char *stack)
 }
 
 /*
- * The recovery itself fails before apply (the engine refuses the
- * stack's network): it still runs to its end, recovery finishes, and the
+ * The recovery itself fails before apply (the stack's network was
+ * removed while shipd was down, and the engine refuses to make it
+ * again): it still runs to its end, recovery finishes, and the
  * interrupted revision is recorded failed with the reason.  The journal
  * keeps that stack's records (the next start tries again) and drops
  * another stack's, whose operation had ended; a scale of the failed
@@ -574,6 +575,7 @@ test_recover_refused(void **state)
 	rig_store_wait(&g, &done);
 	assert_int_equal(journal_of(&g, "other"), 3);
 
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_default"), 0);
 	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
 	restart(&g);
 	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
@@ -634,6 +636,7 @@ test_recover_failed_down(void **state)
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
 	rig_deploy_ok(&g, v1);
 	interrupt(&g, 2);
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_default"), 0);
 	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
 	restart(&g);
 	unsetenv("SHIPD_TEST_REFUSE_NETWORK");

@@ -22,6 +22,7 @@
 
 #define CHECK	"health: {test: [CMD, /bin/check]}\n"
 #define STEPS	"create start stop rename remove connect disconnect pull"
+#define NETS	"stack.yaml", "name: demo\nnetworks: [extra]\n"
 
 static const char *const v1[] = {
 	"api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
@@ -334,6 +335,67 @@ test_rollback_after_restore(void **state)
 	rig_close(&g);
 }
 
+/*
+ * The stack's networks exist, with its label: a deploy, a rollback and
+ * a failed deploy's rollback use them as they are, with no create asked
+ * of the engine (under load each would be one more call that may pass
+ * its deadline and fail the rollback).  One removed behind shipd's back
+ * is created again, alone.
+ */
+static void
+test_rollback_reuses_networks(void **state)
+{
+	static const char *const n1[] = {
+		NETS, "api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
+	};
+	static const char *const n2[] = {
+		NETS, "api.yaml", "image: shipd-test/app:2\n" CHECK, NULL
+	};
+	static const char *const n2_sick[] = {
+		NETS, "api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 300ms}\n", NULL
+	};
+	struct rig	 g;
+	struct cap	*c;
+	char		*t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	images(&g, NULL);
+	rig_deploy_ok(&g, n1);
+	t = fakedocker_trace(g.fd, 0, "netcreate", NULL);
+	assert_string_equal(t, "netcreate demo_default\n"
+	    "netcreate demo_extra\n");
+	free(t);
+	mark = fakedocker_ncalls(g.fd);
+	rig_deploy_ok(&g, n2);
+	c = rollback(&g, 1, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	c = rig_deploy(&g, n2_sick, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(c), "; rolled back to revision 3 "
+	    "in "));
+	cap_free(c);
+	rig_settle(&g);
+	t = fakedocker_trace(g.fd, mark, "netcreate", NULL);
+	assert_string_equal(t, "");
+	free(t);
+
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_extra"), 0);
+	mark = fakedocker_ncalls(g.fd);
+	c = rollback(&g, 2, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	t = fakedocker_trace(g.fd, mark, "netcreate", NULL);
+	assert_string_equal(t, "netcreate demo_extra\n");
+	free(t);
+	rig_close(&g);
+}
+
 /* Nothing to go back to, or no data to bring back: refused, untouched. */
 static void
 test_rollback_refused(void **state)
@@ -378,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_rollback_manual),
 		cmocka_unit_test(test_rollback_recreates_pinned),
 		cmocka_unit_test(test_rollback_after_restore),
+		cmocka_unit_test(test_rollback_reuses_networks),
 		cmocka_unit_test(test_rollback_refused),
 	};
 
