@@ -412,8 +412,11 @@ planned(struct op *op)
 		commit_none(op);
 		return;
 	}
-	/* The number is taken only now that there is something to record,
-	 * so that a deploy with nothing to change leaves no gap. */
+	/* The number the revision will have, once there is something to
+	 * record: it is taken by the begin's record (commit_begin), so a
+	 * deploy with nothing to change, or one refused before its begin
+	 * (orphans, pre-flight, backup), leaves no gap; the stack's lock
+	 * keeps anyone else from recording it meanwhile. */
 	if ((op->kind->flags & OPK_REVISION) &&
 	    (op->revision = store_revision_next(op->sd->store,
 	    op->stack_name)) < 0) {
