@@ -297,11 +297,13 @@ test_rollback_after_restore(void **state)
 	static const char *const v2_more[] = {
 		"api.yaml", "image: shipd-test/app:2\n" CHECK,
 		"extra.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "depends_on: {api: healthy}\n"
 		    "update: {healthy_deadline: 300ms}\n", NULL
 	};
 	struct rig	 g;
 	struct cap	*c;
 	char		 id1[72], id2[72], now[72], *t;
+	int		 mark;
 
 	(void)state;
 	rig_open(&g);
@@ -315,6 +317,7 @@ test_rollback_after_restore(void **state)
 	cap_free(c);
 	rig_settle(&g);
 
+	mark = fakedocker_ncalls(g.fd);
 	c = rig_deploy(&g, v2_more, NULL, true);
 	assert_string_equal(cap_code(c), PROTO_E_FAILED);
 	assert_non_null(strstr(cap_message(c), "; rolled back to revision 3 "
@@ -323,6 +326,21 @@ test_rollback_after_restore(void **state)
 	rig_settle(&g);
 	assert_string_equal(rig_result(&g, "demo", 4), "failed");
 	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	/* extra waits for api: revision 4 renamed api's kept container back
+	 * before it failed, and the rollback undid that. */
+	assert_trace(&g, mark,
+	    "disconnect demo_default demo-api-1\n"
+	    "stop demo-api-1\n"
+	    "rename demo-api-1 demo-api-1-r3\n"
+	    "connect demo_default demo-api-1-r2 api\n"
+	    "rename demo-api-1-r2 demo-api-1\n"
+	    "start demo-api-1\n"
+	    "disconnect demo_default demo-api-1\n"
+	    "stop demo-api-1\n"
+	    "rename demo-api-1 demo-api-1-r2\n"
+	    "connect demo_default demo-api-1-r3 api\n"
+	    "rename demo-api-1-r3 demo-api-1\n"
+	    "start demo-api-1\n");
 	/* Revision 1's container serves again, revision 2's is kept. */
 	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
 	assert_string_equal(now, id1);
@@ -364,9 +382,12 @@ test_rollback_reuses_networks(void **state)
 	rig_open(&g);
 	images(&g, NULL);
 	rig_deploy_ok(&g, n1);
-	t = fakedocker_trace(g.fd, 0, "netcreate", NULL);
-	assert_string_equal(t, "netcreate demo_default\n"
-	    "netcreate demo_extra\n");
+	/* The first deploy makes both, in either order. */
+	t = fakedocker_trace(g.fd, 0, "netcreate", "demo_default");
+	assert_string_equal(t, "netcreate demo_default\n");
+	free(t);
+	t = fakedocker_trace(g.fd, 0, "netcreate", "demo_extra");
+	assert_string_equal(t, "netcreate demo_extra\n");
 	free(t);
 	mark = fakedocker_ncalls(g.fd);
 	rig_deploy_ok(&g, n2);
