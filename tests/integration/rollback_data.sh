@@ -2,7 +2,8 @@
 # The deploy pipeline's backup phase and rollback --with-data: a deploy
 # that changes a service with backup: backs it up first, tagged with the
 # revision; rolling that deploy back with --with-data brings back the
-# old containers and the data they had before it.
+# old containers and the data they had before it; a redeploy of the
+# rolled-back units that fails its gate rolls back to that rollback.
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml <<EOF
