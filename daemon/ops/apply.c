@@ -216,15 +216,11 @@ rep_name(const struct replica *r)
 }
 
 /*
- * A kept container is named for the revision it was serving, which is
- * what a rollback asks for and pruning counts by: the current one when
- * an operation moves on from it.  An operation that brings the current
- * revision back (a failed deploy's rollback, a recovery: its revision is
- * keep_rev) takes away what the failed one brought up; what of that is
- * worth keeping is a container the failed one renamed back from an older
- * committed revision, and it goes back under that revision's number.
- * Named for keep_rev it would supersede the current revision's own kept
- * container, the one the operation is about to rename back.
+ * A kept container is named for the revision it served (what a rollback
+ * asks for and pruning counts by): the current one, keep_rev.  Bringing
+ * current back (a failed deploy's rollback, a recovery: revision ==
+ * keep_rev), a container the failed one had renamed back goes back under
+ * its own revision: -r<keep_rev> is current's kept one, about to return.
  */
 static char *
 kept_name(const struct replica *r)
