@@ -370,6 +370,32 @@ spec_network(const char *stack, const char *name)
 	return n;
 }
 
+bool
+spec_network_matches(const json_t *spec, const json_t *have)
+{
+	const json_t	*want_labels, *have_labels, *v;
+	const char	*key;
+
+	if (!json_equal(json_object_get(spec, "Name"), json_object_get(have,
+	    "Name")))
+		return false;
+	want_labels = json_object_get(spec, "Labels");
+	have_labels = json_object_get(have, "Labels");
+	json_object_foreach((json_t *)want_labels, key, v)
+		if (!json_equal(v, json_object_get(have_labels, key)))
+			return false;
+	/* The rest (the driver, any option) as the engine reports it;
+	 * CheckDuplicate is a request flag, not the network's. */
+	json_object_foreach((json_t *)spec, key, v) {
+		if (strcmp(key, "Name") == 0 || strcmp(key, "Labels") == 0 ||
+		    strcmp(key, "CheckDuplicate") == 0)
+			continue;
+		if (!json_equal(v, json_object_get(have, key)))
+			return false;
+	}
+	return true;
+}
+
 json_t *
 spec_volume(const char *stack, const char *name)
 {

@@ -36,6 +36,9 @@ json_t	*spec_container(const struct stack *, const struct unit *,
  * any other name: 0. */
 int	 spec_kept_revision(const char *name);
 json_t	*spec_network(const char *stack, const char *name);
+/* Whether a network as GET /networks lists it is the one spec (from
+ * spec_network) asks for: its name, its labels, its driver and options. */
+bool	 spec_network_matches(const json_t *spec, const json_t *have);
 json_t	*spec_volume(const char *stack, const char *name);
 
 /* The exec argv of a CMD/CMD-SHELL health test, for startup probing. */

@@ -215,13 +215,22 @@ rep_name(const struct replica *r)
 	    r->svc->unit->name, r->n);
 }
 
-/* A kept container is named for the revision it was serving (the current
- * one), which is what a rollback asks for and pruning counts by. */
+/*
+ * A kept container is named for the revision it served (what a rollback
+ * asks for and pruning counts by): the current one, keep_rev.  Bringing
+ * current back (a failed deploy's rollback, a recovery: revision ==
+ * keep_rev), a container the failed one had renamed back goes back under
+ * its own revision: -r<keep_rev> is current's kept one, about to return.
+ */
 static char *
 kept_name(const struct replica *r)
 {
-	char	*base = rep_name(r), *s;
-	int	 rev = r->old_keep ? r->svc->op->keep_rev : r->old_rev;
+	const struct op	*op = r->svc->op;
+	char		*base = rep_name(r), *s;
+	int		 rev = r->old_rev;
+
+	if (r->old_keep && op->revision != op->keep_rev)
+		rev = op->keep_rev;
 
 	xasprintf(&s, "%s-r%d", base, rev);
 	free(base);

@@ -91,6 +91,20 @@ apply(struct op *op)
 
 /* ---- networks and volumes ------------------------------------------------ */
 
+/* One of the creates came back, or (once more) the list of what exists
+ * has asked for every create it needed. */
+static void
+prepared(struct op *op)
+{
+	if (--op->preparing > 0)
+		return;
+	if (op->error != NULL) {
+		pipeline_fail(op, PROTO_E_ENGINE, "%s", op->error);
+		return;
+	}
+	apply(op);
+}
+
 static void
 on_prepared(const struct docker_result *res, void *arg)
 {
@@ -102,13 +116,7 @@ on_prepared(const struct docker_result *res, void *arg)
 	    op->error == NULL)
 		xasprintf(&op->error, "creating the stack's networks and "
 		    "volumes: %s", res->message);
-	if (--op->preparing > 0)
-		return;
-	if (op->error != NULL) {
-		pipeline_fail(op, PROTO_E_ENGINE, "%s", op->error);
-		return;
-	}
-	apply(op);
+	prepared(op);
 }
 
 /*
@@ -141,17 +149,67 @@ prepare(struct op *op, json_t *spec, bool volume)
 	json_decref(spec);
 }
 
-static void
-prepare_objects(struct op *op)
+/* A network the stack has already, as it would be made: used as it is. */
+static bool
+network_exists(json_t *have, const json_t *spec)
 {
+	const json_t	*n;
+	size_t		 i;
+
+	json_array_foreach(have, i, n)
+		if (spec_network_matches(spec, n))
+			return true;
+	return false;
+}
+
+static void
+prepare_network(struct op *op, json_t *have, const char *name)
+{
+	json_t *spec = spec_network(op->stack->name, name);
+
+	if (network_exists(have, spec))
+		json_decref(spec);
+	else
+		prepare(op, spec, false);
+}
+
+/*
+ * The networks the stack has, by its label: each one it needs that is
+ * there with its label and options is used as it is, and only the others
+ * are created.  A deploy or a rollback asks the engine for nothing it
+ * has already (a create answered 409 is one more call that a loaded
+ * engine may take past its deadline).
+ */
+static void
+on_networks(const struct docker_result *res, void *arg)
+{
+	struct op		*op = arg;
 	const struct stack	*st = op->stack;
 	size_t			 i;
 
-	prepare(op, spec_network(st->name, "default"), false);
+	if (res->err != 0) {
+		pipeline_fail(op, PROTO_E_ENGINE, "creating the stack's "
+		    "networks and volumes: listing its networks: %s",
+		    res->message);
+		return;
+	}
+	op->preparing++;	/* until every create below is asked for */
+	prepare_network(op, res->body, "default");
 	for (i = 0; i < st->nnetworks; i++)
-		prepare(op, spec_network(st->name, st->networks[i]), false);
+		prepare_network(op, res->body, st->networks[i]);
 	for (i = 0; i < st->nvolumes; i++)
 		prepare(op, spec_volume(st->name, st->volumes[i]), true);
+	prepared(op);
+}
+
+static void
+prepare_objects(struct op *op)
+{
+	char *filter;
+
+	xasprintf(&filter, LABEL_STACK "=%s", op->stack_name);
+	docker_networks_list(op->sd->docker, filter, on_networks, op);
+	free(filter);
 }
 
 /* ---- begin, backup, checks ----------------------------------------------- */
@@ -354,8 +412,11 @@ planned(struct op *op)
 		commit_none(op);
 		return;
 	}
-	/* The number is taken only now that there is something to record,
-	 * so that a deploy with nothing to change leaves no gap. */
+	/* The number the revision will have, once there is something to
+	 * record: it is taken by the begin's record (commit_begin), so a
+	 * deploy with nothing to change, or one refused before its begin
+	 * (orphans, pre-flight, backup), leaves no gap; the stack's lock
+	 * keeps anyone else from recording it meanwhile. */
 	if ((op->kind->flags & OPK_REVISION) &&
 	    (op->revision = store_revision_next(op->sd->store,
 	    op->stack_name)) < 0) {

@@ -167,9 +167,13 @@ store_close(struct store *st, void (*done)(void *), void *arg)
 int
 store_revision_next(struct store *st, const char *stack)
 {
+	struct stk *k;
+
 	if (!store_name_valid(stack))
 		return -EINVAL;
-	return store_stk_get(st, stack)->next++;
+	/* Taken by the put of that revision, not here. */
+	k = store_stk_lookup(st, stack);
+	return k != NULL ? k->next : 1;
 }
 
 /* The newest version of revision n, counting writes still queued. */

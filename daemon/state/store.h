@@ -27,10 +27,14 @@ void	 store_close(struct store *, void (*done)(void *), void *arg);
 
 /*
  * Revisions.  Cached reads reflect the writes that have completed.
- * store_revision_next reserves a number (or returns -EINVAL for a bad
- * stack name).  store_revision_put stores a copy of doc; rewriting an
- * existing revision may change only "result", "reason" and "finished"
- * (else -EEXIST).  store_revision_list fills at most max numbers, the
+ * store_revision_next is the number the stack's next revision takes (or
+ * -EINVAL for a bad stack name): one past every revision on disk or put
+ * and current; it reserves nothing, so asking again gives the same
+ * until a revision is put, and an operation that stops before it records
+ * one leaves the number to the next (the stack's lock keeps a second
+ * one from taking it meanwhile).  store_revision_put stores a copy of
+ * doc; rewriting an existing revision may change only "result", "reason"
+ * and "finished" (else -EEXIST).  store_revision_list fills at most max numbers, the
  * newest ones, in ascending order, and returns how many it filled.
  */
 int	 store_revision_next(struct store *, const char *stack);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Pre-flight: a host port held by a process outside the stack and a
-# missing image are both reported, and nothing is changed.  A second
+# missing image are both reported, and nothing is changed (nor numbered:
+# the next deploy is revision 1).  A second
 # deploy while one runs is refused at once naming the owner; with --wait
 # it queues and then runs.
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,9 @@ ok "a concurrent deploy is refused at once, naming the owner"
 out=$(sctl deploy --wait "$IT_UNITS" 2>&1) || { echo "$out"; fail "deploy --wait failed"; }
 echo "$out" | grep -q "^waiting: " || { echo "$out"; fail "--wait did not queue"; }
 wait "$first" || { cat "$IT_DIR/first.out"; fail "the first deploy failed"; }
+# The refused deploy recorded nothing and took no number.
+grep -q "deployed $IT_STACK revision 1 in " "$IT_DIR/first.out" ||
+    { cat "$IT_DIR/first.out"; fail "the first deploy after the refused one is not revision 1"; }
 sctl history --stack "$IT_STACK" | grep -c committed | grep -qx 2 ||
     fail "want two committed revisions"
 ok "deploy --wait queued behind the running deploy and then ran"

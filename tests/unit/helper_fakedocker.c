@@ -482,6 +482,17 @@ fakedocker_seed_network(struct fakedocker *fd, const char *name,
 }
 
 int
+fakedocker_remove_network(struct fakedocker *fd, const char *name)
+{
+	int rc;
+
+	pthread_mutex_lock(&fd->mu);
+	rc = json_object_del(fd->nets, name);
+	pthread_mutex_unlock(&fd->mu);
+	return rc;
+}
+
+int
 fakedocker_remove(struct fakedocker *fd, const char *name)
 {
 	struct fcont *c, **cp;

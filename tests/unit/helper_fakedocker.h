@@ -61,6 +61,8 @@ int	 fakedocker_seed(struct fakedocker *, const char *name, json_t *spec,
 void	 fakedocker_seed_network(struct fakedocker *, const char *name,
 	    const char *stack_label);
 
+/* The network is gone, as if removed behind shipd's back; 0 or -1. */
+int	 fakedocker_remove_network(struct fakedocker *, const char *name);
 /* The container is gone, as if removed behind shipd's back; 0 or -1. */
 int	 fakedocker_remove(struct fakedocker *, const char *name);
 

@@ -393,12 +393,19 @@ exec_call(struct fakedocker *fd, const char *raw, const char *rest)
 static struct answer
 objects_list(struct fakedocker *fd, json_t *set, bool volumes)
 {
-	json_t		*arr = json_array(), *o;
+	json_t		*arr = json_array(), *o, *e;
 	const char	*name;
 
-	json_object_foreach(set, name, o)
-		json_array_append_new(arr, json_pack("{s:s, s:O}", "Name", name,
-		    "Labels", json_object_get(o, "Labels")));
+	json_object_foreach(set, name, o) {
+		e = json_pack("{s:s, s:O}", "Name", name, "Labels",
+		    json_object_get(o, "Labels"));
+		/* A network is listed with its ID and driver too. */
+		if (!volumes) {
+			json_object_set(e, "Id", json_object_get(o, "Id"));
+			json_object_set_new(e, "Driver", json_string("bridge"));
+		}
+		json_array_append_new(arr, e);
+	}
 	if (volumes)
 		return json_answer(200, json_pack("{s:o, s:n}", "Volumes", arr,
 		    "Warnings"));

@@ -179,12 +179,80 @@ test_noop_retention(void **state)
 	rig_close(&g);
 }
 
+/*
+ * A deploy refused before its begin (pre-flight: an image the engine
+ * does not have) records no revision, and takes no
+ * number either: the plan it showed names the number the next deploy
+ * takes, and history has no gap.  A deploy that fails after its begin (a
+ * gate) is recorded, failed, under its number, as before.
+ */
+static void
+test_refused_takes_no_number(void **state)
+{
+	static const char *const missing[] = {
+		STACK, "api.yaml", "image: shipd-test/nowhere:9\n", NULL
+	};
+	static const char *const v1_sick[] = {
+		STACK, "api.yaml", "image: shipd-test/app:1\n" CHECK,
+		"extra.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 300ms}\n", NULL
+	};
+	struct fake_image sick = { -1, -1, 0, false, 0 };
+	struct rig	 g;
+	struct cap	*c;
+	json_t		*ev;
+	int		 revs[4], i;
+
+	(void)state;
+	rig_open(&g);
+	images(&g);
+	fakedocker_image(g.fd, "shipd-test/sick:1", &sick, NULL);
+	for (i = 0; i < 2; i++) {
+		c = rig_deploy(&g, missing, NULL, true);
+		assert_string_equal(cap_code(c), PROTO_E_PREFLIGHT);
+		ev = cap_events(c, PROTO_EV_PLAN);
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_array_get(ev, 0), "revision")), 1);
+		json_decref(ev);
+		cap_free(c);
+		rig_settle(&g);
+	}
+	assert_int_equal(nrevisions(&g), 0);
+	c = rig_deploy(&g, v1, NULL, true);
+	cap_assert_ok(c);
+	assert_int_equal(result_int(c, "revision"), 1);
+	cap_free(c);
+	rig_settle(&g);
+
+	/* After the first revision too. */
+	c = rig_deploy(&g, missing, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_PREFLIGHT);
+	cap_free(c);
+	rig_settle(&g);
+	c = rig_deploy(&g, v1_sick, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	cap_free(c);
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 2), "failed");
+	c = rig_deploy(&g, v2, NULL, true);
+	cap_assert_ok(c);
+	assert_int_equal(result_int(c, "revision"), 3);
+	cap_free(c);
+	rig_settle(&g);
+	assert_int_equal(store_revision_list(g.sd.store, "demo", revs,
+	    nitems(revs)), 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(revs[i], i + 1);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_noop_deploy),
 		cmocka_unit_test(test_noop_retention),
+		cmocka_unit_test(test_refused_takes_no_number),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,8 +123,9 @@ test_network_refused(void **state)
 }
 
 /*
- * Revision 1 had a network of its own; revision 2 fails its gate and
- * rolls back, and the rollback cannot make revision 1's network: the
+ * Revision 1 had a network of its own, removed behind shipd's back
+ * (revision 2 does not use it); revision 2 fails its gate and rolls
+ * back, and the rollback cannot make revision 1's network again: the
  * deploy is answered and recorded failed, with both reasons, the lock is
  * free (the deploy does not stay listed for ever).
  */
@@ -138,6 +139,7 @@ test_rollback_network_refused(void **state)
 	rig_open(&g);
 	images(&g);
 	rig_deploy_ok(&g, v1_extra);
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_extra"), 0);
 	setenv(REFUSE, "demo_extra", 1);
 	c = rig_deploy(&g, v2_sick, NULL, false);
 	rig_wait(&g, c);

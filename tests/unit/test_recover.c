@@ -223,6 +223,61 @@ test_recover_interrupted(void **state)
 }
 
 /*
+ * Revision 3 rolled back to 1 (2's container kept as demo-api-1-r2);
+ * revision 4, 2's units again, had kept 3's container as demo-api-1-r3
+ * and renamed 2's back when shipd went away.  Recovery brings 3 back:
+ * 2's container goes back to -r2, not to -r3, which would supersede
+ * (remove) the very container it is to rename back.
+ */
+static void
+test_recover_after_restore(void **state)
+{
+	static const char *const steps[] = { "leave", "stop", "keep",
+	    "join", "restore", NULL };
+	struct rig	 g;
+	struct cap	*c;
+	char		 id1[72], id2[72], now[72], *t;
+
+	(void)state;
+	rig_open(&g);
+	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	rig_deploy_ok(&g, v2);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id2), 0);
+	c = cap_new(&g, "rollback");
+	ops_rollback(&g.sd, c->req, "demo", 1, false);
+	rig_wait(&g, c);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+
+	assert_int_equal(fakedocker_exit(g.fd, "demo-api-1", 143), 0);
+	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1",
+	    "demo-api-1-r3"), 0);
+	assert_int_equal(fakedocker_rename(g.fd, "demo-api-1-r2",
+	    "demo-api-1"), 0);
+	put_revision(&g, v2, 4, "in_progress");
+	journal(&g, 4, 3, steps, false);
+
+	restart(&g);
+	assert_string_equal(rig_result(&g, "demo", 4), "failed");
+	assert_string_equal(reason(&g, 4), "interrupted (shipd stopped during "
+	    "deploy); revision 3 brought back");
+	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1-r2", now), 0);
+	assert_string_equal(now, id2);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n"
+	    "demo-api-1-r2 exited 2\n");
+	free(t);
+	assert_journal_empty(&g);
+	rig_close(&g);
+}
+
+/*
  * Killed right after revision 2's stop of revision 1's replica was
  * recorded (and, for all recovery can tell, sent): the replica may still
  * be running with that stop under way.  Recovery asks for the stop again
@@ -545,8 +600,9 @@ journal_of(struct rig *g, const char *stack)
 }
 
 /*
- * The recovery itself fails before apply (the engine refuses the
- * stack's network): it still runs to its end, recovery finishes, and the
+ * The recovery itself fails before apply (the stack's network was
+ * removed while shipd was down, and the engine refuses to make it
+ * again): it still runs to its end, recovery finishes, and the
  * interrupted revision is recorded failed with the reason.  The journal
  * keeps that stack's records (the next start tries again) and drops
  * another stack's, whose operation had ended; a scale of the failed
@@ -574,6 +630,7 @@ test_recover_refused(void **state)
 	rig_store_wait(&g, &done);
 	assert_int_equal(journal_of(&g, "other"), 3);
 
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_default"), 0);
 	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
 	restart(&g);
 	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
@@ -634,6 +691,7 @@ test_recover_failed_down(void **state)
 	fakedocker_image(g.fd, "shipd-test/app:1", NULL, NULL);
 	rig_deploy_ok(&g, v1);
 	interrupt(&g, 2);
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_default"), 0);
 	setenv("SHIPD_TEST_REFUSE_NETWORK", "demo_default", 1);
 	restart(&g);
 	unsetenv("SHIPD_TEST_REFUSE_NETWORK");
@@ -795,6 +853,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recover_interrupted),
+		cmocka_unit_test(test_recover_after_restore),
 		cmocka_unit_test(test_recover_stop_in_flight),
 		cmocka_unit_test(test_recover_remove_in_flight),
 		cmocka_unit_test(test_recover_committed),

@@ -22,6 +22,7 @@
 
 #define CHECK	"health: {test: [CMD, /bin/check]}\n"
 #define STEPS	"create start stop rename remove connect disconnect pull"
+#define NETS	"stack.yaml", "name: demo\nnetworks: [extra]\n"
 
 static const char *const v1[] = {
 	"api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
@@ -281,6 +282,141 @@ test_rollback_recreates_pinned(void **state)
 	rig_close(&g);
 }
 
+/*
+ * After a rollback (revision 3 brings 1's container back, keeping 2's as
+ * demo-api-1-r2), a deploy of revision 2's units again restores that kept
+ * container and keeps 3's as demo-api-1-r3; when that deploy fails (here
+ * a new service never becomes healthy) its rollback must take api back
+ * to demo-api-1-r3.  The outgoing container is revision 2's: it goes back
+ * to the name it had, not to -r3, which would supersede (remove) the very
+ * container the rollback is about to rename back.
+ */
+static void
+test_rollback_after_restore(void **state)
+{
+	static const char *const v2_more[] = {
+		"api.yaml", "image: shipd-test/app:2\n" CHECK,
+		"extra.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "depends_on: {api: healthy}\n"
+		    "update: {healthy_deadline: 300ms}\n", NULL
+	};
+	struct rig	 g;
+	struct cap	*c;
+	char		 id1[72], id2[72], now[72], *t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	images(&g, NULL);
+	rig_deploy_ok(&g, v1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id1), 0);
+	rig_deploy_ok(&g, v2);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", id2), 0);
+	c = rollback(&g, 1, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+
+	mark = fakedocker_ncalls(g.fd);
+	c = rig_deploy(&g, v2_more, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(c), "; rolled back to revision 3 "
+	    "in "));
+	cap_free(c);
+	rig_settle(&g);
+	assert_string_equal(rig_result(&g, "demo", 4), "failed");
+	assert_int_equal(store_current(g.sd.store, "demo"), 3);
+	/* extra waits for api: revision 4 renamed api's kept container back
+	 * before it failed, and the rollback undid that. */
+	assert_trace(&g, mark,
+	    "disconnect demo_default demo-api-1\n"
+	    "stop demo-api-1\n"
+	    "rename demo-api-1 demo-api-1-r3\n"
+	    "connect demo_default demo-api-1-r2 api\n"
+	    "rename demo-api-1-r2 demo-api-1\n"
+	    "start demo-api-1\n"
+	    "disconnect demo_default demo-api-1\n"
+	    "stop demo-api-1\n"
+	    "rename demo-api-1 demo-api-1-r2\n"
+	    "connect demo_default demo-api-1-r3 api\n"
+	    "rename demo-api-1-r3 demo-api-1\n"
+	    "start demo-api-1\n");
+	/* Revision 1's container serves again, revision 2's is kept. */
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1", now), 0);
+	assert_string_equal(now, id1);
+	assert_int_equal(fakedocker_id(g.fd, "demo-api-1-r2", now), 0);
+	assert_string_equal(now, id2);
+	t = fakedocker_containers(g.fd);
+	assert_string_equal(t, "demo-api-1 running 1\n"
+	    "demo-api-1-r2 exited 2\n");
+	free(t);
+	rig_close(&g);
+}
+
+/*
+ * The stack's networks exist, with its label: a deploy, a rollback and
+ * a failed deploy's rollback use them as they are, with no create asked
+ * of the engine (under load each would be one more call that may pass
+ * its deadline and fail the rollback).  One removed behind shipd's back
+ * is created again, alone.
+ */
+static void
+test_rollback_reuses_networks(void **state)
+{
+	static const char *const n1[] = {
+		NETS, "api.yaml", "image: shipd-test/app:1\n" CHECK, NULL
+	};
+	static const char *const n2[] = {
+		NETS, "api.yaml", "image: shipd-test/app:2\n" CHECK, NULL
+	};
+	static const char *const n2_sick[] = {
+		NETS, "api.yaml", "image: shipd-test/sick:1\n" CHECK
+		    "update: {healthy_deadline: 300ms}\n", NULL
+	};
+	struct rig	 g;
+	struct cap	*c;
+	char		*t;
+	int		 mark;
+
+	(void)state;
+	rig_open(&g);
+	images(&g, NULL);
+	rig_deploy_ok(&g, n1);
+	/* The first deploy makes both, in either order. */
+	t = fakedocker_trace(g.fd, 0, "netcreate", "demo_default");
+	assert_string_equal(t, "netcreate demo_default\n");
+	free(t);
+	t = fakedocker_trace(g.fd, 0, "netcreate", "demo_extra");
+	assert_string_equal(t, "netcreate demo_extra\n");
+	free(t);
+	mark = fakedocker_ncalls(g.fd);
+	rig_deploy_ok(&g, n2);
+	c = rollback(&g, 1, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	c = rig_deploy(&g, n2_sick, NULL, true);
+	assert_string_equal(cap_code(c), PROTO_E_FAILED);
+	assert_non_null(strstr(cap_message(c), "; rolled back to revision 3 "
+	    "in "));
+	cap_free(c);
+	rig_settle(&g);
+	t = fakedocker_trace(g.fd, mark, "netcreate", NULL);
+	assert_string_equal(t, "");
+	free(t);
+
+	assert_int_equal(fakedocker_remove_network(g.fd, "demo_extra"), 0);
+	mark = fakedocker_ncalls(g.fd);
+	c = rollback(&g, 2, false);
+	cap_assert_ok(c);
+	cap_free(c);
+	rig_settle(&g);
+	t = fakedocker_trace(g.fd, mark, "netcreate", NULL);
+	assert_string_equal(t, "netcreate demo_extra\n");
+	free(t);
+	rig_close(&g);
+}
+
 /* Nothing to go back to, or no data to bring back: refused, untouched. */
 static void
 test_rollback_refused(void **state)
@@ -324,6 +460,8 @@ main(void)
 		cmocka_unit_test(test_rollback_paused),
 		cmocka_unit_test(test_rollback_manual),
 		cmocka_unit_test(test_rollback_recreates_pinned),
+		cmocka_unit_test(test_rollback_after_restore),
+		cmocka_unit_test(test_rollback_reuses_networks),
 		cmocka_unit_test(test_rollback_refused),
 	};
 
