@@ -7,7 +7,8 @@
 # it (engine events in that order), leaves other alone, counts restarts in
 # status with the reason and a heal event each time, and after
 # SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  A
-# deploy clears the loop.  on_unhealthy: none is left alone.
+# shipd restarted shows the same counts, reason and loop, and its
+# shipd_restarts_total goes on from there.  A deploy clears the loop.
 . "$(dirname "$0")/lib.sh"
 
 export SHIPD_TEST_HEAL_BACKOFF_MS=200 SHIPD_TEST_HEAL_BACKOFF_MAX_MS=400
@@ -98,10 +99,32 @@ assert_match "$order" "web:die web:start app:die app:start" \
     "restart order"
 ok "heal events name each restart and the crash loop; web before app"
 
+# shipd restarted: the counts, the reason and the loop are read back from
+# the state dir (heal.json), and shipd_restarts_total goes on from 2
+# rather than starting again at 0.
+reason=$(svc_field web last_reason)
+stop_shipd
+start_shipd --metrics-listen 127.0.0.1:0
+assert_eq "$(svc_field web restarts)" 2 "restarts after shipd restarted"
+assert_eq "$(svc_field web last_reason)" "$reason" \
+    "last reason after shipd restarted"
+assert_eq "$(svc_field web crash_loop)" true "crash loop after shipd restarted"
+port=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' \
+    "$IT_LOG" | tail -1)
+[ -n "$port" ] || fail "shipd did not log the metrics port"
+restarts_metric=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" |
+    grep "^shipd_restarts_total{" | grep "stack=\"$IT_STACK\"" |
+    grep 'service="web"' | grep 'reason="unhealthy"' | awk '{print $2}')
+assert_eq "$restarts_metric" 2 "shipd_restarts_total after shipd restarted"
+ok "after a shipd restart status shows web's 2 restarts, reason and loop; the counter goes on at 2"
+
 # A deploy starts afresh: the loop is forgotten.
 sed -i 's/SVC_UNHEALTHY_AFTER: "2"/SVC_UNHEALTHY_AFTER: "600"/' \
     "$IT_UNITS/compose.yaml"
 sctl deploy "$IT_UNITS" >/dev/null || fail "second deploy"
 assert_eq "$(svc_field web crash_loop)" false "crash loop after a deploy"
-ok "a deploy clears the crash loop"
+wait_until 5 sh -c "jq -e '.web.crash_loop == false and .web.restarts == 2' \
+    '$IT_STATE/stacks/$IT_STACK/heal.json'" ||
+    fail "heal.json still records the loop: $(cat "$IT_STATE/stacks/$IT_STACK/heal.json")"
+ok "a deploy clears the crash loop, in heal.json too"
 stop_shipd
