@@ -66,6 +66,7 @@ struct heal {
 };
 
 static void	on_timer(uv_timer_t *);
+static void	schedule(struct hsvc *, uint64_t);
 
 static uint64_t
 env_ms(const char *name, uint64_t dflt)
@@ -275,11 +276,18 @@ on_healed(struct op *op, void *arg)
 	struct hsvc *h = arg;
 
 	h->running = false;
-	if (op->failed) {
-		h->hl->stats.heals_failed++;
-		emit(h, "failed");
-	} else
+	if (!op->failed) {
 		emit(h, "done");
+		return;
+	}
+	h->hl->stats.heals_failed++;
+	emit(h, "failed");
+	/* The restart did not bring it back healthy.  The engine says
+	 * "unhealthy" once, and that may have come while the restart ran:
+	 * look again after the backoff, as for a new report (the next heal
+	 * is the one a crash loop stops). */
+	if (!h->pending && !h->pol.crash_loop && !h->hl->stopped)
+		schedule(h, heal_pol_delay(&h->pol, now_ms()));
 }
 
 static void

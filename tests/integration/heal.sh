@@ -6,7 +6,9 @@
 # restarts web within interval * retries plus its start, restarts app after
 # it (engine events in that order), leaves other alone, counts restarts in
 # status with the reason and a heal event each time, and after
-# SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  A
+# SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  eng
+# (an engine check) turns unhealthy for good: each restart fails its
+# gate, the next comes after the backoff, then the crash loop.  A
 # shipd restarted shows the same counts, reason and loop, and its
 # shipd_restarts_total goes on from there.  A deploy clears the loop.
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +34,13 @@ services:
     image: $IMAGE1
     environment: {SVC_NAME: other}
     depends_on: [web]
+  eng:
+    image: $IMAGE1
+    environment: {SVC_NAME: eng}
+    healthcheck:
+      test: [CMD-SHELL, "test ! -e /tmp/sick && /bin/svc-check"]
+      interval: 1s
+      retries: 2
 EOF
 
 svc_field() {	# service field
@@ -85,8 +94,24 @@ ok "web's repeated failures are a crash loop after 2 restarts"
 assert_eq "$(svc_field other restarts)" 0 "other's restarts"
 ok "no restart in a crash loop; other (without restart: true) left alone"
 
+# eng's engine check fails from now on, restarted or not (the file stays
+# in the container): no restart brings it back healthy.  The engine says
+# "unhealthy" once per spell, often while the restart still runs: each
+# failed restart is followed by the next after the backoff, and the third
+# is refused as a crash loop, not waited on forever.  (After web's loop:
+# the two would queue on the stack's lock.)
+docker exec "$(cid eng)" touch /tmp/sick
+wait_until 30 crash_loop eng ||
+    fail "eng: no crash loop: restarts '$(svc_field eng restarts)'"
+assert_eq "$(svc_field eng restarts)" 2 "eng's restarts before the loop"
+ok "eng, which no restart brings back healthy, is restarted with backoff, then a crash loop"
+
 kill "$EVPID" 2>/dev/null || true
 wait "$EVPID" 2>/dev/null || true
+eng_ev=$(jq -r 'select(.event == "heal" and .service == "eng") | .action' \
+    "$IT_DIR/events" | tr '\n' ' ')
+assert_match "$eng_ev" "^restart failed restart failed crash_loop $" \
+    "eng's heal events"
 ev=$(jq -r 'select(.event == "heal") | .action' "$IT_DIR/events" |
     tr '\n' ' ')
 assert_match "$ev" "restart .*restart .*crash_loop" "heal events"
