@@ -26,6 +26,7 @@
 #include "ops/boot.h"
 #include "ops/health.h"
 #include "ops/op.h"
+#include "state/journal.h"
 #include "state/lock.h"
 #include "state/revision.h"
 #include "state/store.h"
@@ -94,14 +95,31 @@ by_stack(struct shipd *sd, json_t *rows)
 	return out;
 }
 
+/* The stop or the start failed, or was refused: look again later, the
+ * wait doubling from 10 s to 5 minutes, until one succeeds. */
+static void
+boot_failed(struct boot *b, struct op *op, const char *what)
+{
+	b->fail_ms = b->fail_ms == 0 ? BOOT_FAIL_MIN_MS : b->fail_ms * 2;
+	if (b->fail_ms > BOOT_FAIL_MAX_MS)
+		b->fail_ms = BOOT_FAIL_MAX_MS;
+	log_warn("boot %s: %s: %s; looking again in %llu s", op->stack_name,
+	    what, op->error ? op->error : op->refusal ? op->refusal :
+	    "failed",
+	    (unsigned long long)(b->fail_ms / 1000));
+	if (!uv_is_active((uv_handle_t *)&b->timer))
+		uv_timer_start(&b->timer, on_boot_timer, b->fail_ms, 0);
+}
+
 static void
 on_stopped(struct op *op, void *arg)
 {
 	struct boot *b = arg;
 
-	if (op->failed)
-		log_warn("boot %s: stopping what ran ahead: %s",
-		    op->stack_name, op->error ? op->error : "failed");
+	if (op->failed || op->refusal != NULL) {
+		boot_failed(b, op, "stopping what ran ahead");
+		return;
+	}
 	/* Now what it stopped is down: start it, in order. */
 	uv_timer_start(&b->timer, on_boot_timer, 0, 0);
 }
@@ -111,18 +129,10 @@ on_started(struct op *op, void *arg)
 {
 	struct boot *b = arg;
 
-	if (!op->failed) {
+	if (op->failed || op->refusal != NULL)
+		boot_failed(b, op, "starting");
+	else
 		b->fail_ms = 0;
-		return;
-	}
-	b->fail_ms = b->fail_ms == 0 ? BOOT_FAIL_MIN_MS : b->fail_ms * 2;
-	if (b->fail_ms > BOOT_FAIL_MAX_MS)
-		b->fail_ms = BOOT_FAIL_MAX_MS;
-	log_warn("boot %s: %s; looking again in %llu s", op->stack_name,
-	    op->error ? op->error : "failed",
-	    (unsigned long long)(b->fail_ms / 1000));
-	if (!uv_is_active((uv_handle_t *)&b->timer))
-		uv_timer_start(&b->timer, on_boot_timer, b->fail_ms, 0);
 }
 
 static const char *
@@ -144,6 +154,10 @@ boot_stack(struct boot *b, const char *stack, json_t *rows)
 
 	if (lock_holder(sd, stack) != NULL)
 		return false;
+	/* Half way between revisions: the operator's to deploy or roll
+	 * back (status says so); a start or stop would be refused. */
+	if (journal_held(sd, stack) != NULL)
+		return true;
 	if (revision_load(sd->store, stack, 0, &st, &g, NULL, why,
 	    sizeof why) < 0)
 		return true;
