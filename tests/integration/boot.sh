@@ -81,7 +81,7 @@ docker events --filter "label=$IT_LABEL" --filter type=container \
     --format '{{index .Actor.Attributes "io.shipd.service"}}:{{.Action}}' \
     > "$IT_DIR/ev" &
 EVPID=$!
-it_at_exit 'kill "$EVPID" 2>/dev/null; wait "$EVPID" 2>/dev/null'
+it_at_exit "kill $EVPID 2>/dev/null; wait $EVPID 2>/dev/null"
 trap it_cleanup EXIT
 docker stop -t 1 "$(cid web)" "$(cid api)" "$(cid db)" "$(cid spare)" \
     "$(cid side)" "$(cid cache)" >/dev/null
