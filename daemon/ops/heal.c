@@ -8,7 +8,10 @@
  * deploy or rollback: while one holds it, the heal waits and tries again
  * once a second (it is after the deploy that the service is judged).
  * Each heal, wait, failure and crash loop is an event of type "heal" on
- * the stack's event fan-out (shipctl events, notify, metrics).
+ * the stack's event fan-out (shipctl events, notify, metrics).  The
+ * counts, the last reason and the crash loop are kept in the stack's
+ * heal.json, rewritten on each change and read back when shipd starts,
+ * so status and shipd_restarts_total go on from where they were.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ struct hsvc {
 	char		*svc;
 	struct heal_pol	 pol;
 	int		 restarts;
+	json_t		*reasons;	/* {reason: restarts}, for metrics */
 	char		 reason[160];
 	char		*id;		/* the replica it is for */
 	time_t		 last;		/* last heal started */
@@ -57,10 +61,12 @@ struct heal {
 	struct hsvc		*svcs;
 	struct heal_stats	 stats;
 	struct boot		*boot;
+	bool			 loaded;	/* heal.json read back */
 	bool			 stopped;
 };
 
 static void	on_timer(uv_timer_t *);
+static void	schedule(struct hsvc *, uint64_t);
 
 static uint64_t
 env_ms(const char *name, uint64_t dflt)
@@ -104,11 +110,90 @@ hsvc_get(struct heal *hl, const char *stack, const char *svc, bool make)
 	    HEAL_BACKOFF_MAX_MS);
 	h->pol.loop_count = (unsigned)env_ms("SHIPD_TEST_HEAL_LOOP_COUNT",
 	    HEAL_LOOP_COUNT);
+	h->reasons = json_object();
 	uv_timer_init(hl->sd->loop, &h->timer);
 	h->timer.data = h;
 	h->next = hl->svcs;
 	hl->svcs = h;
 	return h;
+}
+
+/* Rewrite stack's heal.json from what is in memory (the writes land in
+ * order, so the last one stands). */
+static void
+persist(struct heal *hl, const char *stack)
+{
+	struct hsvc	*h;
+	json_t		*doc;
+	char		 t[32];
+
+	if (hl->sd->store == NULL)
+		return;
+	doc = json_object();
+	for (h = hl->svcs; h != NULL; h = h->next) {
+		if (strcmp(h->stack, stack) != 0 || (h->restarts == 0 &&
+		    !h->pol.crash_loop))
+			continue;
+		fmt_time_utc(t, sizeof t, (long long)h->last);
+		json_object_set_new(doc, h->svc, json_pack("{s:i, s:O, s:s, "
+		    "s:s, s:b}", "restarts", h->restarts, "reasons",
+		    h->reasons, "last_reason", h->reason, "last_time", t,
+		    "crash_loop", h->pol.crash_loop));
+	}
+	store_heal_set(hl->sd->store, stack, doc, NULL, NULL);
+	json_decref(doc);
+}
+
+/* What an earlier shipd recorded: the counts go on (and so do the
+ * counters, which Prometheus then sees rise, not reset), a crash loop
+ * stays one until a deploy, restart or start. */
+static void
+load_stack(struct heal *hl, const char *stack)
+{
+	const json_t	*doc = store_heal_get(hl->sd->store, stack);
+	json_t		*v, *n;
+	struct hsvc	*h;
+	const char	*svc, *why, *reason;
+	long long	 sec;
+	long		 nsec;
+
+	json_object_foreach((json_t *)doc, svc, v) {
+		if (!json_is_object(v))
+			continue;
+		h = hsvc_get(hl, stack, svc, true);
+		h->restarts = (int)json_integer_value(json_object_get(v,
+		    "restarts"));
+		if ((why = json_string_value(json_object_get(v,
+		    "last_reason"))) != NULL)
+			snprintf(h->reason, sizeof h->reason, "%s", why);
+		if (parse_rfc3339(json_string_value(json_object_get(v,
+		    "last_time")) ?: "", &sec, &nsec) > 0)
+			h->last = (time_t)sec;
+		h->pol.crash_loop = json_is_true(json_object_get(v,
+		    "crash_loop"));
+		json_object_foreach(json_object_get(v, "reasons"), reason, n) {
+			if (json_integer_value(n) <= 0)
+				continue;
+			json_object_set(h->reasons, reason, n);
+			metrics_add("shipd_restarts_total",
+			    (double)json_integer_value(n), "stack", stack,
+			    "service", svc, "reason", reason, NULL);
+		}
+	}
+}
+
+static void
+load(struct heal *hl)
+{
+	const char	*names[1024];
+	size_t		 i, n;
+
+	if (hl->loaded || hl->sd->store == NULL)
+		return;
+	hl->loaded = true;
+	n = store_stacks(hl->sd->store, names, nitems(names));
+	for (i = 0; i < n; i++)
+		load_stack(hl, names[i]);
 }
 
 /* A "heal" event on the stack's fan-out. */
@@ -191,11 +276,18 @@ on_healed(struct op *op, void *arg)
 	struct hsvc *h = arg;
 
 	h->running = false;
-	if (op->failed) {
-		h->hl->stats.heals_failed++;
-		emit(h, "failed");
-	} else
+	if (!op->failed) {
 		emit(h, "done");
+		return;
+	}
+	h->hl->stats.heals_failed++;
+	emit(h, "failed");
+	/* The restart did not bring it back healthy.  The engine says
+	 * "unhealthy" once, and that may have come while the restart ran:
+	 * look again after the backoff, as for a new report (the next heal
+	 * is the one a crash loop stops). */
+	if (!h->pending && !h->pol.crash_loop && !h->hl->stopped)
+		schedule(h, heal_pol_delay(&h->pol, now_ms()));
 }
 
 static void
@@ -236,6 +328,7 @@ heal_now(struct hsvc *h)
 		h->hl->stats.crash_loops++;
 		log_warn("heal %s/%s: crash loop (%d restarts), giving up",
 		    h->stack, h->svc, h->restarts);
+		persist(h->hl, h->stack);
 		emit(h, "crash_loop");
 		ops_notify(sd, h->stack, NOTIFY_CRASH_LOOP, json_pack("[s]",
 		    h->svc), "crash loop", json_pack("{s:i}", "restarts",
@@ -245,10 +338,13 @@ heal_now(struct hsvc *h)
 		return;
 	}
 	h->restarts++;
+	json_object_set_new(h->reasons, "unhealthy", json_integer(
+	    json_integer_value(json_object_get(h->reasons, "unhealthy")) + 1));
 	h->last = time(NULL);
 	h->running = true;
 	h->hl->stats.heals++;
 	metrics_restart(h->stack, h->svc, "unhealthy");
+	persist(h->hl, h->stack);
 	log_info("heal %s/%s: restarting (%s)", h->stack, h->svc, h->reason);
 	emit(h, "restart");
 	svcop_heal(sd, st, g, heal_targets(st, h->svc, h->reason), on_healed,
@@ -357,6 +453,7 @@ heal_start(struct shipd *sd)
 		return;
 	sd->heal_unhealthy = heal_unhealthy;
 	sd->heal_reset = heal_reset;
+	load(hl);
 	if (hl->watch == NULL)
 		hl->watch = watch_stack(sd, NULL, on_event, hl);
 	/* shipd starts, or the engine is back. */
@@ -371,6 +468,7 @@ hsvc_closed(uv_handle_t *t)
 	free(h->stack);
 	free(h->svc);
 	free(h->id);
+	json_decref(h->reasons);
 	free(h);
 }
 
@@ -406,19 +504,24 @@ heal_stop(struct shipd *sd)
 void
 heal_reset(struct shipd *sd, const char *stack)
 {
-	struct hsvc *h;
+	struct hsvc	*h;
+	bool		 looped = false;
 
 	if (sd->heal == NULL)
 		return;
 	for (h = sd->heal->svcs; h != NULL; h = h->next) {
 		if (strcmp(h->stack, stack) != 0)
 			continue;
+		looped |= h->pol.crash_loop;
 		heal_pol_reset(&h->pol);
 		if (h->pending) {
 			uv_timer_stop(&h->timer);
 			h->pending = false;
 		}
 	}
+	/* The loop's end is recorded: a shipd started later tries again. */
+	if (looped)
+		persist(sd->heal, stack);
 }
 
 json_t *

@@ -342,9 +342,15 @@ void		 svcop_heal(struct shipd *, struct stack *, struct graph *,
 		    void *arg);
 
 /* svcop.c, for ordered boot (boot.c): a start of targets ({svc: why},
- * stolen, as are st and g) with no client. */
+ * stolen, as are st and g) with no client, and a stop of targets,
+ * dependents first, that leaves no mark (no shipctl stop); on_end(op,
+ * arg) once each ends. */
 void		 svcop_boot(struct shipd *, struct stack *, struct graph *,
-		    json_t *targets);
+		    json_t *targets, void (*on_end)(struct op *, void *),
+		    void *arg);
+void		 svcop_boot_stop(struct shipd *, struct stack *,
+		    struct graph *, json_t *targets,
+		    void (*on_end)(struct op *, void *), void *arg);
 
 /* cancel.c: stop an operation with a reason (a cancel, a deadline):
  * queued, it is answered and ends; before apply, the pipeline fails at

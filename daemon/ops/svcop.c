@@ -73,9 +73,11 @@ svcop_finish(struct op *op)
 
 		if (s->action == ACT_NONE)
 			continue;
-		/* Stopped all the way; or started at all (a start that
-		 * failed in a gate leaves it running, so not stopped). */
-		if (s->action == ACT_STOP && s->state == SVC_DONE)
+		/* Stopped all the way (but by ordered boot, which starts
+		 * it again); or started at all (a start that failed in a
+		 * gate leaves it running, so not stopped). */
+		if (s->action == ACT_STOP && s->state == SVC_DONE &&
+		    !op->healing)
 			json_object_set_new(stopped, s->unit->name, json_pack(
 			    "{s:s, s:i}", "since", t1, "uid", (int)op->uid));
 		else if (s->action != ACT_STOP && (s->state == SVC_DONE ||
@@ -291,10 +293,10 @@ svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
 }
 
 /* boot.c: start the services in targets ({svc: why}, stolen, as are st
- * and g) of st, with no client. */
+ * and g) of st, with no client; on_end(op, arg) once it ends. */
 void
 svcop_boot(struct shipd *sd, struct stack *st, struct graph *g,
-    json_t *targets)
+    json_t *targets, void (*on_end)(struct op *, void *), void *arg)
 {
 	struct op *op;
 
@@ -302,5 +304,26 @@ svcop_boot(struct shipd *sd, struct stack *st, struct graph *g,
 	op->targets = targets;
 	op->graph = g;
 	op->healing = true;
+	op->on_end = on_end;
+	op->on_end_arg = arg;
+	op_run(op);
+}
+
+/* boot.c: stop the services in targets (stolen, as are st and g),
+ * dependents first, with no client and leaving no mark: they are to be
+ * started again in order once what they wait on is ready. */
+void
+svcop_boot_stop(struct shipd *sd, struct stack *st, struct graph *g,
+    json_t *targets, void (*on_end)(struct op *, void *), void *arg)
+{
+	struct op *op;
+
+	graph_free(g);
+	op = op_create(sd, &op_kind_stop, NULL, st, NULL);
+	op->targets = targets;
+	op->graph = reversed(st);
+	op->healing = true;
+	op->on_end = on_end;
+	op->on_end_arg = arg;
 	op_run(op);
 }

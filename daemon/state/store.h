@@ -66,6 +66,16 @@ void	 store_svcstate_set(struct store *, const char *stack, json_t *obj,
 	    store_cb *, void *arg);
 
 /*
+ * The supervisor's restarts (heal.json), so that status and the restart
+ * counters outlive shipd: {"web": {"restarts": 2, "reasons":
+ * {"unhealthy": 2}, "last_reason": "...", "last_time": RFC 3339,
+ * "crash_loop": false}}.  Replaced whole, atomically.
+ */
+const json_t *store_heal_get(struct store *, const char *stack);
+void	 store_heal_set(struct store *, const char *stack, json_t *obj,
+	    store_cb *, void *arg);
+
+/*
  * Journal: one JSON line per deploy step, fdatasync'd before cb fires.
  * "time" is added when missing.  store_journal_read returns (borrowed) the
  * records found at open; a torn last line is dropped.  Truncating empties

@@ -75,6 +75,7 @@ stk_free(struct stk *k)
 	free(k->revs);
 	json_decref(k->scale);
 	json_decref(k->svcstate);
+	json_decref(k->heal);
 	free(k->dir);
 	free(k->name);
 	free(k);

@@ -33,10 +33,12 @@ struct stk {
 	int		 next;		/* lowest number not yet handed out */
 	json_t		*scale;
 	json_t		*svcstate;	/* svcstate.json */
+	json_t		*heal;		/* heal.json */
 };
 
 enum wkind { W_NOP, W_REPLACE, W_APPEND };
-enum wapply { A_NONE, A_REVISION, A_CURRENT, A_SCALE, A_SVCSTATE, A_TRUNCATE };
+enum wapply { A_NONE, A_REVISION, A_CURRENT, A_SCALE, A_SVCSTATE, A_HEAL,
+	    A_TRUNCATE };
 
 /* One queued write.  The worker sees only path, data, len, err and
  * stk->dir: JSON values never cross to the thread pool. */

@@ -167,6 +167,9 @@ load_stack(struct stk *k)
 	xasprintf(&path, "%s/svcstate.json", k->dir);
 	k->svcstate = read_object(path);
 	free(path);
+	xasprintf(&path, "%s/heal.json", k->dir);
+	k->heal = read_object(path);
+	free(path);
 }
 
 static int

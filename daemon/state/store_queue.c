@@ -191,6 +191,11 @@ w_apply(struct store *st, struct wreq *r)
 		r->stk->svcstate = r->doc;
 		r->doc = NULL;
 		break;
+	case A_HEAL:
+		json_decref(r->stk->heal);
+		r->stk->heal = r->doc;
+		r->doc = NULL;
+		break;
 	case A_TRUNCATE:
 		/* What was rewritten is what the journal holds now. */
 		json_array_clear(st->journal);

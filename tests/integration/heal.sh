@@ -6,8 +6,11 @@
 # restarts web within interval * retries plus its start, restarts app after
 # it (engine events in that order), leaves other alone, counts restarts in
 # status with the reason and a heal event each time, and after
-# SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  A
-# deploy clears the loop.  on_unhealthy: none is left alone.
+# SHIPD_TEST_HEAL_LOOP_COUNT restarts declares a crash loop and stops.  eng
+# (an engine check) turns unhealthy for good: each restart fails its
+# gate, the next comes after the backoff, then the crash loop.  A
+# shipd restarted shows the same counts, reason and loop, and its
+# shipd_restarts_total goes on from there.  A deploy clears the loop.
 . "$(dirname "$0")/lib.sh"
 
 export SHIPD_TEST_HEAL_BACKOFF_MS=200 SHIPD_TEST_HEAL_BACKOFF_MAX_MS=400
@@ -31,6 +34,13 @@ services:
     image: $IMAGE1
     environment: {SVC_NAME: other}
     depends_on: [web]
+  eng:
+    image: $IMAGE1
+    environment: {SVC_NAME: eng}
+    healthcheck:
+      test: [CMD-SHELL, "test ! -e /tmp/sick && /bin/svc-check"]
+      interval: 1s
+      retries: 2
 EOF
 
 svc_field() {	# service field
@@ -84,8 +94,24 @@ ok "web's repeated failures are a crash loop after 2 restarts"
 assert_eq "$(svc_field other restarts)" 0 "other's restarts"
 ok "no restart in a crash loop; other (without restart: true) left alone"
 
+# eng's engine check fails from now on, restarted or not (the file stays
+# in the container): no restart brings it back healthy.  The engine says
+# "unhealthy" once per spell, often while the restart still runs: each
+# failed restart is followed by the next after the backoff, and the third
+# is refused as a crash loop, not waited on forever.  (After web's loop:
+# the two would queue on the stack's lock.)
+docker exec "$(cid eng)" touch /tmp/sick
+wait_until 30 crash_loop eng ||
+    fail "eng: no crash loop: restarts '$(svc_field eng restarts)'"
+assert_eq "$(svc_field eng restarts)" 2 "eng's restarts before the loop"
+ok "eng, which no restart brings back healthy, is restarted with backoff, then a crash loop"
+
 kill "$EVPID" 2>/dev/null || true
 wait "$EVPID" 2>/dev/null || true
+eng_ev=$(jq -r 'select(.event == "heal" and .service == "eng") | .action' \
+    "$IT_DIR/events" | tr '\n' ' ')
+assert_match "$eng_ev" "^restart failed restart failed crash_loop $" \
+    "eng's heal events"
 ev=$(jq -r 'select(.event == "heal") | .action' "$IT_DIR/events" |
     tr '\n' ' ')
 assert_match "$ev" "restart .*restart .*crash_loop" "heal events"
@@ -98,10 +124,32 @@ assert_match "$order" "web:die web:start app:die app:start" \
     "restart order"
 ok "heal events name each restart and the crash loop; web before app"
 
+# shipd restarted: the counts, the reason and the loop are read back from
+# the state dir (heal.json), and shipd_restarts_total goes on from 2
+# rather than starting again at 0.
+reason=$(svc_field web last_reason)
+stop_shipd
+start_shipd --metrics-listen 127.0.0.1:0
+assert_eq "$(svc_field web restarts)" 2 "restarts after shipd restarted"
+assert_eq "$(svc_field web last_reason)" "$reason" \
+    "last reason after shipd restarted"
+assert_eq "$(svc_field web crash_loop)" true "crash loop after shipd restarted"
+port=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' \
+    "$IT_LOG" | tail -1)
+[ -n "$port" ] || fail "shipd did not log the metrics port"
+restarts_metric=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" |
+    grep "^shipd_restarts_total{" | grep "stack=\"$IT_STACK\"" |
+    grep 'service="web"' | grep 'reason="unhealthy"' | awk '{print $2}')
+assert_eq "$restarts_metric" 2 "shipd_restarts_total after shipd restarted"
+ok "after a shipd restart status shows web's 2 restarts, reason and loop; the counter goes on at 2"
+
 # A deploy starts afresh: the loop is forgotten.
 sed -i 's/SVC_UNHEALTHY_AFTER: "2"/SVC_UNHEALTHY_AFTER: "600"/' \
     "$IT_UNITS/compose.yaml"
 sctl deploy "$IT_UNITS" >/dev/null || fail "second deploy"
 assert_eq "$(svc_field web crash_loop)" false "crash loop after a deploy"
-ok "a deploy clears the crash loop"
+wait_until 5 sh -c "jq -e '.web.crash_loop == false and .web.restarts == 2' \
+    '$IT_STATE/stacks/$IT_STACK/heal.json'" ||
+    fail "heal.json still records the loop: $(cat "$IT_STATE/stacks/$IT_STACK/heal.json")"
+ok "a deploy clears the crash loop, in heal.json too"
 stop_shipd

@@ -663,6 +663,30 @@ test_scale(void **state)
 	json_decref(obj);
 }
 
+static int	mode_of(struct fx *, const char *);
+
+/* The supervisor's counts (heal.json) outlive a reopen, as scale does. */
+static void
+test_heal(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*obj = json_pack("{s:{s:i, s:{s:i}, s:s, s:b}}", "web",
+			    "restarts", 2, "reasons", "unhealthy", 2,
+			    "last_reason", "unhealthy: HTTP 500", "crash_loop",
+			    1);
+
+	assert_null(store_heal_get(f->st, "demo"));
+	store_heal_set(f->st, "demo", obj, on_write, id(0));
+	run(f);
+	assert_cbs(1, 0, 0);
+	assert_true(json_equal((json_t *)store_heal_get(f->st, "demo"), obj));
+	assert_int_equal(mode_of(f, "stacks/demo/heal.json"), 0600);
+	reopen(f);
+	assert_true(json_equal((json_t *)store_heal_get(f->st, "demo"), obj));
+	assert_null(store_heal_get(f->st, "other"));
+	json_decref(obj);
+}
+
 static void
 test_audit(void **state)
 {
@@ -973,6 +997,7 @@ main(void)
 		T(test_bad_names),
 		T(test_revision_immutable),
 		T(test_scale),
+		T(test_heal),
 		T(test_audit),
 		T(test_writes_atomic),
 		T(test_failed_write),
