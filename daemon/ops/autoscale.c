@@ -346,6 +346,10 @@ evaluate(struct asvc *a, uint64_t now)
 
 	if (!free_to_act(a) || a->n == 0 || a->n != a->count) {
 		/* Missing samples are no use, not zero use. */
+		if (a->calc.nsamples > 0)
+			log_debug("autoscale %s/%s: %d samples of %d replicas: "
+			    "the window starts again", a->stack, a->svc, a->n,
+			    a->count);
 		ascalc_clear(&a->calc);
 		if (!free_to_act(a) || a->count < a->min || a->count > a->max)
 			return;
@@ -358,8 +362,12 @@ evaluate(struct asvc *a, uint64_t now)
 		a->last = o;
 		a->evaluated = true;
 	}
-	if (o.dir == ASCALC_HOLD || now < a->next_ok)
+	if (o.dir == ASCALC_HOLD || now < a->next_ok) {
+		log_debug("autoscale %s/%s: %s%s", a->stack, a->svc, o.reason,
+		    o.dir != ASCALC_HOLD ? " (backing off after a failure)" :
+		    "");
 		return;
+	}
 	act(a, &o);
 }
 
@@ -485,6 +493,9 @@ autoscale_status(struct shipd *sd, const char *stack)
 
 	if (as == NULL)
 		return NULL;
+	/* What a scale recorded a moment ago, not at the next tick. */
+	if (sd->store != NULL && !as->stopped)
+		sync_stack(as, stack);
 	for (a = as->svcs; a != NULL; a = a->next) {
 		if (a->gone || strcmp(a->stack, stack) != 0)
 			continue;
