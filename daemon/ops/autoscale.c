@@ -312,9 +312,12 @@ on_sample(const struct stats_sample *s, void *arg)
 	struct asvc		*a;
 	double			 cpus;
 
+	/* A replica past the count (one a failed scale left) is not one
+	 * the service has. */
 	if (!s->have || s->read + AUTOSCALE_FRESH_S < time(NULL) ||
 	    spec_kept_revision(s->name) > 0 ||
-	    (a = asvc_find(as, s->stack, s->service)) == NULL)
+	    (a = asvc_find(as, s->stack, s->service)) == NULL ||
+	    s->replica > a->count)
 		return;
 	cpus = a->nano_cpus > 0 ? (double)a->nano_cpus / 1e9 : 1.0;
 	a->n++;

@@ -2,7 +2,8 @@
 # The autoscaler against the real engine and its real stats.  api burns its
 # CPU limit (resources.cpus 0.1) while a file on a bind mount exists
 # (SVC_BURN); autoscale: min 1, max 3, cpu 30%, up 1 per 5 s, down 50% per
-# 5 s, window 5 s, stabilization 10 s.  It scales 1 -> 2 -> 3, one replica
+# 5 s, window 5 s, stabilization 10 s.  A first scale-up whose replica
+# fails its health gate is reported and backs off.  It scales 1 -> 2 -> 3, one replica
 # at a time, at least `every` apart, never above max; a deploy while it
 # wants more is left alone (no autoscale in it) and keeps the count; a
 # no-op redeploy keeps 3; with the burn ended it comes back to 1 after
@@ -10,6 +11,8 @@
 # api=1:2 sets them.  Each decision is in history, events, status and the
 # metrics (promtool checks them).  Prints the timeline of the decisions.
 . "$(dirname "$0")/lib.sh"
+
+export SHIPD_TEST_AUTOSCALE_BACKOFF_MS=2000
 
 image=${AUTOSCALE_TEST_IMAGE:-$IMAGE1}
 mkdir -p "$IT_DIR/burn"
@@ -23,6 +26,15 @@ resources: {cpus: 0.1}
 stop_grace: 1s
 update:
   monitor: \${MONITOR:-0s}
+  healthy_deadline: 3s
+# Unhealthy while the file sick exists: a scale's new replica fails its gate.
+health:
+  test: ["CMD-SHELL", "test ! -e /burn/sick"]
+  interval: 10s
+  timeout: 2s
+  retries: 1
+  start_interval: 200ms
+on_unhealthy: none
 autoscale:
   min: 1
   max: 3
@@ -69,13 +81,27 @@ it_at_exit 'kill $EVPID 2>/dev/null'
 wait_until 5 grep -q '"subscribed"' "$IT_DIR/events" ||
     fail "events never subscribed"
 
-t2=$(reach 2 30)
-ok "burning: 1 -> 2 at ${t2} ms"
+# The first scale-up fails (its new replica never turns healthy): reported,
+# and after a backoff tried again.
+touch "$IT_DIR/burn/sick"
+failed() {
+	jq -e 'select(.event == "autoscale" and .action == "failed")' \
+	    "$IT_DIR/events"
+}
+wait_until 40 failed || fail "no failed autoscale event"
+tf=$(($(now_ms) - t0))
+assert_eq "$(desired)" 1 "desired after the failed scale"
+assert_match "$(failed | jq -r .reason)" "1 -> 2; failed: " "the failure's reason"
+rm -f "$IT_DIR/burn/sick"
+ok "a failed scale-up (at ${tf} ms) is reported and leaves the count at 1"
 
-# While it wants a third, a deploy that takes a while (a 4 s monitor): the
+t2=$(reach 2 30)
+ok "burning: 1 -> 2 at ${t2} ms, after the backoff"
+
+# While it wants a third, a deploy that takes a while (a 2 s monitor): the
 # autoscaler leaves it alone, and the deploy keeps 2.
 d0=$(now_ms)
-out=$(ROUND=2 MONITOR=4s sctl --json deploy "$IT_UNITS") ||
+out=$(ROUND=2 MONITOR=2s sctl --json deploy "$IT_UNITS") ||
     { echo "$out"; fail "the deploy in the middle"; }
 d1=$(now_ms)
 n=$(echo "$out" | jq -s -r '.[] | select(.event == "plan") | .services[] |
@@ -95,7 +121,7 @@ while [ "$(now_ms)" -lt "$t_end" ]; do
 	sleep 0.5
 done
 assert_eq "$MAXSEEN" 3 "the most replicas seen"
-ROUND=2 MONITOR=4s sctl deploy "$IT_UNITS" >/dev/null || fail "no-op redeploy"
+ROUND=2 MONITOR=2s sctl deploy "$IT_UNITS" >/dev/null || fail "no-op redeploy"
 assert_eq "$(desired)" 3 "desired after a no-op redeploy"
 assert_eq "$(running)" 3 "running after a no-op redeploy"
 ok "never above max 3; a no-op redeploy keeps 3"
@@ -123,13 +149,16 @@ kill "$EVPID" 2>/dev/null || true
 wait "$EVPID" 2>/dev/null || true
 steps=$(jq -r 'select(.event == "autoscale" and .action == "scale") |
     "\(.from)->\(.to)"' "$IT_DIR/events" | tr '\n' ' ')
-assert_match "$steps" "^1->2 2->3 3->2 2->1 " "autoscale events"
+assert_match "$steps" "^1->2 1->2 2->3 3->2 2->1 " "autoscale events"
 jq -e 'select(.event == "autoscale" and .action == "scale") |
     select((.to - .from) > 1)' "$IT_DIR/events" >/dev/null &&
     fail "a step of more than max_step 1"
 hist=$(sctl --json history --stack "$IT_STACK" | jq -r '.revisions[] |
     select(.kind == "autoscale") | .reason')
-assert_eq "$(echo "$hist" | grep -c 'target over 5s: ')" 4 "history rows"
+assert_eq "$(echo "$hist" | grep -c 'target over 5s: ')" 5 "history rows"
+assert_eq "$(sctl --json history --stack "$IT_STACK" | jq -r '[.revisions[] |
+    select(.kind == "autoscale") | .result] | join(" ")')" \
+    "failed done done done done" "history results"
 assert_match "$hist" "cpu [0-9]+% of 30% target over 5s: 1 -> 2" "history reason"
 m=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics") || fail "no /metrics"
 if command -v promtool >/dev/null; then
@@ -137,12 +166,13 @@ if command -v promtool >/dev/null; then
 	    fail "promtool check metrics"
 fi
 S="stack=\"$IT_STACK\",service=\"api\""
-assert_match "$m" "shipd_autoscale_decisions_total\\{$S,direction=\"up\"\\} 2" \
+assert_match "$m" "shipd_autoscale_decisions_total\\{$S,direction=\"up\"\\} 3" \
     "up decisions counted"
 assert_match "$m" "shipd_autoscale_decisions_total\\{$S,direction=\"down\"\\} 2" \
     "down decisions counted"
 assert_match "$m" "shipd_autoscale_desired_replicas\\{$S\\} 1" "desired gauge"
-ok "events $steps; 4 history rows; metrics counted (promtool passes)"
+assert_match "$m" "shipd_autoscale_failures_total\\{$S\\} 1" "failures counted"
+ok "events $steps; 5 history rows; metrics counted (promtool passes)"
 
 # The operator: a count is refused, bounds are taken.
 rc=0
@@ -161,5 +191,5 @@ a=$(status_json | jq -c '.services[] | select(.service == "api") | .autoscale')
 assert_eq "$(echo "$a" | jq -r .max_replicas)" 2 "bounds after a redeploy"
 ok "scale api=2 refused naming the bounds; api=2:2 moves it to 2, api=1:2 sets 1..2, kept by a deploy"
 
-echo "timeline (ms since the first deploy): 1->2 $t2, deploy $((d0 - t0))-$((d1 - t0)), 2->3 $t3, burn off $tb, 3->2 $tdown2, 2->1 $tdown1"
+echo "timeline (ms since the first deploy): 1->2 failed $tf, 1->2 $t2, deploy $((d0 - t0))-$((d1 - t0)), 2->3 $t3, burn off $tb, 3->2 $tdown2, 2->1 $tdown1"
 stop_shipd
