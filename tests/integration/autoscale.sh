@@ -37,7 +37,7 @@ health:
 on_unhealthy: none
 autoscale:
   min: 1
-  max: 3
+  max: \${MAX:-3}
   cpu: 30%
   up: {max_step: 1, every: 5s}
   down: {max_percent: 50%, every: 5s}
@@ -190,6 +190,19 @@ sctl deploy "$IT_UNITS" >/dev/null || fail "redeploy after bounds"
 a=$(status_json | jq -c '.services[] | select(.service == "api") | .autoscale')
 assert_eq "$(echo "$a" | jq -r .max_replicas)" 2 "bounds after a redeploy"
 ok "scale api=2 refused naming the bounds; api=2:2 moves it to 2, api=1:2 sets 1..2, kept by a deploy"
+
+# The unit file's own bounds change: they stand again, and the deploy
+# brings the count within them (3 from api=3:3 into the file's new 1..2).
+sctl scale --stack "$IT_STACK" api=3:3 >/dev/null || fail "scale api=3:3"
+wait_until 20 watch_count 3 || fail "bounds 3:3 did not bring api to 3"
+out=$(MAX=2 sctl --json deploy "$IT_UNITS") || { echo "$out"; fail "deploy with max 2"; }
+n=$(echo "$out" | jq -s -r '.[] | select(.event == "plan") | .services[] |
+    select(.service == "api") | .replicas')
+assert_eq "$n" 2 "the deploy's count for api under the file's max 2"
+a=$(status_json | jq -c '.services[] | select(.service == "api") | .autoscale')
+assert_eq "$(echo "$a" | jq -r '"\(.min_replicas) \(.max_replicas)"')" "1 2" \
+    "the file's new bounds"
+ok "api=3:3 holds 3; a deploy whose file says max 2 brings it to 2"
 
 echo "timeline (ms since the first deploy): 1->2 failed $tf, 1->2 $t2, deploy $((d0 - t0))-$((d1 - t0)), 2->3 $t3, burn off $tb, 3->2 $tdown2, 2->1 $tdown1"
 stop_shipd
