@@ -9,7 +9,7 @@
 # no-op redeploy keeps 3; with the burn ended it comes back to 1 after
 # stabilization.  scale api=2 is refused naming the bounds, scale
 # api=1:2 sets them.  Each decision is in history, events, status and the
-# metrics (promtool checks them).  Prints the timeline of the decisions.
+# metrics (promtool checks them) and webhooks.  Prints the timeline of the decisions.
 . "$(dirname "$0")/lib.sh"
 
 export SHIPD_TEST_AUTOSCALE_BACKOFF_MS=2000
@@ -17,7 +17,18 @@ export SHIPD_TEST_AUTOSCALE_BACKOFF_MS=2000
 image=${AUTOSCALE_TEST_IMAGE:-$IMAGE1}
 mkdir -p "$IT_DIR/burn"
 touch "$IT_DIR/burn/on"
-stack_yaml </dev/null
+RECV_LOG=$IT_DIR/hooks.jsonl
+: > "$RECV_LOG"
+python3 "$ROOT/tests/tools/hookrecv.py" "$IT_DIR/port" "$RECV_LOG" &
+RECV_PID=$!
+it_at_exit 'kill "$RECV_PID" 2>/dev/null'
+wait_until 10 test -s "$IT_DIR/port" || fail "webhook receiver did not start"
+stack_yaml <<EOF
+notify:
+  - url: http://127.0.0.1:$(cat "$IT_DIR/port")/ok
+    events: [autoscale]
+    retries: 0
+EOF
 unit api <<EOF
 image: $image
 environment: {SVC_NAME: api, SVC_BURN: /burn/on, ROUND: "\${ROUND:-1}"}
@@ -172,6 +183,15 @@ assert_match "$m" "shipd_autoscale_decisions_total\\{$S,direction=\"down\"\\} 2"
     "down decisions counted"
 assert_match "$m" "shipd_autoscale_desired_replicas\\{$S\\} 1" "desired gauge"
 assert_match "$m" "shipd_autoscale_failures_total\\{$S\\} 1" "failures counted"
+hooks=$(jq -r 'select(.body.event == "autoscale") | .body |
+    "\(.detail.from)->\(.detail.to):\(.detail.ok):\(.services | join(","))"' \
+    "$RECV_LOG" | tr '\n' ' ')
+assert_eq "$hooks" "1->2:false:api 1->2:true:api 2->3:true:api 3->2:true:api 2->1:true:api " \
+    "autoscale webhooks"
+jq -e 'select(.body.event == "autoscale") | .body | select(.detail.metric
+    == "cpu" and .detail.target == 30 and (.detail.value | type) ==
+    "number" and (.reason | test("target over 5s")))' "$RECV_LOG" \
+    >/dev/null || fail "the autoscale webhook's body"
 ok "events $steps; 5 history rows; metrics counted (promtool passes)"
 
 # The operator: a count is refused, bounds are taken.
