@@ -224,5 +224,14 @@ assert_eq "$(echo "$a" | jq -r '"\(.min_replicas) \(.max_replicas)"')" "1 2" \
     "the file's new bounds"
 ok "api=3:3 holds 3; a deploy whose file says max 2 brings it to 2"
 
-echo "timeline (ms since the first deploy): 1->2 failed $tf, 1->2 $t2, deploy $((d0 - t0))-$((d1 - t0)), 2->3 $t3, burn off $tb, 3->2 $tdown2, 2->1 $tdown1"
+# shipd restarts: the count stands, and the autoscaler goes on from what
+# runs (idle at 2: down to 1 once a window is averaged again).
 stop_shipd
+start_shipd
+assert_eq "$(desired)" 2 "desired after shipd restarted"
+tr0=$(now_ms)
+wait_until 30 watch_count 1 || fail "no scale-down after shipd restarted"
+ok "after a restart of shipd: still 2, then down to 1 in $(($(now_ms) - tr0)) ms"
+
+stop_shipd
+echo "timeline (ms since the first deploy): 1->2 failed $tf, 1->2 $t2, deploy $((d0 - t0))-$((d1 - t0)), 2->3 $t3, burn off $tb, 3->2 $tdown2, 2->1 $tdown1"
