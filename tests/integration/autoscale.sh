@@ -92,7 +92,8 @@ it_at_exit 'kill $EVPID 2>/dev/null'
 wait_until 5 grep -q '"subscribed"' "$IT_DIR/events" ||
     fail "events never subscribed"
 
-# The first scale-up fails (its new replica never turns healthy): reported,
+# The first scale-up fails (the health check fails while the file sick
+# exists, so the scale's gate does): reported,
 # and after a backoff tried again.
 touch "$IT_DIR/burn/sick"
 failed() {
