@@ -30,7 +30,8 @@ const struct cli_cmd cli_cmd_events = {
 	    "                  (shipd's own \"stack removed\" after a down)\n"
 	    "                  or type=heal (the supervisor restarting an\n"
 	    "                  unhealthy service, or giving up on a crash\n"
-	    "                  loop).\n"
+	    "                  loop) or type=autoscale (the autoscaler\n"
+	    "                  scaling a service: scale, done, failed).\n"
 	    "                  Comma-separated or repeated: an event must\n"
 	    "                  match one value of every key given\n",
 	.shortopts = "a",
@@ -64,6 +65,12 @@ on_event(json_t *ev, void *arg)
 		printf("%s  %-24s heal %s (%lld restarts): %s\n", when,
 		    cli_str(ev, "service"), cli_str(ev, "action"),
 		    cli_int(ev, "restarts"), cli_str(ev, "reason"));
+		fflush(stdout);
+		return 0;
+	}
+	if (strcmp(kind, PROTO_EV_AUTOSCALE) == 0) {
+		printf("%s  %-24s autoscale %s: %s\n", when, cli_str(ev,
+		    "service"), cli_str(ev, "action"), cli_str(ev, "reason"));
 		fflush(stdout);
 		return 0;
 	}
@@ -104,10 +111,11 @@ add_filter(struct cli_ctx *c, json_t *args, const char *spec)
 			key = "types";
 			if (strcmp(eq + 1, "container") != 0 &&
 			    strcmp(eq + 1, "stack") != 0 &&
-			    strcmp(eq + 1, "heal") != 0) {
+			    strcmp(eq + 1, "heal") != 0 &&
+			    strcmp(eq + 1, "autoscale") != 0) {
 				rc = cli_usage_error(c, "--filter type=%s: a "
 				    "stack's events are of type container, "
-				    "stack or heal", eq + 1);
+				    "stack, heal or autoscale", eq + 1);
 				break;
 			}
 		} else {

@@ -18,8 +18,9 @@ const struct cli_cmd cli_cmd_history = {
 	    "  KIND is deploy, scale or rollback; a rollback says which\n"
 	    "  revision it went back to (\"rollback to 2\"; \"to\" with\n"
 	    "  --json).  Rows with REV - are stop, start and restart\n"
-	    "  operations, which record no revision: they ran on the\n"
-	    "  revision before them.  An unknown stack is an error\n"
+	    "  operations and the autoscaler's scales (kind autoscale, with\n"
+	    "  the decision's reason), which record no revision: they ran on\n"
+	    "  the revision before them.  An unknown stack is an error\n"
 	    "  (not_found).\n",
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR | CLI_DIR_EXTRA,
 	.exec = cmd_history_exec,

@@ -1,7 +1,8 @@
 /*
  * shipctl scale SERVICE=N...: change replica counts through the same
  * gated path as deploy.  The count persists across deploys until the unit
- * file's own count changes.
+ * file's own count changes.  SERVICE=MIN:MAX: an autoscaled service's
+ * bounds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ static int	cmd_scale_exec(struct cli_ctx *);
 
 const struct cli_cmd cli_cmd_scale = {
 	.name = "scale",
-	.usage = "[--stack NAME] SERVICE=N...",
+	.usage = "[--stack NAME] SERVICE=N|SERVICE=MIN:MAX...",
 	.summary = "change replica counts, gating new replicas on health",
 	.help =
 	    "  Scale-down stops the highest-numbered replicas with the unit's\n"
@@ -25,6 +26,11 @@ const struct cli_cmd cli_cmd_scale = {
 	    "  could not say (a fixed host port, a completed dependency on\n"
 	    "  the service, the range) is refused, exit 2, with nothing\n"
 	    "  changed.\n"
+	    "  An autoscaled service (autoscale: in its unit) has its count\n"
+	    "  set by shipd: SERVICE=N is refused for it, exit 2, naming\n"
+	    "  its bounds; SERVICE=MIN:MAX sets new bounds (the count moves\n"
+	    "  into them at once, gated as any scale) that hold across\n"
+	    "  deploys until the unit file's own min or max changes.\n"
 	    "  Ctrl-C detaches as it does from deploy (exit 130; the scale\n"
 	    "  goes on: shipctl attach, shipctl cancel).\n",
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DETACH,
@@ -49,20 +55,43 @@ on_event(json_t *ev, void *arg)
 	return 0;
 }
 
-/* SERVICE=N, N from 0 to UNIT_REPLICAS_MAX, into want. */
+/* A whole number from lo to hi, all of s. */
 static int
-parse_want(struct cli_ctx *c, char *arg, json_t *want)
+count_of(const char *s, long lo, long hi, long *out)
 {
-	char	*eq = strchr(arg, '='), *end;
-	long	 n;
+	char	*end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno != 0 || *end != '\0' || end == s || *out < lo ||
+	    *out > hi ? -1 : 0;
+}
+
+/* SERVICE=N, N from 0 to UNIT_REPLICAS_MAX, into want; SERVICE=MIN:MAX
+ * into bounds. */
+static int
+parse_want(struct cli_ctx *c, char *arg, json_t *want, json_t *bounds)
+{
+	char	*eq = strchr(arg, '='), *colon;
+	long	 n, min, max;
 
 	if (eq == NULL || eq == arg)
-		return cli_usage_error(c, "'%s': expected SERVICE=N", arg);
+		return cli_usage_error(c, "'%s': expected SERVICE=N or "
+		    "SERVICE=MIN:MAX", arg);
 	*eq = '\0';
-	errno = 0;
-	n = strtol(eq + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || end == eq + 1 || n < 0 ||
-	    n > UNIT_REPLICAS_MAX)
+	if ((colon = strchr(eq + 1, ':')) != NULL) {
+		*colon = '\0';
+		if (count_of(eq + 1, 1, UNIT_REPLICAS_MAX, &min) < 0 ||
+		    count_of(colon + 1, 1, UNIT_REPLICAS_MAX, &max) < 0 ||
+		    max < min)
+			return cli_usage_error(c, "%s: autoscale bounds are "
+			    "MIN:MAX with 1 <= MIN <= MAX <= %d", arg,
+			    UNIT_REPLICAS_MAX);
+		json_object_set_new(bounds, arg, json_pack("{s:i, s:i}",
+		    "min", (int)min, "max", (int)max));
+		return EXIT_OK;
+	}
+	if (count_of(eq + 1, 0, UNIT_REPLICAS_MAX, &n) < 0)
 		return cli_usage_error(c, "%s: replicas must be a whole "
 		    "number from 0 to %d", arg, UNIT_REPLICAS_MAX);
 	json_object_set_new(want, arg, json_integer(n));
@@ -72,20 +101,28 @@ parse_want(struct cli_ctx *c, char *arg, json_t *want)
 static int
 cmd_scale_exec(struct cli_ctx *c)
 {
-	json_t	*want, *res;
+	json_t	*want, *bounds, *args, *res;
 	int	 i, rc;
 
 	if (c->argc < 1)
-		return cli_usage_error(c, "name at least one SERVICE=N");
+		return cli_usage_error(c, "name at least one SERVICE=N or "
+		    "SERVICE=MIN:MAX");
 	want = json_object();
+	bounds = json_object();
 	for (i = 0; i < c->argc; i++) {
-		if ((rc = parse_want(c, c->argv[i], want)) != EXIT_OK) {
+		if ((rc = parse_want(c, c->argv[i], want, bounds)) !=
+		    EXIT_OK) {
 			json_decref(want);
+			json_decref(bounds);
 			return rc;
 		}
 	}
-	if ((rc = cli_request(c, PROTO_CMD_SCALE, json_pack("{s:o}",
-	    "replicas", want), on_event, c->cli, &res)) != EXIT_OK)
+	args = json_pack("{s:o}", "replicas", want);
+	if (json_object_size(bounds) > 0)
+		json_object_set(args, "bounds", bounds);
+	json_decref(bounds);
+	if ((rc = cli_request(c, PROTO_CMD_SCALE, args, on_event, c->cli,
+	    &res)) != EXIT_OK)
 		return rc;
 	if (c->cli->json)
 		cli_print_json(res);

@@ -42,10 +42,46 @@ const struct cli_cmd cli_cmd_status = {
 	    "With --stack, a stack whose recovery failed after shipd\n"
 	    "restarted says so with the reason; its journal records stay\n"
 	    "for the next start, and scale is refused until a deploy or\n"
-	    "rollback brings the stack to one revision.\n",
+	    "rollback brings the stack to one revision.\n"
+	    "\n"
+	    "An autoscaled service has a line of its own after the table:\n"
+	    "its bounds, the count, each target with the average of the last\n"
+	    "window, and the last decision with its reason and time.\n",
 	.flags = CLI_STACK,
 	.exec = cmd_status_exec,
 };
+
+/* An autoscaled service: its bounds, targets, what it saw and did. */
+static void
+show_autoscale(json_t *sv)
+{
+	json_t	*a = json_object_get(sv, "autoscale");
+
+	if (!json_is_object(a))
+		return;
+	printf("%s: autoscaled %lld to %lld, at %lld", cli_str(sv, "service"),
+	    cli_int(a, "min_replicas"), cli_int(a, "max_replicas"),
+	    cli_int(a, "replicas"));
+	if (json_is_integer(json_object_get(a, "cpu_target")))
+		printf("; cpu %lld%% target", cli_int(a, "cpu_target"));
+	if (json_is_number(json_object_get(a, "cpu_average")))
+		printf(" (%.0f%% now)", json_number_value(json_object_get(a,
+		    "cpu_average")));
+	if (json_is_integer(json_object_get(a, "memory_target")))
+		printf("; memory %lld%% target", cli_int(a, "memory_target"));
+	if (json_is_number(json_object_get(a, "memory_average")))
+		printf(" (%.0f%% now)", json_number_value(json_object_get(a,
+		    "memory_average")));
+	if (json_is_true(json_object_get(a, "scaling")))
+		printf("; scaling");
+	printf("\n");
+	if (json_is_string(json_object_get(a, "last_decision")))
+		printf("  last decision %s: %s\n", cli_str(a,
+		    "last_decision_time"), cli_str(a, "last_decision"));
+	else if (json_is_string(json_object_get(a, "last_evaluation")))
+		printf("  no decision yet; now: %s\n", cli_str(a,
+		    "last_evaluation"));
+}
 
 static void
 show_services(json_t *res)
@@ -85,6 +121,8 @@ show_services(json_t *res)
 	}
 	table_print(t);
 	table_free(t);
+	json_array_foreach(json_object_get(res, "services"), i, sv)
+		show_autoscale(sv);
 	printf("\n");
 }
 

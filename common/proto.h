@@ -77,6 +77,7 @@
 #define PROTO_EV_EXEC		"exec"		/* exec: the process runs */
 #define PROTO_EV_FOLLOW		"follow"	/* logs: a replica's log joins */
 #define PROTO_EV_HEAL		"heal"		/* events: the supervisor acted */
+#define PROTO_EV_AUTOSCALE	"autoscale"	/* events: the autoscaler acted */
 #define PROTO_EV_HOOK		"hook"
 #define PROTO_EV_LOG		"log"
 #define PROTO_EV_PHASE		"phase"

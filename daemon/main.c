@@ -24,6 +24,7 @@
 #include "engine/supervise.h"
 #include "log.h"
 #include "core/notify.h"
+#include "ops/autoscale.h"
 #include "ops/heal.h"
 #include "core/webhook.h"
 #include "ops/health.h"
@@ -81,6 +82,7 @@ on_engine_ready(struct shipd *sd)
 	health_start(sd);
 	heal_start(sd);
 	stats_start(sd);
+	autoscale_start(sd);
 	if (!sd->recovery_started) {
 		sd->recovery_started = true;
 		backup_recover(sd);

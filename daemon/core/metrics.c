@@ -59,6 +59,10 @@ static struct family families[] = {
 	  .help = "Times the engine's event stream was connected again after a loss" },
 	{ .name = "shipd_control_requests_total", .type = M_COUNTER,
 	  .help = "Control requests answered, by command and result code" },
+	{ .name = "shipd_autoscale_decisions_total", .type = M_COUNTER,
+	  .help = "Changes of a replica count the autoscaler started, by direction" },
+	{ .name = "shipd_autoscale_failures_total", .type = M_COUNTER,
+	  .help = "Autoscaler scales that failed (each backs off)" },
 	{ .name = "shipd_metrics_dropped_series_total", .type = M_COUNTER,
 	  .help = "Label sets not recorded because a family was full" },
 };

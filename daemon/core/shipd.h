@@ -18,6 +18,7 @@ struct docker;
 struct docker_events;
 struct health;
 struct heal;
+struct autoscale;
 struct stats;
 struct metrics_http;
 struct store;
@@ -86,6 +87,7 @@ struct shipd {
 	struct op		*ops;		/* operations under way */
 	struct health		*health;	/* ops/health.c */
 	struct heal		*heal;		/* ops/heal.c */
+	struct autoscale	*autoscale;	/* ops/autoscale.c */
 	/* Set by the supervisor (ops/heal.c) so that the modules it builds
 	 * on can tell it without calling up: shipd's own check left a
 	 * replica unhealthy; a user's operation gave the stack a fresh

@@ -84,6 +84,19 @@ on_engine_event(const char *id, const char *action, json_t *ev, void *arg)
 		    "time", ctl_json_time(json_object_get(ev, "time"))));
 		return;
 	}
+	/* The autoscaler's (ops/autoscale.c). */
+	if (strcmp(json_string_value(json_object_get(ev, "Type")) ?: "",
+	    "autoscale") == 0) {
+		ctl_req_event(es->req, PROTO_EV_AUTOSCALE, json_pack(
+		    "{s:s, s:O, s:O, s:O, s:O, s:o}",
+		    "action", action,
+		    "service", json_object_get(attrs, LABEL_SERVICE),
+		    "from", json_object_get(ev, "from"),
+		    "to", json_object_get(ev, "to"),
+		    "reason", json_object_get(ev, "reason"),
+		    "time", ctl_json_time(json_object_get(ev, "time"))));
+		return;
+	}
 	/* The engine's attributes are strings, its time Unix seconds:
 	 * numbers and an RFC 3339 time here, as everywhere else. */
 	ctl_req_event(es->req, PROTO_EV_ENGINE, json_pack(

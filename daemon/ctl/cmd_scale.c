@@ -10,12 +10,14 @@ static void
 cmd_scale(struct shipd *sd, struct ctl_req *r)
 {
 	ops_scale(sd, r, ctl_str(r, "stack"), json_object_get(r->args,
-	    "replicas"), ctl_bool(r, "wait", false));
+	    "replicas"), json_object_get(r->args, "bounds"),
+	    ctl_bool(r, "wait", false));
 }
 
 static const struct ctl_arg args[] = {
 	{ "stack", JSON_STRING, true },
-	{ "replicas", JSON_OBJECT, true },
+	{ "replicas", JSON_OBJECT, false },
+	{ "bounds", JSON_OBJECT, false },
 	{ "wait", JSON_TRUE, false },
 	{ NULL, 0, false }
 };

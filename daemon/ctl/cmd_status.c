@@ -13,6 +13,7 @@
 #include "ctl/known.h"
 #include "engine/docker.h"
 #include "engine/spec.h"
+#include "ops/autoscale.h"
 #include "ops/heal.h"
 #include "ops/health.h"
 #include "ops/ops.h"
@@ -183,6 +184,7 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 {
 	const json_t	*doc, *scale;
 	json_t		*res, *svcs, *want, *c, *n, *lock, *row, *heal, *hs;
+	json_t		*as, *asv;
 	const json_t	*stopped;
 	const char	*svc, *held;
 	size_t		 i;
@@ -207,6 +209,7 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 	    json_null());
 	svcs = json_array();
 	heal = heal_status(sd, stack);
+	as = autoscale_status(sd, stack);
 	want = json_object_get(doc, "replicas");
 	json_object_foreach(want, svc, n) {
 		json_t *o = json_object_get(json_object_get(scale, svc),
@@ -236,9 +239,14 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 				ready++;	/* a one-shot that completed,
 						   not one stop left so */
 		}
+		/* Autoscaled: the count within the bounds that stand. */
+		asv = json_object_get(as, svc);
 		row = json_pack("{s:s, s:I, s:i, s:i}",
-		    "service", svc, "desired", json_integer_value(o ? o : n),
+		    "service", svc, "desired", asv != NULL ?
+		    json_integer_value(json_object_get(asv, "replicas")) :
+		    json_integer_value(o ? o : n),
 		    "running", running, "ready", ready);
+		json_object_set(row, "autoscale", asv ? asv : json_null());
 		service_view(row, rows, json_object_get(stopped, svc));
 		hs = json_object_get(heal, svc);
 		json_object_set_new(row, "restarts", json_integer(
@@ -250,6 +258,7 @@ status_result(struct shipd *sd, const char *stack, json_t *rows)
 		json_array_append_new(svcs, row);
 	}
 	json_decref(heal);
+	json_decref(as);
 	json_object_set_new(res, "services", svcs);
 	return res;
 }

@@ -214,9 +214,27 @@ record_scale(struct op *op)
 
 	json_object_foreach(op->scale, svc, n) {
 		const struct unit *u = stack_unit(op->stack, svc);
+		json_t *e = json_object_get(o, svc), *b;
 
-		json_object_set_new(o, svc, json_pack("{s:O, s:i}",
-		    "replicas", n, "unit_replicas", u ? u->replicas : 0));
+		/* What else it holds (autoscale bounds) stays. */
+		if (!json_is_object(e)) {
+			e = json_object();
+			json_object_set_new(o, svc, e);
+		}
+		json_object_set(e, "replicas", n);
+		json_object_set_new(e, "unit_replicas", json_integer(u ?
+		    u->replicas : 0));
+		/* shipctl scale SERVICE=MIN:MAX: they stand while the
+		 * unit's own bounds are these. */
+		if (u != NULL && (b = json_object_get(op->bounds, svc)) !=
+		    NULL) {
+			json_object_set(e, "min", json_object_get(b, "min"));
+			json_object_set(e, "max", json_object_get(b, "max"));
+			json_object_set_new(e, "unit_min", json_integer(
+			    u->autoscale.min));
+			json_object_set_new(e, "unit_max", json_integer(
+			    u->autoscale.max));
+		}
 	}
 	store_scale_set(op->sd->store, op->stack_name, o, NULL, NULL);
 	json_decref(o);

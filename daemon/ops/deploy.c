@@ -10,6 +10,7 @@
 
 #include "core/shipd.h"
 #include "diag.h"
+#include "ops/ascalc.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 #include "proto.h"
@@ -95,16 +96,102 @@ static const struct op_kind op_kind_scale = {
 	scale_start, commit_end, NULL
 };
 
+/* SERVICE=N of an autoscaled service is the autoscaler's to set. */
+static int
+scale_count(struct ctl_req *r, const struct stack *st, const json_t *ov,
+    const char *svc, json_t *n, struct diag_list *errs)
+{
+	const struct unit	*u = stack_unit(st, svc);
+	int			 min, max;
+
+	if (u == NULL) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: stack has no service "
+		    "'%s'", svc);
+		return -1;
+	}
+	if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+	    json_integer_value(n) > INT_MAX) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: replicas must be "
+		    "a count", svc);
+		return -1;
+	}
+	if (u->autoscale.present) {
+		ascalc_bounds(u, json_object_get(ov, svc), &min, &max);
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s is autoscaled "
+		    "between %d and %d replicas, shipd sets its count; set "
+		    "other bounds with shipctl scale %s=MIN:MAX (or in its "
+		    "unit file's autoscale: min and max)", svc, min, max, svc);
+		return -1;
+	}
+	/* Every rule the unit files are held to that takes the count in
+	 * (range, host ports, a completed dependency on it) holds for it,
+	 * before anything is touched: the one validator says. */
+	if (unit_check_replicas(st, u, (int)json_integer_value(n), errs) < 0) {
+		char *m = diag_format(&errs->v[0]);
+
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: %s", svc, m);
+		free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* SERVICE=MIN:MAX: new bounds, and the count within them. */
+static int
+scale_bounds(struct ctl_req *r, const struct stack *st, const json_t *ov,
+    const char *svc, json_t *b, json_t *want, struct diag_list *errs)
+{
+	const struct unit	*u = stack_unit(st, svc);
+	json_t			*jmin = json_object_get(b, "min");
+	json_t			*jmax = json_object_get(b, "max");
+	int			 min, max, n;
+
+	if (u == NULL) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: stack has no service "
+		    "'%s'", svc);
+		return -1;
+	}
+	if (!u->autoscale.present) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s is not autoscaled: "
+		    "give it a count (%s=N), or autoscale: in its unit file",
+		    svc, svc);
+		return -1;
+	}
+	if (!json_is_integer(jmin) || !json_is_integer(jmax) ||
+	    json_integer_value(jmin) < 1 || json_integer_value(jmax) <
+	    json_integer_value(jmin) || json_integer_value(jmax) >
+	    UNIT_REPLICAS_MAX) {
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: bounds must be "
+		    "1 <= MIN <= MAX <= %d", svc, UNIT_REPLICAS_MAX);
+		return -1;
+	}
+	min = (int)json_integer_value(jmin);
+	max = (int)json_integer_value(jmax);
+	if (unit_check_replicas(st, u, max, errs) < 0) {
+		char *m = diag_format(&errs->v[0]);
+
+		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: max %d: %s", svc,
+		    max, m);
+		free(m);
+		return -1;
+	}
+	n = ascalc_count(u, json_object_get(ov, svc));
+	json_object_set_new(want, svc, json_integer(n < min ? min : n > max ?
+	    max : n));
+	return 0;
+}
+
 void
 ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
-    json_t *want, bool wait)
+    json_t *replicas, json_t *bounds, bool wait)
 {
 	struct diag_list errs;
 	struct stack	*st;
 	struct graph	*g;
 	struct op	*op;
 	const char	*svc;
-	json_t		*n;
+	json_t		*n, *want;
+	const json_t	*ov = store_scale_get(sd->store, name);
 	char		 why[256];
 
 	if (revision_load(sd->store, name, 0, &st, &g, NULL, why,
@@ -113,46 +200,50 @@ ops_scale(struct shipd *sd, struct ctl_req *r, const char *name,
 		return;
 	}
 	diag_init(&errs);
-	if (json_object_size(want) == 0) {
+	want = json_object();
+	if (json_object_size(replicas) + json_object_size(bounds) == 0) {
 		ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: name at least one "
-		    "service, as SERVICE=N");
+		    "service, as SERVICE=N (or SERVICE=MIN:MAX)");
 		goto fail;
 	}
-	json_object_foreach(want, svc, n) {
-		const struct unit *u = stack_unit(st, svc);
-
-		if (u == NULL) {
-			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: stack has no "
-			    "service '%s'", svc);
+	json_object_foreach(replicas, svc, n) {
+		if (scale_count(r, st, ov, svc, n, &errs) < 0)
+			goto fail;
+		json_object_set(want, svc, n);
+	}
+	json_object_foreach(bounds, svc, n) {
+		if (json_object_get(want, svc) != NULL) {
+			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s named "
+			    "twice", svc);
 			goto fail;
 		}
-		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-		    json_integer_value(n) > INT_MAX) {
-			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: replicas "
-			    "must be a count", svc);
+		if (scale_bounds(r, st, ov, svc, n, want, &errs) < 0)
 			goto fail;
-		}
-		/* Every rule the unit files are held to that takes the
-		 * count in (range, host ports, a completed dependency on
-		 * it) holds for it, before anything is touched: the one
-		 * validator says. */
-		if (unit_check_replicas(st, u, (int)json_integer_value(n),
-		    &errs) < 0) {
-			char *m = diag_format(&errs.v[0]);
-
-			ctl_req_err(r, PROTO_E_BAD_ARGS, "scale: %s: %s", svc,
-			    m);
-			free(m);
-			diag_free(&errs);
-			goto fail;
-		}
 	}
 	op = op_create(sd, &op_kind_scale, r, st, g);
-	op->scale = json_incref(want);
+	op->scale = want;
+	op->bounds = json_incref(bounds);
 	op->wait = wait;
 	op_run(op);
 	return;
 fail:
+	diag_free(&errs);
+	json_decref(want);
 	graph_free(g);
 	stack_free(st);
+}
+
+/* autoscale.c: scale st's services to want ({svc: n}, stolen, as are st
+ * and g) with no client; on_end(op, arg) once it ends. */
+void
+scale_auto(struct shipd *sd, struct stack *st, struct graph *g, json_t *want,
+    void (*on_end)(struct op *, void *), void *arg)
+{
+	struct op *op = op_create(sd, &op_kind_scale, NULL, st, g);
+
+	op->scale = want;
+	op->autoscaling = true;
+	op->on_end = on_end;
+	op->on_end_arg = arg;
+	op_run(op);
 }

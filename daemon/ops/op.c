@@ -276,6 +276,7 @@ op_free(void *arg)
 	json_decref(op->removals);
 	json_decref(op->orphans);
 	json_decref(op->scale);
+	json_decref(op->bounds);
 	json_decref(op->targets);
 	json_decref(op->skip_checks);
 	json_decref(op->preflight_errors);
@@ -366,14 +367,19 @@ recovering(const struct op *op, char *why, size_t len)
 		return true;
 	}
 	for (o = op->sd->ops; o != NULL; o = o->next)
-		if (o != op && o->lock != NULL && o->healing &&
+		if (o != op && o->lock != NULL && (o->healing ||
+		    o->autoscaling) &&
 		    strcmp(o->stack_name, op->stack_name) == 0)
 			break;
 	if (o == NULL)
 		return false;
-	snprintf(why, len, "stack %s: shipd is bringing services back (%s "
-	    "by the supervisor or after the engine restarted); waiting for "
-	    "that to finish", op->stack_name, h->kind);
+	if (o->autoscaling)
+		snprintf(why, len, "stack %s: the autoscaler is scaling it; "
+		    "waiting for that to finish", op->stack_name);
+	else
+		snprintf(why, len, "stack %s: shipd is bringing services back "
+		    "(%s by the supervisor or after the engine restarted); "
+		    "waiting for that to finish", op->stack_name, h->kind);
 	return true;
 }
 

@@ -236,6 +236,8 @@ struct op {
 	size_t			 removing;	/* their removals in flight */
 	size_t			 preparing;	/* network/volume creates */
 	json_t			*scale;		/* {svc: n} for a scale op */
+	json_t			*bounds;	/* {svc: {min, max}}: scale's
+						   new autoscale bounds */
 	json_t			*targets;	/* stop/start/restart: {svc:
 						   why}, named ones and the
 						   dependents they take */
@@ -280,6 +282,7 @@ struct op {
 	/* The supervisor's (heal.c): set on its restarts, told once the
 	 * operation ends (op->failed says how). */
 	bool			 healing;
+	bool			 autoscaling;	/* the autoscaler's scale */
 	void			(*on_end)(struct op *, void *);
 	void			*on_end_arg;
 	struct op		*next;		/* sd->ops */
@@ -339,6 +342,12 @@ void		 op_deadline(struct op *, uint64_t ms, void (*fn)(struct op *));
  * as are st and g) with no client; on_end(op, arg) once it ends. */
 void		 svcop_heal(struct shipd *, struct stack *, struct graph *,
 		    json_t *targets, void (*on_end)(struct op *, void *),
+		    void *arg);
+
+/* deploy.c, for the autoscaler: a scale of st to want ({svc: n}, stolen,
+ * as are st and g) with no client; on_end(op, arg) once it ends. */
+void		 scale_auto(struct shipd *, struct stack *, struct graph *,
+		    json_t *want, void (*on_end)(struct op *, void *),
 		    void *arg);
 
 /* svcop.c, for ordered boot (boot.c): a start of targets ({svc: why},

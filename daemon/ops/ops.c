@@ -6,6 +6,7 @@
  * more, and what is still listed is freed (ops_free_all).
  */
 #include "core/shipd.h"
+#include "ops/autoscale.h"
 #include "ops/health.h"
 #include "ops/heal.h"
 #include "ops/op.h"
@@ -17,6 +18,7 @@ ops_stop(struct shipd *sd)
 	struct op *op;
 
 	heal_stop(sd);
+	autoscale_stop(sd);
 	for (op = sd->ops; op != NULL; op = op->next) {
 		apply_free(op);
 		op_deadline(op, 0, NULL);

@@ -30,10 +30,11 @@ void	ops_plan(struct shipd *, struct ctl_req *, struct stack *,
 	    struct graph *);
 void	ops_deploy(struct shipd *, struct ctl_req *, struct stack *,
 	    struct graph *, const struct deploy_opts *);
-/* replicas: {"service": n, ...}, checked here against the current
- * revision. */
+/* replicas: {"service": n, ...}, bounds: {"service": {min, max}} of
+ * autoscaled services (either may be NULL), checked here against the
+ * current revision. */
 void	ops_scale(struct shipd *, struct ctl_req *, const char *stack,
-	    json_t *replicas, bool wait);
+	    json_t *replicas, json_t *bounds, bool wait);
 /* svcop.c: kind "stop", "start" or "restart" of services (an array of
  * names, checked here: an unknown one is not_found, nothing changed). */
 void	ops_svcop(struct shipd *, struct ctl_req *, const char *kind,

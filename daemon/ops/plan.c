@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/ascalc.h"
 #include "ops/op.h"
 #include "ops/steps.h"
 #include "core/shipd.h"
@@ -125,6 +126,10 @@ wanted_replicas(const struct op *op, const struct unit *u,
 	if (op->scale != NULL && json_object_get(op->scale, u->name))
 		return (int)json_integer_value(json_object_get(op->scale,
 		    u->name));
+	/* Autoscaled: the count it has, within the bounds that stand (a
+	 * redeploy must not reset it); the unit's replicas the first time. */
+	if (u->autoscale.present)
+		return ascalc_count(u, o);
 	/* A scale persists until the unit file's own count changes. */
 	if (o != NULL && json_integer_value(json_object_get(o,
 	    "unit_replicas")) == u->replicas)

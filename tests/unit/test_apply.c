@@ -446,7 +446,7 @@ test_scale_down(void **state)
 	mark = fakedocker_ncalls(g.fd);
 	c = cap_new(&g, "scale");
 	want = json_pack("{s:i}", "api", 1);
-	ops_scale(&g.sd, c->req, "demo", want, false);
+	ops_scale(&g.sd, c->req, "demo", want, NULL, false);
 	json_decref(want);
 	rig_wait(&g, c);
 	cap_assert_ok(c);

@@ -476,7 +476,7 @@ test_cancel_scale(void **state)
 	open_v1(&g);
 	fakedocker_image_knobs(g.fd, "shipd-test/api:1", &k);
 	s = cap_new(&g, "scale");
-	ops_scale(&g.sd, s->req, "demo", n, false);
+	ops_scale(&g.sd, s->req, "demo", n, NULL, false);
 	rig_until(&g, scale_gating, NULL, "the scale's gate");
 	c = cancel(&g, "demo");
 	cap_assert_ok(c);

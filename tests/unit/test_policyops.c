@@ -158,7 +158,7 @@ test_existing(void **state)
 	/* ...but more of it is not created. */
 	c = cap_new(&g, "scale");
 	n = json_pack("{s:i}", "api", 2);
-	ops_scale(&g.sd, c->req, "demo", n, false);
+	ops_scale(&g.sd, c->req, "demo", n, NULL, false);
 	json_decref(n);
 	rig_wait(&g, c);
 	assert_refused(c, "policy: api: privileged: true is not allowed");

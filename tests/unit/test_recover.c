@@ -650,7 +650,7 @@ test_recover_refused(void **state)
 	/* A scale would build on a half-reverted stack. */
 	c = cap_new(&g, "scale");
 	want = json_pack("{s:i}", "api", 2);
-	ops_scale(&g.sd, c->req, "demo", want, false);
+	ops_scale(&g.sd, c->req, "demo", want, NULL, false);
 	json_decref(want);
 	rig_wait(&g, c);
 	assert_string_equal(cap_code(c), PROTO_E_FAILED);
