@@ -19,7 +19,10 @@ const struct cli_cmd cli_cmd_down = {
 	.usage = "[--stack NAME] [--volumes] [DIR]",
 	.summary = "stop and remove a stack's containers and networks",
 	.help =
-	    "  Dependents go first.  Named volumes stay unless --volumes.\n",
+	    "  Dependents go first.  Named volumes stay unless --volumes.\n"
+	    "  What described the containers goes too: the marks of\n"
+	    "  shipctl stop and the supervisor's restart counts and crash\n"
+	    "  loops.  Revisions, scale overrides and history stay.\n",
 	.shortopts = "v",
 	.longopts = options,
 	.flags = CLI_STACK | CLI_STACK_NEED | CLI_DIR,

@@ -2,7 +2,8 @@
  * down: stop and remove a stack's containers, dependents before what they
  * depend on, then its networks, and its volumes only when asked.  Order
  * comes from the current revision's graph; a service is taken down the
- * moment every service depending on it is gone.
+ * moment every service depending on it is gone.  What described the
+ * containers (stop marks, restart counts) is cleared before the reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "state/store.h"
 #include "util.h"
 #include "engine/watch.h"
+#include "ops/heal.h"
 
 struct down_svc {
 	char		*name;
@@ -82,21 +84,6 @@ down_error(struct down *d, const char *what, const char *msg)
 }
 
 static void
-clear_stopped(struct down *d)
-{
-	const json_t	*doc = d->sd->store ? store_svcstate_get(d->sd->store,
-	    d->stack) : NULL;
-	json_t		*c;
-
-	if (json_object_size(json_object_get(doc, "stopped")) == 0)
-		return;
-	c = json_deep_copy(doc);
-	json_object_del(c, "stopped");
-	store_svcstate_set(d->sd->store, d->stack, c, NULL, NULL);
-	json_decref(c);
-}
-
-static void
 down_reply(struct down *d)
 {
 	if (d->req != NULL) {
@@ -109,26 +96,99 @@ down_reply(struct down *d)
 			    (json_int_t)d->removed, "elapsed_ms",
 			    (json_int_t)(now_ms() - d->t0)));
 	}
-	/* Nothing of the stack is left for a failed recovery to bring
-	 * back: its records go (when nothing else is under way; else
-	 * when the last operation ends). */
-	if (d->errors.len == 0 && journal_held(d->sd, d->stack) != NULL) {
-		journal_release(d->sd, d->stack);
-		if (d->sd->ops == NULL && d->sd->recovered && !d->sd->stopping)
-			journal_settle(d->sd, NULL, NULL);
-	}
-	/* A follower of its logs or events hears that it is gone. */
-	if (d->errors.len == 0)
-		watch_stack_removed(d->sd, d->stack);
-	/* No container is left for a stop's mark to keep down: the next
-	 * deploy starts every service. */
-	if (d->errors.len == 0)
-		clear_stopped(d);
 	/* The lock goes now; the memory once this callback has returned. */
 	task_del(d->sd, &d->task);
 	lock_release(d->sd, d->lock);
 	d->lock = NULL;
 	defer_free(d->sd, down_free, d);
+}
+
+/* ---- the state that described the containers ----------------------------- */
+
+static void
+state_cleared(struct down *d, int err, const char *what)
+{
+	char msg[256];
+
+	if (err < 0) {
+		snprintf(msg, sizeof msg, "the containers are gone, but %s "
+		    "could not be cleared: %s", what, strerror(-err));
+		down_error(d, "state", msg);
+	}
+	if (--d->inflight == 0)
+		down_reply(d);
+}
+
+static void
+on_svcstate_cleared(int err, void *arg)
+{
+	state_cleared(arg, err, "the stop marks (svcstate.json)");
+}
+
+static void
+on_heal_cleared(int err, void *arg)
+{
+	state_cleared(arg, err, "the restart counts (heal.json)");
+}
+
+/*
+ * No container is left for a stop's mark to keep down, nor for the
+ * supervisor's counts and crash loops to describe: the next deploy starts
+ * every service afresh.  The revisions, the scale overrides and the
+ * history stay.  The reply waits for these writes, since the store's
+ * cache changes only when they land: a deploy sent right after it must
+ * not see the old marks.
+ */
+static void
+clear_state(struct down *d)
+{
+	struct store	*st = d->sd->store;
+	const json_t	*doc;
+	json_t		*c;
+
+	heal_forget(d->sd, d->stack);
+	if (st == NULL) {
+		down_reply(d);
+		return;
+	}
+	d->inflight++;		/* until both are submitted */
+	doc = store_svcstate_get(st, d->stack);
+	if (json_object_size(json_object_get(doc, "stopped")) > 0) {
+		c = json_deep_copy(doc);
+		json_object_del(c, "stopped");
+		d->inflight++;
+		store_svcstate_set(st, d->stack, c, on_svcstate_cleared, d);
+		json_decref(c);
+	}
+	if (json_object_size(store_heal_get(st, d->stack)) > 0) {
+		c = json_object();
+		d->inflight++;
+		store_heal_set(st, d->stack, c, on_heal_cleared, d);
+		json_decref(c);
+	}
+	if (--d->inflight == 0)
+		down_reply(d);
+}
+
+/* Everything was removed, or something failed. */
+static void
+down_done(struct down *d)
+{
+	if (d->errors.len > 0) {
+		down_reply(d);
+		return;
+	}
+	/* Nothing of the stack is left for a failed recovery to bring
+	 * back: its records go (when nothing else is under way; else
+	 * when the last operation ends). */
+	if (journal_held(d->sd, d->stack) != NULL) {
+		journal_release(d->sd, d->stack);
+		if (d->sd->ops == NULL && d->sd->recovered && !d->sd->stopping)
+			journal_settle(d->sd, NULL, NULL);
+	}
+	/* A follower of its logs or events hears that it is gone. */
+	watch_stack_removed(d->sd, d->stack);
+	clear_state(d);
 }
 
 /* ---- networks and volumes, last ------------------------------------------ */
@@ -143,7 +203,7 @@ on_object_removed(const struct docker_result *res, void *arg)
 	if (res->err != 0 && res->err != DOCKER_E_NOT_FOUND)
 		down_error(d, "remove", res->message);
 	if (--d->inflight == 0)
-		down_reply(d);
+		down_done(d);
 }
 
 static void
@@ -172,7 +232,7 @@ on_objects_listed(const struct docker_result *res, void *arg, bool vols)
 			    on_object_removed, d);
 	}
 	if (--d->inflight == 0)
-		down_reply(d);
+		down_done(d);
 }
 
 static void
@@ -342,7 +402,7 @@ on_listed(const struct docker_result *res, void *arg)
 
 	if (res->err != 0) {
 		down_error(d, "list containers", res->message);
-		down_reply(d);
+		down_done(d);
 		return;
 	}
 	d->containers = json_incref(res->body);

@@ -524,6 +524,36 @@ heal_reset(struct shipd *sd, const char *stack)
 		persist(sd->heal, stack);
 }
 
+/* A down removed the stack's containers: what was counted of them goes
+ * too (heal.json is down's to rewrite).  Nothing is freed, since a
+ * timer's or an inspect's callback may still be on its way; each is
+ * stopped, so none fires. */
+void
+heal_forget(struct shipd *sd, const char *stack)
+{
+	struct hsvc *h;
+
+	if (sd->heal == NULL)
+		return;
+	for (h = sd->heal->svcs; h != NULL; h = h->next) {
+		if (strcmp(h->stack, stack) != 0)
+			continue;
+		heal_pol_reset(&h->pol);
+		if (h->pending) {
+			uv_timer_stop(&h->timer);
+			h->pending = false;
+		}
+		docker_cancel(h->dreq);
+		h->dreq = NULL;
+		free(h->id);
+		h->id = NULL;
+		h->restarts = 0;
+		json_object_clear(h->reasons);
+		h->reason[0] = '\0';
+		h->last = 0;
+	}
+}
+
 json_t *
 heal_status(struct shipd *sd, const char *stack)
 {

@@ -62,6 +62,10 @@ void		 heal_unhealthy(struct shipd *, const char *stack,
 /* A user's deploy, rollback, restart or start ended on stack: its
  * services' backoff and crash loops are forgotten. */
 void		 heal_reset(struct shipd *, const char *stack);
+/* A down removed stack's containers: their restart counts, reasons,
+ * backoff and crash loops are forgotten in memory (down rewrites
+ * heal.json). */
+void		 heal_forget(struct shipd *, const char *stack);
 /* {service: {restarts, last_reason, last_time, crash_loop, next_ms}} or
  * NULL when nothing was healed on stack. */
 json_t		*heal_status(struct shipd *, const char *stack);

@@ -10,7 +10,8 @@
 # (an engine check) turns unhealthy for good: each restart fails its
 # gate, the next comes after the backoff, then the crash loop.  A
 # shipd restarted shows the same counts, reason and loop, and its
-# shipd_restarts_total goes on from there.  A deploy clears the loop.
+# shipd_restarts_total goes on from there.  A deploy clears the loop; a
+# down forgets the counts.
 . "$(dirname "$0")/lib.sh"
 
 export SHIPD_TEST_HEAL_BACKOFF_MS=200 SHIPD_TEST_HEAL_BACKOFF_MAX_MS=400
@@ -152,4 +153,14 @@ wait_until 5 sh -c "jq -e '.web.crash_loop == false and .web.restarts == 2' \
     '$IT_STATE/stacks/$IT_STACK/heal.json'" ||
     fail "heal.json still records the loop: $(cat "$IT_STATE/stacks/$IT_STACK/heal.json")"
 ok "a deploy clears the crash loop, in heal.json too"
+
+# down forgets the counts with the containers they were about: heal.json
+# is empty by the time down answers, and the stack deployed again shows 0.
+sctl down --stack "$IT_STACK" >/dev/null || fail "down"
+assert_eq "$(jq -c . "$IT_STATE/stacks/$IT_STACK/heal.json")" "{}" \
+    "heal.json when down answered"
+sctl deploy "$IT_UNITS" >/dev/null || fail "deploy after down"
+assert_eq "$(svc_field web restarts)" 0 "restarts after down and deploy"
+assert_eq "$(svc_field web crash_loop)" false "crash loop after down and deploy"
+ok "down forgets the restart counts, in heal.json too: deployed again, web shows 0"
 stop_shipd

@@ -596,7 +596,8 @@ fakedocker_containers(struct fakedocker *fd)
 		    rev ? rev : "-");
 	}
 	pthread_mutex_unlock(&fd->mu);
-	qsort(v, n, sizeof *v, str_cmp);
+	if (n > 0)		/* qsort of NULL, even for 0, is undefined */
+		qsort(v, n, sizeof *v, str_cmp);
 	buf_init(&b);
 	buf_append(&b, "", 0);
 	for (i = 0; i < n; i++) {
