@@ -104,19 +104,9 @@ bkv_add(struct yctx *c, const struct ynode *at, const char *path,
 }
 
 static void
-bkv_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+bkv_entry(struct yctx *c, const struct ykv *e, void *obj)
 {
-	char *s, *eq;
-
-	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
-		return;
-	if ((eq = strchr(s, '=')) == NULL)
-		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
-	else {
-		*eq = '\0';
-		bkv_add(c, n, path, obj, s, eq + 1);
-	}
-	free(s);
+	bkv_add(c, e->at, e->path, obj, e->key, e->value);
 }
 
 /* KEY: value mapping, or a list of "KEY=VALUE"; sorted after. */
@@ -124,29 +114,7 @@ static void
 bkv_decode(struct yctx *c, const char *path, const struct ynode *n,
     struct bctx *bc)
 {
-	const struct ynode	*k;
-	char			*kpath, *s;
-	size_t			 i;
-
-	if (n->type == Y_SEQ)
-		ytree_each(c, path, n, bkv_item, bc);
-	else if (n->type != Y_MAP)
-		ytree_err(c, n, "%s: expected a mapping or a list of "
-		    "KEY=VALUE, got %s", path, ytree_kind(n));
-	for (i = 0; n->type == Y_MAP && i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL)
-			continue;
-		kpath = ytree_path(path, k->str);
-		if (ytree_null(n->kids[i + 1]))
-			ytree_err(c, n->kids[i + 1], "%s: no value; write "
-			    "%s: \"\" for an empty string", kpath, k->str);
-		else if ((s = ytree_text(c, kpath, n->kids[i + 1],
-		    "a string")) != NULL) {
-			bkv_add(c, k, path, bc, k->str, s);
-			free(s);
-		}
-		free(kpath);
-	}
+	ytree_kv(c, path, n, false, bkv_entry, bc);
 	if (*bc->n > 1)
 		qsort(*bc->v, *bc->n, sizeof **bc->v, kv_cmp);
 }

@@ -65,35 +65,19 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 	YMARK(&uc->at, f, at, path);
 }
 
-/* One "KEY=VALUE" of a list. */
-static void
-kv_item(struct yctx *c, const char *path, const struct ynode *n,
-    struct uctx *uc, enum unit_field f)
-{
-	char *s, *eq;
-
-	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
-		return;
-	if ((eq = strchr(s, '=')) == NULL)
-		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
-	else {
-		*eq = '\0';
-		kv_add(uc, f, n, path, xstrdup(s), xstrdup(eq + 1));
-	}
-	free(s);
-}
+struct kvarg {
+	struct uctx	*uc;
+	enum unit_field	 f;
+};
 
 static void
-env_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+kv_entry(struct yctx *c, const struct ykv *e, void *arg)
 {
-	kv_item(c, path, n, obj, UF_ENV);
-}
+	struct kvarg *a = arg;
 
-static void
-label_item(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	kv_item(c, path, n, obj, UF_LABEL);
+	(void)c;
+	kv_add(a->uc, a->f, e->at, e->path, xstrdup(e->key),
+	    xstrdup(e->value));
 }
 
 /* KEY: value mapping, or a list of "KEY=VALUE". */
@@ -101,32 +85,9 @@ static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
     struct uctx *uc, enum unit_field f)
 {
-	const struct ynode	*k, *val;
-	char			*kpath, *s;
-	size_t			 i;
+	struct kvarg a = { uc, f };
 
-	if (n->type == Y_SEQ && f != UF_SYSCTL && f != UF_ULIMIT) {
-		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
-		    uc);
-		return;
-	}
-	if (n->type != Y_MAP) {
-		ytree_err(c, n, "%s: expected a mapping or a list of "
-		    "KEY=VALUE, got %s", path, ytree_kind(n));
-		return;
-	}
-	for (i = 0; i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL)
-			continue;
-		val = n->kids[i + 1];
-		kpath = ytree_path(path, k->str);
-		if (ytree_null(val))
-			ytree_err(c, val, "%s: no value; write %s: \"\" for "
-			    "an empty string", kpath, k->str);
-		else if ((s = ytree_text(c, kpath, val, "a string")) != NULL)
-			kv_add(uc, f, k, path, xstrdup(k->str), s);
-		free(kpath);
-	}
+	ytree_kv(c, path, n, false, kv_entry, &a);
 }
 
 static void
