@@ -192,6 +192,28 @@ buf_steal(struct buf *b)
 	return p;
 }
 
+/* Append s (taken) to a NULL-terminated vector, *v NULL for none yet. */
+void
+strv_push(char ***v, char *s)
+{
+	size_t n = 0;
+
+	while (*v != NULL && (*v)[n] != NULL)
+		n++;
+	*v = xrealloc(*v, (n + 2) * sizeof **v);
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+bool
+strv_contains(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
 void
 strv_free(char **v)
 {

@@ -5,6 +5,7 @@
 #ifndef SHIPD_UTIL_H
 #define SHIPD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,9 @@ char	*buf_steal(struct buf *);		/* caller frees; buf is reset */
 
 /* Free a NULL-terminated vector of strings and the strings; NULL is fine. */
 void	 strv_free(char **);
+/* Append s (taken) to *v, which may be NULL; whether v holds s. */
+void	 strv_push(char ***, char *);
+bool	 strv_contains(char *const *, const char *);
 
 /*
  * "500ms", "1s", "2m", "1h", "1m30s", "0": whole numbers with a unit,
