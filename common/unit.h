@@ -40,6 +40,11 @@ struct unit_kv {
 	char	*key;
 	char	*value;
 };
+/* Append key and value (both taken); whether v[0..n) holds key; qsort's
+ * order by key. */
+void	unit_kv_push(struct unit_kv **, size_t *, char *key, char *value);
+bool	unit_kv_has(const struct unit_kv *, size_t, const char *key);
+int	unit_kv_cmp(const void *, const void *);
 
 struct unit_port {
 	char	*host_ip;	/* NULL: every address; needs host_port */

@@ -39,33 +39,6 @@ unit_pull_policy_parse(const char *s, enum unit_pull_policy *out)
 	return -EINVAL;
 }
 
-static int
-kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct unit_kv *)a)->key,
-	    ((const struct unit_kv *)b)->key);
-}
-
-static void
-kv_push(struct unit_kv **v, size_t *n, const char *key, const char *value)
-{
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[*n].key = xstrdup(key);
-	(*v)[*n].value = xstrdup(value);
-	(*n)++;
-}
-
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	return false;
-}
-
 /* What is wrong with a label's or an argument's key, or NULL. */
 static const char *
 key_problem(const char *k, bool label)
@@ -97,10 +70,10 @@ bkv_add(struct yctx *c, const struct ynode *at, const char *path,
 
 	if ((err = key_problem(key, bc->label)) != NULL)
 		ytree_err(c, at, "%s: %s: %s", path, key, err);
-	else if (kv_has(*bc->v, *bc->n, key))
+	else if (unit_kv_has(*bc->v, *bc->n, key))
 		ytree_err(c, at, "%s: %s given twice", path, key);
 	else
-		kv_push(bc->v, bc->n, key, value);
+		unit_kv_push(bc->v, bc->n, xstrdup(key), xstrdup(value));
 }
 
 static void
@@ -116,7 +89,7 @@ bkv_decode(struct yctx *c, const char *path, const struct ynode *n,
 {
 	ytree_kv(c, path, n, false, bkv_entry, bc);
 	if (*bc->n > 1)
-		qsort(*bc->v, *bc->n, sizeof **bc->v, kv_cmp);
+		qsort(*bc->v, *bc->n, sizeof **bc->v, unit_kv_cmp);
 }
 
 static void
@@ -318,10 +291,11 @@ jbkv(struct jread *c, const char *path, const json_t *o, const char *key,
 			jread_err(c, ksub, "%s", err);
 			continue;
 		}
-		kv_push(out, nout, k, json_string_value(val));
+		unit_kv_push(out, nout, xstrdup(k),
+		    xstrdup(json_string_value(val)));
 	}
 	if (*nout > 1)
-		qsort(*out, *nout, sizeof **out, kv_cmp);
+		qsort(*out, *nout, sizeof **out, unit_kv_cmp);
 }
 
 /* The unit's "build" and "pull_policy" members, both optional (a unit

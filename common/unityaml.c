@@ -38,15 +38,6 @@ k_entrypoint(struct yctx *c, const char *path, const struct ynode *n,
 	UCTX(obj)->u->entrypoint = ytree_strv(c, path, n, true, true);
 }
 
-static void
-kv_push(struct unit_kv **v, size_t *n, char *key, char *value)
-{
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[*n].key = key;
-	(*v)[*n].value = value;
-	(*n)++;
-}
-
 /* One entry of environment: or labels: (f), noted at node at. */
 static void
 kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
@@ -55,13 +46,13 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 	struct unit *u = uc->u;
 
 	if (f == UF_ENV)
-		kv_push(&u->env, &u->nenv, key, value);
+		unit_kv_push(&u->env, &u->nenv, key, value);
 	else if (f == UF_SYSCTL)
-		kv_push(&u->sysctls, &u->nsysctls, key, value);
+		unit_kv_push(&u->sysctls, &u->nsysctls, key, value);
 	else if (f == UF_ULIMIT)
-		kv_push(&u->ulimits, &u->nulimits, key, value);
+		unit_kv_push(&u->ulimits, &u->nulimits, key, value);
 	else
-		kv_push(&u->labels, &u->nlabels, key, value);
+		unit_kv_push(&u->labels, &u->nlabels, key, value);
 	YMARK(&uc->at, f, at, path);
 }
 
@@ -80,13 +71,16 @@ kv_entry(struct yctx *c, const struct ykv *e, void *arg)
 	    xstrdup(e->value));
 }
 
-/* KEY: value mapping, or a list of "KEY=VALUE". */
+/* KEY: value mapping, or (environment, labels) a list of "KEY=VALUE". */
 static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
     struct uctx *uc, enum unit_field f)
 {
 	struct kvarg a = { uc, f };
 
+	/* sysctls: and ulimits: are mappings only. */
+	if (f != UF_ENV && f != UF_LABEL && !ytree_is(c, path, n, Y_MAP))
+		return;
 	ytree_kv(c, path, n, false, kv_entry, &a);
 }
 
@@ -623,22 +617,10 @@ static const struct ykey unit_keys[] = {
 	{ "pull_policy", unit_yaml_pull_policy },
 };
 
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* environment: wins over env_file:, and a later env file over an earlier.
  * After the validator: env files check their own keys, at their lines. */
-static void
-env_merge(struct uctx *uc)
+void
+unit_yaml_env_merge(struct uctx *uc)
 {
 	struct unit		*u = uc->u;
 	struct envfile_var	*v;
@@ -646,8 +628,8 @@ env_merge(struct uctx *uc)
 
 	for (i = uc->envf.n; i > 0; i--) {
 		v = &uc->envf.v[i - 1];
-		if (!kv_has(u->env, u->nenv, v->key))
-			kv_push(&u->env, &u->nenv, xstrdup(v->key),
+		if (!unit_kv_has(u->env, u->nenv, v->key))
+			unit_kv_push(&u->env, &u->nenv, xstrdup(v->key),
 			    xstrdup(v->value));
 	}
 }
@@ -673,7 +655,7 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	/* Before sorting: items are noted in file order. */
 	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);
-	env_merge(uc);
+	unit_yaml_env_merge(uc);
 	unit_sort(uc->u);
 }
 

@@ -26,6 +26,10 @@ struct uctx {
 	unit_mark((marks), (f), (n)->file, (n)->line, (n)->col, "%s", \
 	    (path))
 
+/* environment: wins over env_file:, a later env file over an earlier; run
+ * after the validator (env files check their own keys, at their lines). */
+void	unit_yaml_env_merge(struct uctx *);
+
 /* ytree_walk, with compose's keys that units lack refused by a hint
  * (unit_compose_hint) rather than by the nearest spelling. */
 void	unit_yaml_walk(struct yctx *, const char *path, const struct ynode *,
