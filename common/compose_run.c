@@ -204,36 +204,14 @@ cm_healthcheck(struct yctx *c, const char *path, const struct ynode *n,
 /* ---- restart, deploy ------------------------------------------------------ */
 
 void
-cm_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit	*u = U(obj);
-	char		*s, *name;
-
-	if ((s = ytree_text(c, path, n, "a restart policy")) == NULL)
-		return;
-	if (unit_restart_parse(s, &name, &u->restart_max) != 0)
-		ytree_err(c, n, "%s: expected no, always, unless-stopped or "
-		    "on-failure[:N], got '%s'", path, s);
-	else {
-		free(u->restart);
-		u->restart = name;
-		MARK(obj, UF_RESTART, n, path);
-	}
-	free(s);
-}
-
-void
 cm_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char	*s, *end;
+	char	*s;
 	double	 v;
 
 	if ((s = ytree_text(c, path, n, UNIT_CPUS_WANT)) == NULL)
 		return;
-	v = strtod(s, &end);
-	/* Digits and one dot: strtod would also take "inf", "0x1p3". */
-	if (*s == '\0' || *end != '\0' || strspn(s, "0123456789.") !=
-	    strlen(s) || v < 0 || v > 4096)
+	if (parse_decimal(s, &v) != 0 || v > 4096)
 		ytree_err(c, n, "%s: expected %s, got '%s'", path,
 		    UNIT_CPUS_WANT, s);
 	else {

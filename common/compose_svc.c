@@ -612,7 +612,7 @@ const struct cmkey cm_service_keys[] = {
 	{ "profiles", k_ignore },	/* the loader applied them */
 	{ "pull_policy", k_pull_policy },
 	{ "read_only", k_lost },
-	{ "restart", cm_restart },
+	{ "restart", unit_yaml_restart },
 	{ "runtime", k_lost },
 	{ "scale", k_scale },
 	{ "secrets", cm_secrets },

@@ -360,6 +360,12 @@ void		 unit_build_free(struct unit_build *);
 struct jread;
 void		 unit_build_from_json(struct jread *, const char *path,
 		    const json_t *unit, struct unit *);
+/* An object of strings at o's member key, appended to out; a key that
+ * check (if any) finds a problem with is reported, and left out. */
+void		 unit_kv_from_json(struct jread *, const char *path,
+		    const json_t *o, const char *key,
+		    const char *(*check)(const char *), struct unit_kv **,
+		    size_t *);
 /* Fill in image for a unit with build: and no image: (the stack's tag). */
 void		 stack_build_tags(struct stack *);
 

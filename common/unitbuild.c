@@ -267,9 +267,22 @@ unit_build_json(const struct unit_build *b)
 	    "labels", kv_obj(b->labels, b->nlabels), "cache_from", cf);
 }
 
-static void
-jbkv(struct jread *c, const char *path, const json_t *o, const char *key,
-    bool label, struct unit_kv **out, size_t *nout)
+static const char *
+arg_problem(const char *k)
+{
+	return key_problem(k, false);
+}
+
+static const char *
+label_problem(const char *k)
+{
+	return key_problem(k, true);
+}
+
+void
+unit_kv_from_json(struct jread *c, const char *path, const json_t *o,
+    const char *key, const char *(*check)(const char *),
+    struct unit_kv **out, size_t *nout)
 {
 	const json_t	*v;
 	const char	*k, *err;
@@ -287,15 +300,13 @@ jbkv(struct jread *c, const char *path, const json_t *o, const char *key,
 		jread_path(ksub, sizeof ksub, "%s.%s", sub, k);
 		if (!jread_string_ok(c, ksub, val))
 			continue;
-		if ((err = key_problem(k, label)) != NULL) {
+		if (check != NULL && (err = check(k)) != NULL) {
 			jread_err(c, ksub, "%s", err);
 			continue;
 		}
 		unit_kv_push(out, nout, xstrdup(k),
 		    xstrdup(json_string_value(val)));
 	}
-	if (*nout > 1)
-		qsort(*out, *nout, sizeof **out, unit_kv_cmp);
 }
 
 /* The unit's "build" and "pull_policy" members, both optional (a unit
@@ -331,8 +342,14 @@ unit_build_from_json(struct jread *c, const char *path, const json_t *v,
 	if (json_object_get(j, "target") != NULL)
 		jread_str(c, sub, j, "target", JREAD_NULL | JREAD_NONEMPTY,
 		    &b->target);
-	jbkv(c, sub, j, "args", false, &b->args, &b->nargs);
-	jbkv(c, sub, j, "labels", true, &b->labels, &b->nlabels);
+	unit_kv_from_json(c, sub, j, "args", arg_problem, &b->args,
+	    &b->nargs);
+	unit_kv_from_json(c, sub, j, "labels", label_problem, &b->labels,
+	    &b->nlabels);
+	if (b->nargs > 1)
+		qsort(b->args, b->nargs, sizeof *b->args, unit_kv_cmp);
+	if (b->nlabels > 1)
+		qsort(b->labels, b->nlabels, sizeof *b->labels, unit_kv_cmp);
 	jread_strv(c, sub, j, "cache_from", 0, &b->cache_from);
 	if (b->cache_from != NULL && b->cache_from[0] == NULL) {
 		free(b->cache_from);

@@ -356,8 +356,8 @@ unit_yaml_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
 	free(s);
 }
 
-static void
-k_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+void
+unit_yaml_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	struct unit	*u = UCTX(obj)->u;
 	char		*s, *name;
@@ -593,7 +593,7 @@ static const struct ykey unit_keys[] = {
 	{ "replicas", k_replicas },
 	{ "init", k_init },
 	{ "update", unit_yaml_update },
-	{ "restart", k_restart },
+	{ "restart", unit_yaml_restart },
 	{ "on_unhealthy", unit_yaml_on_unhealthy },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },

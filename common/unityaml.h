@@ -47,6 +47,9 @@ void	unit_yaml_on_unhealthy(struct yctx *, const char *,
 void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 	    void *);
 /* build: and pull_policy: (unitbuild.c). */
+/* restart: also compose's (its service context starts with a uctx). */
+void	unit_yaml_restart(struct yctx *, const char *, const struct ynode *,
+	    void *);
 void	unit_yaml_build(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	unit_yaml_pull_policy(struct yctx *, const char *,

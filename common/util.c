@@ -281,6 +281,23 @@ parse_duration_ms(const char *s, uint64_t *out)
 }
 
 int
+parse_decimal(const char *s, double *out)
+{
+	char	*end;
+	double	 v;
+
+	/* Digits and dots only: strtod would also take "inf", "0x1p3",
+	 * "1e3", signs and leading space; a second dot stops it short. */
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789.") != strlen(s))
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
 parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v, mul = 1;

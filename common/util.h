@@ -57,6 +57,9 @@ int	 parse_duration_ms(const char *, uint64_t *);
 #define DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
 /* "512M", "1G", "64k", "1024" (bytes), binary multiples.  0 or -EINVAL. */
 int	 parse_size(const char *, uint64_t *);
+/* "1", "0.5", ".5", "2.": digits with at most one dot, nothing else (no
+ * sign, exponent, "inf" or hex).  0 or -EINVAL. */
+int	 parse_decimal(const char *, double *);
 /* Format for humans: "1.5s", "120ms", "2m03s". */
 void	 fmt_duration_ms(char *, size_t, uint64_t);
 

@@ -102,6 +102,35 @@ test_size_bad(void **state)
 	assert_int_equal(parse_size(NULL, &v), -EINVAL);
 }
 
+/* ---- decimals (cpus) ------------------------------------------------------ */
+
+static void
+test_decimal(void **state)
+{
+	static const struct { const char *s; double v; } ok[] = {
+		{ "0", 0 }, { "1", 1 }, { "0.5", 0.5 }, { ".5", 0.5 },
+		{ "2.", 2 }, { "4096", 4096 }, { "0.01", 0.01 },
+		{ "1.00000000000000000000", 1 },
+	};
+	static const char *const bad[] = {
+		"", ".", "-1", "+1", " 1", "1 ", "1e3", "inf", "nan", "0x10",
+		"1.2.3", "1,5", "..5",
+	};
+	double	v;
+	size_t	i;
+
+	for (i = 0; i < nitems(ok); i++) {
+		if (parse_decimal(ok[i].s, &v) != 0)
+			fail_msg("'%s' refused", ok[i].s);
+		assert_true(v == ok[i].v);
+	}
+	v = 7;
+	for (i = 0; i < nitems(bad); i++)
+		if (parse_decimal(bad[i], &v) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+	assert_true(v == 7);
+}
+
 /* ---- KEY=VALUE ----------------------------------------------------------- */
 
 static struct diag_list	 errs;
@@ -293,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_size_ok),
 		cmocka_unit_test(test_size_bad),
+		cmocka_unit_test(test_decimal),
 		cmocka_unit_test_setup_teardown(test_kv_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv_novalue_refused, setup,
