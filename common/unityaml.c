@@ -225,8 +225,8 @@ k_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_each(c, path, n, mount_item, obj);
 }
 
-static void
-dep_add(struct uctx *uc, const struct ynode *at, const char *path,
+void
+unit_yaml_dep_add(struct uctx *uc, const struct ynode *at, const char *path,
     const char *name, enum dep_cond cond)
 {
 	struct unit	*u = uc->u;
@@ -248,7 +248,7 @@ dep_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	char *s;
 
 	if ((s = ytree_text(c, path, n, "a service name")) != NULL)
-		dep_add(obj, n, path, s, DEP_STARTED);
+		unit_yaml_dep_add(obj, n, path, s, DEP_STARTED);
 	free(s);
 }
 
@@ -290,7 +290,7 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 			    "service_healthy is healthy here, see docs/units.md)"
 			    : "");
 		else if (s != NULL)
-			dep_add(obj, k, path, k->str, cond);
+			unit_yaml_dep_add(obj, k, path, k->str, cond);
 		free(s);
 		free(ipath);
 	}

@@ -47,6 +47,9 @@ void	unit_yaml_on_unhealthy(struct yctx *, const char *,
 void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 	    void *);
 /* build: and pull_policy: (unitbuild.c). */
+/* One depends_on entry, name under condition cond, noted at at. */
+void	unit_yaml_dep_add(struct uctx *, const struct ynode *at,
+	    const char *path, const char *name, enum dep_cond cond);
 /* restart: also compose's (its service context starts with a uctx). */
 void	unit_yaml_restart(struct yctx *, const char *, const struct ynode *,
 	    void *);
