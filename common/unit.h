@@ -360,6 +360,8 @@ void		 unit_build_free(struct unit_build *);
 struct jread;
 void		 unit_build_from_json(struct jread *, const char *path,
 		    const json_t *unit, struct unit *);
+/* v[0..n) as a JSON object of strings. */
+json_t		*unit_kv_json(const struct unit_kv *, size_t);
 /* An object of strings at o's member key, appended to out; a key that
  * check (if any) finds a problem with is reported, and left out. */
 void		 unit_kv_from_json(struct jread *, const char *path,

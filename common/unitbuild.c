@@ -239,8 +239,8 @@ stack_build_tags(struct stack *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *
-kv_obj(const struct unit_kv *v, size_t n)
+json_t *
+unit_kv_json(const struct unit_kv *v, size_t n)
 {
 	json_t	*o = json_object();
 	size_t	 i;
@@ -263,8 +263,8 @@ unit_build_json(const struct unit_build *b)
 		json_array_append_new(cf, json_string(b->cache_from[i]));
 	return json_pack("{s:s, s:s, s:o, s:s?, s:o, s:o}",
 	    "context", b->context, "dockerfile", b->dockerfile,
-	    "args", kv_obj(b->args, b->nargs), "target", b->target,
-	    "labels", kv_obj(b->labels, b->nlabels), "cache_from", cf);
+	    "args", unit_kv_json(b->args, b->nargs), "target", b->target,
+	    "labels", unit_kv_json(b->labels, b->nlabels), "cache_from", cf);
 }
 
 static const char *

@@ -41,17 +41,6 @@ strv_json(char *const *v)
 }
 
 static json_t *
-kv_json(const struct unit_kv *v, size_t n)
-{
-	json_t	*o = json_object();
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		json_object_set_new(o, v[i].key, json_string(v[i].value));
-	return o;
-}
-
-static json_t *
 names_json(char *const *v, size_t n)
 {
 	json_t	*a = json_array();
@@ -141,7 +130,7 @@ unit_spec_json(const struct unit *u)
 	    "image", jstr_or_null(u->image),
 	    "command", strv_json(u->command),
 	    "entrypoint", strv_json(u->entrypoint),
-	    "environment", kv_json(u->env, u->nenv),
+	    "environment", unit_kv_json(u->env, u->nenv),
 	    "ports", ports_json(u),
 	    "mounts", mounts_json(u),
 	    "health", health_json(&u->health),
@@ -151,7 +140,7 @@ unit_spec_json(const struct unit *u)
 	    "stop_signal", jstr_or_null(u->stop_signal),
 	    "resources", "memory", (json_int_t)u->memory,
 	    "nano_cpus", (json_int_t)u->nano_cpus,
-	    "labels", kv_json(u->labels, u->nlabels),
+	    "labels", unit_kv_json(u->labels, u->nlabels),
 	    "user", jstr_or_null(u->user),
 	    "working_dir", jstr_or_null(u->working_dir));
 	if (u->nnetworks > 0)
@@ -167,12 +156,12 @@ unit_spec_json(const struct unit *u)
 		json_object_set_new(o, "extra_hosts",
 		    strv_json(u->extra_hosts));
 	if (u->nsysctls > 0)
-		json_object_set_new(o, "sysctls", kv_json(u->sysctls,
+		json_object_set_new(o, "sysctls", unit_kv_json(u->sysctls,
 		    u->nsysctls));
 	if (u->tmpfs != NULL)
 		json_object_set_new(o, "tmpfs", strv_json(u->tmpfs));
 	if (u->nulimits > 0)
-		json_object_set_new(o, "ulimits", kv_json(u->ulimits,
+		json_object_set_new(o, "ulimits", unit_kv_json(u->ulimits,
 		    u->nulimits));
 	return o;
 }

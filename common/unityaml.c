@@ -357,7 +357,8 @@ unit_yaml_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
 }
 
 void
-unit_yaml_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+unit_yaml_restart(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
 {
 	struct unit	*u = UCTX(obj)->u;
 	char		*s, *name;

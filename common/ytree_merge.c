@@ -321,7 +321,7 @@ seq_to_map(const struct ymerge_rule *r, struct ynode *seq)
 	for (i = 0; i < seq->nkids; i++) {
 		it = seq->kids[i];
 		if (it->type != Y_SCALAR) {
-			/* Not the list form: keep it for the reader to refuse. */
+			/* Not the list form: kept for the reader to refuse. */
 			ytree_put(map, ytree_scalar_at(it, "", false), it);
 			seq->kids[i] = NULL;
 			continue;

@@ -19,7 +19,7 @@
 static void	copy_next(struct bjob *);
 static void	hooks_next(struct bjob *);
 
-/* ---- hooks ----------------------------------------------------------------- */
+/* ---- hooks --------------------------------------------------------------- */
 
 static void
 on_hook(int code, const char *why, const char *out, size_t len, void *arg)
@@ -58,9 +58,10 @@ hooks_next(struct bjob *j)
 			    (s->unit->backup.pre || s->unit->backup.post)) {
 				/* No exec in a stopped container; its files
 				 * are at rest anyway. */
-				bjob_emit(j, PROTO_EV_HOOK, json_pack("{s:s, s:s, s:s}",
-				    "service", s->name, "hook", "pre",
-				    "status", "skipped: not running"));
+				bjob_emit(j, PROTO_EV_HOOK, json_pack(
+				    "{s:s, s:s, s:s}", "service", s->name,
+				    "hook", "pre", "status",
+				    "skipped: not running"));
 				continue;
 			}
 			if ((j->flags & BJOB_NO_HOOKS) || s->unit->backup.pre ==
@@ -103,8 +104,8 @@ on_quiesce_event(const char *service, const char *status, void *arg)
 {
 	struct bjob *j = arg;
 
-	bjob_emit(j, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service", service,
-	    "status", status));
+	bjob_emit(j, PROTO_EV_SERVICE, json_pack("{s:s, s:s}", "service",
+	    service, "status", status));
 }
 
 static void
@@ -275,8 +276,8 @@ on_begun(int err, void *arg)
 		bjob_finish(j);
 		return;
 	}
-	bjob_emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack", j->st->name,
-	    "backup", j->id, "status", "started"));
+	bjob_emit(j, PROTO_EV_BACKUP, json_pack("{s:s, s:s, s:s}", "stack",
+	    j->st->name, "backup", j->id, "status", "started"));
 	j->si = 0;
 	j->hook_post = false;
 	hooks_next(j);

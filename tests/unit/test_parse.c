@@ -102,7 +102,7 @@ test_size_bad(void **state)
 	assert_int_equal(parse_size(NULL, &v), -EINVAL);
 }
 
-/* ---- decimals (cpus) ------------------------------------------------------ */
+/* ---- decimals (cpus) ----------------------------------------------------- */
 
 static void
 test_decimal(void **state)
