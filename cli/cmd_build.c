@@ -121,17 +121,6 @@ send_piece(const void *p, size_t n, void *arg)
 	return 0;
 }
 
-static json_t *
-kv_obj(const struct unit_kv *v, size_t n)
-{
-	json_t	*o = json_object();
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		json_object_set_new(o, v[i].key, json_string(v[i].value));
-	return o;
-}
-
 static int
 build_one(struct cli *cli, const struct stack *st, const struct unit *u,
     bool force)
@@ -161,8 +150,8 @@ build_one(struct cli *cli, const struct stack *st, const struct unit *u,
 	args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b}",
 	    "stack", st->name, "service", u->name, "tag", u->image,
 	    "hash", hash, "dockerfile", bd->dockerfile,
-	    "args", kv_obj(bd->args, bd->nargs),
-	    "labels", kv_obj(bd->labels, bd->nlabels), "cache_from", cf,
+	    "args", unit_kv_json(bd->args, bd->nargs),
+	    "labels", unit_kv_json(bd->labels, bd->nlabels), "cache_from", cf,
 	    "force", force);
 	if (bd->target != NULL)
 		json_object_set_new(args, "target", json_string(bd->target));

@@ -36,11 +36,10 @@ cload_exists(const char *path)
 }
 
 char *
-compose_find(const char *dir)
+cload_find_first(const char *dir, const char *const *names)
 {
-	static const char	*names[] = COMPOSE_FILE_NAMES;
-	char			*p;
-	size_t			 i;
+	char	*p;
+	size_t	 i;
 
 	for (i = 0; names[i] != NULL; i++) {
 		p = cload_join(dir, names[i]);
@@ -49,6 +48,14 @@ compose_find(const char *dir)
 		free(p);
 	}
 	return NULL;
+}
+
+char *
+compose_find(const char *dir)
+{
+	static const char *const names[] = COMPOSE_FILE_NAMES;
+
+	return cload_find_first(dir, names);
 }
 
 char *

@@ -41,6 +41,8 @@ void		 cload_rc(int *rc, int r);
 const char	*cload_keep(struct cload *, const char *path);
 char		*cload_dir_of(const char *path);
 bool		 cload_exists(const char *path);
+/* dir/name of the first of names (NULL-terminated) that exists, or NULL. */
+char		*cload_find_first(const char *dir, const char *const *names);
 /* realpath, or NULL with errno. */
 char		*cload_abs_dir(const char *dir);
 /* The project's name (compose's rules); name_text is the interpolated

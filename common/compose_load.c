@@ -288,19 +288,11 @@ compose_include(struct cload *st, const struct expand_ctx *x,
 static char *
 find_override(const char *dir)
 {
-	static const char	*names[] = { "compose.override.yaml",
+	static const char *const names[] = { "compose.override.yaml",
 	    "compose.override.yml", "docker-compose.override.yaml",
 	    "docker-compose.override.yml", NULL };
-	char			*p;
-	size_t			 i;
 
-	for (i = 0; names[i] != NULL; i++) {
-		p = cload_join(dir, names[i]);
-		if (cload_exists(p))
-			return p;
-		free(p);
-	}
-	return NULL;
+	return cload_find_first(dir, names);
 }
 
 static void

@@ -221,36 +221,6 @@ service_key(const char *name)
 	return NULL;
 }
 
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* environment: wins over env_file:, a later env file over an earlier. */
-static void
-env_merge(struct uctx *uc)
-{
-	struct unit		*u = uc->u;
-	struct envfile_var	*v;
-	size_t			 i;
-
-	for (i = uc->envf.n; i > 0; i--) {
-		v = &uc->envf.v[i - 1];
-		if (kv_has(u->env, u->nenv, v->key))
-			continue;
-		u->env = xrealloc(u->env, (u->nenv + 1) * sizeof *u->env);
-		u->env[u->nenv].key = xstrdup(v->key);
-		u->env[u->nenv++].value = xstrdup(v->value);
-	}
-}
-
 /* A service with no networks: is on compose's default network alone; in
  * shipd that is every network of the stack, so say default outright when
  * the stack has others. */
@@ -324,7 +294,7 @@ service_map(struct cmctx *m, const struct ynode *key, const struct ynode *n)
 	default_network(&sv);
 	unit_marks_where(&sv.uc.at, &w);
 	unit_validate(u, &w, m->errs);
-	env_merge(&sv.uc);
+	unit_yaml_env_merge(&sv.uc);
 	unit_sort(u);
 out:
 	unit_marks_free(&sv.uc.at);

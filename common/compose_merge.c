@@ -18,9 +18,10 @@ text(const struct ynode *n)
 	return n != NULL && n->type == Y_SCALAR && n->str != NULL ? n->str : "";
 }
 
-/* A volume is one per target: "src:target[:mode]", "target", or long. */
-char *
-compose_volume_key(const struct ynode *n)
+/* The target of "src:target[:mode]", of "target" alone, or of a long
+ * syntax's target: member. */
+static char *
+target_key(const struct ynode *n)
 {
 	const char *s, *a, *b;
 
@@ -37,6 +38,13 @@ compose_volume_key(const struct ynode *n)
 	a++;
 	b = strchr(a, ':');
 	return b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
+}
+
+/* A volume is one per target: "src:target[:mode]", "target", or long. */
+char *
+compose_volume_key(const struct ynode *n)
+{
+	return target_key(n);
 }
 
 /* Secrets and configs: the target path, given or implied by the source. */
@@ -125,20 +133,7 @@ compose_port_key(const struct ynode *n)
 char *
 compose_device_key(const struct ynode *n)
 {
-	const char *s, *a, *b;
-
-	if (n->type == Y_MAP) {
-		s = text(ytree_get(n, "target"));
-		return *s ? xstrdup(s) : NULL;
-	}
-	if (n->type != Y_SCALAR)
-		return NULL;
-	s = text(n);
-	if ((a = strchr(s, ':')) == NULL)
-		return xstrdup(s);
-	a++;
-	b = strchr(a, ':');
-	return b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
+	return target_key(n);
 }
 
 char *

@@ -24,23 +24,6 @@
 /* ---- depends_on ------------------------------------------------------------ */
 
 static void
-dep_add(void *obj, const struct ynode *at, const char *path, const char *name,
-    enum dep_cond cond)
-{
-	struct unit	*u = U(obj);
-	struct unit_dep	*d;
-
-	u->deps = xrealloc(u->deps, (u->ndeps + 1) * sizeof *u->deps);
-	d = &u->deps[u->ndeps++];
-	memset(d, 0, sizeof *d);
-	d->name = xstrdup(name);
-	d->cond = cond;
-	d->line = at->line;
-	d->col = at->col;
-	MARK(obj, UF_DEP, at, path);
-}
-
-static void
 dep_long(struct yctx *c, const char *path, const struct ynode *k,
     const struct ynode *v, void *obj)
 {
@@ -81,7 +64,7 @@ dep_long(struct yctx *c, const char *path, const struct ynode *k,
 	 * compose goes on without it, and so does shipd. */
 	if (!required && !cm_declared(m->services, k->str))
 		goto out;
-	dep_add(obj, k, path, k->str, cond);
+	unit_yaml_dep_add(&CSVC(obj)->uc, k, path, k->str, cond);
 	if (restart)
 		U(obj)->deps[U(obj)->ndeps - 1].restart = true;
 out:
@@ -101,7 +84,8 @@ cm_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 			xasprintf(&ipath, "%s[%zu]", path, i);
 			s = ytree_text(c, ipath, n->kids[i], "a service name");
 			if (s != NULL)
-				dep_add(obj, n->kids[i], ipath, s, DEP_STARTED);
+				unit_yaml_dep_add(&CSVC(obj)->uc, n->kids[i],
+				    ipath, s, DEP_STARTED);
 			free(s);
 			free(ipath);
 		}
@@ -204,36 +188,14 @@ cm_healthcheck(struct yctx *c, const char *path, const struct ynode *n,
 /* ---- restart, deploy ------------------------------------------------------ */
 
 void
-cm_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
-{
-	struct unit	*u = U(obj);
-	char		*s, *name;
-
-	if ((s = ytree_text(c, path, n, "a restart policy")) == NULL)
-		return;
-	if (unit_restart_parse(s, &name, &u->restart_max) != 0)
-		ytree_err(c, n, "%s: expected no, always, unless-stopped or "
-		    "on-failure[:N], got '%s'", path, s);
-	else {
-		free(u->restart);
-		u->restart = name;
-		MARK(obj, UF_RESTART, n, path);
-	}
-	free(s);
-}
-
-void
 cm_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	char	*s, *end;
+	char	*s;
 	double	 v;
 
 	if ((s = ytree_text(c, path, n, UNIT_CPUS_WANT)) == NULL)
 		return;
-	v = strtod(s, &end);
-	/* Digits and one dot: strtod would also take "inf", "0x1p3". */
-	if (*s == '\0' || *end != '\0' || strspn(s, "0123456789.") !=
-	    strlen(s) || v < 0 || v > 4096)
+	if (parse_decimal(s, &v) != 0 || v > 4096)
 		ytree_err(c, n, "%s: expected %s, got '%s'", path,
 		    UNIT_CPUS_WANT, s);
 	else {

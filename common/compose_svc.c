@@ -142,61 +142,39 @@ kv_add(void *obj, enum unit_field f, const struct ynode *at,
 	MARK(obj, f, at, path);
 }
 
-/* KEY with no value: compose passes the caller's, which the loader has
+struct kvarg {
+	void		*obj;
+	enum unit_field	 f;
+};
+
+/* A KEY with no value: compose passes the caller's, which the loader has
  * not put in; nothing to send. */
 static void
-kv_novalue(void *obj, enum unit_field f, const struct ynode *at,
-    const char *path, const char *key)
+kv_entry(struct yctx *c, const struct ykv *e, void *arg)
 {
-	if (f != UF_ENV)
-		kv_add(obj, f, at, path, xstrdup(key), xstrdup(""));
+	struct kvarg *a = arg;
+
+	(void)c;
+	if (e->value != NULL)
+		kv_add(a->obj, a->f, e->at, e->path, xstrdup(e->key),
+		    xstrdup(e->value));
+	else if (a->f != UF_ENV)
+		kv_add(a->obj, a->f, e->at, e->epath, xstrdup(e->key),
+		    xstrdup(""));
 	else
-		cm_loss(SV(obj)->m, at, "%s: %s has no value: compose would "
-		    "pass the caller's $%s; shipd leaves it unset", path, key,
-		    key);
+		cm_loss(SV(a->obj)->m, e->at, "%s: %s has no value: compose "
+		    "would pass the caller's $%s; shipd leaves it unset",
+		    e->epath, e->key, e->key);
 }
 
 static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
     void *obj, enum unit_field f)
 {
-	const struct ynode	*k, *val;
-	char			*s, *eq, *ipath;
-	size_t			 i;
+	struct kvarg a = { obj, f };
 
-	if (n->type == Y_SEQ) {
-		for (i = 0; i < n->nkids; i++) {
-			xasprintf(&ipath, "%s[%zu]", path, i);
-			s = ytree_text(c, ipath, n->kids[i], "KEY=VALUE");
-			if (s != NULL && (eq = strchr(s, '=')) != NULL) {
-				*eq = '\0';
-				kv_add(obj, f, n->kids[i], ipath, xstrdup(s),
-				    xstrdup(eq + 1));
-			} else if (s != NULL)
-				kv_novalue(obj, f, n->kids[i], ipath, s);
-			free(s);
-			free(ipath);
-		}
-		return;
-	}
-	if (ytree_null(n))
-		return;
-	if (n->type != Y_MAP) {
-		ytree_err(c, n, "%s: expected a mapping or a list of "
-		    "KEY=VALUE, got %s", path, ytree_kind(n));
-		return;
-	}
-	for (i = 0; i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL)
-			continue;
-		val = n->kids[i + 1];
-		ipath = ytree_path(path, k->str);
-		if (ytree_null(val))
-			kv_novalue(obj, f, k, ipath, k->str);
-		else if ((s = ytree_text(c, ipath, val, "a string")) != NULL)
-			kv_add(obj, f, k, path, xstrdup(k->str), s);
-		free(ipath);
-	}
+	if (!ytree_null(n))
+		ytree_kv(c, path, n, true, kv_entry, &a);
 }
 
 static void
@@ -634,7 +612,7 @@ const struct cmkey cm_service_keys[] = {
 	{ "profiles", k_ignore },	/* the loader applied them */
 	{ "pull_policy", k_pull_policy },
 	{ "read_only", k_lost },
-	{ "restart", cm_restart },
+	{ "restart", unit_yaml_restart },
 	{ "runtime", k_lost },
 	{ "scale", k_scale },
 	{ "secrets", cm_secrets },

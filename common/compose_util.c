@@ -53,47 +53,15 @@ cm_declared(const struct ynode *section, const char *name)
 	return false;
 }
 
-/* Lexically tidy an absolute path: no "//", "." or "..". */
-static char *
-path_tidy(const char *in)
-{
-	char		*out = xmalloc(strlen(in) + 2), *o = out;
-	const char	*p = in, *e;
-	size_t		 n;
-
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		for (e = p; *e != '\0' && *e != '/'; e++)
-			;
-		n = (size_t)(e - p);
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			;
-		else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > out && *--o != '/')
-				;
-		} else {
-			*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = e;
-	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	return out;
-}
-
 char *
 cm_path(const struct cmctx *m, const char *name)
 {
 	char *tmp, *out;
 
 	if (name[0] == '/')
-		return path_tidy(name);
+		return path_clean(name);
 	xasprintf(&tmp, "%s/%s", m->p->dir != NULL ? m->p->dir : ".", name);
-	out = path_tidy(tmp);
+	out = path_clean(tmp);
 	free(tmp);
 	return out;
 }

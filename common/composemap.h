@@ -79,7 +79,6 @@ void	cm_depends_on(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	cm_healthcheck(struct yctx *, const char *, const struct ynode *,
 	    void *);
-void	cm_restart(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_deploy(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_cpus(struct yctx *, const char *, const struct ynode *, void *);
 void	cm_memory(struct yctx *, const char *, const struct ynode *, void *);

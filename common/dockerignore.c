@@ -12,34 +12,17 @@
 #include "util.h"
 
 /* Lexically clean a pattern: no leading '/', no "." segments, no "//", no
- * trailing '/'; ".." folds into its parent. */
+ * trailing '/'; ".." folds into its parent: path_clean() under a '/'. */
 static char *
 pat_clean(const char *in)
 {
-	char		*out = xmalloc(strlen(in) + 1), *o = out;
-	const char	*p = in, *e;
-	size_t		 n;
+	char *tmp, *abs, *out;
 
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		for (e = p; *e != '\0' && *e != '/'; e++)
-			;
-		n = (size_t)(e - p);
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			;
-		else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > out && *--o != '/')
-				;
-		} else {
-			if (o > out)
-				*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = e;
-	}
-	*o = '\0';
+	xasprintf(&tmp, "/%s", in);
+	abs = path_clean(tmp);
+	out = xstrdup(abs + 1);
+	free(abs);
+	free(tmp);
 	return out;
 }
 

@@ -424,11 +424,31 @@ unit_defaults(struct unit *u)
 	u->stop_grace_ms = UNIT_DEF_STOP_GRACE_MS;
 }
 
-static int
-kv_cmp(const void *a, const void *b)
+int
+unit_kv_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct unit_kv *)a)->key,
 	    ((const struct unit_kv *)b)->key);
+}
+
+void
+unit_kv_push(struct unit_kv **v, size_t *n, char *key, char *value)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[*n].key = key;
+	(*v)[*n].value = value;
+	(*n)++;
+}
+
+bool
+unit_kv_has(const struct unit_kv *v, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -499,9 +519,9 @@ void
 unit_sort(struct unit *u)
 {
 	if (u->nenv > 1)
-		qsort(u->env, u->nenv, sizeof *u->env, kv_cmp);
+		qsort(u->env, u->nenv, sizeof *u->env, unit_kv_cmp);
 	if (u->nlabels > 1)
-		qsort(u->labels, u->nlabels, sizeof *u->labels, kv_cmp);
+		qsort(u->labels, u->nlabels, sizeof *u->labels, unit_kv_cmp);
 	if (u->nports > 1)
 		qsort(u->ports, u->nports, sizeof *u->ports, port_cmp);
 	if (u->nmounts > 1)
@@ -516,9 +536,9 @@ unit_sort(struct unit *u)
 	strv_sort(u->cap_add);
 	strv_sort(u->cap_drop);
 	if (u->nsysctls > 1)
-		qsort(u->sysctls, u->nsysctls, sizeof *u->sysctls, kv_cmp);
+		qsort(u->sysctls, u->nsysctls, sizeof *u->sysctls, unit_kv_cmp);
 	if (u->nulimits > 1)
-		qsort(u->ulimits, u->nulimits, sizeof *u->ulimits, kv_cmp);
+		qsort(u->ulimits, u->nulimits, sizeof *u->ulimits, unit_kv_cmp);
 }
 
 static void

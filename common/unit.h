@@ -40,6 +40,11 @@ struct unit_kv {
 	char	*key;
 	char	*value;
 };
+/* Append key and value (both taken); whether v[0..n) holds key; qsort's
+ * order by key. */
+void	unit_kv_push(struct unit_kv **, size_t *, char *key, char *value);
+bool	unit_kv_has(const struct unit_kv *, size_t, const char *key);
+int	unit_kv_cmp(const void *, const void *);
 
 struct unit_port {
 	char	*host_ip;	/* NULL: every address; needs host_port */
@@ -404,6 +409,14 @@ void		 unit_build_from_json(struct jread *, const char *path,
 json_t		*unit_autoscale_json(const struct unit_autoscale *);
 void		 unit_autoscale_from_json(struct jread *, const char *path,
 		    const json_t *unit, struct unit *);
+/* v[0..n) as a JSON object of strings. */
+json_t		*unit_kv_json(const struct unit_kv *, size_t);
+/* An object of strings at o's member key, appended to out; a key that
+ * check (if any) finds a problem with is reported, and left out. */
+void		 unit_kv_from_json(struct jread *, const char *path,
+		    const json_t *o, const char *key,
+		    const char *(*check)(const char *), struct unit_kv **,
+		    size_t *);
 /* Fill in image for a unit with build: and no image: (the stack's tag). */
 void		 stack_build_tags(struct stack *);
 

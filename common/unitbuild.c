@@ -39,33 +39,6 @@ unit_pull_policy_parse(const char *s, enum unit_pull_policy *out)
 	return -EINVAL;
 }
 
-static int
-kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct unit_kv *)a)->key,
-	    ((const struct unit_kv *)b)->key);
-}
-
-static void
-kv_push(struct unit_kv **v, size_t *n, const char *key, const char *value)
-{
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[*n].key = xstrdup(key);
-	(*v)[*n].value = xstrdup(value);
-	(*n)++;
-}
-
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	return false;
-}
-
 /* What is wrong with a label's or an argument's key, or NULL. */
 static const char *
 key_problem(const char *k, bool label)
@@ -97,26 +70,16 @@ bkv_add(struct yctx *c, const struct ynode *at, const char *path,
 
 	if ((err = key_problem(key, bc->label)) != NULL)
 		ytree_err(c, at, "%s: %s: %s", path, key, err);
-	else if (kv_has(*bc->v, *bc->n, key))
+	else if (unit_kv_has(*bc->v, *bc->n, key))
 		ytree_err(c, at, "%s: %s given twice", path, key);
 	else
-		kv_push(bc->v, bc->n, key, value);
+		unit_kv_push(bc->v, bc->n, xstrdup(key), xstrdup(value));
 }
 
 static void
-bkv_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+bkv_entry(struct yctx *c, const struct ykv *e, void *obj)
 {
-	char *s, *eq;
-
-	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
-		return;
-	if ((eq = strchr(s, '=')) == NULL)
-		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
-	else {
-		*eq = '\0';
-		bkv_add(c, n, path, obj, s, eq + 1);
-	}
-	free(s);
+	bkv_add(c, e->at, e->path, obj, e->key, e->value);
 }
 
 /* KEY: value mapping, or a list of "KEY=VALUE"; sorted after. */
@@ -124,31 +87,9 @@ static void
 bkv_decode(struct yctx *c, const char *path, const struct ynode *n,
     struct bctx *bc)
 {
-	const struct ynode	*k;
-	char			*kpath, *s;
-	size_t			 i;
-
-	if (n->type == Y_SEQ)
-		ytree_each(c, path, n, bkv_item, bc);
-	else if (n->type != Y_MAP)
-		ytree_err(c, n, "%s: expected a mapping or a list of "
-		    "KEY=VALUE, got %s", path, ytree_kind(n));
-	for (i = 0; n->type == Y_MAP && i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL)
-			continue;
-		kpath = ytree_path(path, k->str);
-		if (ytree_null(n->kids[i + 1]))
-			ytree_err(c, n->kids[i + 1], "%s: no value; write "
-			    "%s: \"\" for an empty string", kpath, k->str);
-		else if ((s = ytree_text(c, kpath, n->kids[i + 1],
-		    "a string")) != NULL) {
-			bkv_add(c, k, path, bc, k->str, s);
-			free(s);
-		}
-		free(kpath);
-	}
+	ytree_kv(c, path, n, false, bkv_entry, bc);
 	if (*bc->n > 1)
-		qsort(*bc->v, *bc->n, sizeof **bc->v, kv_cmp);
+		qsort(*bc->v, *bc->n, sizeof **bc->v, unit_kv_cmp);
 }
 
 static void
@@ -298,8 +239,8 @@ stack_build_tags(struct stack *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *
-kv_obj(const struct unit_kv *v, size_t n)
+json_t *
+unit_kv_json(const struct unit_kv *v, size_t n)
 {
 	json_t	*o = json_object();
 	size_t	 i;
@@ -322,13 +263,26 @@ unit_build_json(const struct unit_build *b)
 		json_array_append_new(cf, json_string(b->cache_from[i]));
 	return json_pack("{s:s, s:s, s:o, s:s?, s:o, s:o}",
 	    "context", b->context, "dockerfile", b->dockerfile,
-	    "args", kv_obj(b->args, b->nargs), "target", b->target,
-	    "labels", kv_obj(b->labels, b->nlabels), "cache_from", cf);
+	    "args", unit_kv_json(b->args, b->nargs), "target", b->target,
+	    "labels", unit_kv_json(b->labels, b->nlabels), "cache_from", cf);
 }
 
-static void
-jbkv(struct jread *c, const char *path, const json_t *o, const char *key,
-    bool label, struct unit_kv **out, size_t *nout)
+static const char *
+arg_problem(const char *k)
+{
+	return key_problem(k, false);
+}
+
+static const char *
+label_problem(const char *k)
+{
+	return key_problem(k, true);
+}
+
+void
+unit_kv_from_json(struct jread *c, const char *path, const json_t *o,
+    const char *key, const char *(*check)(const char *),
+    struct unit_kv **out, size_t *nout)
 {
 	const json_t	*v;
 	const char	*k, *err;
@@ -346,14 +300,13 @@ jbkv(struct jread *c, const char *path, const json_t *o, const char *key,
 		jread_path(ksub, sizeof ksub, "%s.%s", sub, k);
 		if (!jread_string_ok(c, ksub, val))
 			continue;
-		if ((err = key_problem(k, label)) != NULL) {
+		if (check != NULL && (err = check(k)) != NULL) {
 			jread_err(c, ksub, "%s", err);
 			continue;
 		}
-		kv_push(out, nout, k, json_string_value(val));
+		unit_kv_push(out, nout, xstrdup(k),
+		    xstrdup(json_string_value(val)));
 	}
-	if (*nout > 1)
-		qsort(*out, *nout, sizeof **out, kv_cmp);
 }
 
 /* The unit's "build" and "pull_policy" members, both optional (a unit
@@ -389,8 +342,14 @@ unit_build_from_json(struct jread *c, const char *path, const json_t *v,
 	if (json_object_get(j, "target") != NULL)
 		jread_str(c, sub, j, "target", JREAD_NULL | JREAD_NONEMPTY,
 		    &b->target);
-	jbkv(c, sub, j, "args", false, &b->args, &b->nargs);
-	jbkv(c, sub, j, "labels", true, &b->labels, &b->nlabels);
+	unit_kv_from_json(c, sub, j, "args", arg_problem, &b->args,
+	    &b->nargs);
+	unit_kv_from_json(c, sub, j, "labels", label_problem, &b->labels,
+	    &b->nlabels);
+	if (b->nargs > 1)
+		qsort(b->args, b->nargs, sizeof *b->args, unit_kv_cmp);
+	if (b->nlabels > 1)
+		qsort(b->labels, b->nlabels, sizeof *b->labels, unit_kv_cmp);
 	jread_strv(c, sub, j, "cache_from", 0, &b->cache_from);
 	if (b->cache_from != NULL && b->cache_from[0] == NULL) {
 		free(b->cache_from);

@@ -176,18 +176,6 @@ unit_yaml_devices(struct yctx *c, const char *path, const struct ynode *n,
 }
 
 static void
-strv_push(char ***v, char *s)
-{
-	size_t n = 0;
-
-	while (*v != NULL && (*v)[n] != NULL)
-		n++;
-	*v = xrealloc(*v, (n + 2) * sizeof **v);
-	(*v)[n] = s;
-	(*v)[n + 1] = NULL;
-}
-
-static void
 cap_item(struct yctx *c, const char *path, const struct ynode *n,
     struct uctx *uc, char ***v, enum unit_field f)
 {

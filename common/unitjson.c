@@ -41,17 +41,6 @@ strv_json(char *const *v)
 }
 
 static json_t *
-kv_json(const struct unit_kv *v, size_t n)
-{
-	json_t	*o = json_object();
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		json_object_set_new(o, v[i].key, json_string(v[i].value));
-	return o;
-}
-
-static json_t *
 names_json(char *const *v, size_t n)
 {
 	json_t	*a = json_array();
@@ -141,7 +130,7 @@ unit_spec_json(const struct unit *u)
 	    "image", jstr_or_null(u->image),
 	    "command", strv_json(u->command),
 	    "entrypoint", strv_json(u->entrypoint),
-	    "environment", kv_json(u->env, u->nenv),
+	    "environment", unit_kv_json(u->env, u->nenv),
 	    "ports", ports_json(u),
 	    "mounts", mounts_json(u),
 	    "health", health_json(&u->health),
@@ -151,7 +140,7 @@ unit_spec_json(const struct unit *u)
 	    "stop_signal", jstr_or_null(u->stop_signal),
 	    "resources", "memory", (json_int_t)u->memory,
 	    "nano_cpus", (json_int_t)u->nano_cpus,
-	    "labels", kv_json(u->labels, u->nlabels),
+	    "labels", unit_kv_json(u->labels, u->nlabels),
 	    "user", jstr_or_null(u->user),
 	    "working_dir", jstr_or_null(u->working_dir));
 	if (u->nnetworks > 0)
@@ -167,12 +156,12 @@ unit_spec_json(const struct unit *u)
 		json_object_set_new(o, "extra_hosts",
 		    strv_json(u->extra_hosts));
 	if (u->nsysctls > 0)
-		json_object_set_new(o, "sysctls", kv_json(u->sysctls,
+		json_object_set_new(o, "sysctls", unit_kv_json(u->sysctls,
 		    u->nsysctls));
 	if (u->tmpfs != NULL)
 		json_object_set_new(o, "tmpfs", strv_json(u->tmpfs));
 	if (u->nulimits > 0)
-		json_object_set_new(o, "ulimits", kv_json(u->ulimits,
+		json_object_set_new(o, "ulimits", unit_kv_json(u->ulimits,
 		    u->nulimits));
 	return o;
 }
@@ -281,33 +270,6 @@ unit_spec_hash(const struct unit *u, char out[65])
  * Unit-specific readers on top of jread.h.  They check shapes and types;
  * the values are then held to unitcheck.c's rules, as a unit file's are.
  */
-
-static void
-jkv(struct jread *c, const char *path, const json_t *o, const char *key,
-    struct unit_kv **out, size_t *nout)
-{
-	const json_t	*v;
-	const char	*k;
-	json_t		*val;
-	char		 sub[JREAD_PATH], ksub[JREAD_PATH * 2];
-
-	if ((v = jread_field(path, o, key, sub)) == NULL)
-		return;
-	if (!json_is_object(v)) {
-		jread_err(c, sub, "expected an object of strings, got %s",
-		    jread_kind(v));
-		return;
-	}
-	json_object_foreach((json_t *)v, k, val) {
-		jread_path(ksub, sizeof ksub, "%s.%s", sub, k);
-		if (!jread_string_ok(c, ksub, val))
-			continue;
-		*out = xrealloc(*out, (*nout + 1) * sizeof **out);
-		(*out)[*nout].key = xstrdup(k);
-		(*out)[*nout].value = xstrdup(json_string_value(val));
-		(*nout)++;
-	}
-}
 
 /* Names of networks or volumes. */
 static void
@@ -618,7 +580,8 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	jread_ms(c, path, v, "stop_grace_ms", 0, &u->stop_grace_ms);
 	jread_str(c, path, v, "stop_signal", JREAD_NULL, &u->stop_signal);
 	j_resources(c, path, v, u);
-	jkv(c, path, v, "labels", &u->labels, &u->nlabels);
+	unit_kv_from_json(c, path, v, "labels", NULL, &u->labels,
+	    &u->nlabels);
 	jread_str(c, path, v, "user", JREAD_NULL | JREAD_NONEMPTY, &u->user);
 	jread_str(c, path, v, "working_dir", JREAD_NULL, &u->working_dir);
 	if (json_object_get(v, "on_unhealthy") != NULL) {
@@ -635,11 +598,13 @@ j_unit_more(struct jread *c, const char *path, const json_t *v,
 	if (json_object_get(v, "extra_hosts") != NULL)
 		jread_strv(c, path, v, "extra_hosts", 0, &u->extra_hosts);
 	if (json_object_get(v, "sysctls") != NULL)
-		jkv(c, path, v, "sysctls", &u->sysctls, &u->nsysctls);
+		unit_kv_from_json(c, path, v, "sysctls", NULL, &u->sysctls,
+		    &u->nsysctls);
 	if (json_object_get(v, "tmpfs") != NULL)
 		jread_strv(c, path, v, "tmpfs", 0, &u->tmpfs);
 	if (json_object_get(v, "ulimits") != NULL)
-		jkv(c, path, v, "ulimits", &u->ulimits, &u->nulimits);
+		unit_kv_from_json(c, path, v, "ulimits", NULL, &u->ulimits,
+		    &u->nulimits);
 	jread_int_i(c, path, v, "replicas", UNIT_REPLICAS_MIN,
 	    UNIT_REPLICAS_MAX, &u->replicas);
 	jeach(c, path, v, "depends_on", j_dep, u);
@@ -688,7 +653,8 @@ j_unit(struct jread *c, const char *path, const json_t *v)
 	jread_strv(c, upath, v, "command", JREAD_NULL | JREAD_NONEMPTY,
 	    &u->command);
 	jread_strv(c, upath, v, "entrypoint", JREAD_NULL, &u->entrypoint);
-	jkv(c, upath, v, "environment", &u->env, &u->nenv);
+	unit_kv_from_json(c, upath, v, "environment", NULL, &u->env,
+	    &u->nenv);
 	jeach(c, upath, v, "ports", j_port, u);
 	jeach(c, upath, v, "mounts", j_mount, u);
 	j_health(c, upath, v, &u->health);

@@ -303,21 +303,14 @@ r_memory(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 static void
 r_cpus(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
-	double	 v = -1;
-	char	*s, *end;
-	size_t	 len;
+	double	 v;
+	char	*s;
 
 	if ((s = ytree_text(c, path, n, "a number")) == NULL)
 		return;
-	/* Digits and one dot only: strtod would also take "inf", "0x1p3". */
-	len = strlen(s);
-	if (len > 0 && len < 16 && strspn(s, "0123456789.") == len) {
-		v = strtod(s, &end);
-		if (*end != '\0')
-			v = -1;
-	}
-	/* Past an int64 of nanoCPUs is not a number of CPUs at all. */
-	if (v < 0 || v * 1e9 > (double)INT64_MAX / 2)
+	/* Past an int64 of nanoCPUs is not a number of CPUs at all; the
+	 * validator has the range. */
+	if (parse_decimal(s, &v) != 0 || v * 1e9 > (double)INT64_MAX / 2)
 		ytree_err(c, n, "%s: expected " UNIT_CPUS_WANT ", got '%s'",
 		    path, s);
 	else {

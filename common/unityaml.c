@@ -38,15 +38,6 @@ k_entrypoint(struct yctx *c, const char *path, const struct ynode *n,
 	UCTX(obj)->u->entrypoint = ytree_strv(c, path, n, true, true);
 }
 
-static void
-kv_push(struct unit_kv **v, size_t *n, char *key, char *value)
-{
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[*n].key = key;
-	(*v)[*n].value = value;
-	(*n)++;
-}
-
 /* One entry of environment: or labels: (f), noted at node at. */
 static void
 kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
@@ -55,78 +46,42 @@ kv_add(struct uctx *uc, enum unit_field f, const struct ynode *at,
 	struct unit *u = uc->u;
 
 	if (f == UF_ENV)
-		kv_push(&u->env, &u->nenv, key, value);
+		unit_kv_push(&u->env, &u->nenv, key, value);
 	else if (f == UF_SYSCTL)
-		kv_push(&u->sysctls, &u->nsysctls, key, value);
+		unit_kv_push(&u->sysctls, &u->nsysctls, key, value);
 	else if (f == UF_ULIMIT)
-		kv_push(&u->ulimits, &u->nulimits, key, value);
+		unit_kv_push(&u->ulimits, &u->nulimits, key, value);
 	else
-		kv_push(&u->labels, &u->nlabels, key, value);
+		unit_kv_push(&u->labels, &u->nlabels, key, value);
 	YMARK(&uc->at, f, at, path);
 }
 
-/* One "KEY=VALUE" of a list. */
-static void
-kv_item(struct yctx *c, const char *path, const struct ynode *n,
-    struct uctx *uc, enum unit_field f)
-{
-	char *s, *eq;
-
-	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
-		return;
-	if ((eq = strchr(s, '=')) == NULL)
-		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
-	else {
-		*eq = '\0';
-		kv_add(uc, f, n, path, xstrdup(s), xstrdup(eq + 1));
-	}
-	free(s);
-}
+struct kvarg {
+	struct uctx	*uc;
+	enum unit_field	 f;
+};
 
 static void
-env_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+kv_entry(struct yctx *c, const struct ykv *e, void *arg)
 {
-	kv_item(c, path, n, obj, UF_ENV);
+	struct kvarg *a = arg;
+
+	(void)c;
+	kv_add(a->uc, a->f, e->at, e->path, xstrdup(e->key),
+	    xstrdup(e->value));
 }
 
-static void
-label_item(struct yctx *c, const char *path, const struct ynode *n,
-    void *obj)
-{
-	kv_item(c, path, n, obj, UF_LABEL);
-}
-
-/* KEY: value mapping, or a list of "KEY=VALUE". */
+/* KEY: value mapping, or (environment, labels) a list of "KEY=VALUE". */
 static void
 kv_decode(struct yctx *c, const char *path, const struct ynode *n,
     struct uctx *uc, enum unit_field f)
 {
-	const struct ynode	*k, *val;
-	char			*kpath, *s;
-	size_t			 i;
+	struct kvarg a = { uc, f };
 
-	if (n->type == Y_SEQ && f != UF_SYSCTL && f != UF_ULIMIT) {
-		ytree_each(c, path, n, f == UF_ENV ? env_item : label_item,
-		    uc);
+	/* sysctls: and ulimits: are mappings only. */
+	if (f != UF_ENV && f != UF_LABEL && !ytree_is(c, path, n, Y_MAP))
 		return;
-	}
-	if (n->type != Y_MAP) {
-		ytree_err(c, n, "%s: expected a mapping or a list of "
-		    "KEY=VALUE, got %s", path, ytree_kind(n));
-		return;
-	}
-	for (i = 0; i + 1 < n->nkids; i += 2) {
-		if ((k = ytree_map_key(c, n, i)) == NULL)
-			continue;
-		val = n->kids[i + 1];
-		kpath = ytree_path(path, k->str);
-		if (ytree_null(val))
-			ytree_err(c, val, "%s: no value; write %s: \"\" for "
-			    "an empty string", kpath, k->str);
-		else if ((s = ytree_text(c, kpath, val, "a string")) != NULL)
-			kv_add(uc, f, k, path, xstrdup(k->str), s);
-		free(kpath);
-	}
+	ytree_kv(c, path, n, false, kv_entry, &a);
 }
 
 static void
@@ -270,8 +225,8 @@ k_volumes(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	ytree_each(c, path, n, mount_item, obj);
 }
 
-static void
-dep_add(struct uctx *uc, const struct ynode *at, const char *path,
+void
+unit_yaml_dep_add(struct uctx *uc, const struct ynode *at, const char *path,
     const char *name, enum dep_cond cond)
 {
 	struct unit	*u = uc->u;
@@ -293,7 +248,7 @@ dep_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	char *s;
 
 	if ((s = ytree_text(c, path, n, "a service name")) != NULL)
-		dep_add(obj, n, path, s, DEP_STARTED);
+		unit_yaml_dep_add(obj, n, path, s, DEP_STARTED);
 	free(s);
 }
 
@@ -335,7 +290,7 @@ k_depends_on(struct yctx *c, const char *path, const struct ynode *n,
 			    "service_healthy is healthy here, see docs/units.md)"
 			    : "");
 		else if (s != NULL)
-			dep_add(obj, k, path, k->str, cond);
+			unit_yaml_dep_add(obj, k, path, k->str, cond);
 		free(s);
 		free(ipath);
 	}
@@ -401,8 +356,9 @@ unit_yaml_on_unhealthy(struct yctx *c, const char *path, const struct ynode *n,
 	free(s);
 }
 
-static void
-k_restart(struct yctx *c, const char *path, const struct ynode *n, void *obj)
+void
+unit_yaml_restart(struct yctx *c, const char *path, const struct ynode *n,
+    void *obj)
 {
 	struct unit	*u = UCTX(obj)->u;
 	char		*s, *name;
@@ -638,7 +594,7 @@ static const struct ykey unit_keys[] = {
 	{ "replicas", k_replicas },
 	{ "init", k_init },
 	{ "update", unit_yaml_update },
-	{ "restart", k_restart },
+	{ "restart", unit_yaml_restart },
 	{ "on_unhealthy", unit_yaml_on_unhealthy },
 	{ "stop_grace", k_stop_grace },
 	{ "stop_signal", k_stop_signal },
@@ -663,22 +619,10 @@ static const struct ykey unit_keys[] = {
 	{ "autoscale", unit_yaml_autoscale },
 };
 
-static bool
-kv_has(const struct unit_kv *v, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* environment: wins over env_file:, and a later env file over an earlier.
  * After the validator: env files check their own keys, at their lines. */
-static void
-env_merge(struct uctx *uc)
+void
+unit_yaml_env_merge(struct uctx *uc)
 {
 	struct unit		*u = uc->u;
 	struct envfile_var	*v;
@@ -686,8 +630,8 @@ env_merge(struct uctx *uc)
 
 	for (i = uc->envf.n; i > 0; i--) {
 		v = &uc->envf.v[i - 1];
-		if (!kv_has(u->env, u->nenv, v->key))
-			kv_push(&u->env, &u->nenv, xstrdup(v->key),
+		if (!unit_kv_has(u->env, u->nenv, v->key))
+			unit_kv_push(&u->env, &u->nenv, xstrdup(v->key),
 			    xstrdup(v->value));
 	}
 }
@@ -716,7 +660,7 @@ unit_decode(struct uctx *uc, const struct ynode *root)
 	/* Before sorting: items are noted in file order. */
 	unit_marks_where(&uc->at, &w);
 	unit_validate(uc->u, &w, uc->y.errs);
-	env_merge(uc);
+	unit_yaml_env_merge(uc);
 	unit_sort(uc->u);
 }
 

@@ -26,6 +26,10 @@ struct uctx {
 	unit_mark((marks), (f), (n)->file, (n)->line, (n)->col, "%s", \
 	    (path))
 
+/* environment: wins over env_file:, a later env file over an earlier; run
+ * after the validator (env files check their own keys, at their lines). */
+void	unit_yaml_env_merge(struct uctx *);
+
 /* ytree_walk, with compose's keys that units lack refused by a hint
  * (unit_compose_hint) rather than by the nearest spelling. */
 void	unit_yaml_walk(struct yctx *, const char *path, const struct ynode *,
@@ -46,6 +50,12 @@ void	unit_yaml_backup(struct yctx *, const char *, const struct ynode *,
 void	unit_yaml_autoscale(struct yctx *, const char *, const struct ynode *,
 	    void *);
 /* build: and pull_policy: (unitbuild.c). */
+/* One depends_on entry, name under condition cond, noted at at. */
+void	unit_yaml_dep_add(struct uctx *, const struct ynode *at,
+	    const char *path, const char *name, enum dep_cond cond);
+/* restart: also compose's (its service context starts with a uctx). */
+void	unit_yaml_restart(struct yctx *, const char *, const struct ynode *,
+	    void *);
 void	unit_yaml_build(struct yctx *, const char *, const struct ynode *,
 	    void *);
 void	unit_yaml_pull_policy(struct yctx *, const char *,

@@ -192,6 +192,28 @@ buf_steal(struct buf *b)
 	return p;
 }
 
+/* Append s (taken) to a NULL-terminated vector, *v NULL for none yet. */
+void
+strv_push(char ***v, char *s)
+{
+	size_t n = 0;
+
+	while (*v != NULL && (*v)[n] != NULL)
+		n++;
+	*v = xrealloc(*v, (n + 2) * sizeof **v);
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+bool
+strv_contains(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
 void
 strv_free(char **v)
 {
@@ -255,6 +277,23 @@ parse_duration_ms(const char *s, uint64_t *out)
 		s += strlen(units[i].unit);
 	}
 	*out = total;
+	return 0;
+}
+
+int
+parse_decimal(const char *s, double *out)
+{
+	char	*end;
+	double	 v;
+
+	/* Digits and dots only: strtod would also take "inf", "0x1p3",
+	 * "1e3", signs and leading space; a second dot stops it short. */
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789.") != strlen(s))
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return -EINVAL;
+	*out = v;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #ifndef SHIPD_UTIL_H
 #define SHIPD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,9 @@ char	*buf_steal(struct buf *);		/* caller frees; buf is reset */
 
 /* Free a NULL-terminated vector of strings and the strings; NULL is fine. */
 void	 strv_free(char **);
+/* Append s (taken) to *v, which may be NULL; whether v holds s. */
+void	 strv_push(char ***, char *);
+bool	 strv_contains(char *const *, const char *);
 
 /*
  * "500ms", "1s", "2m", "1h", "1m30s", "0": whole numbers with a unit,
@@ -53,6 +57,9 @@ int	 parse_duration_ms(const char *, uint64_t *);
 #define DURATION_MAX_MS	((uint64_t)(INT64_MAX / 1000000))
 /* "512M", "1G", "64k", "1024" (bytes), binary multiples.  0 or -EINVAL. */
 int	 parse_size(const char *, uint64_t *);
+/* "1", "0.5", ".5", "2.": digits with at most one dot, nothing else (no
+ * sign, exponent, "inf" or hex).  0 or -EINVAL. */
+int	 parse_decimal(const char *, double *);
 /* Format for humans: "1.5s", "120ms", "2m03s". */
 void	 fmt_duration_ms(char *, size_t, uint64_t);
 

@@ -482,6 +482,70 @@ ytree_each(struct yctx *c, const char *path, const struct ynode *n,
 	return true;
 }
 
+/* One "KEY=VALUE" item of a list: split at its first '='. */
+static void
+kv_item(struct yctx *c, const char *path, const struct ynode *n, bool bare,
+    ytree_kv_fn *fn, void *obj)
+{
+	struct ykv	 e = { n, path, path, NULL, NULL };
+	char		*s, *eq;
+
+	if ((s = ytree_text(c, path, n, "KEY=VALUE")) == NULL)
+		return;
+	if ((eq = strchr(s, '=')) != NULL) {
+		*eq = '\0';
+		e.value = eq + 1;
+	}
+	e.key = s;
+	if (eq != NULL || bare)
+		fn(c, &e, obj);
+	else
+		ytree_err(c, n, "%s: expected KEY=VALUE, got '%s'", path, s);
+	free(s);
+}
+
+bool
+ytree_kv(struct yctx *c, const char *path, const struct ynode *n, bool bare,
+    ytree_kv_fn *fn, void *obj)
+{
+	struct ykv	 e;
+	char		*kpath, *s;
+	size_t		 i;
+
+	if (n->type == Y_SEQ) {
+		for (i = 0; i < n->nkids; i++) {
+			xasprintf(&kpath, "%s[%zu]", path, i);
+			kv_item(c, kpath, n->kids[i], bare, fn, obj);
+			free(kpath);
+		}
+		return true;
+	}
+	if (n->type != Y_MAP) {
+		ytree_err(c, n, "%s: expected a mapping or a list of "
+		    "KEY=VALUE, got %s", path, ytree_kind(n));
+		return false;
+	}
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if ((e.at = ytree_map_key(c, n, i)) == NULL)
+			continue;
+		e.key = e.at->str;
+		e.path = path;
+		e.epath = kpath = ytree_path(path, e.key);
+		e.value = s = NULL;
+		if (!ytree_null(n->kids[i + 1]))
+			e.value = s = ytree_text(c, kpath, n->kids[i + 1],
+			    "a string");
+		if (s != NULL || (bare && ytree_null(n->kids[i + 1])))
+			fn(c, &e, obj);
+		else if (ytree_null(n->kids[i + 1]))
+			ytree_err(c, n->kids[i + 1], "%s: no value; write "
+			    "%s: \"\" for an empty string", kpath, e.key);
+		free(s);
+		free(kpath);
+	}
+	return true;
+}
+
 /* ---- mappings ---------------------------------------------------------- */
 
 static size_t

@@ -89,6 +89,25 @@ const struct ynode *ytree_map_key(struct yctx *, const struct ynode *map,
 bool		 ytree_each(struct yctx *, const char *path,
 		    const struct ynode *n, void (*fn)(struct yctx *,
 		    const char *, const struct ynode *, void *), void *obj);
+/*
+ * A KEY: value mapping or a list of "KEY=VALUE" (split at the first '='),
+ * one entry at a time.  at is the item or the mapping's key; path is the
+ * item's path or the mapping's, epath the entry's own (path "[i]" or
+ * path ".KEY").  value is NULL for an entry with none ("KEY" in a list,
+ * KEY: with nothing): passed on with bare, an error without.  false
+ * (reported) if n is neither a mapping nor a list.
+ */
+struct ykv {
+	const struct ynode	*at;
+	const char		*path;
+	const char		*epath;
+	const char		*key;
+	const char		*value;
+};
+typedef void	 ytree_kv_fn(struct yctx *, const struct ykv *, void *obj);
+bool		 ytree_kv(struct yctx *, const char *path,
+		    const struct ynode *n, bool bare, ytree_kv_fn *fn,
+		    void *obj);
 /* Decode a mapping through keys: unknown and repeated keys are errors.
  * seen[i] (if seen) gets the key node of keys[i] when it is present. */
 void		 ytree_walk(struct yctx *, const char *path,

@@ -280,44 +280,34 @@ merge_keyed(const struct ymerge_rule *r, struct ynode *base, struct ynode *over)
 	return base;
 }
 
-/* A list in "KEY=VALUE" form as a mapping, at each item's position. */
-static struct ynode *
-kv_to_map(const struct ymerge_rule *r, struct ynode *seq)
+/* "KEY=VALUE" as KEY: VALUE ("KEY" alone as KEY: null). */
+static void
+put_kv(const struct ymerge_rule *r, struct ynode *map, const struct ynode *it)
 {
-	struct ynode	*map, *it;
-	const char	*s, *e;
+	const char	*s = text(it), *e;
 	char		*k;
-	size_t		 i;
 
-	map = xcalloc(1, sizeof *map);
-	*map = *seq;
-	map->type = Y_MAP;
-	map->kids = NULL;
-	map->nkids = 0;
-	map->tag = NULL;
-	for (i = 0; i < seq->nkids; i++) {
-		it = seq->kids[i];
-		if (it->type != Y_SCALAR) {
-			/* Not the list form: keep it for the reader to refuse. */
-			ytree_put(map, ytree_scalar_at(it, "", false), it);
-			seq->kids[i] = NULL;
-			continue;
-		}
-		s = text(it);
-		e = strpbrk(s, r->sep ? r->sep : "=");
-		k = e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s);
-		ytree_put(map, ytree_scalar_at(it, k, true),
-		    e ? ytree_scalar_at(it, e + 1, false) :
-		    ytree_scalar_at(it, "", true));
-		free(k);
-	}
-	ytree_free(seq);
-	return map;
+	e = strpbrk(s, r->sep ? r->sep : "=");
+	k = e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s);
+	ytree_put(map, ytree_scalar_at(it, k, true),
+	    e ? ytree_scalar_at(it, e + 1, false) :
+	    ytree_scalar_at(it, "", true));
+	free(k);
 }
 
-/* A list of names as a mapping whose values fill() gives. */
+/* A name as a key whose value fill() gives. */
+static void
+put_name(const struct ymerge_rule *r, struct ynode *map,
+    const struct ynode *it)
+{
+	ytree_put(map, ytree_scalar_at(it, text(it), true),
+	    r->fill ? r->fill(it) : ytree_scalar_at(it, "", true));
+}
+
+/* A list (taken) as a mapping where it stood, each scalar item put in as
+ * the rule's kind says: the list form of KEY=VALUE or of names. */
 static struct ynode *
-names_to_map(const struct ymerge_rule *r, struct ynode *seq)
+seq_to_map(const struct ymerge_rule *r, struct ynode *seq)
 {
 	struct ynode	*map, *it;
 	size_t		 i;
@@ -331,12 +321,15 @@ names_to_map(const struct ymerge_rule *r, struct ynode *seq)
 	for (i = 0; i < seq->nkids; i++) {
 		it = seq->kids[i];
 		if (it->type != Y_SCALAR) {
+			/* Not the list form: kept for the reader to refuse. */
 			ytree_put(map, ytree_scalar_at(it, "", false), it);
 			seq->kids[i] = NULL;
 			continue;
 		}
-		ytree_put(map, ytree_scalar_at(it, text(it), true),
-		    r->fill ? r->fill(it) : ytree_scalar_at(it, "", true));
+		if (r->kind == YM_KV)
+			put_kv(r, map, it);
+		else
+			put_name(r, map, it);
 	}
 	ytree_free(seq);
 	return map;
@@ -479,11 +472,9 @@ merge(const struct ymerge_rules *rules, struct mpath *p, struct ynode *base,
 	    base->type != over->type && (base->type == Y_MAP ||
 	    over->type == Y_MAP)) {
 		if (base->type == Y_SEQ)
-			base = r->kind == YM_KV ? kv_to_map(r, base) :
-			    names_to_map(r, base);
+			base = seq_to_map(r, base);
 		if (over->type == Y_SEQ)
-			over = r->kind == YM_KV ? kv_to_map(r, over) :
-			    names_to_map(r, over);
+			over = seq_to_map(r, over);
 	}
 	if (base->type == Y_MAP && over->type == Y_MAP)
 		return merge_map(rules, p, r, base, over);

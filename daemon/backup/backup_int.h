@@ -3,8 +3,9 @@
  * thread-pool operations (backupfs.c), streaming to and from disk
  * (backupio.c), hooks (hook.c), stopping and restarting services around a
  * copy (quiesce.c), copying one path of a container (backupcopy.c), and
- * the backup job (backupjob.c) that backup.c runs for `shipctl backup` and
- * for deploys, and restore.c for its safety copy.
+ * the backup job (bjobrun.c and backupjob.c, bjob_int.h) that backup.c
+ * runs for `shipctl backup` and for deploys, and restore.c for its safety
+ * copy.
  */
 #ifndef SHIPD_BACKUP_INT_H
 #define SHIPD_BACKUP_INT_H

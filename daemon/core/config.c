@@ -21,59 +21,6 @@
 #include "ytree.h"
 
 static void
-strv_push(char ***v, char *s)
-{
-	size_t n = 0;
-
-	while (*v != NULL && (*v)[n] != NULL)
-		n++;
-	*v = xrealloc(*v, (n + 2) * sizeof **v);
-	(*v)[n] = s;
-	(*v)[n + 1] = NULL;
-}
-
-static bool
-strv_has(char *const *v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return true;
-	return false;
-}
-
-/* Lexically tidy an absolute path: no "//", "." or "..", no trailing /. */
-static char *
-path_tidy(const char *in)
-{
-	char		*out = xmalloc(strlen(in) + 2), *o = out;
-	const char	*p = in, *e;
-	size_t		 n;
-
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		for (e = p; *e != '\0' && *e != '/'; e++)
-			;
-		n = (size_t)(e - p);
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			;
-		else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > out && *--o != '/')
-				;
-		} else {
-			*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = e;
-	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	return out;
-}
-
-static void
 root_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 {
 	struct shipd_policy	*p = obj;
@@ -88,12 +35,12 @@ root_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	}
 	/* Sources are judged resolved, so the roots are too; a root that
 	 * does not exist (yet) is kept as written. */
-	tidy = path_tidy(s);
+	tidy = path_clean(s);
 	if (realpath(tidy, real) != NULL) {
 		free(tidy);
 		tidy = xstrdup(real);
 	}
-	if (strv_has(p->bind_roots, tidy))
+	if (strv_contains(p->bind_roots, tidy))
 		ytree_err(c, n, "%s: '%s' is listed twice", path, s);
 	else {
 		strv_push(&p->bind_roots, tidy);
@@ -125,7 +72,7 @@ cap_item(struct yctx *c, const char *path, const struct ynode *n, void *obj)
 	if ((canon = unit_cap_canon(s)) == NULL)
 		ytree_err(c, n, "%s: '%s' is not a capability name (such as "
 		    "NET_BIND_SERVICE, or ALL)", path, s);
-	else if (strv_has(p->cap_add, canon)) {
+	else if (strv_contains(p->cap_add, canon)) {
 		ytree_err(c, n, "%s: '%s' is listed twice", path, s);
 		free(canon);
 	} else

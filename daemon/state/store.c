@@ -323,9 +323,10 @@ store_scale_get(struct store *st, const char *stack)
 	return k != NULL ? k->scale : NULL;
 }
 
-void
-store_scale_set(struct store *st, const char *stack, json_t *obj,
-    store_cb *cb, void *arg)
+/* Replace a stack's object document, file name, with a copy of obj. */
+static void
+doc_set(struct store *st, const char *stack, json_t *obj, enum wapply what,
+    const char *name, store_cb *cb, void *arg)
 {
 	struct wreq	*r;
 
@@ -333,7 +334,7 @@ store_scale_set(struct store *st, const char *stack, json_t *obj,
 		store_reject(st, -EINVAL, cb, arg);
 		return;
 	}
-	r = store_wreq_new(W_REPLACE, A_SCALE, cb, arg);
+	r = store_wreq_new(W_REPLACE, what, cb, arg);
 	r->stk = store_stk_get(st, stack);
 	r->doc = json_deep_copy(obj);
 	if (store_wreq_dump(r, r->doc, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
@@ -341,8 +342,15 @@ store_scale_set(struct store *st, const char *stack, json_t *obj,
 		store_reject(st, -EINVAL, cb, arg);
 		return;
 	}
-	xasprintf(&r->path, "%s/scale.json", r->stk->dir);
+	xasprintf(&r->path, "%s/%s", r->stk->dir, name);
 	store_submit(st, r);
+}
+
+void
+store_scale_set(struct store *st, const char *stack, json_t *obj,
+    store_cb *cb, void *arg)
+{
+	doc_set(st, stack, obj, A_SCALE, "scale.json", cb, arg);
 }
 
 /* ---- services' own state: stopped marks, operations without a revision -- */
@@ -359,22 +367,7 @@ void
 store_svcstate_set(struct store *st, const char *stack, json_t *obj,
     store_cb *cb, void *arg)
 {
-	struct wreq	*r;
-
-	if (!store_name_valid(stack) || !json_is_object(obj)) {
-		store_reject(st, -EINVAL, cb, arg);
-		return;
-	}
-	r = store_wreq_new(W_REPLACE, A_SVCSTATE, cb, arg);
-	r->stk = store_stk_get(st, stack);
-	r->doc = json_deep_copy(obj);
-	if (store_wreq_dump(r, r->doc, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		store_wreq_free(r);
-		store_reject(st, -EINVAL, cb, arg);
-		return;
-	}
-	xasprintf(&r->path, "%s/svcstate.json", r->stk->dir);
-	store_submit(st, r);
+	doc_set(st, stack, obj, A_SVCSTATE, "svcstate.json", cb, arg);
 }
 
 /* ---- the supervisor's restart counts ------------------------------------ */
