@@ -1,6 +1,8 @@
 #!/bin/bash
 # shipd idle with IDLE_REPLICAS (default 20) running containers, their
-# stats streams open and /metrics scraped every second, for IDLE_SECONDS
+# stats streams open, the autoscaler evaluating them every second (the
+# service is autoscaled with min = max, so it never acts) and /metrics
+# scraped every second, for IDLE_SECONDS
 # (default 600): shipd's RSS may grow by at most IDLE_RSS_KB (default
 # 2048) KiB between the end of a warm-up and the end of the run, and its
 # CPU stay under IDLE_CPU_PCT (default 5) percent of one CPU.  Prints the
@@ -17,6 +19,8 @@ stack_yaml </dev/null
 unit idle <<EOF
 image: $IMAGE1
 replicas: $n
+resources: { cpus: 0.5, memory: 64m }
+autoscale: { min: $n, max: $n, cpu: 70%, memory: 80%, window: 10s }
 init: true
 stop_grace: 1s
 EOF
@@ -39,14 +43,20 @@ wait_until 60 eval '[ "$(series)" = "$n" ]' || fail "not $n stats streams"
 ( while :; do curl -sf --max-time 2 -o /dev/null \
     "http://127.0.0.1:$port/metrics" || true; sleep 1; done ) &
 scraper=$!
-# The run's status reaches lib.sh's cleanup past the kill's.
-trap 'st=$?; kill "$scraper" 2>/dev/null; (exit "$st"); it_cleanup' EXIT
+it_at_exit 'kill "$scraper" 2>/dev/null'
 
 sleep "$warm"	# the warm-up: allocations settle (a period, not a condition)
 r0=$(rss_kb "$SHIPD_PID"); c0=$(cpu_ticks "$SHIPD_PID"); t0=$(now_ms)
 sleep "$secs"	# the measured run itself
 r1=$(rss_kb "$SHIPD_PID"); c1=$(cpu_ticks "$SHIPD_PID"); t1=$(now_ms)
 [ "$(series)" = "$n" ] || fail "stats streams lost during the run"
+# The autoscaler averaged every replica over its window (and, held by
+# min = max, never acted).
+as=$(sctl --json status --stack "$IT_STACK" | jq -c '.services[] | .autoscale')
+[ "$(echo "$as" | jq -r '.memory_average | type')" = number ] ||
+    fail "the autoscaler has no average: $as"
+[ "$(echo "$as" | jq -r .last_decision)" = null ] ||
+    fail "the autoscaler acted: $as"
 
 hz=$(getconf CLK_TCK)
 cpu=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v ms="$((t1 - t0))" \
