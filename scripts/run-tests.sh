@@ -10,9 +10,10 @@
 #
 #   scripts/run-tests.sh [unit|fuzz|integration|all]      (default all)
 #
-# ONLY=GLOB limits every phase to tests whose file name matches, e.g.
-# ONLY='images*' scripts/run-tests.sh integration; SKIP=GLOB leaves out
-# those that match (SKIP='engine_restart*' on an engine others share).
+# ONLY=GLOBS limits every phase to tests whose file name matches one of
+# the space-separated globs, e.g. ONLY='images* build.sh' scripts/run-tests.sh
+# integration; SKIP=GLOBS leaves out those that match (SKIP='engine_restart*'
+# on an engine others share).
 #
 # Integration tests run IT_JOBS (2) at a time, each one's output kept in a
 # file and printed whole, with its PASS/FAIL line, when it ends.  A script
@@ -57,12 +58,21 @@ case "$IT_JOBS" in
 		exit 2 ;;
 esac
 
+# matches NAME GLOBS: NAME matches one of the space-separated GLOBS.
+matches() {
+	local g globs
+
+	read -ra globs <<<"$2"
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2254
+		case "$1" in $g) return 0 ;; esac
+	done
+	return 1
+}
+
 # wanted NAME: NAME matches ONLY and not SKIP.
 wanted() {
-	# shellcheck disable=SC2254
-	case "$1" in $ONLY) ;; *) return 1 ;; esac
-	# shellcheck disable=SC2254
-	[ -z "$SKIP" ] || case "$1" in $SKIP) return 1 ;; esac
+	matches "$1" "$ONLY" && ! matches "$1" "$SKIP"
 }
 
 # now in tenths of a second
@@ -163,7 +173,7 @@ fuzz_tests() {
 # ---- integration: IT_JOBS at a time ------------------------------------------
 
 # Running tests, by the PID of their timeout: name, limit, start, log file.
-declare -A it_name it_limit it_t0 it_log
+declare -A it_name=() it_limit=() it_t0=() it_log=()
 it_tmp=
 
 # it_start NAME TIMEOUT COMMAND...: in the background, output to a file.

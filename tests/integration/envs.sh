@@ -18,8 +18,8 @@ printf 'name: %s\n' "$ST" > "$IT_UNITS/env/staging/stack.yaml"
 printf 'name: %s\nretain: 3\n' "$PR" > "$IT_UNITS/env/production/stack.yaml"
 it_at_exit 'it_remove_labelled "io.shipd.stack=$ST"; it_remove_labelled "io.shipd.stack=$PR"' 
 # The caller's environment wins over ENV.env: ports of this run's own.
-PST=$((20000 + ($$ * 13) % 20000))
-PPR=$((PST + 1))
+it_port PST
+it_port PPR
 
 ctr() {		# stack service replica
 	docker ps -q --filter "label=io.shipd.stack=$1" \
