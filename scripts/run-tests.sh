@@ -272,6 +272,8 @@ integration_tests() {
 	rest=("${long[@]}" "${rest[@]}")
 
 	it_tmp=$(mktemp -d /tmp/shipd-run-tests.XXXXXX)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$it_tmp'" EXIT
 	trap it_abort INT TERM
 	[ "${#alone[@]}" = 0 ] ||
 	    echo "== alone, one after the other:$(printf ' %s' "${alone[@]}")"
@@ -287,7 +289,7 @@ integration_tests() {
 		it_start "$t" "$(it_limit_of "$t")" "$t"
 	done
 	it_reap_all
-	trap - INT TERM
+	trap - INT TERM EXIT
 	rm -rf "$it_tmp"
 }
 
