@@ -53,6 +53,12 @@ case "$what" in
 unit|fuzz|integration|all) ;;
 *)	echo "usage: run-tests.sh [unit|fuzz|integration|all]" >&2; exit 2 ;;
 esac
+# wait -n -p (which of the running tests ended) is bash 5.1's.
+if [ "${BASH_VERSINFO[0]}" -lt 5 ] ||
+    { [ "${BASH_VERSINFO[0]}" = 5 ] && [ "${BASH_VERSINFO[1]}" -lt 1 ]; }; then
+	echo "run-tests.sh: needs bash 5.1 or later" >&2
+	exit 2
+fi
 case "$IT_JOBS" in
 ''|*[!0-9]*|0)	echo "run-tests.sh: IT_JOBS must be a positive integer" >&2
 		exit 2 ;;

@@ -63,10 +63,10 @@ wait_until 10 wget -q -O /dev/null "http://127.0.0.1:$PPR/health" ||
 ok "each environment publishes its own port"
 
 # Nothing to change: -e wins over SHIPD_ENV, the same stacks result.
-SHIPD_ENV=staging WEB_PORT=$PPR sctl plan -e production "$IT_UNITS" \
-    >/dev/null || fail "plan -e production (SHIPD_ENV=staging) is not a no-op"
-WEB_PORT=$PST SHIPD_ENV=staging sctl plan "$IT_UNITS" >/dev/null ||
-    fail "plan with SHIPD_ENV=staging is not a no-op"
+out=$(SHIPD_ENV=staging WEB_PORT=$PPR sctl plan -e production "$IT_UNITS" 2>&1) ||
+    fail "plan -e production (SHIPD_ENV=staging) is not a no-op: $out"
+out=$(WEB_PORT=$PST SHIPD_ENV=staging sctl plan "$IT_UNITS" 2>&1) ||
+    fail "plan with SHIPD_ENV=staging is not a no-op: $out"
 ok "plan -e over SHIPD_ENV: no change for either stack"
 
 out=$(sctl validate -e qa "$IT_UNITS" 2>&1) && fail "validate -e qa passed"
