@@ -277,6 +277,11 @@ integration_tests() {
 	done
 	rest=("${long[@]}" "${rest[@]}")
 
+	# Each test checks the test images first; built here once, two tests
+	# starting together never both build them.
+	[ "${#alone[@]}" = 0 ] && [ "${#rest[@]}" = 0 ] ||
+	    tests/images/build.sh >&2 ||
+	    echo "== the test images are not built: the tests say why" >&2
 	it_tmp=$(mktemp -d /tmp/shipd-run-tests.XXXXXX)
 	# shellcheck disable=SC2064
 	trap "rm -rf '$it_tmp'" EXIT
