@@ -59,13 +59,19 @@ hung pre
 
 hooked '["true"]' '["sleep", "1000"]'
 sctl deploy "$IT_UNITS" >/dev/null || fail "redeploy with a hung post hook"
+# The copy is taken stopped, so db and api are stopped and started again.
+# The engine keeps few past events for --since (256 on 20.10), and tests
+# running alongside make many: follow them live from before.
 t0=$(date +%s.%N)
-hung post
-# The copy was taken stopped, so db and api were stopped and started again.
-docker events --since "$t0" --until "$(date +%s.%N)" \
+docker events --since "$t0" \
     --filter "label=io.shipd.stack=$IT_STACK" --filter event=start \
-    --format '{{index .Actor.Attributes "io.shipd.service"}}' > "$IT_DIR/starts"
-grep -qx db "$IT_DIR/starts" || fail "db was not stopped and started for the copy"
+    --format '{{index .Actor.Attributes "io.shipd.service"}}' > "$IT_DIR/starts" &
+evpid=$!
+it_at_exit 'kill "$evpid" 2>/dev/null'
+hung post
+wait_until 10 grep -qx db "$IT_DIR/starts" ||
+    fail "db was not stopped and started for the copy"
+kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null || true
 ok "with a hung post hook, what was stopped for the copy was started again"
 stop_shipd
 # Run with SHIPD=build-san/shipd, the sanitizers must have said nothing.

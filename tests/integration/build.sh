@@ -124,8 +124,15 @@ ok "a client killed while sending its context leaves shipd serving"
 # The engine may have begun the cut build (it takes a cut stream as a
 # short context) before shipd's cancel reached it: its intermediate
 # images carry only the base's and the first LABEL steps' labels.  Ours
-# are those dangling ones with io.shipd.build-hash made after web2.
+# are those dangling ones with io.shipd.build-hash made after web2 that
+# name no other stack: a test running alongside may roll back to its
+# previous build, dangling since its rebuild.
 docker image ls -aq --filter dangling=true --filter label=io.shipd.build-hash \
-    --filter "since=$web2" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true
+    --filter "since=$web2" | sort -u | while read -r i; do
+	s=$(docker image inspect -f \
+	    '{{with index .Config.Labels "io.shipd.stack"}}{{.}}{{end}}' "$i") ||
+	    continue
+	[ -z "$s" ] || [ "$s" = "$IT_STACK" ] && echo "$i"
+done | xargs -r docker rmi -f >/dev/null 2>&1 || true
 
 stop_shipd

@@ -2,6 +2,7 @@
 # dockerd restarted under a running shipd: shipd notices, reconnects its
 # event stream, and keeps serving; gates after the restart still see
 # events.
+# shipd-test: exclusive (it stops dockerd and starts it again)
 . "$(dirname "$0")/lib.sh"
 
 stack_yaml </dev/null

@@ -18,8 +18,8 @@ printf 'name: %s\n' "$ST" > "$IT_UNITS/env/staging/stack.yaml"
 printf 'name: %s\nretain: 3\n' "$PR" > "$IT_UNITS/env/production/stack.yaml"
 it_at_exit 'it_remove_labelled "io.shipd.stack=$ST"; it_remove_labelled "io.shipd.stack=$PR"' 
 # The caller's environment wins over ENV.env: ports of this run's own.
-PST=$((20000 + ($$ * 13) % 20000))
-PPR=$((PST + 1))
+it_port PST
+it_port PPR
 
 ctr() {		# stack service replica
 	docker ps -q --filter "label=io.shipd.stack=$1" \
@@ -63,10 +63,10 @@ wait_until 10 wget -q -O /dev/null "http://127.0.0.1:$PPR/health" ||
 ok "each environment publishes its own port"
 
 # Nothing to change: -e wins over SHIPD_ENV, the same stacks result.
-SHIPD_ENV=staging WEB_PORT=$PPR sctl plan -e production "$IT_UNITS" \
-    >/dev/null || fail "plan -e production (SHIPD_ENV=staging) is not a no-op"
-WEB_PORT=$PST SHIPD_ENV=staging sctl plan "$IT_UNITS" >/dev/null ||
-    fail "plan with SHIPD_ENV=staging is not a no-op"
+out=$(SHIPD_ENV=staging WEB_PORT=$PPR sctl plan -e production "$IT_UNITS" 2>&1) ||
+    fail "plan -e production (SHIPD_ENV=staging) is not a no-op: $out"
+out=$(WEB_PORT=$PST SHIPD_ENV=staging sctl plan "$IT_UNITS" 2>&1) ||
+    fail "plan with SHIPD_ENV=staging is not a no-op: $out"
 ok "plan -e over SHIPD_ENV: no change for either stack"
 
 out=$(sctl validate -e qa "$IT_UNITS" 2>&1) && fail "validate -e qa passed"

@@ -9,10 +9,12 @@
 # networks and volume, the swarm (docker_gwbridge too, if the init made
 # it).  --resolve-image never: there is no registry, and the image is on
 # the one node already; "always" would ask a registry for its digest.
+# shipd-test: exclusive (swarm init and leave change the whole engine)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-export WEB_PORT=$((20000 + $$ % 20000))
+it_port WEB_PORT
+export WEB_PORT
 DEMO=$ROOT/units
 SW=$IT_STACK
 NS=com.docker.stack.namespace=$SW

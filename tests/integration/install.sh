@@ -2,6 +2,7 @@
 # make install DESTDIR=D into an empty directory: every file where README
 # says ("Installing"), `man -w` finds the pages there, the installed units
 # name the installed paths; make uninstall takes every file away again.
+# shipd-test: exclusive (make in the tree would rebuild a stale build/ under the others)
 . "$(dirname "$0")/lib.sh"
 
 command -v man >/dev/null || fail "man is not installed (scripts/deps.sh)"

@@ -70,6 +70,39 @@ wait_until() {
 	done
 }
 
+# ---- host ports -----------------------------------------------------------
+
+# port_listened PORT: something listens on TCP PORT (v4 or v6).
+port_listened() {
+	awk -v p="$(printf ':%04X' "$1")" \
+	    '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+	    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# it_port VAR: a host TCP port for the test to publish or listen on, into
+# VAR.  Nothing listens on it, and it is the test's until it ends: a lock
+# on a file of IT_PORTS that this shell (and what it starts) holds open,
+# so that tests running side by side (scripts/run-tests.sh) never take
+# the same one, and one that dies lets go.  From 20000-27999: below the
+# ephemeral range (32768-60999, where the engine picks random host ports)
+# and apart from 28000-28999, the compose corpus's fixed ports.
+IT_PORTS=${IT_PORTS:-/tmp/shipd-it-ports}
+it_port() {
+	local p n fd
+
+	mkdir -p "$IT_PORTS"
+	p=$((($$ * 7 + RANDOM) % 8000))
+	for ((n = 0; n < 8000; n++, p = (p + 1) % 8000)); do
+		exec {fd}>>"$IT_PORTS/$((20000 + p))"
+		if flock -n "$fd" && ! port_listened $((20000 + p)); then
+			printf -v "$1" %d $((20000 + p))
+			return 0
+		fi
+		exec {fd}>&-
+	done
+	fail "no free host port in 20000-27999"
+}
+
 # ---- shipd ----------------------------------------------------------------
 
 sctl() {

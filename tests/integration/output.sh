@@ -57,7 +57,7 @@ ok "status, history, events, down, logs, backups, cancel, backup, restore: an un
 # A registry that accepts connections and never answers holds the first
 # deploy in its images phase: the stack has the lock, no revision and no
 # container yet.
-port=$((20000 + ($$ * 11) % 20000))
+it_port port
 # shellcheck disable=SC2016 # perl, not shell, expands these
 timeout 120 perl -MIO::Socket::INET -e '
 	$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",

@@ -6,7 +6,7 @@
 # it queues and then runs.
 . "$(dirname "$0")/lib.sh"
 
-port=$((20000 + ($$ * 7) % 20000))
+it_port port
 stack_yaml </dev/null
 unit web <<EOF
 image: $IMAGE1

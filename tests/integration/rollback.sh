@@ -7,7 +7,7 @@
 # rollback --to on demand.
 . "$(dirname "$0")/lib.sh"
 
-port=$((20000 + $$ % 20000))
+it_port port
 stack_yaml </dev/null
 write_units() {	# image env-extra
 	unit web <<EOF

@@ -6,7 +6,7 @@
 # refused count is not remembered.
 . "$(dirname "$0")/lib.sh"
 
-port=$((20000 + ($$ * 11) % 20000))
+it_port port
 stack_yaml </dev/null
 unit edge <<EOF
 image: $IMAGE1

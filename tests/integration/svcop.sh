@@ -11,7 +11,7 @@
 # ps shows all of it, human and --json; down forgets the stopped marks.
 . "$(dirname "$0")/lib.sh"
 
-PORT=$((20000 + $$ % 20000))
+it_port PORT
 stack_yaml </dev/null
 common="init: true
 health: {test: [CMD, /bin/svc-check], interval: 1s}"
