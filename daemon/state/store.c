@@ -384,22 +384,7 @@ void
 store_heal_set(struct store *st, const char *stack, json_t *obj,
     store_cb *cb, void *arg)
 {
-	struct wreq	*r;
-
-	if (!store_name_valid(stack) || !json_is_object(obj)) {
-		store_reject(st, -EINVAL, cb, arg);
-		return;
-	}
-	r = store_wreq_new(W_REPLACE, A_HEAL, cb, arg);
-	r->stk = store_stk_get(st, stack);
-	r->doc = json_deep_copy(obj);
-	if (store_wreq_dump(r, r->doc, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		store_wreq_free(r);
-		store_reject(st, -EINVAL, cb, arg);
-		return;
-	}
-	xasprintf(&r->path, "%s/heal.json", r->stk->dir);
-	store_submit(st, r);
+	doc_set(st, stack, obj, A_HEAL, "heal.json", cb, arg);
 }
 
 /* ---- journal and audit log ----------------------------------------------- */
