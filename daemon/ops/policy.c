@@ -35,15 +35,6 @@ policy_path_under(const char *path, const char *root)
 	    path[n] == '/');
 }
 
-static bool
-strv_has(char *const *v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return true;
-	return false;
-}
-
 static void
 roots_text(struct buf *b, char *const *v)
 {
@@ -147,8 +138,8 @@ policy_judge(const struct shipd_policy *p, const char *cf,
 		    "policy.devices is false", u->devices[0].host,
 		    u->ndevices > 1 ? " and the others" : "");
 	for (i = 0; u->cap_add != NULL && u->cap_add[i] != NULL; i++) {
-		if (strv_has(p->cap_add, "ALL") ||
-		    strv_has(p->cap_add, u->cap_add[i]))
+		if (strv_contains(p->cap_add, "ALL") ||
+		    strv_contains(p->cap_add, u->cap_add[i]))
 			continue;
 		if (p->cap_add == NULL || p->cap_add[0] == NULL)
 			refuse(out, u, cf, "cap_add: %s is not allowed: "
