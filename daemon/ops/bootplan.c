@@ -5,6 +5,8 @@
  * dependency that is not ready (to stop, dependents first) and those to
  * start, in order, gated.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,48 @@ down_unmeant(json_t *c, const struct unit *u)
 }
 
 /*
+ * How long the list's Status says the container has run ("Up 3 seconds
+ * (health: starting)", in the engine's human units); a long time for
+ * what it does not say in seconds or minutes.
+ */
+static long
+up_seconds(const char *status)
+{
+	long	 n;
+	char	*end;
+
+	if (strncmp(status, "Up ", 3) != 0)
+		return LONG_MAX;
+	status += 3;
+	if (strncmp(status, "Less than a second", 18) == 0)
+		return 0;
+	if (strncmp(status, "About a minute", 14) == 0)
+		return 60;
+	n = strtol(status, &end, 10);
+	if (end == status || n < 0)
+		return LONG_MAX;
+	if (strncmp(end, " second", 7) == 0)
+		return n;
+	if (strncmp(end, " minute", 7) == 0)
+		return n * 60;
+	return LONG_MAX;
+}
+
+/* When the engine's first probe has answered: one interval after the
+ * start, plus its timeout (the image's own timing: the engine's 30 s). */
+static long
+first_probe_s(const struct unit *u)
+{
+	uint64_t iv = u->health.interval_ms, to = u->health.timeout_ms;
+
+	if (iv == 0)
+		iv = 30000;
+	if (to == 0)
+		to = 30000;
+	return (long)((iv + to) / 1000) + 1;
+}
+
+/*
  * Is the replica healthy, as a gate would judge it: the engine's verdict
  * in the list's Status ("Up 3 s (healthy)"), else shipd's own http/tcp
  * check (unknown until its first probe: shipd has only just started),
@@ -78,6 +122,11 @@ replica_healthy(json_t *c, const struct unit *u, boot_own_fn *own_fn,
 		return SAT_NO;
 	if (status != NULL && strstr(status, "(healthy)") != NULL)
 		return SAT_YES;
+	/* Starting, and too young for the engine's first probe: shipd's
+	 * gate may have judged it healthy by its own probes already. */
+	if (status != NULL && strstr(status, "(health: starting)") != NULL &&
+	    up_seconds(status) < first_probe_s(u))
+		return SAT_UNKNOWN;
 	if (status != NULL && strstr(status, "health") != NULL)
 		return SAT_NO;		/* starting, or unhealthy */
 	if (u->health.kind != HEALTH_HTTP && u->health.kind != HEALTH_TCP)
