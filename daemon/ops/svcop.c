@@ -275,15 +275,17 @@ fail:
 	stack_free(st);
 }
 
-/* heal.c: restart the services in targets ({svc: why}) of stack st, with
- * no client; on_end(op, arg) once it ends. */
-void
-svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
-    json_t *targets, void (*on_end)(struct op *, void *), void *arg)
+/* An operation of kind k on targets ({svc: why}) of st in graph g's
+ * order, shipd's own (no client; it is "healing", so an operator's
+ * command waits for it); all three are stolen. */
+static void
+own_op(struct shipd *sd, const struct op_kind *k, struct stack *st,
+    struct graph *g, json_t *targets, void (*on_end)(struct op *, void *),
+    void *arg)
 {
 	struct op *op;
 
-	op = op_create(sd, &op_kind_restart, NULL, st, NULL);
+	op = op_create(sd, k, NULL, st, NULL);
 	op->targets = targets;
 	op->graph = g;
 	op->healing = true;
@@ -292,21 +294,22 @@ svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
 	op_run(op);
 }
 
+/* heal.c: restart the services in targets ({svc: why}) of stack st, with
+ * no client; on_end(op, arg) once it ends. */
+void
+svcop_heal(struct shipd *sd, struct stack *st, struct graph *g,
+    json_t *targets, void (*on_end)(struct op *, void *), void *arg)
+{
+	own_op(sd, &op_kind_restart, st, g, targets, on_end, arg);
+}
+
 /* boot.c: start the services in targets ({svc: why}, stolen, as are st
  * and g) of st, with no client; on_end(op, arg) once it ends. */
 void
 svcop_boot(struct shipd *sd, struct stack *st, struct graph *g,
     json_t *targets, void (*on_end)(struct op *, void *), void *arg)
 {
-	struct op *op;
-
-	op = op_create(sd, &op_kind_start, NULL, st, NULL);
-	op->targets = targets;
-	op->graph = g;
-	op->healing = true;
-	op->on_end = on_end;
-	op->on_end_arg = arg;
-	op_run(op);
+	own_op(sd, &op_kind_start, st, g, targets, on_end, arg);
 }
 
 /* boot.c: stop the services in targets (stolen, as are st and g),
@@ -316,14 +319,6 @@ void
 svcop_boot_stop(struct shipd *sd, struct stack *st, struct graph *g,
     json_t *targets, void (*on_end)(struct op *, void *), void *arg)
 {
-	struct op *op;
-
 	graph_free(g);
-	op = op_create(sd, &op_kind_stop, NULL, st, NULL);
-	op->targets = targets;
-	op->graph = reversed(st);
-	op->healing = true;
-	op->on_end = on_end;
-	op->on_end_arg = arg;
-	op_run(op);
+	own_op(sd, &op_kind_stop, st, reversed(st), targets, on_end, arg);
 }
